@@ -1,0 +1,61 @@
+/*
+ * The store: one SQLite file per CA instance, WAL mode, foreign keys on,
+ * file mode 0600, a versioned schema (PRAGMA user_version) migrated
+ * forward on open.  Every state change is one transaction (db_begin ...
+ * db_commit), so a crash at any point leaves the old state or the new.
+ * Callers use sqlite3 prepared statements on db_handle() directly.
+ */
+#ifndef ESEAL_DB_H
+#define ESEAL_DB_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+struct db;
+
+/* Current schema version written by the migrations in db.c. */
+#define DB_SCHEMA_VERSION 1
+
+enum db_open_mode {
+	DB_OPEN_EXISTING = 0,	/* the file must exist */
+	DB_OPEN_CREATE,		/* the file must not exist; create it 0600 */
+	DB_OPEN_READONLY	/* existing, read-only (responder, reports) */
+};
+
+/*
+ * Open (or create) the store at path, apply pending migrations.  A file
+ * with a newer schema than this program knows is refused.  busy_ms is how
+ * long to wait for another process's lock (0: default 2000).
+ * NULL on failure, logged as "path: problem".
+ */
+struct db *db_open(const char *path, enum db_open_mode mode, int busy_ms);
+void db_close(struct db *db);
+sqlite3 *db_handle(struct db *db);
+const char *db_path(const struct db *db);
+
+/*
+ * BEGIN IMMEDIATE.  A lock held by another process is reported as
+ * "PATH: database is locked by another process".  1/0.
+ */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+/* Roll back if a transaction is open; never fails loudly. */
+void db_rollback(struct db *db);
+int db_in_transaction(struct db *db);
+
+/* Run SQL with no result rows.  1/0 (logged with the SQLite message). */
+int db_exec(struct db *db, const char *sql);
+/* Prepare sql; NULL after logging. */
+sqlite3_stmt *db_prepare(struct db *db, const char *sql);
+/* Log "PATH: what: sqlite message" for the last error. */
+void db_log_error(struct db *db, const char *what);
+
+/* meta table: small key/value settings of the instance.  get returns a malloc'd string or NULL. */
+char *db_meta_get(struct db *db, const char *key);
+int db_meta_set(struct db *db, const char *key, const char *value);
+
+/* Run PRAGMA integrity_check and foreign_key_check; 1 if clean (else logged). */
+int db_check(struct db *db);
+
+#endif

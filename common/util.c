@@ -1,0 +1,284 @@
+/*
+ * Shared helpers: hex, whole-file I/O with atomic replacement, UTC time,
+ * SHA-256 and PKCS#11-style blank-padded strings.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "log.h"
+#include "util.h"
+
+char *
+hex_encode(const unsigned char *buf, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *s;
+	size_t i;
+
+	if ((s = malloc(len * 2 + 1)) == NULL) {
+		fatalx("out of memory");
+	}
+	for (i = 0; i < len; i++) {
+		s[2 * i] = digits[buf[i] >> 4];
+		s[2 * i + 1] = digits[buf[i] & 0xf];
+	}
+	s[len * 2] = '\0';
+	return s;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	return -1;
+}
+
+unsigned char *
+hex_decode(const char *hex, size_t *out_len)
+{
+	unsigned char *buf;
+	size_t len, i;
+
+	len = strlen(hex);
+	if (len % 2 != 0) {
+		return NULL;
+	}
+	if ((buf = malloc(len / 2 + 1)) == NULL) {
+		fatalx("out of memory");
+	}
+	for (i = 0; i < len / 2; i++) {
+		int hi = hexval((unsigned char)hex[2 * i]);
+		int lo = hexval((unsigned char)hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			free(buf);
+			return NULL;
+		}
+		buf[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*out_len = len / 2;
+	return buf;
+}
+
+int
+file_read(const char *path, size_t max, unsigned char **out, size_t *out_len)
+{
+	unsigned char *buf = NULL;
+	struct stat st;
+	size_t off = 0;
+	ssize_t r;
+	int fd = -1, ret = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("%s", path);
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		log_warn("%s", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("%s: not a regular file", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		log_warnx("%s: larger than %zu bytes", path, max);
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		fatalx("out of memory");
+	}
+	while (off < (size_t)st.st_size) {
+		r = read(fd, buf + off, (size_t)st.st_size - off);
+		if (r == -1 && errno == EINTR) {
+			continue;
+		}
+		if (r == -1) {
+			log_warn("%s", path);
+			goto out;
+		}
+		if (r == 0) {
+			break;
+		}
+		off += (size_t)r;
+	}
+	buf[off] = '\0';
+	*out = buf;
+	*out_len = off;
+	buf = NULL;
+	ret = 1;
+out:
+	free(buf);
+	if (fd != -1) {
+		close(fd);
+	}
+	return ret;
+}
+
+int
+file_write_atomic(const char *path, const void *buf, size_t len, int mode)
+{
+	char *tmp = NULL, *dcopy = NULL;
+	const unsigned char *p = buf;
+	size_t off = 0;
+	ssize_t w;
+	int fd = -1, dfd = -1, ret = 0;
+
+	if (asprintf(&tmp, "%s.tmpXXXXXX", path) == -1) {
+		fatalx("out of memory");
+	}
+	if ((fd = mkstemp(tmp)) == -1) {
+		log_warn("%s: cannot create temporary file", path);
+		goto out;
+	}
+	if (fchmod(fd, (mode_t)mode) == -1) {
+		log_warn("%s: chmod", tmp);
+		goto out;
+	}
+	while (off < len) {
+		w = write(fd, p + off, len - off);
+		if (w == -1 && errno == EINTR) {
+			continue;
+		}
+		if (w == -1) {
+			log_warn("%s: write", tmp);
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) == -1) {
+		log_warn("%s: fsync", tmp);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		log_warn("%s: close", tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		log_warn("%s: rename", path);
+		goto out;
+	}
+	if ((dcopy = strdup(path)) == NULL) {
+		fatalx("out of memory");
+	}
+	if ((dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	ret = 1;
+out:
+	if (fd != -1) {
+		close(fd);
+	}
+	if (!ret && tmp != NULL) {
+		(void)unlink(tmp);
+	}
+	free(tmp);
+	free(dcopy);
+	return ret;
+}
+
+void
+time_fmt(time_t t, char *buf, size_t bufsz)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+time_parse(const char *s, time_t *out, const char *what)
+{
+	struct tm tm;
+	const char *end;
+
+	if (strcmp(s, "now") == 0) {
+		*out = now_utc();
+		return 1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0') {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, "%Y-%m-%d", &tm);
+		if (end == NULL || *end != '\0') {
+			log_warnx("%s: bad time \"%s\" (want YYYY-MM-DD or "
+			    "YYYY-MM-DDTHH:MM:SSZ)", what, s);
+			return 0;
+		}
+	}
+	*out = timegm(&tm);
+	return 1;
+}
+
+time_t
+now_utc(void)
+{
+	const char *fake = getenv("ESEAL_NOW");
+	time_t t;
+
+	if (fake != NULL && *fake != '\0' && strcmp(fake, "now") != 0 &&
+	    time_parse(fake, &t, "ESEAL_NOW")) {
+		return t;
+	}
+	return time(NULL);
+}
+
+void
+sha256(const void *buf, size_t len, unsigned char out[32])
+{
+	unsigned int n = 32;
+
+	if (!EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL)) {
+		fatalx("SHA-256 failed");
+	}
+}
+
+void
+sha256_hex(const void *buf, size_t len, char out[65])
+{
+	unsigned char md[32];
+	char *h;
+
+	sha256(buf, len, md);
+	h = hex_encode(md, sizeof(md));
+	memcpy(out, h, 65);
+	free(h);
+}
+
+void
+fixed_to_str(char *dst, size_t dstsz, const unsigned char *src, size_t srclen)
+{
+	size_t n = srclen;
+
+	while (n > 0 && (src[n - 1] == ' ' || src[n - 1] == '\0')) {
+		n--;
+	}
+	if (n >= dstsz) {
+		n = dstsz - 1;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}

@@ -1,0 +1,48 @@
+/*
+ * Small helpers shared by every program: hex, whole-file I/O with
+ * atomic replacement, UTC time formatting and parsing, SHA-256.
+ */
+#ifndef ESEAL_UTIL_H
+#define ESEAL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Lower-case hex of len bytes; returns a malloc'd string (never NULL). */
+char *hex_encode(const unsigned char *buf, size_t len);
+/* Decode hex (even length, either case) into a malloc'd buffer; NULL on bad input. */
+unsigned char *hex_decode(const char *hex, size_t *out_len);
+
+/*
+ * Read a whole file (at most max bytes) into a malloc'd buffer.  Returns
+ * 1 on success and 0 after logging "path: problem".
+ */
+int file_read(const char *path, size_t max, unsigned char **out, size_t *out_len);
+/*
+ * Write len bytes to path atomically: a temporary file in the same
+ * directory is written, fsync'ed and renamed over path, so a reader sees
+ * the old file or the whole new one, never a half-written one.
+ * mode is the permission of the new file.  Returns 1/0 (logged).
+ */
+int file_write_atomic(const char *path, const void *buf, size_t len, int mode);
+
+/* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
+void time_fmt(time_t t, char *buf, size_t bufsz);
+/*
+ * Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ" or "now" as UTC.  Returns 1/0;
+ * on failure logs "what: ...".
+ */
+int time_parse(const char *s, time_t *out, const char *what);
+/* The current time, or ESEAL_NOW (same syntax as time_parse) when set: tests use it. */
+time_t now_utc(void);
+
+/* SHA-256 of buf into out (32 bytes). */
+void sha256(const void *buf, size_t len, unsigned char out[32]);
+/* SHA-256 hex (65 bytes with NUL) of buf. */
+void sha256_hex(const void *buf, size_t len, char out[65]);
+
+/* Strip trailing blanks from a blank-padded fixed field into a C string. */
+void fixed_to_str(char *dst, size_t dstsz, const unsigned char *src, size_t srclen);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * Rule tables: certificate profile lint (CA certificates, e-seal
+ * certificates, OCSP signer certificates) and the algorithm policy.  Each
+ * rule has an ID (ES-..., see doc/rules.md) and a source clause and yields
+ * PASS, FAIL or N/A (WARN for "should" rules).  The same tables serve the
+ * pre-issuance lint of a throw-away certificate in eseal-ca and
+ * "eseal-policy lint".  No I/O beyond printing findings.
+ */
+#ifndef ESEAL_LINT_H
+#define ESEAL_LINT_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+enum rule_result { RULE_PASS = 0, RULE_FAIL, RULE_NA, RULE_WARN };
+
+struct finding {
+	char		 id[32];	/* "ES-KU-01" */
+	char		 source[96];	/* "EN 319 412-3 LEG-4.3.1-3" */
+	enum rule_result result;
+	char		 detail[256];	/* why, for FAIL/WARN/N/A */
+};
+
+struct findings {
+	struct finding	*v;
+	size_t		 n, cap;
+	int		 fails, warns;
+};
+
+void findings_init(struct findings *f);
+void findings_free(struct findings *f);	/* frees v; accepts an empty set */
+void findings_add(struct findings *f, const char *id, const char *source,
+    enum rule_result r, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/*
+ * Print findings: text (one line per rule "FAIL ES-KU-01 [source] detail",
+ * prefixed by what) or a JSON object when json is set.
+ */
+void findings_print(FILE *fp, const struct findings *f, const char *what,
+    int json);
+/* Log every FAIL as one line "what: ID: detail" (for refusals). */
+void findings_log_fails(const struct findings *f, const char *what);
+
+/* The algorithm policy (eseal-rules.md section 3), default or from a file. */
+struct alg_policy;
+
+enum key_use {
+	KEY_USE_CA = 0,		/* root and issuing CA keys (new keys) */
+	KEY_USE_SUBJECT,	/* e-seal subject keys */
+	KEY_USE_OCSP		/* delegated OCSP signer keys */
+};
+
+/* The documented default policy (never NULL). */
+struct alg_policy *alg_policy_default(void);
+/* Load a policy file (JSON, doc/algorithm-policy.md); NULL (logged) on error. */
+struct alg_policy *alg_policy_load(const char *path);
+void alg_policy_free(struct alg_policy *ap);
+
+/*
+ * Check a public key for a use: RSA modulus and exponent, EC named curve
+ * and size, explicit parameters forbidden; rules with an end date are
+ * checked against not_after (0: not checked).  Adds findings; returns 1 if
+ * no FAIL was added.
+ */
+int alg_policy_check_key(const struct alg_policy *ap, const EVP_PKEY *pub,
+    enum key_use use, time_t not_after, struct findings *out);
+/* Check a signature AlgorithmIdentifier (exact DER allow-list). 1 if no FAIL. */
+int alg_policy_check_sigalg(const struct alg_policy *ap, const X509_ALGOR *alg,
+    const EVP_PKEY *signer_pub, time_t not_after, struct findings *out);
+
+enum lint_kind {
+	LINT_ROOT_CA = 0,
+	LINT_ISSUING_CA,
+	LINT_ESEAL,		/* an e-seal end-entity certificate */
+	LINT_OCSP_SIGNER
+};
+
+struct lint_opts {
+	enum lint_kind		 kind;
+	const char		*profile;	/* e-seal profile name (LINT_ESEAL) or NULL */
+	X509			*issuer;	/* NULL for a root */
+	const struct alg_policy	*ap;		/* NULL: default */
+	time_t			 now;		/* 0: now_utc() */
+};
+
+/* Lint cert against the rules for o->kind.  Adds findings; 1 if no FAIL. */
+int lint_certificate(X509 *cert, const struct lint_opts *o,
+    struct findings *out);
+
+#endif
