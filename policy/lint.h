@@ -84,6 +84,12 @@ struct lint_opts {
 	X509			*issuer;	/* NULL for a root */
 	const struct alg_policy	*ap;		/* NULL: default */
 	time_t			 now;		/* 0: now_utc() */
+	/*
+	 * A pre-issuance "throw-away" certificate: same contents as the real
+	 * one but signed by an ephemeral key, so rules that verify the
+	 * certificate's own signature are N/A.
+	 */
+	int			 throwaway;
 };
 
 /* Lint cert against the rules for o->kind.  Adds findings; 1 if no FAIL. */

@@ -1,0 +1,93 @@
+/*
+ * Shared state of the eseal-ca subcommands: the open store, output mode,
+ * the CA keys a command opened on their tokens, and the helpers every
+ * command uses (open a CA's key, sign the audit head, print JSON).
+ */
+#ifndef ESEAL_CA_H
+#define ESEAL_CA_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include "db.h"
+#include "hsm.h"
+#include "sigalg.h"
+
+/* Stable exit codes of eseal-ca (documented in eseal-ca(8)). */
+#define EXIT_OK		0	/* done */
+#define EXIT_REFUSED	1	/* refused: policy, quorum, lint, verification */
+#define EXIT_USAGE	2	/* bad command line */
+#define EXIT_ERROR	3	/* bad input, store, token or I/O error */
+
+struct ca_global {
+	const char	*db_path;	/* --db or $ESEAL_DB */
+	int		 json;		/* --json */
+	int		 busy_ms;	/* --busy-timeout */
+};
+
+extern struct ca_global g;
+
+/* A CA row with its key opened on the token. */
+struct ca_key {
+	int64_t			 id;
+	char			*name;
+	char			*kind;		/* "root" / "issuing" */
+	struct hsm_module	*mod;
+	struct hsm_token	*tok;
+	struct hsm_key		*key;
+	X509			*cert;		/* NULL while pending */
+	enum sig_alg		 alg;
+	char			 cert_sha256[65];
+};
+
+/*
+ * Open the store named by g.db_path (must exist).  NULL after logging.
+ */
+struct db *ca_open_db(void);
+
+/*
+ * Open CA name's key: load its module, open its token by serial (the
+ * token must present the identity recorded at key generation), log in
+ * with the PIN from pin_source, find the key and check its provenance
+ * (ES-KEY-01).  A refused login or a missing token is written to the audit
+ * chain (actor names who asked).  NULL after logging; *why is set to an
+ * exit code.
+ */
+struct ca_key *ca_key_open(struct db *db, const char *name,
+    const char *pin_source, const char *actor, int *why);
+void ca_key_free(struct ca_key *ck);
+
+/*
+ * Sign the audit chain head with ck (a CA key on its token).  If ck is
+ * NULL, open the instance's audit CA (meta "audit_ca") with pin_source;
+ * if there is no such CA yet or no pin_source, leave the head unsigned
+ * with a notice (the next signature covers it).  1/0.
+ */
+int ca_audit_sign(struct db *db, struct ca_key *ck, const char *pin_source);
+
+/* Print a JSON value to stdout (compact, one line) and free it. */
+void json_print(json_t *v);
+
+/* Parse a PEM or DER certificate file (no trailing bytes).  NULL (logged). */
+X509 *x509_read_file(const char *path);
+/* Write cert as PEM to path atomically (mode 0644). 1/0. */
+int x509_write_pem(X509 *cert, const char *path);
+/* SHA-256 hex of the DER of cert. */
+void x509_sha256_hex(X509 *cert, char out[65]);
+/* One-line RFC 2253 form of a name: malloc'd. */
+char *x509_name_str(const X509_NAME *name);
+
+/* Subcommands (argv[0] is the subcommand name). Return exit codes. */
+int cmd_init(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_operator(int argc, char **argv);
+int cmd_ceremony(int argc, char **argv);
+int cmd_ca(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+
+#endif

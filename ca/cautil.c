@@ -1,0 +1,361 @@
+/*
+ * Helpers shared by the eseal-ca subcommands: opening the store, opening
+ * a CA's key on its token (with the audit record of a refusal), signing
+ * the audit head, and certificate file I/O.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "audit.h"
+#include "ca.h"
+#include "log.h"
+#include "secret.h"
+#include "util.h"
+
+struct db *
+ca_open_db(void)
+{
+	if (g.db_path == NULL) {
+		log_warnx("no CA store: use --db STORE or set ESEAL_DB");
+		return NULL;
+	}
+	return db_open(g.db_path, DB_OPEN_EXISTING, g.busy_ms);
+}
+
+void
+json_print(json_t *v)
+{
+	char *s;
+
+	if (v == NULL) {
+		return;
+	}
+	s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s != NULL) {
+		printf("%s\n", s);
+		free(s);
+	}
+	json_decref(v);
+}
+
+X509 *
+x509_read_file(const char *path)
+{
+	unsigned char *buf = NULL;
+	const unsigned char *p;
+	X509 *x = NULL;
+	BIO *bio = NULL;
+	size_t len;
+
+	if (!file_read(path, 1 << 20, &buf, &len)) {
+		goto out;
+	}
+	if (len > 11 && memcmp(buf, "-----BEGIN ", 11) == 0) {
+		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
+		    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+			log_ssl("%s: not a PEM certificate", path);
+		}
+		goto out;
+	}
+	p = buf;
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL) {
+		log_ssl("%s: not a DER certificate", path);
+		goto out;
+	}
+	if (p != buf + len) {
+		log_warnx("%s: %td bytes trailing garbage after the certificate",
+		    path, (ptrdiff_t)(buf + len - p));
+		X509_free(x);
+		x = NULL;
+	}
+out:
+	BIO_free(bio);
+	free(buf);
+	return x;
+}
+
+int
+x509_write_pem(X509 *cert, const char *path)
+{
+	BIO *bio = NULL;
+	char *data;
+	long len;
+	int ret = 0;
+
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    !PEM_write_bio_X509(bio, cert)) {
+		log_ssl("%s: cannot encode certificate", path);
+		goto out;
+	}
+	len = BIO_get_mem_data(bio, &data);
+	ret = file_write_atomic(path, data, (size_t)len, 0644);
+out:
+	BIO_free(bio);
+	return ret;
+}
+
+void
+x509_sha256_hex(X509 *cert, char out[65])
+{
+	unsigned char *der = NULL;
+	int len;
+
+	if ((len = i2d_X509(cert, &der)) <= 0) {
+		fatalx("cannot encode certificate");
+	}
+	sha256_hex(der, (size_t)len, out);
+	OPENSSL_free(der);
+}
+
+char *
+x509_name_str(const X509_NAME *name)
+{
+	BIO *bio;
+	char *data, *s;
+	long len;
+
+	if ((bio = BIO_new(BIO_s_mem())) == NULL) {
+		fatalx("out of memory");
+	}
+	X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	len = BIO_get_mem_data(bio, &data);
+	if ((s = strndup(data, (size_t)len)) == NULL) {
+		fatalx("out of memory");
+	}
+	BIO_free(bio);
+	return s;
+}
+
+void
+ca_key_free(struct ca_key *ck)
+{
+	if (ck == NULL) {
+		return;
+	}
+	hsm_key_free(ck->key);
+	hsm_token_close(ck->tok);
+	hsm_module_free(ck->mod);
+	X509_free(ck->cert);
+	free(ck->name);
+	free(ck->kind);
+	free(ck);
+}
+
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	char *s;
+
+	if (t == NULL) {
+		return NULL;
+	}
+	if ((s = strdup((const char *)t)) == NULL) {
+		fatalx("out of memory");
+	}
+	return s;
+}
+
+struct ca_key *
+ca_key_open(struct db *db, const char *name, const char *pin_source,
+    const char *actor, int *why)
+{
+	struct ca_key *ck = NULL, *ret = NULL;
+	sqlite3_stmt *st = NULL;
+	struct hsm_provenance prov;
+	const struct hsm_token_info *ti;
+	char *module = NULL, *serial = NULL, *keyid = NULL, *manuf = NULL;
+	char *model = NULL, *sigalg = NULL, *status = NULL, *keyd = NULL;
+	char object[160];
+	enum hsm_login_result lr;
+	const void *der;
+	int derlen;
+
+	*why = EXIT_ERROR;
+	snprintf(object, sizeof(object), "ca:%s", name);
+	if ((ck = calloc(1, sizeof(*ck))) == NULL) {
+		fatalx("out of memory");
+	}
+	st = db_prepare(db, "SELECT id, kind, module_path, token_serial, key_id,"
+	    " token_manufacturer, token_model, sig_alg, cert_der, status,"
+	    " key_destroyed FROM cas WHERE name = ?");
+	if (st == NULL) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		log_warnx("ca %s: no such CA in %s", name, db_path(db));
+		*why = EXIT_REFUSED;
+		goto out;
+	}
+	ck->id = sqlite3_column_int64(st, 0);
+	ck->name = strdup(name);
+	ck->kind = col_text(st, 1);
+	module = col_text(st, 2);
+	serial = col_text(st, 3);
+	keyid = col_text(st, 4);
+	manuf = col_text(st, 5);
+	model = col_text(st, 6);
+	sigalg = col_text(st, 7);
+	status = col_text(st, 9);
+	keyd = col_text(st, 10);
+	if ((der = sqlite3_column_blob(st, 8)) != NULL) {
+		const unsigned char *p = der;
+
+		derlen = sqlite3_column_bytes(st, 8);
+		if ((ck->cert = d2i_X509(NULL, &p, derlen)) == NULL) {
+			log_ssl("ca %s: stored certificate unreadable", name);
+			goto out;
+		}
+		x509_sha256_hex(ck->cert, ck->cert_sha256);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (keyd != NULL) {
+		log_warnx("ca %s: ES-KEY-03: key destroyed on %s", name, keyd);
+		*why = EXIT_REFUSED;
+		goto out;
+	}
+	if (!sig_alg_from_name(sigalg, &ck->alg, name)) {
+		goto out;
+	}
+	if ((ck->mod = hsm_module_load(module)) == NULL) {
+		audit_append(db, actor, "token-open", object, NULL,
+		    "refused: module not loadable", module);
+		goto out;
+	}
+	if ((ck->tok = hsm_token_open(ck->mod, NULL, serial)) == NULL) {
+		audit_append(db, actor, "token-open", object, NULL,
+		    "refused: token missing", serial);
+		goto out;
+	}
+	ti = hsm_token_get_info(ck->tok);
+	if (strcmp(ti->manufacturer, manuf) != 0 || strcmp(ti->model, model) != 0) {
+		log_warnx("ca %s: ES-HSM-ID-02: token %s reports %s/%s, key was "
+		    "generated on %s/%s", name, serial, ti->manufacturer,
+		    ti->model, manuf, model);
+		audit_append(db, actor, "token-open", object, NULL,
+		    "refused: token identity changed", serial);
+		*why = EXIT_REFUSED;
+		goto out;
+	}
+	lr = hsm_token_login(ck->tok, pin_source);
+	if (lr != HSM_LOGIN_OK) {
+		audit_append(db, actor, "token-login", object, NULL,
+		    lr == HSM_LOGIN_BAD_PIN ? "refused: wrong PIN" :
+		    lr == HSM_LOGIN_LOCKED ? "refused: PIN locked" :
+		    lr == HSM_LOGIN_NO_SECRET ? "refused: no PIN" :
+		    "refused: login error", serial);
+		*why = lr == HSM_LOGIN_ERROR ? EXIT_ERROR : EXIT_REFUSED;
+		goto out;
+	}
+	audit_append(db, actor, "token-login", object, NULL, "ok", serial);
+	if ((ck->key = hsm_key_find(ck->tok, keyid)) == NULL) {
+		goto out;
+	}
+	if (!hsm_key_provenance(ck->key, &prov)) {
+		goto out;
+	}
+	if (!prov.local || !prov.always_sensitive || !prov.never_extractable ||
+	    prov.extractable) {
+		log_warnx("ca %s: ES-KEY-01: key %s provenance LOCAL=%d "
+		    "ALWAYS_SENSITIVE=%d NEVER_EXTRACTABLE=%d EXTRACTABLE=%d; "
+		    "refusing to sign", name, keyid, prov.local,
+		    prov.always_sensitive, prov.never_extractable,
+		    prov.extractable);
+		*why = EXIT_REFUSED;
+		goto out;
+	}
+	(void)status;
+	ret = ck;
+	ck = NULL;
+	*why = EXIT_OK;
+out:
+	sqlite3_finalize(st);
+	ca_key_free(ck);
+	free(module);
+	free(serial);
+	free(keyid);
+	free(manuf);
+	free(model);
+	free(sigalg);
+	free(status);
+	free(keyd);
+	return ret;
+}
+
+static int
+sign_with_key(void *arg, const unsigned char *msg, size_t msglen,
+    unsigned char **sig, size_t *siglen)
+{
+	struct ca_key *ck = arg;
+	EVP_MD_CTX *mctx = NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int ret = 0;
+
+	*sig = NULL;
+	if ((mctx = EVP_MD_CTX_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	if (!hsm_sign_init(mctx, ck->key, ck->alg)) {
+		goto out;
+	}
+	if (EVP_DigestSign(mctx, NULL, &len, msg, msglen) != 1 ||
+	    (buf = malloc(len)) == NULL ||
+	    EVP_DigestSign(mctx, buf, &len, msg, msglen) != 1) {
+		log_ssl("ca %s: cannot sign the audit head", ck->name);
+		goto out;
+	}
+	*sig = buf;
+	*siglen = len;
+	buf = NULL;
+	ret = 1;
+out:
+	free(buf);
+	EVP_MD_CTX_free(mctx);
+	return ret;
+}
+
+int
+ca_audit_sign(struct db *db, struct ca_key *ck, const char *pin_source)
+{
+	struct ca_key *own = NULL;
+	char *audit_ca = NULL;
+	int ret = 0, why;
+
+	if (ck == NULL || ck->cert == NULL) {
+		audit_ca = db_meta_get(db, "audit_ca");
+		if (audit_ca == NULL) {
+			log_info("audit head left unsigned: no CA key yet "
+			    "(the first ceremony signs it)");
+			ret = 1;
+			goto out;
+		}
+		if (pin_source == NULL) {
+			log_warnx("notice: audit head left unsigned: give --pin "
+			    "for CA %s's token to sign it (the next signed head "
+			    "covers it)", audit_ca);
+			ret = 1;
+			goto out;
+		}
+		if ((own = ca_key_open(db, audit_ca, pin_source, "system",
+		    &why)) == NULL) {
+			goto out;
+		}
+		ck = own;
+	}
+	ret = audit_sign_head(db, sign_with_key, ck, ck->cert_sha256,
+	    sig_alg_name(ck->alg));
+out:
+	ca_key_free(own);
+	free(audit_ca);
+	return ret;
+}

@@ -1,0 +1,123 @@
+/*
+ * eseal-ca: the offline e-seal CA signer.  Every CA key lives on a
+ * PKCS#11 token; every sensitive act needs a quorum of officers and is
+ * written to the tamper-evident audit chain.  This file only dispatches
+ * to the subcommands.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "ca.h"
+#include "log.h"
+
+struct ca_global g;
+
+static const struct {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*synopsis;
+} commands[] = {
+	{ "init", cmd_init,
+	  "init --mode test|production [--quorum M] --officer NAME=SRC...\n"
+	  "                        create a CA instance store and its first officers" },
+	{ "token", cmd_token,
+	  "token list|mechanisms --module PATH [--token LABEL]\n"
+	  "                        list PKCS#11 tokens and their mechanisms" },
+	{ "operator", cmd_operator,
+	  "operator add|list|passwd|unlock|bind-card ...\n"
+	  "                        manage operators (officer, operator, auditor)" },
+	{ "ceremony", cmd_ceremony,
+	  "ceremony show|run FILE --officer NAME=SRC...\n"
+	  "                        review or run a key ceremony (root or issuing CA)" },
+	{ "ca", cmd_ca,
+	  "ca list|show|export|import-cert ...\n"
+	  "                        CAs of this instance" },
+	{ "key", cmd_key,
+	  "key destroy --ca NAME --pin SRC --officer NAME=SRC...\n"
+	  "                        destroy a retired CA key on its token" },
+	{ "audit", cmd_audit,
+	  "audit verify --ca-cert FILE... | audit show [--last N]\n"
+	  "                        verify or show the audit chain" },
+	{ "backup", cmd_backup,
+	  "backup create|verify FILE --pass SRC\n"
+	  "                        encrypted, integrity-protected store backups" },
+	{ "restore", cmd_restore,
+	  "restore FILE --pass SRC\n"
+	  "                        restore a verified backup (CRL numbers and serials never go back)" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: eseal-ca [--db STORE] [--json] COMMAND [options]\n\n"
+	    "commands:\n");
+	for (i = 0; i < NCOMMANDS; i++) {
+		fprintf(fp, "  %s\n", commands[i].synopsis);
+	}
+	fprintf(fp, "\n"
+	    "Secrets (PINs, passphrases) are never taken from the command line: SRC is\n"
+	    "prompt, file:PATH, fd:N or env:VAR.  The store is --db or $ESEAL_DB.\n"
+	    "Run \"eseal-ca COMMAND --help\" for a command's options.\n"
+	    "Exit status: 0 done, 1 refused (policy, quorum, lint, verification),\n"
+	    "2 usage error, 3 input, store or token error.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+	int argi = 1;
+
+	log_init("eseal-ca");
+	g.db_path = getenv("ESEAL_DB");
+	g.busy_ms = 2000;
+	while (argi < argc && argv[argi][0] == '-') {
+		if (strcmp(argv[argi], "--help") == 0 ||
+		    strcmp(argv[argi], "-h") == 0) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (strcmp(argv[argi], "--version") == 0) {
+			printf("eseal-ca %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		} else if (strcmp(argv[argi], "--json") == 0) {
+			g.json = 1;
+		} else if (strcmp(argv[argi], "-v") == 0) {
+			log_set_verbose(2);
+		} else if (strcmp(argv[argi], "-q") == 0) {
+			log_set_verbose(0);
+		} else if (strcmp(argv[argi], "--db") == 0 && argi + 1 < argc) {
+			g.db_path = argv[++argi];
+		} else if (strncmp(argv[argi], "--db=", 5) == 0) {
+			g.db_path = argv[argi] + 5;
+		} else {
+			log_warnx("unknown option %s (see eseal-ca --help)",
+			    argv[argi]);
+			return EXIT_USAGE;
+		}
+		argi++;
+	}
+	if (argi >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[argi], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[argi], commands[i].name) == 0) {
+			return commands[i].fn(argc - argi, argv + argi);
+		}
+	}
+	log_warnx("unknown command \"%s\" (see eseal-ca --help)", argv[argi]);
+	return EXIT_USAGE;
+}

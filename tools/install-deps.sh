@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install the Debian 12 packages eseal needs to build, test and demo.
+# Idempotent: installs only what is missing; runs apt-get update at most once.
+#   tools/install-deps.sh          build + test + demo packages
+#   tools/install-deps.sh --bench  also the benchmark tools (nginx, wrk)
+set -eu
+
+PKGS="gcc make autoconf automake libtool pkg-config libc6-dev
+libssl-dev openssl libsqlite3-dev sqlite3 uuid-dev libp11-kit-dev libp11-dev
+softhsm2 opensc libmicrohttpd-dev libjansson-dev
+curl time python3 procps binutils gzip"
+if [ "${1:-}" = "--bench" ]; then
+	PKGS="$PKGS nginx-light wrk"
+fi
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
