@@ -1,0 +1,134 @@
+#!/bin/sh
+# The README's demo command: installs missing packages, builds, and runs
+# the main job end to end on the embedded default (a SoftHSM2 token store
+# in a private directory, a SQLite CA store): instance and officers, CMVP
+# registry and HSM mapping, root and issuing key ceremonies, verification
+# with the openssl CLI, the audit chain, a backup, and the policy gate
+# refusing a key on an HSM whose CMVP record turned Historical.
+# Everything lands in demo-out/ (recreated on each run).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+sh tools/install-deps.sh
+[ -x configure ] || autoreconf -fi
+mkdir -p _build
+(cd _build && { [ -f Makefile ] || ../configure -q; } && make -j"$(nproc)" >/dev/null)
+B="$top/_build"
+PATH="$B:$PATH"
+export PATH
+
+OUT="$top/demo-out"
+rm -rf "$OUT"
+mkdir -p "$OUT/tokens" "$OUT/secrets"
+chmod 700 "$OUT/secrets"
+step() { printf '\n== %s\n' "$*"; }
+
+MODULE=""
+for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do
+	[ -f "$m" ] && MODULE=$m && break
+done
+[ -n "$MODULE" ] || { echo "demo: SoftHSM2 module not found" >&2; exit 1; }
+
+# Secrets live in files (mode 0600); the tools read them by source name,
+# never from the command line.
+umask 077
+for s in root issuing; do
+	openssl rand -hex 8 >"$OUT/secrets/$s.pin"
+done
+for o in alice bob carol dave; do
+	echo "passphrase-of-$o-$(openssl rand -hex 6)" >"$OUT/secrets/$o.pass"
+done
+umask 022
+cat >"$OUT/softhsm2.conf" <<EOT
+directories.tokendir = $OUT/tokens
+objectstore.backend = file
+log.level = ERROR
+slots.removable = false
+EOT
+SOFTHSM2_CONF="$OUT/softhsm2.conf"
+export SOFTHSM2_CONF
+ESEAL_DB="$OUT/ca.db"
+export ESEAL_DB
+S="$OUT/secrets"
+
+step "SoftHSM2 tokens in a private directory"
+for t in root issuing; do
+	softhsm2-util --init-token --free --label "eseal-$t" --so-pin "$(openssl rand -hex 8)" \
+	    --pin "$(cat "$S/$t.pin")" >/dev/null
+done
+eseal-ca token list --module "$MODULE"
+
+step "Create a test CA instance with three officers (quorum 2)"
+eseal-ca init --mode test --quorum 2 \
+    --officer alice=file:"$S/alice.pass" --officer bob=file:"$S/bob.pass" \
+    --officer carol=file:"$S/carol.pass"
+eseal-ca operator add dave --role operator --pass file:"$S/dave.pass" \
+    --officer alice=file:"$S/alice.pass" --officer bob=file:"$S/bob.pass"
+eseal-ca operator list
+
+step "CMVP registry: import NIST's snapshot, declare the test token, map it"
+gzip -dc tests/data/cmvp/modules.json.gz >"$OUT/modules.json"
+gzip -dc tests/data/cmvp/historical-modules.json.gz >"$OUT/historical-modules.json"
+cp tests/data/cmvp/metadata.json "$OUT/metadata.json"
+eseal-policy cmvp import --db "$ESEAL_DB" --by alice "$OUT/modules.json" "$OUT/historical-modules.json"
+eseal-policy cmvp status --db "$ESEAL_DB" --as-of 2026-11-22 4962 4335 1381 || true
+eseal-policy cmvp declare --db "$ESEAL_DB" --cert TEST-SOFTHSM --vendor "SoftHSM project" \
+    --module "SoftHSM v2 (test declaration)" --standard "FIPS 140-3" --level 3 \
+    --status Active --by alice
+eseal-policy hsm map --db "$ESEAL_DB" --manufacturer "SoftHSM project" --model "SoftHSM v2" \
+    --cert TEST-SOFTHSM --by alice
+eseal-policy hsm list --db "$ESEAL_DB"
+
+for f in root issuing; do
+	sed -e "s|@SOFTHSM_MODULE@|$MODULE|g" -e "s|@SECRETS@|$S|g" -e "s|@OUT@|$OUT|g" \
+	    "doc/examples/$f-ceremony.json" >"$OUT/$f-ceremony.json"
+done
+
+step "Root key ceremony: review the file, then run it with two officers"
+eseal-ca ceremony show "$OUT/root-ceremony.json"
+eseal-ca ceremony run "$OUT/root-ceremony.json" \
+    --officer alice=file:"$S/alice.pass" --officer bob=file:"$S/bob.pass"
+
+step "Issuing CA key ceremony, signed by the root"
+eseal-ca ceremony run "$OUT/issuing-ceremony.json" \
+    --officer bob=file:"$S/bob.pass" --officer carol=file:"$S/carol.pass"
+eseal-ca ca list
+
+step "Independent check: openssl verify -x509_strict"
+openssl verify -x509_strict -CAfile "$OUT/root.pem" "$OUT/issuing.pem"
+openssl x509 -in "$OUT/issuing.pem" -noout -subject -issuer -ext basicConstraints,keyUsage,certificatePolicies
+
+step "Lint the CA certificates"
+eseal-policy lint --kind root "$OUT/root.pem"
+eseal-policy lint --kind issuing --issuer "$OUT/root.pem" "$OUT/issuing.pem"
+
+step "Refusals: one officer only, the same officer twice"
+eseal-ca operator add eve --role auditor --pass file:"$S/dave.pass" \
+    --officer alice=file:"$S/alice.pass" || echo "(refused as expected)"
+eseal-ca operator add eve --role auditor --pass file:"$S/dave.pass" \
+    --officer alice=file:"$S/alice.pass" --officer alice=file:"$S/alice.pass" || echo "(refused as expected)"
+
+step "Backup: encrypted, then verified without restoring"
+eseal-ca backup create "$OUT/ca.backup" --pass file:"$S/alice.pass"
+eseal-ca backup verify "$OUT/ca.backup" --pass file:"$S/alice.pass"
+
+step "Policy gate: the token's CMVP record turns Historical; a new CA key is refused"
+eseal-policy cmvp mark --db "$ESEAL_DB" --cert TEST-SOFTHSM --status Historical \
+    --date 2026-11-01 --by alice
+sed -e 's/"ca": "issuing"/"ca": "issuing-2"/' -e 's/eseal-issuing-2026/eseal-issuing-2/' \
+    -e 's|/issuing.pem|/issuing-2.pem|' -e 's|/issuing-ceremony.txt|/issuing-2-ceremony.txt|' \
+    "$OUT/issuing-ceremony.json" >"$OUT/issuing-2-ceremony.json"
+if eseal-ca ceremony run "$OUT/issuing-2-ceremony.json" --quiet \
+    --officer alice=file:"$S/alice.pass" --officer carol=file:"$S/carol.pass"; then
+	echo "demo: the gate should have refused" >&2
+	exit 1
+fi
+echo "(refused as expected)"
+eseal-policy cmvp mark --db "$ESEAL_DB" --cert TEST-SOFTHSM --status Active \
+    --date 2026-11-22 --by alice
+
+step "Audit chain: show the last entries and verify with the CA certificates only"
+eseal-ca audit show --last 12
+eseal-ca audit verify --ca-cert "$OUT/root.pem" --ca-cert "$OUT/issuing.pem"
+
+printf '\nDemo complete: outputs in %s\n' "$OUT"
