@@ -608,8 +608,10 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 			ret = EXIT_REFUSED;
 			goto out;
 		}
-		if (X509_cmp_time(X509_get0_notAfter(parent->cert), NULL) <= 0 ||
-		    X509_cmp_time(X509_get0_notBefore(parent->cert), NULL) > 0) {
+		time_t now_t = now_utc();
+
+		if (X509_cmp_time(X509_get0_notAfter(parent->cert), &now_t) <= 0 ||
+		    X509_cmp_time(X509_get0_notBefore(parent->cert), &now_t) > 0) {
 			log_warnx("%s: ES-CA-05: parent CA %s is not valid now",
 			    c->file, c->parent);
 			ret = EXIT_REFUSED;
@@ -769,8 +771,11 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 	time_fmt(now_utc(), now, sizeof(now));
 	time_fmt(c->nb, nb, sizeof(nb));
 	time_fmt(c->na, na, sizeof(na));
-	settings = json_dumps(c->settings != NULL ? c->settings : json_object(),
-	    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_SORT_KEYS);
+	if (c->settings != NULL) {
+		settings = json_dumps(c->settings, JSON_COMPACT | JSON_SORT_KEYS);
+	} else if ((settings = strdup("{}")) == NULL) {
+		fatalx("out of memory");
+	}
 	if (!db_begin(db)) {
 		goto destroy;
 	}

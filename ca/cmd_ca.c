@@ -321,6 +321,7 @@ cmd_key(int argc, char **argv)
 	const char *name;
 	char *status = NULL;
 	int ret = EXIT_ERROR, why, expired;
+	time_t now_t;
 
 	if (!args_parse(argc, argv, valued, NULL, &a)) {
 		return EXIT_USAGE;
@@ -361,8 +362,9 @@ cmd_key(int argc, char **argv)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	now_t = now_utc();
 	expired = ck->cert != NULL &&
-	    X509_cmp_time(X509_get0_notAfter(ck->cert), NULL) < 0;
+	    X509_cmp_time(X509_get0_notAfter(ck->cert), &now_t) < 0;
 	if (!expired && (status == NULL || strcmp(status, "revoked") != 0)) {
 		log_warnx("ca %s: ES-KEY-02: key destruction refused: the CA "
 		    "certificate is neither expired nor revoked", name);
