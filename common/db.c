@@ -335,6 +335,10 @@ db_begin(struct db *db)
 		log_warnx("%s: a transaction is already open", db->path);
 		return 0;
 	}
+	if (db->readonly) {
+		log_warnx("%s: store opened read-only", db->path);
+		return 0;
+	}
 	rc = sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (is_busy(rc)) {
 		log_warnx("%s: database is locked by another process",
