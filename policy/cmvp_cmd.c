@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "cmvp.h"
 #include "db.h"
 #include "log.h"
@@ -1195,7 +1196,7 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 {
 	struct importer im;
 	struct counts c;
-	char newest[11], *src = NULL, *copy = NULL;
+	char newest[11], *src = NULL, *copy = NULL, detail[256];
 	int64_t snap;
 	size_t i;
 	int ret = EXIT_INPUT;
@@ -1224,6 +1225,13 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 		}
 	}
 	c.records = (long)f->n;
+	snprintf(detail, sizeof(detail), "snapshot %s: %ld records: %ld new, "
+	    "%ld changed, %ld unchanged, %ld skipped", f->snapshot, c.records,
+	    c.added, c.changed, c.unchanged, c.skipped);
+	if (!audit_append(db, by, "cmvp-import", src, f->sha256, "ok",
+	    detail)) {
+		goto out;
+	}
 	printf("%s: snapshot %s: %ld records: %ld new, %ld changed, "
 	    "%ld unchanged, %ld skipped\n", f->path, f->snapshot, c.records,
 	    c.added, c.changed, c.unchanged, c.skipped);
@@ -1751,7 +1759,7 @@ cmvp_declare(int argc, char **argv)
 	const char *path, *names[] = { "cert", "vendor", "module", "standard",
 	    "level", "status", "by" };
 	const char *vals[7];
-	char where[64], day[11], *src = NULL, sha[65], *end;
+	char where[64], day[11], *src = NULL, sha[65], *end, detail[512];
 	const char *nv[NFIELDS];
 	char lvl[8];
 	int64_t snap;
@@ -1851,8 +1859,13 @@ cmvp_declare(int argc, char **argv)
 		goto out;
 	}
 	bind_str(st, 1, r.cert);
+	snprintf(detail, sizeof(detail), "%s / %s, %s level %d, %s, sunset %s",
+	    r.vendor, r.module, r.standard, r.level, r.status,
+	    r.sunset[0] ? r.sunset : "none");
 	if (!step_done(db, st, "declaring a module") ||
 	    !history(&im, r.cert, "status", NULL, r.status, day, snap) ||
+	    !audit_append(db, o.by, "cmvp-declare", r.cert, sha, "ok",
+	    detail) ||
 	    !db_commit(db)) {
 		goto out;
 	}
@@ -1884,7 +1897,7 @@ cmvp_mark(int argc, char **argv)
 	const char *path, *status, *names[] = { "cert", "status", "date",
 	    "by" };
 	const char *vals[4];
-	char date[11];
+	char date[11], detail[128];
 	int64_t snap = 0;
 	int first, found, ret = EXIT_INPUT, have_im = 0;
 
@@ -1970,7 +1983,11 @@ cmvp_mark(int argc, char **argv)
 	}
 	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, o.cert, -1, SQLITE_STATIC);
-	if (!step_done(db, st, "changing the status") || !db_commit(db)) {
+	snprintf(detail, sizeof(detail), "%s -> %s on %s", old.status, status,
+	    date);
+	if (!step_done(db, st, "changing the status") ||
+	    !audit_append(db, o.by, "cmvp-mark", o.cert, NULL, "ok", detail) ||
+	    !db_commit(db)) {
 		goto out;
 	}
 	printf("certificate %s: %s -> %s on %s (by %s)\n", o.cert, old.status,
@@ -2066,7 +2083,7 @@ hsm_map(int argc, char **argv)
 	sqlite3_stmt *st = NULL;
 	const char *path, *serial, *firmware, *names[] = { "cert", "by" };
 	const char *vals[2];
-	char now[32];
+	char now[32], detail[64], *object = NULL;
 	int first, found, rc, ret = EXIT_INPUT;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
@@ -2147,7 +2164,13 @@ hsm_map(int argc, char **argv)
 		db_log_error(db, "adding the mapping");
 		goto out;
 	}
-	if (!db_commit(db)) {
+	if (asprintf(&object, "%s / %s serial %s firmware %s", o.manuf,
+	    o.model, serial, firmware) == -1) {
+		fatalx("out of memory");
+	}
+	snprintf(detail, sizeof(detail), "CMVP certificate %s", o.cert);
+	if (!audit_append(db, o.by, "hsm-map", object, NULL, "ok", detail) ||
+	    !db_commit(db)) {
 		goto out;
 	}
 	printf("%s / %s serial %s firmware %s -> CMVP #%s (%s, %s)\n",
@@ -2160,6 +2183,7 @@ hsm_map(int argc, char **argv)
 	}
 	ret = EXIT_OK;
  out:
+	free(object);
 	sqlite3_finalize(st);
 	if (db != NULL && ret != EXIT_OK) {
 		db_rollback(db);
@@ -2176,6 +2200,7 @@ hsm_unmap(int argc, char **argv)
 	sqlite3_stmt *st = NULL;
 	const char *path, *serial, *firmware, *names[] = { "by" };
 	const char *vals[1];
+	char *object = NULL;
 	int first, ret = EXIT_INPUT;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
@@ -2217,13 +2242,19 @@ hsm_unmap(int argc, char **argv)
 		ret = EXIT_CHECK;
 		goto out;
 	}
-	if (!db_commit(db)) {
+	if (asprintf(&object, "%s / %s serial %s firmware %s", o.manuf,
+	    o.model, serial, firmware) == -1) {
+		fatalx("out of memory");
+	}
+	if (!audit_append(db, o.by, "hsm-unmap", object, NULL, "ok", NULL) ||
+	    !db_commit(db)) {
 		goto out;
 	}
 	printf("unmapped %s / %s serial %s firmware %s (by %s)\n", o.manuf,
 	    o.model, serial, firmware, o.by);
 	ret = EXIT_OK;
  out:
+	free(object);
 	sqlite3_finalize(st);
 	if (db != NULL && ret != EXIT_OK) {
 		db_rollback(db);
