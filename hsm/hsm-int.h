@@ -23,6 +23,15 @@ EVP_PKEY *hsm_provider_pkey_new(struct hsm_key *key);
  */
 int hsm_key_check_sign(struct hsm_key *key, enum sig_alg alg);
 
+/*
+ * Try to read the private key's secret attributes (CKA_VALUE,
+ * CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2).  Returns 1 if any of
+ * them can be read (a key that must never be used by eseal), 0 if the
+ * token refuses them all.  why receives each attribute's PKCS#11 result,
+ * e.g. "CKA_VALUE: CKR_ATTRIBUTE_SENSITIVE, ...".  Not logged.
+ */
+int hsm_key_secret_readable(struct hsm_key *key, char *why, size_t whysz);
+
 /* The PKCS#11 mechanism name ("CKM_RSA_PKCS_PSS") or NULL if unknown. */
 const char *hsm_mech_name(unsigned long type);
 

@@ -153,6 +153,31 @@ static const struct {
 	{ CKM_AES_CBC, "CKM_AES_CBC" },
 	{ CKM_AES_GCM, "CKM_AES_GCM" },
 	{ CKM_GENERIC_SECRET_KEY_GEN, "CKM_GENERIC_SECRET_KEY_GEN" },
+	{ CKM_AES_ECB, "CKM_AES_ECB" },
+	{ CKM_AES_CBC_PAD, "CKM_AES_CBC_PAD" },
+	{ CKM_AES_CTR, "CKM_AES_CTR" },
+	{ CKM_AES_CMAC, "CKM_AES_CMAC" },
+	{ CKM_AES_KEY_WRAP, "CKM_AES_KEY_WRAP" },
+	{ CKM_AES_KEY_WRAP_PAD, "CKM_AES_KEY_WRAP_PAD" },
+	{ CKM_MD5, "CKM_MD5" },
+	{ CKM_MD5_HMAC, "CKM_MD5_HMAC" },
+	{ CKM_MD5_RSA_PKCS, "CKM_MD5_RSA_PKCS" },
+	{ CKM_SHA_1_HMAC, "CKM_SHA_1_HMAC" },
+	{ CKM_SHA224_HMAC, "CKM_SHA224_HMAC" },
+	{ CKM_SHA384_HMAC, "CKM_SHA384_HMAC" },
+	{ CKM_SHA512_HMAC, "CKM_SHA512_HMAC" },
+	{ CKM_SHA224_RSA_PKCS, "CKM_SHA224_RSA_PKCS" },
+	{ CKM_SHA224_RSA_PKCS_PSS, "CKM_SHA224_RSA_PKCS_PSS" },
+	{ CKM_DSA, "CKM_DSA" },
+	{ CKM_DSA_KEY_PAIR_GEN, "CKM_DSA_KEY_PAIR_GEN" },
+	{ CKM_DSA_SHA1, "CKM_DSA_SHA1" },
+	{ CKM_DH_PKCS_KEY_PAIR_GEN, "CKM_DH_PKCS_KEY_PAIR_GEN" },
+	{ CKM_DH_PKCS_DERIVE, "CKM_DH_PKCS_DERIVE" },
+	{ CKM_DES_ECB, "CKM_DES_ECB" },
+	{ CKM_DES_CBC, "CKM_DES_CBC" },
+	{ CKM_DES3_KEY_GEN, "CKM_DES3_KEY_GEN" },
+	{ CKM_DES3_ECB, "CKM_DES3_ECB" },
+	{ CKM_DES3_CBC, "CKM_DES3_CBC" },
 };
 
 /* DER of the namedCurve OIDs (CKA_EC_PARAMS). */
@@ -564,13 +589,39 @@ hsm_token_login(struct hsm_token *tok, const char *pin_source)
 	}
 }
 
-/* 1 if the token has mechanism type with all of flags (and bits in range). */
+/*
+ * 1 if the token lists mechanism type (C_GetMechanismList is what a token
+ * offers; some answer C_GetMechanismInfo for mechanisms they have turned
+ * off) with all of flags and bits in its key size range.
+ */
 static int
 tok_has_mech(struct hsm_token *tok, CK_MECHANISM_TYPE type, CK_FLAGS flags,
     unsigned long bits)
 {
+	CK_MECHANISM_TYPE *types = NULL;
 	CK_MECHANISM_INFO mi;
+	CK_ULONG n = 0, i;
+	int listed = 0;
 
+	if (tok->mod->f->C_GetMechanismList(tok->info.slot_id, NULL, &n) ==
+	    CKR_OK) {
+		if ((types = calloc(n + 1, sizeof(*types))) == NULL) {
+			fatalx("out of memory");
+		}
+		if (tok->mod->f->C_GetMechanismList(tok->info.slot_id, types,
+		    &n) != CKR_OK) {
+			n = 0;
+		}
+		for (i = 0; i < n; i++) {
+			if (types[i] == type) {
+				listed = 1;
+			}
+		}
+		free(types);
+	}
+	if (!listed) {
+		return 0;
+	}
 	if (tok->mod->f->C_GetMechanismInfo(tok->info.slot_id, type, &mi) !=
 	    CKR_OK) {
 		return 0;
@@ -1114,6 +1165,42 @@ hsm_key_provenance(struct hsm_key *key, struct hsm_provenance *out)
 	out->extractable = b[6] == CK_TRUE;
 	out->keygen_mech = mech;
 	return 1;
+}
+
+int
+hsm_key_secret_readable(struct hsm_key *key, char *why, size_t whysz)
+{
+	static const struct {
+		CK_ATTRIBUTE_TYPE	 type;
+		const char		*name;
+	} secrets[] = {
+		{ CKA_VALUE, "CKA_VALUE" },
+		{ CKA_PRIVATE_EXPONENT, "CKA_PRIVATE_EXPONENT" },
+		{ CKA_PRIME_1, "CKA_PRIME_1" },
+		{ CKA_PRIME_2, "CKA_PRIME_2" },
+	};
+	CK_ATTRIBUTE a;
+	size_t i, len;
+	CK_RV rv;
+	int readable = 0;
+
+	why[0] = '\0';
+	for (i = 0; i < NITEMS(secrets); i++) {
+		a.type = secrets[i].type;
+		a.pValue = NULL;
+		a.ulValueLen = 0;
+		rv = key->tok->mod->f->C_GetAttributeValue(key->tok->sess,
+		    key->priv, &a, 1);
+		if (rv == CKR_OK && a.ulValueLen != (CK_ULONG)-1 &&
+		    a.ulValueLen > 0) {
+			readable = 1;
+		}
+		len = strlen(why);
+		snprintf(why + len, whysz - len, "%s%s: %s", i > 0 ? ", " : "",
+		    secrets[i].name, rv == CKR_OK && a.ulValueLen ==
+		    (CK_ULONG)-1 ? "unavailable" : rv_name(rv));
+	}
+	return readable;
 }
 
 EVP_PKEY *

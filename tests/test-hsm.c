@@ -7,7 +7,7 @@
  *   login MODULE LABEL PINSRC
  *   cansign MODULE LABEL SIGALG          prints yes/no
  *   gen MODULE LABEL PINSRC KEYALG KEYLABEL   prints the key id
- *   find|prov|destroy|export MODULE LABEL PINSRC KEYID
+ *   find|prov|destroy|export|readpriv MODULE LABEL PINSRC KEYID
  *   selfsign MODULE LABEL PINSRC KEYID SIGALG OUT.pem
  *   crl|req MODULE LABEL PINSRC KEYID SIGALG CA.pem OUT.pem
  *   ocsp MODULE LABEL PINSRC KEYID SIGALG CA.pem OUT.der
@@ -31,6 +31,7 @@
 #include <openssl/x509v3.h>
 
 #include "hsm/hsm.h"
+#include "hsm/hsm-int.h"
 #include "log.h"
 #include "sigalg.h"
 #include "util.h"
@@ -507,7 +508,15 @@ cmd_sigdigest(const char *signame, const char *in, const char *out,
 	    !file_read(in, 1 << 20, &buf, &len)) {
 		goto out;
 	}
-	if (!EVP_Digest(buf, len, md, &mdlen,
+	if (alg == SIG_ED25519) {
+		/* PureEdDSA: the token signs the message itself. */
+		if (len > sizeof(md)) {
+			log_warnx("%s: too long for this test", in);
+			goto out;
+		}
+		memcpy(md, buf, len);
+		mdlen = len;
+	} else if (!EVP_Digest(buf, len, md, &mdlen,
 	    EVP_get_digestbyname(sig_alg_digest(alg)), NULL)) {
 		log_ssl("EVP_Digest");
 		goto out;
@@ -558,7 +567,7 @@ main(int argc, char *argv[])
 		}
 	} else if (argc == 6 && (strcmp(cmd, "find") == 0 ||
 	    strcmp(cmd, "prov") == 0 || strcmp(cmd, "destroy") == 0 ||
-	    strcmp(cmd, "export") == 0)) {
+	    strcmp(cmd, "export") == 0 || strcmp(cmd, "readpriv") == 0)) {
 		if (!setup(argv[2], argv[3], argv[4], argv[5])) {
 			ok = 0;
 		} else if (strcmp(cmd, "find") == 0) {
@@ -569,6 +578,16 @@ main(int argc, char *argv[])
 			ok = cmd_prov();
 		} else if (strcmp(cmd, "export") == 0) {
 			ok = cmd_export();
+		} else if (strcmp(cmd, "readpriv") == 0) {
+			char why[256];
+
+			if ((ok = hsm_key_secret_readable(key, why,
+			    sizeof(why)))) {
+				printf("private key readable: %s\n", why);
+			} else {
+				log_warnx("key %s: private key material not "
+				    "readable (%s)", hsm_key_id(key), why);
+			}
 		} else {
 			ok = hsm_key_destroy(key);
 			key = NULL;
