@@ -1,0 +1,589 @@
+/*
+ * The audit chain: each entry's hash is SHA-256 over an unambiguous
+ * encoding of the previous entry's hash and its own fields (every field
+ * length-prefixed; the sequence number is not hashed, so moving or
+ * dropping entries shows up in the prev_hash links).  Signed heads bind
+ * a sequence number and a hash with a CA key; verification walks the
+ * chain and reports each finding on its own line, naming the entry.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "audit.h"
+#include "log.h"
+#include "sigalg.h"
+#include "util.h"
+
+#define ZERO_HASH \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+#define HEAD_MSG_FMT "eseal-audit-head-v1\n%lld\n%s\n"
+
+/* The hashed fields of one entry, in hashing order after prev_hash. */
+struct entry {
+	int64_t	 seq;
+	char	*f[8];		/* prev_hash, time, operators, action, object,
+				   request_hash, result, detail */
+	char	 hash[65];	/* stored */
+	char	 calc[65];	/* recomputed */
+};
+
+/* Append an 8-byte big-endian length and the bytes of s to the digest. */
+static int
+hash_field(EVP_MD_CTX *ctx, const char *s)
+{
+	unsigned char len[8];
+	uint64_t n = strlen(s);
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		len[i] = n & 0xff;
+		n >>= 8;
+	}
+	return EVP_DigestUpdate(ctx, len, sizeof(len)) &&
+	    EVP_DigestUpdate(ctx, s, strlen(s));
+}
+
+/*
+ * The entry hash: SHA-256 over the domain tag and the eight fields
+ * (prev_hash first), each length-prefixed.  out gets lower-case hex.
+ */
+static void
+entry_hash(char *const f[8], char out[65])
+{
+	static const char tag[] = "eseal-audit-entry-v1";
+	EVP_MD_CTX *ctx;
+	unsigned char md[32];
+	char *h;
+	int i, ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && hash_field(ctx, tag);
+	for (i = 0; ok && i < 8; i++) {
+		ok = hash_field(ctx, f[i] != NULL ? f[i] : "");
+	}
+	if (!ok || !EVP_DigestFinal_ex(ctx, md, NULL)) {
+		fatalx("SHA-256 failed");
+	}
+	EVP_MD_CTX_free(ctx);
+	h = hex_encode(md, sizeof(md));
+	memcpy(out, h, 65);
+	free(h);
+}
+
+int
+audit_head(struct db *db, int64_t *seq, char hash[65])
+{
+	sqlite3_stmt *st = NULL;
+	const char *h;
+	int rc, ret = 0;
+
+	*seq = 0;
+	memcpy(hash, ZERO_HASH, 65);
+	if ((st = db_prepare(db, "SELECT seq, hash FROM audit "
+	    "ORDER BY seq DESC LIMIT 1")) == NULL) {
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(st, 0);
+		h = (const char *)sqlite3_column_text(st, 1);
+		if (h == NULL || strlen(h) != 64) {
+			log_warnx("%s: audit entry %lld: malformed hash",
+			    db_path(db), (long long)*seq);
+			goto out;
+		}
+		memcpy(hash, h, 65);
+	} else if (rc != SQLITE_DONE) {
+		db_log_error(db, "reading the audit head");
+		goto out;
+	}
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+audit_append(struct db *db, const char *operators, const char *action,
+    const char *object, const char *request_hash, const char *result,
+    const char *detail)
+{
+	sqlite3_stmt *st = NULL;
+	char prev[65], when[32], hash[65];
+	char *f[8];
+	int64_t seq;
+	int i, own = 0, ret = 0;
+
+	if (!db_in_transaction(db)) {
+		if (!db_begin(db)) {
+			return 0;
+		}
+		own = 1;
+	}
+	if (!audit_head(db, &seq, prev)) {
+		goto out;
+	}
+	time_fmt(now_utc(), when, sizeof(when));
+	f[0] = prev;
+	f[1] = when;
+	f[2] = (char *)(operators != NULL ? operators : "");
+	f[3] = (char *)(action != NULL ? action : "");
+	f[4] = (char *)(object != NULL ? object : "");
+	f[5] = (char *)(request_hash != NULL ? request_hash : "");
+	f[6] = (char *)(result != NULL ? result : "");
+	f[7] = (char *)(detail != NULL ? detail : "");
+	entry_hash(f, hash);
+	if ((st = db_prepare(db, "INSERT INTO audit (seq, prev_hash, time, "
+	    "operators, action, object, request_hash, result, detail, hash) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) == NULL) {
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, seq + 1);
+	for (i = 0; i < 8; i++) {
+		sqlite3_bind_text(st, i + 2, f[i], -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_text(st, 10, hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, "appending to the audit chain");
+		goto out;
+	}
+	if (own && !db_commit(db)) {
+		own = 0;
+		goto out;
+	}
+	own = 0;
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	if (own) {
+		db_rollback(db);
+	}
+	return ret;
+}
+
+int
+audit_sign_head(struct db *db, audit_sign_fn sign, void *arg,
+    const char *signer_cert_sha256, const char *sig_alg)
+{
+	sqlite3_stmt *st = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	char hash[65], when[32], *msg = NULL;
+	enum sig_alg alg;
+	int64_t seq;
+	int len, rc, own = 0, ret = 0;
+
+	if (!sig_alg_from_name(sig_alg, &alg, db_path(db))) {
+		return 0;
+	}
+	if (!db_in_transaction(db)) {
+		if (!db_begin(db)) {
+			return 0;
+		}
+		own = 1;
+	}
+	if (!audit_head(db, &seq, hash)) {
+		goto out;
+	}
+	if (seq == 0) {
+		ret = 1;	/* nothing to sign */
+		goto out;
+	}
+	if ((st = db_prepare(db, "SELECT 1 FROM audit_signatures "
+	    "WHERE seq = ? AND head_hash = ?")) == NULL) {
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ret = 1;	/* already signed */
+		goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "reading audit signatures");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+
+	if ((len = asprintf(&msg, HEAD_MSG_FMT, (long long)seq, hash)) == -1) {
+		fatalx("out of memory");
+	}
+	if (!sign(arg, (const unsigned char *)msg, (size_t)len, &sig,
+	    &siglen)) {
+		log_warnx("%s: audit head %lld: signing failed", db_path(db),
+		    (long long)seq);
+		goto out;
+	}
+	time_fmt(now_utc(), when, sizeof(when));
+	if ((st = db_prepare(db, "INSERT INTO audit_signatures (seq, "
+	    "head_hash, time, signer_cert_sha256, sig_alg, signature) "
+	    "VALUES (?, ?, ?, ?, ?, ?)")) == NULL) {
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, when, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, signer_cert_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, sig_alg_name(alg), -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, sig, (int)siglen, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, "recording the audit head signature");
+		goto out;
+	}
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	free(sig);
+	free(msg);
+	if (own) {
+		if (ret) {
+			ret = db_commit(db);
+		} else {
+			db_rollback(db);
+		}
+	}
+	return ret;
+}
+
+/*
+ * Set up mctx to verify under alg with pkey: the verification twin of
+ * sig_ctx_init() (digest; for PSS, salt length = digest length and MGF1
+ * with the same digest).  1/0, errors left on the OpenSSL queue.
+ */
+static int
+verify_ctx_init(EVP_MD_CTX *mctx, EVP_PKEY *pkey, enum sig_alg alg)
+{
+	OSSL_PARAM params[4], *p = params;
+	const char *md = sig_alg_digest(alg);
+	char pad[] = OSSL_PKEY_RSA_PAD_MODE_PSS;
+	char salt[] = OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST;
+	char mgfmd[16];
+
+	if (alg == SIG_NONE || alg >= SIG__MAX) {
+		return 0;
+	}
+	if (sig_alg_is_pss(alg)) {
+		strncpy(mgfmd, md, sizeof(mgfmd) - 1);
+		mgfmd[sizeof(mgfmd) - 1] = '\0';
+		*p++ = OSSL_PARAM_construct_utf8_string(
+		    OSSL_SIGNATURE_PARAM_PAD_MODE, pad, 0);
+		*p++ = OSSL_PARAM_construct_utf8_string(
+		    OSSL_SIGNATURE_PARAM_PSS_SALTLEN, salt, 0);
+		*p++ = OSSL_PARAM_construct_utf8_string(
+		    OSSL_SIGNATURE_PARAM_MGF1_DIGEST, mgfmd, 0);
+	}
+	*p = OSSL_PARAM_construct_end();
+	return EVP_DigestVerifyInit_ex(mctx, NULL, md, NULL, NULL, pkey,
+	    params) == 1;
+}
+
+/* 1 if sig over msg verifies with cert's public key under alg_name. */
+static int
+sig_verifies(X509 *cert, const char *alg_name, const unsigned char *msg,
+    size_t msglen, const unsigned char *sig, size_t siglen)
+{
+	EVP_MD_CTX *mctx = NULL;
+	EVP_PKEY *pkey;
+	enum sig_alg alg = SIG_NONE;
+	size_t i;
+	int ret = 0;
+
+	/* Quietly: an unknown name simply does not verify. */
+	for (i = SIG_NONE + 1; i < SIG__MAX; i++) {
+		if (strcmp(sig_alg_name((enum sig_alg)i), alg_name) == 0) {
+			alg = (enum sig_alg)i;
+		}
+	}
+	if (alg == SIG_NONE || (pkey = X509_get0_pubkey(cert)) == NULL) {
+		goto out;
+	}
+	if ((mctx = EVP_MD_CTX_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	if (!verify_ctx_init(mctx, pkey, alg)) {
+		goto out;
+	}
+	ret = EVP_DigestVerify(mctx, sig, siglen, msg, msglen) == 1;
+out:
+	EVP_MD_CTX_free(mctx);
+	ERR_clear_error();
+	return ret;
+}
+
+static void
+entries_free(struct entry *e, size_t n)
+{
+	size_t i;
+	int j;
+
+	for (i = 0; e != NULL && i < n; i++) {
+		for (j = 0; j < 8; j++) {
+			free(e[i].f[j]);
+		}
+	}
+	free(e);
+}
+
+/* Load every entry ordered by seq, with its recomputed hash.  1/0. */
+static int
+load_entries(struct db *db, struct entry **out, size_t *nout)
+{
+	static const char *const cols[8] = { "prev_hash", "time", "operators",
+	    "action", "object", "request_hash", "result", "detail" };
+	sqlite3_stmt *st = NULL;
+	struct entry *e = NULL, *tmp;
+	const char *s;
+	size_t n = 0, cap = 0;
+	char sql[256];
+	int rc, j, ret = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT seq, %s, %s, %s, %s, %s, %s, %s, "
+	    "%s, hash FROM audit ORDER BY seq", cols[0], cols[1], cols[2],
+	    cols[3], cols[4], cols[5], cols[6], cols[7]);
+	if ((st = db_prepare(db, sql)) == NULL) {
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((tmp = reallocarray(e, cap, sizeof(*e))) == NULL) {
+				fatalx("out of memory");
+			}
+			e = tmp;
+		}
+		memset(&e[n], 0, sizeof(e[n]));
+		e[n].seq = sqlite3_column_int64(st, 0);
+		for (j = 0; j < 8; j++) {
+			s = (const char *)sqlite3_column_text(st, j + 1);
+			if ((e[n].f[j] = strdup(s != NULL ? s : "")) == NULL) {
+				fatalx("out of memory");
+			}
+		}
+		s = (const char *)sqlite3_column_text(st, 9);
+		snprintf(e[n].hash, sizeof(e[n].hash), "%s", s != NULL ? s : "");
+		entry_hash(e[n].f, e[n].calc);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "reading the audit chain");
+		goto out;
+	}
+	*out = e;
+	*nout = n;
+	e = NULL;
+	n = 0;
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	entries_free(e, n);
+	return ret;
+}
+
+/* Index of the entry with seq, or -1. */
+static ssize_t
+find_seq(const struct entry *e, size_t n, int64_t seq)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (e[mid].seq == seq) {
+			return (ssize_t)mid;
+		}
+		if (e[mid].seq < seq) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return -1;
+}
+
+/* Check entries and their links; one line per finding.  Returns the count. */
+static int
+verify_chain(const struct entry *e, size_t n, FILE *out)
+{
+	const char *expect;
+	int64_t prev_seq = 0;
+	size_t i, k;
+	int problems = 0, gap;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(e[i].calc, e[i].hash) != 0) {
+			fprintf(out, "audit entry %lld: altered (stored hash "
+			    "does not match its contents)\n",
+			    (long long)e[i].seq);
+			problems++;
+		}
+		gap = e[i].seq != prev_seq + 1;
+		if (gap) {
+			fprintf(out, "audit entries %lld..%lld: removed\n",
+			    (long long)(prev_seq + 1),
+			    (long long)(e[i].seq - 1));
+			problems++;
+		}
+		expect = i == 0 ? ZERO_HASH : e[i - 1].hash;
+		if (strcmp(e[i].f[0], expect) != 0) {
+			for (k = 0; k < n; k++) {
+				if (k != i && k + 1 != i &&
+				    strcmp(e[k].hash, e[i].f[0]) == 0) {
+					break;
+				}
+			}
+			if (k < n) {
+				fprintf(out, "audit entry %lld: reordered "
+				    "(follows entry %lld, expected %lld)\n",
+				    (long long)e[i].seq, (long long)e[k].seq,
+				    (long long)prev_seq);
+				problems++;
+			} else if (!gap) {
+				/* After a gap the removal explains it. */
+				fprintf(out, "audit entry %lld: chain broken "
+				    "(entry before it removed or altered)\n",
+				    (long long)e[i].seq);
+				problems++;
+			}
+		}
+		prev_seq = e[i].seq;
+	}
+	return problems;
+}
+
+/* 1 if the cert's DER SHA-256 (hex) equals want (either case). */
+static int
+cert_matches(X509 *cert, const char *want)
+{
+	unsigned char *der = NULL;
+	char hex[65];
+	int len;
+
+	if ((len = i2d_X509(cert, &der)) <= 0) {
+		ERR_clear_error();
+		return 0;
+	}
+	sha256_hex(der, (size_t)len, hex);
+	OPENSSL_free(der);
+	return strcasecmp(hex, want) == 0;
+}
+
+int
+audit_verify(struct db *db, X509 *const *certs, size_t ncerts, FILE *out,
+    struct audit_verify_result *res)
+{
+	sqlite3_stmt *st = NULL;
+	struct entry *e = NULL;
+	const unsigned char *sig;
+	const char *head, *signer, *alg;
+	char *msg = NULL;
+	int64_t last, s, beyond = 0, best = 0;
+	ssize_t idx;
+	size_t n = 0, c;
+	int rc, len, found, good, ret = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (!load_entries(db, &e, &n)) {
+		goto out;
+	}
+	res->entries = (int64_t)n;
+	last = n > 0 ? e[n - 1].seq : 0;
+	res->problems = verify_chain(e, n, out);
+
+	if ((st = db_prepare(db, "SELECT seq, head_hash, signer_cert_sha256, "
+	    "sig_alg, signature FROM audit_signatures ORDER BY seq, id")) ==
+	    NULL) {
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		s = sqlite3_column_int64(st, 0);
+		head = (const char *)sqlite3_column_text(st, 1);
+		signer = (const char *)sqlite3_column_text(st, 2);
+		alg = (const char *)sqlite3_column_text(st, 3);
+		sig = sqlite3_column_blob(st, 4);
+		head = head != NULL ? head : "";
+		signer = signer != NULL ? signer : "";
+		alg = alg != NULL ? alg : "";
+		if (s > last) {
+			beyond = s;	/* reported once, below */
+			continue;
+		}
+		if ((idx = find_seq(e, n, s)) == -1) {
+			fprintf(out, "signed head at %lld: entry %lld "
+			    "removed\n", (long long)s, (long long)s);
+			res->problems++;
+			continue;
+		}
+		if (strcmp(e[idx].hash, head) != 0) {
+			fprintf(out, "signed head at %lld: chain rewritten "
+			    "up to %lld\n", (long long)s, (long long)s);
+			res->problems++;
+			continue;
+		}
+		free(msg);
+		if ((len = asprintf(&msg, HEAD_MSG_FMT, (long long)s,
+		    head)) == -1) {
+			fatalx("out of memory");
+		}
+		found = good = 0;
+		for (c = 0; c < ncerts && !good; c++) {
+			if (certs[c] == NULL || !cert_matches(certs[c], signer)) {
+				continue;
+			}
+			found = 1;
+			good = sig_verifies(certs[c], alg,
+			    (const unsigned char *)msg, (size_t)len, sig,
+			    (size_t)sqlite3_column_bytes(st, 4));
+		}
+		if (!found) {
+			fprintf(out, "signed head at %lld: signer certificate "
+			    "%s not supplied\n", (long long)s, signer);
+			res->problems++;
+		} else if (!good) {
+			fprintf(out, "signed head at %lld: signature does not "
+			    "verify\n", (long long)s);
+			res->problems++;
+		} else {
+			res->signatures++;
+			if (s > best) {
+				best = s;
+			}
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "reading audit signatures");
+		goto out;
+	}
+	if (beyond > 0) {
+		fprintf(out, "audit entries after %lld: removed (signed head "
+		    "at %lld)\n", (long long)last, (long long)beyond);
+		res->problems++;
+	}
+	res->last_signed_seq = best;
+	res->unsigned_tail = (int)(last - best);
+	if (res->unsigned_tail > 0) {
+		fprintf(out, "note: %d audit entries after the last signed "
+		    "head (at %lld) are not signed yet\n", res->unsigned_tail,
+		    (long long)best);
+	}
+	ret = res->problems == 0;
+out:
+	sqlite3_finalize(st);
+	free(msg);
+	entries_free(e, n);
+	return ret;
+}

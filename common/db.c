@@ -1,0 +1,475 @@
+/*
+ * The SQLite store of one CA instance: opening with a private file mode
+ * (0600, also for the -wal and -shm files), WAL journaling with full
+ * synchronisation, foreign keys, forward schema migrations in a single
+ * transaction, and BEGIN IMMEDIATE transactions that report a lock held
+ * by another process in plain words.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uuid/uuid.h>
+
+#include "db.h"
+#include "log.h"
+#include "schema.h"
+#include "util.h"
+
+#define DB_BUSY_DEFAULT_MS 2000
+
+struct db {
+	sqlite3	*h;
+	char	*path;
+	int	 readonly;
+};
+
+/* 1 if rc (an extended result code) means another connection holds a lock. */
+static int
+is_busy(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+/* Log the connection's last error as "PATH: what: message". */
+void
+db_log_error(struct db *db, const char *what)
+{
+	int rc = sqlite3_extended_errcode(db->h);
+
+	if (is_busy(rc)) {
+		log_warnx("%s: %s: database is locked by another process",
+		    db->path, what);
+		return;
+	}
+	log_warnx("%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
+}
+
+int
+db_exec(struct db *db, const char *sql)
+{
+	char *err = NULL;
+	int rc;
+
+	rc = sqlite3_exec(db->h, sql, NULL, NULL, &err);
+	if (rc != SQLITE_OK) {
+		if (is_busy(rc)) {
+			log_warnx("%s: database is locked by another process",
+			    db->path);
+		} else {
+			log_warnx("%s: %s", db->path,
+			    err != NULL ? err : sqlite3_errstr(rc));
+		}
+		sqlite3_free(err);
+		return 0;
+	}
+	return 1;
+}
+
+sqlite3_stmt *
+db_prepare(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_log_error(db, "prepare");
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Read PRAGMA user_version into *v.  1/0 (logged). */
+static int
+user_version(struct db *db, int64_t *v)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if ((st = db_prepare(db, "PRAGMA user_version")) == NULL) {
+		goto out;
+	}
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_log_error(db, "reading the schema version");
+		goto out;
+	}
+	*v = sqlite3_column_int64(st, 0);
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/*
+ * Bring the schema to db_migrations_count in one transaction.  A newer
+ * schema is refused; a read-only connection cannot migrate.  1/0.
+ */
+static int
+migrate(struct db *db, int fresh)
+{
+	char sql[64];
+	int64_t v;
+	size_t i;
+	int ret = 0;
+
+	if (!user_version(db, &v)) {
+		return 0;
+	}
+	if (v > (int64_t)db_migrations_count) {
+		log_warnx("%s: store schema version %lld is newer than this "
+		    "program (%zu)", db->path, (long long)v,
+		    db_migrations_count);
+		return 0;
+	}
+	if (v == (int64_t)db_migrations_count) {
+		return 1;
+	}
+	if (db->readonly) {
+		log_warnx("%s: store schema version %lld is older than this "
+		    "program (%zu); open it read-write once to migrate",
+		    db->path, (long long)v, db_migrations_count);
+		return 0;
+	}
+	if (!db_begin(db)) {
+		return 0;
+	}
+	/* Another process may have migrated meanwhile. */
+	if (!user_version(db, &v)) {
+		goto out;
+	}
+	for (i = (size_t)v; i < db_migrations_count; i++) {
+		if (!db_exec(db, db_migrations[i])) {
+			log_warnx("%s: schema migration %zu -> %zu failed",
+			    db->path, i, i + 1);
+			goto out;
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu",
+	    db_migrations_count);
+	if (!db_exec(db, sql)) {
+		goto out;
+	}
+	if (fresh) {
+		uuid_t u;
+		char id[37], when[32];
+
+		uuid_generate_random(u);
+		uuid_unparse_lower(u, id);
+		time_fmt(now_utc(), when, sizeof(when));
+		if (!db_meta_set(db, "instance_id", id) ||
+		    !db_meta_set(db, "created", when)) {
+			goto out;
+		}
+	}
+	if (!db_commit(db)) {
+		goto out;
+	}
+	ret = 1;
+out:
+	if (!ret) {
+		db_rollback(db);
+	}
+	return ret;
+}
+
+/* Run a PRAGMA and check that its single result equals want (if given). */
+static int
+pragma(struct db *db, const char *sql, const char *want)
+{
+	sqlite3_stmt *st = NULL;
+	const char *got;
+	int rc, ret = 0;
+
+	if ((st = db_prepare(db, sql)) == NULL) {
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_log_error(db, sql);
+		goto out;
+	}
+	if (want != NULL) {
+		got = rc == SQLITE_ROW ?
+		    (const char *)sqlite3_column_text(st, 0) : NULL;
+		if (got == NULL || strcasecmp(got, want) != 0) {
+			log_warnx("%s: %s: got \"%s\", want \"%s\"", db->path,
+			    sql, got != NULL ? got : "", want);
+			goto out;
+		}
+	}
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Remove path and its -wal and -shm files (after a failed creation). */
+static void
+unlink_store(const char *path)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		if (asprintf(&p, "%s%s", path, sfx[i]) == -1) {
+			fatalx("out of memory");
+		}
+		(void)unlink(p);
+		free(p);
+	}
+}
+
+struct db *
+db_open(const char *path, enum db_open_mode mode, int busy_ms)
+{
+	struct db *db = NULL;
+	struct stat sb;
+	mode_t omask;
+	int fd, flags, rc, ok = 0, created = 0;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL ||
+	    (db->path = strdup(path)) == NULL) {
+		fatalx("out of memory");
+	}
+	db->readonly = mode == DB_OPEN_READONLY;
+	if (mode == DB_OPEN_CREATE) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd == -1 && errno == EEXIST) {
+			log_warnx("%s: a CA store already exists there", path);
+			goto out;
+		}
+		if (fd == -1) {
+			log_warn("%s: cannot create the store", path);
+			goto out;
+		}
+		close(fd);
+		created = 1;
+	} else if (stat(path, &sb) == -1) {
+		if (errno == ENOENT) {
+			log_warnx("%s: no such CA store (run eseal-ca init)",
+			    path);
+		} else {
+			log_warn("%s", path);
+		}
+		goto out;
+	} else if (!S_ISREG(sb.st_mode)) {
+		log_warnx("%s: not a regular file", path);
+		goto out;
+	}
+
+	flags = db->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	flags |= SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX;
+	/* SQLite gives -wal/-shm the database's mode; the umask is a second guard. */
+	omask = umask(077);
+	rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+	if (rc != SQLITE_OK) {
+		umask(omask);
+		log_warnx("%s: cannot open the store: %s", path,
+		    db->h != NULL ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		goto out;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, busy_ms > 0 ? busy_ms : DB_BUSY_DEFAULT_MS);
+	ok = pragma(db, "PRAGMA foreign_keys = ON", NULL) &&
+	    pragma(db, "PRAGMA synchronous = FULL", NULL) &&
+	    (db->readonly || pragma(db, "PRAGMA journal_mode = WAL", "wal")) &&
+	    migrate(db, created);
+	umask(omask);
+	if (!ok) {
+		goto out;
+	}
+	return db;
+out:
+	db_close(db);
+	if (created) {
+		/* A failed creation leaves nothing behind. */
+		unlink_store(path);
+	}
+	return NULL;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL) {
+		return;
+	}
+	if (db->h != NULL) {
+		if (!sqlite3_get_autocommit(db->h)) {
+			(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		}
+		sqlite3_close_v2(db->h);
+	}
+	free(db->path);
+	free(db);
+}
+
+sqlite3 *
+db_handle(struct db *db)
+{
+	return db->h;
+}
+
+const char *
+db_path(const struct db *db)
+{
+	return db->path;
+}
+
+int
+db_begin(struct db *db)
+{
+	int rc;
+
+	if (!sqlite3_get_autocommit(db->h)) {
+		log_warnx("%s: a transaction is already open", db->path);
+		return 0;
+	}
+	rc = sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (is_busy(rc)) {
+		log_warnx("%s: database is locked by another process",
+		    db->path);
+		return 0;
+	}
+	if (rc != SQLITE_OK) {
+		db_log_error(db, "begin transaction");
+		return 0;
+	}
+	return 1;
+}
+
+int
+db_commit(struct db *db)
+{
+	int rc;
+
+	rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
+	if (rc == SQLITE_OK) {
+		return 1;
+	}
+	if (is_busy(rc)) {
+		log_warnx("%s: database is locked by another process "
+		    "(nothing was changed)", db->path);
+	} else {
+		db_log_error(db, "commit");
+	}
+	db_rollback(db);
+	return 0;
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (db == NULL || db->h == NULL || sqlite3_get_autocommit(db->h)) {
+		return;
+	}
+	(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+db_in_transaction(struct db *db)
+{
+	return !sqlite3_get_autocommit(db->h);
+}
+
+char *
+db_meta_get(struct db *db, const char *key)
+{
+	sqlite3_stmt *st = NULL;
+	char *v = NULL;
+	int rc;
+
+	if ((st = db_prepare(db, "SELECT value FROM meta WHERE key = ?")) ==
+	    NULL) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if ((v = strdup((const char *)sqlite3_column_text(st, 0))) ==
+		    NULL) {
+			fatalx("out of memory");
+		}
+	} else if (rc != SQLITE_DONE) {
+		db_log_error(db, "reading meta");
+	}
+out:
+	sqlite3_finalize(st);
+	return v;
+}
+
+int
+db_meta_set(struct db *db, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if ((st = db_prepare(db, "INSERT INTO meta (key, value) VALUES (?, ?) "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value")) == NULL) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, "writing meta");
+		goto out;
+	}
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+db_check(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	const char *msg;
+	int rc, ret = 0, clean = 1;
+
+	if ((st = db_prepare(db, "PRAGMA integrity_check")) == NULL) {
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		msg = (const char *)sqlite3_column_text(st, 0);
+		if (msg == NULL || strcmp(msg, "ok") != 0) {
+			log_warnx("%s: integrity check: %s", db->path,
+			    msg != NULL ? msg : "(null)");
+			clean = 0;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "integrity check");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	if ((st = db_prepare(db, "PRAGMA foreign_key_check")) == NULL) {
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		log_warnx("%s: foreign key check: %s row %lld refers to a "
+		    "missing row of %s", db->path,
+		    (const char *)sqlite3_column_text(st, 0),
+		    (long long)sqlite3_column_int64(st, 1),
+		    (const char *)sqlite3_column_text(st, 2));
+		clean = 0;
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "foreign key check");
+		goto out;
+	}
+	ret = clean;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
