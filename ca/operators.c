@@ -606,14 +606,15 @@ out:
 }
 
 /*
- * Record the outcome ret of a login in its own transaction: the failure
+ * Record the outcome *ret of a login in its own transaction: the failure
  * counter (delta: +1 counts a wrong passphrase, -1 resets it, 0 leaves
  * it) and the audit entry "refused: REASON" or "ok".  For a wrong
- * passphrase the reason is written here, with the new count.  1/0.
+ * passphrase the reason is written here, with the new count; a success
+ * on an account locked since it was read becomes AUTH_LOCKED.  1/0.
  */
 static int
 login_record(struct db *db, const char *name, int64_t id, int delta,
-    enum auth_result ret, char *reason, size_t reasonsz, const char *detail)
+    enum auth_result *ret, char *reason, size_t reasonsz, const char *detail)
 {
 	sqlite3_stmt *st = NULL;
 	char object[128], *result = NULL;
@@ -627,7 +628,8 @@ login_record(struct db *db, const char *name, int64_t id, int delta,
 		if ((st = db_prepare(db, delta > 0 ?
 		    "UPDATE operators SET failures = failures + 1, "
 		    "locked = (locked OR failures + 1 >= ?2) WHERE id = ?1" :
-		    "UPDATE operators SET failures = 0 WHERE id = ?1")) == NULL) {
+		    "UPDATE operators SET failures = 0 WHERE id = ?1 AND "
+		    "locked = 0 AND disabled = 0")) == NULL) {
 			goto out;
 		}
 		sqlite3_bind_int64(st, 1, id);
@@ -638,10 +640,17 @@ login_record(struct db *db, const char *name, int64_t id, int delta,
 			db_log_error(db, "operators: failure count");
 			goto out;
 		}
+		/* Locked by another process since we looked: no entry. */
+		if (delta < 0 && *ret == AUTH_OK &&
+		    sqlite3_changes(db_handle(db)) != 1) {
+			*ret = AUTH_LOCKED;
+			snprintf(reason, reasonsz, "ES-OP-03: locked or "
+			    "disabled meanwhile");
+		}
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	if (ret == AUTH_BAD_PASS) {
+	if (*ret == AUTH_BAD_PASS) {
 		if ((st = db_prepare(db, "SELECT failures FROM operators "
 		    "WHERE id = ?")) == NULL) {
 			goto out;
@@ -658,7 +667,7 @@ login_record(struct db *db, const char *name, int64_t id, int delta,
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	if (ret == AUTH_OK) {
+	if (*ret == AUTH_OK) {
 		result = strdup("ok");
 	} else if (asprintf(&result, "refused: %s", reason) == -1) {
 		result = NULL;
@@ -765,7 +774,7 @@ authenticate(struct db *db, const char *name, const char *pass_source,
 record:
 	secret_free(pass);
 	pass = NULL;
-	if (!login_record(db, name, r.id, delta, ret, reason, sizeof(reason),
+	if (!login_record(db, name, r.id, delta, &ret, reason, sizeof(reason),
 	    detail)) {
 		/* An outcome that cannot be recorded lets nobody in. */
 		ret = AUTH_ERROR;
@@ -1027,13 +1036,14 @@ quorum_add(struct quorum *q, int64_t id, const char *name)
 }
 
 /*
- * Split "NAME=SOURCE[,card=SOURCE]" (copied into buf) into its parts.
+ * Split spec idx, "NAME=SOURCE[,card=SOURCE]" (copied into *buf), into
+ * its parts.
  * The card part is the last ",card=" so that a path may hold commas.
  * 1/0 (logged).
  */
 static int
-spec_parse(const char *spec, char **buf, char **name, char **pass,
-    char **card)
+spec_parse(const char *spec, size_t idx, char **buf, char **name,
+    char **pass, char **card)
 {
 	char *eq, *c;
 
@@ -1043,8 +1053,9 @@ spec_parse(const char *spec, char **buf, char **name, char **pass,
 		fatalx("out of memory");
 	}
 	if ((eq = strchr(*buf, '=')) == NULL || eq == *buf || eq[1] == '\0') {
-		log_warnx("%s: quorum member must be NAME=SOURCE or "
-		    "NAME=SOURCE,card=SOURCE", spec);
+		/* Not echoed: it might be a mistyped secret. */
+		log_warnx("quorum member %zu: must be NAME=SOURCE or "
+		    "NAME=SOURCE,card=SOURCE", idx + 1);
 		goto bad;
 	}
 	*eq = '\0';
@@ -1174,7 +1185,7 @@ quorum_gather(struct db *db, char *const *specs, size_t nspecs, size_t m,
 		}
 	}
 	for (i = 0; i < nspecs; i++) {
-		if (!spec_parse(specs[i], &buf, &name, &pass, &card)) {
+		if (!spec_parse(specs[i], i, &buf, &name, &pass, &card)) {
 			failed = 1;
 			continue;
 		}
