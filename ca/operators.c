@@ -878,6 +878,8 @@ operator_bind_card(struct db *db, const char *name, const char *module,
 		goto out;
 	}
 	if ((mod = hsm_module_load(module)) == NULL) {
+		log_warnx("operator %s: ES-OP-04: card module %s cannot be "
+		    "loaded", name, module);
 		goto out;
 	}
 	if ((tok = hsm_token_open(mod, NULL, token_serial)) == NULL) {
@@ -887,9 +889,13 @@ operator_bind_card(struct db *db, const char *name, const char *module,
 	}
 	if (hsm_token_login(tok, card_pin_source != NULL ? card_pin_source :
 	    "prompt") != HSM_LOGIN_OK) {
+		log_warnx("operator %s: ES-OP-04: card %s login failed", name,
+		    token_serial);
 		goto out;
 	}
 	if ((key = hsm_key_find(tok, key_id_hex)) == NULL) {
+		log_warnx("operator %s: ES-OP-04: key %s not on card %s", name,
+		    key_id_hex, token_serial);
 		goto out;
 	}
 	if ((pub = hsm_key_public(key)) == NULL) {
