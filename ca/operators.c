@@ -78,7 +78,7 @@ op_role_from_name(const char *name, enum op_role *out)
 	return 0;
 }
 
-/* Plural of a role for quorum messages ("officers"). */
+/* A role in quorum messages: "officer", n == 1, or "officers". */
 static const char *
 role_plural(enum op_role r, size_t n)
 {
@@ -1173,15 +1173,18 @@ quorum_gather(struct db *db, char *const *specs, size_t nspecs, size_t m,
 		/* Interactive: refusals may be retried, within reason. */
 		for (tries = 0; q.n < m && tries < 3 * m; tries++) {
 			snprintf(prompt, sizeof(prompt), "%s %zu of %zu for %s "
-			    "(empty to stop): ", need == ROLE_ANY ? "operator" :
-			    op_role_name(need), q.n + 1, m, action);
+			    "(empty to stop): ", role_plural(need, 1), q.n + 1, m,
+			    action);
 			if (!tty_line(fd, prompt, line, sizeof(line)) ||
 			    line[0] == '\0') {
 				break;
 			}
 			if (quorum_has(&q, line)) {
-				log_warnx("quorum: ES-QUORUM-02: %s %s counted "
-				    "twice", op_role_name(need), line);
+				snprintf(reason, sizeof(reason), "ES-QUORUM-02: "
+				    "%s %s counted twice", role_plural(need, 1),
+				    line);
+				log_warnx("quorum: %s", reason);
+				quorum_refusal(db, &q, action, reason);
 				continue;
 			}
 			if (authenticate(db, line, "prompt", "prompt", need,
@@ -1197,8 +1200,7 @@ quorum_gather(struct db *db, char *const *specs, size_t nspecs, size_t m,
 		}
 		if (spec_repeats(specs, i, name)) {
 			snprintf(reason, sizeof(reason), "ES-QUORUM-02: %s %s "
-			    "counted twice", need == ROLE_ANY ? "operator" :
-			    op_role_name(need), name);
+			    "counted twice", role_plural(need, 1), name);
 			log_warnx("quorum: %s", reason);
 			quorum_refusal(db, &q, action, reason);
 			free(buf);
