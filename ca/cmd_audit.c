@@ -120,7 +120,7 @@ cmd_audit(int argc, char **argv)
 		goto out;
 	}
 	memset(&res, 0, sizeof(res));
-	if (audit_verify(db, certs, n, g.json ? stderr : stdout, &res)) {
+	if (audit_verify(db, certs, n, stderr, &res)) {
 		ret = EXIT_OK;
 	} else {
 		ret = EXIT_REFUSED;

@@ -96,6 +96,9 @@ main(int argc, char **argv)
 			log_set_verbose(0);
 		} else if (strcmp(argv[argi], "--db") == 0 && argi + 1 < argc) {
 			g.db_path = argv[++argi];
+		} else if (strcmp(argv[argi], "--busy-timeout") == 0 &&
+		    argi + 1 < argc) {
+			g.busy_ms = atoi(argv[++argi]);
 		} else if (strncmp(argv[argi], "--db=", 5) == 0) {
 			g.db_path = argv[argi] + 5;
 		} else {
