@@ -41,7 +41,7 @@ static const struct {
 	  "key destroy --ca NAME --pin SRC --officer NAME=SRC...\n"
 	  "                        destroy a retired CA key on its token" },
 	{ "audit", cmd_audit,
-	  "audit verify --ca-cert FILE... | audit show [--last N]\n"
+	  "audit verify --ca-cert FILE... | audit show [--last N] | audit sign --pin SRC\n"
 	  "                        verify or show the audit chain" },
 	{ "backup", cmd_backup,
 	  "backup create|verify FILE --pass SRC\n"
