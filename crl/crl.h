@@ -129,10 +129,14 @@ struct crl_params {
 	 */
 	const char	*idp_uri;
 	/*
-	 * CRL_SCOPE_USER for end-entity CRLs, CRL_SCOPE_CA for a root's ARL.
-	 * OpenSSL ignores a CRL with onlyContainsUserCerts for a CA
-	 * certificate (and vice versa), so a CA whose CRL must also cover
-	 * subordinate CA certificates uses CRL_SCOPE_ALL (step-ca #2250).
+	 * CRL_SCOPE_USER for end-entity CRLs (with idp_uri = the URL in the
+	 * EE certificates' CRLDP), CRL_SCOPE_CA for a root's ARL.  As
+	 * observed with OpenSSL 3.0 "verify -crl_check_all" (tests/crl.test):
+	 * a CRL with onlyContainsUserCerts is "different CRL scope" for any
+	 * CA certificate (step-ca #2250), and -crl_check_all checks the
+	 * self-signed root too, which has no CRLDP, so a CRL whose IDP
+	 * names a URL never covers it.  Hence the ARL is CRL_SCOPE_CA with
+	 * idp_uri NULL: it then covers the root and every sub-CA.
 	 */
 	enum crl_scope	 scope;
 	/* Base CRLs only: freshestCRL URI where the deltas are published. */
