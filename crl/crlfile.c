@@ -19,11 +19,33 @@ struct crl_file {
 	char		 buf[512];
 };
 
+/* Hex digit values, -1 for anything else; filled by crl_file_open(). */
+static signed char hexv[256];
+
+static void
+hexv_init(void)
+{
+	int i;
+
+	for (i = 0; i < 256; i++) {
+		hexv[i] = -1;
+	}
+	for (i = 0; i < 10; i++) {
+		hexv['0' + i] = (signed char)i;
+	}
+	for (i = 0; i < 6; i++) {
+		hexv['a' + i] = hexv['A' + i] = (signed char)(10 + i);
+	}
+}
+
 struct crl_file *
 crl_file_open(const char *path)
 {
 	struct crl_file *f;
 
+	if (hexv['x'] == 0) {	/* not yet filled: 'x' maps to -1 */
+		hexv_init();
+	}
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
 	    (f->path = strdup(path)) == NULL) {
 		fatalx("out of memory");
@@ -49,39 +71,34 @@ crl_file_free(struct crl_file *f)
 	free(f);
 }
 
+/*
+ * Hex digits at *pp into e->serial, advancing *pp past them.  1/0 (not
+ * logged): 0 if there are none, too many, or a non-hex character before
+ * the next blank.
+ */
 static int
-hexval(int c)
+parse_serial(char **pp, struct crl_entry *e)
 {
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
+	const unsigned char *s = (const unsigned char *)*pp, *q = s;
+	size_t n, i, j;
 
-/* Hex of length n into e->serial.  1/0 (not logged). */
-static int
-parse_serial(const char *s, size_t n, struct crl_entry *e)
-{
-	size_t i, j;
-	int v;
-
-	if (n == 0 || n > 2 * sizeof(e->serial)) {
+	while (hexv[*q] >= 0) {
+		q++;
+	}
+	n = (size_t)(q - s);
+	*pp = (char *)q;
+	if (n == 0 || n > 2 * sizeof(e->serial) || (*q != ' ' && *q != '\t' &&
+	    *q != '\n' && *q != '\r' && *q != '\0')) {
 		return 0;
 	}
 	e->serial_len = (n + 1) / 2;
-	memset(e->serial, 0, sizeof(e->serial));
 	j = e->serial_len * 2 - n;
-	for (i = 0; i < n; i++, j++) {
-		if ((v = hexval((unsigned char)s[i])) < 0) {
-			return 0;
-		}
-		e->serial[j / 2] |= (unsigned char)(j % 2 == 0 ? v << 4 : v);
+	if (j == 1) {
+		e->serial[0] = (unsigned char)hexv[s[0]];
+	}
+	for (i = j; i < n; i += 2) {
+		e->serial[(i + j) / 2] = (unsigned char)(hexv[s[i]] << 4 |
+		    hexv[s[i + 1]]);
 	}
 	return 1;
 }
@@ -147,26 +164,49 @@ parse_time(const char *s, size_t n, time_t *out)
 	return 1;
 }
 
+static const struct {
+	const char	*name;
+	size_t		 len;
+	int		 reason;
+} rnames[] = {
+#define R(s, r) { s, sizeof(s) - 1, r }
+	R("keyCompromise", CRL_REASON_KEY_COMPROMISE),
+	R("superseded", CRL_REASON_SUPERSEDED),
+	R("cessationOfOperation", CRL_REASON_CESSATION_OF_OPERATION),
+	R("affiliationChanged", CRL_REASON_AFFILIATION_CHANGED),
+	R("unspecified", CRL_REASON_UNSPECIFIED),
+	R("cACompromise", CRL_REASON_CA_COMPROMISE),
+	R("certificateHold", CRL_REASON_CERTIFICATE_HOLD),
+	R("removeFromCRL", CRL_REASON_REMOVE_FROM_CRL),
+	R("privilegeWithdrawn", CRL_REASON_PRIVILEGE_WITHDRAWN),
+	R("aACompromise", CRL_REASON_AA_COMPROMISE),
+#undef R
+};
+
+/* Character classes for field(): 1 blank, 2 end of line, 0 other. */
+static const unsigned char cls[256] = {
+	['\0'] = 2, ['\n'] = 2, ['\r'] = 2, [' '] = 1, ['\t'] = 1
+};
+
 /* Split off the next blank-separated field; NULL at the end of line. */
 static char *
 field(char **pp, size_t *len)
 {
-	char *p = *pp, *s;
+	const unsigned char *p = (const unsigned char *)*pp, *s;
 
-	while (*p == ' ' || *p == '\t') {
+	while (cls[*p] == 1) {
 		p++;
 	}
-	if (*p == '\0' || *p == '\n' || *p == '\r') {
+	if (cls[*p] == 2) {
 		return NULL;
 	}
 	s = p;
-	while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' &&
-	    *p != '\r') {
+	while (cls[*p] == 0) {
 		p++;
 	}
 	*len = (size_t)(p - s);
-	*pp = p;
-	return s;
+	*pp = (char *)p;
+	return (char *)s;
 }
 
 static int
@@ -174,7 +214,7 @@ file_next(void *arg, struct crl_entry *e)
 {
 	struct crl_file *f = arg;
 	char *p, *s;
-	size_t n;
+	size_t n, i;
 	int r;
 
 	for (;;) {
@@ -191,7 +231,8 @@ file_next(void *arg, struct crl_entry *e)
 			break;
 		}
 	}
-	if (!parse_serial(s, n, e)) {
+	p = s;
+	if (!parse_serial(&p, e)) {
 		log_warnx("%s:%lu: ES-CRL-05: bad serial \"%.*s\"", f->path,
 		    f->line, (int)n, s);
 		return -1;
@@ -204,18 +245,18 @@ file_next(void *arg, struct crl_entry *e)
 	e->reason = CRL_REASON_UNSPECIFIED;
 	e->invalidity = 0;
 	if ((s = field(&p, &n)) != NULL && !(n == 1 && *s == '-')) {
-		for (r = 0; r <= CRL_REASON_AA_COMPROMISE; r++) {
-			const char *name = crl_reason_name(r);
-
-			if (strlen(name) == n && strncasecmp(name, s, n) == 0) {
+		for (i = 0; i < sizeof(rnames) / sizeof(rnames[0]); i++) {
+			if (rnames[i].len == n &&
+			    strncasecmp(rnames[i].name, s, n) == 0) {
 				break;
 			}
 		}
-		if (r > CRL_REASON_AA_COMPROMISE) {
+		if (i == sizeof(rnames) / sizeof(rnames[0])) {
 			log_warnx("%s:%lu: ES-CRL-05: unknown revocation "
 			    "reason \"%.*s\"", f->path, f->line, (int)n, s);
 			return -1;
 		}
+		r = rnames[i].reason;
 		e->reason = r;
 	}
 	if (s != NULL && (s = field(&p, &n)) != NULL &&
