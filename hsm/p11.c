@@ -260,7 +260,12 @@ hsm_module_load(const char *path)
 	    (mod->path = strdup(path)) == NULL) {
 		fatalx("out of memory");
 	}
-	if ((mod->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	/*
+	 * RTLD_NODELETE: some modules leave threads or atexit handlers
+	 * behind, and leak reports need the module still mapped to name it.
+	 */
+	if ((mod->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)) ==
+	    NULL) {
 		log_warnx("%s: cannot load PKCS#11 module: %s", path, dlerror());
 		goto fail;
 	}

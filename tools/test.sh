@@ -10,6 +10,11 @@ conf=""
 if [ "${1:-}" = "--sanitize" ]; then
 	build="$top/_build-san"
 	conf="--enable-sanitizers"
+	# Full stacks, and third-party leaks (tests/lsan.supp) kept out.
+	ASAN_OPTIONS="fast_unwind_on_malloc=0:detect_leaks=1"
+	LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
+	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+	export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 fi
 [ -x configure ] || autoreconf -fi
 mkdir -p "$build"
