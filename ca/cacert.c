@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/conf.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -82,7 +84,8 @@ add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, const char *what)
 {
 	X509_EXTENSION *ext;
 
-	if ((ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value)) == NULL) {
+	ERR_clear_error();
+	if ((ext = X509V3_EXT_nconf_nid(ctx->db, ctx, nid, value)) == NULL) {
 		log_ssl("%s: cannot build extension %s = %s", what,
 		    OBJ_nid2sn(nid), value);
 		return 0;
@@ -125,6 +128,7 @@ X509 *
 cacert_build(const struct cacert_spec *spec, const char *what)
 {
 	X509 *x = NULL, *ret = NULL;
+	CONF *conf = NULL;
 	X509V3_CTX ctx;
 	char buf[1024];
 	size_t i;
@@ -146,6 +150,11 @@ cacert_build(const struct cacert_spec *spec, const char *what)
 	}
 	X509V3_set_ctx(&ctx, spec->issuer != NULL ? spec->issuer : x, x, NULL,
 	    NULL, 0);
+	/* Some extensions (certificatePolicies) need a config database, even an empty one. */
+	if ((conf = NCONF_new_ex(NULL, NULL)) == NULL) {
+		fatalx("out of memory");
+	}
+	X509V3_set_nconf(&ctx, conf);
 	if (spec->path_len >= 0) {
 		snprintf(buf, sizeof(buf), "critical,CA:TRUE,pathlen:%d",
 		    spec->path_len);
@@ -203,6 +212,7 @@ cacert_build(const struct cacert_spec *spec, const char *what)
 	ret = x;
 	x = NULL;
 out:
+	NCONF_free(conf);
 	X509_free(x);
 	return ret;
 }

@@ -478,7 +478,7 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 	X509_NAME *subject = NULL;
 	X509 *cert = NULL;
 	X509_REQ *req = NULL;
-	EVP_PKEY *tk = NULL;
+	EVP_PKEY *tk = NULL, *tsign = NULL;
 	BIO *bio = NULL;
 	sqlite3_stmt *st = NULL;
 	struct cacert_spec spec;
@@ -617,8 +617,8 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 			ret = EXIT_REFUSED;
 			goto out;
 		}
-		if (c->na > 0 && X509_cmp_time(X509_get0_notAfter(parent->cert),
-		    &c->na) < 0) {
+		if (ASN1_TIME_cmp_time_t(X509_get0_notAfter(parent->cert),
+		    c->na) < 0) {
 			log_warnx("%s: ES-VAL-02: not-after is beyond the parent "
 			    "CA's notAfter", c->file);
 			ret = EXIT_REFUSED;
@@ -720,7 +720,15 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 		lo.kind = c->issuing ? LINT_ISSUING_CA : LINT_ROOT_CA;
 		lo.issuer = parent != NULL ? parent->cert : NULL;
 		lo.throwaway = 1;
-		if (!sign_x509(cert, tk, NULL, cert_alg, c->file)) {
+		/* The throw-away signer has the real signer's key type. */
+		if (parent != NULL && (tsign = throwaway_key(key_alg_of_pkey(
+		    X509_get0_pubkey(parent->cert)))) == NULL) {
+			log_ssl("%s: cannot make a throw-away signer key",
+			    c->file);
+			goto destroy;
+		}
+		if (!sign_x509(cert, tsign != NULL ? tsign : tk, NULL, cert_alg,
+		    c->file)) {
 			goto destroy;
 		}
 		findings_free(&f);
@@ -947,6 +955,7 @@ out:
 	X509_free(cert);
 	X509_REQ_free(req);
 	EVP_PKEY_free(tk);
+	EVP_PKEY_free(tsign);
 	BIO_free(bio);
 	OPENSSL_free(der);
 	quorum_free(&q);

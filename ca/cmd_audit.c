@@ -24,9 +24,11 @@ audit_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: eseal-ca audit verify --ca-cert FILE... [--json]\n"
 	    "       eseal-ca audit show [--last N] [--json]\n"
+	    "       eseal-ca audit sign --pin SRC\n"
 	    "  verify checks every entry's hash chain and every signed head with\n"
 	    "  the given CA certificates only, and names each entry that was\n"
-	    "  altered, removed or reordered (exit 1).\n");
+	    "  altered, removed or reordered (exit 1).  sign signs the current head\n"
+	    "  with the audit CA's key on its token (PIN from SRC).\n");
 }
 
 static int
@@ -71,7 +73,7 @@ audit_show(struct db *db, long last)
 int
 cmd_audit(int argc, char **argv)
 {
-	static const char *const valued[] = { "ca-cert", "last", NULL };
+	static const char *const valued[] = { "ca-cert", "last", "pin", NULL };
 	struct audit_verify_result res;
 	struct args a;
 	struct db *db = NULL;
@@ -99,6 +101,17 @@ cmd_audit(int argc, char **argv)
 		db_close(db);
 		return ret;
 	}
+	if (strcmp(a.pos[0], "sign") == 0) {
+		if (!args_need(&a, "pin", "audit sign")) {
+			return EXIT_USAGE;
+		}
+		if ((db = ca_open_db()) != NULL &&
+		    ca_audit_sign(db, NULL, args_get(&a, "pin"))) {
+			ret = EXIT_OK;
+		}
+		db_close(db);
+		return ret;
+	}
 	if (strcmp(a.pos[0], "verify") != 0) {
 		audit_usage(stderr);
 		return EXIT_USAGE;
@@ -120,7 +133,7 @@ cmd_audit(int argc, char **argv)
 		goto out;
 	}
 	memset(&res, 0, sizeof(res));
-	if (audit_verify(db, certs, n, g.json ? stderr : stdout, &res)) {
+	if (audit_verify(db, certs, n, stderr, &res)) {
 		ret = EXIT_OK;
 	} else {
 		ret = EXIT_REFUSED;

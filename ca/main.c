@@ -50,7 +50,7 @@ static const struct {
 	  "revoke SERIAL --ca NAME --reason R --requester NAME=SRC --approver NAME=SRC...\n"
 	  "                        revoke an e-seal certificate under dual control" },
 	{ "audit", cmd_audit,
-	  "audit verify --ca-cert FILE... | audit show [--last N]\n"
+	  "audit verify --ca-cert FILE... | audit show [--last N] | audit sign --pin SRC\n"
 	  "                        verify or show the audit chain" },
 	{ "backup", cmd_backup,
 	  "backup create|verify FILE --pass SRC\n"
@@ -105,6 +105,9 @@ main(int argc, char **argv)
 			log_set_verbose(0);
 		} else if (strcmp(argv[argi], "--db") == 0 && argi + 1 < argc) {
 			g.db_path = argv[++argi];
+		} else if (strcmp(argv[argi], "--busy-timeout") == 0 &&
+		    argi + 1 < argc) {
+			g.busy_ms = atoi(argv[++argi]);
 		} else if (strncmp(argv[argi], "--db=", 5) == 0) {
 			g.db_path = argv[argi] + 5;
 		} else {

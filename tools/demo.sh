@@ -129,6 +129,7 @@ eseal-policy cmvp mark --db "$ESEAL_DB" --cert TEST-SOFTHSM --status Active \
 
 step "Audit chain: show the last entries and verify with the CA certificates only"
 eseal-ca audit show --last 12
+eseal-ca audit sign --pin file:"$S/root.pin"
 eseal-ca audit verify --ca-cert "$OUT/root.pem" --ca-cert "$OUT/issuing.pem"
 
 printf '\nDemo complete: outputs in %s\n' "$OUT"

@@ -1,0 +1,2415 @@
+/*
+ * "eseal-policy cmvp ..." and "eseal-policy hsm ...": import of NIST CMVP
+ * snapshots (the NIST-CMVP-API JSON layout and our CSV layout,
+ * doc/cmvp-csv.md) into the store with a history of every change, the
+ * effective status report, local declarations for test instances, and the
+ * table binding exact PKCS#11 token identities to certificate numbers.
+ * Every import or change is one transaction; a malformed file changes
+ * nothing.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "cmvp.h"
+#include "db.h"
+#include "log.h"
+#include "policy.h"
+#include "util.h"
+
+#define CMVP_MAX_FILE	(256 * 1024 * 1024)
+
+/* One certificate record as read from a file, normalised. */
+struct rec {
+	char	*cert;
+	char	*vendor;
+	char	*module;
+	char	*standard;	/* "FIPS 140-2", "FIPS 140-3", ... or "" */
+	char	*status;	/* Active, Historical, Revoked */
+	int	 level;		/* 0 unknown */
+	char	*module_type;
+	char	*embodiment;
+	char	*sunset;	/* YYYY-MM-DD or "" */
+	char	*vdates;	/* "YYYY-MM-DD;YYYY-MM-DD", oldest first, or "" */
+	char	*snapshot;	/* CSV column, or NULL */
+};
+
+struct infile {
+	const char	*path;
+	char		 sha256[65];
+	char		 snapshot[11];
+	char		 embedded[11];	/* snapshot date found in the file itself */
+	struct rec	*v;
+	size_t		 n, cap;
+};
+
+struct counts {
+	long	records, added, changed, unchanged, skipped;
+};
+
+static char *
+xstrdup(const char *s)
+{
+	char *p;
+
+	if ((p = strdup(s != NULL ? s : "")) == NULL) {
+		fatalx("out of memory");
+	}
+	return p;
+}
+
+static char *
+xstrndup(const char *s, size_t n)
+{
+	char *p;
+
+	if ((p = strndup(s, n)) == NULL) {
+		fatalx("out of memory");
+	}
+	return p;
+}
+
+/* A copy of s without leading and trailing white space. */
+static char *
+trimdup(const char *s)
+{
+	size_t n;
+
+	while (isspace((unsigned char)*s)) {
+		s++;
+	}
+	n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1])) {
+		n--;
+	}
+	return xstrndup(s, n);
+}
+
+static void
+rec_clear(struct rec *r)
+{
+	free(r->cert);
+	free(r->vendor);
+	free(r->module);
+	free(r->standard);
+	free(r->status);
+	free(r->module_type);
+	free(r->embodiment);
+	free(r->sunset);
+	free(r->vdates);
+	free(r->snapshot);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+infile_free(struct infile *f)
+{
+	size_t i;
+
+	if (f == NULL) {
+		return;
+	}
+	for (i = 0; i < f->n; i++) {
+		rec_clear(&f->v[i]);
+	}
+	free(f->v);
+}
+
+static struct rec *
+infile_add(struct infile *f)
+{
+	struct rec *nv;
+	size_t ncap;
+
+	if (f->n == f->cap) {
+		ncap = f->cap ? f->cap * 2 : 256;
+		if ((nv = reallocarray(f->v, ncap, sizeof(*nv))) == NULL) {
+			fatalx("out of memory");
+		}
+		f->v = nv;
+		f->cap = ncap;
+	}
+	memset(&f->v[f->n], 0, sizeof(f->v[0]));
+	return &f->v[f->n++];
+}
+
+/* 1 if y-m-d is a calendar date in a sane range; writes YYYY-MM-DD. */
+static int
+make_date(int y, int m, int d, char out[11])
+{
+	struct tm tm;
+	time_t t;
+
+	if (y < 1990 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31) {
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	t = timegm(&tm);
+	gmtime_r(&t, &tm);
+	if (tm.tm_mday != d || tm.tm_mon != m - 1) {
+		return 0;
+	}
+	snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+	return 1;
+}
+
+static int
+digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Match a date at s: YYYY-MM-DD or M/D/YYYY (one or two digit month and
+ * day).  Returns the number of characters matched (0: no match); *ok says
+ * whether it is a real calendar date.
+ */
+static int
+num(const char *s, size_t n)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		v = v * 10 + (*s++ - '0');
+	}
+	return v;
+}
+
+static size_t
+match_date(const char *s, char out[11], int *ok)
+{
+	size_t a, b;
+
+	*ok = 0;
+	if (digits(s, 4) && s[4] == '-' && digits(s + 5, 2) && s[7] == '-' &&
+	    digits(s + 8, 2)) {
+		*ok = make_date(num(s, 4), num(s + 5, 2), num(s + 8, 2), out);
+		return 10;
+	}
+	/* Like the regex \d{1,2}/\d{1,2}/\d{4}: longer alternatives first. */
+	for (a = 2; a > 0; a--) {
+		if (!digits(s, a) || s[a] != '/') {
+			continue;
+		}
+		for (b = 2; b > 0; b--) {
+			if (digits(s + a + 1, b) && s[a + 1 + b] == '/' &&
+			    digits(s + a + b + 2, 4)) {
+				*ok = make_date(num(s + a + b + 2, 4),
+				    num(s, a), num(s + a + 1, b), out);
+				return a + b + 6;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Parse a whole field as one date ("" stays ""). 1/0 (not logged). */
+static int
+parse_date(const char *s, char out[11])
+{
+	int ok;
+
+	out[0] = '\0';
+	if (*s == '\0') {
+		return 1;
+	}
+	return match_date(s, out, &ok) == strlen(s) && ok;
+}
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * The validation dates in s, however written: NIST concatenates M/D/YYYY
+ * dates with no separator ("10/16/202206/18/2024"); our CSV separates ISO
+ * dates with ';'.  Impossible dates (NIST has "01/31/11") are dropped.
+ * Returns a malloc'd "YYYY-MM-DD;..." list, oldest first.
+ */
+static char *
+scan_dates(const char *s)
+{
+	char (*d)[11] = NULL, one[11], *out;
+	size_t n = 0, i, len = strlen(s), m;
+	int ok;
+
+	if ((d = calloc(len / 8 + 1, sizeof(*d))) == NULL ||
+	    (out = calloc(len / 8 + 1, 11)) == NULL) {
+		fatalx("out of memory");
+	}
+	for (i = 0; i < len; ) {
+		m = match_date(s + i, one, &ok);
+		if (m == 0) {
+			i++;
+			continue;
+		}
+		if (ok) {
+			memcpy(d[n++], one, 11);
+		}
+		i += m;
+	}
+	qsort(d, n, sizeof(*d), cmpstr);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strcmp(d[i], d[i - 1]) == 0) {
+			continue;
+		}
+		if (*out != '\0') {
+			strcat(out, ";");
+		}
+		strcat(out, d[i]);
+	}
+	free(d);
+	return out;
+}
+
+static int
+cmp_ptrstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+ieq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+/*
+ * Validate and normalise a record read from a file.  where is "FILE:
+ * record N" or "FILE: line N" for the messages.  1/0 (logged).
+ */
+static int
+rec_normalise(struct rec *r, const char *where, int local)
+{
+	const char *s;
+	char date[11], *p;
+	size_t i;
+
+	if (r->cert == NULL || *r->cert == '\0') {
+		log_warnx("%s: ES-CMVP-01: certificate number missing", where);
+		return 0;
+	}
+	if (local) {
+		/* Local numbers may carry letters to stay clear of NIST's. */
+		for (i = 0; r->cert[i] != '\0'; i++) {
+			if (!isalnum((unsigned char)r->cert[i]) &&
+			    strchr("._-", r->cert[i]) == NULL) {
+				break;
+			}
+		}
+		if (r->cert[i] != '\0' || i > 15) {
+			log_warnx("%s: bad certificate number \"%s\" (at most "
+			    "15 letters, digits, '.', '_', '-')", where,
+			    r->cert);
+			return 0;
+		}
+	} else if (strlen(r->cert) > 10 || !digits(r->cert, strlen(r->cert))) {
+		log_warnx("%s: ES-CMVP-01: bad certificate number \"%s\"",
+		    where, r->cert);
+		return 0;
+	}
+	/* NIST has records with no vendor or module name (about 110). */
+	if (r->vendor == NULL) {
+		r->vendor = xstrdup("");
+	}
+	if (r->module == NULL) {
+		r->module = xstrdup("");
+	}
+	s = r->status != NULL ? r->status : "";
+	if (ieq(s, "Active")) {
+		s = "Active";
+	} else if (ieq(s, "Historical")) {
+		s = "Historical";
+	} else if (ieq(s, "Revoked")) {
+		s = "Revoked";
+	} else {
+		log_warnx("%s: ES-CMVP-01: certificate %s: unknown status "
+		    "\"%s\"", where, r->cert, s);
+		return 0;
+	}
+	p = xstrdup(s);
+	free(r->status);
+	r->status = p;
+
+	s = r->standard != NULL ? r->standard : "";
+	if (strncasecmp(s, "FIPS", 4) == 0) {
+		s += 4;
+		while (*s == ' ' || *s == '-') {
+			s++;
+		}
+	}
+	if (*s == '\0') {
+		s = "";
+	} else if (strcmp(s, "140-1") == 0) {
+		s = "FIPS 140-1";
+	} else if (strcmp(s, "140-2") == 0) {
+		s = "FIPS 140-2";
+	} else if (strcmp(s, "140-3") == 0) {
+		s = "FIPS 140-3";
+	} else {
+		log_warnx("%s: ES-CMVP-01: certificate %s: unknown standard "
+		    "\"%s\"", where, r->cert, r->standard);
+		return 0;
+	}
+	p = xstrdup(s);
+	free(r->standard);
+	r->standard = p;
+
+	if (r->level < 0 || r->level > 4) {
+		log_warnx("%s: ES-CMVP-01: certificate %s: overall level %d "
+		    "out of range 1..4", where, r->cert, r->level);
+		return 0;
+	}
+
+	if (r->sunset == NULL) {
+		r->sunset = xstrdup("");
+	}
+	if (!parse_date(r->sunset, date)) {
+		log_warnx("%s: ES-CMVP-01: certificate %s: bad sunset date "
+		    "\"%s\"", where, r->cert, r->sunset);
+		return 0;
+	}
+	free(r->sunset);
+	r->sunset = xstrdup(date);
+
+	p = scan_dates(r->vdates != NULL ? r->vdates : "");
+	free(r->vdates);
+	r->vdates = p;
+
+	/* NIST spells the same form several ways. */
+	if (r->module_type == NULL) {
+		r->module_type = xstrdup("");
+	}
+	for (i = 1; r->module_type[i - 1] != '\0' &&
+	    r->module_type[i] != '\0'; i++) {
+		if (r->module_type[i - 1] == '-') {
+			r->module_type[i] =
+			    toupper((unsigned char)r->module_type[i]);
+		}
+	}
+	s = r->embodiment != NULL ? r->embodiment : "";
+	if (ieq(s, "MultiChipStand") || ieq(s, "Multi-chip standalone") ||
+	    ieq(s, "Multi-Chip Stand Alone")) {
+		s = "Multi-Chip Stand Alone";
+	} else if (ieq(s, "MultiChipEmbed") || ieq(s, "Multi-chip embedded")) {
+		s = "Multi-Chip Embedded";
+	} else if (ieq(s, "SingleChip") || ieq(s, "Single Chip")) {
+		s = "Single Chip";
+	}
+	p = xstrdup(s);
+	free(r->embodiment);
+	r->embodiment = p;
+	return 1;
+}
+
+/* ---- JSON (NIST-CMVP-API modules.json, historical-modules.json) ---- */
+
+/*
+ * The first of names present in o as a trimmed string (numbers are
+ * converted).  *out is NULL when none is present.  1/0 (logged).
+ */
+static int
+json_field(json_t *o, const char *const *names, char **out, const char *where)
+{
+	json_t *v;
+	char buf[64];
+
+	*out = NULL;
+	for (; *names != NULL; names++) {
+		v = json_object_get(o, *names);
+		if (v == NULL || json_is_null(v)) {
+			continue;
+		}
+		if (json_is_string(v)) {
+			*out = trimdup(json_string_value(v));
+			if (**out == '\0' && names[1] != NULL) {
+				free(*out);	/* try the other spelling */
+				*out = NULL;
+				continue;
+			}
+		} else if (json_is_integer(v)) {
+			snprintf(buf, sizeof(buf), "%lld",
+			    (long long)json_integer_value(v));
+			*out = xstrdup(buf);
+		} else {
+			log_warnx("%s: ES-CMVP-01: \"%s\" is not a string",
+			    where, *names);
+			return 0;
+		}
+		return 1;
+	}
+	return 1;
+}
+
+static const char *const f_cert[] = { "Certificate Number", "cert_number",
+    "certificate_number", NULL };
+static const char *const f_vendor[] = { "Vendor Name", "vendor",
+    "vendor_name", NULL };
+static const char *const f_module[] = { "module_name", "Module Name", NULL };
+static const char *const f_standard[] = { "standard", "Standard", NULL };
+static const char *const f_status[] = { "status", "Status", NULL };
+static const char *const f_level[] = { "overall_level", "Overall Level",
+    NULL };
+static const char *const f_type[] = { "module_type", "Module Type", NULL };
+static const char *const f_embodiment[] = { "embodiment", "Embodiment", NULL };
+static const char *const f_sunset[] = { "sunset_date", "Sunset Date", NULL };
+static const char *const f_vdates[] = { "Validation Date", "validation_dates",
+    "validation_date", NULL };
+
+/* "2026-03-29T03:09:34Z" -> "2026-03-29" if it starts with a date. */
+static void
+generated_at_date(json_t *meta, char out[11])
+{
+	const char *s;
+	char tmp[11];
+
+	out[0] = '\0';
+	s = json_string_value(json_object_get(meta, "generated_at"));
+	if (s == NULL || strlen(s) < 10) {
+		return;
+	}
+	memcpy(tmp, s, 10);
+	tmp[10] = '\0';
+	if (parse_date(tmp, out) == 0) {
+		out[0] = '\0';
+	}
+}
+
+static int
+parse_json(struct infile *f, const unsigned char *buf, size_t len)
+{
+	json_t *root = NULL, *list = NULL, *o, *v;
+	json_error_t err;
+	struct rec *r;
+	const char *key;
+	char where[512], *lvl = NULL;
+	size_t i;
+	int ret = 0;
+
+	root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &err);
+	if (root == NULL) {
+		log_warnx("%s: line %d: ES-CMVP-01: malformed JSON: %s",
+		    f->path, err.line, err.text);
+		goto out;
+	}
+	if (json_is_array(root)) {
+		list = root;
+	} else if (json_is_object(root)) {
+		generated_at_date(json_object_get(root, "metadata"),
+		    f->embedded);
+		list = json_object_get(root, "modules");
+		if (!json_is_array(list)) {
+			list = NULL;
+			json_object_foreach(root, key, v) {
+				if (json_is_array(v)) {
+					list = v;
+					break;
+				}
+			}
+		}
+	}
+	if (list == NULL) {
+		log_warnx("%s: ES-CMVP-01: no list of modules in the JSON "
+		    "document", f->path);
+		goto out;
+	}
+	json_array_foreach(list, i, o) {
+		snprintf(where, sizeof(where), "%s: record %zu", f->path,
+		    i + 1);
+		if (!json_is_object(o)) {
+			log_warnx("%s: ES-CMVP-01: not a JSON object", where);
+			goto out;
+		}
+		r = infile_add(f);
+		if (!json_field(o, f_cert, &r->cert, where) ||
+		    !json_field(o, f_vendor, &r->vendor, where) ||
+		    !json_field(o, f_module, &r->module, where) ||
+		    !json_field(o, f_standard, &r->standard, where) ||
+		    !json_field(o, f_status, &r->status, where) ||
+		    !json_field(o, f_type, &r->module_type, where) ||
+		    !json_field(o, f_embodiment, &r->embodiment, where) ||
+		    !json_field(o, f_sunset, &r->sunset, where) ||
+		    !json_field(o, f_vdates, &r->vdates, where) ||
+		    !json_field(o, f_level, &lvl, where)) {
+			goto out;
+		}
+		if (lvl != NULL && *lvl != '\0') {
+			if (strlen(lvl) != 1 || !isdigit((unsigned char)*lvl)) {
+				log_warnx("%s: ES-CMVP-01: bad overall level "
+				    "\"%s\"", where, lvl);
+				goto out;
+			}
+			r->level = *lvl - '0';
+		}
+		free(lvl);
+		lvl = NULL;
+		if (!rec_normalise(r, where, 0)) {
+			goto out;
+		}
+	}
+	ret = 1;
+ out:
+	free(lvl);
+	json_decref(root);
+	return ret;
+}
+
+/* ---- CSV (doc/cmvp-csv.md, RFC 4180) ---- */
+
+static const char *const csv_columns[] = { "cert_number", "vendor",
+    "module_name", "standard", "status", "overall_level", "module_type",
+    "embodiment", "validation_dates", "sunset_date", "snapshot_date" };
+#define CSV_NCOLS (sizeof(csv_columns) / sizeof(csv_columns[0]))
+
+/*
+ * Read one CSV record starting at *pos: fields are malloc'd into fld
+ * (at most CSV_NCOLS + 1 are kept, *nf counts them all).  *line is
+ * advanced past the record's line breaks.  Returns 1 for a record, 0 at
+ * the end of the data, -1 on a syntax error (logged).
+ */
+static int
+csv_record(const struct infile *f, const char *buf, size_t len, size_t *pos,
+    long *line, char **fld, size_t *nf)
+{
+	size_t p = *pos, start;
+	char *field = NULL;
+	size_t flen, fcap;
+	int quoted;
+
+	*nf = 0;
+	if (p >= len) {
+		return 0;
+	}
+	for (;;) {
+		fcap = 64;
+		flen = 0;
+		if ((field = malloc(fcap)) == NULL) {
+			fatalx("out of memory");
+		}
+		quoted = p < len && buf[p] == '"';
+		if (quoted) {
+			start = *line;
+			p++;
+			for (;;) {
+				if (p >= len) {
+					log_warnx("%s: line %zu: ES-CMVP-01: "
+					    "unterminated quoted field",
+					    f->path, start);
+					free(field);
+					return -1;
+				}
+				if (buf[p] == '"') {
+					if (p + 1 < len && buf[p + 1] == '"') {
+						p++;
+					} else {
+						p++;
+						break;
+					}
+				} else if (buf[p] == '\n') {
+					(*line)++;
+				}
+				if (flen + 2 > fcap) {
+					fcap *= 2;
+					if ((field = realloc(field, fcap)) ==
+					    NULL) {
+						fatalx("out of memory");
+					}
+				}
+				field[flen++] = buf[p++];
+			}
+			if (p < len && buf[p] != ',' && buf[p] != '\n' &&
+			    !(buf[p] == '\r' && p + 1 < len &&
+			    buf[p + 1] == '\n')) {
+				log_warnx("%s: line %ld: ES-CMVP-01: text after "
+				    "a closing quote", f->path, *line);
+				free(field);
+				return -1;
+			}
+		} else {
+			while (p < len && buf[p] != ',' && buf[p] != '\n' &&
+			    !(buf[p] == '\r' && p + 1 < len &&
+			    buf[p + 1] == '\n')) {
+				if (buf[p] == '"' || buf[p] == '\r') {
+					log_warnx("%s: line %ld: ES-CMVP-01: "
+					    "stray %s in an unquoted field",
+					    f->path, *line, buf[p] == '"' ?
+					    "quote" : "carriage return");
+					free(field);
+					return -1;
+				}
+				if (flen + 2 > fcap) {
+					fcap *= 2;
+					if ((field = realloc(field, fcap)) ==
+					    NULL) {
+						fatalx("out of memory");
+					}
+				}
+				field[flen++] = buf[p++];
+			}
+		}
+		field[flen] = '\0';
+		if (*nf <= CSV_NCOLS) {
+			fld[*nf] = field;
+		} else {
+			free(field);
+		}
+		field = NULL;
+		(*nf)++;
+		if (p < len && buf[p] == ',') {
+			p++;
+			continue;
+		}
+		if (p < len && buf[p] == '\r') {
+			p++;
+		}
+		if (p < len && buf[p] == '\n') {
+			p++;
+		}
+		(*line)++;
+		break;
+	}
+	*pos = p;
+	return 1;
+}
+
+static void
+fields_free(char **fld, size_t nf)
+{
+	size_t i;
+
+	for (i = 0; i < nf && i <= CSV_NCOLS; i++) {
+		free(fld[i]);
+		fld[i] = NULL;
+	}
+}
+
+static int
+parse_csv(struct infile *f, const unsigned char *ubuf, size_t len)
+{
+	const char *buf = (const char *)ubuf;
+	char *fld[CSV_NCOLS + 1] = { NULL }, where[512], date[11];
+	struct rec *r;
+	size_t pos = 0, nf = 0, i;
+	long line = 1, recline;
+	int rc, ret = 0;
+
+	if (memchr(buf, '\0', len) != NULL) {
+		log_warnx("%s: ES-CMVP-01: NUL byte in a CSV file", f->path);
+		return 0;
+	}
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		pos = 3;
+	}
+	rc = csv_record(f, buf, len, &pos, &line, fld, &nf);
+	if (rc < 0) {
+		goto out;
+	}
+	for (i = 0; rc == 1 && i < CSV_NCOLS && i < nf; i++) {
+		char *h = trimdup(fld[i]);
+		int same = strcasecmp(h, csv_columns[i]) == 0;
+
+		free(h);
+		if (!same) {
+			break;
+		}
+	}
+	if (rc == 0 || nf != CSV_NCOLS || i != CSV_NCOLS) {
+		log_warnx("%s: line 1: ES-CMVP-01: the header must be "
+		    "cert_number,vendor,module_name,standard,status,"
+		    "overall_level,module_type,embodiment,validation_dates,"
+		    "sunset_date,snapshot_date", f->path);
+		goto out;
+	}
+	fields_free(fld, nf);
+	for (;;) {
+		recline = line;
+		rc = csv_record(f, buf, len, &pos, &line, fld, &nf);
+		if (rc < 0) {
+			goto out;
+		}
+		if (rc == 0) {
+			break;
+		}
+		if (nf == 1 && fld[0][0] == '\0') {
+			fields_free(fld, nf);	/* an empty line */
+			continue;
+		}
+		snprintf(where, sizeof(where), "%s: line %ld", f->path,
+		    recline);
+		if (nf != CSV_NCOLS) {
+			log_warnx("%s: ES-CMVP-01: %zu fields, expected %zu",
+			    where, nf, CSV_NCOLS);
+			goto out;
+		}
+		r = infile_add(f);
+		r->cert = trimdup(fld[0]);
+		r->vendor = trimdup(fld[1]);
+		r->module = trimdup(fld[2]);
+		r->standard = trimdup(fld[3]);
+		r->status = trimdup(fld[4]);
+		r->module_type = trimdup(fld[6]);
+		r->embodiment = trimdup(fld[7]);
+		r->vdates = trimdup(fld[8]);
+		r->sunset = trimdup(fld[9]);
+		r->snapshot = trimdup(fld[10]);
+		if (fld[5][0] != '\0') {
+			if (strlen(fld[5]) != 1 ||
+			    !isdigit((unsigned char)fld[5][0])) {
+				log_warnx("%s: ES-CMVP-01: bad overall level "
+				    "\"%s\"", where, fld[5]);
+				goto out;
+			}
+			r->level = fld[5][0] - '0';
+		}
+		if (!rec_normalise(r, where, 0)) {
+			goto out;
+		}
+		if (!parse_date(r->snapshot, date)) {
+			log_warnx("%s: ES-CMVP-01: bad snapshot date \"%s\"",
+			    where, r->snapshot);
+			goto out;
+		}
+		if (date[0] != '\0') {
+			if (f->embedded[0] == '\0') {
+				memcpy(f->embedded, date, 11);
+			} else if (strcmp(f->embedded, date) != 0) {
+				log_warnx("%s: ES-CMVP-01: snapshot date %s "
+				    "differs from %s (one snapshot per file)",
+				    where, date, f->embedded);
+				goto out;
+			}
+		}
+		fields_free(fld, nf);
+	}
+	ret = 1;
+ out:
+	fields_free(fld, nf);
+	return ret;
+}
+
+/* The snapshot date in metadata.json beside path, or "". */
+static void
+metadata_beside(const char *path, char out[11])
+{
+	char *copy, *dir, meta[4096];
+	json_t *root;
+	json_error_t err;
+
+	out[0] = '\0';
+	copy = xstrdup(path);
+	dir = dirname(copy);
+	snprintf(meta, sizeof(meta), "%s/metadata.json", dir);
+	free(copy);
+	if ((root = json_load_file(meta, 0, &err)) == NULL) {
+		return;
+	}
+	generated_at_date(root, out);
+	json_decref(root);
+}
+
+/* Read and parse one file, settle its snapshot date.  1/0 (logged). */
+static int
+load_file(struct infile *f, const char *snapshot_opt)
+{
+	unsigned char *buf = NULL;
+	size_t len, i, j, skip;
+	int ret = 0;
+
+	if (!file_read(f->path, CMVP_MAX_FILE, &buf, &len)) {
+		goto out;
+	}
+	sha256_hex(buf, len, f->sha256);
+	skip = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	for (i = skip; i < len && isspace(buf[i]); i++) {
+		continue;
+	}
+	if (i < len && (buf[i] == '{' || buf[i] == '[')) {
+		ret = parse_json(f, buf + skip, len - skip);
+	} else {
+		ret = parse_csv(f, buf, len);
+	}
+	if (!ret) {
+		goto out;
+	}
+	ret = 0;
+	/* A certificate twice in one file is an error of the file. */
+	if (f->n > 1) {
+		char **nums;
+
+		if ((nums = calloc(f->n, sizeof(*nums))) == NULL) {
+			fatalx("out of memory");
+		}
+		for (j = 0; j < f->n; j++) {
+			nums[j] = f->v[j].cert;
+		}
+		qsort(nums, f->n, sizeof(*nums), cmp_ptrstr);
+		for (j = 1; j < f->n; j++) {
+			if (strcmp(nums[j], nums[j - 1]) == 0) {
+				log_warnx("%s: ES-CMVP-01: certificate %s "
+				    "appears twice", f->path, nums[j]);
+				free(nums);
+				goto out;
+			}
+		}
+		free(nums);
+	}
+	if (snapshot_opt != NULL) {
+		memcpy(f->snapshot, snapshot_opt, 11);
+	} else if (f->embedded[0] != '\0') {
+		memcpy(f->snapshot, f->embedded, 11);
+	} else {
+		metadata_beside(f->path, f->snapshot);
+	}
+	if (f->snapshot[0] == '\0') {
+		log_warnx("%s: ES-CMVP-02: snapshot date unknown (use "
+		    "--snapshot-date)", f->path);
+		goto out;
+	}
+	ret = 1;
+ out:
+	free(buf);
+	return ret;
+}
+
+/* ---- the store ---- */
+
+static const char *
+store_path(const char *opt)
+{
+	const char *p = opt != NULL ? opt : getenv("ESEAL_DB");
+
+	if (p == NULL || *p == '\0') {
+		log_warnx("no store given (use --db DB or set ESEAL_DB)");
+		return NULL;
+	}
+	return p;
+}
+
+/* 1 if the instance is a test instance; anything else counts as production. */
+static int
+test_instance(struct db *db)
+{
+	char *mode = db_meta_get(db, "instance_mode");
+	int test = mode != NULL && strcmp(mode, "test") == 0;
+
+	free(mode);
+	return test;
+}
+
+static void
+today(char out[11])
+{
+	time_t t = now_utc();
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Bind s, or NULL for an empty string when empty_null is set. */
+static void
+bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_TRANSIENT);
+}
+
+static int
+step_done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, what);
+		return 0;
+	}
+	return 1;
+}
+
+/* The newest snapshot date imported from CMVP ("" if none).  1/0. */
+static int
+newest_snapshot(struct db *db, char out[11])
+{
+	sqlite3_stmt *st;
+	const unsigned char *s;
+	int rc;
+
+	out[0] = '\0';
+	st = db_prepare(db, "SELECT max(snapshot_date) FROM cmvp_snapshots"
+	    " WHERE local = 0");
+	if (st == NULL) {
+		return 0;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && (s = sqlite3_column_text(st, 0)) != NULL) {
+		snprintf(out, 11, "%s", s);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		db_log_error(db, "reading snapshots");
+		return 0;
+	}
+	return 1;
+}
+
+static int64_t
+insert_snapshot(struct db *db, const char *date, const char *source,
+    const char *sha, const char *by, long records, int local)
+{
+	sqlite3_stmt *st;
+	char now[32];
+	int64_t id = 0;
+
+	time_fmt(now_utc(), now, sizeof(now));
+	st = db_prepare(db, "INSERT INTO cmvp_snapshots (snapshot_date,"
+	    " source, file_sha256, imported, imported_by, records, local)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
+	if (st == NULL) {
+		return 0;
+	}
+	bind_str(st, 1, date);
+	bind_str(st, 2, source);
+	bind_str(st, 3, sha);
+	bind_str(st, 4, now);
+	bind_str(st, 5, by);
+	sqlite3_bind_int64(st, 6, records);
+	sqlite3_bind_int(st, 7, local);
+	if (step_done(db, st, "recording the snapshot")) {
+		id = sqlite3_last_insert_rowid(db_handle(db));
+	}
+	sqlite3_finalize(st);
+	return id;
+}
+
+/* Prepared statements of one import. */
+struct importer {
+	struct db	*db;
+	sqlite3_stmt	*get, *ins, *upd, *hist, *touch;
+};
+
+static void
+importer_free(struct importer *im)
+{
+	sqlite3_finalize(im->get);
+	sqlite3_finalize(im->ins);
+	sqlite3_finalize(im->upd);
+	sqlite3_finalize(im->hist);
+	sqlite3_finalize(im->touch);
+}
+
+static int
+importer_init(struct importer *im, struct db *db)
+{
+	memset(im, 0, sizeof(*im));
+	im->db = db;
+	im->get = db_prepare(db, "SELECT m.vendor, m.module_name, m.standard,"
+	    " m.status, m.overall_level, m.module_type, m.embodiment,"
+	    " m.sunset_date, m.validation_dates, m.local, s.snapshot_date"
+	    " FROM cmvp_modules m JOIN cmvp_snapshots s ON s.id = m.snapshot_id"
+	    " WHERE m.cert_number = ?");
+	im->ins = db_prepare(db, "INSERT INTO cmvp_modules (cert_number,"
+	    " vendor, module_name, standard, status, overall_level,"
+	    " module_type, embodiment, sunset_date, validation_dates,"
+	    " snapshot_id, local) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11, 0)");
+	im->upd = db_prepare(db, "UPDATE cmvp_modules SET vendor = ?2,"
+	    " module_name = ?3, standard = ?4, status = ?5, overall_level = ?6,"
+	    " module_type = ?7, embodiment = ?8, sunset_date = ?9,"
+	    " validation_dates = ?10, snapshot_id = ?11 WHERE cert_number = ?1");
+	im->hist = db_prepare(db, "INSERT INTO cmvp_history (cert_number,"
+	    " field, old_value, new_value, changed, snapshot_id)"
+	    " VALUES (?, ?, ?, ?, ?, ?)");
+	im->touch = db_prepare(db, "UPDATE cmvp_modules SET snapshot_id = ?2"
+	    " WHERE cert_number = ?1");
+	if (im->get == NULL || im->ins == NULL || im->upd == NULL ||
+	    im->hist == NULL || im->touch == NULL) {
+		importer_free(im);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+history(struct importer *im, const char *cert, const char *field,
+    const char *old, const char *new, const char *date, int64_t snap)
+{
+	bind_str(im->hist, 1, cert);
+	bind_str(im->hist, 2, field);
+	if (old != NULL) {
+		bind_str(im->hist, 3, old);
+	}
+	bind_str(im->hist, 4, new);
+	bind_str(im->hist, 5, date);
+	sqlite3_bind_int64(im->hist, 6, snap);
+	return step_done(im->db, im->hist, "recording history");
+}
+
+static void
+bind_rec(sqlite3_stmt *st, const char *cert, const char *const *v, int level,
+    int64_t snap)
+{
+	bind_str(st, 1, cert);
+	bind_str(st, 2, v[0]);
+	bind_str(st, 3, v[1]);
+	bind_str(st, 4, v[2]);
+	bind_str(st, 5, v[3]);
+	if (level > 0) {
+		sqlite3_bind_int(st, 6, level);
+	}
+	bind_str(st, 7, v[5]);
+	bind_str(st, 8, v[6]);
+	bind_str(st, 9, v[7]);
+	bind_str(st, 10, v[8]);
+	sqlite3_bind_int64(st, 11, snap);
+}
+
+#define NFIELDS 9
+static const char *const field_names[NFIELDS] = { "vendor", "module_name",
+    "standard", "status", "overall_level", "module_type", "embodiment",
+    "sunset_date", "validation_dates" };
+
+/*
+ * Merge one record into the store.  A field the snapshot leaves empty
+ * keeps the stored value (the historical list has no standard, level or
+ * sunset date): older facts are never deleted.  Each changed field gets a
+ * history row dated with the snapshot.  1/0 (logged).
+ */
+static int
+merge_rec(struct importer *im, const struct infile *f, const struct rec *r,
+    int64_t snap, struct counts *c)
+{
+	const char *nv[NFIELDS];
+	char *old[NFIELDS] = { NULL }, lvl[8], *p;
+	const unsigned char *s;
+	int i, rc, changes = 0, ret = 0, newlevel;
+
+	snprintf(lvl, sizeof(lvl), "%d", r->level);
+	nv[0] = r->vendor;
+	nv[1] = r->module;
+	nv[2] = r->standard;
+	nv[3] = r->status;
+	nv[4] = r->level > 0 ? lvl : "";
+	nv[5] = r->module_type;
+	nv[6] = r->embodiment;
+	nv[7] = r->sunset;
+	nv[8] = r->vdates;
+	newlevel = r->level;
+
+	bind_str(im->get, 1, r->cert);
+	rc = sqlite3_step(im->get);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(im->get);
+		bind_rec(im->ins, r->cert, nv, newlevel, snap);
+		if (!step_done(im->db, im->ins, "adding a module")) {
+			return 0;
+		}
+		c->added++;
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		db_log_error(im->db, "reading a module");
+		sqlite3_reset(im->get);
+		return 0;
+	}
+	if (sqlite3_column_int(im->get, 9)) {
+		log_warnx("%s: certificate %s is a local declaration; the "
+		    "snapshot's record is not imported", f->path, r->cert);
+		sqlite3_reset(im->get);
+		c->skipped++;
+		return 1;
+	}
+	for (i = 0; i < NFIELDS; i++) {
+		s = sqlite3_column_text(im->get, i);
+		old[i] = xstrdup(s != NULL ? (const char *)s : "");
+	}
+	s = sqlite3_column_text(im->get, 10);
+	rc = s != NULL && strcmp((const char *)s, f->snapshot) > 0;
+	sqlite3_reset(im->get);
+	sqlite3_clear_bindings(im->get);
+
+	for (i = 0; i < NFIELDS; i++) {
+		if (*nv[i] == '\0') {
+			nv[i] = old[i];		/* not in this snapshot */
+			continue;
+		}
+		if (strcmp(nv[i], old[i]) == 0) {
+			continue;
+		}
+		if (!history(im, r->cert, field_names[i],
+		    *old[i] != '\0' ? old[i] : NULL, nv[i], f->snapshot,
+		    snap)) {
+			goto out;
+		}
+		changes++;
+	}
+	if (changes > 0) {
+		newlevel = (int)strtol(nv[4], &p, 10);
+		bind_rec(im->upd, r->cert, nv, newlevel, snap);
+		if (!step_done(im->db, im->upd, "updating a module")) {
+			goto out;
+		}
+		c->changed++;
+	} else {
+		/* Confirmed by a newer snapshot (not by an older one). */
+		if (!rc) {
+			bind_str(im->touch, 1, r->cert);
+			sqlite3_bind_int64(im->touch, 2, snap);
+			if (!step_done(im->db, im->touch, "updating a module")) {
+				goto out;
+			}
+		}
+		c->unchanged++;
+	}
+	ret = 1;
+ out:
+	for (i = 0; i < NFIELDS; i++) {
+		free(old[i]);
+	}
+	return ret;
+}
+
+/* Import one parsed file inside the open transaction.  Returns an exit code. */
+static int
+import_one(struct db *db, const struct infile *f, const char *by, int force)
+{
+	struct importer im;
+	struct counts c;
+	char newest[11], *src = NULL, *copy = NULL, detail[256];
+	int64_t snap;
+	size_t i;
+	int ret = EXIT_INPUT;
+
+	memset(&c, 0, sizeof(c));
+	if (!newest_snapshot(db, newest)) {
+		return EXIT_INPUT;
+	}
+	if (newest[0] != '\0' && strcmp(f->snapshot, newest) < 0 && !force) {
+		log_warnx("%s: ES-CMVP-03: snapshot %s is older than the stored "
+		    "%s (use --force)", f->path, f->snapshot, newest);
+		return EXIT_CHECK;
+	}
+	if (!importer_init(&im, db)) {
+		return EXIT_INPUT;
+	}
+	copy = xstrdup(f->path);
+	src = xstrdup(basename(copy));
+	if ((snap = insert_snapshot(db, f->snapshot, src, f->sha256, by,
+	    (long)f->n, 0)) == 0) {
+		goto out;
+	}
+	for (i = 0; i < f->n; i++) {
+		if (!merge_rec(&im, f, &f->v[i], snap, &c)) {
+			goto out;
+		}
+	}
+	c.records = (long)f->n;
+	snprintf(detail, sizeof(detail), "snapshot %s: %ld records: %ld new, "
+	    "%ld changed, %ld unchanged, %ld skipped", f->snapshot, c.records,
+	    c.added, c.changed, c.unchanged, c.skipped);
+	if (!audit_append(db, by, "cmvp-import", src, f->sha256, "ok",
+	    detail)) {
+		goto out;
+	}
+	printf("%s: snapshot %s: %ld records: %ld new, %ld changed, "
+	    "%ld unchanged, %ld skipped\n", f->path, f->snapshot, c.records,
+	    c.added, c.changed, c.unchanged, c.skipped);
+	ret = EXIT_OK;
+ out:
+	importer_free(&im);
+	free(src);
+	free(copy);
+	return ret;
+}
+
+/* ---- commands ---- */
+
+static const char cmvp_usage[] =
+    "usage: eseal-policy cmvp import [--db DB] [--force] [--snapshot-date YYYY-MM-DD]\n"
+    "                                [--by NAME] FILE...\n"
+    "       eseal-policy cmvp status [--db DB] [--as-of DATE] [--json] NUMBER...\n"
+    "       eseal-policy cmvp history [--db DB] [--json] NUMBER...\n"
+    "       eseal-policy cmvp snapshots [--db DB] [--json]\n"
+    "       eseal-policy cmvp declare --db DB --cert N --vendor V --module M\n"
+    "                                --standard \"FIPS 140-3\" --level L --status S\n"
+    "                                [--sunset DATE] --by NAME\n"
+    "       eseal-policy cmvp mark --db DB --cert N --status Active|Historical|Revoked\n"
+    "                                --date DATE --by NAME\n"
+    "\n"
+    "import   NIST-CMVP-API JSON (modules.json, historical-modules.json) or our CSV\n"
+    "         (doc/cmvp-csv.md); all files in one transaction.  The snapshot date\n"
+    "         is --snapshot-date, the file's metadata, metadata.json beside it, or\n"
+    "         the CSV column.  An older snapshot than the newest stored is refused\n"
+    "         unless --force.  Every changed field is kept in the history.\n"
+    "status   effective status as of DATE (default today): exit 0 if every\n"
+    "         certificate is Active, 1 otherwise.\n"
+    "declare  a local record (test instances only); mark changes its status.\n"
+    "\n"
+    "--db defaults to $ESEAL_DB.  Exit status: 0 success, 1 refused or not\n"
+    "Active, 2 usage error, 3 bad input or store error.\n";
+
+static const char hsm_usage[] =
+    "usage: eseal-policy hsm map --db DB --manufacturer M --model MODEL [--serial S]\n"
+    "                            [--firmware F] --cert N --by NAME\n"
+    "       eseal-policy hsm unmap --db DB --manufacturer M --model MODEL [--serial S]\n"
+    "                            [--firmware F] --by NAME\n"
+    "       eseal-policy hsm lookup --db DB --manufacturer M --model MODEL [--serial S]\n"
+    "                            [--firmware F]\n"
+    "       eseal-policy hsm list --db DB [--json]\n"
+    "\n"
+    "Binds an exact token identity (CK_TOKEN_INFO manufacturerID and model,\n"
+    "trailing blanks removed) to a CMVP certificate number.  No fuzzy matching:\n"
+    "an omitted serial or firmware is the wildcard \"*\"; the most specific\n"
+    "mapping wins (serial+firmware, serial, firmware, wildcard).  A production\n"
+    "instance refuses SoftHSM tokens and local CMVP records.\n"
+    "\n"
+    "--db defaults to $ESEAL_DB.  Exit status: 0 success, 1 refused or not\n"
+    "mapped, 2 usage error, 3 bad input or store error.\n";
+
+enum opt {
+	O_DB = 256, O_FORCE, O_SNAPSHOT, O_BY, O_ASOF, O_JSON, O_CERT,
+	O_VENDOR, O_MODULE, O_STANDARD, O_LEVEL, O_STATUS, O_SUNSET, O_DATE,
+	O_MANUF, O_MODEL, O_SERIAL, O_FIRMWARE, O_HELP
+};
+
+static const struct option long_opts[] = {
+	{ "db", required_argument, NULL, O_DB },
+	{ "force", no_argument, NULL, O_FORCE },
+	{ "snapshot-date", required_argument, NULL, O_SNAPSHOT },
+	{ "by", required_argument, NULL, O_BY },
+	{ "as-of", required_argument, NULL, O_ASOF },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "cert", required_argument, NULL, O_CERT },
+	{ "vendor", required_argument, NULL, O_VENDOR },
+	{ "module", required_argument, NULL, O_MODULE },
+	{ "standard", required_argument, NULL, O_STANDARD },
+	{ "level", required_argument, NULL, O_LEVEL },
+	{ "status", required_argument, NULL, O_STATUS },
+	{ "sunset", required_argument, NULL, O_SUNSET },
+	{ "date", required_argument, NULL, O_DATE },
+	{ "manufacturer", required_argument, NULL, O_MANUF },
+	{ "model", required_argument, NULL, O_MODEL },
+	{ "serial", required_argument, NULL, O_SERIAL },
+	{ "firmware", required_argument, NULL, O_FIRMWARE },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct opts {
+	const char	*db, *snapshot, *by, *asof, *cert, *vendor, *module;
+	const char	*standard, *level, *status, *sunset, *date;
+	const char	*manuf, *model, *serial, *firmware;
+	int		 force, json, help;
+	unsigned	 seen;		/* bit per option, O_x - O_DB */
+};
+
+/*
+ * Parse the options of one subcommand (argv[0] is its name); allowed is a
+ * bit set of the options it takes.  Returns the index of the first
+ * operand, or -1 after a usage message.
+ */
+static int
+parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
+    const char *usage)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			c = O_HELP;
+		}
+		if (c == '?' || c == ':' ||
+		    (c != O_HELP && !(allowed & (1u << (c - O_DB))))) {
+			log_warnx("%s: bad or unknown option %s", argv[0],
+			    argv[optind - 1]);
+			fputs(usage, stderr);
+			return -1;
+		}
+		o->seen |= 1u << (c - O_DB);
+		switch (c) {
+		case O_DB: o->db = optarg; break;
+		case O_FORCE: o->force = 1; break;
+		case O_SNAPSHOT: o->snapshot = optarg; break;
+		case O_BY: o->by = optarg; break;
+		case O_ASOF: o->asof = optarg; break;
+		case O_JSON: o->json = 1; break;
+		case O_CERT: o->cert = optarg; break;
+		case O_VENDOR: o->vendor = optarg; break;
+		case O_MODULE: o->module = optarg; break;
+		case O_STANDARD: o->standard = optarg; break;
+		case O_LEVEL: o->level = optarg; break;
+		case O_STATUS: o->status = optarg; break;
+		case O_SUNSET: o->sunset = optarg; break;
+		case O_DATE: o->date = optarg; break;
+		case O_MANUF: o->manuf = optarg; break;
+		case O_MODEL: o->model = optarg; break;
+		case O_SERIAL: o->serial = optarg; break;
+		case O_FIRMWARE: o->firmware = optarg; break;
+		case O_HELP: o->help = 1; break;
+		}
+	}
+	return optind;
+}
+
+#define B(x) (1u << ((x) - O_DB))
+
+/* Log "what: --NAME is required" for the first missing option. */
+static int
+require(const char *what, const char *const *vals, const char *const *names,
+    size_t n, const char *usage)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (vals[i] == NULL || *vals[i] == '\0') {
+			log_warnx("%s: --%s is required", what, names[i]);
+			fputs(usage, stderr);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int
+cmvp_import(int argc, char **argv)
+{
+	struct opts o;
+	struct infile *files = NULL;
+	struct db *db = NULL;
+	const char *path;
+	char snap[11];
+	int first, nfiles = 0, i, ret = EXIT_INPUT, rc;
+
+	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_FORCE) |
+	    B(O_SNAPSHOT) | B(O_BY), &o, cmvp_usage)) < 0) {
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(cmvp_usage, stdout);
+		return EXIT_OK;
+	}
+	if (first >= argc) {
+		log_warnx("import: no file given");
+		fputs(cmvp_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (o.snapshot != NULL) {
+		if (!parse_date(o.snapshot, snap) || snap[0] == '\0' ||
+		    strlen(o.snapshot) != 10) {
+			log_warnx("--snapshot-date: bad date \"%s\" (want "
+			    "YYYY-MM-DD)", o.snapshot);
+			return EXIT_USAGE;
+		}
+	}
+	if ((path = store_path(o.db)) == NULL) {
+		return EXIT_USAGE;
+	}
+	nfiles = argc - first;
+	if ((files = calloc(nfiles, sizeof(*files))) == NULL) {
+		fatalx("out of memory");
+	}
+	/* Parse everything first: a bad file changes nothing. */
+	for (i = 0; i < nfiles; i++) {
+		files[i].path = argv[first + i];
+		if (!load_file(&files[i], o.snapshot != NULL ? snap : NULL)) {
+			goto out;
+		}
+	}
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
+	    !db_begin(db)) {
+		goto out;
+	}
+	for (i = 0; i < nfiles; i++) {
+		if ((rc = import_one(db, &files[i], o.by != NULL ? o.by :
+		    "", o.force)) != EXIT_OK) {
+			ret = rc;
+			goto out;
+		}
+	}
+	if (!db_commit(db)) {
+		goto out;
+	}
+	ret = EXIT_OK;
+ out:
+	if (db != NULL && ret != EXIT_OK) {
+		db_rollback(db);
+	}
+	db_close(db);
+	for (i = 0; i < nfiles; i++) {
+		infile_free(&files[i]);
+	}
+	free(files);
+	return ret;
+}
+
+/* Print a line for status/history text output. */
+static void
+status_text(const char *cert, const struct cmvp_record *r, int found,
+    const struct cmvp_effective *e)
+{
+	char lvl[8];
+
+	snprintf(lvl, sizeof(lvl), "%d", r->overall_level);
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cert,
+	    cmvp_status_name(e->status), e->since[0] ? e->since : "-",
+	    found ? r->status : "-", found ? r->snapshot_date : "-",
+	    found && r->standard[0] ? r->standard : "-",
+	    found && r->overall_level ? lvl : "-",
+	    found && r->sunset_date[0] ? r->sunset_date : "-",
+	    found ? r->vendor : "-", found ? r->module_name : "-", e->reason);
+}
+
+/* The history rows of cert as a JSON array (NULL after logging). */
+static json_t *
+history_json(struct db *db, const char *cert)
+{
+	sqlite3_stmt *st;
+	json_t *a;
+	int rc;
+
+	st = db_prepare(db, "SELECT h.changed, h.field, h.old_value,"
+	    " h.new_value, s.source FROM cmvp_history h"
+	    " JOIN cmvp_snapshots s ON s.id = h.snapshot_id"
+	    " WHERE h.cert_number = ? ORDER BY h.changed, h.id");
+	if (st == NULL) {
+		return NULL;
+	}
+	a = json_array();
+	sqlite3_bind_text(st, 1, cert, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_array_append_new(a, json_pack("{s:s?, s:s?, s:s?, s:s?, "
+		    "s:s?}",
+		    "changed", (const char *)sqlite3_column_text(st, 0),
+		    "field", (const char *)sqlite3_column_text(st, 1),
+		    "old", (const char *)sqlite3_column_text(st, 2),
+		    "new", (const char *)sqlite3_column_text(st, 3),
+		    "source", (const char *)sqlite3_column_text(st, 4)));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "reading history");
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+static int
+cmvp_status(int argc, char **argv)
+{
+	struct opts o;
+	struct db *db = NULL;
+	struct cmvp_record r;
+	struct cmvp_effective e;
+	json_t *out = NULL, *hist, *obj;
+	const char *path;
+	char asof[11];
+	time_t t;
+	struct tm tm;
+	int first, i, found, all_active = 1, ret = EXIT_INPUT;
+
+	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_ASOF) | B(O_JSON),
+	    &o, cmvp_usage)) < 0) {
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(cmvp_usage, stdout);
+		return EXIT_OK;
+	}
+	if (first >= argc) {
+		log_warnx("status: no certificate number given");
+		fputs(cmvp_usage, stderr);
+		return EXIT_USAGE;
+	}
+	t = now_utc();
+	if (o.asof != NULL && !time_parse(o.asof, &t, "--as-of")) {
+		return EXIT_USAGE;
+	}
+	gmtime_r(&t, &tm);
+	strftime(asof, sizeof(asof), "%Y-%m-%d", &tm);
+	if ((path = store_path(o.db)) == NULL) {
+		return EXIT_USAGE;
+	}
+	if ((db = db_open(path, DB_OPEN_READONLY, 0)) == NULL) {
+		goto out;
+	}
+	if (o.json) {
+		out = json_array();
+	} else {
+		printf("CERT\tEFFECTIVE\tSINCE\tSNAPSHOT-STATUS\tSNAPSHOT\t"
+		    "STANDARD\tLEVEL\tSUNSET\tVENDOR\tMODULE\tREASON\n");
+	}
+	for (i = first; i < argc; i++) {
+		if ((found = cmvp_lookup(db, argv[i], &r)) < 0 ||
+		    !cmvp_effective(db, argv[i], t, &e)) {
+			goto out;
+		}
+		if (e.status != CMVP_ACTIVE) {
+			all_active = 0;
+		}
+		if (!o.json) {
+			status_text(argv[i], &r, found, &e);
+			continue;
+		}
+		if ((hist = history_json(db, argv[i])) == NULL) {
+			goto out;
+		}
+		obj = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, "
+		    "s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:o}",
+		    "cert_number", argv[i],
+		    "as_of", asof,
+		    "effective_status", cmvp_status_name(e.status),
+		    "since", e.since[0] ? e.since : NULL,
+		    "reason", e.reason,
+		    "vendor", found ? r.vendor : NULL,
+		    "module_name", found ? r.module_name : NULL,
+		    "overall_level", found && r.overall_level ?
+		    json_integer(r.overall_level) : json_null(),
+		    "standard", found && r.standard[0] ? r.standard : NULL,
+		    "snapshot_status", found ? r.status : NULL,
+		    "snapshot_date", found ? r.snapshot_date : NULL,
+		    "sunset_date", found && r.sunset_date[0] ? r.sunset_date :
+		    NULL,
+		    "module_type", found && r.module_type[0] ? r.module_type :
+		    NULL,
+		    "local", found && r.local,
+		    "history", hist);
+		if (obj == NULL) {
+			fatalx("json_pack failed");
+		}
+		json_array_append_new(out, obj);
+	}
+	if (out != NULL) {
+		json_dumpf(out, stdout, JSON_INDENT(2));
+		printf("\n");
+	}
+	ret = all_active ? EXIT_OK : EXIT_CHECK;
+ out:
+	json_decref(out);
+	db_close(db);
+	return ret;
+}
+
+static int
+cmvp_history(int argc, char **argv)
+{
+	struct opts o;
+	struct db *db = NULL;
+	json_t *all = NULL, *h, *row;
+	const char *path;
+	size_t j;
+	int first, i, ret = EXIT_INPUT;
+
+	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_JSON), &o,
+	    cmvp_usage)) < 0) {
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(cmvp_usage, stdout);
+		return EXIT_OK;
+	}
+	if (first >= argc) {
+		log_warnx("history: no certificate number given");
+		return EXIT_USAGE;
+	}
+	if ((path = store_path(o.db)) == NULL) {
+		return EXIT_USAGE;
+	}
+	if ((db = db_open(path, DB_OPEN_READONLY, 0)) == NULL) {
+		goto out;
+	}
+	all = json_object();
+	for (i = first; i < argc; i++) {
+		if ((h = history_json(db, argv[i])) == NULL) {
+			goto out;
+		}
+		json_object_set_new(all, argv[i], h);
+		if (o.json) {
+			continue;
+		}
+		json_array_foreach(h, j, row) {
+			printf("%s\t%s\t%s\t%s -> %s\t%s\n", argv[i],
+			    json_string_value(json_object_get(row, "changed")),
+			    json_string_value(json_object_get(row, "field")),
+			    json_is_string(json_object_get(row, "old")) ?
+			    json_string_value(json_object_get(row, "old")) :
+			    "(none)",
+			    json_string_value(json_object_get(row, "new")),
+			    json_string_value(json_object_get(row, "source")));
+		}
+	}
+	if (o.json) {
+		json_dumpf(all, stdout, JSON_INDENT(2));
+		printf("\n");
+	}
+	ret = EXIT_OK;
+ out:
+	json_decref(all);
+	db_close(db);
+	return ret;
+}
+
+static int
+cmvp_snapshots(int argc, char **argv)
+{
+	struct opts o;
+	struct db *db = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *a = NULL;
+	const char *path;
+	int first, rc, ret = EXIT_INPUT;
+
+	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_JSON), &o,
+	    cmvp_usage)) < 0) {
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(cmvp_usage, stdout);
+		return EXIT_OK;
+	}
+	if (first < argc) {
+		log_warnx("snapshots: unexpected argument %s", argv[first]);
+		return EXIT_USAGE;
+	}
+	if ((path = store_path(o.db)) == NULL) {
+		return EXIT_USAGE;
+	}
+	if ((db = db_open(path, DB_OPEN_READONLY, 0)) == NULL ||
+	    (st = db_prepare(db, "SELECT s.id, s.snapshot_date, s.source,"
+	    " s.file_sha256, s.imported, s.imported_by, s.records, s.local,"
+	    " (SELECT count(*) FROM cmvp_modules m WHERE m.snapshot_id = s.id)"
+	    " FROM cmvp_snapshots s ORDER BY s.id")) == NULL) {
+		goto out;
+	}
+	a = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (o.json) {
+			json_array_append_new(a, json_pack("{s:I, s:s, s:s, "
+			    "s:s, s:s, s:s, s:I, s:b, s:I}",
+			    "id", (json_int_t)sqlite3_column_int64(st, 0),
+			    "snapshot_date", sqlite3_column_text(st, 1),
+			    "source", sqlite3_column_text(st, 2),
+			    "sha256", sqlite3_column_text(st, 3),
+			    "imported", sqlite3_column_text(st, 4),
+			    "imported_by", sqlite3_column_text(st, 5),
+			    "records", (json_int_t)sqlite3_column_int64(st, 6),
+			    "local", sqlite3_column_int(st, 7),
+			    "current_records",
+			    (json_int_t)sqlite3_column_int64(st, 8)));
+		} else {
+			printf("%lld\t%s\t%s\t%lld records\t%s\t%s%s\n",
+			    (long long)sqlite3_column_int64(st, 0),
+			    sqlite3_column_text(st, 1),
+			    sqlite3_column_text(st, 2),
+			    (long long)sqlite3_column_int64(st, 6),
+			    sqlite3_column_text(st, 4),
+			    sqlite3_column_text(st, 5),
+			    sqlite3_column_int(st, 7) ? "\tlocal" : "");
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "reading snapshots");
+		goto out;
+	}
+	if (o.json) {
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		printf("\n");
+	}
+	ret = EXIT_OK;
+ out:
+	json_decref(a);
+	sqlite3_finalize(st);
+	db_close(db);
+	return ret;
+}
+
+static int
+cmvp_declare(int argc, char **argv)
+{
+	struct opts o;
+	struct rec r;
+	struct cmvp_record old;
+	struct db *db = NULL;
+	struct importer im;
+	sqlite3_stmt *st = NULL;
+	const char *path, *names[] = { "cert", "vendor", "module", "standard",
+	    "level", "status", "by" };
+	const char *vals[7];
+	char where[64], day[11], *src = NULL, sha[65], *end, detail[512];
+	const char *nv[NFIELDS];
+	char lvl[8];
+	int64_t snap;
+	long level;
+	int first, found, ret = EXIT_INPUT, have_im = 0;
+
+	memset(&r, 0, sizeof(r));
+	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_CERT) | B(O_VENDOR) |
+	    B(O_MODULE) | B(O_STANDARD) | B(O_LEVEL) | B(O_STATUS) |
+	    B(O_SUNSET) | B(O_BY), &o, cmvp_usage)) < 0) {
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(cmvp_usage, stdout);
+		return EXIT_OK;
+	}
+	vals[0] = o.cert;
+	vals[1] = o.vendor;
+	vals[2] = o.module;
+	vals[3] = o.standard;
+	vals[4] = o.level;
+	vals[5] = o.status;
+	vals[6] = o.by;
+	if (first < argc) {
+		log_warnx("declare: unexpected argument %s", argv[first]);
+		return EXIT_USAGE;
+	}
+	if (!require("declare", vals, names, 7, cmvp_usage)) {
+		return EXIT_USAGE;
+	}
+	level = strtol(o.level, &end, 10);
+	if (*end != '\0' || level < 1 || level > 4) {
+		log_warnx("--level: want 1..4, not \"%s\"", o.level);
+		return EXIT_USAGE;
+	}
+	r.cert = xstrdup(o.cert);
+	r.vendor = trimdup(o.vendor);
+	r.module = trimdup(o.module);
+	r.standard = xstrdup(o.standard);
+	r.status = xstrdup(o.status);
+	r.level = (int)level;
+	r.sunset = xstrdup(o.sunset != NULL ? o.sunset : "");
+	snprintf(where, sizeof(where), "declare");
+	if (!rec_normalise(&r, where, 1)) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if ((path = store_path(o.db)) == NULL) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
+	    !db_begin(db)) {
+		goto out;
+	}
+	if (!test_instance(db)) {
+		log_warnx("%s: ES-CMVP-05: local CMVP declarations are refused "
+		    "in a production instance", path);
+		ret = EXIT_CHECK;
+		goto out;
+	}
+	if ((found = cmvp_lookup(db, r.cert, &old)) < 0) {
+		goto out;
+	}
+	if (found) {
+		log_warnx("%s: certificate %s is already %s (use cmvp mark to "
+		    "change a local record)", path, r.cert, old.local ?
+		    "declared locally" : "in the NIST registry");
+		ret = EXIT_CHECK;
+		goto out;
+	}
+	today(day);
+	if (asprintf(&src, "local declaration of %s by %s", r.cert, o.by) ==
+	    -1) {
+		fatalx("out of memory");
+	}
+	sha256_hex(src, strlen(src), sha);
+	if ((snap = insert_snapshot(db, day, src, sha, o.by, 1, 1)) == 0 ||
+	    !importer_init(&im, db)) {
+		goto out;
+	}
+	have_im = 1;
+	snprintf(lvl, sizeof(lvl), "%d", r.level);
+	nv[0] = r.vendor;
+	nv[1] = r.module;
+	nv[2] = r.standard;
+	nv[3] = r.status;
+	nv[4] = lvl;
+	nv[5] = "";
+	nv[6] = "";
+	nv[7] = r.sunset;
+	nv[8] = "";
+	bind_rec(im.ins, r.cert, nv, r.level, snap);
+	if (!step_done(db, im.ins, "declaring a module") ||
+	    (st = db_prepare(db, "UPDATE cmvp_modules SET local = 1"
+	    " WHERE cert_number = ?")) == NULL) {
+		goto out;
+	}
+	bind_str(st, 1, r.cert);
+	snprintf(detail, sizeof(detail), "%s / %s, %s level %d, %s, sunset %s",
+	    r.vendor, r.module, r.standard, r.level, r.status,
+	    r.sunset[0] ? r.sunset : "none");
+	if (!step_done(db, st, "declaring a module") ||
+	    !history(&im, r.cert, "status", NULL, r.status, day, snap) ||
+	    !audit_append(db, o.by, "cmvp-declare", r.cert, sha, "ok",
+	    detail) ||
+	    !db_commit(db)) {
+		goto out;
+	}
+	printf("certificate %s declared locally: %s, %s, %s level %d, %s\n",
+	    r.cert, r.vendor, r.module, r.standard, r.level, r.status);
+	ret = EXIT_OK;
+ out:
+	sqlite3_finalize(st);
+	if (have_im) {
+		importer_free(&im);
+	}
+	if (db != NULL && ret != EXIT_OK) {
+		db_rollback(db);
+	}
+	db_close(db);
+	free(src);
+	rec_clear(&r);
+	return ret;
+}
+
+static int
+cmvp_mark(int argc, char **argv)
+{
+	struct opts o;
+	struct cmvp_record old;
+	struct db *db = NULL;
+	struct importer im;
+	sqlite3_stmt *st = NULL;
+	const char *path, *status, *names[] = { "cert", "status", "date",
+	    "by" };
+	const char *vals[4];
+	char date[11], detail[128];
+	int64_t snap = 0;
+	int first, found, ret = EXIT_INPUT, have_im = 0;
+
+	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_CERT) | B(O_STATUS) |
+	    B(O_DATE) | B(O_BY), &o, cmvp_usage)) < 0) {
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(cmvp_usage, stdout);
+		return EXIT_OK;
+	}
+	vals[0] = o.cert;
+	vals[1] = o.status;
+	vals[2] = o.date;
+	vals[3] = o.by;
+	if (first < argc) {
+		log_warnx("mark: unexpected argument %s", argv[first]);
+		return EXIT_USAGE;
+	}
+	if (!require("mark", vals, names, 4, cmvp_usage)) {
+		return EXIT_USAGE;
+	}
+	if (ieq(o.status, "Active")) {
+		status = "Active";
+	} else if (ieq(o.status, "Historical")) {
+		status = "Historical";
+	} else if (ieq(o.status, "Revoked")) {
+		status = "Revoked";
+	} else {
+		log_warnx("--status: want Active, Historical or Revoked");
+		return EXIT_USAGE;
+	}
+	if (!parse_date(o.date, date) || date[0] == '\0') {
+		log_warnx("--date: bad date \"%s\" (want YYYY-MM-DD)", o.date);
+		return EXIT_USAGE;
+	}
+	if ((path = store_path(o.db)) == NULL) {
+		return EXIT_USAGE;
+	}
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
+	    !db_begin(db)) {
+		goto out;
+	}
+	if ((found = cmvp_lookup(db, o.cert, &old)) < 0) {
+		goto out;
+	}
+	if (!found) {
+		log_warnx("%s: ES-CMVP-04: certificate %s is not in the CMVP "
+		    "registry", path, o.cert);
+		ret = EXIT_CHECK;
+		goto out;
+	}
+	if (!old.local) {
+		log_warnx("%s: ES-CMVP-07: certificate %s is not a local "
+		    "declaration; its status comes from CMVP snapshots", path,
+		    o.cert);
+		ret = EXIT_CHECK;
+		goto out;
+	}
+	if (strcmp(old.status, status) == 0) {
+		printf("certificate %s is already %s\n", o.cert, status);
+		ret = EXIT_OK;
+		goto out;
+	}
+	if ((st = db_prepare(db, "SELECT snapshot_id FROM cmvp_modules WHERE"
+	    " cert_number = ?")) == NULL) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, o.cert, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snap = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!importer_init(&im, db)) {
+		goto out;
+	}
+	have_im = 1;
+	if (!history(&im, o.cert, "status", old.status, status, date, snap) ||
+	    (st = db_prepare(db, "UPDATE cmvp_modules SET status = ? WHERE"
+	    " cert_number = ? AND local = 1")) == NULL) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o.cert, -1, SQLITE_STATIC);
+	snprintf(detail, sizeof(detail), "%s -> %s on %s", old.status, status,
+	    date);
+	if (!step_done(db, st, "changing the status") ||
+	    !audit_append(db, o.by, "cmvp-mark", o.cert, NULL, "ok", detail) ||
+	    !db_commit(db)) {
+		goto out;
+	}
+	printf("certificate %s: %s -> %s on %s (by %s)\n", o.cert, old.status,
+	    status, date, o.by);
+	ret = EXIT_OK;
+ out:
+	sqlite3_finalize(st);
+	if (have_im) {
+		importer_free(&im);
+	}
+	if (db != NULL && ret != EXIT_OK) {
+		db_rollback(db);
+	}
+	db_close(db);
+	return ret;
+}
+
+int
+cmd_cmvp(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(cmvp_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(cmvp_usage, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "import") == 0) {
+		return cmvp_import(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "status") == 0) {
+		return cmvp_status(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "history") == 0) {
+		return cmvp_history(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "snapshots") == 0) {
+		return cmvp_snapshots(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "declare") == 0) {
+		return cmvp_declare(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "mark") == 0) {
+		return cmvp_mark(argc - 1, argv + 1);
+	}
+	log_warnx("cmvp: unknown subcommand \"%s\" (see eseal-policy cmvp "
+	    "--help)", argv[1]);
+	return EXIT_USAGE;
+}
+
+/* ---- hsm ---- */
+
+/* Token identity options: manufacturer and model required, no "*" in them. */
+static int
+identity_opts(const char *what, const struct opts *o, const char **serial,
+    const char **firmware)
+{
+	const char *names[] = { "manufacturer", "model" };
+	const char *vals[2];
+
+	vals[0] = o->manuf;
+	vals[1] = o->model;
+	if (!require(what, vals, names, 2, hsm_usage)) {
+		return 0;
+	}
+	if (strchr(o->manuf, '*') != NULL || strchr(o->model, '*') != NULL) {
+		log_warnx("%s: no wildcards in --manufacturer or --model "
+		    "(exact token identity only)", what);
+		return 0;
+	}
+	*serial = o->serial != NULL && *o->serial != '\0' ? o->serial : "*";
+	*firmware = o->firmware != NULL && *o->firmware != '\0' ?
+	    o->firmware : "*";
+	return 1;
+}
+
+static int
+softhsm_identity(const char *manuf, const char *model)
+{
+	return strncasecmp(manuf, "SoftHSM", 7) == 0 ||
+	    strncasecmp(model, "SoftHSM", 7) == 0;
+}
+
+static int
+hsm_map(int argc, char **argv)
+{
+	struct opts o;
+	struct db *db = NULL;
+	struct cmvp_record r;
+	struct cmvp_effective e;
+	sqlite3_stmt *st = NULL;
+	const char *path, *serial, *firmware, *names[] = { "cert", "by" };
+	const char *vals[2];
+	char now[32], detail[64], *object = NULL;
+	int first, found, rc, ret = EXIT_INPUT;
+
+	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
+	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_CERT) | B(O_BY), &o,
+	    hsm_usage)) < 0) {
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(hsm_usage, stdout);
+		return EXIT_OK;
+	}
+	vals[0] = o.cert;
+	vals[1] = o.by;
+	if (first < argc) {
+		log_warnx("map: unexpected argument %s", argv[first]);
+		return EXIT_USAGE;
+	}
+	if (!identity_opts("map", &o, &serial, &firmware) ||
+	    !require("map", vals, names, 2, hsm_usage)) {
+		return EXIT_USAGE;
+	}
+	if ((path = store_path(o.db)) == NULL) {
+		return EXIT_USAGE;
+	}
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
+	    !db_begin(db)) {
+		goto out;
+	}
+	if ((found = cmvp_lookup(db, o.cert, &r)) < 0) {
+		goto out;
+	}
+	if (!found) {
+		log_warnx("%s: ES-CMVP-04: certificate %s is not in the CMVP "
+		    "registry (import a snapshot first)", path, o.cert);
+		ret = EXIT_CHECK;
+		goto out;
+	}
+	if (!test_instance(db)) {
+		if (softhsm_identity(o.manuf, o.model)) {
+			log_warnx("%s: ES-CMVP-06: a SoftHSM token (%s / %s) "
+			    "cannot be mapped in a production instance", path,
+			    o.manuf, o.model);
+			ret = EXIT_CHECK;
+			goto out;
+		}
+		if (r.local) {
+			log_warnx("%s: ES-CMVP-06: certificate %s is a local "
+			    "declaration; refused in a production instance",
+			    path, o.cert);
+			ret = EXIT_CHECK;
+			goto out;
+		}
+	}
+	time_fmt(now_utc(), now, sizeof(now));
+	if ((st = db_prepare(db, "INSERT INTO hsm_map (manufacturer, model,"
+	    " serial, firmware, cert_number, mapped_by, mapped)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)")) == NULL) {
+		goto out;
+	}
+	bind_str(st, 1, o.manuf);
+	bind_str(st, 2, o.model);
+	bind_str(st, 3, serial);
+	bind_str(st, 4, firmware);
+	bind_str(st, 5, o.cert);
+	bind_str(st, 6, o.by);
+	bind_str(st, 7, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT ||
+	    sqlite3_extended_errcode(db_handle(db)) ==
+	    SQLITE_CONSTRAINT_UNIQUE) {
+		log_warnx("%s: token %s / %s serial %s firmware %s is already "
+		    "mapped (hsm unmap first)", path, o.manuf, o.model, serial,
+		    firmware);
+		ret = EXIT_CHECK;
+		goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "adding the mapping");
+		goto out;
+	}
+	if (asprintf(&object, "%s / %s serial %s firmware %s", o.manuf,
+	    o.model, serial, firmware) == -1) {
+		fatalx("out of memory");
+	}
+	snprintf(detail, sizeof(detail), "CMVP certificate %s", o.cert);
+	if (!audit_append(db, o.by, "hsm-map", object, NULL, "ok", detail) ||
+	    !db_commit(db)) {
+		goto out;
+	}
+	printf("%s / %s serial %s firmware %s -> CMVP #%s (%s, %s)\n",
+	    o.manuf, o.model, serial, firmware, o.cert, r.vendor,
+	    r.module_name);
+	if (cmvp_effective(db, o.cert, now_utc(), &e) &&
+	    e.status != CMVP_ACTIVE) {
+		log_warnx("%s: ES-HSM-01: certificate %s is %s today (%s)",
+		    path, o.cert, cmvp_status_name(e.status), e.reason);
+	}
+	ret = EXIT_OK;
+ out:
+	free(object);
+	sqlite3_finalize(st);
+	if (db != NULL && ret != EXIT_OK) {
+		db_rollback(db);
+	}
+	db_close(db);
+	return ret;
+}
+
+static int
+hsm_unmap(int argc, char **argv)
+{
+	struct opts o;
+	struct db *db = NULL;
+	sqlite3_stmt *st = NULL;
+	const char *path, *serial, *firmware, *names[] = { "by" };
+	const char *vals[1];
+	char *object = NULL;
+	int first, ret = EXIT_INPUT;
+
+	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
+	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_BY), &o, hsm_usage)) < 0) {
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(hsm_usage, stdout);
+		return EXIT_OK;
+	}
+	vals[0] = o.by;
+	if (first < argc) {
+		log_warnx("unmap: unexpected argument %s", argv[first]);
+		return EXIT_USAGE;
+	}
+	if (!identity_opts("unmap", &o, &serial, &firmware) ||
+	    !require("unmap", vals, names, 1, hsm_usage)) {
+		return EXIT_USAGE;
+	}
+	if ((path = store_path(o.db)) == NULL) {
+		return EXIT_USAGE;
+	}
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
+	    !db_begin(db) ||
+	    (st = db_prepare(db, "DELETE FROM hsm_map WHERE manufacturer = ?"
+	    " AND model = ? AND serial = ? AND firmware = ?")) == NULL) {
+		goto out;
+	}
+	bind_str(st, 1, o.manuf);
+	bind_str(st, 2, o.model);
+	bind_str(st, 3, serial);
+	bind_str(st, 4, firmware);
+	if (!step_done(db, st, "removing the mapping")) {
+		goto out;
+	}
+	if (sqlite3_changes(db_handle(db)) == 0) {
+		log_warnx("%s: no mapping for %s / %s serial %s firmware %s",
+		    path, o.manuf, o.model, serial, firmware);
+		ret = EXIT_CHECK;
+		goto out;
+	}
+	if (asprintf(&object, "%s / %s serial %s firmware %s", o.manuf,
+	    o.model, serial, firmware) == -1) {
+		fatalx("out of memory");
+	}
+	if (!audit_append(db, o.by, "hsm-unmap", object, NULL, "ok", NULL) ||
+	    !db_commit(db)) {
+		goto out;
+	}
+	printf("unmapped %s / %s serial %s firmware %s (by %s)\n", o.manuf,
+	    o.model, serial, firmware, o.by);
+	ret = EXIT_OK;
+ out:
+	free(object);
+	sqlite3_finalize(st);
+	if (db != NULL && ret != EXIT_OK) {
+		db_rollback(db);
+	}
+	db_close(db);
+	return ret;
+}
+
+static int
+hsm_lookup(int argc, char **argv)
+{
+	struct opts o;
+	struct db *db = NULL;
+	const char *path, *serial, *firmware;
+	char cert[32];
+	int first, rc, ret = EXIT_INPUT;
+
+	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
+	    B(O_SERIAL) | B(O_FIRMWARE), &o, hsm_usage)) < 0) {
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(hsm_usage, stdout);
+		return EXIT_OK;
+	}
+	if (first < argc) {
+		log_warnx("lookup: unexpected argument %s", argv[first]);
+		return EXIT_USAGE;
+	}
+	if (!identity_opts("lookup", &o, &serial, &firmware)) {
+		return EXIT_USAGE;
+	}
+	if ((path = store_path(o.db)) == NULL) {
+		return EXIT_USAGE;
+	}
+	if ((db = db_open(path, DB_OPEN_READONLY, 0)) == NULL) {
+		goto out;
+	}
+	rc = cmvp_token_mapping(db, o.manuf, o.model, o.serial, o.firmware,
+	    cert, sizeof(cert));
+	if (rc < 0) {
+		goto out;
+	}
+	if (rc == 0) {
+		log_warnx("%s / %s: ES-HSM-ID-01: no mapping for this token "
+		    "identity (exact match only)", o.manuf, o.model);
+		ret = EXIT_CHECK;
+		goto out;
+	}
+	printf("%s\n", cert);
+	ret = EXIT_OK;
+ out:
+	db_close(db);
+	return ret;
+}
+
+static int
+hsm_list(int argc, char **argv)
+{
+	struct opts o;
+	struct db *db = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *a = NULL;
+	const char *path;
+	int first, rc, ret = EXIT_INPUT;
+
+	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_JSON), &o,
+	    hsm_usage)) < 0) {
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(hsm_usage, stdout);
+		return EXIT_OK;
+	}
+	if (first < argc) {
+		log_warnx("list: unexpected argument %s", argv[first]);
+		return EXIT_USAGE;
+	}
+	if ((path = store_path(o.db)) == NULL) {
+		return EXIT_USAGE;
+	}
+	if ((db = db_open(path, DB_OPEN_READONLY, 0)) == NULL ||
+	    (st = db_prepare(db, "SELECT manufacturer, model, serial, firmware,"
+	    " cert_number, mapped_by, mapped FROM hsm_map"
+	    " ORDER BY manufacturer, model, serial, firmware")) == NULL) {
+		goto out;
+	}
+	a = json_array();
+	if (!o.json) {
+		printf("MANUFACTURER\tMODEL\tSERIAL\tFIRMWARE\tCERT\tMAPPED-BY\t"
+		    "MAPPED\n");
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (o.json) {
+			json_array_append_new(a, json_pack("{s:s, s:s, s:s, "
+			    "s:s, s:s, s:s, s:s}",
+			    "manufacturer", sqlite3_column_text(st, 0),
+			    "model", sqlite3_column_text(st, 1),
+			    "serial", sqlite3_column_text(st, 2),
+			    "firmware", sqlite3_column_text(st, 3),
+			    "cert_number", sqlite3_column_text(st, 4),
+			    "mapped_by", sqlite3_column_text(st, 5),
+			    "mapped", sqlite3_column_text(st, 6)));
+		} else {
+			printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			    sqlite3_column_text(st, 0),
+			    sqlite3_column_text(st, 1),
+			    sqlite3_column_text(st, 2),
+			    sqlite3_column_text(st, 3),
+			    sqlite3_column_text(st, 4),
+			    sqlite3_column_text(st, 5),
+			    sqlite3_column_text(st, 6));
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "reading mappings");
+		goto out;
+	}
+	if (o.json) {
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		printf("\n");
+	}
+	ret = EXIT_OK;
+ out:
+	json_decref(a);
+	sqlite3_finalize(st);
+	db_close(db);
+	return ret;
+}
+
+int
+cmd_hsm(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(hsm_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(hsm_usage, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "map") == 0) {
+		return hsm_map(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "unmap") == 0) {
+		return hsm_unmap(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "lookup") == 0) {
+		return hsm_lookup(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "list") == 0) {
+		return hsm_list(argc - 1, argv + 1);
+	}
+	log_warnx("hsm: unknown subcommand \"%s\" (see eseal-policy hsm "
+	    "--help)", argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,88 @@
+/*
+ * Internal to the lint rule tables (rules_cert.c, rules_eseal.c): the
+ * per-certificate context handed to every rule, the rule row, and the
+ * small X.509 helpers the rules share.
+ */
+#ifndef ESEAL_LINT_INT_H
+#define ESEAL_LINT_INT_H
+
+#include <stddef.h>
+
+#include "lint.h"
+
+#define K_ROOT		(1u << LINT_ROOT_CA)
+#define K_ISSUING	(1u << LINT_ISSUING_CA)
+#define K_ESEAL		(1u << LINT_ESEAL)
+#define K_OCSP		(1u << LINT_OCSP_SIGNER)
+#define K_CA		(K_ROOT | K_ISSUING)
+#define K_ALL		(K_CA | K_ESEAL | K_OCSP)
+
+/* Parsed qcStatements (EN 319 412-5), filled by qc_parse(). */
+struct qc_info {
+	int	present;	/* the extension is there */
+	int	critical;
+	int	malformed;	/* could not be decoded: detail says why */
+	char	detail[160];
+	int	compliance;	/* QcCompliance 0.4.0.1862.1.1 */
+	int	sscd;		/* QcSSCD .1.4 */
+	int	pds;		/* QcPDS .1.5 present */
+	char	pds_bad[160];	/* first problem in QcPDS, or "" */
+	int	type;		/* QcType .1.6 present */
+	int	ntypes;		/* OIDs in QcType */
+	int	type_eseal;	/* of which id-etsi-qct-eseal */
+	int	ccleg;		/* QcCClegislation .1.7 present */
+	char	ccleg_bad[96];	/* first problem in QcCClegislation, or "" */
+};
+
+/* An e-seal profile (rules_eseal.c). */
+struct eseal_profile {
+	const char	*name;
+	int		 qc_eu;		/* EU-qualified: QcCompliance, QcType, QcPDS */
+	int		 sscd;		/* QcSSCD required (1) or forbidden (0) */
+	const char	*policy;	/* expected qualified policy OID or NULL */
+	int		 jp;		/* organizationIdentifier NTRJP- required */
+	int		 max_days;	/* validity cap */
+};
+
+struct lint_ctx {
+	X509				*cert;
+	const struct lint_opts		*o;
+	const struct alg_policy		*ap;
+	time_t				 now;
+	EVP_PKEY			*pub;		/* cert's key, not owned */
+	const struct eseal_profile	*profile;	/* NULL: none */
+	struct qc_info			 qc;
+};
+
+/* A rule returns its result and writes a detail (may be empty). */
+typedef enum rule_result (*rule_fn)(struct lint_ctx *c, char *detail,
+    size_t detailsz);
+
+struct lint_rule {
+	const char	*id;
+	const char	*source;
+	unsigned	 kinds;		/* K_* mask */
+	rule_fn		 fn;
+};
+
+/* rules_eseal.c */
+extern const struct lint_rule eseal_rules[];
+extern const size_t eseal_nrules;
+/* The profile called name, or NULL if unknown. */
+const struct eseal_profile *eseal_profile_find(const char *name);
+/* Decode the qcStatements of c->cert into c->qc. */
+void qc_parse(struct lint_ctx *c);
+
+/* rules_cert.c helpers */
+/* -1 absent, 0 present non-critical, 1 critical, 2 present more than once. */
+int ext_state(X509 *cert, int nid);
+/* Occurrences of attribute nid in name. */
+int name_count(const X509_NAME *name, int nid);
+/* The first nid value as UTF-8 into buf; 1 if found and convertible. */
+int name_utf8(const X509_NAME *name, int nid, char *buf, size_t bufsz);
+/* 1 if cc is an assigned ISO 3166-1 alpha-2 code (upper case). */
+int iso3166_valid(const char *cc);
+/* notAfter/notBefore as time_t; 0 if unreadable. */
+time_t asn1_time_t(const ASN1_TIME *t);
+
+#endif

@@ -1,0 +1,639 @@
+/*
+ * Certificate lint: the rules shared by every kind of certificate, the CA
+ * rules (root and issuing CA) and the delegated OCSP signer rules, each a
+ * table row {id, source, kinds, handler}; lint_certificate() runs the rows
+ * for a kind, then the algorithm policy on the key and the signature.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "lint.h"
+#include "lint_int.h"
+#include "util.h"
+
+/* ISO 3166-1 alpha-2, assigned codes (249), concatenated and sorted. */
+static const char iso3166[] =
+	"ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBS"
+	"BTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEE"
+	"EGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHM"
+	"HNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLC"
+	"LILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNA"
+	"NCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARERORSRURW"
+	"SASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTO"
+	"TRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVIVNVUWFWSYEYTZAZMZW";
+
+int
+iso3166_valid(const char *cc)
+{
+	size_t	i;
+
+	if (strlen(cc) != 2) {
+		return 0;
+	}
+	for (i = 0; i + 1 < sizeof(iso3166) - 1; i += 2) {
+		if (iso3166[i] == cc[0] && iso3166[i + 1] == cc[1]) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+ext_state(X509 *cert, int nid)
+{
+	X509_EXTENSION	*ext;
+	int		 i, n = 0, crit = 0;
+
+	for (i = -1; (i = X509_get_ext_by_NID(cert, nid, i)) >= 0; ) {
+		ext = X509_get_ext(cert, i);
+		crit = X509_EXTENSION_get_critical(ext);
+		n++;
+	}
+	if (n == 0) {
+		return -1;
+	}
+	if (n > 1) {
+		return 2;
+	}
+	return crit ? 1 : 0;
+}
+
+int
+name_count(const X509_NAME *name, int nid)
+{
+	int	i, n = 0;
+
+	for (i = -1; (i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0; ) {
+		n++;
+	}
+	return n;
+}
+
+int
+name_utf8(const X509_NAME *name, int nid, char *buf, size_t bufsz)
+{
+	const X509_NAME_ENTRY	*e;
+	unsigned char		*u = NULL;
+	int			 i, len;
+
+	if ((i = X509_NAME_get_index_by_NID(name, nid, -1)) < 0) {
+		return 0;
+	}
+	e = X509_NAME_get_entry(name, i);
+	if ((len = ASN1_STRING_to_UTF8(&u,
+	    X509_NAME_ENTRY_get_data(e))) < 0) {
+		ERR_clear_error();
+		return 0;
+	}
+	if ((size_t)len >= bufsz || memchr(u, '\0', len) != NULL) {
+		OPENSSL_free(u);
+		return 0;
+	}
+	memcpy(buf, u, len);
+	buf[len] = '\0';
+	OPENSSL_free(u);
+	return 1;
+}
+
+time_t
+asn1_time_t(const ASN1_TIME *t)
+{
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm)) {
+		return 0;
+	}
+	return timegm(&tm);
+}
+
+static void
+ku_str(uint32_t ku, char *buf, size_t bufsz)
+{
+	static const struct {
+		uint32_t	 bit;
+		const char	*name;
+	} names[] = {
+		{ KU_DIGITAL_SIGNATURE, "digitalSignature" },
+		{ KU_NON_REPUDIATION, "nonRepudiation" },
+		{ KU_KEY_ENCIPHERMENT, "keyEncipherment" },
+		{ KU_DATA_ENCIPHERMENT, "dataEncipherment" },
+		{ KU_KEY_AGREEMENT, "keyAgreement" },
+		{ KU_KEY_CERT_SIGN, "keyCertSign" },
+		{ KU_CRL_SIGN, "cRLSign" },
+		{ KU_ENCIPHER_ONLY, "encipherOnly" },
+		{ KU_DECIPHER_ONLY, "decipherOnly" },
+	};
+	size_t	i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((ku & names[i].bit) != 0 && len < bufsz) {
+			len += snprintf(buf + len, bufsz - len, "%s%s",
+			    len > 0 ? "," : "", names[i].name);
+		}
+	}
+	if (len == 0) {
+		snprintf(buf, bufsz, "(none)");
+	}
+}
+
+/* Shared rules. */
+
+static enum rule_result
+r_version(struct lint_ctx *c, char *d, size_t dsz)
+{
+	long	v = X509_get_version(c->cert);
+
+	if (v != X509_VERSION_3) {
+		snprintf(d, dsz, "version is v%ld, not v3", v + 1);
+		return RULE_FAIL;
+	}
+	return RULE_PASS;
+}
+
+static enum rule_result
+r_serial(struct lint_ctx *c, char *d, size_t dsz)
+{
+	const ASN1_INTEGER	*s = X509_get0_serialNumber(c->cert);
+	const unsigned char	*p;
+	int			 len, der;
+
+	if (ASN1_STRING_type(s) == V_ASN1_NEG_INTEGER) {
+		snprintf(d, dsz, "serial number is negative");
+		return RULE_FAIL;
+	}
+	len = ASN1_STRING_length(s);
+	p = ASN1_STRING_get0_data(s);
+	while (len > 0 && p[0] == 0) {
+		p++;
+		len--;
+	}
+	if (len == 0) {
+		snprintf(d, dsz, "serial number is zero");
+		return RULE_FAIL;
+	}
+	der = len + ((p[0] & 0x80) ? 1 : 0);
+	if (der > 20) {
+		snprintf(d, dsz, "serial number is %d octets, more than 20",
+		    der);
+		return RULE_FAIL;
+	}
+	if (len < 16) {
+		snprintf(d, dsz, "serial number is %d octets: at least 16 "
+		    "random octets are required", len);
+		return RULE_FAIL;
+	}
+	snprintf(d, dsz, "%d octets", der);
+	return RULE_PASS;
+}
+
+/* C, O, CN exactly once, C known, orgId != O: the (issuing) CA's name. */
+static enum rule_result
+r_issuer_dn(struct lint_ctx *c, char *d, size_t dsz)
+{
+	const X509_NAME	*n;
+	const char	*which;
+	char		 cc[8], o[256], oi[256];
+	static const struct {
+		int		 nid;
+		const char	*name;
+	} need[] = {
+		{ NID_countryName, "countryName" },
+		{ NID_organizationName, "organizationName" },
+		{ NID_commonName, "commonName" },
+	};
+	size_t		 i;
+	int		 k;
+
+	if (c->o->kind == LINT_ROOT_CA || c->o->kind == LINT_ISSUING_CA) {
+		n = X509_get_subject_name(c->cert);
+		which = "subject";
+	} else {
+		n = X509_get_issuer_name(c->cert);
+		which = "issuer";
+	}
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if ((k = name_count(n, need[i].nid)) != 1) {
+			snprintf(d, dsz, "%s %s %s", which, need[i].name,
+			    k == 0 ? "missing" : "appears more than once");
+			return RULE_FAIL;
+		}
+	}
+	if (!name_utf8(n, NID_countryName, cc, sizeof(cc)) ||
+	    !iso3166_valid(cc)) {
+		snprintf(d, dsz, "%s countryName is not an ISO 3166-1 "
+		    "alpha-2 code", which);
+		return RULE_FAIL;
+	}
+	if (name_count(n, NID_organizationIdentifier) > 1) {
+		snprintf(d, dsz, "%s organizationIdentifier appears more than "
+		    "once", which);
+		return RULE_FAIL;
+	}
+	if (name_utf8(n, NID_organizationIdentifier, oi, sizeof(oi)) &&
+	    name_utf8(n, NID_organizationName, o, sizeof(o)) &&
+	    strcasecmp(oi, o) == 0) {
+		snprintf(d, dsz, "%s organizationIdentifier equals "
+		    "organizationName", which);
+		return RULE_FAIL;
+	}
+	return RULE_PASS;
+}
+
+/* The key identifier in AKI equals the issuer's SKI. */
+static int
+aki_matches(X509 *cert, X509 *issuer)
+{
+	const ASN1_OCTET_STRING	*aki, *ski;
+
+	aki = X509_get0_authority_key_id(cert);
+	ski = X509_get0_subject_key_id(issuer);
+	if (aki == NULL || ski == NULL) {
+		return 1;	/* presence is another rule's business */
+	}
+	return ASN1_OCTET_STRING_cmp(aki, ski) == 0;
+}
+
+/* Signed by the given issuer: names chain, AKI = issuer SKI, signature. */
+static enum rule_result
+r_chain(struct lint_ctx *c, char *d, size_t dsz)
+{
+	X509	*iss = c->o->issuer;
+
+	if (iss == NULL) {
+		snprintf(d, dsz, "no issuer certificate given");
+		return RULE_NA;
+	}
+	if (X509_NAME_cmp(X509_get_issuer_name(c->cert),
+	    X509_get_subject_name(iss)) != 0) {
+		snprintf(d, dsz, "issuer name differs from the issuer "
+		    "certificate's subject");
+		return RULE_FAIL;
+	}
+	if (!aki_matches(c->cert, iss)) {
+		snprintf(d, dsz, "authorityKeyIdentifier differs from the "
+		    "issuer's subjectKeyIdentifier");
+		return RULE_FAIL;
+	}
+	if (X509_verify(c->cert, X509_get0_pubkey(iss)) != 1) {
+		ERR_clear_error();
+		snprintf(d, dsz, "signature does not verify with the issuer "
+		    "key");
+		return RULE_FAIL;
+	}
+	return RULE_PASS;
+}
+
+/* CA rules. */
+
+static enum rule_result
+r_ca_bc(struct lint_ctx *c, char *d, size_t dsz)
+{
+	BASIC_CONSTRAINTS	*bc;
+	int			 st, crit, ca;
+
+	if ((st = ext_state(c->cert, NID_basic_constraints)) == -1) {
+		snprintf(d, dsz, "basicConstraints missing");
+		return RULE_FAIL;
+	}
+	if (st == 2) {
+		snprintf(d, dsz, "basicConstraints appears more than once");
+		return RULE_FAIL;
+	}
+	if ((bc = X509_get_ext_d2i(c->cert, NID_basic_constraints, &crit,
+	    NULL)) == NULL) {
+		ERR_clear_error();
+		snprintf(d, dsz, "basicConstraints undecodable");
+		return RULE_FAIL;
+	}
+	ca = bc->ca;
+	BASIC_CONSTRAINTS_free(bc);
+	if (!ca) {
+		snprintf(d, dsz, "basicConstraints cA is FALSE");
+		return RULE_FAIL;
+	}
+	if (st != 1) {
+		snprintf(d, dsz, "basicConstraints is not critical");
+		return RULE_FAIL;
+	}
+	return RULE_PASS;
+}
+
+static enum rule_result
+r_ca_ku(struct lint_ctx *c, char *d, size_t dsz)
+{
+	uint32_t	ku, bad;
+	char		buf[160];
+	int		st;
+
+	if ((st = ext_state(c->cert, NID_key_usage)) == -1) {
+		snprintf(d, dsz, "keyUsage missing");
+		return RULE_FAIL;
+	}
+	if (st != 1) {
+		snprintf(d, dsz, st == 2 ? "keyUsage appears more than once" :
+		    "keyUsage is not critical");
+		return RULE_FAIL;
+	}
+	ku = X509_get_key_usage(c->cert);
+	ku_str(ku, buf, sizeof(buf));
+	if ((ku & KU_KEY_CERT_SIGN) == 0 || (ku & KU_CRL_SIGN) == 0) {
+		snprintf(d, dsz, "keyUsage %s lacks %s", buf,
+		    (ku & KU_KEY_CERT_SIGN) == 0 ? "keyCertSign" : "cRLSign");
+		return RULE_FAIL;
+	}
+	bad = ku & ~(uint32_t)(KU_KEY_CERT_SIGN | KU_CRL_SIGN |
+	    KU_DIGITAL_SIGNATURE);
+	if (bad != 0) {
+		ku_str(bad, buf, sizeof(buf));
+		snprintf(d, dsz, "keyUsage of a CA must not contain %s", buf);
+		return RULE_FAIL;
+	}
+	snprintf(d, dsz, "%s", buf);
+	return RULE_PASS;
+}
+
+static enum rule_result
+r_ca_kid(struct lint_ctx *c, char *d, size_t dsz)
+{
+	const ASN1_OCTET_STRING	*aki, *ski;
+
+	ski = X509_get0_subject_key_id(c->cert);
+	aki = X509_get0_authority_key_id(c->cert);
+	if (ski == NULL) {
+		snprintf(d, dsz, "subjectKeyIdentifier missing");
+		return RULE_FAIL;
+	}
+	if (c->o->kind == LINT_ROOT_CA) {
+		if (aki != NULL && ASN1_OCTET_STRING_cmp(aki, ski) != 0) {
+			snprintf(d, dsz, "root authorityKeyIdentifier differs "
+			    "from its subjectKeyIdentifier");
+			return RULE_FAIL;
+		}
+		return RULE_PASS;
+	}
+	if (aki == NULL) {
+		snprintf(d, dsz, "authorityKeyIdentifier keyIdentifier "
+		    "missing");
+		return RULE_FAIL;
+	}
+	if (c->o->issuer != NULL && !aki_matches(c->cert, c->o->issuer)) {
+		snprintf(d, dsz, "authorityKeyIdentifier differs from the "
+		    "issuer's subjectKeyIdentifier");
+		return RULE_FAIL;
+	}
+	return RULE_PASS;
+}
+
+static enum rule_result
+r_ca_sig(struct lint_ctx *c, char *d, size_t dsz)
+{
+	X509	*iss;
+
+	if (c->o->kind == LINT_ROOT_CA) {
+		iss = c->cert;
+		if (X509_NAME_cmp(X509_get_issuer_name(c->cert),
+		    X509_get_subject_name(c->cert)) != 0) {
+			snprintf(d, dsz, "root is not self-issued (issuer "
+			    "differs from subject)");
+			return RULE_FAIL;
+		}
+	} else {
+		if ((iss = c->o->issuer) == NULL) {
+			snprintf(d, dsz, "no issuer certificate given");
+			return RULE_NA;
+		}
+		if (X509_NAME_cmp(X509_get_issuer_name(c->cert),
+		    X509_get_subject_name(iss)) != 0) {
+			snprintf(d, dsz, "issuer name differs from the issuer "
+			    "certificate's subject");
+			return RULE_FAIL;
+		}
+	}
+	if (c->o->throwaway) {
+		/* Signed by an ephemeral key: checked again after the token signs. */
+		snprintf(d, dsz, "throw-away certificate: the signature is "
+		    "checked on the real certificate");
+		return RULE_NA;
+	}
+	if (X509_get0_pubkey(iss) == NULL ||
+	    X509_verify(c->cert, X509_get0_pubkey(iss)) != 1) {
+		ERR_clear_error();
+		snprintf(d, dsz, "signature does not verify with the %s key",
+		    iss == c->cert ? "certificate's own" : "issuer");
+		return RULE_FAIL;
+	}
+	return RULE_PASS;
+}
+
+static enum rule_result
+r_ca_validity(struct lint_ctx *c, char *d, size_t dsz)
+{
+	const ASN1_TIME	*nb, *na;
+
+	nb = X509_get0_notBefore(c->cert);
+	na = X509_get0_notAfter(c->cert);
+	if (ASN1_TIME_compare(nb, na) >= 0) {
+		snprintf(d, dsz, "notBefore is not before notAfter");
+		return RULE_FAIL;
+	}
+	if (c->o->kind == LINT_ISSUING_CA && c->o->issuer != NULL &&
+	    ASN1_TIME_compare(na, X509_get0_notAfter(c->o->issuer)) > 0) {
+		snprintf(d, dsz, "notAfter is later than the issuer's "
+		    "notAfter");
+		return RULE_FAIL;
+	}
+	return RULE_PASS;
+}
+
+/* OCSP signer rules (RFC 6960 4.2.2.2, 4.2.2.2.1). */
+
+static enum rule_result
+r_ocsp_eku(struct lint_ctx *c, char *d, size_t dsz)
+{
+	uint32_t	xku;
+
+	if (ext_state(c->cert, NID_ext_key_usage) == -1) {
+		snprintf(d, dsz, "extendedKeyUsage missing");
+		return RULE_FAIL;
+	}
+	xku = X509_get_extended_key_usage(c->cert);
+	if ((xku & XKU_OCSP_SIGN) == 0) {
+		snprintf(d, dsz, "extendedKeyUsage lacks id-kp-OCSPSigning");
+		return RULE_FAIL;
+	}
+	return RULE_PASS;
+}
+
+static enum rule_result
+r_ocsp_nocheck(struct lint_ctx *c, char *d, size_t dsz)
+{
+	if (ext_state(c->cert, NID_id_pkix_OCSP_noCheck) == -1) {
+		snprintf(d, dsz, "id-pkix-ocsp-nocheck missing");
+		return RULE_FAIL;
+	}
+	return RULE_PASS;
+}
+
+static enum rule_result
+r_ocsp_ku(struct lint_ctx *c, char *d, size_t dsz)
+{
+	uint32_t	ku;
+	char		buf[160];
+
+	if (ext_state(c->cert, NID_key_usage) == -1) {
+		snprintf(d, dsz, "keyUsage missing: digitalSignature "
+		    "expected");
+		return RULE_WARN;
+	}
+	ku = X509_get_key_usage(c->cert);
+	ku_str(ku, buf, sizeof(buf));
+	if (ku & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)) {
+		snprintf(d, dsz, "keyUsage %s: an OCSP signer must not have "
+		    "keyCertSign or cRLSign", buf);
+		return RULE_FAIL;
+	}
+	if ((ku & KU_DIGITAL_SIGNATURE) == 0) {
+		snprintf(d, dsz, "keyUsage %s lacks digitalSignature", buf);
+		return RULE_WARN;
+	}
+	return RULE_PASS;
+}
+
+static enum rule_result
+r_not_ca(struct lint_ctx *c, char *d, size_t dsz)
+{
+	BASIC_CONSTRAINTS	*bc;
+	int			 st, ca;
+
+	if ((st = ext_state(c->cert, NID_basic_constraints)) == -1) {
+		return RULE_PASS;
+	}
+	if (st == 2) {
+		snprintf(d, dsz, "basicConstraints appears more than once");
+		return RULE_FAIL;
+	}
+	if ((bc = X509_get_ext_d2i(c->cert, NID_basic_constraints, NULL,
+	    NULL)) == NULL) {
+		ERR_clear_error();
+		snprintf(d, dsz, "basicConstraints undecodable");
+		return RULE_FAIL;
+	}
+	ca = bc->ca;
+	BASIC_CONSTRAINTS_free(bc);
+	if (ca) {
+		snprintf(d, dsz, "basicConstraints cA is TRUE in an end-entity "
+		    "certificate");
+		return RULE_FAIL;
+	}
+	if (st != 1 && c->o->kind == LINT_ESEAL) {
+		snprintf(d, dsz, "basicConstraints should be critical");
+		return RULE_WARN;
+	}
+	return RULE_PASS;
+}
+
+static const struct lint_rule cert_rules[] = {
+	{ "ES-VER-01", "RFC 5280 4.1.2.1", K_ALL, r_version },
+	{ "ES-SER-01", "RFC 5280 4.1.2.2; eseal issuance rule", K_ALL,
+	    r_serial },
+	{ "ES-ISS-01", "EN 319 412-2 GEN-4.2.3.1-2/-3/-5/-6", K_ALL,
+	    r_issuer_dn },
+	{ "ES-CHAIN-01", "RFC 5280 6.1.3", K_ESEAL | K_OCSP, r_chain },
+	{ "ES-CA-01", "RFC 5280 4.2.1.9; EN 319 411-1", K_CA, r_ca_bc },
+	{ "ES-CA-02", "RFC 5280 4.2.1.3; EN 319 412-2 4.3.2", K_CA, r_ca_ku },
+	{ "ES-CA-03", "RFC 5280 4.2.1.1/4.2.1.2", K_CA, r_ca_kid },
+	{ "ES-CA-04", "RFC 5280 6.1.3", K_CA, r_ca_sig },
+	{ "ES-VAL-02", "RFC 5280 4.1.2.5; EN 319 411-1", K_CA, r_ca_validity },
+	{ "ES-OCSP-01", "RFC 6960 4.2.2.2", K_OCSP, r_ocsp_eku },
+	{ "ES-OCSP-02", "RFC 6960 4.2.2.2.1", K_OCSP, r_ocsp_nocheck },
+	{ "ES-OCSP-03", "RFC 6960 4.2.2.2; eseal-rules design", K_OCSP,
+	    r_ocsp_ku },
+	{ "ES-OCSP-04", "RFC 5280 4.2.1.9", K_OCSP, r_not_ca },
+	{ "ES-BC-01", "RFC 5280 4.2.1.9; EN 319 412-2 4.3.1", K_ESEAL,
+	    r_not_ca },
+};
+
+static void
+run_rules(struct lint_ctx *c, const struct lint_rule *rules, size_t n,
+    struct findings *out)
+{
+	enum rule_result	 r;
+	char			 detail[256];
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if ((rules[i].kinds & (1u << c->o->kind)) == 0) {
+			continue;
+		}
+		detail[0] = '\0';
+		r = rules[i].fn(c, detail, sizeof(detail));
+		findings_add(out, rules[i].id, rules[i].source, r, "%s",
+		    detail);
+	}
+}
+
+int
+lint_certificate(X509 *cert, const struct lint_opts *o,
+    struct findings *out)
+{
+	struct lint_ctx		 c;
+	const EVP_PKEY		*signer = NULL;
+	enum key_use		 use;
+	int			 fails = out->fails;
+
+	memset(&c, 0, sizeof(c));
+	c.cert = cert;
+	c.o = o;
+	c.ap = o->ap != NULL ? o->ap : alg_policy_default();
+	c.now = o->now != 0 ? o->now : now_utc();
+	c.pub = X509_get0_pubkey(cert);
+	ERR_clear_error();
+	if (o->kind == LINT_ESEAL && o->profile != NULL &&
+	    (c.profile = eseal_profile_find(o->profile)) == NULL) {
+		findings_add(out, "ES-PROF-01", "eseal profiles", RULE_FAIL,
+		    "unknown profile \"%s\"", o->profile);
+		return 0;
+	}
+
+	run_rules(&c, cert_rules, sizeof(cert_rules) / sizeof(cert_rules[0]),
+	    out);
+	if (o->kind == LINT_ESEAL) {
+		qc_parse(&c);
+		run_rules(&c, eseal_rules, eseal_nrules, out);
+	}
+
+	switch (o->kind) {
+	case LINT_ROOT_CA:
+	case LINT_ISSUING_CA:
+		use = KEY_USE_CA;
+		break;
+	case LINT_OCSP_SIGNER:
+		use = KEY_USE_OCSP;
+		break;
+	default:
+		use = KEY_USE_SUBJECT;
+		break;
+	}
+	alg_policy_check_key(c.ap, c.pub, use,
+	    asn1_time_t(X509_get0_notAfter(cert)), out);
+	if (o->kind == LINT_ROOT_CA) {
+		signer = c.pub;
+	} else if (o->issuer != NULL) {
+		signer = X509_get0_pubkey(o->issuer);
+	}
+	alg_policy_check_sigalg(c.ap, X509_get0_tbs_sigalg(cert), signer,
+	    asn1_time_t(X509_get0_notAfter(cert)), out);
+	ERR_clear_error();
+	return out->fails == fails;
+}
