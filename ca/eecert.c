@@ -12,6 +12,8 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
+#include <openssl/conf.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -97,7 +99,8 @@ add_conf(X509 *x, X509V3_CTX *ctx, int nid, const char *value,
 {
 	X509_EXTENSION *ext;
 
-	if ((ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value)) == NULL) {
+	ERR_clear_error();
+	if ((ext = X509V3_EXT_nconf_nid(ctx->db, ctx, nid, value)) == NULL) {
 		log_ssl("%s: cannot build extension %s = %s", what,
 		    OBJ_nid2sn(nid), value);
 		return 0;
@@ -287,6 +290,7 @@ eecert_build(const struct eecert_spec *spec, const char *what)
 	X509_NAME *subject = NULL;
 	X509_EXTENSION *qc = NULL;
 	BIGNUM *bn = NULL;
+	CONF *conf = NULL;
 	X509V3_CTX ctx;
 	char buf[1024];
 	size_t i, off;
@@ -314,6 +318,11 @@ eecert_build(const struct eecert_spec *spec, const char *what)
 		goto out;
 	}
 	X509V3_set_ctx(&ctx, spec->issuer, x, NULL, NULL, 0);
+	/* certificatePolicies needs a config database, even an empty one. */
+	if ((conf = NCONF_new_ex(NULL, NULL)) == NULL) {
+		fatalx("out of memory");
+	}
+	X509V3_set_nconf(&ctx, conf);
 	if (!add_conf(x, &ctx, NID_basic_constraints, "critical,CA:FALSE",
 	    what) ||
 	    !add_conf(x, &ctx, NID_key_usage, spec->ku == KU_B ?
@@ -350,6 +359,7 @@ eecert_build(const struct eecert_spec *spec, const char *what)
 	ret = x;
 	x = NULL;
 out:
+	NCONF_free(conf);
 	X509_EXTENSION_free(qc);
 	X509_NAME_free(subject);
 	BN_free(bn);

@@ -434,6 +434,11 @@ cmd_issue(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	listed = args_get(&a, "request") != NULL;
+	if (args_get(&a, "out-dir") != NULL &&
+	    access(args_get(&a, "out-dir"), W_OK | X_OK) == -1) {
+		log_warn("issue: --out-dir %s", args_get(&a, "out-dir"));
+		return EXIT_USAGE;
+	}
 	if ((db = ca_open_db()) == NULL) {
 		return EXIT_ERROR;
 	}
