@@ -52,7 +52,8 @@ fails_with() {
 # check "desc" condition-command... (no output capture)
 check() {
 	d=$1; shift
-	if "$@"; then _tap 0 "$d"; else _tap 1 "$d"; fi
+	# stdout of the condition must not reach the TAP stream.
+	if "$@" >"$T/.chk" 2>&1; then _tap 0 "$d"; else sed 's/^/#   /' "$T/.chk" | head -20; _tap 1 "$d"; fi
 }
 
 skip_all() {
