@@ -89,5 +89,8 @@ int cmd_key(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_request(int argc, char **argv);
+int cmd_issue(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
 
 #endif

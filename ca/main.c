@@ -40,6 +40,15 @@ static const struct {
 	{ "key", cmd_key,
 	  "key destroy --ca NAME --pin SRC --officer NAME=SRC...\n"
 	  "                        destroy a retired CA key on its token" },
+	{ "request", cmd_request,
+	  "request submit|list|show|approve|reject|amend ...\n"
+	  "                        e-seal certificate requests under dual control" },
+	{ "issue", cmd_issue,
+	  "issue --ca NAME [--request ID...] --pin SRC [--operator NAME=SRC]\n"
+	  "                        issue every approved request (lint first, one login)" },
+	{ "revoke", cmd_revoke,
+	  "revoke SERIAL --ca NAME --reason R --requester NAME=SRC --approver NAME=SRC...\n"
+	  "                        revoke an e-seal certificate under dual control" },
 	{ "audit", cmd_audit,
 	  "audit verify --ca-cert FILE... | audit show [--last N] | audit sign --pin SRC\n"
 	  "                        verify or show the audit chain" },

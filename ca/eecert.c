@@ -1,0 +1,368 @@
+/*
+ * E-seal end-entity certificates: the TBS from the request, the profile
+ * and the issuing CA's settings.  Standard extensions are made with
+ * OpenSSL's X509V3 configuration functions; qcStatements (EN 319 412-5),
+ * which OpenSSL does not know, is encoded here with ASN1_SEQUENCE_ANY.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bn.h>
+#include <openssl/conf.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "cacert.h"
+#include "eecert.h"
+#include "log.h"
+#include "util.h"
+
+#define OID_QC_STATEMENTS	"1.3.6.1.5.5.7.1.3"
+#define OID_QC_COMPLIANCE	"0.4.0.1862.1.1"
+#define OID_QC_RETENTION	"0.4.0.1862.1.3"
+#define OID_QC_SSCD		"0.4.0.1862.1.4"
+#define OID_QC_PDS		"0.4.0.1862.1.5"
+#define OID_QC_TYPE		"0.4.0.1862.1.6"
+#define OID_QCT_ESEAL		"0.4.0.1862.1.6.2"
+#define OID_QC_CCLEG		"0.4.0.1862.1.7"
+
+int
+eecert_new_serial(struct db *db, char hex[33])
+{
+	unsigned char buf[16];
+	sqlite3_stmt *st = NULL;
+	char *h;
+	int tries, rc, ret = 0;
+
+	st = db_prepare(db, "SELECT (SELECT COUNT(*) FROM certificates WHERE"
+	    " serial = ?1) + (SELECT COUNT(*) FROM serials_burned WHERE"
+	    " serial = ?1)");
+	if (st == NULL) {
+		return 0;
+	}
+	for (tries = 0; tries < 16; tries++) {
+		if (RAND_bytes(buf, sizeof(buf)) != 1) {
+			log_ssl("cannot get a random serial");
+			goto out;
+		}
+		/* Positive (top bit clear) and 16 bytes long (first byte non-zero). */
+		buf[0] &= 0x7f;
+		if (buf[0] == 0) {
+			continue;
+		}
+		/* Stored as lower-case hex without leading zeros. */
+		h = hex_encode(buf, sizeof(buf));
+		snprintf(hex, 33, "%s", h + strspn(h, "0"));
+		free(h);
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
+		if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+			db_log_error(db, "serial lookup");
+			goto out;
+		}
+		if (sqlite3_column_int(st, 0) == 0) {
+			ret = 1;
+			goto out;
+		}
+		log_info("serial %s already used or burned: drawing another",
+		    hex);
+	}
+	log_warnx("ES-SER-01: no unused serial after %d draws", tries);
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+time_t
+eecert_not_after(X509 *issuer, time_t not_before, int days, int *capped)
+{
+	time_t na = not_before + (time_t)days * 86400;
+	struct tm tm;
+
+	*capped = 0;
+	if (issuer != NULL && X509_cmp_time(X509_get0_notAfter(issuer), &na) < 0 &&
+	    ASN1_TIME_to_tm(X509_get0_notAfter(issuer), &tm) == 1) {
+		na = timegm(&tm);
+		*capped = 1;
+	}
+	return na;
+}
+
+static int
+add_conf(X509 *x, X509V3_CTX *ctx, int nid, const char *value,
+    const char *what)
+{
+	X509_EXTENSION *ext;
+
+	ERR_clear_error();
+	if ((ext = X509V3_EXT_nconf_nid(ctx->db, ctx, nid, value)) == NULL) {
+		log_ssl("%s: cannot build extension %s = %s", what,
+		    OBJ_nid2sn(nid), value);
+		return 0;
+	}
+	if (!X509_add_ext(x, ext, -1)) {
+		log_ssl("%s: cannot add extension %s", what, OBJ_nid2sn(nid));
+		X509_EXTENSION_free(ext);
+		return 0;
+	}
+	X509_EXTENSION_free(ext);
+	return 1;
+}
+
+/* ASN1_TYPE builders; each returns a new object or ends the program. */
+
+static ASN1_TYPE *
+t_oid(const char *oid)
+{
+	ASN1_OBJECT *o;
+	ASN1_TYPE *t;
+
+	if ((o = OBJ_txt2obj(oid, 1)) == NULL || (t = ASN1_TYPE_new()) == NULL) {
+		fatalx("cannot encode OID %s", oid);
+	}
+	ASN1_TYPE_set(t, V_ASN1_OBJECT, o);
+	return t;
+}
+
+static ASN1_TYPE *
+t_str(int type, const char *s)
+{
+	ASN1_STRING *a;
+	ASN1_TYPE *t;
+
+	if ((a = ASN1_STRING_type_new(type)) == NULL ||
+	    !ASN1_STRING_set(a, s, -1) || (t = ASN1_TYPE_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	ASN1_TYPE_set(t, type, a);
+	return t;
+}
+
+static ASN1_TYPE *
+t_int(long v)
+{
+	ASN1_INTEGER *i;
+	ASN1_TYPE *t;
+
+	if ((i = ASN1_INTEGER_new()) == NULL || !ASN1_INTEGER_set(i, v) ||
+	    (t = ASN1_TYPE_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	ASN1_TYPE_set(t, V_ASN1_INTEGER, i);
+	return t;
+}
+
+static STACK_OF(ASN1_TYPE) *
+seq_new(void)
+{
+	STACK_OF(ASN1_TYPE) *sk;
+
+	if ((sk = sk_ASN1_TYPE_new_null()) == NULL) {
+		fatalx("out of memory");
+	}
+	return sk;
+}
+
+static void
+seq_add(STACK_OF(ASN1_TYPE) *sk, ASN1_TYPE *t)
+{
+	if (!sk_ASN1_TYPE_push(sk, t)) {
+		fatalx("out of memory");
+	}
+}
+
+/* Encode sk as a SEQUENCE and wrap it in an ASN1_TYPE; frees sk. */
+static ASN1_TYPE *
+t_seq(STACK_OF(ASN1_TYPE) *sk)
+{
+	unsigned char *der = NULL;
+	ASN1_STRING *s;
+	ASN1_TYPE *t;
+	int len;
+
+	if ((len = i2d_ASN1_SEQUENCE_ANY(sk, &der)) <= 0 ||
+	    (s = ASN1_STRING_type_new(V_ASN1_SEQUENCE)) == NULL ||
+	    (t = ASN1_TYPE_new()) == NULL) {
+		fatalx("cannot encode a SEQUENCE");
+	}
+	ASN1_STRING_set0(s, der, len);
+	ASN1_TYPE_set(t, V_ASN1_SEQUENCE, s);
+	sk_ASN1_TYPE_pop_free(sk, ASN1_TYPE_free);
+	return t;
+}
+
+/* QCStatement ::= SEQUENCE { statementId OID, statementInfo ANY OPTIONAL } */
+static void
+add_statement(STACK_OF(ASN1_TYPE) *qcs, const char *oid, ASN1_TYPE *info)
+{
+	STACK_OF(ASN1_TYPE) *st = seq_new();
+
+	seq_add(st, t_oid(oid));
+	if (info != NULL) {
+		seq_add(st, info);
+	}
+	seq_add(qcs, t_seq(st));
+}
+
+X509_EXTENSION *
+eecert_qc_statements(const struct profile *p, int *err)
+{
+	STACK_OF(ASN1_TYPE) *qcs, *s, *pds;
+	ASN1_OCTET_STRING *os = NULL;
+	ASN1_OBJECT *obj = NULL;
+	X509_EXTENSION *ext = NULL;
+	unsigned char *der = NULL;
+	size_t i;
+	int len;
+
+	*err = 0;
+	if (!p->qc_compliance && !p->qc_type_eseal && !p->qc_sscd &&
+	    p->npds == 0 && p->ncc == 0 && p->retention_years == 0) {
+		return NULL;
+	}
+	qcs = seq_new();
+	if (p->qc_compliance) {
+		add_statement(qcs, OID_QC_COMPLIANCE, NULL);
+	}
+	if (p->retention_years > 0) {
+		add_statement(qcs, OID_QC_RETENTION, t_int(p->retention_years));
+	}
+	if (p->qc_sscd) {
+		add_statement(qcs, OID_QC_SSCD, NULL);
+	}
+	if (p->npds > 0) {
+		/* QcPDS: SEQUENCE OF PdsLocation { url IA5String, language PrintableString } */
+		pds = seq_new();
+		for (i = 0; i < p->npds; i++) {
+			s = seq_new();
+			seq_add(s, t_str(V_ASN1_IA5STRING, p->pds[i].url));
+			seq_add(s, t_str(V_ASN1_PRINTABLESTRING,
+			    p->pds[i].language));
+			seq_add(pds, t_seq(s));
+		}
+		add_statement(qcs, OID_QC_PDS, t_seq(pds));
+	}
+	if (p->qc_type_eseal) {
+		s = seq_new();
+		seq_add(s, t_oid(OID_QCT_ESEAL));
+		add_statement(qcs, OID_QC_TYPE, t_seq(s));
+	}
+	if (p->ncc > 0) {
+		s = seq_new();
+		for (i = 0; i < p->ncc; i++) {
+			seq_add(s, t_str(V_ASN1_PRINTABLESTRING,
+			    p->cc_legislation[i]));
+		}
+		add_statement(qcs, OID_QC_CCLEG, t_seq(s));
+	}
+	len = i2d_ASN1_SEQUENCE_ANY(qcs, &der);
+	sk_ASN1_TYPE_pop_free(qcs, ASN1_TYPE_free);
+	if (len <= 0 || (os = ASN1_OCTET_STRING_new()) == NULL ||
+	    (obj = OBJ_txt2obj(OID_QC_STATEMENTS, 1)) == NULL) {
+		log_ssl("%s: cannot encode qcStatements", p->path);
+		*err = 1;
+		goto out;
+	}
+	ASN1_STRING_set0(os, der, len);
+	der = NULL;
+	/* EN 319 412-5 QCS-4.1-02 (ES-QC-00): not critical. */
+	if ((ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) == NULL) {
+		log_ssl("%s: cannot make the qcStatements extension", p->path);
+		*err = 1;
+	}
+out:
+	OPENSSL_free(der);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(obj);
+	return ext;
+}
+
+X509 *
+eecert_build(const struct eecert_spec *spec, const char *what)
+{
+	const struct profile *p = spec->profile;
+	X509 *x = NULL, *ret = NULL;
+	X509_NAME *subject = NULL;
+	X509_EXTENSION *qc = NULL;
+	BIGNUM *bn = NULL;
+	CONF *conf = NULL;
+	X509V3_CTX ctx;
+	char buf[1024];
+	size_t i, off;
+	time_t nb = spec->not_before, na = spec->not_after;
+	int err;
+
+	if ((subject = name_from_json(spec->subject, what)) == NULL) {
+		goto out;
+	}
+	if ((x = X509_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	if (!BN_hex2bn(&bn, spec->serial_hex) ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL) {
+		log_ssl("%s: cannot set serial %s", what, spec->serial_hex);
+		goto out;
+	}
+	if (!X509_set_version(x, X509_VERSION_3) ||
+	    !X509_set_subject_name(x, subject) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(spec->issuer)) ||
+	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &nb) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), 0, 0, &na) == NULL ||
+	    !X509_set_pubkey(x, spec->subject_pub)) {
+		log_ssl("%s: cannot build certificate", what);
+		goto out;
+	}
+	X509V3_set_ctx(&ctx, spec->issuer, x, NULL, NULL, 0);
+	/* certificatePolicies needs a config database, even an empty one. */
+	if ((conf = NCONF_new_ex(NULL, NULL)) == NULL) {
+		fatalx("out of memory");
+	}
+	X509V3_set_nconf(&ctx, conf);
+	if (!add_conf(x, &ctx, NID_basic_constraints, "critical,CA:FALSE",
+	    what) ||
+	    !add_conf(x, &ctx, NID_key_usage, spec->ku == KU_B ?
+	    "critical,nonRepudiation,digitalSignature" :
+	    "critical,nonRepudiation", what) ||
+	    !add_conf(x, &ctx, NID_subject_key_identifier, "hash", what) ||
+	    !add_conf(x, &ctx, NID_authority_key_identifier, "keyid:always",
+	    what)) {
+		goto out;
+	}
+	for (i = 0, off = 0; i < p->npolicies; i++) {
+		off += snprintf(buf + off, sizeof(buf) - off, "%s%s",
+		    i > 0 ? "," : "", p->policies[i]);
+	}
+	if (!add_conf(x, &ctx, NID_certificate_policies, buf, what)) {
+		goto out;
+	}
+	snprintf(buf, sizeof(buf), "OCSP;URI:%s,caIssuers;URI:%s",
+	    spec->ocsp_url, spec->ca_issuers_url);
+	if (!add_conf(x, &ctx, NID_info_access, buf, what)) {
+		goto out;
+	}
+	snprintf(buf, sizeof(buf), "URI:%s", spec->crl_url);
+	if (!add_conf(x, &ctx, NID_crl_distribution_points, buf, what)) {
+		goto out;
+	}
+	if ((qc = eecert_qc_statements(p, &err)) == NULL && err) {
+		goto out;
+	}
+	if (qc != NULL && !X509_add_ext(x, qc, -1)) {
+		log_ssl("%s: cannot add qcStatements", what);
+		goto out;
+	}
+	ret = x;
+	x = NULL;
+out:
+	NCONF_free(conf);
+	X509_EXTENSION_free(qc);
+	X509_NAME_free(subject);
+	BN_free(bn);
+	X509_free(x);
+	return ret;
+}

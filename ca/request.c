@@ -1,0 +1,1276 @@
+/*
+ * "eseal-ca request": e-seal certificate requests under dual control.  A
+ * request (CSR, profile, subject details, subject HSM, issuing CA) is
+ * checked at once against the algorithm policy and the profile's subject
+ * rules; a failing request is stored as refused with every failed rule.
+ * A pending request needs M approvals (meta "quorum") by officers or
+ * operators other than its submitter, each bound to the request's content
+ * hash: amending a request changes the hash and voids earlier approvals.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <uuid/uuid.h>
+
+#include "args.h"
+#include "audit.h"
+#include "ca.h"
+#include "cmvp.h"
+#include "eecert.h"
+#include "lint.h"
+#include "log.h"
+#include "operators.h"
+#include "profile.h"
+#include "request.h"
+#include "secret.h"
+#include "util.h"
+
+#define MAX_FAILS_TEXT	4096
+
+static char *
+xstrdup(const char *s)
+{
+	char *d;
+
+	if (s == NULL) {
+		return NULL;
+	}
+	if ((d = strdup(s)) == NULL) {
+		fatalx("out of memory");
+	}
+	return d;
+}
+
+static char *
+col_dup(sqlite3_stmt *st, int i)
+{
+	return xstrdup((const char *)sqlite3_column_text(st, i));
+}
+
+void
+request_hash(const unsigned char *csr, size_t csrlen, const char *profile,
+    const char *details, const char *subject_hsm, const char *ca_name,
+    char out[65])
+{
+	static const char tag[] = "eseal-request-v1";
+	const void *parts[5];
+	size_t lens[5], i, total = sizeof(tag), off = 0;
+	unsigned char *buf;
+
+	parts[0] = csr;
+	lens[0] = csrlen;
+	parts[1] = profile;
+	parts[2] = details;
+	parts[3] = subject_hsm != NULL ? subject_hsm : "";
+	parts[4] = ca_name;
+	for (i = 1; i < 5; i++) {
+		lens[i] = strlen(parts[i]);
+	}
+	for (i = 0; i < 5; i++) {
+		total += 4 + lens[i];
+	}
+	if ((buf = malloc(total)) == NULL) {
+		fatalx("out of memory");
+	}
+	memcpy(buf, tag, sizeof(tag));
+	off = sizeof(tag);
+	for (i = 0; i < 5; i++) {
+		buf[off++] = (unsigned char)(lens[i] >> 24);
+		buf[off++] = (unsigned char)(lens[i] >> 16);
+		buf[off++] = (unsigned char)(lens[i] >> 8);
+		buf[off++] = (unsigned char)lens[i];
+		memcpy(buf + off, parts[i], lens[i]);
+		off += lens[i];
+	}
+	sha256_hex(buf, total, out);
+	free(buf);
+}
+
+void
+request_free(struct request *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	free(r->ca_name);
+	free(r->csr_der);
+	free(r->profile);
+	free(r->details);
+	json_decref(r->dj);
+	free(r->subject_hsm);
+	free(r->submitter);
+	free(r->submitted);
+	free(r->status);
+	free(r->refusal);
+	free(r);
+}
+
+struct request *
+request_load(struct db *db, const char *id, int *why)
+{
+	struct request *r = NULL, *ret = NULL;
+	sqlite3_stmt *st = NULL;
+	char *pat = NULL;
+	const void *blob;
+	int rc;
+
+	*why = EXIT_ERROR;
+	if (strlen(id) < 8 || strlen(id) > 36 ||
+	    strspn(id, "0123456789abcdef-") != strlen(id)) {
+		log_warnx("request %s: not a request id (at least 8 characters "
+		    "of the UUID)", id);
+		*why = EXIT_USAGE;
+		return NULL;
+	}
+	if (asprintf(&pat, "%s%%", id) == -1) {
+		fatalx("out of memory");
+	}
+	st = db_prepare(db, "SELECT r.id, r.ca_id, c.name, r.csr_der, r.profile,"
+	    " r.details, r.subject_hsm, r.content_hash, r.submitter,"
+	    " r.submitted, r.status, r.refusal FROM requests r"
+	    " JOIN cas c ON c.id = r.ca_id WHERE r.id LIKE ? LIMIT 2");
+	if (st == NULL) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		if (rc == SQLITE_DONE) {
+			log_warnx("request %s: no such request", id);
+			*why = EXIT_REFUSED;
+		} else {
+			db_log_error(db, "request lookup");
+		}
+		goto out;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		fatalx("out of memory");
+	}
+	snprintf(r->id, sizeof(r->id), "%s", sqlite3_column_text(st, 0));
+	r->ca_id = sqlite3_column_int64(st, 1);
+	r->ca_name = col_dup(st, 2);
+	blob = sqlite3_column_blob(st, 3);
+	r->csr_len = sqlite3_column_bytes(st, 3);
+	if ((r->csr_der = malloc(r->csr_len + 1)) == NULL) {
+		fatalx("out of memory");
+	}
+	memcpy(r->csr_der, blob, r->csr_len);
+	r->profile = col_dup(st, 4);
+	r->details = col_dup(st, 5);
+	r->subject_hsm = col_dup(st, 6);
+	snprintf(r->hash, sizeof(r->hash), "%s", sqlite3_column_text(st, 7));
+	r->submitter = col_dup(st, 8);
+	r->submitted = col_dup(st, 9);
+	r->status = col_dup(st, 10);
+	r->refusal = col_dup(st, 11);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		log_warnx("request %s: ambiguous id prefix (give more of it)",
+		    id);
+		*why = EXIT_USAGE;
+		goto out;
+	}
+	if ((r->dj = json_loads(r->details, 0, NULL)) == NULL) {
+		log_warnx("request %s: details unreadable", r->id);
+		goto out;
+	}
+	ret = r;
+	r = NULL;
+	*why = EXIT_OK;
+out:
+	sqlite3_finalize(st);
+	request_free(r);
+	free(pat);
+	return ret;
+}
+
+int
+request_approvals(struct db *db, const struct request *r, char **names)
+{
+	sqlite3_stmt *st;
+	char *list = NULL;
+	size_t len = 0;
+	int n = 0, rc;
+
+	if (names != NULL) {
+		*names = NULL;
+	}
+	st = db_prepare(db, "SELECT o.name FROM approvals a JOIN operators o"
+	    " ON o.id = a.operator_id WHERE a.kind = 'request' AND"
+	    " a.object = ? AND a.content_hash = ? AND a.decision = 'approve'"
+	    " AND o.name != ? AND o.role IN ('officer','operator') AND"
+	    " o.disabled = 0 ORDER BY a.id");
+	if (st == NULL) {
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, r->hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, r->submitter, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *nm = (const char *)sqlite3_column_text(st, 0);
+
+		if ((list = realloc(list, len + strlen(nm) + 2)) == NULL) {
+			fatalx("out of memory");
+		}
+		snprintf(list + len, strlen(nm) + 2, "%s%s", n > 0 ? "," : "",
+		    nm);
+		len = strlen(list);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "approvals");
+		n = -1;
+	}
+	sqlite3_finalize(st);
+	if (names != NULL && n >= 0) {
+		*names = list != NULL ? list : xstrdup("");
+	} else {
+		free(list);
+	}
+	return n;
+}
+
+int
+auth_spec(struct db *db, const char *spec, const char *what, char **name,
+    int64_t *op_id)
+{
+	char *nm = NULL, *src = NULL, *card = NULL, *p;
+	sqlite3_stmt *st = NULL;
+	enum auth_result ar;
+	int ret = 0;
+
+	*name = NULL;
+	if ((p = strchr(spec, '=')) == NULL || p == spec) {
+		log_warnx("%s: expected NAME=SRC (SRC: prompt, file:PATH, fd:N, "
+		    "env:VAR)", what);
+		return 0;
+	}
+	nm = strndup(spec, (size_t)(p - spec));
+	src = xstrdup(p + 1);
+	if (nm == NULL) {
+		fatalx("out of memory");
+	}
+	if ((p = strstr(src, ",card=")) != NULL) {
+		*p = '\0';
+		card = p + 6;
+	}
+	if (!secret_source_valid(src, what)) {
+		goto out;
+	}
+	ar = operator_authenticate(db, nm, src, card, ROLE_ANY, op_id);
+	if (ar != AUTH_OK) {
+		goto out;
+	}
+	if ((st = db_prepare(db, "SELECT role FROM operators WHERE id = ?")) ==
+	    NULL) {
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, *op_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_log_error(db, "operator lookup");
+		goto out;
+	}
+	if (strcmp((const char *)sqlite3_column_text(st, 0), "auditor") == 0) {
+		log_warnx("operator %s: ES-QUORUM-03: an auditor cannot %s",
+		    nm, what);
+		audit_append(db, nm, what, "operator", NULL,
+		    "refused: auditor", NULL);
+		goto out;
+	}
+	*name = nm;
+	nm = NULL;
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	free(nm);
+	free(src);
+	return ret;
+}
+
+void
+ca_row_free(struct ca_row *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	free(c->name);
+	free(c->kind);
+	free(c->status);
+	free(c->sig_alg);
+	X509_free(c->cert);
+	json_decref(c->settings);
+	free(c);
+}
+
+static struct ca_row *
+ca_row_query(struct db *db, const char *name, int64_t id)
+{
+	struct ca_row *c = NULL, *ret = NULL;
+	sqlite3_stmt *st;
+	const unsigned char *p;
+	const char *set;
+
+	st = db_prepare(db, name != NULL ?
+	    "SELECT id, name, kind, status, sig_alg, cert_der, settings FROM cas"
+	    " WHERE name = ?" :
+	    "SELECT id, name, kind, status, sig_alg, cert_der, settings FROM cas"
+	    " WHERE id = ?");
+	if (st == NULL) {
+		return NULL;
+	}
+	if (name != NULL) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	} else {
+		sqlite3_bind_int64(st, 1, id);
+	}
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		log_warnx("ca %s: no such CA in %s", name != NULL ? name : "?",
+		    db_path(db));
+		goto out;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		fatalx("out of memory");
+	}
+	c->id = sqlite3_column_int64(st, 0);
+	c->name = col_dup(st, 1);
+	c->kind = col_dup(st, 2);
+	c->status = col_dup(st, 3);
+	c->sig_alg = col_dup(st, 4);
+	if ((p = sqlite3_column_blob(st, 5)) != NULL &&
+	    (c->cert = d2i_X509(NULL, &p, sqlite3_column_bytes(st, 5))) ==
+	    NULL) {
+		log_ssl("ca %s: stored certificate unreadable", c->name);
+		goto out;
+	}
+	set = (const char *)sqlite3_column_text(st, 6);
+	if ((c->settings = json_loads(set != NULL ? set : "{}", 0, NULL)) ==
+	    NULL || !json_is_object(c->settings)) {
+		log_warnx("ca %s: settings are not a JSON object", c->name);
+		goto out;
+	}
+	ret = c;
+	c = NULL;
+out:
+	sqlite3_finalize(st);
+	ca_row_free(c);
+	return ret;
+}
+
+struct ca_row *
+ca_row_load(struct db *db, const char *name)
+{
+	return ca_row_query(db, name, 0);
+}
+
+struct ca_row *
+ca_row_load_id(struct db *db, int64_t id)
+{
+	return ca_row_query(db, NULL, id);
+}
+
+const char *
+ca_setting(const struct ca_row *c, const char *key)
+{
+	json_t *v = json_object_get(c->settings, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+X509_REQ *
+csr_read_file(const char *path, unsigned char **der, int *derlen)
+{
+	unsigned char *buf = NULL, *out = NULL;
+	const unsigned char *p;
+	X509_REQ *req = NULL;
+	BIO *bio = NULL;
+	size_t len;
+	int n;
+
+	*der = NULL;
+	if (!file_read(path, 1 << 20, &buf, &len)) {
+		goto out;
+	}
+	if (len > 11 && memcmp(buf, "-----BEGIN ", 11) == 0) {
+		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
+		    (req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL)) ==
+		    NULL) {
+			log_ssl("%s: not a PEM CSR", path);
+		}
+	} else {
+		p = buf;
+		if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL) {
+			log_ssl("%s: not a DER CSR", path);
+		} else if (p != buf + len) {
+			log_warnx("%s: %td bytes trailing garbage after the CSR",
+			    path, (ptrdiff_t)(buf + len - p));
+			X509_REQ_free(req);
+			req = NULL;
+		}
+	}
+	if (req == NULL) {
+		goto out;
+	}
+	if ((n = i2d_X509_REQ(req, &out)) <= 0) {
+		log_ssl("%s: cannot encode the CSR", path);
+		X509_REQ_free(req);
+		req = NULL;
+		goto out;
+	}
+	*der = out;
+	*derlen = n;
+out:
+	BIO_free(bio);
+	free(buf);
+	return req;
+}
+
+/* The parameters of a request that its checks depend on. */
+struct req_params {
+	const char	*what;		/* CSR file name or "request ID" */
+	const char	*profiles_dir;
+	const char	*profile;
+	int		 days;		/* 0: the profile's maximum */
+	const char	*ku;		/* NULL: the profile's default */
+	const char	*subject_hsm;
+};
+
+static void
+subject_json_add(json_t *o, const X509_NAME *n, int nid, const char *key)
+{
+	unsigned char *u = NULL;
+	int i, len;
+
+	if ((i = X509_NAME_get_index_by_NID(n, nid, -1)) < 0) {
+		return;
+	}
+	if ((len = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(
+	    X509_NAME_get_entry(n, i)))) < 0) {
+		ERR_clear_error();
+		return;
+	}
+	json_object_set_new(o, key, json_stringn((const char *)u, (size_t)len));
+	OPENSSL_free(u);
+}
+
+/*
+ * Check a CSR for a request and build its details JSON.  Every failed
+ * rule goes into f.  *details is malloc'd canonical JSON (even when
+ * refused).  Returns 1 when the checks ran (look at f->fails), 0 on an
+ * error (logged).
+ */
+static int
+request_evaluate(struct db *db, const struct ca_row *ca, X509_REQ *req,
+    const struct req_params *rp, struct findings *f, char **details)
+{
+	struct profile *prof = NULL;
+	struct cmvp_effective eff;
+	const X509_ALGOR *alg = NULL;
+	const ASN1_BIT_STRING *sig = NULL;
+	EVP_PKEY *pub;
+	json_t *d = NULL, *subj;
+	enum ku_setting ku;
+	time_t na;
+	int days, ret = 0, capped;
+
+	*details = NULL;
+	if ((prof = profile_load(rp->profiles_dir, rp->profile)) == NULL) {
+		findings_add(f, "ES-PROF-01", "eseal profiles", RULE_FAIL,
+		    "profile \"%s\" cannot be loaded from %s", rp->profile,
+		    profile_dir(rp->profiles_dir));
+		if ((*details = strdup("{}")) == NULL) {
+			fatalx("out of memory");
+		}
+		ret = 1;
+		goto out;
+	}
+	days = rp->days > 0 ? rp->days : prof->max_days;
+	if (days > prof->max_days) {
+		findings_add(f, "ES-VAL-03", "eseal profiles", RULE_FAIL,
+		    "validity of %d days exceeds profile %s's maximum of %d days",
+		    days, prof->name, prof->max_days);
+	}
+	ku = prof->ku_default;
+	if (rp->ku != NULL && !ku_setting_from_name(rp->ku, &ku)) {
+		findings_add(f, "ES-KU-03", "EN 319 412-3 4.3.1", RULE_FAIL,
+		    "key usage \"%s\": e-seals use setting A or B", rp->ku);
+	} else if (ku == KU_B && !prof->ku_allow_b) {
+		findings_add(f, "ES-KU-03", "EN 319 412-3 4.3.1", RULE_FAIL,
+		    "profile %s allows key-usage setting A only", prof->name);
+	}
+	na = eecert_not_after(ca->cert, now_utc(), days, &capped);
+
+	/* The CSR: self-signature, key and signature algorithm. */
+	if ((pub = X509_REQ_get0_pubkey(req)) == NULL) {
+		ERR_clear_error();
+		findings_add(f, "ES-CSR-02", "RFC 2986", RULE_FAIL,
+		    "the CSR's public key cannot be decoded");
+	} else {
+		if (X509_REQ_verify(req, pub) != 1) {
+			ERR_clear_error();
+			findings_add(f, "ES-CSR-01", "RFC 2986 4.2", RULE_FAIL,
+			    "the CSR's self-signature does not verify (no proof "
+			    "of possession)");
+		}
+		alg_policy_check_key(alg_policy_default(), pub, KEY_USE_SUBJECT,
+		    na, f);
+		X509_REQ_get0_signature(req, &sig, &alg);
+		alg_policy_check_sigalg(alg_policy_default(), alg, pub, na, f);
+	}
+	profile_check_subject(prof, X509_REQ_get_subject_name(req), f);
+
+	/* The subject key's HSM (ES-HSM-04/05). */
+	if (rp->subject_hsm != NULL) {
+		if (!cmvp_effective(db, rp->subject_hsm, now_utc(), &eff)) {
+			goto out;
+		}
+		if (eff.status != CMVP_ACTIVE) {
+			findings_add(f, "ES-HSM-05", "eseal-rules 4.4", RULE_FAIL,
+			    "subject key HSM CMVP #%s is %s%s%s%s%s",
+			    rp->subject_hsm, cmvp_status_name(eff.status),
+			    eff.since[0] != '\0' ? " since " : "", eff.since,
+			    eff.reason[0] != '\0' ? ": " : "", eff.reason);
+		}
+	} else if (prof->require_subject_hsm) {
+		findings_add(f, "ES-HSM-04", "eseal profiles", RULE_FAIL,
+		    "profile %s requires the subject key's HSM (--subject-hsm "
+		    "CMVP-NUMBER)", prof->name);
+	}
+
+	/* Details: what the certificate will say, in a fixed order. */
+	if ((d = json_object()) == NULL || (subj = json_object()) == NULL) {
+		fatalx("out of memory");
+	}
+	subject_json_add(subj, X509_REQ_get_subject_name(req), NID_countryName,
+	    "C");
+	subject_json_add(subj, X509_REQ_get_subject_name(req),
+	    NID_organizationName, "O");
+	subject_json_add(subj, X509_REQ_get_subject_name(req),
+	    NID_organizationIdentifier, "organizationIdentifier");
+	subject_json_add(subj, X509_REQ_get_subject_name(req), NID_commonName,
+	    "CN");
+	json_object_set_new(d, "subject", subj);
+	json_object_set_new(d, "validity_days", json_integer(days));
+	json_object_set_new(d, "key_usage", json_string(ku_setting_name(ku)));
+	json_object_set_new(d, "profile_sha256", json_string(prof->sha256));
+	if ((*details = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+	    NULL) {
+		fatalx("out of memory");
+	}
+	ret = 1;
+out:
+	json_decref(d);
+	profile_free(prof);
+	return ret;
+}
+
+/* Every FAIL of f as lines "what: ID: detail"; malloc'd. */
+static char *
+fails_text(const struct findings *f, const char *what)
+{
+	char *s;
+	size_t i, len = 0;
+
+	if ((s = calloc(1, MAX_FAILS_TEXT)) == NULL) {
+		fatalx("out of memory");
+	}
+	for (i = 0; i < f->n; i++) {
+		if (f->v[i].result != RULE_FAIL) {
+			continue;
+		}
+		len += snprintf(s + len, len < MAX_FAILS_TEXT ?
+		    MAX_FAILS_TEXT - len : 0, "%s%s: %s: %s", len > 0 ? "\n" : "",
+		    what, f->v[i].id, f->v[i].detail);
+		if (len >= MAX_FAILS_TEXT) {
+			break;
+		}
+	}
+	return s;
+}
+
+static int
+sign_head(struct db *db, const char *pin)
+{
+	if (pin == NULL) {
+		return 1;
+	}
+	return ca_audit_sign(db, NULL, pin);
+}
+
+static int
+req_submit(struct args *a)
+{
+	struct findings f;
+	struct req_params rp;
+	struct db *db = NULL;
+	struct ca_row *ca = NULL;
+	X509_REQ *req = NULL;
+	sqlite3_stmt *st = NULL;
+	unsigned char *der = NULL;
+	char *who = NULL, *details = NULL, *refusal = NULL;
+	char id[37], hash[65], now[32], object[64];
+	const char *csr_path, *s;
+	int64_t op_id;
+	uuid_t uu;
+	int derlen = 0, ret = EXIT_ERROR;
+
+	findings_init(&f);
+	memset(&rp, 0, sizeof(rp));
+	if (a->npos != 2 || !args_need(a, "profile", "request submit") ||
+	    !args_need(a, "ca", "request submit") ||
+	    !args_need(a, "submitter", "request submit")) {
+		return EXIT_USAGE;
+	}
+	csr_path = a->pos[1];
+	if (args_get(a, "attestation") != NULL) {
+		log_warnx("%s: --attestation is not supported yet: key "
+		    "attestation chains are not verified by this version (name "
+		    "the subject key's HSM with --subject-hsm CMVP-NUMBER)",
+		    csr_path);
+		return EXIT_REFUSED;
+	}
+	rp.what = csr_path;
+	rp.profiles_dir = args_get(a, "profiles");
+	rp.profile = args_get(a, "profile");
+	rp.ku = args_get(a, "key-usage");
+	rp.subject_hsm = args_get(a, "subject-hsm");
+	if ((s = args_get(a, "validity-days")) != NULL) {
+		rp.days = atoi(s);
+		if (rp.days <= 0 || strspn(s, "0123456789") != strlen(s)) {
+			log_warnx("request submit: --validity-days must be a "
+			    "positive number of days");
+			return EXIT_USAGE;
+		}
+	}
+	if ((req = csr_read_file(csr_path, &der, &derlen)) == NULL) {
+		goto out;
+	}
+	if ((db = ca_open_db()) == NULL) {
+		goto out;
+	}
+	if ((ca = ca_row_load(db, args_get(a, "ca"))) == NULL) {
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (strcmp(ca->kind, "issuing") != 0 || ca->cert == NULL) {
+		log_warnx("ca %s: ES-CA-07: e-seal certificates are issued by an "
+		    "issuing CA with a certificate (%s CA, %s)", ca->name,
+		    ca->kind, ca->status);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (!auth_spec(db, args_get(a, "submitter"), "submit a request", &who,
+	    &op_id)) {
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (!request_evaluate(db, ca, req, &rp, &f, &details)) {
+		goto out;
+	}
+	request_hash(der, (size_t)derlen, rp.profile, details, rp.subject_hsm,
+	    ca->name, hash);
+	uuid_generate_random(uu);
+	uuid_unparse_lower(uu, id);
+	snprintf(object, sizeof(object), "request:%s", id);
+	time_fmt(now_utc(), now, sizeof(now));
+	if (f.fails > 0) {
+		refusal = fails_text(&f, csr_path);
+	}
+	if (!db_begin(db)) {
+		goto out;
+	}
+	st = db_prepare(db, "INSERT INTO requests (id, ca_id, csr_der, profile,"
+	    " details, subject_hsm, content_hash, submitter, submitted, status,"
+	    " refusal) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+	if (st == NULL) {
+		goto rollback;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, ca->id);
+	sqlite3_bind_blob(st, 3, der, derlen, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, rp.profile, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, details, -1, SQLITE_TRANSIENT);
+	if (rp.subject_hsm != NULL) {
+		sqlite3_bind_text(st, 6, rp.subject_hsm, -1, SQLITE_TRANSIENT);
+	}
+	sqlite3_bind_text(st, 7, hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, who, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 9, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 10, refusal != NULL ? "refused" : "pending", -1,
+	    SQLITE_STATIC);
+	if (refusal != NULL) {
+		sqlite3_bind_text(st, 11, refusal, -1, SQLITE_TRANSIENT);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, "insert request");
+		goto rollback;
+	}
+	if (!audit_append(db, who, "request-submit", object, hash,
+	    refusal != NULL ? "refused" : "ok",
+	    refusal != NULL ? refusal : details) ||
+	    !db_commit(db)) {
+		goto rollback;
+	}
+	if (refusal != NULL) {
+		findings_log_fails(&f, csr_path);
+		log_warnx("%s: request %s refused (%d rule%s failed)", csr_path,
+		    id, f.fails, f.fails == 1 ? "" : "s");
+		ret = EXIT_REFUSED;
+	} else {
+		ret = EXIT_OK;
+	}
+	if (g.json) {
+		json_print(json_pack("{s:s,s:s,s:s,s:s}", "id", id, "status",
+		    refusal != NULL ? "refused" : "pending", "content_hash",
+		    hash, "refusal", refusal != NULL ? refusal : ""));
+	} else if (refusal == NULL) {
+		printf("%s\n", id);
+	}
+	if (!sign_head(db, args_get(a, "pin")) && ret == EXIT_OK) {
+		ret = EXIT_ERROR;
+	}
+	goto out;
+rollback:
+	db_rollback(db);
+out:
+	sqlite3_finalize(st);
+	findings_free(&f);
+	ca_row_free(ca);
+	X509_REQ_free(req);
+	OPENSSL_free(der);
+	db_close(db);
+	free(who);
+	free(details);
+	free(refusal);
+	return ret;
+}
+
+static json_t *
+request_json(struct db *db, const struct request *r, int full)
+{
+	json_t *o;
+	char *names = NULL;
+	int n;
+
+	n = request_approvals(db, r, &names);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:i,s:i,s:s}", "id", r->id,
+	    "status", r->status, "ca", r->ca_name, "profile", r->profile,
+	    "submitter", r->submitter, "submitted", r->submitted, "details",
+	    r->dj, "approvals", n, "needed", (int)quorum_size(db),
+	    "approved_by", names != NULL ? names : "");
+	if (o == NULL) {
+		fatalx("out of memory");
+	}
+	json_object_set_new(o, "subject_hsm", r->subject_hsm != NULL ?
+	    json_string(r->subject_hsm) : json_null());
+	if (full) {
+		json_object_set_new(o, "content_hash", json_string(r->hash));
+		json_object_set_new(o, "refusal", r->refusal != NULL ?
+		    json_string(r->refusal) : json_null());
+	}
+	free(names);
+	return o;
+}
+
+static int
+req_list(struct args *a)
+{
+	struct db *db = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *arr = NULL;
+	const char *status = args_get(a, "status");
+	int ret = EXIT_ERROR, rc, why;
+
+	if (status != NULL && strcmp(status, "pending") != 0 &&
+	    strcmp(status, "refused") != 0 && strcmp(status, "rejected") != 0 &&
+	    strcmp(status, "issued") != 0) {
+		log_warnx("request list: --status is pending, refused, rejected "
+		    "or issued");
+		return EXIT_USAGE;
+	}
+	if ((db = ca_open_db()) == NULL) {
+		return EXIT_ERROR;
+	}
+	st = db_prepare(db, "SELECT id FROM requests WHERE ?1 IS NULL OR"
+	    " status = ?1 ORDER BY submitted, rowid");
+	if (st == NULL) {
+		goto out;
+	}
+	if (status != NULL) {
+		sqlite3_bind_text(st, 1, status, -1, SQLITE_TRANSIENT);
+	}
+	if ((arr = json_array()) == NULL) {
+		fatalx("out of memory");
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct request *r;
+		json_t *o;
+
+		if ((r = request_load(db, (const char *)sqlite3_column_text(st,
+		    0), &why)) == NULL) {
+			goto out;
+		}
+		o = request_json(db, r, 0);
+		if (!g.json) {
+			json_t *sj = json_object_get(r->dj, "subject");
+			json_t *cn = json_object_get(sj, "CN");
+
+			printf("%s  %-8s  %-16s  %-10s  %s  %lld/%lld  %s\n", r->id,
+			    r->status, r->profile, r->ca_name, r->submitter,
+			    (long long)json_integer_value(json_object_get(o,
+			    "approvals")), (long long)json_integer_value(
+			    json_object_get(o, "needed")), json_is_string(cn) ?
+			    json_string_value(cn) : "-");
+		}
+		json_array_append_new(arr, o);
+		request_free(r);
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "request list");
+		goto out;
+	}
+	if (g.json) {
+		json_print(arr);
+		arr = NULL;
+	}
+	ret = EXIT_OK;
+out:
+	json_decref(arr);
+	sqlite3_finalize(st);
+	db_close(db);
+	return ret;
+}
+
+static int
+req_show(struct args *a)
+{
+	struct db *db = NULL;
+	struct request *r = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *o = NULL;
+	char *dump = NULL;
+	int ret = EXIT_ERROR, why;
+
+	if (a->npos != 2) {
+		return EXIT_USAGE;
+	}
+	if ((db = ca_open_db()) == NULL) {
+		return EXIT_ERROR;
+	}
+	if ((r = request_load(db, a->pos[1], &why)) == NULL) {
+		ret = why;
+		goto out;
+	}
+	o = request_json(db, r, 1);
+	if (g.json) {
+		json_print(o);
+		o = NULL;
+		ret = EXIT_OK;
+		goto out;
+	}
+	dump = json_dumps(json_object_get(r->dj, "subject"),
+	    JSON_COMPACT | JSON_PRESERVE_ORDER);
+	printf("request         %s\n", r->id);
+	printf("status          %s\n", r->status);
+	printf("issuing CA      %s\n", r->ca_name);
+	printf("profile         %s\n", r->profile);
+	printf("subject         %s\n", dump != NULL ? dump : "?");
+	printf("validity        %lld days\n", (long long)json_integer_value(
+	    json_object_get(r->dj, "validity_days")));
+	printf("key usage       setting %s\n", json_string_value(
+	    json_object_get(r->dj, "key_usage")));
+	printf("subject HSM     %s\n", r->subject_hsm != NULL ?
+	    r->subject_hsm : "-");
+	printf("submitter       %s at %s\n", r->submitter, r->submitted);
+	printf("content hash    %s\n", r->hash);
+	printf("approvals       %lld of %lld needed\n",
+	    (long long)json_integer_value(json_object_get(o, "approvals")),
+	    (long long)json_integer_value(json_object_get(o, "needed")));
+	st = db_prepare(db, "SELECT o.name, a.decision, a.time, a.content_hash"
+	    " FROM approvals a JOIN operators o ON o.id = a.operator_id WHERE"
+	    " a.kind = 'request' AND a.object = ? ORDER BY a.id");
+	if (st == NULL) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		printf("  %-7s by %s at %s%s\n", sqlite3_column_text(st, 1),
+		    sqlite3_column_text(st, 0), sqlite3_column_text(st, 2),
+		    strcmp((const char *)sqlite3_column_text(st, 3), r->hash) ==
+		    0 ? "" : " (void: the request changed since)");
+	}
+	if (r->refusal != NULL) {
+		printf("refusal:\n%s\n", r->refusal);
+	}
+	ret = EXIT_OK;
+out:
+	sqlite3_finalize(st);
+	json_decref(o);
+	free(dump);
+	request_free(r);
+	db_close(db);
+	return ret;
+}
+
+/* approve or reject. */
+static int
+req_decide(struct args *a, int approve)
+{
+	struct db *db = NULL;
+	struct request *r = NULL;
+	sqlite3_stmt *st = NULL;
+	char *who = NULL, *names = NULL;
+	char object[64], now[32], detail[600];
+	const char *reason = args_get(a, "reason");
+	const char *verb = approve ? "approve" : "reject";
+	int64_t op_id, prev_id = 0;
+	int ret = EXIT_ERROR, why, n, rc;
+
+	if (a->npos != 2 || !args_need(a, "approver", approve ?
+	    "request approve" : "request reject") ||
+	    (!approve && !args_need(a, "reason", "request reject"))) {
+		return EXIT_USAGE;
+	}
+	if ((db = ca_open_db()) == NULL) {
+		return EXIT_ERROR;
+	}
+	if ((r = request_load(db, a->pos[1], &why)) == NULL) {
+		ret = why;
+		goto out;
+	}
+	snprintf(object, sizeof(object), "request:%s", r->id);
+	if (!auth_spec(db, args_get(a, "approver"), approve ?
+	    "approve a request" : "reject a request", &who, &op_id)) {
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (strcmp(r->status, "pending") != 0) {
+		log_warnx("request %s: ES-APPR-05: the request is %s, not "
+		    "pending", r->id, r->status);
+		audit_append(db, who, approve ? "request-approve" :
+		    "request-reject", object, r->hash, "refused: not pending",
+		    r->status);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (strcmp(who, r->submitter) == 0) {
+		log_warnx("request %s: ES-APPR-01: %s submitted request %s and "
+		    "cannot %s it", r->id, who, r->id, verb);
+		audit_append(db, who, approve ? "request-approve" :
+		    "request-reject", object, r->hash,
+		    "refused: own request", NULL);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	st = db_prepare(db, "SELECT id, content_hash, decision FROM approvals"
+	    " WHERE kind = 'request' AND object = ? AND operator_id = ?");
+	if (st == NULL) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, op_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (strcmp((const char *)sqlite3_column_text(st, 1), r->hash) ==
+		    0) {
+			log_warnx("request %s: ES-APPR-02: %s already decided "
+			    "on request %s (%s): nobody counts twice", r->id,
+			    who, r->id, sqlite3_column_text(st, 2));
+			audit_append(db, who, approve ? "request-approve" :
+			    "request-reject", object, r->hash,
+			    "refused: twice", NULL);
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		/* An approval of an earlier content is void; this one replaces it. */
+		prev_id = sqlite3_column_int64(st, 0);
+	} else if (rc != SQLITE_DONE) {
+		db_log_error(db, "approval lookup");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	time_fmt(now_utc(), now, sizeof(now));
+	if (!db_begin(db)) {
+		goto out;
+	}
+	st = db_prepare(db, prev_id != 0 ?
+	    "UPDATE approvals SET content_hash = ?1, decision = ?2, time = ?3"
+	    " WHERE id = ?4" :
+	    "INSERT INTO approvals (kind, object, content_hash, operator_id,"
+	    " decision, time) VALUES ('request', ?5, ?1, ?6, ?2, ?3)");
+	if (st == NULL) {
+		goto rollback;
+	}
+	sqlite3_bind_text(st, 1, r->hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, verb, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+	if (prev_id != 0) {
+		sqlite3_bind_int64(st, 4, prev_id);
+	} else {
+		sqlite3_bind_text(st, 5, r->id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 6, op_id);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, "record approval");
+		goto rollback;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!approve) {
+		snprintf(detail, sizeof(detail), "rejected by %s: %s", who,
+		    reason);
+		st = db_prepare(db, "UPDATE requests SET status = 'rejected',"
+		    " refusal = ? WHERE id = ?");
+		if (st == NULL) {
+			goto rollback;
+		}
+		sqlite3_bind_text(st, 1, detail, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, r->id, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			db_log_error(db, "reject request");
+			goto rollback;
+		}
+	} else {
+		snprintf(detail, sizeof(detail), "approved by %s", who);
+	}
+	if (!audit_append(db, who, approve ? "request-approve" :
+	    "request-reject", object, r->hash, "ok", detail) ||
+	    !db_commit(db)) {
+		goto rollback;
+	}
+	n = request_approvals(db, r, &names);
+	if (g.json) {
+		json_print(json_pack("{s:s,s:s,s:i,s:i,s:s}", "id", r->id,
+		    "decision", verb, "approvals", n, "needed",
+		    (int)quorum_size(db), "approved_by", names != NULL ?
+		    names : ""));
+	} else if (approve) {
+		printf("request %s: approved by %s (%d of %zu approvals)\n",
+		    r->id, who, n, quorum_size(db));
+	} else {
+		printf("request %s: rejected by %s\n", r->id, who);
+	}
+	ret = sign_head(db, args_get(a, "pin")) ? EXIT_OK : EXIT_ERROR;
+	goto out;
+rollback:
+	db_rollback(db);
+out:
+	sqlite3_finalize(st);
+	request_free(r);
+	db_close(db);
+	free(who);
+	free(names);
+	return ret;
+}
+
+static int
+req_amend(struct args *a)
+{
+	struct findings f;
+	struct req_params rp;
+	struct db *db = NULL;
+	struct request *r = NULL;
+	struct ca_row *ca = NULL;
+	X509_REQ *req = NULL;
+	sqlite3_stmt *st = NULL;
+	const unsigned char *p;
+	char *who = NULL, *details = NULL, *refusal = NULL;
+	char hash[65], object[64], detail[256], ku[2] = "";
+	const char *s;
+	int64_t op_id;
+	int ret = EXIT_ERROR, why, before;
+
+	findings_init(&f);
+	memset(&rp, 0, sizeof(rp));
+	if (a->npos != 2 || !args_need(a, "submitter", "request amend")) {
+		return EXIT_USAGE;
+	}
+	if (args_get(a, "profile") == NULL && args_get(a, "validity-days") ==
+	    NULL && args_get(a, "key-usage") == NULL) {
+		log_warnx("request amend: nothing to change (--profile, "
+		    "--validity-days, --key-usage)");
+		return EXIT_USAGE;
+	}
+	if ((db = ca_open_db()) == NULL) {
+		return EXIT_ERROR;
+	}
+	if ((r = request_load(db, a->pos[1], &why)) == NULL) {
+		ret = why;
+		goto out;
+	}
+	snprintf(object, sizeof(object), "request:%s", r->id);
+	if (!auth_spec(db, args_get(a, "submitter"), "amend a request", &who,
+	    &op_id)) {
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (strcmp(who, r->submitter) != 0) {
+		log_warnx("request %s: ES-APPR-03: only its submitter %s may "
+		    "amend request %s", r->id, r->submitter, r->id);
+		audit_append(db, who, "request-amend", object, r->hash,
+		    "refused: not the submitter", NULL);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (strcmp(r->status, "pending") != 0) {
+		log_warnx("request %s: ES-APPR-05: the request is %s, not "
+		    "pending", r->id, r->status);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if ((ca = ca_row_load_id(db, r->ca_id)) == NULL) {
+		goto out;
+	}
+	p = r->csr_der;
+	if ((req = d2i_X509_REQ(NULL, &p, r->csr_len)) == NULL) {
+		log_ssl("request %s: stored CSR unreadable", r->id);
+		goto out;
+	}
+	snprintf(ku, sizeof(ku), "%s", json_string_value(json_object_get(r->dj,
+	    "key_usage")));
+	rp.what = object;
+	rp.profiles_dir = args_get(a, "profiles");
+	rp.profile = args_get(a, "profile") != NULL ? args_get(a, "profile") :
+	    r->profile;
+	rp.ku = args_get(a, "key-usage") != NULL ? args_get(a, "key-usage") :
+	    ku;
+	rp.days = (int)json_integer_value(json_object_get(r->dj,
+	    "validity_days"));
+	rp.subject_hsm = r->subject_hsm;
+	if ((s = args_get(a, "validity-days")) != NULL) {
+		rp.days = atoi(s);
+		if (rp.days <= 0 || strspn(s, "0123456789") != strlen(s)) {
+			log_warnx("request amend: --validity-days must be a "
+			    "positive number of days");
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (!request_evaluate(db, ca, req, &rp, &f, &details)) {
+		goto out;
+	}
+	if (f.fails > 0) {
+		findings_log_fails(&f, object);
+		refusal = fails_text(&f, object);
+		audit_append(db, who, "request-amend", object, r->hash,
+		    "refused", refusal);
+		log_warnx("%s: amendment refused; the request is unchanged",
+		    object);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	request_hash(r->csr_der, (size_t)r->csr_len, rp.profile, details,
+	    r->subject_hsm, ca->name, hash);
+	if (strcmp(hash, r->hash) == 0) {
+		log_warnx("%s: the amendment changes nothing", object);
+		ret = EXIT_OK;
+		goto out;
+	}
+	before = request_approvals(db, r, NULL);
+	if (!db_begin(db)) {
+		goto out;
+	}
+	st = db_prepare(db, "UPDATE requests SET profile = ?, details = ?,"
+	    " content_hash = ? WHERE id = ?");
+	if (st == NULL) {
+		goto rollback;
+	}
+	sqlite3_bind_text(st, 1, rp.profile, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, details, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, r->id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, "amend request");
+		goto rollback;
+	}
+	snprintf(detail, sizeof(detail), "content hash was %s; %d earlier "
+	    "approval%s void", r->hash, before, before == 1 ? " is" : "s are");
+	if (!audit_append(db, who, "request-amend", object, hash, "ok",
+	    detail) || !db_commit(db)) {
+		goto rollback;
+	}
+	if (g.json) {
+		json_print(json_pack("{s:s,s:s,s:s,s:i}", "id", r->id,
+		    "content_hash", hash, "previous_hash", r->hash,
+		    "voided_approvals", before));
+	} else {
+		printf("request %s amended: %d earlier approval%s void; it needs "
+		    "%zu new approvals\n", r->id, before, before == 1 ? " is" :
+		    "s are", quorum_size(db));
+	}
+	ret = sign_head(db, args_get(a, "pin")) ? EXIT_OK : EXIT_ERROR;
+	goto out;
+rollback:
+	db_rollback(db);
+out:
+	sqlite3_finalize(st);
+	findings_free(&f);
+	request_free(r);
+	ca_row_free(ca);
+	X509_REQ_free(req);
+	db_close(db);
+	free(who);
+	free(details);
+	free(refusal);
+	return ret;
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: eseal-ca request submit CSR --profile NAME --ca ISSUING --submitter NAME=SRC\n"
+	    "           [--subject-hsm CMVP-NUMBER] [--validity-days N] [--key-usage A|B]\n"
+	    "           [--profiles DIR] [--pin SRC]\n"
+	    "       eseal-ca request list [--status pending|refused|rejected|issued] [--json]\n"
+	    "       eseal-ca request show ID [--json]\n"
+	    "       eseal-ca request approve ID --approver NAME=SRC [--pin SRC]\n"
+	    "       eseal-ca request reject ID --approver NAME=SRC --reason TEXT [--pin SRC]\n"
+	    "       eseal-ca request amend ID --submitter NAME=SRC [--profile P]\n"
+	    "           [--validity-days N] [--key-usage A|B] [--profiles DIR] [--pin SRC]\n"
+	    "  A request is checked at once (CSR signature, algorithm policy, the\n"
+	    "  profile's subject rules, the subject key's HSM) and needs M approvals\n"
+	    "  (meta \"quorum\") by others than its submitter; amending it voids them.\n"
+	    "  --pin signs the audit head with the audit CA's key.  Profiles are read\n"
+	    "  from --profiles DIR, else $ESEAL_PROFILES, else " PKGDATADIR ".\n");
+}
+
+int
+cmd_request(int argc, char **argv)
+{
+	static const char *const valued[] = { "profile", "ca", "submitter",
+	    "subject-hsm", "attestation", "validity-days", "key-usage",
+	    "profiles", "pin", "status", "approver", "reason", NULL };
+	static const char *const flags[] = { NULL };
+	struct args a;
+
+	if (!args_parse(argc, argv, valued, flags, &a)) {
+		return EXIT_USAGE;
+	}
+	if (a.help) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (a.npos == 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(a.pos[0], "submit") == 0) {
+		return req_submit(&a);
+	} else if (strcmp(a.pos[0], "list") == 0 && a.npos == 1) {
+		return req_list(&a);
+	} else if (strcmp(a.pos[0], "show") == 0 && a.npos == 2) {
+		return req_show(&a);
+	} else if (strcmp(a.pos[0], "approve") == 0) {
+		return req_decide(&a, 1);
+	} else if (strcmp(a.pos[0], "reject") == 0) {
+		return req_decide(&a, 0);
+	} else if (strcmp(a.pos[0], "amend") == 0) {
+		return req_amend(&a);
+	}
+	usage(stderr);
+	return EXIT_USAGE;
+}
