@@ -102,6 +102,47 @@ step "Lint the CA certificates"
 eseal-policy lint --kind root "$OUT/root.pem"
 eseal-policy lint --kind issuing --issuer "$OUT/root.pem" "$OUT/issuing.pem"
 
+step "E-seal requests: CSRs from the openssl CLI, one per shipped profile"
+ESEAL_PROFILES="$top/profiles"; export ESEAL_PROFILES
+mkdir -p "$OUT/csr" "$OUT/certs"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$OUT/csr/seal.key" 2>/dev/null
+openssl req -new -key "$OUT/csr/seal.key" -out "$OUT/csr/seal.csr" \
+    -subj "/C=JP/O=Example Seal K.K./organizationIdentifier=NTRJP-7000012050002/CN=Example Seal K.K. e-Seal"
+D="dave=file:$S/dave.pass"
+for p in eseal-qualified eseal eseal-jp; do
+	extra=""
+	# A qualified seal names the HSM holding the subject key: here a real
+	# CMVP certificate from the imported snapshot (Thales Luna G7, Active).
+	[ "$p" = eseal-qualified ] && extra="--subject-hsm 4962"
+	# shellcheck disable=SC2086
+	eseal-ca request submit "$OUT/csr/seal.csr" --profile "$p" --ca issuing --submitter "$D" $extra >"$OUT/csr/$p.id"
+	echo "request $(cat "$OUT/csr/$p.id") ($p) submitted by dave"
+	eseal-ca request approve "$(cat "$OUT/csr/$p.id")" --approver alice=file:"$S/alice.pass"
+	eseal-ca request approve "$(cat "$OUT/csr/$p.id")" --approver bob=file:"$S/bob.pass"
+done
+echo "a submitter cannot approve his own request:"
+eseal-ca request approve "$(cat "$OUT/csr/eseal.id")" --approver "$D" || echo "(refused as expected)"
+eseal-ca request list
+
+step "Batch issuance: one token login, throw-away copies linted before signing"
+eseal-ca issue --ca issuing --pin file:"$S/issuing.pin" --operator "$D" --out-dir "$OUT/certs"
+for p in eseal-qualified eseal eseal-jp; do
+	serial=$(sqlite3 "$ESEAL_DB" "SELECT serial FROM certificates WHERE request_id = '$(cat "$OUT/csr/$p.id")'")
+	cp "$OUT/certs/$serial.pem" "$OUT/certs/$p.pem"
+	case $p in eseal-qualified) pol=0.4.0.194112.1.3 ;; eseal) pol=0.4.0.194112.1.1 ;; *) pol=0.4.0.2042.1.1 ;; esac
+	printf '%s (serial %s): ' "$p" "$serial"
+	openssl verify -x509_strict -policy_check -explicit_policy -policy "$pol" \
+	    -CAfile "$OUT/root.pem" -untrusted "$OUT/issuing.pem" "$OUT/certs/$p.pem"
+	eseal-policy lint --kind eseal --profile "$p" --issuer "$OUT/issuing.pem" "$OUT/certs/$p.pem" | tail -1
+done
+
+step "Revocation under dual control: dave asks, alice and carol approve"
+REVOKED=$(sqlite3 "$ESEAL_DB" "SELECT serial FROM certificates WHERE request_id = '$(cat "$OUT/csr/eseal.id")'")
+eseal-ca revoke "$REVOKED" --ca issuing --reason keyCompromise --requester "$D" \
+    --approver alice=file:"$S/alice.pass" --approver carol=file:"$S/carol.pass"
+eseal-ca revoke "$REVOKED" --ca issuing --reason keyCompromise --requester "$D" \
+    --approver alice=file:"$S/alice.pass" --approver carol=file:"$S/carol.pass" || echo "(revoking twice refused as expected)"
+
 step "Refusals: one officer only, the same officer twice"
 eseal-ca operator add eve --role auditor --pass file:"$S/dave.pass" \
     --officer alice=file:"$S/alice.pass" || echo "(refused as expected)"
