@@ -206,6 +206,26 @@ const char *const db_migrations[] = {
 	"  mapped_by TEXT NOT NULL,"
 	"  mapped TEXT NOT NULL,"
 	"  UNIQUE (manufacturer, model, serial, firmware));",
+
+	/*
+	 * 1 -> 2: the HSM inventory.  Every token eseal-ca opened for a CA
+	 * key, as it identified itself, with the mechanisms it offered (for
+	 * the compliance report: ready for ML-DSA or not).
+	 */
+	"CREATE TABLE tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  manufacturer TEXT NOT NULL,"
+	"  model TEXT NOT NULL,"
+	"  serial TEXT NOT NULL,"
+	"  label TEXT NOT NULL,"
+	"  hw TEXT NOT NULL,"
+	"  fw TEXT NOT NULL,"
+	"  library TEXT NOT NULL,"
+	"  module_path TEXT NOT NULL,"
+	"  mechanisms TEXT NOT NULL,"	/* JSON array of CKM names */
+	"  first_seen TEXT NOT NULL,"
+	"  last_seen TEXT NOT NULL,"
+	"  UNIQUE (manufacturer, model, serial));",
 };
 
 const size_t db_migrations_count =
