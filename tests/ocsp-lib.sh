@@ -81,3 +81,79 @@ revoked 1002 2021-03-04T05:06:07Z keyCompromise 2021-03-01
 crl ca $P/ca-crl.der
 EOT
 }
+
+# ocsp_conf NAME EXPORT [extra "key = value" lines on stdin]
+ocsp_conf() {
+	{
+		cat <<EOT
+listen = 127.0.0.1
+port = 0
+port-file = $T/$1.port
+export = $2
+ca-cert = $P/ca.pem
+ca-cert = $P/ca2.pem
+signer-cert = $P/ocsp.pem
+signer-key = $P/ocsp.key
+signer-program = $top_builddir/eseal-ocsp-signer
+reload-interval = 1
+EOT
+		cat
+	} >"$T/$1.conf"
+}
+
+OCSPD_PIDS=""
+trap 'for p in $OCSPD_PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+
+# ocsp_start NAME: run eseal-ocspd on $T/NAME.conf; sets PORT and PID.
+ocsp_start() {
+	rm -f "$T/$1.port"
+	"$top_builddir/eseal-ocspd" -d -f "$T/$1.conf" 2>"$T/$1.log" &
+	PID=$!
+	OCSPD_PIDS="$OCSPD_PIDS $PID"
+	_i=0
+	while [ ! -s "$T/$1.port" ] && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	PORT=$(cat "$T/$1.port" 2>/dev/null || echo 0)
+	URL=http://127.0.0.1:$PORT
+}
+
+# ocsp_query CERT... : openssl ocsp against $URL, output in $T/.out
+ocsp_query() {
+	openssl ocsp -url "$URL" -issuer "$P/ca.pem" -VAfile "$P/ocsp.pem" \
+	    -CAfile "$P/ca.pem" "$@"
+}
+
+# mkreq OUT NONCE-LEN: a DER OCSPRequest for c1 with a nonce of that length
+# (0: none) built independently of OpenSSL's request code.
+mkreq() {
+	openssl ocsp -issuer "$P/ca.pem" -cert "$P/c1.pem" -no_nonce \
+	    -reqout "$T/base.req" >/dev/null 2>&1
+	python3 - "$T/base.req" "$1" "$2" <<'EOPY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+def tlv(b, i):
+    t = b[i]; l = b[i+1]; i += 2
+    if l & 0x80:
+        n = l & 0x7f; l = int.from_bytes(b[i:i+n], 'big'); i += n
+    return t, i, l
+def enc(t, c):
+    n = len(c)
+    if n < 0x80: h = bytes([n])
+    else:
+        lb = n.to_bytes((n.bit_length() + 7) // 8, 'big'); h = bytes([0x80 | len(lb)]) + lb
+    return bytes([t]) + h + c
+_, i, _ = tlv(d, 0)          # OCSPRequest
+_, i, _ = tlv(d, i)          # TBSRequest
+t, j, l = tlv(d, i)          # requestList
+reqlist = d[i:j + l]
+n = int(sys.argv[3])
+tbs = reqlist
+if n > 0:
+    nonce_oid = bytes.fromhex('06092b0601050507300102')
+    ext = enc(0x30, nonce_oid + enc(0x04, enc(0x04, bytes(range(1, n + 1)))))
+    tbs += enc(0xa2, enc(0x30, ext))
+open(sys.argv[2], 'wb').write(enc(0x30, enc(0x30, tbs)))
+EOPY
+}
