@@ -1,0 +1,804 @@
+/*
+ * Encoder and verifying decoder of the signed status export (see
+ * export.h for the ASN.1).  The content is described with OpenSSL's
+ * ASN.1 template macros; the envelope is CMS SignedData.  The decoder
+ * checks the signature before it looks at the content, then flattens the
+ * template structures into arrays sorted by serial.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/asn1t.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "export.h"
+#include "log.h"
+#include "util.h"
+
+typedef struct {
+	ASN1_INTEGER		*serial;
+	ASN1_ENUMERATED		*status;
+	ASN1_GENERALIZEDTIME	*revocation_time;
+	ASN1_ENUMERATED		*reason;
+	ASN1_GENERALIZEDTIME	*invalidity_date;
+} ES_ENTRY;
+
+typedef struct {
+	ASN1_UTF8STRING	*name;
+	X509_CRL	*crl;
+} ES_NAMEDCRL;
+
+DEFINE_STACK_OF(ES_ENTRY)
+DEFINE_STACK_OF(ES_NAMEDCRL)
+
+typedef struct {
+	X509			*ca;
+	ASN1_GENERALIZEDTIME	*this_update;
+	ASN1_GENERALIZEDTIME	*next_update;
+	STACK_OF(ES_ENTRY)	*entries;
+	STACK_OF(ES_NAMEDCRL)	*crls;
+} ES_ISSUER;
+
+DEFINE_STACK_OF(ES_ISSUER)
+
+typedef struct {
+	ASN1_INTEGER		*version;
+	ASN1_GENERALIZEDTIME	*produced;
+	ASN1_INTEGER		*sequence;
+	STACK_OF(ES_ISSUER)	*issuers;
+} ES_EXPORT;
+
+ASN1_SEQUENCE(ES_ENTRY) = {
+	ASN1_SIMPLE(ES_ENTRY, serial, ASN1_INTEGER),
+	ASN1_SIMPLE(ES_ENTRY, status, ASN1_ENUMERATED),
+	ASN1_EXP_OPT(ES_ENTRY, revocation_time, ASN1_GENERALIZEDTIME, 0),
+	ASN1_EXP_OPT(ES_ENTRY, reason, ASN1_ENUMERATED, 1),
+	ASN1_EXP_OPT(ES_ENTRY, invalidity_date, ASN1_GENERALIZEDTIME, 2)
+} ASN1_SEQUENCE_END(ES_ENTRY)
+
+ASN1_SEQUENCE(ES_NAMEDCRL) = {
+	ASN1_SIMPLE(ES_NAMEDCRL, name, ASN1_UTF8STRING),
+	ASN1_SIMPLE(ES_NAMEDCRL, crl, X509_CRL)
+} ASN1_SEQUENCE_END(ES_NAMEDCRL)
+
+ASN1_SEQUENCE(ES_ISSUER) = {
+	ASN1_SIMPLE(ES_ISSUER, ca, X509),
+	ASN1_SIMPLE(ES_ISSUER, this_update, ASN1_GENERALIZEDTIME),
+	ASN1_SIMPLE(ES_ISSUER, next_update, ASN1_GENERALIZEDTIME),
+	ASN1_SEQUENCE_OF(ES_ISSUER, entries, ES_ENTRY),
+	ASN1_SEQUENCE_OF(ES_ISSUER, crls, ES_NAMEDCRL)
+} ASN1_SEQUENCE_END(ES_ISSUER)
+
+ASN1_SEQUENCE(ES_EXPORT) = {
+	ASN1_SIMPLE(ES_EXPORT, version, ASN1_INTEGER),
+	ASN1_SIMPLE(ES_EXPORT, produced, ASN1_GENERALIZEDTIME),
+	ASN1_SIMPLE(ES_EXPORT, sequence, ASN1_INTEGER),
+	ASN1_SEQUENCE_OF(ES_EXPORT, issuers, ES_ISSUER)
+} ASN1_SEQUENCE_END(ES_EXPORT)
+
+DECLARE_ASN1_FUNCTIONS(ES_ENTRY)
+DECLARE_ASN1_FUNCTIONS(ES_NAMEDCRL)
+DECLARE_ASN1_FUNCTIONS(ES_ISSUER)
+DECLARE_ASN1_FUNCTIONS(ES_EXPORT)
+IMPLEMENT_ASN1_FUNCTIONS(ES_ENTRY)
+IMPLEMENT_ASN1_FUNCTIONS(ES_NAMEDCRL)
+IMPLEMENT_ASN1_FUNCTIONS(ES_ISSUER)
+IMPLEMENT_ASN1_FUNCTIONS(ES_EXPORT)
+
+struct export_builder {
+	ES_EXPORT	*ex;
+	ES_ISSUER	*cur;	/* last issuer of ex->issuers */
+};
+
+static const char *const reason_names[] = {
+	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+	"superseded", "cessationOfOperation", "certificateHold", NULL,
+	"removeFromCRL", "privilegeWithdrawn", "aACompromise"
+};
+
+int
+export_reason_from_name(const char *name)
+{
+	size_t i;
+	char *end;
+	long v;
+
+	for (i = 0; i < sizeof(reason_names) / sizeof(reason_names[0]); i++) {
+		if (reason_names[i] != NULL &&
+		    strcasecmp(name, reason_names[i]) == 0) {
+			return (int)i;
+		}
+	}
+	v = strtol(name, &end, 10);
+	if (*name != '\0' && *end == '\0' && v >= 0 && v <= 10 && v != 7) {
+		return (int)v;
+	}
+	return -1;
+}
+
+const char *
+export_reason_name(int reason)
+{
+	if (reason < 0 || reason > 10 || reason == 7) {
+		return "none";
+	}
+	return reason_names[reason];
+}
+
+/* A freshly allocated GeneralizedTime for t, or NULL. */
+static ASN1_GENERALIZEDTIME *
+gt_new(time_t t)
+{
+	return ASN1_GENERALIZEDTIME_set(NULL, t);
+}
+
+/* Convert a GeneralizedTime to time_t; 1/0. */
+static int
+gt_to_time(const ASN1_GENERALIZEDTIME *gt, time_t *out)
+{
+	struct tm tm;
+
+	if (gt == NULL || !ASN1_TIME_to_tm(gt, &tm)) {
+		return 0;
+	}
+	*out = timegm(&tm);
+	return 1;
+}
+
+struct export_builder *
+export_builder_new(int64_t sequence, time_t produced)
+{
+	struct export_builder *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		fatalx("out of memory");
+	}
+	if ((b->ex = ES_EXPORT_new()) == NULL ||
+	    !ASN1_INTEGER_set_int64(b->ex->version, EXPORT_VERSION) ||
+	    !ASN1_INTEGER_set_int64(b->ex->sequence, sequence) ||
+	    ASN1_GENERALIZEDTIME_set(b->ex->produced, produced) == NULL) {
+		log_ssl("export: cannot start export");
+		export_builder_free(b);
+		return NULL;
+	}
+	if (sequence < 0) {
+		log_warnx("export: ES-OCSP-02: negative sequence number");
+		export_builder_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void
+export_builder_free(struct export_builder *b)
+{
+	if (b == NULL) {
+		return;
+	}
+	ES_EXPORT_free(b->ex);
+	free(b);
+}
+
+int
+export_builder_add_issuer(struct export_builder *b, X509 *ca,
+    time_t this_update, time_t next_update)
+{
+	ES_ISSUER *is = NULL;
+	int ret = 0;
+
+	if (this_update >= next_update) {
+		log_warnx("export: thisUpdate is not before nextUpdate");
+		goto out;
+	}
+	if ((is = ES_ISSUER_new()) == NULL) {
+		goto ssl;
+	}
+	X509_free(is->ca);
+	if (!X509_up_ref(ca)) {
+		is->ca = NULL;
+		goto ssl;
+	}
+	is->ca = ca;
+	if (ASN1_GENERALIZEDTIME_set(is->this_update, this_update) == NULL ||
+	    ASN1_GENERALIZEDTIME_set(is->next_update, next_update) == NULL) {
+		goto ssl;
+	}
+	if (!sk_ES_ISSUER_push(b->ex->issuers, is)) {
+		goto ssl;
+	}
+	b->cur = is;
+	is = NULL;
+	ret = 1;
+	goto out;
+ ssl:
+	log_ssl("export: cannot add issuer");
+ out:
+	ES_ISSUER_free(is);
+	return ret;
+}
+
+int
+export_builder_add_entry(struct export_builder *b,
+    const unsigned char *serial, size_t serial_len, enum export_status status,
+    time_t revocation_time, int reason, time_t invalidity_date)
+{
+	ASN1_INTEGER *ai = NULL;
+	int ret = 0;
+
+	if (serial_len == 0 || serial_len > EXPORT_SERIAL_MAX ||
+	    serial[0] == 0) {
+		log_warnx("export: ES-OCSP-02: serial must be 1..%d octets "
+		    "without leading zero", EXPORT_SERIAL_MAX);
+		return 0;
+	}
+	if ((ai = ASN1_INTEGER_new()) == NULL ||
+	    !ASN1_STRING_set(ai, serial, (int)serial_len)) {
+		log_ssl("export: serial");
+		goto out;
+	}
+	ret = export_builder_add_entry_int(b, ai, status, revocation_time,
+	    reason, invalidity_date);
+ out:
+	ASN1_INTEGER_free(ai);
+	return ret;
+}
+
+int
+export_builder_add_entry_int(struct export_builder *b,
+    const ASN1_INTEGER *serial, enum export_status status,
+    time_t revocation_time, int reason, time_t invalidity_date)
+{
+	ES_ENTRY *e = NULL;
+	int ret = 0;
+
+	if (b->cur == NULL) {
+		log_warnx("export: entry added before any issuer");
+		return 0;
+	}
+	if (ASN1_STRING_type(serial) != V_ASN1_INTEGER ||
+	    ASN1_STRING_length(serial) < 1 ||
+	    ASN1_STRING_length(serial) > EXPORT_SERIAL_MAX) {
+		log_warnx("export: ES-OCSP-02: serial must be a positive "
+		    "INTEGER of at most %d octets", EXPORT_SERIAL_MAX);
+		return 0;
+	}
+	if (status == EXPORT_GOOD &&
+	    (revocation_time != 0 || reason != -1)) {
+		log_warnx("export: ES-OCSP-02: good entry with revocation "
+		    "data");
+		return 0;
+	}
+	if (status == EXPORT_REVOKED && revocation_time == 0) {
+		log_warnx("export: ES-OCSP-02: revoked entry without "
+		    "revocationTime");
+		return 0;
+	}
+	if (status != EXPORT_GOOD && status != EXPORT_REVOKED) {
+		log_warnx("export: ES-OCSP-02: bad status %d", (int)status);
+		return 0;
+	}
+	if (reason != -1 && (reason < 0 || reason > 10 || reason == 7)) {
+		log_warnx("export: ES-OCSP-02: bad CRLReason %d", reason);
+		return 0;
+	}
+	if ((e = ES_ENTRY_new()) == NULL) {
+		goto ssl;
+	}
+	ASN1_INTEGER_free(e->serial);
+	if ((e->serial = ASN1_INTEGER_dup(serial)) == NULL ||
+	    !ASN1_ENUMERATED_set(e->status, status)) {
+		goto ssl;
+	}
+	if (revocation_time != 0 &&
+	    (e->revocation_time = gt_new(revocation_time)) == NULL) {
+		goto ssl;
+	}
+	if (reason != -1 && ((e->reason = ASN1_ENUMERATED_new()) == NULL ||
+	    !ASN1_ENUMERATED_set(e->reason, reason))) {
+		goto ssl;
+	}
+	if (invalidity_date != 0 &&
+	    (e->invalidity_date = gt_new(invalidity_date)) == NULL) {
+		goto ssl;
+	}
+	if (!sk_ES_ENTRY_push(b->cur->entries, e)) {
+		goto ssl;
+	}
+	e = NULL;
+	ret = 1;
+	goto out;
+ ssl:
+	log_ssl("export: cannot add entry");
+ out:
+	ES_ENTRY_free(e);
+	return ret;
+}
+
+/* 1 if name is a non-empty [A-Za-z0-9._-] name of at most 64 bytes. */
+static int
+crl_name_ok(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 64 || name[0] == '.') {
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == '-')) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int
+export_builder_add_crl(struct export_builder *b, const char *name,
+    const unsigned char *der, size_t der_len)
+{
+	ES_NAMEDCRL *nc = NULL;
+	const unsigned char *p = der;
+	int ret = 0;
+
+	if (b->cur == NULL) {
+		log_warnx("export: CRL added before any issuer");
+		return 0;
+	}
+	if (!crl_name_ok(name, strlen(name))) {
+		log_warnx("export: %s: ES-OCSP-02: bad CRL name", name);
+		return 0;
+	}
+	if ((nc = ES_NAMEDCRL_new()) == NULL ||
+	    !ASN1_STRING_set(nc->name, name, (int)strlen(name))) {
+		log_ssl("export: cannot add CRL");
+		goto out;
+	}
+	X509_CRL_free(nc->crl);
+	if ((nc->crl = d2i_X509_CRL(NULL, &p, (long)der_len)) == NULL) {
+		log_ssl("export: CRL %s: not a CRL", name);
+		goto out;
+	}
+	if (p != der + der_len) {
+		log_warnx("export: CRL %s: %td bytes trailing garbage", name,
+		    (der + der_len) - p);
+		goto out;
+	}
+	if (X509_NAME_cmp(X509_CRL_get_issuer(nc->crl),
+	    X509_get_subject_name(b->cur->ca)) != 0) {
+		log_warnx("export: CRL %s: ES-OCSP-02: not issued by the "
+		    "issuer's CA", name);
+		goto out;
+	}
+	if (!sk_ES_NAMEDCRL_push(b->cur->crls, nc)) {
+		log_ssl("export: cannot add CRL");
+		goto out;
+	}
+	nc = NULL;
+	ret = 1;
+ out:
+	ES_NAMEDCRL_free(nc);
+	return ret;
+}
+
+int
+export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
+    enum sig_alg alg, OSSL_LIB_CTX *libctx, const char *propq,
+    unsigned char **out, size_t *out_len)
+{
+	CMS_ContentInfo *cms = NULL;
+	CMS_SignerInfo *si;
+	ASN1_OBJECT *oid = NULL;
+	EVP_MD *md = NULL;
+	EVP_PKEY_CTX *pctx;
+	BIO *content = NULL;
+	unsigned char *der = NULL, *cder = NULL;
+	const char *mdname;
+	int len, clen, ret = 0;
+	unsigned int flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
+
+	*out = NULL;
+	*out_len = 0;
+	if (sk_ES_ISSUER_num(b->ex->issuers) < 1) {
+		log_warnx("export: ES-OCSP-02: no issuer");
+		return 0;
+	}
+	if (alg == SIG_NONE) {
+		alg = sig_alg_default(key_alg_of_pkey(key));
+	}
+	if (alg == SIG_NONE || !sig_alg_fits_key(alg, key_alg_of_pkey(key))) {
+		log_warnx("export: signature algorithm does not fit the key");
+		return 0;
+	}
+	if ((len = i2d_ES_EXPORT(b->ex, &der)) <= 0) {
+		log_ssl("export: cannot encode content");
+		goto out;
+	}
+	if ((content = BIO_new_mem_buf(der, len)) == NULL ||
+	    (oid = OBJ_txt2obj(EXPORT_OID, 1)) == NULL ||
+	    (cms = CMS_sign_ex(NULL, NULL, NULL, NULL, flags, libctx,
+	    propq)) == NULL ||
+	    !CMS_set1_eContentType(cms, oid)) {
+		log_ssl("export: cannot set up CMS");
+		goto out;
+	}
+	mdname = sig_alg_digest(alg);
+	if (mdname != NULL &&
+	    (md = EVP_MD_fetch(libctx, mdname, propq)) == NULL) {
+		log_ssl("export: digest %s", mdname);
+		goto out;
+	}
+	if ((si = CMS_add1_signer(cms, signer, key, md,
+	    flags | CMS_KEY_PARAM)) == NULL) {
+		log_ssl("export: cannot add signer");
+		goto out;
+	}
+	if (sig_alg_is_pss(alg)) {
+		pctx = CMS_SignerInfo_get0_pkey_ctx(si);
+		if (pctx == NULL ||
+		    EVP_PKEY_CTX_set_rsa_padding(pctx,
+		    RSA_PKCS1_PSS_PADDING) <= 0 ||
+		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
+		    RSA_PSS_SALTLEN_DIGEST) <= 0) {
+			log_ssl("export: PSS parameters");
+			goto out;
+		}
+	}
+	if (!CMS_final(cms, content, NULL, flags)) {
+		log_ssl("export: cannot sign");
+		goto out;
+	}
+	if ((clen = i2d_CMS_ContentInfo(cms, &cder)) <= 0) {
+		log_ssl("export: cannot encode CMS");
+		goto out;
+	}
+	*out = cder;
+	*out_len = (size_t)clen;
+	cder = NULL;
+	ret = 1;
+ out:
+	OPENSSL_free(der);
+	OPENSSL_free(cder);
+	BIO_free(content);
+	ASN1_OBJECT_free(oid);
+	EVP_MD_free(md);
+	CMS_ContentInfo_free(cms);
+	return ret;
+}
+
+void
+export_free(struct export *e)
+{
+	size_t i, j;
+
+	if (e == NULL) {
+		return;
+	}
+	for (i = 0; i < e->nissuers; i++) {
+		struct export_issuer *is = &e->issuers[i];
+
+		X509_free(is->ca);
+		free(is->entries);
+		for (j = 0; j < is->ncrls; j++) {
+			free(is->crls[j].name);
+			free(is->crls[j].der);
+		}
+		free(is->crls);
+	}
+	free(e->issuers);
+	free(e);
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct export_entry *x = a, *y = b;
+
+	if (x->serial_len != y->serial_len) {
+		return x->serial_len < y->serial_len ? -1 : 1;
+	}
+	return memcmp(x->serial, y->serial, x->serial_len);
+}
+
+/* Flatten one entry; 1/0 (logged). */
+static int
+entry_flatten(const ES_ENTRY *in, struct export_entry *out, const char *what,
+    int idx)
+{
+	int64_t st, rs;
+	int len;
+
+	memset(out, 0, sizeof(*out));
+	out->reason = -1;
+	len = ASN1_STRING_length(in->serial);
+	if (ASN1_STRING_type(in->serial) != V_ASN1_INTEGER || len < 1 ||
+	    len > EXPORT_SERIAL_MAX) {
+		log_warnx("%s: entry %d: ES-OCSP-02: bad serial", what, idx);
+		return 0;
+	}
+	memcpy(out->serial, ASN1_STRING_get0_data(in->serial), len);
+	out->serial_len = (uint8_t)len;
+	if (!ASN1_ENUMERATED_get_int64(&st, in->status) ||
+	    (st != EXPORT_GOOD && st != EXPORT_REVOKED)) {
+		log_warnx("%s: entry %d: ES-OCSP-02: bad status", what, idx);
+		return 0;
+	}
+	out->status = (uint8_t)st;
+	if (st == EXPORT_GOOD && (in->revocation_time != NULL ||
+	    in->reason != NULL)) {
+		log_warnx("%s: entry %d: ES-OCSP-02: good entry with "
+		    "revocation data", what, idx);
+		return 0;
+	}
+	if (st == EXPORT_REVOKED && (in->revocation_time == NULL ||
+	    !gt_to_time(in->revocation_time, &out->revocation_time))) {
+		log_warnx("%s: entry %d: ES-OCSP-02: revoked entry without "
+		    "revocationTime", what, idx);
+		return 0;
+	}
+	if (in->reason != NULL) {
+		if (!ASN1_ENUMERATED_get_int64(&rs, in->reason) || rs < 0 ||
+		    rs > 10 || rs == 7) {
+			log_warnx("%s: entry %d: ES-OCSP-02: bad reason", what,
+			    idx);
+			return 0;
+		}
+		out->reason = (int8_t)rs;
+	}
+	if (in->invalidity_date != NULL &&
+	    !gt_to_time(in->invalidity_date, &out->invalidity_date)) {
+		log_warnx("%s: entry %d: bad invalidityDate", what, idx);
+		return 0;
+	}
+	return 1;
+}
+
+/* Flatten one issuer section into out (zeroed by the caller). 1/0. */
+static int
+issuer_flatten(ES_ISSUER *in, struct export_issuer *out,
+    X509 *const *trust, size_t ntrust, const char *what)
+{
+	size_t i, n;
+	int found = 0;
+
+	for (i = 0; i < ntrust; i++) {
+		if (X509_cmp(in->ca, trust[i]) == 0) {
+			found = 1;
+		}
+	}
+	if (!found) {
+		log_warnx("%s: ES-OCSP-03: issuer section for a CA that is "
+		    "not configured", what);
+		return 0;
+	}
+	if (!X509_up_ref(in->ca)) {
+		return 0;
+	}
+	out->ca = in->ca;
+	if (!gt_to_time(in->this_update, &out->this_update) ||
+	    !gt_to_time(in->next_update, &out->next_update) ||
+	    out->this_update >= out->next_update) {
+		log_warnx("%s: ES-OCSP-02: bad thisUpdate/nextUpdate", what);
+		return 0;
+	}
+	n = (size_t)sk_ES_ENTRY_num(in->entries);
+	if (n > 0 &&
+	    (out->entries = calloc(n, sizeof(*out->entries))) == NULL) {
+		fatalx("out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		if (!entry_flatten(sk_ES_ENTRY_value(in->entries, (int)i),
+		    &out->entries[i], what, (int)i)) {
+			return 0;
+		}
+		out->nentries++;
+	}
+	qsort(out->entries, n, sizeof(*out->entries), entry_cmp);
+	for (i = 1; i < n; i++) {
+		if (entry_cmp(&out->entries[i - 1], &out->entries[i]) == 0) {
+			char *hex = hex_encode(out->entries[i].serial,
+			    out->entries[i].serial_len);
+
+			log_warnx("%s: ES-OCSP-02: duplicate serial %s", what,
+			    hex);
+			free(hex);
+			return 0;
+		}
+	}
+	n = (size_t)sk_ES_NAMEDCRL_num(in->crls);
+	if (n > 0 && (out->crls = calloc(n, sizeof(*out->crls))) == NULL) {
+		fatalx("out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		ES_NAMEDCRL *nc = sk_ES_NAMEDCRL_value(in->crls, (int)i);
+		struct export_crl *c = &out->crls[i];
+		const ASN1_TIME *nu;
+		EVP_PKEY *pub;
+		unsigned char *der = NULL;
+		int len;
+
+		out->ncrls++;
+		len = ASN1_STRING_length(nc->name);
+		if (!crl_name_ok((const char *)ASN1_STRING_get0_data(nc->name),
+		    (size_t)len)) {
+			log_warnx("%s: ES-OCSP-02: bad CRL name", what);
+			return 0;
+		}
+		if ((c->name = strndup((const char *)
+		    ASN1_STRING_get0_data(nc->name), (size_t)len)) == NULL) {
+			fatalx("out of memory");
+		}
+		pub = X509_get0_pubkey(in->ca);
+		if (pub == NULL || X509_CRL_verify(nc->crl, pub) != 1) {
+			log_ssl("%s: CRL %s: signature does not verify with "
+			    "the issuer's CA key", what, c->name);
+			return 0;
+		}
+		if ((len = i2d_X509_CRL(nc->crl, &der)) <= 0) {
+			log_ssl("%s: CRL %s", what, c->name);
+			return 0;
+		}
+		/* Keep an OPENSSL_malloc'd copy under free(). */
+		if ((c->der = malloc((size_t)len)) == NULL) {
+			fatalx("out of memory");
+		}
+		memcpy(c->der, der, (size_t)len);
+		OPENSSL_free(der);
+		c->der_len = (size_t)len;
+		if (!gt_to_time(X509_CRL_get0_lastUpdate(nc->crl),
+		    &c->this_update)) {
+			return 0;
+		}
+		nu = X509_CRL_get0_nextUpdate(nc->crl);
+		if (nu != NULL && !gt_to_time(nu, &c->next_update)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+struct export *
+export_decode(const unsigned char *der, size_t len, X509 *const *trust,
+    size_t ntrust, const char *what)
+{
+	CMS_ContentInfo *cms = NULL;
+	X509_STORE *store = NULL;
+	ES_EXPORT *ex = NULL;
+	struct export *e = NULL;
+	ASN1_OCTET_STRING **pos;
+	const ASN1_OBJECT *ctype;
+	ASN1_OBJECT *oid = NULL;
+	const unsigned char *p = der;
+	int64_t v;
+	size_t i, n;
+	int ok = 0;
+
+	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL) {
+		log_ssl("%s: ES-OCSP-02: not a CMS structure", what);
+		goto out;
+	}
+	if (p != der + len) {
+		log_warnx("%s: ES-OCSP-02: %td bytes trailing garbage", what,
+		    (der + len) - p);
+		goto out;
+	}
+	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
+		log_warnx("%s: ES-OCSP-02: not CMS SignedData", what);
+		goto out;
+	}
+	oid = OBJ_txt2obj(EXPORT_OID, 1);
+	ctype = CMS_get0_eContentType(cms);
+	if (oid == NULL || ctype == NULL || OBJ_cmp(ctype, oid) != 0) {
+		log_warnx("%s: ES-OCSP-02: eContentType is not a status "
+		    "export", what);
+		goto out;
+	}
+	if ((store = X509_STORE_new()) == NULL) {
+		goto ssl;
+	}
+	for (i = 0; i < ntrust; i++) {
+		if (!X509_STORE_add_cert(store, trust[i])) {
+			goto ssl;
+		}
+	}
+	/*
+	 * CMS_verify() defaults to the S/MIME signing purpose, which a CA
+	 * certificate (keyCertSign, cRLSign only) does not have.  The
+	 * trust decision is "signed by a configured CA", so any purpose.
+	 */
+	X509_STORE_set_purpose(store, X509_PURPOSE_ANY);
+	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+	if (CMS_verify(cms, NULL, store, NULL, NULL, CMS_BINARY) != 1) {
+		log_ssl("%s: ES-OCSP-02: signature does not verify against "
+		    "the configured CA certificate(s)", what);
+		goto out;
+	}
+	pos = CMS_get0_content(cms);
+	if (pos == NULL || *pos == NULL) {
+		log_warnx("%s: ES-OCSP-02: detached or empty content", what);
+		goto out;
+	}
+	p = ASN1_STRING_get0_data(*pos);
+	n = (size_t)ASN1_STRING_length(*pos);
+	if ((ex = d2i_ES_EXPORT(NULL, &p, (long)n)) == NULL) {
+		log_ssl("%s: ES-OCSP-02: malformed export content", what);
+		goto out;
+	}
+	if (p != ASN1_STRING_get0_data(*pos) + n) {
+		log_warnx("%s: ES-OCSP-02: trailing bytes after the export "
+		    "content", what);
+		goto out;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		fatalx("out of memory");
+	}
+	if (!ASN1_INTEGER_get_int64(&v, ex->version) ||
+	    v != EXPORT_VERSION) {
+		log_warnx("%s: ES-OCSP-02: unsupported export version", what);
+		goto out;
+	}
+	e->version = (int)v;
+	if (!ASN1_INTEGER_get_int64(&e->sequence, ex->sequence) ||
+	    e->sequence < 0) {
+		log_warnx("%s: ES-OCSP-02: bad sequence number", what);
+		goto out;
+	}
+	if (!gt_to_time(ex->produced, &e->produced)) {
+		log_warnx("%s: ES-OCSP-02: bad produced time", what);
+		goto out;
+	}
+	n = (size_t)sk_ES_ISSUER_num(ex->issuers);
+	if (n == 0) {
+		log_warnx("%s: ES-OCSP-02: no issuer section", what);
+		goto out;
+	}
+	if ((e->issuers = calloc(n, sizeof(*e->issuers))) == NULL) {
+		fatalx("out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		e->nissuers++;
+		if (!issuer_flatten(sk_ES_ISSUER_value(ex->issuers, (int)i),
+		    &e->issuers[i], trust, ntrust, what)) {
+			goto out;
+		}
+	}
+	ok = 1;
+	goto out;
+ ssl:
+	log_ssl("%s: cannot verify", what);
+ out:
+	ES_EXPORT_free(ex);
+	X509_STORE_free(store);
+	ASN1_OBJECT_free(oid);
+	CMS_ContentInfo_free(cms);
+	if (!ok) {
+		export_free(e);
+		e = NULL;
+	}
+	return e;
+}
+
+struct export *
+export_load(const char *path, X509 *const *trust, size_t ntrust)
+{
+	struct export *e;
+	unsigned char *buf = NULL;
+	size_t len;
+
+	if (!file_read(path, EXPORT_FILE_MAX, &buf, &len)) {
+		return NULL;
+	}
+	e = export_decode(buf, len, trust, ntrust, path);
+	free(buf);
+	return e;
+}

@@ -1,0 +1,159 @@
+/*
+ * The signed status export: how the offline CA hands certificate status
+ * and CRLs to the OCSP responder.  An export is a DER CMS SignedData,
+ * signed by the issuing CA, whose eContent (type EXPORT_OID) is
+ *
+ *   StatusExport ::= SEQUENCE {
+ *       version      INTEGER { v1(1) },
+ *       produced     GeneralizedTime,
+ *       sequence     INTEGER (0..MAX),   -- strictly increasing per CA
+ *       issuers      SEQUENCE SIZE (1..MAX) OF IssuerStatus }
+ *   IssuerStatus ::= SEQUENCE {
+ *       caCert       Certificate,
+ *       thisUpdate   GeneralizedTime,
+ *       nextUpdate   GeneralizedTime,
+ *       entries      SEQUENCE OF StatusEntry,   -- every issued serial
+ *       crls         SEQUENCE OF NamedCRL }
+ *   StatusEntry ::= SEQUENCE {
+ *       serial         INTEGER,
+ *       status         ENUMERATED { good(0), revoked(1) },
+ *       revocationTime [0] EXPLICIT GeneralizedTime OPTIONAL,
+ *       reason         [1] EXPLICIT CRLReason OPTIONAL,
+ *       invalidityDate [2] EXPLICIT GeneralizedTime OPTIONAL }
+ *   NamedCRL ::= SEQUENCE { name UTF8String, crl CertificateList }
+ *
+ * A serial absent from "entries" was never issued by that CA.  The
+ * encoder builds the structure in memory and signs it with a key the
+ * caller supplies (a token key from hsm/ in eseal-ca, a file key in the
+ * tests); the decoder verifies the signature against configured CA
+ * certificates only and turns the content into flat arrays.
+ */
+#ifndef ESEAL_OCSP_EXPORT_H
+#define ESEAL_OCSP_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "sigalg.h"
+
+/* eContentType of a status export (a UUID OID, X.667). */
+#define EXPORT_OID	"2.25.82003999313049452734575459974961341246"
+#define EXPORT_VERSION	1
+/* RFC 5280 4.1.2.2: at most 20 octets. */
+#define EXPORT_SERIAL_MAX 20
+/* Largest export file the loader reads. */
+#define EXPORT_FILE_MAX	((size_t)1 << 30)
+
+enum export_status {
+	EXPORT_GOOD = 0,
+	EXPORT_REVOKED = 1
+};
+
+/* One issued certificate.  reason is a CRLReason (0..10) or -1. */
+struct export_entry {
+	time_t		revocation_time;	/* 0 unless revoked */
+	time_t		invalidity_date;	/* 0 if absent */
+	unsigned char	serial[EXPORT_SERIAL_MAX];	/* magnitude, big-endian */
+	uint8_t		serial_len;
+	uint8_t		status;			/* enum export_status */
+	int8_t		reason;
+};
+
+struct export_crl {
+	char		*name;		/* [A-Za-z0-9._-], served as NAME.crl */
+	unsigned char	*der;
+	size_t		 der_len;
+	time_t		 this_update;
+	time_t		 next_update;	/* 0 if the CRL has none */
+};
+
+struct export_issuer {
+	X509			*ca;
+	time_t			 this_update;
+	time_t			 next_update;
+	struct export_entry	*entries;
+	size_t			 nentries;
+	struct export_crl	*crls;
+	size_t			 ncrls;
+};
+
+struct export {
+	int			 version;
+	time_t			 produced;
+	int64_t			 sequence;
+	struct export_issuer	*issuers;
+	size_t			 nissuers;
+};
+
+struct export_builder;
+
+/*
+ * Start an export with the given sequence number (>= 0, larger than any
+ * export this CA produced before) and production time.  NULL only when
+ * out of memory (logged).
+ */
+struct export_builder *export_builder_new(int64_t sequence, time_t produced);
+void export_builder_free(struct export_builder *b);
+
+/*
+ * Open a new issuer section; later entries and CRLs go to it.  ca is
+ * copied (up-ref).  this_update < next_update.  1/0 (logged).
+ */
+int export_builder_add_issuer(struct export_builder *b, X509 *ca,
+    time_t this_update, time_t next_update);
+/*
+ * Add one issued certificate to the current issuer.  serial is the
+ * magnitude (big-endian, 1..20 octets, a positive INTEGER).  For
+ * EXPORT_GOOD, revocation_time must be 0 and reason -1.  For
+ * EXPORT_REVOKED, revocation_time is required and reason is -1 or a
+ * CRLReason other than 7.  invalidity_date 0 means absent.  1/0 (logged).
+ */
+int export_builder_add_entry(struct export_builder *b,
+    const unsigned char *serial, size_t serial_len, enum export_status status,
+    time_t revocation_time, int reason, time_t invalidity_date);
+/* Same, taking the serial as an ASN1_INTEGER (must be positive). */
+int export_builder_add_entry_int(struct export_builder *b,
+    const ASN1_INTEGER *serial, enum export_status status,
+    time_t revocation_time, int reason, time_t invalidity_date);
+/*
+ * Attach a CRL (DER, copied) to the current issuer under name; the CRL
+ * must parse and be issued by the current issuer's CA.  1/0 (logged).
+ */
+int export_builder_add_crl(struct export_builder *b, const char *name,
+    const unsigned char *der, size_t der_len);
+
+/*
+ * Encode the content and wrap it in a CMS SignedData signed by signer
+ * (its certificate is included) with key under alg (SIG_NONE: the
+ * key type's default).  key may be a token key: libctx/propq are those
+ * of its provider (NULL for file keys).  *out is OPENSSL_malloc'd DER,
+ * freed with OPENSSL_free.  The builder can be signed again.  1/0.
+ */
+int export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
+    enum sig_alg alg, OSSL_LIB_CTX *libctx, const char *propq,
+    unsigned char **out, size_t *out_len);
+
+/*
+ * Verify and decode an export.  The CMS signature must verify and its
+ * signer certificate must be one of trust[] or chain to one of them
+ * (partial chains allowed: trust may hold an intermediate).  Every issuer
+ * section's CA certificate must be one of trust[].  Trailing bytes,
+ * unknown versions, duplicate serials and malformed entries are refused.
+ * what names the input in messages.  NULL on failure (logged).
+ */
+struct export *export_decode(const unsigned char *der, size_t len,
+    X509 *const *trust, size_t ntrust, const char *what);
+/* Read path and export_decode() it. */
+struct export *export_load(const char *path, X509 *const *trust,
+    size_t ntrust);
+void export_free(struct export *e);
+
+/* Parse a CRLReason name ("keyCompromise"...) or number; -1 if unknown. */
+int export_reason_from_name(const char *name);
+const char *export_reason_name(int reason);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * Framed, typed, size-capped messages between eseal-ocspd and
+ * eseal-ocsp-signer over a socketpair: a 4-byte type, a 4-byte length
+ * (both big-endian), then the payload.  The signer accepts only
+ * SIGNOP_SIGN; it announces itself once with SIGNOP_HELLO.
+ */
+#ifndef ESEAL_OCSP_IPC_H
+#define ESEAL_OCSP_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_MAX		(64 * 1024)
+
+enum signop {
+	SIGNOP_STOP = 0,
+	SIGNOP_HELLO,	/* signer -> daemon: u32 certlen, cert DER, AlgorithmIdentifier DER */
+	SIGNOP_SIGN,	/* daemon -> signer: DER ResponseData */
+	SIGNOP_SIG,	/* signer -> daemon: signature */
+	SIGNOP_ERROR,	/* signer -> daemon: refused (empty) */
+	SIGNOP__MAX
+};
+
+/* Send one message. 1/0 (logged). */
+int ipc_send(int fd, enum signop type, const void *buf, size_t len);
+/*
+ * Receive one message of at most max bytes; *buf is malloc'd (NULL when
+ * empty).  0 on EOF, error, unknown type or oversize (logged unless EOF).
+ */
+int ipc_recv(int fd, enum signop *type, unsigned char **buf, size_t *len,
+    size_t max);
+
+#endif

@@ -1,0 +1,1236 @@
+/*
+ * eseal-ocspd: an RFC 6960 / RFC 5019 OCSP responder that also serves
+ * the CRLs carried by the signed status export.  This process parses
+ * HTTP and DER (untrusted input) and never holds a key: signatures come
+ * from eseal-ocsp-signer processes over socketpairs.  The current
+ * responder state is a reference-counted pointer swapped atomically on
+ * reload (SIGHUP or a changed export file), so requests in flight finish
+ * on the state they started with.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
+
+#include "export.h"
+#include "ipc.h"
+#include "log.h"
+#include "responder.h"
+#include "secret.h"
+#include "util.h"
+
+#ifndef SBINDIR
+#define SBINDIR "/usr/sbin"
+#endif
+#define BODY_MAX	(16 * 1024)
+#define MAX_CA		8
+#define MAX_SIGNERS	16
+#define NBUCKETS	12
+
+struct config {
+	char	*listen;
+	int	 port;
+	char	*port_file;
+	char	*export_path;
+	char	*ca_certs[MAX_CA];
+	int	 nca;
+	char	*signer_cert, *signer_key, *signer_pass, *signer_alg;
+	char	*signer_program;
+	int	 signers;
+	int	 threads;
+	int	 max_age;
+	int	 timeout;
+	int	 reload_interval;
+	int	 presign;
+	char	*user;
+	int	 syslog;
+	struct responder_opts ro;
+};
+
+struct signer_proc {
+	pthread_mutex_t	 lock;
+	int		 fd;
+	pid_t		 pid;
+	int		 dead;
+};
+
+static struct config cfg;
+static struct signer_proc signers[MAX_SIGNERS];
+static struct responder_signer rsigner;
+static X509 *trust[MAX_CA];
+
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rstate *cur_state;
+static volatile int stopping;
+
+/* Metrics (updated with atomics). */
+static uint64_t m_ocsp[7];		/* by OCSPResponseStatus */
+static uint64_t m_http[6];		/* 200 304 404 405 413 415 */
+static const int http_codes[6] = { 200, 304, 404, 405, 413, 415 };
+static uint64_t m_other_http;
+static uint64_t m_lat[NBUCKETS + 1];
+static uint64_t m_lat_sum_us, m_lat_count;
+static uint64_t m_reload_ok, m_reload_refused, m_reload_failed;
+static const double lat_bounds[NBUCKETS] = { 0.0001, 0.00025, 0.0005,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1 };
+
+static void
+inc(uint64_t *c)
+{
+	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+/* Take a reference on the current state. */
+static struct rstate *
+state_get(void)
+{
+	struct rstate *st;
+
+	pthread_mutex_lock(&state_lock);
+	st = rstate_ref(cur_state);
+	pthread_mutex_unlock(&state_lock);
+	return st;
+}
+
+static void
+state_swap(struct rstate *st)
+{
+	struct rstate *old;
+
+	pthread_mutex_lock(&state_lock);
+	old = cur_state;
+	cur_state = st;
+	pthread_mutex_unlock(&state_lock);
+	rstate_unref(old);
+}
+
+/* --- configuration ------------------------------------------------ */
+
+static int
+parse_int(const char *v, int lo, int hi, int *out, const char *fn, int line,
+    const char *key)
+{
+	char *end;
+	long n;
+
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || n < lo || n > hi) {
+		log_warnx("%s:%d: %s: want a number in %d..%d", fn, line, key,
+		    lo, hi);
+		return 0;
+	}
+	*out = (int)n;
+	return 1;
+}
+
+static int
+parse_bool(const char *v, int *out, const char *fn, int line, const char *key)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+	    strcmp(v, "1") == 0) {
+		*out = 1;
+	} else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "0") == 0) {
+		*out = 0;
+	} else {
+		log_warnx("%s:%d: %s: want yes or no", fn, line, key);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	if ((*dst = strdup(v)) == NULL) {
+		fatalx("out of memory");
+	}
+}
+
+/* Read the key = value configuration file. 1/0 (logged). */
+static int
+config_read(const char *fn)
+{
+	FILE *f;
+	char buf[1024], *k, *v, *e;
+	int line = 0, ret = 0;
+
+	cfg.listen = strdup("127.0.0.1");
+	cfg.port = 8080;
+	cfg.signers = 1;
+	cfg.threads = 4;
+	cfg.max_age = 3600;
+	cfg.timeout = 10;
+	cfg.reload_interval = 5;
+	cfg.presign = 1;
+	cfg.ro.validity = 86400;
+	if ((f = fopen(fn, "r")) == NULL) {
+		log_warn("%s", fn);
+		return 0;
+	}
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		line++;
+		if ((e = strchr(buf, '#')) != NULL) {
+			*e = '\0';
+		}
+		for (k = buf; *k == ' ' || *k == '\t'; k++) {
+			;
+		}
+		for (e = k + strlen(k); e > k && (e[-1] == '\n' ||
+		    e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'); e--) {
+			;
+		}
+		*e = '\0';
+		if (*k == '\0') {
+			continue;
+		}
+		if ((v = strchr(k, '=')) == NULL) {
+			log_warnx("%s:%d: want key = value", fn, line);
+			goto out;
+		}
+		for (e = v; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--) {
+			;
+		}
+		*e = '\0';
+		for (v++; *v == ' ' || *v == '\t'; v++) {
+			;
+		}
+		if (strcmp(k, "listen") == 0) {
+			set_str(&cfg.listen, v);
+		} else if (strcmp(k, "port") == 0) {
+			if (!parse_int(v, 0, 65535, &cfg.port, fn, line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "port-file") == 0) {
+			set_str(&cfg.port_file, v);
+		} else if (strcmp(k, "export") == 0) {
+			set_str(&cfg.export_path, v);
+		} else if (strcmp(k, "ca-cert") == 0) {
+			if (cfg.nca == MAX_CA) {
+				log_warnx("%s:%d: at most %d ca-cert", fn, line,
+				    MAX_CA);
+				goto out;
+			}
+			set_str(&cfg.ca_certs[cfg.nca++], v);
+		} else if (strcmp(k, "signer-cert") == 0) {
+			set_str(&cfg.signer_cert, v);
+		} else if (strcmp(k, "signer-key") == 0) {
+			set_str(&cfg.signer_key, v);
+		} else if (strcmp(k, "signer-key-pass") == 0) {
+			set_str(&cfg.signer_pass, v);
+		} else if (strcmp(k, "signer-alg") == 0) {
+			set_str(&cfg.signer_alg, v);
+		} else if (strcmp(k, "signer-program") == 0) {
+			set_str(&cfg.signer_program, v);
+		} else if (strcmp(k, "signers") == 0) {
+			if (!parse_int(v, 1, MAX_SIGNERS, &cfg.signers, fn,
+			    line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "threads") == 0) {
+			if (!parse_int(v, 1, 256, &cfg.threads, fn, line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "max-age") == 0) {
+			if (!parse_int(v, 0, 7 * 86400, &cfg.max_age, fn, line,
+			    k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "response-validity") == 0) {
+			if (!parse_int(v, 60, 7 * 86400, &cfg.ro.validity, fn,
+			    line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "timeout") == 0) {
+			if (!parse_int(v, 1, 600, &cfg.timeout, fn, line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "reload-interval") == 0) {
+			if (!parse_int(v, 0, 86400, &cfg.reload_interval, fn,
+			    line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "presign") == 0) {
+			if (!parse_bool(v, &cfg.presign, fn, line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "unknown-serial") == 0) {
+			if (strcmp(v, "unknown") == 0) {
+				cfg.ro.unknown = UNKNOWN_AS_UNKNOWN;
+			} else if (strcmp(v, "revoked") == 0) {
+				cfg.ro.unknown = UNKNOWN_AS_REVOKED;
+			} else {
+				log_warnx("%s:%d: unknown-serial: want unknown "
+				    "or revoked", fn, line);
+				goto out;
+			}
+		} else if (strcmp(k, "archive-cutoff") == 0) {
+			if (!parse_int(v, 0, 36500, &cfg.ro.archive_cutoff_days,
+			    fn, line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "extended-revoke") == 0) {
+			if (!parse_bool(v, &cfg.ro.extended_revoke, fn, line,
+			    k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "user") == 0) {
+			set_str(&cfg.user, v);
+		} else if (strcmp(k, "log") == 0) {
+			if (strcmp(v, "syslog") == 0) {
+				cfg.syslog = 1;
+			} else if (strcmp(v, "stderr") == 0) {
+				cfg.syslog = 0;
+			} else {
+				log_warnx("%s:%d: log: want stderr or syslog",
+				    fn, line);
+				goto out;
+			}
+		} else {
+			log_warnx("%s:%d: unknown key \"%s\"", fn, line, k);
+			goto out;
+		}
+	}
+	if (cfg.export_path == NULL || cfg.nca == 0 ||
+	    cfg.signer_cert == NULL || cfg.signer_key == NULL) {
+		log_warnx("%s: export, ca-cert, signer-cert and signer-key are "
+		    "required", fn);
+		goto out;
+	}
+	if (cfg.signer_pass != NULL &&
+	    !secret_source_valid(cfg.signer_pass, "signer-key-pass")) {
+		goto out;
+	}
+	ret = 1;
+ out:
+	fclose(f);
+	return ret;
+}
+
+/* --- signer processes --------------------------------------------- */
+
+/* fork+exec one eseal-ocsp-signer; read its HELLO into rsigner. 1/0. */
+static int
+signer_start(struct signer_proc *sp, int first)
+{
+	const char *prog = cfg.signer_program != NULL ? cfg.signer_program :
+	    SBINDIR "/eseal-ocsp-signer";
+	const char *argv[16];
+	char fdbuf[16];
+	int sv[2], n = 0, ret = 0;
+	enum signop type;
+	unsigned char *msg = NULL;
+	const unsigned char *p;
+	size_t len;
+	uint32_t clen;
+	X509 *cert;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("socketpair");
+		return 0;
+	}
+	argv[n++] = prog;
+	argv[n++] = "-f";
+	argv[n++] = "3";
+	argv[n++] = "-c";
+	argv[n++] = cfg.signer_cert;
+	argv[n++] = "-k";
+	argv[n++] = cfg.signer_key;
+	if (cfg.signer_pass != NULL) {
+		argv[n++] = "-p";
+		argv[n++] = cfg.signer_pass;
+	}
+	if (cfg.signer_alg != NULL) {
+		argv[n++] = "-a";
+		argv[n++] = cfg.signer_alg;
+	}
+	if (cfg.user != NULL) {
+		argv[n++] = "-u";
+		argv[n++] = cfg.user;
+	}
+	if (cfg.syslog) {
+		argv[n++] = "-s";
+	}
+	argv[n] = NULL;
+	(void)fdbuf;
+	switch ((sp->pid = fork())) {
+	case -1:
+		log_warn("fork");
+		close(sv[0]);
+		close(sv[1]);
+		return 0;
+	case 0:
+		if (dup2(sv[1], 3) == -1) {
+			_exit(127);
+		}
+		execv(prog, (char *const *)argv);
+		fprintf(stderr, "eseal-ocspd: exec %s: %s\n", prog,
+		    strerror(errno));
+		_exit(127);
+	default:
+		break;
+	}
+	close(sv[1]);
+	sp->fd = sv[0];
+	sp->dead = 0;
+	if (!ipc_recv(sp->fd, &type, &msg, &len, IPC_MAX) ||
+	    type != SIGNOP_HELLO || len < 4) {
+		log_warnx("%s: signer did not start", prog);
+		goto out;
+	}
+	clen = (uint32_t)msg[0] << 24 | (uint32_t)msg[1] << 16 |
+	    (uint32_t)msg[2] << 8 | msg[3];
+	if (clen > len - 4 || clen == len - 4) {
+		log_warnx("%s: bad hello", prog);
+		goto out;
+	}
+	if (first) {
+		p = msg + 4;
+		if ((cert = d2i_X509(NULL, &p, (long)clen)) == NULL ||
+		    p != msg + 4 + clen) {
+			X509_free(cert);
+			log_ssl("%s: bad certificate in hello", prog);
+			goto out;
+		}
+		rsigner.cert = cert;
+		rsigner.algid_len = len - 4 - clen;
+		if ((rsigner.algid = malloc(rsigner.algid_len)) == NULL) {
+			fatalx("out of memory");
+		}
+		memcpy(rsigner.algid, msg + 4 + clen, rsigner.algid_len);
+	}
+	ret = 1;
+ out:
+	free(msg);
+	if (!ret) {
+		sp->dead = 1;
+	}
+	return ret;
+}
+
+static unsigned int signer_rr;
+
+/* responder_sign_fn over the signer pool. */
+static int
+pool_sign(void *arg, const unsigned char *tbs, size_t tbs_len,
+    unsigned char **sig, size_t *sig_len)
+{
+	struct signer_proc *sp;
+	enum signop type;
+	unsigned int i;
+	int ret = 0;
+
+	i = __atomic_fetch_add(&signer_rr, 1, __ATOMIC_RELAXED) %
+	    (unsigned int)cfg.signers;
+	sp = &signers[i];
+	pthread_mutex_lock(&sp->lock);
+	if (sp->dead) {
+		goto out;
+	}
+	if (!ipc_send(sp->fd, SIGNOP_SIGN, tbs, tbs_len) ||
+	    !ipc_recv(sp->fd, &type, sig, sig_len, 4096)) {
+		log_warnx("signer %u: gone", i);
+		sp->dead = 1;
+		goto out;
+	}
+	if (type != SIGNOP_SIG || *sig_len == 0) {
+		free(*sig);
+		*sig = NULL;
+		log_warnx("signer %u: refused to sign", i);
+		goto out;
+	}
+	ret = 1;
+ out:
+	pthread_mutex_unlock(&sp->lock);
+	return ret;
+}
+
+static int
+signers_alive(void)
+{
+	int i;
+
+	for (i = 0; i < cfg.signers; i++) {
+		if (__atomic_load_n(&signers[i].dead, __ATOMIC_RELAXED)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* --- export loading ----------------------------------------------- */
+
+static struct timespec export_mtime;
+static off_t export_size;
+
+/*
+ * Load the export file; refuse one older than the current state.
+ * Returns 1 if a new state was installed.
+ */
+static int
+reload(int initial)
+{
+	struct export *e;
+	struct rstate *st, *old;
+	struct stat sb;
+	int64_t oldseq;
+
+	if (stat(cfg.export_path, &sb) == 0) {
+		export_mtime = sb.st_mtim;
+		export_size = sb.st_size;
+	}
+	if ((e = export_load(cfg.export_path, trust, (size_t)cfg.nca)) ==
+	    NULL) {
+		inc(&m_reload_failed);
+		return 0;
+	}
+	if (!initial) {
+		old = state_get();
+		oldseq = rstate_export(old)->sequence;
+		rstate_unref(old);
+		if (e->sequence < oldseq) {
+			log_warnx("%s: ES-OCSP-04: export sequence %lld is "
+			    "older than the loaded %lld; refused",
+			    cfg.export_path, (long long)e->sequence,
+			    (long long)oldseq);
+			export_free(e);
+			inc(&m_reload_refused);
+			return 0;
+		}
+		if (e->sequence == oldseq) {
+			log_info("%s: export sequence %lld unchanged",
+			    cfg.export_path, (long long)e->sequence);
+			export_free(e);
+			return 0;
+		}
+	}
+	log_info("%s: loaded export sequence %lld (%zu issuer(s))",
+	    cfg.export_path, (long long)e->sequence, e->nissuers);
+	if ((st = rstate_new(e, &cfg.ro)) == NULL) {
+		inc(&m_reload_failed);
+		return 0;
+	}
+	state_swap(st);
+	inc(&m_reload_ok);
+	return 1;
+}
+
+static int
+export_changed(void)
+{
+	struct stat sb;
+
+	if (stat(cfg.export_path, &sb) == -1) {
+		return 0;
+	}
+	return sb.st_mtim.tv_sec != export_mtime.tv_sec ||
+	    sb.st_mtim.tv_nsec != export_mtime.tv_nsec ||
+	    sb.st_size != export_size;
+}
+
+/* --- HTTP --------------------------------------------------------- */
+
+struct req {
+	struct timespec	 start;
+	unsigned char	 body[BODY_MAX];
+	size_t		 len;
+	int		 too_big;
+	int		 is_post;
+};
+
+static void
+http_date(time_t t, char *buf, size_t sz)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sz, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static void
+count_http(int code)
+{
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		if (http_codes[i] == code) {
+			inc(&m_http[i]);
+			return;
+		}
+	}
+	inc(&m_other_http);
+}
+
+static enum MHD_Result
+send_buf(struct MHD_Connection *c, int code, const char *ctype,
+    const void *buf, size_t len, int copy, const char *allow)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)buf, copy ?
+	    MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+	if (r == NULL) {
+		return MHD_NO;
+	}
+	if (ctype != NULL) {
+		MHD_add_response_header(r, "Content-Type", ctype);
+	}
+	if (allow != NULL) {
+		MHD_add_response_header(r, "Allow", allow);
+	}
+	count_http(code);
+	ret = MHD_queue_response(c, (unsigned int)code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* RFC 5019 6.2 caching headers. */
+static void
+cache_headers(struct MHD_Response *r, time_t produced, time_t next_update,
+    const char *etag, time_t now)
+{
+	char buf[128];
+	long age;
+
+	age = (long)(next_update - now);
+	if (age > cfg.max_age) {
+		age = cfg.max_age;
+	}
+	if (age < 0) {
+		age = 0;
+	}
+	snprintf(buf, sizeof(buf),
+	    "max-age=%ld,public,no-transform,must-revalidate", age);
+	MHD_add_response_header(r, "Cache-Control", buf);
+	http_date(produced, buf, sizeof(buf));
+	MHD_add_response_header(r, "Last-Modified", buf);
+	http_date(next_update, buf, sizeof(buf));
+	MHD_add_response_header(r, "Expires", buf);
+	if (etag != NULL && *etag != '\0') {
+		MHD_add_response_header(r, "ETag", etag);
+	}
+}
+
+static int
+etag_matches(struct MHD_Connection *c, const char *etag)
+{
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "If-None-Match");
+
+	return inm != NULL && *etag != '\0' &&
+	    (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0);
+}
+
+static void
+rblob_release(void *cls)
+{
+	rblob_unref(cls);
+}
+
+static void
+state_release(void *cls)
+{
+	rstate_unref(cls);
+}
+
+static void
+record_latency(struct req *rq)
+{
+	struct timespec now;
+	double s;
+	int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s = (double)(now.tv_sec - rq->start.tv_sec) +
+	    (double)(now.tv_nsec - rq->start.tv_nsec) / 1e9;
+	for (i = 0; i < NBUCKETS && s > lat_bounds[i]; i++) {
+		;
+	}
+	inc(&m_lat[i]);
+	__atomic_add_fetch(&m_lat_sum_us, (uint64_t)(s * 1e6),
+	    __ATOMIC_RELAXED);
+	inc(&m_lat_count);
+}
+
+static enum MHD_Result
+answer_ocsp(struct MHD_Connection *c, struct req *rq, const unsigned char *der,
+    size_t len, int is_get)
+{
+	struct rstate *st = state_get();
+	struct MHD_Response *r;
+	struct rblob *b;
+	enum MHD_Result ret;
+	time_t now = now_utc();
+	int code = 200;
+
+	responder_answer(st, &rsigner, der, len, now, &b);
+	rstate_unref(st);
+	if (b->ocsp_status >= 0 && b->ocsp_status < 7) {
+		inc(&m_ocsp[b->ocsp_status]);
+	}
+	if (is_get && b->ocsp_status == 0 && etag_matches(c, b->etag)) {
+		code = 304;
+		r = MHD_create_response_from_buffer(0, (void *)"",
+		    MHD_RESPMEM_PERSISTENT);
+	} else {
+		r = MHD_create_response_from_buffer_with_free_callback_cls(
+		    b->len, b->der, rblob_release, rblob_ref(b));
+	}
+	if (r == NULL) {
+		rblob_unref(b);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type",
+	    "application/ocsp-response");
+	if (is_get && b->ocsp_status == 0) {
+		cache_headers(r, b->produced, b->next_update, b->etag, now);
+	} else if (b->ocsp_status != 0) {
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+	}
+	count_http(code);
+	record_latency(rq);
+	ret = MHD_queue_response(c, (unsigned int)code, r);
+	MHD_destroy_response(r);
+	rblob_unref(b);
+	return ret;
+}
+
+static enum MHD_Result
+answer_crl(struct MHD_Connection *c, const char *name)
+{
+	struct rstate *st = state_get();
+	const struct export_crl *crl;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char etag[40], *hex;
+	unsigned char md[32];
+	time_t now = now_utc(), nu;
+	size_t n = strlen(name);
+	char base[80];
+
+	if (n < 5 || n - 4 >= sizeof(base) ||
+	    strcmp(name + n - 4, ".crl") != 0) {
+		rstate_unref(st);
+		return send_buf(c, 404, "text/plain", "not found\n", 10, 0,
+		    NULL);
+	}
+	memcpy(base, name, n - 4);
+	base[n - 4] = '\0';
+	if ((crl = rstate_crl(st, base)) == NULL) {
+		rstate_unref(st);
+		return send_buf(c, 404, "text/plain", "not found\n", 10, 0,
+		    NULL);
+	}
+	sha256(crl->der, crl->der_len, md);
+	hex = hex_encode(md, 16);
+	snprintf(etag, sizeof(etag), "\"%s\"", hex);
+	free(hex);
+	nu = crl->next_update != 0 ? crl->next_update : now + cfg.max_age;
+	if (etag_matches(c, etag)) {
+		r = MHD_create_response_from_buffer(0, (void *)"",
+		    MHD_RESPMEM_PERSISTENT);
+		count_http(304);
+		cache_headers(r, crl->this_update, nu, etag, now);
+		ret = MHD_queue_response(c, 304, r);
+		MHD_destroy_response(r);
+		rstate_unref(st);
+		return ret;
+	}
+	/* The state (and so the CRL bytes) lives until MHD is done. */
+	r = MHD_create_response_from_buffer_with_free_callback_cls(
+	    crl->der_len, crl->der, state_release, st);
+	if (r == NULL) {
+		rstate_unref(st);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/pkix-crl");
+	cache_headers(r, crl->this_update, nu, etag, now);
+	count_http(200);
+	ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+answer_health(struct MHD_Connection *c)
+{
+	struct rstate *st = state_get();
+	int fresh = rstate_fresh(st, now_utc()) && signers_alive();
+
+	rstate_unref(st);
+	if (fresh) {
+		return send_buf(c, 200, "text/plain", "ok\n", 3, 0, NULL);
+	}
+	return send_buf(c, 503, "text/plain", "stale\n", 6, 0, NULL);
+}
+
+static enum MHD_Result
+answer_metrics(struct MHD_Connection *c)
+{
+	static const char *const ocsp_names[7] = { "successful",
+	    "malformedRequest", "internalError", "tryLater", "4",
+	    "sigRequired", "unauthorized" };
+	struct rstate *st = state_get();
+	const struct export *e = rstate_export(st);
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f;
+	time_t now = now_utc(), nu = 0;
+	uint64_t cum = 0;
+	size_t i;
+	enum MHD_Result ret;
+
+	if ((f = open_memstream(&buf, &sz)) == NULL) {
+		fatalx("out of memory");
+	}
+	fprintf(f, "# TYPE eseal_ocsp_responses_total counter\n");
+	for (i = 0; i < 7; i++) {
+		if (i == 4) {
+			continue;
+		}
+		fprintf(f, "eseal_ocsp_responses_total{status=\"%s\"} %llu\n",
+		    ocsp_names[i], (unsigned long long)m_ocsp[i]);
+	}
+	fprintf(f, "# TYPE eseal_ocsp_http_responses_total counter\n");
+	for (i = 0; i < 6; i++) {
+		fprintf(f, "eseal_ocsp_http_responses_total{code=\"%d\"} "
+		    "%llu\n", http_codes[i], (unsigned long long)m_http[i]);
+	}
+	fprintf(f, "eseal_ocsp_http_responses_total{code=\"other\"} %llu\n",
+	    (unsigned long long)m_other_http);
+	fprintf(f, "# TYPE eseal_ocsp_cert_status_total counter\n"
+	    "eseal_ocsp_cert_status_total{status=\"good\"} %llu\n"
+	    "eseal_ocsp_cert_status_total{status=\"revoked\"} %llu\n"
+	    "eseal_ocsp_cert_status_total{status=\"unknown\"} %llu\n",
+	    (unsigned long long)responder_stats.good,
+	    (unsigned long long)responder_stats.revoked,
+	    (unsigned long long)responder_stats.unknown);
+	fprintf(f, "# TYPE eseal_ocsp_presigned_hits_total counter\n"
+	    "eseal_ocsp_presigned_hits_total %llu\n"
+	    "# TYPE eseal_ocsp_signatures_total counter\n"
+	    "eseal_ocsp_signatures_total %llu\n"
+	    "# TYPE eseal_ocsp_sign_failures_total counter\n"
+	    "eseal_ocsp_sign_failures_total %llu\n",
+	    (unsigned long long)responder_stats.presigned_hits,
+	    (unsigned long long)responder_stats.signatures,
+	    (unsigned long long)responder_stats.sign_failures);
+	fprintf(f, "# TYPE eseal_ocsp_request_duration_seconds histogram\n");
+	for (i = 0; i < NBUCKETS; i++) {
+		cum += m_lat[i];
+		fprintf(f, "eseal_ocsp_request_duration_seconds_bucket"
+		    "{le=\"%g\"} %llu\n", lat_bounds[i],
+		    (unsigned long long)cum);
+	}
+	cum += m_lat[NBUCKETS];
+	fprintf(f, "eseal_ocsp_request_duration_seconds_bucket{le=\"+Inf\"} "
+	    "%llu\neseal_ocsp_request_duration_seconds_sum %.6f\n"
+	    "eseal_ocsp_request_duration_seconds_count %llu\n",
+	    (unsigned long long)cum, (double)m_lat_sum_us / 1e6,
+	    (unsigned long long)m_lat_count);
+	for (i = 0; i < e->nissuers; i++) {
+		if (nu == 0 || e->issuers[i].next_update < nu) {
+			nu = e->issuers[i].next_update;
+		}
+	}
+	fprintf(f, "# TYPE eseal_ocsp_export_age_seconds gauge\n"
+	    "eseal_ocsp_export_age_seconds %lld\n"
+	    "# TYPE eseal_ocsp_export_sequence gauge\n"
+	    "eseal_ocsp_export_sequence %lld\n"
+	    "# TYPE eseal_ocsp_export_next_update_seconds gauge\n"
+	    "eseal_ocsp_export_next_update_seconds %lld\n"
+	    "# TYPE eseal_ocsp_reloads_total counter\n"
+	    "eseal_ocsp_reloads_total{result=\"ok\"} %llu\n"
+	    "eseal_ocsp_reloads_total{result=\"refused\"} %llu\n"
+	    "eseal_ocsp_reloads_total{result=\"failed\"} %llu\n",
+	    (long long)(now - e->produced), (long long)e->sequence,
+	    (long long)(nu - now), (unsigned long long)m_reload_ok,
+	    (unsigned long long)m_reload_refused,
+	    (unsigned long long)m_reload_failed);
+	fclose(f);
+	rstate_unref(st);
+	ret = send_buf(c, 200, "text/plain; version=0.0.4", buf, sz, 1, NULL);
+	free(buf);
+	return ret;
+}
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct req *rq = *con_cls;
+	const char *ct, *cl;
+	unsigned char *der = NULL;
+	size_t n, dlen;
+	enum MHD_Result ret;
+	int is_post = strcmp(method, "POST") == 0;
+
+	if (rq == NULL) {
+		if ((rq = calloc(1, sizeof(*rq))) == NULL) {
+			return MHD_NO;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &rq->start);
+		rq->is_post = is_post;
+		*con_cls = rq;
+		if (!is_post && strcmp(method, "GET") != 0 &&
+		    strcmp(method, "HEAD") != 0) {
+			return send_buf(c, 405, "text/plain",
+			    "method not allowed\n", 19, 0, "GET, HEAD, POST");
+		}
+		if (is_post) {
+			ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			    "Content-Type");
+			if (ct == NULL || strncasecmp(ct,
+			    "application/ocsp-request", 24) != 0 ||
+			    (ct[24] != '\0' && ct[24] != ';')) {
+				return send_buf(c, 415, "text/plain",
+				    "unsupported media type\n", 23, 0, NULL);
+			}
+			cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			    "Content-Length");
+			if (cl != NULL && strtoull(cl, NULL, 10) > BODY_MAX) {
+				return send_buf(c, 413, "text/plain",
+				    "request too large\n", 18, 0, NULL);
+			}
+		}
+		return MHD_YES;
+	}
+	if (rq->is_post && *upload_size > 0) {
+		n = *upload_size;
+		if (rq->len + n > BODY_MAX) {
+			rq->too_big = 1;
+		} else {
+			memcpy(rq->body + rq->len, upload, n);
+			rq->len += n;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (rq->is_post) {
+		if (rq->too_big) {
+			return send_buf(c, 413, "text/plain",
+			    "request too large\n", 18, 0, NULL);
+		}
+		if (strcmp(url, "/") != 0 && url[0] != '/') {
+			return send_buf(c, 404, "text/plain", "not found\n",
+			    10, 0, NULL);
+		}
+		return answer_ocsp(c, rq, rq->body, rq->len, 0);
+	}
+	if (strcmp(url, "/healthz") == 0) {
+		return answer_health(c);
+	}
+	if (strcmp(url, "/metrics") == 0) {
+		return answer_metrics(c);
+	}
+	if (strncmp(url, "/crl/", 5) == 0) {
+		return answer_crl(c, url + 5);
+	}
+	/* RFC 6960 A.1: GET {url}/{url-encoding of base-64 DER}. */
+	n = strlen(url + 1);
+	if (n == 0 || n > BODY_MAX * 2) {
+		return send_buf(c, 404, "text/plain", "not found\n", 10, 0,
+		    NULL);
+	}
+	if ((der = malloc(n)) == NULL) {
+		return MHD_NO;
+	}
+	{
+		int d = EVP_DecodeBlock(der, (const unsigned char *)url + 1,
+		    (int)n);
+
+		if (d < 0 || n % 4 != 0) {
+			dlen = 0;	/* malformed: answer malformedRequest */
+		} else {
+			dlen = (size_t)d;
+			if (n >= 1 && url[n] == '=') {
+				dlen--;
+			}
+			if (n >= 2 && url[n - 1] == '=') {
+				dlen--;
+			}
+		}
+	}
+	ret = answer_ocsp(c, rq, der, dlen, 1);
+	free(der);
+	return ret;
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+/* --- main --------------------------------------------------------- */
+
+static void *
+presign_thread(void *arg)
+{
+	struct rstate *st;
+	size_t n;
+	int i;
+
+	while (!stopping) {
+		st = state_get();
+		n = responder_presign(st, &rsigner, now_utc(), &stopping);
+		rstate_unref(st);
+		if (n > 0) {
+			log_debug("pre-signed %zu responses", n);
+		}
+		for (i = 0; i < 10 && !stopping; i++) {
+			usleep(100000);
+		}
+	}
+	return NULL;
+}
+
+static int
+drop_privileges(void)
+{
+	struct passwd *pw;
+
+	if (cfg.user == NULL) {
+		return 1;
+	}
+	if (geteuid() != 0) {
+		log_info("not root: user \"%s\" ignored", cfg.user);
+		return 1;
+	}
+	if ((pw = getpwnam(cfg.user)) == NULL) {
+		log_warnx("%s: no such user", cfg.user);
+		return 0;
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1) {
+		log_warn("cannot drop privileges to %s", cfg.user);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+load_trust(void)
+{
+	FILE *f;
+	int i;
+
+	for (i = 0; i < cfg.nca; i++) {
+		if ((f = fopen(cfg.ca_certs[i], "r")) == NULL) {
+			log_warn("%s", cfg.ca_certs[i]);
+			return 0;
+		}
+		trust[i] = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+		if (trust[i] == NULL) {
+			log_ssl("%s: not a PEM certificate", cfg.ca_certs[i]);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The signer certificate must be issued by a CA whose export we serve. */
+static int
+check_signer_issuer(void)
+{
+	int i;
+
+	for (i = 0; i < cfg.nca; i++) {
+		if (X509_check_issued(trust[i], rsigner.cert) == X509_V_OK) {
+			return 1;
+		}
+	}
+	log_warnx("%s: ES-OCSP-01: signer certificate not issued by a "
+	    "configured CA (RFC 6960 4.2.2.2)", cfg.signer_cert);
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: eseal-ocspd [-dn] -f CONFIG\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct MHD_Daemon *d = NULL;
+	struct sockaddr_storage ss;
+	struct addrinfo hints, *ai = NULL;
+	const union MHD_DaemonInfo *di;
+	pthread_t presigner;
+	sigset_t set;
+	siginfo_t si;
+	struct timespec ts = { 1, 0 };
+	const char *conf = NULL;
+	char portbuf[16];
+	time_t last_check = 0;
+	int ch, check_only = 0, rc = 1, i, have_presigner = 0, sig;
+
+	log_init(argv[0]);
+	while ((ch = getopt(argc, argv, "df:n")) != -1) {
+		switch (ch) {
+		case 'd':
+			log_set_verbose(2);
+			break;
+		case 'f':
+			conf = optarg;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (conf == NULL || optind != argc) {
+		usage();
+	}
+	if (!config_read(conf)) {
+		return 1;
+	}
+	if (cfg.syslog) {
+		log_use_syslog(1);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (!load_trust() || !reload(1)) {
+		goto out;
+	}
+	for (i = 0; i < cfg.signers; i++) {
+		pthread_mutex_init(&signers[i].lock, NULL);
+		if (!signer_start(&signers[i], i == 0)) {
+			goto out;
+		}
+	}
+	rsigner.sign = pool_sign;
+	if (!check_signer_issuer()) {
+		goto out;
+	}
+	if (check_only) {
+		log_info("%s: configuration OK", conf);
+		rc = 0;
+		goto out;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(portbuf, sizeof(portbuf), "%d", cfg.port);
+	if (getaddrinfo(cfg.listen, portbuf, &hints, &ai) != 0 ||
+	    ai->ai_addrlen > sizeof(ss)) {
+		log_warnx("listen: bad address \"%s\"", cfg.listen);
+		goto out;
+	}
+	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	    (uint16_t)cfg.port, NULL, NULL, handler, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg.threads,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg.timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_END);
+	if (d == NULL) {
+		log_warn("cannot listen on %s port %d", cfg.listen, cfg.port);
+		goto out;
+	}
+	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	log_info("listening on %s port %u", cfg.listen,
+	    di != NULL ? di->port : 0);
+	if (cfg.port_file != NULL && di != NULL) {
+		snprintf(portbuf, sizeof(portbuf), "%u\n", di->port);
+		if (!file_write_atomic(cfg.port_file, portbuf, strlen(portbuf),
+		    0644)) {
+			goto out;
+		}
+	}
+	if (!drop_privileges()) {
+		goto out;
+	}
+	if (cfg.presign) {
+		if (pthread_create(&presigner, NULL, presign_thread, NULL) !=
+		    0) {
+			log_warnx("cannot start the pre-signing thread");
+			goto out;
+		}
+		have_presigner = 1;
+	}
+	while (!stopping) {
+		sig = sigtimedwait(&set, &si, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("signal %d: shutting down", sig);
+			break;
+		}
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: reloading %s", cfg.export_path);
+			reload(0);
+			last_check = time(NULL);
+			continue;
+		}
+		if (cfg.reload_interval > 0 &&
+		    time(NULL) - last_check >= cfg.reload_interval) {
+			last_check = time(NULL);
+			if (export_changed()) {
+				log_info("%s changed: reloading",
+				    cfg.export_path);
+				reload(0);
+			}
+		}
+	}
+	rc = 0;
+ out:
+	stopping = 1;
+	if (have_presigner) {
+		pthread_join(presigner, NULL);
+	}
+	if (d != NULL) {
+		MHD_stop_daemon(d);
+	}
+	for (i = 0; i < cfg.signers; i++) {
+		if (signers[i].pid > 0) {
+			ipc_send(signers[i].fd, SIGNOP_STOP, NULL, 0);
+			close(signers[i].fd);
+			waitpid(signers[i].pid, NULL, 0);
+		}
+	}
+	if (ai != NULL) {
+		freeaddrinfo(ai);
+	}
+	state_swap(NULL);
+	X509_free(rsigner.cert);
+	free(rsigner.algid);
+	for (i = 0; i < cfg.nca; i++) {
+		X509_free(trust[i]);
+	}
+	return rc;
+}

@@ -1,0 +1,851 @@
+/*
+ * The OCSP core: lookup tables built from a verified export, request
+ * parsing, ResponseData construction with ASN.1 templates (RFC 6960
+ * 4.2.1), and the assembly of the signed BasicOCSPResponse around a
+ * signature made elsewhere (the signer process).  The pre-signed cache
+ * holds one response per (issued serial, CertID hash algorithm); slots
+ * are guarded by striped mutexes so a reader can take a reference before
+ * a refresh replaces the slot.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/asn1t.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ocsp.h>
+#include <openssl/x509v3.h>
+
+#include "log.h"
+#include "responder.h"
+#include "util.h"
+
+/* RFC 6960 4.4.8, not named by OpenSSL. */
+#define OID_EXTENDED_REVOKE	"1.3.6.1.5.5.7.48.1.9"
+#define NONCE_MAX		32	/* RFC 8954 */
+#define MAX_CERTIDS		64
+#define NSTRIPES		64
+
+enum halg { HALG_SHA1 = 0, HALG_SHA256, HALG__MAX };
+
+typedef struct {
+	ASN1_GENERALIZEDTIME	*time;
+	ASN1_ENUMERATED		*reason;
+} ES_REVINFO;
+
+typedef struct {
+	int type;
+	union {
+		ASN1_NULL	*good;
+		ES_REVINFO	*revoked;
+		ASN1_NULL	*unknown;
+	} value;
+} ES_CSTATUS;
+
+typedef struct {
+	OCSP_CERTID		*cid;
+	ES_CSTATUS		*status;
+	ASN1_GENERALIZEDTIME	*this_update;
+	ASN1_GENERALIZEDTIME	*next_update;
+	STACK_OF(X509_EXTENSION) *exts;
+} ES_SINGLE;
+
+DEFINE_STACK_OF(ES_SINGLE)
+
+typedef struct {
+	ASN1_INTEGER		*version;
+	OCSP_RESPID		*rid;
+	ASN1_GENERALIZEDTIME	*produced;
+	STACK_OF(ES_SINGLE)	*responses;
+	STACK_OF(X509_EXTENSION) *exts;
+} ES_RESPDATA;
+
+ASN1_SEQUENCE(ES_REVINFO) = {
+	ASN1_SIMPLE(ES_REVINFO, time, ASN1_GENERALIZEDTIME),
+	ASN1_EXP_OPT(ES_REVINFO, reason, ASN1_ENUMERATED, 0)
+} ASN1_SEQUENCE_END(ES_REVINFO)
+
+ASN1_CHOICE(ES_CSTATUS) = {
+	ASN1_IMP(ES_CSTATUS, value.good, ASN1_NULL, 0),
+	ASN1_IMP(ES_CSTATUS, value.revoked, ES_REVINFO, 1),
+	ASN1_IMP(ES_CSTATUS, value.unknown, ASN1_NULL, 2)
+} ASN1_CHOICE_END(ES_CSTATUS)
+
+ASN1_SEQUENCE(ES_SINGLE) = {
+	ASN1_SIMPLE(ES_SINGLE, cid, OCSP_CERTID),
+	ASN1_SIMPLE(ES_SINGLE, status, ES_CSTATUS),
+	ASN1_SIMPLE(ES_SINGLE, this_update, ASN1_GENERALIZEDTIME),
+	ASN1_EXP_OPT(ES_SINGLE, next_update, ASN1_GENERALIZEDTIME, 0),
+	ASN1_EXP_SEQUENCE_OF_OPT(ES_SINGLE, exts, X509_EXTENSION, 1)
+} ASN1_SEQUENCE_END(ES_SINGLE)
+
+ASN1_SEQUENCE(ES_RESPDATA) = {
+	ASN1_EXP_OPT(ES_RESPDATA, version, ASN1_INTEGER, 0),
+	ASN1_SIMPLE(ES_RESPDATA, rid, OCSP_RESPID),
+	ASN1_SIMPLE(ES_RESPDATA, produced, ASN1_GENERALIZEDTIME),
+	ASN1_SEQUENCE_OF(ES_RESPDATA, responses, ES_SINGLE),
+	ASN1_EXP_SEQUENCE_OF_OPT(ES_RESPDATA, exts, X509_EXTENSION, 1)
+} ASN1_SEQUENCE_END(ES_RESPDATA)
+
+DECLARE_ASN1_FUNCTIONS(ES_REVINFO)
+DECLARE_ASN1_FUNCTIONS(ES_CSTATUS)
+DECLARE_ASN1_FUNCTIONS(ES_SINGLE)
+DECLARE_ASN1_FUNCTIONS(ES_RESPDATA)
+IMPLEMENT_ASN1_FUNCTIONS(ES_REVINFO)
+IMPLEMENT_ASN1_FUNCTIONS(ES_CSTATUS)
+IMPLEMENT_ASN1_FUNCTIONS(ES_SINGLE)
+IMPLEMENT_ASN1_FUNCTIONS(ES_RESPDATA)
+
+struct rissuer {
+	struct export_issuer	*is;
+	unsigned char		 name_hash[HALG__MAX][32];
+	unsigned char		 key_hash[HALG__MAX][32];
+	uint32_t		*table;		/* open addressing: index+1 */
+	size_t			 mask;
+	struct rblob		**cache[HALG__MAX];	/* per entry */
+};
+
+struct rstate {
+	int			 refs;
+	struct export		*e;
+	struct responder_opts	 o;
+	struct rissuer		*issuers;
+	pthread_mutex_t		 stripes[NSTRIPES];
+};
+
+struct responder_stats responder_stats;
+
+static const size_t halg_len[HALG__MAX] = { 20, 32 };
+
+static const EVP_MD *
+halg_md(enum halg h)
+{
+	return h == HALG_SHA1 ? EVP_sha1() : EVP_sha256();
+}
+
+struct rblob *
+rblob_ref(struct rblob *b)
+{
+	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+	return b;
+}
+
+void
+rblob_unref(struct rblob *b)
+{
+	if (b == NULL) {
+		return;
+	}
+	if (__atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		free(b);
+	}
+}
+
+static struct rblob *
+rblob_new(const unsigned char *der, size_t len)
+{
+	struct rblob *b;
+
+	if ((b = calloc(1, sizeof(*b) + len)) == NULL) {
+		fatalx("out of memory");
+	}
+	b->refs = 1;
+	b->len = len;
+	memcpy(b->der, der, len);
+	return b;
+}
+
+struct rblob *
+rblob_error(int ocsp_status)
+{
+	/* OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED } */
+	unsigned char der[5] = { 0x30, 0x03, 0x0a, 0x01, 0 };
+	struct rblob *b;
+
+	der[4] = (unsigned char)ocsp_status;
+	b = rblob_new(der, sizeof(der));
+	b->ocsp_status = ocsp_status;
+	return b;
+}
+
+static uint64_t
+serial_hash(const unsigned char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h = (h ^ s[i]) * 1099511628211ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+/* Index of serial in is, or -1. */
+static long
+issuer_find(const struct rissuer *ri, const unsigned char *s, size_t len)
+{
+	size_t i;
+	uint32_t v;
+
+	if (ri->table == NULL) {
+		return -1;
+	}
+	i = serial_hash(s, len) & ri->mask;
+	while ((v = ri->table[i]) != 0) {
+		const struct export_entry *en = &ri->is->entries[v - 1];
+
+		if (en->serial_len == len && memcmp(en->serial, s, len) == 0) {
+			return (long)v - 1;
+		}
+		i = (i + 1) & ri->mask;
+	}
+	return -1;
+}
+
+struct rstate *
+rstate_new(struct export *e, const struct responder_opts *o)
+{
+	struct rstate *st;
+	size_t i, j, sz;
+	int h;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->issuers = calloc(e->nissuers, sizeof(*st->issuers))) ==
+	    NULL) {
+		fatalx("out of memory");
+	}
+	st->refs = 1;
+	st->e = e;
+	st->o = *o;
+	for (i = 0; i < NSTRIPES; i++) {
+		pthread_mutex_init(&st->stripes[i], NULL);
+	}
+	for (i = 0; i < e->nissuers; i++) {
+		struct rissuer *ri = &st->issuers[i];
+		const ASN1_BIT_STRING *key;
+		unsigned char *name = NULL;
+		int nlen;
+
+		ri->is = &e->issuers[i];
+		key = X509_get0_pubkey_bitstr(ri->is->ca);
+		if ((nlen = i2d_X509_NAME(X509_get_subject_name(ri->is->ca),
+		    &name)) <= 0 || key == NULL) {
+			fatalx("cannot encode CA name");
+		}
+		for (h = 0; h < HALG__MAX; h++) {
+			if (!EVP_Digest(name, (size_t)nlen, ri->name_hash[h],
+			    NULL, halg_md(h), NULL) ||
+			    !EVP_Digest(ASN1_STRING_get0_data(key),
+			    (size_t)ASN1_STRING_length(key), ri->key_hash[h],
+			    NULL, halg_md(h), NULL)) {
+				fatalx("digest failed");
+			}
+			if (ri->is->nentries > 0 &&
+			    (ri->cache[h] = calloc(ri->is->nentries,
+			    sizeof(struct rblob *))) == NULL) {
+				fatalx("out of memory");
+			}
+		}
+		OPENSSL_free(name);
+		if (ri->is->nentries == 0) {
+			continue;
+		}
+		for (sz = 16; sz < ri->is->nentries * 2; sz <<= 1) {
+			;
+		}
+		if ((ri->table = calloc(sz, sizeof(uint32_t))) == NULL) {
+			fatalx("out of memory");
+		}
+		ri->mask = sz - 1;
+		for (j = 0; j < ri->is->nentries; j++) {
+			const struct export_entry *en = &ri->is->entries[j];
+			size_t k = serial_hash(en->serial, en->serial_len) &
+			    ri->mask;
+
+			while (ri->table[k] != 0) {
+				k = (k + 1) & ri->mask;
+			}
+			ri->table[k] = (uint32_t)j + 1;
+		}
+	}
+	return st;
+}
+
+struct rstate *
+rstate_ref(struct rstate *st)
+{
+	__atomic_add_fetch(&st->refs, 1, __ATOMIC_RELAXED);
+	return st;
+}
+
+void
+rstate_unref(struct rstate *st)
+{
+	size_t i, j;
+	int h;
+
+	if (st == NULL ||
+	    __atomic_sub_fetch(&st->refs, 1, __ATOMIC_ACQ_REL) != 0) {
+		return;
+	}
+	for (i = 0; i < st->e->nissuers; i++) {
+		struct rissuer *ri = &st->issuers[i];
+
+		for (h = 0; h < HALG__MAX; h++) {
+			for (j = 0; ri->cache[h] != NULL &&
+			    j < ri->is->nentries; j++) {
+				rblob_unref(ri->cache[h][j]);
+			}
+			free(ri->cache[h]);
+		}
+		free(ri->table);
+	}
+	for (i = 0; i < NSTRIPES; i++) {
+		pthread_mutex_destroy(&st->stripes[i]);
+	}
+	free(st->issuers);
+	export_free(st->e);
+	free(st);
+}
+
+const struct export *
+rstate_export(const struct rstate *st)
+{
+	return st->e;
+}
+
+int
+rstate_fresh(const struct rstate *st, time_t now)
+{
+	size_t i;
+
+	for (i = 0; i < st->e->nissuers; i++) {
+		if (now >= st->e->issuers[i].next_update) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+const struct export_crl *
+rstate_crl(const struct rstate *st, const char *name)
+{
+	size_t i, j;
+
+	for (i = 0; i < st->e->nissuers; i++) {
+		const struct export_issuer *is = &st->e->issuers[i];
+
+		for (j = 0; j < is->ncrls; j++) {
+			if (strcmp(is->crls[j].name, name) == 0) {
+				return &is->crls[j];
+			}
+		}
+	}
+	return NULL;
+}
+
+/* One CertID resolved against the state. */
+struct lookup {
+	OCSP_CERTID		*cid;	/* get0 from the request */
+	struct rissuer		*ri;
+	enum halg		 h;
+	long			 idx;	/* entry index or -1: never issued */
+};
+
+/* DER length/tag helpers for the outer wrappers. */
+static size_t
+der_hdr(unsigned char *p, unsigned char tag, size_t len)
+{
+	size_t n = 0;
+
+	p[n++] = tag;
+	if (len < 0x80) {
+		p[n++] = (unsigned char)len;
+	} else if (len < 0x100) {
+		p[n++] = 0x81;
+		p[n++] = (unsigned char)len;
+	} else if (len < 0x10000) {
+		p[n++] = 0x82;
+		p[n++] = (unsigned char)(len >> 8);
+		p[n++] = (unsigned char)len;
+	} else {
+		p[n++] = 0x83;
+		p[n++] = (unsigned char)(len >> 16);
+		p[n++] = (unsigned char)(len >> 8);
+		p[n++] = (unsigned char)len;
+	}
+	return n;
+}
+
+/*
+ * Wrap tbs and sig into OCSPResponse { successful, BasicOCSPResponse
+ * { tbs, algid, BIT STRING sig, [0] { certs } } }.
+ */
+static struct rblob *
+assemble(const struct responder_signer *sg, const unsigned char *tbs,
+    size_t tbs_len, const unsigned char *sig, size_t sig_len)
+{
+	static const unsigned char basic_oid[] = { 0x06, 0x09, 0x2b, 0x06,
+	    0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01 };
+	unsigned char *cert = NULL, *buf, hdr[8];
+	unsigned char md[32];
+	size_t certs_len, certs_seq, bit_len, basic_len, basic_tot, n, oct;
+	size_t rb_len, rb_tot, tot, off = 0;
+	struct rblob *b;
+	int clen;
+	char *hex;
+
+	if ((clen = i2d_X509(sg->cert, &cert)) <= 0) {
+		fatalx("cannot encode signer certificate");
+	}
+	certs_seq = der_hdr(hdr, 0x30, (size_t)clen) + (size_t)clen;
+	certs_len = der_hdr(hdr, 0xa0, certs_seq) + certs_seq;
+	bit_len = der_hdr(hdr, 0x03, sig_len + 1) + sig_len + 1;
+	basic_len = tbs_len + sg->algid_len + bit_len + certs_len;
+	basic_tot = der_hdr(hdr, 0x30, basic_len) + basic_len;
+	oct = der_hdr(hdr, 0x04, basic_tot) + basic_tot;
+	rb_len = sizeof(basic_oid) + oct;
+	rb_tot = der_hdr(hdr, 0x30, rb_len) + rb_len;
+	n = 3 + der_hdr(hdr, 0xa0, rb_tot) + rb_tot;
+	tot = der_hdr(hdr, 0x30, n) + n;
+	if ((b = calloc(1, sizeof(*b) + tot)) == NULL) {
+		fatalx("out of memory");
+	}
+	buf = b->der;
+	off += der_hdr(buf + off, 0x30, n);
+	buf[off++] = 0x0a;
+	buf[off++] = 0x01;
+	buf[off++] = 0x00;
+	off += der_hdr(buf + off, 0xa0, rb_tot);
+	off += der_hdr(buf + off, 0x30, rb_len);
+	memcpy(buf + off, basic_oid, sizeof(basic_oid));
+	off += sizeof(basic_oid);
+	off += der_hdr(buf + off, 0x04, basic_tot);
+	off += der_hdr(buf + off, 0x30, basic_len);
+	memcpy(buf + off, tbs, tbs_len);
+	off += tbs_len;
+	memcpy(buf + off, sg->algid, sg->algid_len);
+	off += sg->algid_len;
+	off += der_hdr(buf + off, 0x03, sig_len + 1);
+	buf[off++] = 0x00;
+	memcpy(buf + off, sig, sig_len);
+	off += sig_len;
+	off += der_hdr(buf + off, 0xa0, certs_seq);
+	off += der_hdr(buf + off, 0x30, (size_t)clen);
+	memcpy(buf + off, cert, (size_t)clen);
+	off += (size_t)clen;
+	OPENSSL_free(cert);
+	if (off != tot) {
+		fatalx("response assembly: length mismatch");
+	}
+	b->refs = 1;
+	b->len = tot;
+	b->ocsp_status = OCSP_RESPONSE_STATUS_SUCCESSFUL;
+	sha256(buf, tot, md);
+	hex = hex_encode(md, 16);
+	snprintf(b->etag, sizeof(b->etag), "\"%s\"", hex);
+	free(hex);
+	return b;
+}
+
+/* Add an extension with the given DER value to *sk. 1/0. */
+static int
+add_ext(STACK_OF(X509_EXTENSION) **sk, ASN1_OBJECT *obj,
+    const unsigned char *val, int val_len)
+{
+	ASN1_OCTET_STRING *os = NULL;
+	X509_EXTENSION *ex = NULL;
+	int ret = 0;
+
+	if ((os = ASN1_OCTET_STRING_new()) == NULL ||
+	    !ASN1_OCTET_STRING_set(os, val, val_len) ||
+	    (ex = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) == NULL ||
+	    X509v3_add_ext(sk, ex, -1) == NULL) {
+		goto out;
+	}
+	ret = 1;
+ out:
+	X509_EXTENSION_free(ex);
+	ASN1_OCTET_STRING_free(os);
+	return ret;
+}
+
+/*
+ * Build, sign and assemble a response for the resolved CertIDs.  nonce
+ * is an extension to echo or NULL.  NULL on failure (logged).
+ */
+static struct rblob *
+build(struct rstate *st, const struct responder_signer *sg,
+    const struct lookup *lk, size_t n, X509_EXTENSION *nonce, time_t now)
+{
+	ES_RESPDATA *rd = NULL;
+	ES_SINGLE *s = NULL;
+	ASN1_OBJECT *xr = NULL;
+	ASN1_GENERALIZEDTIME *gt = NULL;
+	unsigned char *tbs = NULL, *sig = NULL, *val = NULL;
+	struct rblob *b = NULL;
+	size_t i, sig_len;
+	time_t next = 0;
+	int tbs_len, vlen, need_xr = st->o.extended_revoke;
+
+	if ((rd = ES_RESPDATA_new()) == NULL ||
+	    !OCSP_RESPID_set_by_key(rd->rid, sg->cert) ||
+	    ASN1_GENERALIZEDTIME_set(rd->produced, now) == NULL) {
+		goto ssl;
+	}
+	for (i = 0; i < n; i++) {
+		const struct export_entry *en = NULL;
+		time_t nu;
+
+		if (lk[i].idx >= 0) {
+			en = &lk[i].ri->is->entries[lk[i].idx];
+		}
+		if ((s = ES_SINGLE_new()) == NULL) {
+			goto ssl;
+		}
+		OCSP_CERTID_free(s->cid);
+		if ((s->cid = OCSP_CERTID_dup(lk[i].cid)) == NULL) {
+			goto ssl;
+		}
+		if (en != NULL && en->status == EXPORT_GOOD) {
+			s->status->type = 0;
+			s->status->value.good = ASN1_NULL_new();
+			__atomic_add_fetch(&responder_stats.good, 1,
+			    __ATOMIC_RELAXED);
+		} else if (en != NULL ||
+		    st->o.unknown == UNKNOWN_AS_REVOKED) {
+			ES_REVINFO *ri;
+
+			s->status->type = 1;
+			if ((ri = ES_REVINFO_new()) == NULL) {
+				goto ssl;
+			}
+			s->status->value.revoked = ri;
+			if (en == NULL) {
+				/* RFC 6960 2.2: never issued. */
+				need_xr = 1;
+			}
+			if (ASN1_GENERALIZEDTIME_set(ri->time,
+			    en != NULL ? en->revocation_time : 0) == NULL) {
+				goto ssl;
+			}
+			if ((en == NULL || en->reason >= 0) &&
+			    ((ri->reason = ASN1_ENUMERATED_new()) == NULL ||
+			    !ASN1_ENUMERATED_set(ri->reason, en != NULL ?
+			    en->reason : OCSP_REVOKED_STATUS_CERTIFICATEHOLD))) {
+				goto ssl;
+			}
+			if (en != NULL && en->invalidity_date != 0) {
+				gt = ASN1_GENERALIZEDTIME_set(NULL,
+				    en->invalidity_date);
+				if (gt == NULL || !X509V3_add1_i2d(&s->exts,
+				    NID_invalidity_date, gt, 0, 0)) {
+					goto ssl;
+				}
+				ASN1_GENERALIZEDTIME_free(gt);
+				gt = NULL;
+			}
+			__atomic_add_fetch(&responder_stats.revoked, 1,
+			    __ATOMIC_RELAXED);
+		} else {
+			s->status->type = 2;
+			s->status->value.unknown = ASN1_NULL_new();
+			__atomic_add_fetch(&responder_stats.unknown, 1,
+			    __ATOMIC_RELAXED);
+		}
+		if ((s->status->type != 1 && s->status->value.good == NULL) ||
+		    ASN1_GENERALIZEDTIME_set(s->this_update, now) == NULL) {
+			goto ssl;
+		}
+		nu = now + st->o.validity;
+		if (nu > lk[i].ri->is->next_update) {
+			nu = lk[i].ri->is->next_update;
+		}
+		if (next == 0 || nu < next) {
+			next = nu;
+		}
+		if ((s->next_update = ASN1_GENERALIZEDTIME_set(NULL, nu)) ==
+		    NULL) {
+			goto ssl;
+		}
+		if (st->o.archive_cutoff_days > 0) {
+			gt = ASN1_GENERALIZEDTIME_set(NULL,
+			    now - (time_t)st->o.archive_cutoff_days * 86400);
+			if (gt == NULL || !X509V3_add1_i2d(&s->exts,
+			    NID_id_pkix_OCSP_archiveCutoff, gt, 0, 0)) {
+				goto ssl;
+			}
+			ASN1_GENERALIZEDTIME_free(gt);
+			gt = NULL;
+		}
+		if (!sk_ES_SINGLE_push(rd->responses, s)) {
+			goto ssl;
+		}
+		s = NULL;
+	}
+	if (nonce != NULL && X509v3_add_ext(&rd->exts, nonce, -1) == NULL) {
+		goto ssl;
+	}
+	if (need_xr) {
+		static const unsigned char null_der[] = { 0x05, 0x00 };
+
+		if ((xr = OBJ_txt2obj(OID_EXTENDED_REVOKE, 1)) == NULL ||
+		    !add_ext(&rd->exts, xr, null_der, sizeof(null_der))) {
+			goto ssl;
+		}
+	}
+	(void)val;
+	(void)vlen;
+	if ((tbs_len = i2d_ES_RESPDATA(rd, &tbs)) <= 0) {
+		goto ssl;
+	}
+	if (!sg->sign(sg->arg, tbs, (size_t)tbs_len, &sig, &sig_len)) {
+		__atomic_add_fetch(&responder_stats.sign_failures, 1,
+		    __ATOMIC_RELAXED);
+		goto out;
+	}
+	__atomic_add_fetch(&responder_stats.signatures, 1, __ATOMIC_RELAXED);
+	b = assemble(sg, tbs, (size_t)tbs_len, sig, sig_len);
+	b->produced = now;
+	b->this_update = now;
+	b->next_update = next;
+	goto out;
+ ssl:
+	log_ssl("ocsp: cannot build response");
+ out:
+	ES_SINGLE_free(s);
+	ES_RESPDATA_free(rd);
+	ASN1_OBJECT_free(xr);
+	ASN1_GENERALIZEDTIME_free(gt);
+	OPENSSL_free(tbs);
+	free(sig);
+	return b;
+}
+
+/* Resolve cid; 0 if the issuer is not served (or the hash unsupported). */
+static int
+resolve(struct rstate *st, OCSP_CERTID *cid, struct lookup *lk)
+{
+	ASN1_OCTET_STRING *nh, *kh;
+	ASN1_OBJECT *md;
+	ASN1_INTEGER *serial;
+	size_t i;
+	int nid, h;
+
+	if (!OCSP_id_get0_info(&nh, &md, &kh, &serial, cid)) {
+		return 0;
+	}
+	nid = OBJ_obj2nid(md);
+	if (nid == NID_sha1) {
+		h = HALG_SHA1;
+	} else if (nid == NID_sha256) {
+		h = HALG_SHA256;
+	} else {
+		return 0;
+	}
+	if ((size_t)ASN1_STRING_length(nh) != halg_len[h] ||
+	    (size_t)ASN1_STRING_length(kh) != halg_len[h]) {
+		return 0;
+	}
+	lk->cid = cid;
+	lk->h = h;
+	for (i = 0; i < st->e->nissuers; i++) {
+		struct rissuer *ri = &st->issuers[i];
+
+		if (memcmp(ri->name_hash[h], ASN1_STRING_get0_data(nh),
+		    halg_len[h]) == 0 &&
+		    memcmp(ri->key_hash[h], ASN1_STRING_get0_data(kh),
+		    halg_len[h]) == 0) {
+			lk->ri = ri;
+			lk->idx = -1;
+			if (ASN1_STRING_type(serial) == V_ASN1_INTEGER &&
+			    ASN1_STRING_length(serial) >= 1 &&
+			    ASN1_STRING_length(serial) <= EXPORT_SERIAL_MAX) {
+				lk->idx = issuer_find(ri,
+				    ASN1_STRING_get0_data(serial),
+				    (size_t)ASN1_STRING_length(serial));
+			}
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* 1 if a cached response is still to be used at now. */
+static int
+cache_usable(const struct rblob *b, const struct rstate *st, time_t now)
+{
+	return b != NULL && now < b->this_update + st->o.validity / 2 &&
+	    now < b->next_update;
+}
+
+/* Take a reference on the cached response of (lk), or NULL. */
+static struct rblob *
+cache_get(struct rstate *st, const struct lookup *lk)
+{
+	pthread_mutex_t *m = &st->stripes[lk->idx % NSTRIPES];
+	struct rblob *b;
+
+	pthread_mutex_lock(m);
+	b = lk->ri->cache[lk->h][lk->idx];
+	if (b != NULL) {
+		rblob_ref(b);
+	}
+	pthread_mutex_unlock(m);
+	return b;
+}
+
+static void
+cache_put(struct rstate *st, const struct lookup *lk, struct rblob *b)
+{
+	pthread_mutex_t *m = &st->stripes[lk->idx % NSTRIPES];
+	struct rblob *old;
+
+	rblob_ref(b);
+	pthread_mutex_lock(m);
+	old = lk->ri->cache[lk->h][lk->idx];
+	lk->ri->cache[lk->h][lk->idx] = b;
+	pthread_mutex_unlock(m);
+	rblob_unref(old);
+}
+
+void
+responder_answer(struct rstate *st, const struct responder_signer *sg,
+    const unsigned char *req, size_t req_len, time_t now,
+    struct rblob **out)
+{
+	OCSP_REQUEST *rq = NULL;
+	X509_EXTENSION *nonce = NULL;
+	ASN1_OCTET_STRING *inner = NULL;
+	struct lookup lk[MAX_CERTIDS];
+	struct rblob *b = NULL;
+	const unsigned char *p = req;
+	int i, n, status = OCSP_RESPONSE_STATUS_MALFORMEDREQUEST;
+
+	*out = NULL;
+	if ((rq = d2i_OCSP_REQUEST(NULL, &p, (long)req_len)) == NULL ||
+	    p != req + req_len) {
+		ERR_clear_error();
+		goto out;
+	}
+	n = OCSP_request_onereq_count(rq);
+	if (n < 1 || n > MAX_CERTIDS) {
+		goto out;
+	}
+	for (i = 0; i < OCSP_REQUEST_get_ext_count(rq); i++) {
+		X509_EXTENSION *ex = OCSP_REQUEST_get_ext(rq, i);
+		const ASN1_OCTET_STRING *v;
+		const unsigned char *q;
+
+		if (OBJ_obj2nid(X509_EXTENSION_get_object(ex)) !=
+		    NID_id_pkix_OCSP_Nonce) {
+			continue;
+		}
+		if (nonce != NULL) {
+			goto out;	/* two nonces */
+		}
+		/* RFC 8954: Nonce ::= OCTET STRING (SIZE(1..32)) */
+		v = X509_EXTENSION_get_data(ex);
+		q = ASN1_STRING_get0_data(v);
+		if ((inner = d2i_ASN1_OCTET_STRING(NULL, &q,
+		    ASN1_STRING_length(v))) == NULL ||
+		    q != ASN1_STRING_get0_data(v) + ASN1_STRING_length(v) ||
+		    ASN1_STRING_length(inner) < 1 ||
+		    ASN1_STRING_length(inner) > NONCE_MAX) {
+			ERR_clear_error();
+			goto out;
+		}
+		nonce = ex;
+	}
+	for (i = 0; i < n; i++) {
+		OCSP_CERTID *cid =
+		    OCSP_onereq_get0_id(OCSP_request_onereq_get0(rq, i));
+
+		if (!resolve(st, cid, &lk[i])) {
+			status = OCSP_RESPONSE_STATUS_UNAUTHORIZED;
+			goto out;
+		}
+		if (now >= lk[i].ri->is->next_update) {
+			status = OCSP_RESPONSE_STATUS_TRYLATER;
+			goto out;
+		}
+	}
+	if (nonce == NULL && n == 1 && lk[0].idx >= 0) {
+		b = cache_get(st, &lk[0]);
+		if (cache_usable(b, st, now)) {
+			__atomic_add_fetch(&responder_stats.presigned_hits, 1,
+			    __ATOMIC_RELAXED);
+			goto out;
+		}
+		rblob_unref(b);
+		if ((b = build(st, sg, lk, 1, NULL, now)) != NULL) {
+			cache_put(st, &lk[0], b);
+		}
+	} else {
+		b = build(st, sg, lk, (size_t)n, nonce, now);
+	}
+	if (b == NULL) {
+		status = OCSP_RESPONSE_STATUS_INTERNALERROR;
+	}
+ out:
+	OCSP_REQUEST_free(rq);
+	ASN1_OCTET_STRING_free(inner);
+	*out = b != NULL ? b : rblob_error(status);
+}
+
+size_t
+responder_presign(struct rstate *st, const struct responder_signer *sg,
+    time_t now, volatile int *stop)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < st->e->nissuers && !*stop; i++) {
+		struct rissuer *ri = &st->issuers[i];
+		OCSP_CERTID *cid = NULL;
+		X509_NAME *name = X509_get_subject_name(ri->is->ca);
+		const ASN1_BIT_STRING *key = X509_get0_pubkey_bitstr(ri->is->ca);
+
+		if (now >= ri->is->next_update) {
+			continue;
+		}
+		for (j = 0; j < ri->is->nentries && !*stop; j++) {
+			struct export_entry *en = &ri->is->entries[j];
+			struct lookup lk;
+			struct rblob *b;
+			ASN1_INTEGER *ai;
+			int usable;
+
+			lk.ri = ri;
+			lk.h = HALG_SHA1;
+			lk.idx = (long)j;
+			b = cache_get(st, &lk);
+			usable = cache_usable(b, st, now);
+			rblob_unref(b);
+			if (usable) {
+				continue;
+			}
+			if ((ai = ASN1_INTEGER_new()) == NULL ||
+			    !ASN1_STRING_set(ai, en->serial, en->serial_len) ||
+			    (cid = OCSP_cert_id_new(EVP_sha1(), name,
+			    (ASN1_BIT_STRING *)key, ai)) == NULL) {
+				ASN1_INTEGER_free(ai);
+				log_ssl("presign: CertID");
+				return n;
+			}
+			ASN1_INTEGER_free(ai);
+			lk.cid = cid;
+			b = build(st, sg, &lk, 1, NULL, now);
+			OCSP_CERTID_free(cid);
+			if (b == NULL) {
+				return n;
+			}
+			cache_put(st, &lk, b);
+			rblob_unref(b);
+			n++;
+		}
+	}
+	return n;
+}

@@ -1,0 +1,105 @@
+/*
+ * The OCSP core of eseal-ocspd, free of HTTP and of keys: a responder
+ * state built from one verified export (lookup tables keyed by issuer
+ * name/key hash and serial, the pre-signed response cache), request
+ * parsing (RFC 6960, RFC 5019, RFC 8954 nonces) and the building of
+ * ResponseData, which a caller-supplied function signs.
+ */
+#ifndef ESEAL_OCSP_RESPONDER_H
+#define ESEAL_OCSP_RESPONDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "export.h"
+
+enum unknown_policy {
+	UNKNOWN_AS_UNKNOWN = 0,	/* certStatus unknown */
+	UNKNOWN_AS_REVOKED	/* revoked, certificateHold, 1970 (RFC 6960 2.2) */
+};
+
+struct responder_opts {
+	enum unknown_policy	unknown;
+	int			extended_revoke;	/* announce RFC 6960 4.4.8 */
+	int			archive_cutoff_days;	/* 0: no archiveCutoff */
+	int			validity;	/* seconds a response is valid */
+};
+
+/*
+ * Signs tbs (the DER of a ResponseData) with the delegated OCSP key;
+ * *sig is malloc'd.  1/0.
+ */
+typedef int (*responder_sign_fn)(void *arg, const unsigned char *tbs,
+    size_t tbs_len, unsigned char **sig, size_t *sig_len);
+
+struct responder_signer {
+	responder_sign_fn	 sign;
+	void			*arg;
+	X509			*cert;		/* included in every response */
+	unsigned char		*algid;		/* DER AlgorithmIdentifier */
+	size_t			 algid_len;
+};
+
+/* A finished OCSPResponse, shared by reference count. */
+struct rblob {
+	int		refs;		/* atomic */
+	int		ocsp_status;	/* OCSPResponseStatus */
+	time_t		produced;
+	time_t		this_update;
+	time_t		next_update;	/* 0 for error responses */
+	char		etag[36];	/* quoted, "" for error responses */
+	size_t		len;
+	unsigned char	der[];
+};
+
+struct rblob *rblob_ref(struct rblob *b);
+void rblob_unref(struct rblob *b);
+/* A constant error response (malformedRequest ...). Never NULL. */
+struct rblob *rblob_error(int ocsp_status);
+
+struct rstate;
+
+/* Counters the caller exposes as metrics (atomics). */
+struct responder_stats {
+	uint64_t	good, revoked, unknown;
+	uint64_t	presigned_hits, signatures, sign_failures;
+};
+extern struct responder_stats responder_stats;
+
+/*
+ * Build a state from e (ownership taken, freed with the state).  Refuses
+ * (NULL, logged) when out of memory only; e is freed then too.
+ */
+struct rstate *rstate_new(struct export *e, const struct responder_opts *o);
+struct rstate *rstate_ref(struct rstate *st);
+void rstate_unref(struct rstate *st);
+const struct export *rstate_export(const struct rstate *st);
+/* 1 if every issuer's nextUpdate is after now. */
+int rstate_fresh(const struct rstate *st, time_t now);
+/* The CRL called name in any issuer section, or NULL. */
+const struct export_crl *rstate_crl(const struct rstate *st, const char *name);
+
+/*
+ * Answer one DER OCSPRequest.  Malformed input gives malformedRequest,
+ * an issuer not served unauthorized, stale data tryLater, a failed
+ * signature internalError; *out is always set (caller unrefs).
+ * A request without nonce for a single issued certificate is served from
+ * (and stored in) the pre-signed cache.
+ */
+void responder_answer(struct rstate *st, const struct responder_signer *sg,
+    const unsigned char *req, size_t req_len, time_t now,
+    struct rblob **out);
+
+/*
+ * Pre-sign (or refresh) SHA-1 CertID responses of every issued
+ * certificate whose cached response is missing or past half its
+ * validity.  Stops early when *stop becomes non-zero.  Returns the
+ * number of responses signed.
+ */
+size_t responder_presign(struct rstate *st, const struct responder_signer *sg,
+    time_t now, volatile int *stop);
+
+#endif

@@ -1,0 +1,327 @@
+/*
+ * eseal-ocsp-signer: the only eseal-ocspd process that holds the
+ * delegated OCSP signing key.  Started by eseal-ocspd with fork+exec, it
+ * loads its certificate and key, refuses a certificate that is not a
+ * pure OCSP signer (ES-OCSP-01), drops privileges, announces its
+ * certificate and signature AlgorithmIdentifier, then answers one kind
+ * of request on the socket: "sign this ResponseData".
+ *
+ *   eseal-ocsp-signer -f FD -c CERT.pem -k KEY.pem [-p PASS-SOURCE]
+ *       [-a SIGALG] [-u USER] [-s]
+ *   eseal-ocsp-signer -C -c CERT.pem      (only check the certificate)
+ */
+#include "config.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "secret.h"
+#include "sigalg.h"
+
+/*
+ * RFC 6960 4.2.2.2: a delegated responder certificate carries
+ * id-kp-OCSPSigning; it must not be able to sign certificates or CRLs,
+ * so that a compromise of this process cannot mint either.  1/0.
+ */
+static int
+signer_cert_ok(X509 *x, const char *fn)
+{
+	uint32_t ku;
+
+	if (X509_check_purpose(x, -1, 0) != 1) {
+		log_ssl("%s: ES-OCSP-01: cannot parse extensions", fn);
+		return 0;
+	}
+	ku = X509_get_key_usage(x);
+	if (ku != UINT32_MAX && (ku & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)) != 0) {
+		log_warnx("%s: ES-OCSP-01: keyUsage has keyCertSign or cRLSign; "
+		    "refusing to hold a CA key", fn);
+		return 0;
+	}
+	if ((X509_get_extension_flags(x) & EXFLAG_CA) != 0) {
+		log_warnx("%s: ES-OCSP-01: certificate is a CA", fn);
+		return 0;
+	}
+	if ((X509_get_extension_flags(x) & EXFLAG_XKUSAGE) == 0 ||
+	    (X509_get_extended_key_usage(x) & XKU_OCSP_SIGN) == 0) {
+		log_warnx("%s: ES-OCSP-01: extendedKeyUsage lacks "
+		    "id-kp-OCSPSigning", fn);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	size_t n;
+
+	if (u == NULL) {
+		return -1;
+	}
+	n = strlen(u);
+	if (n >= (size_t)size) {
+		return -1;
+	}
+	memcpy(buf, u, n);
+	return (int)n;
+}
+
+static int
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (user == NULL || geteuid() != 0) {
+		return 1;
+	}
+	if ((pw = getpwnam(user)) == NULL) {
+		log_warnx("%s: no such user", user);
+		return 0;
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1) {
+		log_warn("cannot drop privileges to %s", user);
+		return 0;
+	}
+	return 1;
+}
+
+/* Sign tbs after checking it is exactly one ResponseData. 1/0. */
+static int
+sign_one(EVP_PKEY *key, enum sig_alg alg, const unsigned char *tbs,
+    size_t len, unsigned char **sig, size_t *sig_len)
+{
+	OCSP_RESPDATA *rd;
+	EVP_MD_CTX *mctx = NULL;
+	const unsigned char *p = tbs;
+	int ret = 0;
+
+	*sig = NULL;
+	if ((rd = d2i_OCSP_RESPDATA(NULL, &p, (long)len)) == NULL ||
+	    p != tbs + len) {
+		log_ssl("sign: ES-OCSP-05: request is not one DER ResponseData");
+		goto out;
+	}
+	if ((mctx = EVP_MD_CTX_new()) == NULL ||
+	    !sig_ctx_init(mctx, key, alg, NULL, NULL, "sign")) {
+		goto out;
+	}
+	if (EVP_DigestSign(mctx, NULL, sig_len, tbs, len) != 1 ||
+	    (*sig = malloc(*sig_len)) == NULL ||
+	    EVP_DigestSign(mctx, *sig, sig_len, tbs, len) != 1) {
+		log_ssl("sign: signature failed");
+		free(*sig);
+		*sig = NULL;
+		goto out;
+	}
+	ret = 1;
+ out:
+	EVP_MD_CTX_free(mctx);
+	OCSP_RESPDATA_free(rd);
+	return ret;
+}
+
+/* The DER AlgorithmIdentifier of alg with key; *out malloc'd. 1/0. */
+static int
+algid(EVP_PKEY *key, enum sig_alg alg, unsigned char **out, size_t *len)
+{
+	EVP_MD_CTX *mctx = NULL;
+	OSSL_PARAM params[2];
+	unsigned char buf[256];
+	int ret = 0;
+
+	if ((mctx = EVP_MD_CTX_new()) == NULL ||
+	    !sig_ctx_init(mctx, key, alg, NULL, NULL, "signer")) {
+		goto out;
+	}
+	params[0] = OSSL_PARAM_construct_octet_string(
+	    OSSL_SIGNATURE_PARAM_ALGORITHM_ID, buf, sizeof(buf));
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_PKEY_CTX_get_params(EVP_MD_CTX_get_pkey_ctx(mctx), params) ||
+	    !OSSL_PARAM_modified(&params[0])) {
+		log_ssl("signer: no AlgorithmIdentifier for %s",
+		    sig_alg_name(alg));
+		goto out;
+	}
+	*len = params[0].return_size;
+	if ((*out = malloc(*len)) == NULL) {
+		fatalx("out of memory");
+	}
+	memcpy(*out, buf, *len);
+	ret = 1;
+ out:
+	EVP_MD_CTX_free(mctx);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *certfn = NULL, *keyfn = NULL, *pass_src = NULL;
+	const char *algname = NULL, *user = NULL;
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	enum sig_alg alg = SIG_NONE;
+	enum signop type;
+	unsigned char *msg = NULL, *cder = NULL, *aid = NULL, *sig = NULL;
+	unsigned char *hello = NULL;
+	size_t len, aid_len, sig_len;
+	char *pass = NULL;
+	FILE *f = NULL;
+	int ch, fd = -1, check_only = 0, clen, rc = 1;
+
+	log_init(argv[0]);
+	while ((ch = getopt(argc, argv, "a:c:Cf:k:p:su:")) != -1) {
+		switch (ch) {
+		case 'a':
+			algname = optarg;
+			break;
+		case 'c':
+			certfn = optarg;
+			break;
+		case 'C':
+			check_only = 1;
+			break;
+		case 'f':
+			fd = atoi(optarg);
+			break;
+		case 'k':
+			keyfn = optarg;
+			break;
+		case 'p':
+			pass_src = optarg;
+			break;
+		case 's':
+			log_use_syslog(1);
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (certfn == NULL || (!check_only && (keyfn == NULL || fd < 0))) {
+		goto usage;
+	}
+	if ((f = fopen(certfn, "r")) == NULL ||
+	    (cert = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
+		log_ssl("%s: cannot read certificate", certfn);
+		goto out;
+	}
+	fclose(f);
+	f = NULL;
+	if (!signer_cert_ok(cert, certfn)) {
+		goto out;
+	}
+	if (check_only) {
+		rc = 0;
+		goto out;
+	}
+	if (pass_src != NULL &&
+	    (pass = secret_read(pass_src, "signer key passphrase")) == NULL) {
+		goto out;
+	}
+	if ((f = fopen(keyfn, "r")) == NULL ||
+	    (key = PEM_read_PrivateKey(f, NULL, pass_cb, pass)) == NULL) {
+		log_ssl("%s: cannot read key", keyfn);
+		goto out;
+	}
+	secret_free(pass);
+	pass = NULL;
+	fclose(f);
+	f = NULL;
+	if (X509_check_private_key(cert, key) != 1) {
+		log_ssl("%s: ES-OCSP-01: key does not match %s", keyfn, certfn);
+		goto out;
+	}
+	if (algname != NULL) {
+		if (!sig_alg_from_name(algname, &alg, "signer-alg")) {
+			goto out;
+		}
+	} else {
+		alg = sig_alg_default(key_alg_of_pkey(key));
+	}
+	if (alg == SIG_NONE || !sig_alg_fits_key(alg, key_alg_of_pkey(key))) {
+		log_warnx("%s: signature algorithm does not fit the key", keyfn);
+		goto out;
+	}
+	if (!drop_privileges(user) || !algid(key, alg, &aid, &aid_len)) {
+		goto out;
+	}
+	if ((clen = i2d_X509(cert, &cder)) <= 0) {
+		log_ssl("%s", certfn);
+		goto out;
+	}
+	if ((hello = malloc(4 + (size_t)clen + aid_len)) == NULL) {
+		fatalx("out of memory");
+	}
+	hello[0] = (unsigned char)(clen >> 24);
+	hello[1] = (unsigned char)(clen >> 16);
+	hello[2] = (unsigned char)(clen >> 8);
+	hello[3] = (unsigned char)clen;
+	memcpy(hello + 4, cder, (size_t)clen);
+	memcpy(hello + 4 + clen, aid, aid_len);
+	if (!ipc_send(fd, SIGNOP_HELLO, hello, 4 + (size_t)clen + aid_len)) {
+		goto out;
+	}
+	for (;;) {
+		free(msg);
+		msg = NULL;
+		if (!ipc_recv(fd, &type, &msg, &len, IPC_MAX)) {
+			break;
+		}
+		if (type == SIGNOP_STOP) {
+			break;
+		}
+		if (type != SIGNOP_SIGN) {
+			log_warnx("signer: ES-OCSP-05: refusing request type %d",
+			    (int)type);
+			goto out;
+		}
+		if (!sign_one(key, alg, msg, len, &sig, &sig_len)) {
+			if (!ipc_send(fd, SIGNOP_ERROR, NULL, 0)) {
+				goto out;
+			}
+			continue;
+		}
+		ch = ipc_send(fd, SIGNOP_SIG, sig, sig_len);
+		free(sig);
+		sig = NULL;
+		if (!ch) {
+			goto out;
+		}
+	}
+	rc = 0;
+	goto out;
+ usage:
+	fprintf(stderr, "usage: eseal-ocsp-signer -f FD -c CERT -k KEY "
+	    "[-p PASS-SOURCE] [-a SIGALG] [-u USER] [-s]\n"
+	    "       eseal-ocsp-signer -C -c CERT\n");
+	rc = 2;
+ out:
+	if (f != NULL) {
+		fclose(f);
+	}
+	secret_free(pass);
+	free(msg);
+	free(aid);
+	free(hello);
+	OPENSSL_free(cder);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}
