@@ -461,6 +461,72 @@ officer_listed(const struct ceremony *c, const char *name)
 	return 0;
 }
 
+/* The token's mechanism names as a JSON array (malloc'd), NULL (logged). */
+static char *
+token_mechanisms_json(struct hsm_module *mod, const struct hsm_token_info *ti)
+{
+	struct hsm_mech *m = NULL;
+	json_t *arr;
+	size_t n = 0, i;
+	char *s;
+
+	if (!hsm_module_mechanisms(mod, ti->slot_id, &m, &n)) {
+		return NULL;
+	}
+	arr = json_array();
+	for (i = 0; i < n; i++) {
+		json_array_append_new(arr, json_string(m[i].name));
+	}
+	s = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	free(m);
+	if (s == NULL) {
+		fatalx("out of memory");
+	}
+	return s;
+}
+
+/*
+ * Record the token in the HSM inventory (in the caller's transaction):
+ * identity as reported over PKCS#11, library, mechanisms, first and last
+ * seen.  1/0 (logged).
+ */
+static int
+record_token(struct db *db, const struct hsm_token_info *ti, const char *hw,
+    const char *fw, const char *module, const char *mechs, const char *now)
+{
+	sqlite3_stmt *st;
+	int ok;
+
+	st = db_prepare(db, "INSERT INTO tokens (manufacturer, model, serial,"
+	    " label, hw, fw, library, module_path, mechanisms, first_seen,"
+	    " last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+	    " ON CONFLICT (manufacturer, model, serial) DO UPDATE SET"
+	    " label = excluded.label, hw = excluded.hw, fw = excluded.fw,"
+	    " library = excluded.library, module_path = excluded.module_path,"
+	    " mechanisms = excluded.mechanisms, last_seen = excluded.last_seen");
+	if (st == NULL) {
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, ti->manufacturer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, ti->model, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, ti->serial, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, ti->label, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, hw, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, fw, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, ti->lib_description, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, module, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 9, mechs, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 10, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 11, now, -1, SQLITE_TRANSIENT);
+	ok = sqlite3_step(st) == SQLITE_DONE;
+	if (!ok) {
+		db_log_error(db, "record token");
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
 static int
 ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 {
@@ -485,6 +551,7 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 	char *who = NULL, *mode = NULL, *fp = NULL, *settings = NULL;
 	char object[160], ceremony_id[37], hw[16], fw[16], tx_sha[65];
 	char cmvp_cert[32] = "", cmvp_status[32] = "", cert_sha[65] = "";
+	char sunset_warn[256] = "", *mechs = NULL;
 	char nb[32], na[32], now[32], started[32];
 	unsigned char *der = NULL;
 	const char *kind_name = c->issuing ? "issuing" : "root";
@@ -573,6 +640,14 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 	}
 	tx_step(&tx, "policy gate: CMVP certificate %s, effective status %s",
 	    cmvp_cert, cmvp_status);
+	gate_sunset_warn(db, cmvp_cert, c->na, who, object, sunset_warn,
+	    sizeof(sunset_warn));
+	if (sunset_warn[0] != '\0') {
+		tx_step(&tx, "%s", sunset_warn);
+	}
+	if ((mechs = token_mechanisms_json(mod, ti)) == NULL) {
+		goto out;
+	}
 	lr = hsm_token_login(tok, c->pin);
 	if (lr != HSM_LOGIN_OK) {
 		audit_append(db, who, "token-login", object, NULL,
@@ -873,6 +948,9 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 	    ceremony_id)) {
 		goto rollback;
 	}
+	if (!record_token(db, ti, hw, fw, c->module, mechs, now)) {
+		goto rollback;
+	}
 	if (!c->issuing) {
 		char *cur = db_meta_get(db, "audit_ca");
 
@@ -965,6 +1043,7 @@ out:
 	free(mode);
 	free(fp);
 	free(settings);
+	free(mechs);
 	return ret;
 }
 

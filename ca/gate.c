@@ -144,3 +144,31 @@ out:
 	free(allow);
 	return ret;
 }
+
+void
+gate_sunset_warn(struct db *db, const char *cert, time_t not_after,
+    const char *actor, const char *object, char *warn, size_t warnsz)
+{
+	struct cmvp_record rec;
+	char na[32], detail[256];
+	time_t sunset;
+
+	if (warn != NULL && warnsz > 0) {
+		warn[0] = '\0';
+	}
+	if (cert == NULL || cert[0] == '\0' || cmvp_lookup(db, cert, &rec) != 1 ||
+	    rec.sunset_date[0] == '\0' ||
+	    !time_parse(rec.sunset_date, &sunset, "sunset") ||
+	    sunset >= not_after) {
+		return;
+	}
+	time_fmt(not_after, na, sizeof(na));
+	snprintf(detail, sizeof(detail), "ES-HSM-02: warning: CMVP certificate "
+	    "%s sunsets on %s, before the CA certificate's notAfter %.10s: "
+	    "plan the key's migration", cert, rec.sunset_date, na);
+	log_warnx("%s: %s", object, detail);
+	audit_append(db, actor, "policy-gate", object, NULL, "warn", detail);
+	if (warn != NULL) {
+		snprintf(warn, warnsz, "%s", detail);
+	}
+}

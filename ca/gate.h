@@ -29,4 +29,12 @@ int gate_check(struct db *db, const struct hsm_token_info *ti,
     enum gate_use use, const char *actor, const char *object,
     char *cert, size_t certsz, char *status, size_t statussz);
 
+/*
+ * ES-HSM-02 (warning): if CMVP certificate cert sunsets before not_after
+ * (the notAfter of a CA certificate whose key the token holds), log and
+ * audit a warning and copy it to warn (may be NULL).  Never refuses.
+ */
+void gate_sunset_warn(struct db *db, const char *cert, time_t not_after,
+    const char *actor, const char *object, char *warn, size_t warnsz);
+
 #endif
