@@ -49,6 +49,9 @@ static const struct {
 	{ "revoke", cmd_revoke,
 	  "revoke SERIAL --ca NAME --reason R --requester NAME=SRC --approver NAME=SRC...\n"
 	  "                        revoke an e-seal certificate under dual control" },
+	{ "policy", cmd_policy,
+	  "policy show | policy set allow-historical-signing DATE|none | policy set min-cmvp-level N\n"
+	  "                        the policy gate's settings (quorum, audited)" },
 	{ "audit", cmd_audit,
 	  "audit verify --ca-cert FILE... | audit show [--last N] | audit sign --pin SRC\n"
 	  "                        verify or show the audit chain" },

@@ -1,0 +1,134 @@
+/*
+ * "eseal-ca policy show|set": the instance's policy-gate settings, each
+ * change under the quorum and in the audit chain.  Settings:
+ *   allow-historical-signing DATE|none  keep signing with CA keys whose
+ *       HSM turned CMVP Historical, until DATE (the operator's explicit,
+ *       audited choice; default: refuse);
+ *   min-cmvp-level N                    the lowest FIPS 140 overall level
+ *       accepted for new CA keys (default 3).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "audit.h"
+#include "ca.h"
+#include "log.h"
+#include "operators.h"
+#include "util.h"
+
+#define MAX_OFFICERS 16
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: eseal-ca policy show [--json]\n"
+	    "       eseal-ca policy set allow-historical-signing DATE|none --officer NAME=SRC... [--pin SRC]\n"
+	    "       eseal-ca policy set min-cmvp-level N --officer NAME=SRC... [--pin SRC]\n"
+	    "  allow-historical-signing lets CA keys on an HSM whose CMVP status turned\n"
+	    "  Historical keep signing until DATE (default: refused, ES-HSM-02).\n"
+	    "  min-cmvp-level is the lowest FIPS 140 level for new CA keys (default 3).\n");
+}
+
+int
+cmd_policy(int argc, char **argv)
+{
+	static const char *const valued[] = { "officer", "pin", NULL };
+	struct args a;
+	struct db *db = NULL;
+	struct quorum q = { 0 };
+	char *specs[MAX_OFFICERS], *who = NULL, *allow = NULL, *lvl = NULL;
+	const char *key = NULL, *value;
+	char detail[256];
+	time_t t;
+	int ret = EXIT_ERROR;
+
+	if (!args_parse(argc, argv, valued, NULL, &a)) {
+		return EXIT_USAGE;
+	}
+	if (a.help) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (a.npos < 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((db = ca_open_db()) == NULL) {
+		return EXIT_ERROR;
+	}
+	if (strcmp(a.pos[0], "show") == 0 && a.npos == 1) {
+		allow = db_meta_get(db, "allow_historical_signing_until");
+		lvl = db_meta_get(db, "min_cmvp_level");
+		if (g.json) {
+			json_print(json_pack("{s:s,s:i}",
+			    "allow_historical_signing_until",
+			    allow != NULL && *allow ? allow : "none",
+			    "min_cmvp_level", lvl != NULL ? atoi(lvl) : 3));
+		} else {
+			printf("allow-historical-signing  %s\nmin-cmvp-level            "
+			    "%d\n", allow != NULL && *allow ? allow : "none "
+			    "(signing with keys on Historical HSMs is refused)",
+			    lvl != NULL ? atoi(lvl) : 3);
+		}
+		ret = EXIT_OK;
+		goto out;
+	}
+	if (strcmp(a.pos[0], "set") != 0 || a.npos != 3) {
+		usage(stderr);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	value = a.pos[2];
+	if (strcmp(a.pos[1], "allow-historical-signing") == 0) {
+		key = "allow_historical_signing_until";
+		if (strcmp(value, "none") == 0) {
+			value = "";
+		} else if (!time_parse(value, &t, "allow-historical-signing")) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	} else if (strcmp(a.pos[1], "min-cmvp-level") == 0) {
+		key = "min_cmvp_level";
+		if (strlen(value) != 1 || value[0] < '1' || value[0] > '4') {
+			log_warnx("policy: min-cmvp-level must be 1..4");
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	} else {
+		log_warnx("policy: unknown setting \"%s\"", a.pos[1]);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (!quorum_gather(db, specs, args_all(&a, "officer", specs,
+	    MAX_OFFICERS), quorum_size(db), ROLE_OFFICER, "policy-set", &q)) {
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	who = quorum_names(&q);
+	snprintf(detail, sizeof(detail), "%s = %s", a.pos[1],
+	    *value ? value : "none");
+	if (!db_begin(db)) {
+		goto out;
+	}
+	if (!db_meta_set(db, key, value) ||
+	    !audit_append(db, who, "policy-set", a.pos[1], NULL, "ok", detail) ||
+	    !db_commit(db)) {
+		db_rollback(db);
+		goto out;
+	}
+	printf("policy %s (approved by %s)\n", detail, who);
+	ret = ca_audit_sign(db, NULL, args_get(&a, "pin")) ? EXIT_OK :
+	    EXIT_ERROR;
+out:
+	quorum_free(&q);
+	free(who);
+	free(allow);
+	free(lvl);
+	db_close(db);
+	return ret;
+}
