@@ -89,5 +89,8 @@ int cmd_key(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_crl(int argc, char **argv);
+/* "ca revoke ..." (argv[0] is "revoke"), dispatched by cmd_ca. */
+int cmd_ca_revoke(int argc, char **argv);
 
 #endif
