@@ -217,7 +217,6 @@ static int
 rows_next(void *arg, struct crl_entry *e)
 {
 	struct crl_rows *r = arg;
-	const char *inv;
 	int rc;
 
 	if (r->st == NULL) {
@@ -237,14 +236,21 @@ rows_next(void *arg, struct crl_entry *e)
 	}
 	memset(e, 0, sizeof(*e));
 	if (!crl_entry_set_serial_hex(e, (const char *)sqlite3_column_text(
-	    r->st, 0), r->what) ||
-	    !time_parse((const char *)sqlite3_column_text(r->st, 1),
-	    &e->revoked, r->what)) {
+	    r->st, 0), r->what)) {
 		return -1;
 	}
+	if (sqlite3_column_type(r->st, 1) != SQLITE_INTEGER) {
+		log_warnx("%s: revocation of %s: bad time", r->what,
+		    sqlite3_column_text(r->st, 0));
+		return -1;
+	}
+	e->revoked = (time_t)sqlite3_column_int64(r->st, 1);
 	e->reason = sqlite3_column_int(r->st, 2);
-	if ((inv = (const char *)sqlite3_column_text(r->st, 3)) != NULL &&
-	    *inv != '\0' && !time_parse(inv, &e->invalidity, r->what)) {
+	if (sqlite3_column_type(r->st, 3) == SQLITE_INTEGER) {
+		e->invalidity = (time_t)sqlite3_column_int64(r->st, 3);
+	} else if (sqlite3_column_type(r->st, 4) != SQLITE_NULL) {
+		log_warnx("%s: revocation of %s: bad invalidity date", r->what,
+		    sqlite3_column_text(r->st, 0));
 		return -1;
 	}
 	return 1;
@@ -395,6 +401,7 @@ struct crl_rows *
 crl_rows_open(struct db *db, const struct crl_sel *sel, const char *what)
 {
 	struct crl_rows *r;
+	sqlite3_stmt *st;
 	char now[32];
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -410,27 +417,48 @@ crl_rows_open(struct db *db, const struct crl_sel *sel, const char *what)
 	}
 	/*
 	 * Serials are lower-case hex without leading zeros: numeric order is
-	 * by length, then text.
+	 * by length, then text.  The selection is sorted once into a
+	 * temporary table (file-backed: memory stays bounded) with the times
+	 * as Unix seconds; the three passes then only scan it.
 	 */
-	r->st = db_prepare(db, "SELECT r.serial, r.time, r.reason,"
-	    " r.invalidity_date FROM revocations r JOIN certificates c"
+	time_fmt(sel->this_update, now, sizeof(now));
+	if (!db_exec(db, "DROP TABLE IF EXISTS temp.eseal_crl_rows;"
+	    " CREATE TEMP TABLE eseal_crl_rows (seq INTEGER PRIMARY KEY,"
+	    " serial TEXT NOT NULL, t INTEGER, reason INTEGER NOT NULL,"
+	    " inv INTEGER, inv_text TEXT)") ||
+	    (st = db_prepare(db, "INSERT INTO temp.eseal_crl_rows (serial, t,"
+	    " reason, inv, inv_text) SELECT r.serial,"
+	    " CAST(strftime('%s', r.time) AS INTEGER), r.reason,"
+	    " CAST(strftime('%s', r.invalidity_date) AS INTEGER),"
+	    " nullif(r.invalidity_date, '')"
+	    " FROM revocations r JOIN certificates c"
 	    " ON c.id = r.cert_id WHERE r.ca_id = ?1"
 	    " AND (?2 OR c.not_after >= ?3)"
 	    " AND (?4 = 0 OR (?4 = -1 AND c.partition IS NULL)"
 	    " OR c.partition = ?4)"
 	    " AND (?5 IS NULL OR r.time >= ?5)"
-	    " ORDER BY length(r.serial), r.serial");
-	if (r->st == NULL) {
+	    " ORDER BY length(r.serial), r.serial")) == NULL) {
 		crl_rows_free(r);
 		return NULL;
 	}
-	time_fmt(sel->this_update, now, sizeof(now));
-	sqlite3_bind_int64(r->st, 1, sel->ca_id);
-	sqlite3_bind_int(r->st, 2, sel->keep_expired);
-	sqlite3_bind_text(r->st, 3, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(r->st, 4, sel->partition);
+	sqlite3_bind_int64(st, 1, sel->ca_id);
+	sqlite3_bind_int(st, 2, sel->keep_expired);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 4, sel->partition);
 	if (sel->since != NULL) {
-		sqlite3_bind_text(r->st, 5, sel->since, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 5, sel->since, -1, SQLITE_TRANSIENT);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, "selecting revocations");
+		sqlite3_finalize(st);
+		crl_rows_free(r);
+		return NULL;
+	}
+	sqlite3_finalize(st);
+	if ((r->st = db_prepare(db, "SELECT serial, t, reason, inv, inv_text"
+	    " FROM temp.eseal_crl_rows ORDER BY seq")) == NULL) {
+		crl_rows_free(r);
+		return NULL;
 	}
 	return r;
 }
