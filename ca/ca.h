@@ -93,5 +93,8 @@ int cmd_restore(int argc, char **argv);
 int cmd_request(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
+int cmd_crl(int argc, char **argv);
+/* "ca revoke ..." (argv[0] is "revoke"), dispatched by cmd_ca. */
+int cmd_ca_revoke(int argc, char **argv);
 
 #endif

@@ -30,6 +30,7 @@ ca_usage(FILE *fp)
 	    "       eseal-ca ca show NAME [--json]\n"
 	    "       eseal-ca ca export NAME --out FILE\n"
 	    "       eseal-ca ca import-cert NAME CERT --officer NAME=SRC... [--pin SRC]\n"
+	    "       eseal-ca ca revoke NAME --reason R --officer NAME=SRC... [--pin SRC]\n"
 	    "  import-cert installs the certificate an external root issued for a\n"
 	    "  pending issuing CA (its public key must be the token key's; it is\n"
 	    "  linted first).\n");
@@ -265,6 +266,9 @@ cmd_ca(int argc, char **argv)
 	char *specs[MAX_OFFICERS];
 	int ret = EXIT_ERROR;
 
+	if (argc > 1 && strcmp(argv[1], "revoke") == 0) {
+		return cmd_ca_revoke(argc - 1, argv + 1);
+	}
 	if (!args_parse(argc, argv, valued, NULL, &a)) {
 		return EXIT_USAGE;
 	}

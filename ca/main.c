@@ -35,7 +35,7 @@ static const struct {
 	  "ceremony show|run FILE --officer NAME=SRC...\n"
 	  "                        review or run a key ceremony (root or issuing CA)" },
 	{ "ca", cmd_ca,
-	  "ca list|show|export|import-cert ...\n"
+	  "ca list|show|export|import-cert|revoke ...\n"
 	  "                        CAs of this instance" },
 	{ "key", cmd_key,
 	  "key destroy --ca NAME --pin SRC --officer NAME=SRC...\n"
@@ -52,6 +52,9 @@ static const struct {
 	{ "policy", cmd_policy,
 	  "policy show | policy set allow-historical-signing DATE|none | policy set min-cmvp-level N\n"
 	  "                        the policy gate's settings (quorum, audited)" },
+	{ "crl", cmd_crl,
+	  "crl --ca NAME --pin SRC [--delta] [--partition N] [--out FILE] [--pem]\n"
+	  "                        sign a CA's CRL (full, delta, partition) or a root's ARL" },
 	{ "audit", cmd_audit,
 	  "audit verify --ca-cert FILE... | audit show [--last N] | audit sign --pin SRC\n"
 	  "                        verify or show the audit chain" },

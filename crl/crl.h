@@ -141,6 +141,12 @@ struct crl_params {
 	enum crl_scope	 scope;
 	/* Base CRLs only: freshestCRL URI where the deltas are published. */
 	const char	*freshest_uri;
+	/*
+	 * ExpiredCertsOnCRL (X.509 2.5.29.60, GeneralizedTime, non-critical):
+	 * revoked certificates that expired on or after this time are kept
+	 * on the CRL.  0: no such extension.
+	 */
+	time_t		 expired_certs_on_crl;
 	int		 pem;		/* 1: PEM "X509 CRL", 0: DER */
 };
 

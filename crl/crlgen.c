@@ -578,6 +578,41 @@ dpn_uri(const char *uri)
 }
 
 /*
+ * Append ExpiredCertsOnCRL (2.5.29.60 ::= GeneralizedTime, not critical;
+ * OpenSSL has no NID for it) to *exts.  1/0 (logged).
+ */
+static int
+add_expired_certs_on_crl(STACK_OF(X509_EXTENSION) **exts, time_t t,
+    const char *what)
+{
+	ASN1_GENERALIZEDTIME *gt = NULL;
+	ASN1_OBJECT *obj = NULL;
+	ASN1_OCTET_STRING *os = NULL;
+	X509_EXTENSION *ext = NULL;
+	unsigned char *der = NULL;
+	int len, ret = 0;
+
+	if ((gt = ASN1_GENERALIZEDTIME_set(NULL, t)) == NULL ||
+	    (len = i2d_ASN1_GENERALIZEDTIME(gt, &der)) <= 0 ||
+	    (obj = OBJ_txt2obj("2.5.29.60", 1)) == NULL ||
+	    (os = ASN1_OCTET_STRING_new()) == NULL ||
+	    !ASN1_OCTET_STRING_set(os, der, len) ||
+	    (ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) == NULL ||
+	    X509v3_add_ext(exts, ext, -1) == NULL) {
+		log_ssl("%s: ES-CRL-05: ExpiredCertsOnCRL", what);
+		goto out;
+	}
+	ret = 1;
+out:
+	ASN1_GENERALIZEDTIME_free(gt);
+	ASN1_OBJECT_free(obj);
+	ASN1_OCTET_STRING_free(os);
+	X509_EXTENSION_free(ext);
+	OPENSSL_free(der);
+	return ret;
+}
+
+/*
  * The fixed parts: version .. nextUpdate into g->pre and the [0]
  * Extensions into g->ext.  1/0 (logged).
  */
@@ -689,6 +724,11 @@ build_fixed(struct gen *g)
 			log_ssl("%s: freshestCRL", g->what);
 			goto out;
 		}
+	}
+	if (p->expired_certs_on_crl != 0 &&
+	    !add_expired_certs_on_crl(&exts, p->expired_certs_on_crl,
+	    g->what)) {
+		goto out;
 	}
 	if ((dlen = i2d_X509_EXTENSIONS(exts, &der)) <= 0) {
 		log_ssl("%s: CRL extensions", g->what);

@@ -1,0 +1,772 @@
+/*
+ * "eseal-ca crl": sign a CA's full CRL, delta CRL or one partition's CRL
+ * (an issuing CA), or its ARL (a root: the issuing CAs it revoked), on
+ * the CA's token.  The CRL number is allocated from the store (above
+ * every published number and the restore floor) and consumed only when
+ * the CRL exists: the CRL is streamed into a temporary file beside the
+ * output, its crls row and audit entry commit in one transaction, and
+ * only then the file is renamed into place.  See doc/crl.md.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "args.h"
+#include "audit.h"
+#include "ca.h"
+#include "crlsel.h"
+#include "gate.h"
+#include "log.h"
+#include "operators.h"
+#include "secret.h"
+#include "util.h"
+
+#define BLOB_CHUNK	(1 << 16)
+
+struct crlrun {
+	const char	*ca;
+	const char	*pin;
+	const char	*out;
+	int		 pem, delta, partition;	/* partition 0: none */
+	const char	*next_days, *next_date, *number, *op_spec;
+	int64_t		 ca_id;
+	char		*kind;			/* root / issuing */
+	struct crl_cfg	 cfg;
+	char		*idp, *freshest;
+	char		 out_buf[512];
+	char		 base_this[32];
+	int64_t		 base_number;
+	uint64_t	 last;			/* highest number used or floor */
+	uint64_t	 num;
+	time_t		 this_update, next_update;
+	char		*actor;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: eseal-ca crl --ca NAME --pin SRC [--out FILE] [--pem] [--delta]\n"
+	    "           [--partition N] [--next-update DAYS | --next-update-date DATE]\n"
+	    "           [--number N] [--operator NAME=SRC] [--json]\n"
+	    "  Signs CA NAME's CRL on its token: an issuing CA's full CRL (or, with\n"
+	    "  --delta, a delta CRL against its last full CRL; with --partition N,\n"
+	    "  partition N's CRL), or a root CA's ARL of the issuing CAs it revoked.\n"
+	    "  The CRL number is the next unused one (--number may only go up).\n"
+	    "  Output: --out FILE, default NAME[-pN][-delta].crl, DER or --pem.\n");
+}
+
+static int
+token_sign(void *arg, enum sig_alg alg, const unsigned char *md, size_t mdlen,
+    unsigned char **sig, size_t *siglen)
+{
+	struct ca_key *ck = arg;
+
+	return hsm_sign_digest(ck->key, alg, md, mdlen, sig, siglen);
+}
+
+/* Authenticate the operator who runs the command ("NAME=SRC"). 1/0. */
+static int
+auth_operator(struct db *db, const char *spec, char **name)
+{
+	char *nm = NULL, *src = NULL, *card, *p;
+	sqlite3_stmt *st = NULL;
+	int64_t id;
+	int ret = 0;
+
+	if ((p = strchr(spec, '=')) == NULL || p == spec) {
+		log_warnx("crl: --operator: expected NAME=SRC (SRC: prompt, "
+		    "file:PATH, fd:N, env:VAR)");
+		return 0;
+	}
+	if ((nm = strndup(spec, (size_t)(p - spec))) == NULL ||
+	    (src = strdup(p + 1)) == NULL) {
+		fatalx("out of memory");
+	}
+	if ((card = strstr(src, ",card=")) != NULL) {
+		*card = '\0';
+		card += 6;
+	}
+	if (!secret_source_valid(src, "crl --operator") ||
+	    operator_authenticate(db, nm, src, card, ROLE_ANY, &id) !=
+	    AUTH_OK) {
+		goto out;
+	}
+	if ((st = db_prepare(db, "SELECT role FROM operators WHERE id = ?")) ==
+	    NULL) {
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "auditor") == 0) {
+		log_warnx("operator %s: ES-QUORUM-03: an auditor cannot sign "
+		    "CRLs", nm);
+		goto out;
+	}
+	*name = nm;
+	nm = NULL;
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	free(nm);
+	free(src);
+	return ret;
+}
+
+/* The CA row's kind and id; refuses unknown and pending CAs.  exit code. */
+static int
+load_ca(struct db *db, struct crlrun *r)
+{
+	sqlite3_stmt *st;
+	int ret = EXIT_REFUSED;
+
+	if ((st = db_prepare(db, "SELECT id, kind, cert_der IS NOT NULL FROM cas"
+	    " WHERE name = ?")) == NULL) {
+		return EXIT_ERROR;
+	}
+	sqlite3_bind_text(st, 1, r->ca, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		log_warnx("crl: no such CA \"%s\" in %s", r->ca, db_path(db));
+		goto out;
+	}
+	if (!sqlite3_column_int(st, 2)) {
+		log_warnx("crl %s: the CA has no certificate yet (pending)",
+		    r->ca);
+		goto out;
+	}
+	r->ca_id = sqlite3_column_int64(st, 0);
+	if ((r->kind = strdup((const char *)sqlite3_column_text(st, 1))) ==
+	    NULL) {
+		fatalx("out of memory");
+	}
+	ret = EXIT_OK;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* The highest CRL number of the CA: published or the restore floor. */
+static int
+last_number(struct db *db, int64_t ca_id, uint64_t *last)
+{
+	sqlite3_stmt *st;
+	int ret = 0;
+
+	if ((st = db_prepare(db, "SELECT max(coalesce((SELECT max(number) FROM"
+	    " crls WHERE ca_id = ?1), 0), coalesce((SELECT floor FROM crl_floor"
+	    " WHERE ca_id = ?1), 0))")) == NULL) {
+		return 0;
+	}
+	sqlite3_bind_int64(st, 1, ca_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_log_error(db, "CRL numbers");
+		goto out;
+	}
+	*last = (uint64_t)sqlite3_column_int64(st, 0);
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* The delta's base: the last full CRL of the same partition.  exit code. */
+static int
+find_base(struct db *db, struct crlrun *r)
+{
+	sqlite3_stmt *st;
+	int ret = EXIT_REFUSED;
+
+	if ((st = db_prepare(db, "SELECT number, this_update FROM crls WHERE"
+	    " ca_id = ? AND kind = 'full' AND partition IS ? ORDER BY number"
+	    " DESC LIMIT 1")) == NULL) {
+		return EXIT_ERROR;
+	}
+	sqlite3_bind_int64(st, 1, r->ca_id);
+	if (r->partition > 0) {
+		sqlite3_bind_int(st, 2, r->partition);
+	}
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		log_warnx("crl %s: ES-CRL-07: no full CRL%s to be the base of a "
+		    "delta CRL (sign a full CRL first)", r->ca,
+		    r->partition > 0 ? " of this partition" : "");
+		goto out;
+	}
+	r->base_number = sqlite3_column_int64(st, 0);
+	snprintf(r->base_this, sizeof(r->base_this), "%s",
+	    (const char *)sqlite3_column_text(st, 1));
+	ret = EXIT_OK;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/*
+ * Everything that needs neither the token nor the revocations: kind,
+ * URLs, partition, base, number, times.  exit code (refusals logged).
+ */
+static int
+plan(struct db *db, struct crlrun *r)
+{
+	char what[160];
+	long long v;
+	char *end;
+	int ret;
+
+	snprintf(what, sizeof(what), "crl %s", r->ca);
+	if ((ret = load_ca(db, r)) != EXIT_OK) {
+		return ret;
+	}
+	if (!crl_cfg_load(db, r->ca_id, &r->cfg, what)) {
+		return EXIT_REFUSED;
+	}
+	if (strcmp(r->kind, "root") == 0) {
+		if (r->delta || r->partition != 0) {
+			log_warnx("crl %s: a root CA signs only full ARLs (no "
+			    "--delta, no --partition)", r->ca);
+			return EXIT_REFUSED;
+		}
+	} else {
+		if (r->cfg.crl_url == NULL) {
+			log_warnx("crl %s: ES-CRL-05: the CA has no \"crl-url\" "
+			    "setting (the URL in its certificates' CRLDP)",
+			    r->ca);
+			return EXIT_REFUSED;
+		}
+		if (r->partition != 0 && (r->cfg.partitions <= 1 ||
+		    r->partition < 1 || r->partition > r->cfg.partitions)) {
+			log_warnx("crl %s: ES-CRL-08: partition %d does not "
+			    "exist (crl-partitions %d)", r->ca, r->partition,
+			    r->cfg.partitions);
+			return EXIT_REFUSED;
+		}
+		r->idp = crl_partition_url(r->cfg.crl_url, r->partition);
+		if (r->cfg.delta_url != NULL && !r->delta) {
+			r->freshest = crl_partition_url(r->cfg.delta_url,
+			    r->partition);
+		}
+		if (r->delta && (ret = find_base(db, r)) != EXIT_OK) {
+			return ret;
+		}
+	}
+	if (!last_number(db, r->ca_id, &r->last)) {
+		return EXIT_ERROR;
+	}
+	if (r->number != NULL) {
+		errno = 0;
+		v = strtoll(r->number, &end, 10);
+		if (errno != 0 || *end != '\0' || end == r->number || v < 1) {
+			log_warnx("crl %s: --number must be a positive integer",
+			    r->ca);
+			return EXIT_USAGE;
+		}
+		r->num = (uint64_t)v;
+	} else {
+		r->num = r->last + 1;
+	}
+	if (r->num <= r->last) {
+		log_warnx("crl %s: ES-CRL-03: CRL number %llu would not increase "
+		    "(last used %llu)", r->ca, (unsigned long long)r->num,
+		    (unsigned long long)r->last);
+		return EXIT_REFUSED;
+	}
+	r->this_update = now_utc();
+	if (r->next_date != NULL) {
+		if (!time_parse(r->next_date, &r->next_update,
+		    "--next-update-date")) {
+			return EXIT_USAGE;
+		}
+	} else if (r->next_days != NULL) {
+		errno = 0;
+		v = strtoll(r->next_days, &end, 10);
+		if (errno != 0 || *end != '\0' || end == r->next_days ||
+		    v < 0 || v > 3660) {
+			log_warnx("crl %s: --next-update must be a number of "
+			    "days (0..3660)", r->ca);
+			return EXIT_USAGE;
+		}
+		r->next_update = r->this_update + (time_t)v * 86400;
+	} else {
+		r->next_update = r->this_update + (time_t)r->cfg.period_days *
+		    86400;
+	}
+	if (r->next_update <= r->this_update) {
+		char a[32], b[32];
+
+		time_fmt(r->next_update, a, sizeof(a));
+		time_fmt(r->this_update, b, sizeof(b));
+		log_warnx("crl %s: ES-CRL-02: nextUpdate %s is not after "
+		    "thisUpdate %s", r->ca, a, b);
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
+/* A temporary file beside path: its name in *tmp (malloc'd). */
+static FILE *
+tmp_beside(const char *path, char **tmp)
+{
+	FILE *fp;
+	int fd;
+
+	if (asprintf(tmp, "%s.tmpXXXXXX", path) == -1) {
+		fatalx("out of memory");
+	}
+	if ((fd = mkstemp(*tmp)) == -1) {
+		log_warn("%s: cannot create a temporary file", path);
+		free(*tmp);
+		*tmp = NULL;
+		return NULL;
+	}
+	if (fchmod(fd, 0644) == -1 || (fp = fdopen(fd, "w+")) == NULL) {
+		log_warn("%s", *tmp);
+		close(fd);
+		(void)unlink(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+		return NULL;
+	}
+	return fp;
+}
+
+static int
+flush_sync(FILE *fp, const char *what)
+{
+	if (fflush(fp) == EOF || fsync(fileno(fp)) == -1) {
+		log_warn("%s", what);
+		return 0;
+	}
+	return 1;
+}
+
+/* Write the PEM form of the DER in der (at its start) to pem.  1/0. */
+static int
+der_to_pem(FILE *der, FILE *pem, const char *what)
+{
+	unsigned char in[3 * 1024], out[4 * 1024 + 64];
+	EVP_ENCODE_CTX *ec;
+	size_t n;
+	int outl, ret = 0;
+
+	if ((ec = EVP_ENCODE_CTX_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	EVP_EncodeInit(ec);
+	rewind(der);
+	fputs("-----BEGIN X509 CRL-----\n", pem);
+	while ((n = fread(in, 1, sizeof(in), der)) > 0) {
+		if (!EVP_EncodeUpdate(ec, out, &outl, in, (int)n)) {
+			log_ssl("%s: base64", what);
+			goto out;
+		}
+		fwrite(out, 1, (size_t)outl, pem);
+	}
+	if (ferror(der)) {
+		log_warn("%s: read", what);
+		goto out;
+	}
+	EVP_EncodeFinal(ec, out, &outl);
+	fwrite(out, 1, (size_t)outl, pem);
+	fputs("-----END X509 CRL-----\n", pem);
+	if (ferror(pem)) {
+		log_warn("%s: write", what);
+		goto out;
+	}
+	ret = 1;
+out:
+	EVP_ENCODE_CTX_free(ec);
+	return ret;
+}
+
+/*
+ * In the caller's write transaction: the crls row with the DER streamed
+ * from der (len bytes) into its blob, and its SHA-256 hex into sha.  1/0.
+ */
+static int
+store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
+    char sha[65])
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_blob *blob = NULL;
+	EVP_MD_CTX *md = NULL;
+	unsigned char buf[BLOB_CHUNK], h[32];
+	char t1[32], t2[32], *hex;
+	int64_t rowid;
+	uint64_t off = 0;
+	size_t n;
+	int ret = 0;
+
+	time_fmt(r->this_update, t1, sizeof(t1));
+	time_fmt(r->next_update, t2, sizeof(t2));
+	if ((st = db_prepare(db, "INSERT INTO crls (ca_id, number, kind,"
+	    " base_number, partition, this_update, next_update, der, sha256)"
+	    " VALUES (?,?,?,?,?,?,?,?,'')")) == NULL) {
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, r->ca_id);
+	sqlite3_bind_int64(st, 2, (int64_t)r->num);
+	sqlite3_bind_text(st, 3, strcmp(r->kind, "root") == 0 ? "arl" :
+	    r->delta ? "delta" : "full", -1, SQLITE_STATIC);
+	if (r->delta) {
+		sqlite3_bind_int64(st, 4, r->base_number);
+	}
+	if (r->partition > 0) {
+		sqlite3_bind_int(st, 5, r->partition);
+	}
+	sqlite3_bind_text(st, 6, t1, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, t2, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_zeroblob64(st, 8, len);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, "recording the CRL");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	rowid = sqlite3_last_insert_rowid(db_handle(db));
+	if (sqlite3_blob_open(db_handle(db), "main", "crls", "der", rowid, 1,
+	    &blob) != SQLITE_OK) {
+		db_log_error(db, "recording the CRL");
+		goto out;
+	}
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		fatalx("out of memory");
+	}
+	rewind(der);
+	while ((n = fread(buf, 1, sizeof(buf), der)) > 0) {
+		if (off + n > len || sqlite3_blob_write(blob, buf, (int)n,
+		    (int)off) != SQLITE_OK) {
+			db_log_error(db, "recording the CRL");
+			goto out;
+		}
+		EVP_DigestUpdate(md, buf, n);
+		off += n;
+	}
+	if (ferror(der) || off != len) {
+		log_warnx("%s: the temporary CRL changed size", r->out);
+		goto out;
+	}
+	EVP_DigestFinal_ex(md, h, NULL);
+	hex = hex_encode(h, sizeof(h));
+	snprintf(sha, 65, "%s", hex);
+	free(hex);
+	if (sqlite3_blob_close(blob) != SQLITE_OK) {
+		blob = NULL;
+		db_log_error(db, "recording the CRL");
+		goto out;
+	}
+	blob = NULL;
+	if ((st = db_prepare(db, "UPDATE crls SET sha256 = ? WHERE id = ?")) ==
+	    NULL) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, rowid);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, "recording the CRL");
+		goto out;
+	}
+	ret = 1;
+out:
+	if (blob != NULL) {
+		sqlite3_blob_close(blob);
+	}
+	EVP_MD_CTX_free(md);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static void
+sync_dir(const char *path)
+{
+	char *d;
+	int fd;
+
+	if ((d = strdup(path)) == NULL) {
+		fatalx("out of memory");
+	}
+	if ((fd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(d);
+}
+
+static int
+crl_run(struct crlrun *r)
+{
+	struct db *db = NULL;
+	struct ca_key *ck = NULL;
+	struct crl_rows *rows = NULL;
+	struct crl_params p;
+	struct crl_iter it;
+	struct crl_stats cs;
+	struct crl_sel sel;
+	struct stat sb;
+	FILE *der = NULL, *pem = NULL;
+	char *der_tmp = NULL, *pem_tmp = NULL, *detail = NULL;
+	char object[160], sha[65] = "", t1[32], t2[32];
+	const char *kind;
+	uint64_t again;
+	int ret = EXIT_ERROR, why;
+
+	snprintf(object, sizeof(object), "ca:%s", r->ca);
+	if ((db = ca_open_db()) == NULL) {
+		goto out;
+	}
+	if ((ret = plan(db, r)) != EXIT_OK) {
+		goto out;
+	}
+	ret = EXIT_ERROR;
+	kind = strcmp(r->kind, "root") == 0 ? "arl" : r->delta ? "delta" :
+	    "full";
+	if (r->out == NULL) {
+		char part[16] = "";
+
+		if (r->partition > 0) {
+			snprintf(part, sizeof(part), "-p%d", r->partition);
+		}
+		snprintf(r->out_buf, sizeof(r->out_buf), "%s%s%s.crl", r->ca,
+		    part, r->delta ? "-delta" : "");
+		r->out = r->out_buf;
+	}
+	if (r->op_spec != NULL) {
+		if (!auth_operator(db, r->op_spec, &r->actor)) {
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+	} else if ((r->actor = strdup("system")) == NULL) {
+		fatalx("out of memory");
+	}
+
+	/* The key: token present, PIN, provenance, then the policy gate. */
+	if ((ck = ca_key_open(db, r->ca, r->pin, r->actor, &why)) == NULL) {
+		ret = why;
+		goto out;
+	}
+	if (!gate_check(db, hsm_token_get_info(ck->tok), GATE_SIGN, r->actor,
+	    object, NULL, 0, NULL, 0)) {
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+
+	/* Generate into a temporary file, all passes in one read transaction. */
+	memset(&p, 0, sizeof(p));
+	p.issuer = ck->cert;
+	p.alg = ck->alg;
+	p.sign = token_sign;
+	p.sign_arg = ck;
+	p.this_update = r->this_update;
+	p.next_update = r->next_update;
+	p.number = r->num;
+	p.have_last = r->last > 0;
+	p.last_number = r->last;
+	p.delta = r->delta;
+	p.base_number = (uint64_t)r->base_number;
+	p.idp_uri = r->idp;
+	p.scope = strcmp(r->kind, "root") == 0 ? CRL_SCOPE_CA : CRL_SCOPE_USER;
+	p.freshest_uri = r->freshest;
+	if (r->cfg.expired_on_crl) {
+		struct tm tm;
+
+		/* Every certificate the CA issued stays after it expires. */
+		if (!ASN1_TIME_to_tm(X509_get0_notBefore(ck->cert), &tm)) {
+			log_ssl("crl %s: CA notBefore", r->ca);
+			goto out;
+		}
+		p.expired_certs_on_crl = timegm(&tm);
+	}
+	memset(&sel, 0, sizeof(sel));
+	sel.ca_id = r->ca_id;
+	sel.arl = strcmp(r->kind, "root") == 0;
+	sel.partition = r->partition > 0 ? r->partition :
+	    r->cfg.partitions > 1 ? -1 : 0;
+	sel.since = r->delta ? r->base_this : NULL;
+	sel.keep_expired = r->cfg.expired_on_crl;
+	sel.this_update = r->this_update;
+	if ((der = tmp_beside(r->out, &der_tmp)) == NULL) {
+		goto out;
+	}
+	if (!db_exec(db, "BEGIN")) {
+		goto out;
+	}
+	if ((rows = crl_rows_open(db, &sel, r->out)) == NULL) {
+		db_rollback(db);
+		goto out;
+	}
+	crl_rows_iter(rows, &it);
+	if (!crl_write_fp(der, r->out, &p, &it, &cs)) {
+		db_rollback(db);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	crl_rows_free(rows);
+	rows = NULL;
+	db_rollback(db);		/* end of the read transaction */
+	if (!flush_sync(der, der_tmp)) {
+		goto out;
+	}
+	if (r->pem) {
+		if ((pem = tmp_beside(r->out, &pem_tmp)) == NULL ||
+		    !der_to_pem(der, pem, r->out) ||
+		    !flush_sync(pem, pem_tmp)) {
+			goto out;
+		}
+	}
+	if (fstat(fileno(der), &sb) == -1 || (uint64_t)sb.st_size != cs.bytes) {
+		log_warnx("%s: the temporary CRL has the wrong size", r->out);
+		goto out;
+	}
+
+	/* The number is consumed here, with the CRL and its audit record. */
+	if (!db_begin(db)) {
+		goto out;
+	}
+	if (!last_number(db, r->ca_id, &again)) {
+		db_rollback(db);
+		goto out;
+	}
+	if (r->num <= again) {
+		log_warnx("crl %s: ES-CRL-03: CRL number %llu was used meanwhile "
+		    "(last used %llu); nothing published", r->ca,
+		    (unsigned long long)r->num, (unsigned long long)again);
+		db_rollback(db);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (!store_crl(db, r, der, cs.bytes, sha)) {
+		db_rollback(db);
+		goto out;
+	}
+	time_fmt(r->this_update, t1, sizeof(t1));
+	time_fmt(r->next_update, t2, sizeof(t2));
+	if (asprintf(&detail, "%s CRL number %llu (base %lld, partition %d);"
+	    " %llu entries; thisUpdate %s nextUpdate %s; sha256 %s; %s", kind,
+	    (unsigned long long)r->num, (long long)r->base_number,
+	    r->partition, (unsigned long long)cs.entries, t1, t2, sha,
+	    r->out) == -1) {
+		fatalx("out of memory");
+	}
+	if (!audit_append(db, r->actor, "crl-sign", object, sha, "ok",
+	    detail) || !db_commit(db)) {
+		db_rollback(db);
+		goto out;
+	}
+
+	/* Published: move the file into place. */
+	if (rename(r->pem ? pem_tmp : der_tmp, r->out) == -1) {
+		log_warn("%s: rename (the CRL is recorded in the store as "
+		    "number %llu)", r->out, (unsigned long long)r->num);
+		goto out;
+	}
+	if (r->pem) {
+		free(pem_tmp);
+		pem_tmp = NULL;
+	} else {
+		free(der_tmp);
+		der_tmp = NULL;
+	}
+	sync_dir(r->out);
+	if (g.json) {
+		json_print(json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:s}",
+		    "ca", r->ca, "kind", kind, "number", (json_int_t)r->num,
+		    "partition", (json_int_t)r->partition,
+		    "entries", (json_int_t)cs.entries,
+		    "bytes", (json_int_t)cs.bytes, "sha256", sha,
+		    "this_update", t1, "next_update", t2, "file", r->out));
+	} else {
+		printf("%s: %s CRL number %llu of CA %s, %llu entries, next "
+		    "update %s\n", r->out, kind, (unsigned long long)r->num,
+		    r->ca, (unsigned long long)cs.entries, t2);
+	}
+	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
+out:
+	crl_rows_free(rows);
+	if (der != NULL) {
+		fclose(der);
+	}
+	if (pem != NULL) {
+		fclose(pem);
+	}
+	if (der_tmp != NULL) {
+		(void)unlink(der_tmp);
+	}
+	if (pem_tmp != NULL) {
+		(void)unlink(pem_tmp);
+	}
+	free(der_tmp);
+	free(pem_tmp);
+	free(detail);
+	ca_key_free(ck);
+	db_close(db);
+	return ret;
+}
+
+int
+cmd_crl(int argc, char **argv)
+{
+	static const char *const valued[] = { "ca", "pin", "out", "partition",
+	    "next-update", "next-update-date", "number", "operator", NULL };
+	static const char *const flags[] = { "pem", "delta", NULL };
+	struct crlrun r;
+	struct args a;
+	const char *s;
+	char *end;
+	long v;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	if (!args_parse(argc, argv, valued, flags, &a)) {
+		return EXIT_USAGE;
+	}
+	if (a.help) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (a.npos != 0 || !args_need(&a, "ca", "crl") ||
+	    !args_need(&a, "pin", "crl")) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	r.ca = args_get(&a, "ca");
+	r.pin = args_get(&a, "pin");
+	r.out = args_get(&a, "out");
+	r.pem = args_flag(&a, "pem");
+	r.delta = args_flag(&a, "delta");
+	r.next_days = args_get(&a, "next-update");
+	r.next_date = args_get(&a, "next-update-date");
+	r.number = args_get(&a, "number");
+	r.op_spec = args_get(&a, "operator");
+	if (r.next_days != NULL && r.next_date != NULL) {
+		log_warnx("crl: give --next-update or --next-update-date, not "
+		    "both");
+		return EXIT_USAGE;
+	}
+	if (!secret_source_valid(r.pin, "crl --pin")) {
+		return EXIT_USAGE;
+	}
+	if ((s = args_get(&a, "partition")) != NULL) {
+		v = strtol(s, &end, 10);
+		if (*end != '\0' || end == s || v < 1 || v > 100000) {
+			log_warnx("crl: --partition must be a partition number "
+			    "(1..N)");
+			return EXIT_USAGE;
+		}
+		r.partition = (int)v;
+	}
+	ret = crl_run(&r);
+	crl_cfg_clear(&r.cfg);
+	free(r.idp);
+	free(r.freshest);
+	free(r.kind);
+	free(r.actor);
+	return ret;
+}

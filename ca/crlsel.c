@@ -1,0 +1,464 @@
+/*
+ * The selection side of eseal-ca's CRLs (see crlsel.h): CRL settings,
+ * partition URLs and the partition of a new certificate, and the
+ * revocations of one CRL read from the store in serial order.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/x509.h>
+
+#include "crlsel.h"
+#include "log.h"
+#include "util.h"
+
+void
+crl_cfg_clear(struct crl_cfg *cfg)
+{
+	free(cfg->crl_url);
+	free(cfg->delta_url);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static int
+cfg_url(json_t *js, const char *key, char **out, const char *what)
+{
+	json_t *v = json_object_get(js, key);
+
+	if (v == NULL) {
+		return 1;
+	}
+	if (!json_is_string(v) || (strncmp(json_string_value(v), "http://",
+	    7) != 0 && strncmp(json_string_value(v), "ldap://", 7) != 0)) {
+		log_warnx("%s: ES-CRL-05: setting \"%s\" must be an http:// or "
+		    "ldap:// URL", what, key);
+		return 0;
+	}
+	if ((*out = strdup(json_string_value(v))) == NULL) {
+		fatalx("out of memory");
+	}
+	return 1;
+}
+
+static int
+cfg_int(json_t *js, const char *key, int64_t min, int64_t max, int64_t *out,
+    const char *what)
+{
+	json_t *v = json_object_get(js, key);
+
+	if (v == NULL) {
+		return 1;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		log_warnx("%s: ES-CRL-05: setting \"%s\" must be an integer "
+		    "%lld..%lld", what, key, (long long)min, (long long)max);
+		return 0;
+	}
+	*out = json_integer_value(v);
+	return 1;
+}
+
+int
+crl_cfg_load(struct db *db, int64_t ca_id, struct crl_cfg *cfg,
+    const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *js = NULL, *v;
+	json_error_t jerr;
+	int64_t period = 7, parts = 0, psize = 0;
+	int ret = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if ((st = db_prepare(db, "SELECT settings FROM cas WHERE id = ?")) ==
+	    NULL) {
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, ca_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_log_error(db, "CA settings");
+		goto out;
+	}
+	if ((js = json_loads((const char *)sqlite3_column_text(st, 0), 0,
+	    &jerr)) == NULL || !json_is_object(js)) {
+		log_warnx("%s: the CA's settings are not a JSON object", what);
+		goto out;
+	}
+	if (!cfg_url(js, "crl-url", &cfg->crl_url, what) ||
+	    !cfg_url(js, "delta-crl-url", &cfg->delta_url, what) ||
+	    !cfg_int(js, "crl-period-days", 1, 3660, &period, what) ||
+	    !cfg_int(js, "crl-partitions", 0, 100000, &parts, what) ||
+	    !cfg_int(js, "partition-size", 1, INT64_MAX, &psize, what)) {
+		goto out;
+	}
+	if ((v = json_object_get(js, "expired-certs-on-crl")) != NULL) {
+		if (!json_is_boolean(v)) {
+			log_warnx("%s: ES-CRL-05: setting \"expired-certs-on-crl\" "
+			    "must be true or false", what);
+			goto out;
+		}
+		cfg->expired_on_crl = json_is_true(v);
+	}
+	cfg->period_days = (int)period;
+	cfg->partitions = (int)parts;
+	cfg->partition_size = psize;
+	ret = 1;
+out:
+	json_decref(js);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+char *
+crl_partition_url(const char *base, int n)
+{
+	size_t len = strlen(base);
+	char *s;
+
+	if (n == 0) {
+		s = strdup(base);
+	} else if (len > 4 && strcmp(base + len - 4, ".crl") == 0) {
+		if (asprintf(&s, "%.*s-%d.crl", (int)(len - 4), base, n) == -1) {
+			s = NULL;
+		}
+	} else if (asprintf(&s, "%s-%d.crl", base, n) == -1) {
+		s = NULL;
+	}
+	if (s == NULL) {
+		fatalx("out of memory");
+	}
+	return s;
+}
+
+int
+crl_partition_for_new_cert(struct db *db, int64_t ca_id, int *partition,
+    char **url)
+{
+	struct crl_cfg cfg;
+	sqlite3_stmt *st = NULL;
+	int64_t *count = NULL, p;
+	int i, best = 0, rc, ret = 0;
+	char what[64];
+
+	*partition = 0;
+	*url = NULL;
+	snprintf(what, sizeof(what), "ca id %lld", (long long)ca_id);
+	if (!crl_cfg_load(db, ca_id, &cfg, what)) {
+		goto out;
+	}
+	if (cfg.crl_url == NULL) {
+		log_warnx("%s: ES-CRL-05: no \"crl-url\" setting for the CRL "
+		    "distribution point", what);
+		goto out;
+	}
+	if (cfg.partitions <= 1) {
+		*url = crl_partition_url(cfg.crl_url, 0);
+		ret = 1;
+		goto out;
+	}
+	if ((count = calloc((size_t)cfg.partitions + 1, sizeof(*count))) ==
+	    NULL) {
+		fatalx("out of memory");
+	}
+	if ((st = db_prepare(db, "SELECT partition, count(*) FROM certificates"
+	    " WHERE ca_id = ? AND partition BETWEEN 1 AND ? GROUP BY"
+	    " partition")) == NULL) {
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, ca_id);
+	sqlite3_bind_int(st, 2, cfg.partitions);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		p = sqlite3_column_int64(st, 0);
+		count[p] = sqlite3_column_int64(st, 1);
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "counting partitions");
+		goto out;
+	}
+	for (i = 1; i <= cfg.partitions; i++) {
+		if (cfg.partition_size > 0) {
+			if (count[i] < cfg.partition_size) {
+				best = i;
+				break;
+			}
+		} else if (best == 0 || count[i] < count[best]) {
+			best = i;
+		}
+	}
+	if (best == 0) {
+		log_warnx("%s: ES-CRL-08: all %d CRL partitions are full "
+		    "(partition-size %lld): raise crl-partitions", what,
+		    cfg.partitions, (long long)cfg.partition_size);
+		goto out;
+	}
+	*partition = best;
+	*url = crl_partition_url(cfg.crl_url, best);
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	free(count);
+	crl_cfg_clear(&cfg);
+	return ret;
+}
+
+struct crl_rows {
+	sqlite3_stmt		*st;	/* end-entity revocations */
+	struct crl_entry	*arr;	/* ARL: revoked sub-CAs, sorted */
+	size_t			 n, i;
+	const char		*what;
+};
+
+static int
+rows_next(void *arg, struct crl_entry *e)
+{
+	struct crl_rows *r = arg;
+	int rc;
+
+	if (r->st == NULL) {
+		if (r->i >= r->n) {
+			return 0;
+		}
+		*e = r->arr[r->i++];
+		return 1;
+	}
+	if ((rc = sqlite3_step(r->st)) == SQLITE_DONE) {
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		log_warnx("%s: reading revocations: %s", r->what,
+		    sqlite3_errmsg(sqlite3_db_handle(r->st)));
+		return -1;
+	}
+	memset(e, 0, sizeof(*e));
+	if (!crl_entry_set_serial_hex(e, (const char *)sqlite3_column_text(
+	    r->st, 0), r->what)) {
+		return -1;
+	}
+	if (sqlite3_column_type(r->st, 1) != SQLITE_INTEGER) {
+		log_warnx("%s: revocation of %s: bad time", r->what,
+		    sqlite3_column_text(r->st, 0));
+		return -1;
+	}
+	e->revoked = (time_t)sqlite3_column_int64(r->st, 1);
+	e->reason = sqlite3_column_int(r->st, 2);
+	if (sqlite3_column_type(r->st, 3) == SQLITE_INTEGER) {
+		e->invalidity = (time_t)sqlite3_column_int64(r->st, 3);
+	} else if (sqlite3_column_type(r->st, 4) != SQLITE_NULL) {
+		log_warnx("%s: revocation of %s: bad invalidity date", r->what,
+		    sqlite3_column_text(r->st, 0));
+		return -1;
+	}
+	return 1;
+}
+
+static int
+rows_rewind(void *arg)
+{
+	struct crl_rows *r = arg;
+
+	if (r->st == NULL) {
+		r->i = 0;
+		return 1;
+	}
+	sqlite3_reset(r->st);
+	return 1;
+}
+
+void
+crl_rows_iter(struct crl_rows *r, struct crl_iter *it)
+{
+	it->next = rows_next;
+	it->rewind = rows_rewind;
+	it->arg = r;
+}
+
+void
+crl_rows_free(struct crl_rows *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	sqlite3_finalize(r->st);
+	free(r->arr);
+	free(r);
+}
+
+/* Numeric order of two serial magnitudes (leading zeros stripped). */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct crl_entry *x = a, *y = b;
+
+	if (x->serial_len != y->serial_len) {
+		return x->serial_len < y->serial_len ? -1 : 1;
+	}
+	return memcmp(x->serial, y->serial, x->serial_len);
+}
+
+/* One revoked sub-CA: serial from its certificate, the rest from settings. */
+static int
+arl_entry(const unsigned char *der, int derlen, const char *settings,
+    const char *name, const struct crl_sel *sel, struct crl_entry *e,
+    int *keep, const char *what)
+{
+	const unsigned char *p = der;
+	X509 *x = NULL;
+	BIGNUM *bn = NULL;
+	json_t *js = NULL, *rv, *v;
+	int ret = 0;
+
+	memset(e, 0, sizeof(*e));
+	*keep = 1;
+	if ((x = d2i_X509(NULL, &p, derlen)) == NULL || p != der + derlen) {
+		log_ssl("%s: CA %s: stored certificate unreadable", what, name);
+		goto out;
+	}
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) ==
+	    NULL || BN_is_negative(bn) || BN_is_zero(bn) ||
+	    BN_num_bytes(bn) > CRL_SERIAL_MAX) {
+		log_warnx("%s: CA %s: ES-CRL-05: certificate serial unusable",
+		    what, name);
+		goto out;
+	}
+	e->serial_len = (size_t)BN_bn2bin(bn, e->serial);
+	if ((js = json_loads(settings, 0, NULL)) == NULL ||
+	    (rv = json_object_get(js, "revocation")) == NULL ||
+	    (v = json_object_get(rv, "time")) == NULL || !json_is_string(v) ||
+	    !time_parse(json_string_value(v), &e->revoked, what)) {
+		log_warnx("%s: CA %s is revoked but its revocation time is not "
+		    "recorded (settings \"revocation\")", what, name);
+		goto out;
+	}
+	if ((v = json_object_get(rv, "reason")) != NULL &&
+	    json_is_integer(v)) {
+		e->reason = (int)json_integer_value(v);
+	}
+	if ((v = json_object_get(rv, "invalidity-date")) != NULL &&
+	    json_is_string(v) && !time_parse(json_string_value(v),
+	    &e->invalidity, what)) {
+		goto out;
+	}
+	if (!sel->keep_expired &&
+	    X509_cmp_time(X509_get0_notAfter(x), (time_t *)&sel->this_update) <
+	    0) {
+		*keep = 0;
+	}
+	ret = 1;
+out:
+	json_decref(js);
+	BN_free(bn);
+	X509_free(x);
+	return ret;
+}
+
+static int
+arl_load(struct db *db, struct crl_rows *r, const struct crl_sel *sel)
+{
+	sqlite3_stmt *st;
+	struct crl_entry e;
+	int rc, keep, ret = 0;
+
+	if ((st = db_prepare(db, "SELECT cert_der, settings, name FROM cas"
+	    " WHERE parent_id = ? AND status = 'revoked' AND cert_der IS NOT"
+	    " NULL")) == NULL) {
+		return 0;
+	}
+	sqlite3_bind_int64(st, 1, sel->ca_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!arl_entry(sqlite3_column_blob(st, 0),
+		    sqlite3_column_bytes(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2), sel, &e, &keep,
+		    r->what)) {
+			goto out;
+		}
+		if (!keep) {
+			continue;
+		}
+		if ((r->arr = reallocarray(r->arr, r->n + 1,
+		    sizeof(*r->arr))) == NULL) {
+			fatalx("out of memory");
+		}
+		r->arr[r->n++] = e;
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "reading revoked CAs");
+		goto out;
+	}
+	qsort(r->arr, r->n, sizeof(*r->arr), entry_cmp);
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+struct crl_rows *
+crl_rows_open(struct db *db, const struct crl_sel *sel, const char *what)
+{
+	struct crl_rows *r;
+	sqlite3_stmt *st;
+	char now[32];
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		fatalx("out of memory");
+	}
+	r->what = what;
+	if (sel->arl) {
+		if (!arl_load(db, r, sel)) {
+			crl_rows_free(r);
+			return NULL;
+		}
+		return r;
+	}
+	/*
+	 * Serials are lower-case hex without leading zeros: numeric order is
+	 * by length, then text.  The selection is sorted once into a
+	 * temporary table (file-backed: memory stays bounded) with the times
+	 * as Unix seconds; the three passes then only scan it.
+	 */
+	time_fmt(sel->this_update, now, sizeof(now));
+	if (!db_exec(db, "DROP TABLE IF EXISTS temp.eseal_crl_rows;"
+	    " CREATE TEMP TABLE eseal_crl_rows (seq INTEGER PRIMARY KEY,"
+	    " serial TEXT NOT NULL, t INTEGER, reason INTEGER NOT NULL,"
+	    " inv INTEGER, inv_text TEXT)") ||
+	    (st = db_prepare(db, "INSERT INTO temp.eseal_crl_rows (serial, t,"
+	    " reason, inv, inv_text) SELECT r.serial,"
+	    " CAST(strftime('%s', r.time) AS INTEGER), r.reason,"
+	    " CAST(strftime('%s', r.invalidity_date) AS INTEGER),"
+	    " nullif(r.invalidity_date, '')"
+	    " FROM revocations r JOIN certificates c"
+	    " ON c.id = r.cert_id WHERE r.ca_id = ?1"
+	    " AND (?2 OR c.not_after >= ?3)"
+	    " AND (?4 = 0 OR (?4 = -1 AND c.partition IS NULL)"
+	    " OR c.partition = ?4)"
+	    " AND (?5 IS NULL OR r.time >= ?5)"
+	    " ORDER BY length(r.serial), r.serial")) == NULL) {
+		crl_rows_free(r);
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, sel->ca_id);
+	sqlite3_bind_int(st, 2, sel->keep_expired);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 4, sel->partition);
+	if (sel->since != NULL) {
+		sqlite3_bind_text(st, 5, sel->since, -1, SQLITE_TRANSIENT);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, "selecting revocations");
+		sqlite3_finalize(st);
+		crl_rows_free(r);
+		return NULL;
+	}
+	sqlite3_finalize(st);
+	if ((r->st = db_prepare(db, "SELECT serial, t, reason, inv, inv_text"
+	    " FROM temp.eseal_crl_rows ORDER BY seq")) == NULL) {
+		crl_rows_free(r);
+		return NULL;
+	}
+	return r;
+}
