@@ -24,6 +24,7 @@
 #include "ca.h"
 #include "cacert.h"
 #include "cmvp.h"
+#include "crlsel.h"
 #include "eecert.h"
 #include "gate.h"
 #include "lint.h"
@@ -141,8 +142,9 @@ issue_one(struct batch *b, struct request *r)
 	X509 *cert = NULL;
 	const unsigned char *p;
 	unsigned char *der = NULL;
-	char *names = NULL, *subj = NULL, *path = NULL;
+	char *names = NULL, *subj = NULL, *path = NULL, *part_url = NULL;
 	char object[64], serial[33], sha[65], nb[32], na[32], now[32];
+	int partition = 0;
 	char text[1024], detail[1024];
 	const char *psha;
 	enum ku_setting ku = KU_A;
@@ -207,7 +209,12 @@ issue_one(struct batch *b, struct request *r)
 	spec.not_after = eecert_not_after(b->ca->cert, spec.not_before,
 	    (int)json_integer_value(json_object_get(r->dj, "validity_days")),
 	    &capped);
-	spec.crl_url = b->crl_url;
+	/* The certificate's CRL partition, chosen now and written into its CRLDP. */
+	if (!crl_partition_for_new_cert(b->db, b->ca->id, &partition,
+	    &part_url)) {
+		goto out;
+	}
+	spec.crl_url = part_url;
 	spec.ocsp_url = b->ocsp_url;
 	spec.ca_issuers_url = b->ca_issuers_url;
 	spec.serial_hex = serial;
@@ -267,7 +274,7 @@ issue_one(struct batch *b, struct request *r)
 	}
 	st = db_prepare(b->db, "INSERT INTO certificates (ca_id, serial,"
 	    " request_id, subject, profile, not_before, not_after, der, sha256,"
-	    " issued) VALUES (?,?,?,?,?,?,?,?,?,?)");
+	    " issued, partition) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
 	if (st == NULL) {
 		goto rollback;
 	}
@@ -281,6 +288,9 @@ issue_one(struct batch *b, struct request *r)
 	sqlite3_bind_blob(st, 8, der, derlen, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 9, sha, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 10, now, -1, SQLITE_TRANSIENT);
+	if (partition > 0) {
+		sqlite3_bind_int(st, 11, partition);
+	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		db_log_error(b->db, "insert certificate");
 		goto rollback;
@@ -322,6 +332,7 @@ rollback:
 	burn_serial(b->db, serial, "commit failed");
 out:
 	sqlite3_finalize(st);
+	free(part_url);
 	findings_free(&f);
 	profile_free(prof);
 	X509_REQ_free(req);
