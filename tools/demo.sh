@@ -143,6 +143,21 @@ eseal-ca revoke "$REVOKED" --ca issuing --reason keyCompromise --requester "$D" 
 eseal-ca revoke "$REVOKED" --ca issuing --reason keyCompromise --requester "$D" \
     --approver alice=file:"$S/alice.pass" --approver carol=file:"$S/carol.pass" || echo "(revoking twice refused as expected)"
 
+step "CRL signed on the token; openssl verify -crl_check rejects the revoked seal"
+eseal-ca crl --ca issuing --pin file:"$S/issuing.pin" --out "$OUT/issuing.crl"
+openssl crl -inform DER -in "$OUT/issuing.crl" -noout -verify -CAfile "$OUT/issuing.pem"
+openssl crl -inform DER -in "$OUT/issuing.crl" -out "$OUT/issuing-crl.pem"
+openssl crl -in "$OUT/issuing-crl.pem" -noout -text | grep -E "CRL Number|Serial Number|Reason|Full Name|URI" -A1 | head -12
+cat "$OUT/root.pem" "$OUT/issuing.pem" >"$OUT/chain.pem"
+printf 'eseal-qualified (good): '
+openssl verify -crl_check -CAfile "$OUT/chain.pem" -CRLfile "$OUT/issuing-crl.pem" "$OUT/certs/eseal-qualified.pem"
+printf 'eseal (revoked): '
+if openssl verify -crl_check -CAfile "$OUT/chain.pem" -CRLfile "$OUT/issuing-crl.pem" "$OUT/certs/eseal.pem"; then
+	echo "demo: the revoked certificate should have been rejected" >&2
+	exit 1
+fi
+echo "(rejected as expected: certificate revoked)"
+
 step "Refusals: one officer only, the same officer twice"
 eseal-ca operator add eve --role auditor --pass file:"$S/dave.pass" \
     --officer alice=file:"$S/alice.pass" || echo "(refused as expected)"
