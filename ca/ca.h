@@ -67,6 +67,20 @@ void ca_key_free(struct ca_key *ck);
  */
 int ca_audit_sign(struct db *db, struct ca_key *ck, const char *pin_source);
 
+/*
+ * Sign x with a software key sw (throw-away lint copies) or, if hk is not
+ * NULL, with a token key, under alg.  1/0 (logged with what).
+ */
+int x509_sign_with(X509 *x, EVP_PKEY *sw, struct hsm_key *hk,
+    enum sig_alg alg, const char *what);
+/*
+ * 1 if every key of the JSON object obj is in allowed (NULL-terminated);
+ * else log "file: where: unknown key" (nothing in a reviewed file is
+ * implicit or ignored) and return 0.
+ */
+int json_known_keys(json_t *obj, const char *const *allowed,
+    const char *where, const char *file);
+
 /* Print a JSON value to stdout (compact, one line) and free it. */
 void json_print(json_t *v);
 

@@ -359,3 +359,53 @@ out:
 	free(audit_ca);
 	return ret;
 }
+
+int
+x509_sign_with(X509 *x, EVP_PKEY *sw, struct hsm_key *hk, enum sig_alg alg,
+    const char *what)
+{
+	EVP_MD_CTX *mctx;
+	int ok;
+
+	if ((mctx = EVP_MD_CTX_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	if (hk != NULL) {
+		ok = hsm_sign_init(mctx, hk, alg);
+	} else {
+		ok = sig_ctx_init(mctx, sw, alg, NULL, NULL, what);
+	}
+	if (ok && X509_sign_ctx(x, mctx) <= 0) {
+		log_ssl("%s: signing failed", what);
+		ok = 0;
+	}
+	EVP_MD_CTX_free(mctx);
+	return ok;
+}
+
+int
+json_known_keys(json_t *obj, const char *const *allowed, const char *where,
+    const char *file)
+{
+	const char *key;
+	json_t *val;
+	size_t i;
+
+	if (!json_is_object(obj)) {
+		log_warnx("%s: %s must be an object", file, where);
+		return 0;
+	}
+	json_object_foreach(obj, key, val) {
+		for (i = 0; allowed[i] != NULL; i++) {
+			if (strcmp(allowed[i], key) == 0) {
+				break;
+			}
+		}
+		if (allowed[i] == NULL) {
+			log_warnx("%s: %s: unknown key \"%s\" (nothing implicit: "
+			    "fix the file)", file, where, key);
+			return 0;
+		}
+	}
+	return 1;
+}

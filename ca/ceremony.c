@@ -92,32 +92,6 @@ tx_step(struct transcript *tx, const char *fmt, ...)
 	}
 }
 
-static int
-check_keys(json_t *obj, const char *const *allowed, const char *where,
-    const char *file)
-{
-	const char *key;
-	json_t *val;
-	size_t i;
-
-	if (!json_is_object(obj)) {
-		log_warnx("%s: %s must be an object", file, where);
-		return 0;
-	}
-	json_object_foreach(obj, key, val) {
-		for (i = 0; allowed[i] != NULL; i++) {
-			if (strcmp(allowed[i], key) == 0) {
-				break;
-			}
-		}
-		if (allowed[i] == NULL) {
-			log_warnx("%s: %s: unknown key \"%s\" (nothing implicit: "
-			    "fix the ceremony file)", file, where, key);
-			return 0;
-		}
-	}
-	return 1;
-}
 
 static const char *
 get_str(json_t *obj, const char *key, int required, const char *where,
@@ -178,7 +152,7 @@ ceremony_parse(const char *file, struct ceremony *c)
 		log_warnx("%s:%d: %s", file, jerr.line, jerr.text);
 		goto out;
 	}
-	if (!check_keys(c->root, top, "ceremony", file)) {
+	if (!json_known_keys(c->root, top, "ceremony", file)) {
 		goto out;
 	}
 	if ((s = get_str(c->root, "ceremony", 1, "ceremony", file)) == NULL) {
@@ -211,7 +185,7 @@ ceremony_parse(const char *file, struct ceremony *c)
 		}
 	}
 	t = json_object_get(c->root, "token");
-	if (t == NULL || !check_keys(t, tokk, "token", file) ||
+	if (t == NULL || !json_known_keys(t, tokk, "token", file) ||
 	    (c->module = get_str(t, "module", 1, "token", file)) == NULL ||
 	    (c->token_label = get_str(t, "label", 1, "token", file)) == NULL ||
 	    (c->pin = get_str(t, "pin", 1, "token", file)) == NULL) {
@@ -221,7 +195,7 @@ ceremony_parse(const char *file, struct ceremony *c)
 		goto out;
 	}
 	k = json_object_get(c->root, "key");
-	if (k == NULL || !check_keys(k, keyk, "key", file) ||
+	if (k == NULL || !json_known_keys(k, keyk, "key", file) ||
 	    (s = get_str(k, "algorithm", 1, "key", file)) == NULL ||
 	    !key_alg_from_name(s, &c->kalg, file) ||
 	    (c->key_label = get_str(k, "label", 1, "key", file)) == NULL) {
@@ -240,7 +214,7 @@ ceremony_parse(const char *file, struct ceremony *c)
 		goto out;
 	}
 	ce = json_object_get(c->root, "certificate");
-	if (ce == NULL || !check_keys(ce, certk, "certificate", file)) {
+	if (ce == NULL || !json_known_keys(ce, certk, "certificate", file)) {
 		if (ce == NULL) {
 			log_warnx("%s: \"certificate\" is required", file);
 		}
@@ -316,7 +290,7 @@ ceremony_parse(const char *file, struct ceremony *c)
 		    "\"external\" (a CSR for an external root)", file);
 		goto out;
 	} else if (p != NULL) {
-		if (!check_keys(p, parentk, "parent", file) ||
+		if (!json_known_keys(p, parentk, "parent", file) ||
 		    (c->parent = get_str(p, "ca", 1, "parent", file)) == NULL ||
 		    (c->parent_pin = get_str(p, "pin", 1, "parent", file)) ==
 		    NULL) {
@@ -327,7 +301,7 @@ ceremony_parse(const char *file, struct ceremony *c)
 			goto out;
 		}
 	} else {
-		if (!check_keys(v, extk, "external", file) ||
+		if (!json_known_keys(v, extk, "external", file) ||
 		    (c->csr_output = get_str(v, "csr-output", 1, "external",
 		    file)) == NULL) {
 			goto out;
@@ -408,28 +382,6 @@ spki_sha256(EVP_PKEY *pub)
 	return s;
 }
 
-static int
-sign_x509(X509 *x, EVP_PKEY *sw, struct hsm_key *hk, enum sig_alg alg,
-    const char *what)
-{
-	EVP_MD_CTX *mctx;
-	int ok;
-
-	if ((mctx = EVP_MD_CTX_new()) == NULL) {
-		fatalx("out of memory");
-	}
-	if (hk != NULL) {
-		ok = hsm_sign_init(mctx, hk, alg);
-	} else {
-		ok = sig_ctx_init(mctx, sw, alg, NULL, NULL, what);
-	}
-	if (ok && X509_sign_ctx(x, mctx) <= 0) {
-		log_ssl("%s: signing failed", what);
-		ok = 0;
-	}
-	EVP_MD_CTX_free(mctx);
-	return ok;
-}
 
 static int
 cn_has_test(X509_NAME *name)
@@ -802,7 +754,7 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 			    c->file);
 			goto destroy;
 		}
-		if (!sign_x509(cert, tsign != NULL ? tsign : tk, NULL, cert_alg,
+		if (!x509_sign_with(cert, tsign != NULL ? tsign : tk, NULL, cert_alg,
 		    c->file)) {
 			goto destroy;
 		}
@@ -821,7 +773,7 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 		    "FAIL, %d WARN", f.n, f.warns);
 
 		/* The real signature, on the token. */
-		if (!sign_x509(cert, NULL, parent != NULL ? parent->key : key,
+		if (!x509_sign_with(cert, NULL, parent != NULL ? parent->key : key,
 		    cert_alg, c->file)) {
 			goto destroy;
 		}

@@ -106,28 +106,6 @@ burn_serial(struct db *db, const char *serial, const char *why)
 	return ok;
 }
 
-static int
-sign_cert(X509 *x, EVP_PKEY *sw, struct hsm_key *hk, enum sig_alg alg,
-    const char *what)
-{
-	EVP_MD_CTX *mctx;
-	int ok;
-
-	if ((mctx = EVP_MD_CTX_new()) == NULL) {
-		fatalx("out of memory");
-	}
-	if (hk != NULL) {
-		ok = hsm_sign_init(mctx, hk, alg);
-	} else {
-		ok = sig_ctx_init(mctx, sw, alg, NULL, NULL, what);
-	}
-	if (ok && X509_sign_ctx(x, mctx) <= 0) {
-		log_ssl("%s: signing failed", what);
-		ok = 0;
-	}
-	EVP_MD_CTX_free(mctx);
-	return ok;
-}
 
 static enum one_result
 issue_one(struct batch *b, struct request *r)
@@ -223,7 +201,7 @@ issue_one(struct batch *b, struct request *r)
 	}
 
 	/* Throw-away copy: same contents, ephemeral signer, linted. */
-	if (!sign_cert(cert, b->tk, NULL, b->ck->alg, object)) {
+	if (!x509_sign_with(cert, b->tk, NULL, b->ck->alg, object)) {
 		goto out;
 	}
 	memset(&lo, 0, sizeof(lo));
@@ -247,7 +225,7 @@ issue_one(struct batch *b, struct request *r)
 	}
 
 	/* The real signature, on the token, checked before it is kept. */
-	if (!sign_cert(cert, NULL, b->ck->key, b->ck->alg, object)) {
+	if (!x509_sign_with(cert, NULL, b->ck->key, b->ck->alg, object)) {
 		burn_serial(b->db, serial, "token signing failed");
 		goto out;
 	}

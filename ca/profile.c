@@ -17,6 +17,7 @@
 #include <openssl/objects.h>
 
 #include "log.h"
+#include "ca.h"
 #include "profile.h"
 #include "util.h"
 
@@ -123,31 +124,6 @@ xstrdup(const char *s)
 	return d;
 }
 
-static int
-known_keys(json_t *obj, const char *const *allowed, const char *where,
-    const char *file)
-{
-	const char *key;
-	json_t *val;
-	size_t i;
-
-	if (!json_is_object(obj)) {
-		log_warnx("%s: %s must be an object", file, where);
-		return 0;
-	}
-	json_object_foreach(obj, key, val) {
-		for (i = 0; allowed[i] != NULL; i++) {
-			if (strcmp(allowed[i], key) == 0) {
-				break;
-			}
-		}
-		if (allowed[i] == NULL) {
-			log_warnx("%s: %s: unknown key \"%s\"", file, where, key);
-			return 0;
-		}
-	}
-	return 1;
-}
 
 /* Optional boolean; 1/0 (logged). */
 static int
@@ -186,7 +162,7 @@ parse_qc(struct profile *p, json_t *qc, const char *file)
 	json_t *v, *e;
 	size_t i;
 
-	if (!known_keys(qc, keys, "qc-statements", file) ||
+	if (!json_known_keys(qc, keys, "qc-statements", file) ||
 	    !get_bool(qc, "compliance", &p->qc_compliance, file) ||
 	    !get_bool(qc, "sscd", &p->qc_sscd, file)) {
 		return 0;
@@ -214,7 +190,7 @@ parse_qc(struct profile *p, json_t *qc, const char *file)
 			json_t *u, *l;
 			const char *us, *ls;
 
-			if (!known_keys(e, pk, "qc-statements: pds", file)) {
+			if (!json_known_keys(e, pk, "qc-statements: pds", file)) {
 				return 0;
 			}
 			u = json_object_get(e, "url");
@@ -319,7 +295,7 @@ profile_load(const char *dir, const char *name)
 		log_warnx("%s:%d: %s", p->path, jerr.line, jerr.text);
 		goto out;
 	}
-	if (!known_keys(root, keys, "profile", p->path)) {
+	if (!json_known_keys(root, keys, "profile", p->path)) {
 		goto out;
 	}
 	v = json_object_get(root, "profile");
