@@ -40,7 +40,7 @@ struct ceremony {
 	char		 file_sha256[65];
 	int		 issuing;
 	const char	*ca;
-	const char	*module, *token_label, *pin;
+	const char	*module, *token_label, *token_serial, *pin;
 	enum key_alg	 kalg;
 	const char	*key_label;
 	enum sig_alg	 salg;
@@ -126,7 +126,8 @@ ceremony_parse(const char *file, struct ceremony *c)
 	static const char *const top[] = { "ceremony", "ca", "officers", "token",
 	    "key", "signature", "certificate", "parent", "external", "settings",
 	    "transcript", "comment", NULL };
-	static const char *const tokk[] = { "module", "label", "pin", NULL };
+	static const char *const tokk[] = { "module", "label", "serial", "pin",
+	    NULL };
 	static const char *const keyk[] = { "algorithm", "label", NULL };
 	static const char *const certk[] = { "subject", "not-before",
 	    "not-after", "path-length", "crl-distribution-point", "ca-issuers",
@@ -187,11 +188,18 @@ ceremony_parse(const char *file, struct ceremony *c)
 	t = json_object_get(c->root, "token");
 	if (t == NULL || !json_known_keys(t, tokk, "token", file) ||
 	    (c->module = get_str(t, "module", 1, "token", file)) == NULL ||
-	    (c->token_label = get_str(t, "label", 1, "token", file)) == NULL ||
 	    (c->pin = get_str(t, "pin", 1, "token", file)) == NULL) {
 		if (t == NULL) {
 			log_warnx("%s: \"token\" is required", file);
 		}
+		goto out;
+	}
+	/* The token by label or by serial number: exactly one of them. */
+	c->token_label = get_str(t, "label", 0, "token", file);
+	c->token_serial = get_str(t, "serial", 0, "token", file);
+	if ((c->token_label == NULL) == (c->token_serial == NULL)) {
+		log_warnx("%s: token: name the token by \"label\" or by "
+		    "\"serial\" (exactly one)", file);
 		goto out;
 	}
 	k = json_object_get(c->root, "key");
@@ -326,8 +334,9 @@ ceremony_print(const struct ceremony *c)
 	printf("ceremony file   %s (sha256 %s)\n", c->file, c->file_sha256);
 	printf("kind            %s CA \"%s\"\n", c->issuing ? "issuing" : "root",
 	    c->ca);
-	printf("token           module %s, label \"%s\", PIN from %s\n",
-	    c->module, c->token_label, c->pin);
+	printf("token           module %s, token \"%s\", PIN from %s\n",
+	    c->module, c->token_label != NULL ? c->token_label : c->token_serial,
+	    c->pin);
 	printf("key             %s, label \"%s\", generated on the token, "
 	    "never extractable\n", key_alg_name(c->kalg), c->key_label);
 	printf("signature       %s\n", sig_alg_name(c->salg));
@@ -572,9 +581,11 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 
 	/* The token, its identity and the policy gate. */
 	if ((mod = hsm_module_load(c->module)) == NULL ||
-	    (tok = hsm_token_open(mod, c->token_label, NULL)) == NULL) {
+	    (tok = hsm_token_open(mod, c->token_label, c->token_label != NULL ?
+	    NULL : c->token_serial)) == NULL) {
 		audit_append(db, who, "ceremony", object, c->file_sha256,
-		    "refused: token missing", c->token_label);
+		    "refused: token missing", c->token_label != NULL ?
+		    c->token_label : c->token_serial);
 		goto out;
 	}
 	ti = hsm_token_get_info(tok);
