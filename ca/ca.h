@@ -81,6 +81,15 @@ int x509_sign_with(X509 *x, EVP_PKEY *sw, struct hsm_key *hk,
 int json_known_keys(json_t *obj, const char *const *allowed,
     const char *where, const char *file);
 
+struct alg_policy;
+/*
+ * The instance's algorithm policy: the one set with "eseal-ca policy set
+ * algorithm-policy" (stored in the store, so it is audited and backed
+ * up), else the documented default.  Free with alg_policy_free().  NULL
+ * (logged) if the stored policy does not parse.
+ */
+struct alg_policy *ca_alg_policy(struct db *db);
+
 /* Print a JSON value to stdout (compact, one line) and free it. */
 void json_print(json_t *v);
 

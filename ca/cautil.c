@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "ca.h"
+#include "lint.h"
 #include "log.h"
 #include "secret.h"
 #include "util.h"
@@ -408,4 +409,20 @@ json_known_keys(json_t *obj, const char *const *allowed, const char *where,
 		}
 	}
 	return 1;
+}
+
+struct alg_policy *
+ca_alg_policy(struct db *db)
+{
+	struct alg_policy *ap;
+	char *text;
+
+	if ((text = db_meta_get(db, "algorithm_policy")) == NULL ||
+	    *text == '\0') {
+		free(text);
+		return alg_policy_default();
+	}
+	ap = alg_policy_parse(text, "stored algorithm policy");
+	free(text);
+	return ap;
 }

@@ -506,6 +506,7 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 	X509 *cert = NULL;
 	X509_REQ *req = NULL;
 	EVP_PKEY *tk = NULL, *tsign = NULL;
+	struct alg_policy *ap = NULL;
 	BIO *bio = NULL;
 	sqlite3_stmt *st = NULL;
 	struct cacert_spec spec;
@@ -677,8 +678,10 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 		    key_alg_name(c->kalg));
 		goto out;
 	}
-	if (!alg_policy_check_key(alg_policy_default(), tk, KEY_USE_CA, c->na,
-	    &f)) {
+	if ((ap = ca_alg_policy(db)) == NULL) {
+		goto out;
+	}
+	if (!alg_policy_check_key(ap, tk, KEY_USE_CA, c->na, &f)) {
 		findings_log_fails(&f, c->file);
 		audit_append(db, who, "ceremony", object, c->file_sha256,
 		    "refused: algorithm policy", key_alg_name(c->kalg));
@@ -756,6 +759,7 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 		/* Throw-away copy: same contents, ephemeral signer, linted. */
 		memset(&lo, 0, sizeof(lo));
 		lo.kind = c->issuing ? LINT_ISSUING_CA : LINT_ROOT_CA;
+		lo.ap = ap;
 		lo.issuer = parent != NULL ? parent->cert : NULL;
 		lo.throwaway = 1;
 		/* The throw-away signer has the real signer's key type. */
@@ -997,6 +1001,7 @@ out:
 	X509_REQ_free(req);
 	EVP_PKEY_free(tk);
 	EVP_PKEY_free(tsign);
+	alg_policy_free(ap);
 	BIO_free(bio);
 	OPENSSL_free(der);
 	quorum_free(&q);

@@ -5,7 +5,10 @@
  *       HSM turned CMVP Historical, until DATE (the operator's explicit,
  *       audited choice; default: refuse);
  *   min-cmvp-level N                    the lowest FIPS 140 overall level
- *       accepted for new CA keys (default 3).
+ *       accepted for new CA keys (default 3);
+ *   algorithm-policy FILE|default       the algorithm policy (JSON,
+ *       doc/algorithm-policy.md), kept in the store so that it is audited
+ *       and backed up with the CA.
  */
 #include "config.h"
 
@@ -15,6 +18,7 @@
 
 #include "args.h"
 #include "audit.h"
+#include "lint.h"
 #include "ca.h"
 #include "log.h"
 #include "operators.h"
@@ -29,9 +33,11 @@ usage(FILE *fp)
 	    "usage: eseal-ca policy show [--json]\n"
 	    "       eseal-ca policy set allow-historical-signing DATE|none --officer NAME=SRC... [--pin SRC]\n"
 	    "       eseal-ca policy set min-cmvp-level N --officer NAME=SRC... [--pin SRC]\n"
+	    "       eseal-ca policy set algorithm-policy FILE|default --officer NAME=SRC... [--pin SRC]\n"
 	    "  allow-historical-signing lets CA keys on an HSM whose CMVP status turned\n"
 	    "  Historical keep signing until DATE (default: refused, ES-HSM-02).\n"
-	    "  min-cmvp-level is the lowest FIPS 140 level for new CA keys (default 3).\n");
+	    "  min-cmvp-level is the lowest FIPS 140 level for new CA keys (default 3).\n"
+	    "  algorithm-policy replaces the documented default algorithm policy.\n");
 }
 
 int
@@ -42,6 +48,7 @@ cmd_policy(int argc, char **argv)
 	struct db *db = NULL;
 	struct quorum q = { 0 };
 	char *specs[MAX_OFFICERS], *who = NULL, *allow = NULL, *lvl = NULL;
+	char *policy_text = NULL, *stored = NULL, policy_sha[65] = "";
 	const char *key = NULL, *value;
 	char detail[256];
 	time_t t;
@@ -64,16 +71,24 @@ cmd_policy(int argc, char **argv)
 	if (strcmp(a.pos[0], "show") == 0 && a.npos == 1) {
 		allow = db_meta_get(db, "allow_historical_signing_until");
 		lvl = db_meta_get(db, "min_cmvp_level");
+		stored = db_meta_get(db, "algorithm_policy");
+		if (stored != NULL && *stored != '\0') {
+			sha256_hex(stored, strlen(stored), policy_sha);
+		}
 		if (g.json) {
-			json_print(json_pack("{s:s,s:i}",
+			json_print(json_pack("{s:s,s:i,s:s}",
 			    "allow_historical_signing_until",
 			    allow != NULL && *allow ? allow : "none",
-			    "min_cmvp_level", lvl != NULL ? atoi(lvl) : 3));
+			    "min_cmvp_level", lvl != NULL ? atoi(lvl) : 3,
+			    "algorithm_policy", policy_sha[0] ? policy_sha :
+			    "default"));
 		} else {
 			printf("allow-historical-signing  %s\nmin-cmvp-level            "
 			    "%d\n", allow != NULL && *allow ? allow : "none "
 			    "(signing with keys on Historical HSMs is refused)",
 			    lvl != NULL ? atoi(lvl) : 3);
+			printf("algorithm-policy          %s\n", policy_sha[0] ?
+			    policy_sha : "default (doc/algorithm-policy.md)");
 		}
 		ret = EXIT_OK;
 		goto out;
@@ -99,6 +114,29 @@ cmd_policy(int argc, char **argv)
 			ret = EXIT_USAGE;
 			goto out;
 		}
+	} else if (strcmp(a.pos[1], "algorithm-policy") == 0) {
+		key = "algorithm_policy";
+		if (strcmp(value, "default") == 0) {
+			value = "";
+		} else {
+			struct alg_policy *ap;
+			unsigned char *buf;
+			size_t len;
+
+			if (!file_read(value, 1 << 20, &buf, &len)) {
+				ret = EXIT_ERROR;
+				goto out;
+			}
+			if ((ap = alg_policy_parse((char *)buf, value)) == NULL) {
+				free(buf);
+				ret = EXIT_REFUSED;
+				goto out;
+			}
+			alg_policy_free(ap);
+			sha256_hex(buf, len, policy_sha);
+			policy_text = (char *)buf;
+			value = policy_text;
+		}
 	} else {
 		log_warnx("policy: unknown setting \"%s\"", a.pos[1]);
 		ret = EXIT_USAGE;
@@ -110,8 +148,13 @@ cmd_policy(int argc, char **argv)
 		goto out;
 	}
 	who = quorum_names(&q);
-	snprintf(detail, sizeof(detail), "%s = %s", a.pos[1],
-	    *value ? value : "none");
+	if (policy_text != NULL) {
+		snprintf(detail, sizeof(detail), "%s = %s (sha256 %s)", a.pos[1],
+		    a.pos[2], policy_sha);
+	} else {
+		snprintf(detail, sizeof(detail), "%s = %s", a.pos[1],
+		    *value ? value : "none");
+	}
 	if (!db_begin(db)) {
 		goto out;
 	}
@@ -129,6 +172,8 @@ out:
 	free(who);
 	free(allow);
 	free(lvl);
+	free(policy_text);
+	free(stored);
 	db_close(db);
 	return ret;
 }

@@ -48,6 +48,7 @@ struct batch {
 	const char		*profiles_dir;
 	const char		*crl_url, *ocsp_url, *ca_issuers_url;
 	json_t			*issued;	/* [{request, serial, sha256}] */
+	struct alg_policy	*ap;		/* the instance's algorithm policy */
 };
 
 /* Mark r refused with text, audited, in one transaction. 1/0. */
@@ -206,6 +207,7 @@ issue_one(struct batch *b, struct request *r)
 	}
 	memset(&lo, 0, sizeof(lo));
 	lo.kind = LINT_ESEAL;
+	lo.ap = b->ap;
 	lo.profile = prof->lint_profile;
 	lo.issuer = b->ca->cert;
 	lo.throwaway = 1;
@@ -591,6 +593,9 @@ cmd_issue(int argc, char **argv)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
+	if ((b.ap = ca_alg_policy(db)) == NULL) {
+		goto out;
+	}
 	b.crl_url = ca_setting(b.ca, "crl-url");
 	b.ocsp_url = ca_setting(b.ca, "ocsp-url");
 	b.ca_issuers_url = ca_setting(b.ca, "ca-issuers-url");
@@ -673,6 +678,7 @@ out:
 	ca_key_free(b.ck);
 	ca_row_free(b.ca);
 	EVP_PKEY_free(b.tk);
+	alg_policy_free(b.ap);
 	json_decref(b.issued);
 	db_close(db);
 	free(who);

@@ -515,10 +515,15 @@ request_evaluate(struct db *db, const struct ca_row *ca, X509_REQ *req,
 			    "the CSR's self-signature does not verify (no proof "
 			    "of possession)");
 		}
-		alg_policy_check_key(alg_policy_default(), pub, KEY_USE_SUBJECT,
-		    na, f);
+		struct alg_policy *ap = ca_alg_policy(db);
+
+		if (ap == NULL) {
+			goto out;
+		}
+		alg_policy_check_key(ap, pub, KEY_USE_SUBJECT, na, f);
 		X509_REQ_get0_signature(req, &sig, &alg);
-		alg_policy_check_sigalg(alg_policy_default(), alg, pub, na, f);
+		alg_policy_check_sigalg(ap, alg, pub, na, f);
+		alg_policy_free(ap);
 	}
 	profile_check_subject(prof, X509_REQ_get_subject_name(req), f);
 

@@ -308,20 +308,15 @@ add_sigalg(struct alg_policy *ap, const char *name)
 	return 0;
 }
 
-struct alg_policy *
-alg_policy_load(const char *path)
+/* Build a policy from a parsed JSON document; path names it in messages. */
+static struct alg_policy *
+policy_from_json(json_t *root, const char *path)
 {
 	struct alg_policy	*ap = NULL, *ret = NULL;
-	json_t			*root = NULL, *v;
-	json_error_t		 jerr;
+	json_t			*v;
 	const char		*key;
 	json_int_t		 e;
 
-	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL) {
-		log_warnx("%s: line %d: %s", path, jerr.line, jerr.text);
-		goto out;
-	}
 	if (!json_is_object(root)) {
 		log_warnx("%s: not a JSON object", path);
 		goto out;
@@ -373,8 +368,40 @@ alg_policy_load(const char *path)
 	ap = NULL;
  out:
 	alg_policy_free(ap);
-	json_decref(root);
 	return ret;
+}
+
+struct alg_policy *
+alg_policy_load(const char *path)
+{
+	struct alg_policy	*ap = NULL;
+	json_t			*root;
+	json_error_t		 jerr;
+
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL) {
+		log_warnx("%s: line %d: %s", path, jerr.line, jerr.text);
+		return NULL;
+	}
+	ap = policy_from_json(root, path);
+	json_decref(root);
+	return ap;
+}
+
+struct alg_policy *
+alg_policy_parse(const char *text, const char *what)
+{
+	struct alg_policy	*ap = NULL;
+	json_t			*root;
+	json_error_t		 jerr;
+
+	if ((root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		log_warnx("%s: line %d: %s", what, jerr.line, jerr.text);
+		return NULL;
+	}
+	ap = policy_from_json(root, what);
+	json_decref(root);
+	return ap;
 }
 
 static int

@@ -57,6 +57,8 @@ enum key_use {
 struct alg_policy *alg_policy_default(void);
 /* Load a policy file (JSON, doc/algorithm-policy.md); NULL (logged) on error. */
 struct alg_policy *alg_policy_load(const char *path);
+/* The same from the JSON text of a policy (what names it in messages). */
+struct alg_policy *alg_policy_parse(const char *text, const char *what);
 void alg_policy_free(struct alg_policy *ap);
 
 /*
