@@ -390,7 +390,9 @@ arl_load(struct db *db, struct crl_rows *r, const struct crl_sel *sel)
 		db_log_error(db, "reading revoked CAs");
 		goto out;
 	}
-	qsort(r->arr, r->n, sizeof(*r->arr), entry_cmp);
+	if (r->n > 0) {
+		qsort(r->arr, r->n, sizeof(*r->arr), entry_cmp);
+	}
 	ret = 1;
 out:
 	sqlite3_finalize(st);
