@@ -226,6 +226,18 @@ const char *const db_migrations[] = {
 	"  first_seen TEXT NOT NULL,"
 	"  last_seen TEXT NOT NULL,"
 	"  UNIQUE (manufacturer, model, serial));",
+
+	/*
+	 * 2 -> 3: vendor roots of HSM key attestation chains.  cmvp_cert is
+	 * the CMVP certificate of the HSM product line the root attests.
+	 */
+	"CREATE TABLE attestation_roots ("
+	"  name TEXT PRIMARY KEY,"
+	"  cert_der BLOB NOT NULL,"
+	"  cert_sha256 TEXT NOT NULL,"
+	"  cmvp_cert TEXT NOT NULL,"
+	"  added_by TEXT NOT NULL,"
+	"  added TEXT NOT NULL);",
 };
 
 const size_t db_migrations_count =
