@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "args.h"
+#include "attest.h"
 #include "audit.h"
 #include "ca.h"
 #include "cacert.h"
@@ -116,6 +117,8 @@ issue_one(struct batch *b, struct request *r)
 	struct findings f;
 	struct lint_opts lo;
 	struct cmvp_effective eff;
+	struct attest att;
+	enum attest_result ar;
 	sqlite3_stmt *st = NULL;
 	X509_REQ *req = NULL;
 	X509 *cert = NULL;
@@ -125,13 +128,14 @@ issue_one(struct batch *b, struct request *r)
 	char object[64], serial[33], sha[65], nb[32], na[32], now[32];
 	int partition = 0;
 	char text[1024], detail[1024];
-	const char *psha;
+	const char *psha, *chain;
 	enum ku_setting ku = KU_A;
 	enum one_result ret = ONE_ERROR;
 	size_t i, len;
 	int derlen, capped;
 
 	findings_init(&f);
+	memset(&att, 0, sizeof(att));
 	snprintf(object, sizeof(object), "request:%s", r->id);
 	p = r->csr_der;
 	if ((req = d2i_X509_REQ(NULL, &p, r->csr_len)) == NULL ||
@@ -156,6 +160,36 @@ issue_one(struct batch *b, struct request *r)
 		log_warnx("%s", text);
 		ret = refuse_request(b, r, text) ? ONE_REFUSED : ONE_ERROR;
 		goto out;
+	}
+	/*
+	 * An attested subject key: the chain must still verify to a
+	 * configured vendor root that attests the same CMVP number.
+	 */
+	chain = json_string_value(json_object_get(json_object_get(r->dj,
+	    "attestation"), "chain"));
+	if (chain != NULL) {
+		ar = attest_verify(b->db, (const unsigned char *)chain,
+		    strlen(chain), X509_REQ_get0_pubkey(req), &att);
+		if (ar == ATTEST_ERROR) {
+			goto out;
+		}
+		if (ar == ATTEST_REFUSED) {
+			snprintf(text, sizeof(text), "%s: %s: %s", object,
+			    att.rule, att.reason);
+		} else if (r->subject_hsm == NULL ||
+		    strcmp(att.cmvp, r->subject_hsm) != 0) {
+			snprintf(text, sizeof(text), "%s: ES-ATT-01: vendor "
+			    "root %s now attests CMVP #%s, the request says "
+			    "#%s: submit it again", object, att.root, att.cmvp,
+			    r->subject_hsm != NULL ? r->subject_hsm : "-");
+		}
+		if (ar == ATTEST_REFUSED || r->subject_hsm == NULL ||
+		    strcmp(att.cmvp, r->subject_hsm) != 0) {
+			log_warnx("%s", text);
+			ret = refuse_request(b, r, text) ? ONE_REFUSED :
+			    ONE_ERROR;
+			goto out;
+		}
 	}
 	/* The subject key's HSM may have lost its validation since. */
 	if (r->subject_hsm != NULL) {
@@ -312,6 +346,7 @@ rollback:
 	burn_serial(b->db, serial, "commit failed");
 out:
 	sqlite3_finalize(st);
+	attest_clear(&att);
 	free(part_url);
 	findings_free(&f);
 	profile_free(prof);

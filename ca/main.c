@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "attest.h"
 #include "ca.h"
 #include "log.h"
 
@@ -43,6 +44,9 @@ static const struct {
 	{ "request", cmd_request,
 	  "request submit|list|show|approve|reject|amend ...\n"
 	  "                        e-seal certificate requests under dual control" },
+	{ "attestation-root", cmd_attestation_root,
+	  "attestation-root add|list|remove ...\n"
+	  "                        vendor roots of HSM key attestation chains (quorum)" },
 	{ "issue", cmd_issue,
 	  "issue --ca NAME [--request ID...] --pin SRC [--operator NAME=SRC]\n"
 	  "                        issue every approved request (lint first, one login)" },

@@ -19,6 +19,7 @@
 #include <uuid/uuid.h>
 
 #include "args.h"
+#include "attest.h"
 #include "audit.h"
 #include "ca.h"
 #include "cmvp.h"
@@ -436,6 +437,17 @@ struct req_params {
 	int		 days;		/* 0: the profile's maximum */
 	const char	*ku;		/* NULL: the profile's default */
 	const char	*subject_hsm;
+	const unsigned char *att_buf;	/* attestation bundle, or NULL */
+	size_t		 att_len;
+};
+
+/* What decided the subject key's HSM, for the audit chain. */
+struct hsm_decision {
+	struct attest	 att;		/* the attestation's verification */
+	enum attest_result att_result;
+	struct cmvp_effective eff;	/* the CMVP number's status */
+	char		 snapshot[11];	/* its record's snapshot date */
+	int		 checked;	/* eff and snapshot are set */
 };
 
 static void
@@ -459,15 +471,20 @@ subject_json_add(json_t *o, const X509_NAME *n, int nid, const char *key)
 /*
  * Check a CSR for a request and build its details JSON.  Every failed
  * rule goes into f.  *details is malloc'd canonical JSON (even when
- * refused).  Returns 1 when the checks ran (look at f->fails), 0 on an
- * error (logged).
+ * refused).  With an attestation bundle, hd->att says what it proved
+ * (its CMVP number is the subject HSM) and the details carry the chain;
+ * hd is cleared first and released by the caller (attest_clear).
+ * Returns 1 when the checks ran (look at f->fails), 0 on an error
+ * (logged).
  */
 static int
 request_evaluate(struct db *db, const struct ca_row *ca, X509_REQ *req,
-    const struct req_params *rp, struct findings *f, char **details)
+    const struct req_params *rp, struct findings *f, char **details,
+    struct hsm_decision *hd)
 {
 	struct profile *prof = NULL;
-	struct cmvp_effective eff;
+	struct cmvp_record rec;
+	const char *hsm = rp->subject_hsm;
 	const X509_ALGOR *alg = NULL;
 	const ASN1_BIT_STRING *sig = NULL;
 	EVP_PKEY *pub;
@@ -477,6 +494,7 @@ request_evaluate(struct db *db, const struct ca_row *ca, X509_REQ *req,
 	int days, ret = 0, capped;
 
 	*details = NULL;
+	memset(hd, 0, sizeof(*hd));
 	if ((prof = profile_load(rp->profiles_dir, rp->profile)) == NULL) {
 		findings_add(f, "ES-PROF-01", "eseal profiles", RULE_FAIL,
 		    "profile \"%s\" cannot be loaded from %s", rp->profile,
@@ -527,22 +545,47 @@ request_evaluate(struct db *db, const struct ca_row *ca, X509_REQ *req,
 	}
 	profile_check_subject(prof, X509_REQ_get_subject_name(req), f);
 
-	/* The subject key's HSM (ES-HSM-04/05). */
-	if (rp->subject_hsm != NULL) {
-		if (!cmvp_effective(db, rp->subject_hsm, now_utc(), &eff)) {
+	/*
+	 * The subject key's HSM (ES-HSM-04/05): named by its CMVP number or
+	 * proved by an attestation chain to a configured vendor root, whose
+	 * CMVP number then counts (ES-ATT-01..03).
+	 */
+	if (rp->att_buf != NULL) {
+		hd->att_result = attest_verify(db, rp->att_buf, rp->att_len,
+		    X509_REQ_get0_pubkey(req), &hd->att);
+		if (hd->att_result == ATTEST_ERROR) {
 			goto out;
 		}
-		if (eff.status != CMVP_ACTIVE) {
-			findings_add(f, "ES-HSM-05", "eseal-rules 4.4", RULE_FAIL,
-			    "subject key HSM CMVP #%s is %s%s%s%s%s",
-			    rp->subject_hsm, cmvp_status_name(eff.status),
-			    eff.since[0] != '\0' ? " since " : "", eff.since,
-			    eff.reason[0] != '\0' ? ": " : "", eff.reason);
+		if (hd->att_result == ATTEST_REFUSED) {
+			findings_add(f, hd->att.rule, "eseal-rules 5.3",
+			    RULE_FAIL, "%s", hd->att.reason);
+		} else {
+			hsm = hd->att.cmvp;
 		}
-	} else if (prof->require_subject_hsm) {
+	}
+	if (hsm != NULL) {
+		if (!cmvp_effective(db, hsm, now_utc(), &hd->eff) ||
+		    cmvp_lookup(db, hsm, &rec) < 0) {
+			goto out;
+		}
+		hd->checked = 1;
+		snprintf(hd->snapshot, sizeof(hd->snapshot), "%s",
+		    hd->eff.status != CMVP_UNKNOWN ? rec.snapshot_date : "");
+		if (hd->eff.status != CMVP_ACTIVE) {
+			findings_add(f, "ES-HSM-05", "eseal-rules 4.4", RULE_FAIL,
+			    "subject key HSM CMVP #%s%s%s%s is %s%s%s%s%s", hsm,
+			    rp->att_buf != NULL ? " (attested by vendor root " :
+			    "", rp->att_buf != NULL ? hd->att.root : "",
+			    rp->att_buf != NULL ? ")" : "",
+			    cmvp_status_name(hd->eff.status),
+			    hd->eff.since[0] != '\0' ? " since " : "",
+			    hd->eff.since, hd->eff.reason[0] != '\0' ? ": " : "",
+			    hd->eff.reason);
+		}
+	} else if (prof->require_subject_hsm && rp->att_buf == NULL) {
 		findings_add(f, "ES-HSM-04", "eseal profiles", RULE_FAIL,
 		    "profile %s requires the subject key's HSM (--subject-hsm "
-		    "CMVP-NUMBER)", prof->name);
+		    "CMVP-NUMBER or --attestation FILE)", prof->name);
 	}
 
 	/* Details: what the certificate will say, in a fixed order. */
@@ -561,6 +604,21 @@ request_evaluate(struct db *db, const struct ca_row *ca, X509_REQ *req,
 	json_object_set_new(d, "validity_days", json_integer(days));
 	json_object_set_new(d, "key_usage", json_string(ku_setting_name(ku)));
 	json_object_set_new(d, "profile_sha256", json_string(prof->sha256));
+	if (rp->att_buf != NULL && hd->att.pem != NULL) {
+		json_t *aj;
+
+		if ((aj = json_object()) == NULL) {
+			fatalx("out of memory");
+		}
+		if (hd->att_result == ATTEST_OK) {
+			json_object_set_new(aj, "root", json_string(hd->att.root));
+			json_object_set_new(aj, "root_sha256",
+			    json_string(hd->att.root_sha256));
+			json_object_set_new(aj, "cmvp", json_string(hd->att.cmvp));
+		}
+		json_object_set_new(aj, "chain", json_string(hd->att.pem));
+		json_object_set_new(d, "attestation", aj);
+	}
 	if ((*details = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 	    NULL) {
 		fatalx("out of memory");
@@ -605,37 +663,60 @@ sign_head(struct db *db, const char *pin)
 	return ca_audit_sign(db, NULL, pin);
 }
 
+/*
+ * The audit detail of an HSM decision made from an attestation: the data
+ * it used (vendor root, CMVP number, effective status, snapshot date).
+ * Returns the result word ("ok" or "refused").
+ */
+static const char *
+hsm_decision_text(const struct hsm_decision *hd, char *buf, size_t bufsz)
+{
+	if (hd->att_result != ATTEST_OK) {
+		snprintf(buf, bufsz, "%s: %s", hd->att.rule, hd->att.reason);
+		return "refused";
+	}
+	snprintf(buf, bufsz, "vendor root %s (sha256 %s) attests the CSR's "
+	    "key; CMVP #%s effective status %s%s%s%s%s, snapshot %s",
+	    hd->att.root, hd->att.root_sha256, hd->att.cmvp,
+	    cmvp_status_name(hd->eff.status), hd->eff.since[0] != '\0' ?
+	    " since " : "", hd->eff.since, hd->eff.reason[0] != '\0' ? ": " :
+	    "", hd->eff.reason, hd->snapshot[0] != '\0' ? hd->snapshot :
+	    "none");
+	return hd->checked && hd->eff.status == CMVP_ACTIVE ? "ok" : "refused";
+}
+
 static int
 req_submit(struct args *a)
 {
 	struct findings f;
 	struct req_params rp;
+	struct hsm_decision hd;
 	struct db *db = NULL;
 	struct ca_row *ca = NULL;
 	X509_REQ *req = NULL;
 	sqlite3_stmt *st = NULL;
-	unsigned char *der = NULL;
+	unsigned char *der = NULL, *att = NULL;
 	char *who = NULL, *details = NULL, *refusal = NULL;
-	char id[37], hash[65], now[32], object[64];
-	const char *csr_path, *s;
+	char id[37], hash[65], now[32], object[64], hsm_text[1024];
+	const char *csr_path, *s, *att_path, *subject_hsm, *hsm_result;
 	int64_t op_id;
 	uuid_t uu;
 	int derlen = 0, ret = EXIT_ERROR;
 
 	findings_init(&f);
 	memset(&rp, 0, sizeof(rp));
+	memset(&hd, 0, sizeof(hd));
 	if (a->npos != 2 || !args_need(a, "profile", "request submit") ||
 	    !args_need(a, "ca", "request submit") ||
 	    !args_need(a, "submitter", "request submit")) {
 		return EXIT_USAGE;
 	}
 	csr_path = a->pos[1];
-	if (args_get(a, "attestation") != NULL) {
-		log_warnx("%s: --attestation is not supported yet: key "
-		    "attestation chains are not verified by this version (name "
-		    "the subject key's HSM with --subject-hsm CMVP-NUMBER)",
-		    csr_path);
-		return EXIT_REFUSED;
+	att_path = args_get(a, "attestation");
+	if (att_path != NULL && args_get(a, "subject-hsm") != NULL) {
+		log_warnx("request submit: --subject-hsm and --attestation "
+		    "exclude each other (an attestation names the HSM)");
+		return EXIT_USAGE;
 	}
 	rp.what = csr_path;
 	rp.profiles_dir = args_get(a, "profiles");
@@ -652,6 +733,12 @@ req_submit(struct args *a)
 	}
 	if ((req = csr_read_file(csr_path, &der, &derlen)) == NULL) {
 		goto out;
+	}
+	if (att_path != NULL) {
+		if (!file_read(att_path, 1 << 20, &att, &rp.att_len)) {
+			goto out;
+		}
+		rp.att_buf = att;
 	}
 	if ((db = ca_open_db()) == NULL) {
 		goto out;
@@ -672,10 +759,12 @@ req_submit(struct args *a)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	if (!request_evaluate(db, ca, req, &rp, &f, &details)) {
+	if (!request_evaluate(db, ca, req, &rp, &f, &details, &hd)) {
 		goto out;
 	}
-	request_hash(der, (size_t)derlen, rp.profile, details, rp.subject_hsm,
+	subject_hsm = att_path == NULL ? rp.subject_hsm :
+	    hd.att_result == ATTEST_OK ? hd.att.cmvp : NULL;
+	request_hash(der, (size_t)derlen, rp.profile, details, subject_hsm,
 	    ca->name, hash);
 	uuid_generate_random(uu);
 	uuid_unparse_lower(uu, id);
@@ -698,8 +787,8 @@ req_submit(struct args *a)
 	sqlite3_bind_blob(st, 3, der, derlen, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, rp.profile, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 5, details, -1, SQLITE_TRANSIENT);
-	if (rp.subject_hsm != NULL) {
-		sqlite3_bind_text(st, 6, rp.subject_hsm, -1, SQLITE_TRANSIENT);
+	if (subject_hsm != NULL) {
+		sqlite3_bind_text(st, 6, subject_hsm, -1, SQLITE_TRANSIENT);
 	}
 	sqlite3_bind_text(st, 7, hash, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 8, who, -1, SQLITE_TRANSIENT);
@@ -715,8 +804,24 @@ req_submit(struct args *a)
 	}
 	if (!audit_append(db, who, "request-submit", object, hash,
 	    refusal != NULL ? "refused" : "ok",
-	    refusal != NULL ? refusal : details) ||
-	    !db_commit(db)) {
+	    refusal != NULL ? refusal : details)) {
+		goto rollback;
+	}
+	if (att_path != NULL && hd.att.rule[0] == '\0' && !hd.checked) {
+		/* The attestation was not looked at (profile unreadable). */
+		snprintf(hd.att.rule, sizeof(hd.att.rule), "ES-PROF-01");
+		snprintf(hd.att.reason, sizeof(hd.att.reason), "not checked: "
+		    "the profile cannot be loaded");
+		hd.att_result = ATTEST_REFUSED;
+	}
+	if (att_path != NULL) {
+		hsm_result = hsm_decision_text(&hd, hsm_text, sizeof(hsm_text));
+		if (!audit_append(db, who, "request-attestation", object, hash,
+		    hsm_result, hsm_text)) {
+			goto rollback;
+		}
+	}
+	if (!db_commit(db)) {
 		goto rollback;
 	}
 	if (refusal != NULL) {
@@ -746,6 +851,8 @@ out:
 	ca_row_free(ca);
 	X509_REQ_free(req);
 	OPENSSL_free(der);
+	free(att);
+	attest_clear(&hd.att);
 	db_close(db);
 	free(who);
 	free(details);
@@ -889,6 +996,13 @@ req_show(struct args *a)
 	    json_object_get(r->dj, "key_usage")));
 	printf("subject HSM     %s\n", r->subject_hsm != NULL ?
 	    r->subject_hsm : "-");
+	if (json_object_get(r->dj, "attestation") != NULL) {
+		printf("attestation     chain to vendor root %s\n",
+		    json_is_string(json_object_get(json_object_get(r->dj,
+		    "attestation"), "root")) ? json_string_value(
+		    json_object_get(json_object_get(r->dj, "attestation"),
+		    "root")) : "(none: refused)");
+	}
 	printf("submitter       %s at %s\n", r->submitter, r->submitted);
 	printf("content hash    %s\n", r->hash);
 	printf("approvals       %lld of %lld needed\n",
@@ -1076,6 +1190,7 @@ req_amend(struct args *a)
 {
 	struct findings f;
 	struct req_params rp;
+	struct hsm_decision hd;
 	struct db *db = NULL;
 	struct request *r = NULL;
 	struct ca_row *ca = NULL;
@@ -1084,12 +1199,13 @@ req_amend(struct args *a)
 	const unsigned char *p;
 	char *who = NULL, *details = NULL, *refusal = NULL;
 	char hash[65], object[64], detail[256], ku[2] = "";
-	const char *s;
+	const char *s, *chain, *subject_hsm;
 	int64_t op_id;
 	int ret = EXIT_ERROR, why, before;
 
 	findings_init(&f);
 	memset(&rp, 0, sizeof(rp));
+	memset(&hd, 0, sizeof(hd));
 	if (a->npos != 2 || !args_need(a, "submitter", "request amend")) {
 		return EXIT_USAGE;
 	}
@@ -1145,6 +1261,14 @@ req_amend(struct args *a)
 	rp.days = (int)json_integer_value(json_object_get(r->dj,
 	    "validity_days"));
 	rp.subject_hsm = r->subject_hsm;
+	/* An attested request is verified again: its root may be gone. */
+	chain = json_string_value(json_object_get(json_object_get(r->dj,
+	    "attestation"), "chain"));
+	if (chain != NULL) {
+		rp.subject_hsm = NULL;
+		rp.att_buf = (const unsigned char *)chain;
+		rp.att_len = strlen(chain);
+	}
 	if ((s = args_get(a, "validity-days")) != NULL) {
 		rp.days = atoi(s);
 		if (rp.days <= 0 || strspn(s, "0123456789") != strlen(s)) {
@@ -1154,9 +1278,10 @@ req_amend(struct args *a)
 			goto out;
 		}
 	}
-	if (!request_evaluate(db, ca, req, &rp, &f, &details)) {
+	if (!request_evaluate(db, ca, req, &rp, &f, &details, &hd)) {
 		goto out;
 	}
+	subject_hsm = chain == NULL ? r->subject_hsm : hd.att.cmvp;
 	if (f.fails > 0) {
 		findings_log_fails(&f, object);
 		refusal = fails_text(&f, object);
@@ -1168,7 +1293,7 @@ req_amend(struct args *a)
 		goto out;
 	}
 	request_hash(r->csr_der, (size_t)r->csr_len, rp.profile, details,
-	    r->subject_hsm, ca->name, hash);
+	    subject_hsm, ca->name, hash);
 	if (strcmp(hash, r->hash) == 0) {
 		log_warnx("%s: the amendment changes nothing", object);
 		ret = EXIT_OK;
@@ -1179,14 +1304,17 @@ req_amend(struct args *a)
 		goto out;
 	}
 	st = db_prepare(db, "UPDATE requests SET profile = ?, details = ?,"
-	    " content_hash = ? WHERE id = ?");
+	    " content_hash = ?, subject_hsm = ? WHERE id = ?");
 	if (st == NULL) {
 		goto rollback;
 	}
 	sqlite3_bind_text(st, 1, rp.profile, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, details, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, r->id, -1, SQLITE_TRANSIENT);
+	if (subject_hsm != NULL) {
+		sqlite3_bind_text(st, 4, subject_hsm, -1, SQLITE_TRANSIENT);
+	}
+	sqlite3_bind_text(st, 5, r->id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		db_log_error(db, "amend request");
 		goto rollback;
@@ -1213,6 +1341,7 @@ rollback:
 out:
 	sqlite3_finalize(st);
 	findings_free(&f);
+	attest_clear(&hd.att);
 	request_free(r);
 	ca_row_free(ca);
 	X509_REQ_free(req);
@@ -1228,8 +1357,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: eseal-ca request submit CSR --profile NAME --ca ISSUING --submitter NAME=SRC\n"
-	    "           [--subject-hsm CMVP-NUMBER] [--validity-days N] [--key-usage A|B]\n"
-	    "           [--profiles DIR] [--pin SRC]\n"
+	    "           [--subject-hsm CMVP-NUMBER | --attestation FILE] [--validity-days N]\n"
+	    "           [--key-usage A|B] [--profiles DIR] [--pin SRC]\n"
 	    "       eseal-ca request list [--status pending|refused|rejected|issued] [--json]\n"
 	    "       eseal-ca request show ID [--json]\n"
 	    "       eseal-ca request approve ID --approver NAME=SRC [--pin SRC]\n"
