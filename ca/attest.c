@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -576,6 +577,7 @@ root_list(struct db *db)
 	sqlite3_stmt *st;
 	json_t *arr;
 	X509 *x;
+	struct tm tm;
 	const unsigned char *p;
 	char *subj, na[32];
 	int rc, ret = EXIT_ERROR;
@@ -598,13 +600,8 @@ root_list(struct db *db)
 		}
 		subj = x509_name_str(X509_get_subject_name(x));
 		snprintf(na, sizeof(na), "?");
-		{
-			struct tm tm;
-
-			if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm)) {
-				strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ",
-				    &tm);
-			}
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm)) {
+			strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		}
 		if (g.json) {
 			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,"
