@@ -111,6 +111,8 @@ int cmd_ca(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_export_status(int argc, char **argv);
+int cmd_ocsp_signer(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_request(int argc, char **argv);

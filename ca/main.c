@@ -59,6 +59,12 @@ static const struct {
 	{ "crl", cmd_crl,
 	  "crl --ca NAME --pin SRC [--delta] [--partition N] [--out FILE] [--pem]\n"
 	  "                        sign a CA's CRL (full, delta, partition) or a root's ARL" },
+	{ "export-status", cmd_export_status,
+	  "export-status --ca NAME --pin SRC --out FILE [--next-update HOURS]\n"
+	  "                        the signed status export for eseal-ocspd" },
+	{ "ocsp-signer", cmd_ocsp_signer,
+	  "ocsp-signer issue --ca NAME --csr FILE --out FILE --pin SRC --officer NAME=SRC...\n"
+	  "                        the delegated OCSP signing certificate" },
 	{ "audit", cmd_audit,
 	  "audit verify --ca-cert FILE... | audit show [--last N] | audit sign --pin SRC\n"
 	  "                        verify or show the audit chain" },

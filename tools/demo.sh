@@ -158,6 +158,49 @@ if openssl verify -crl_check -CAfile "$OUT/chain.pem" -CRLfile "$OUT/issuing-crl
 fi
 echo "(rejected as expected: certificate revoked)"
 
+step "OCSP: delegated signer, signed status export, eseal-ocspd answers openssl ocsp"
+mkdir -p "$OUT/ocsp"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$OUT/ocsp/signer.key" 2>/dev/null
+chmod 600 "$OUT/ocsp/signer.key"
+openssl req -new -key "$OUT/ocsp/signer.key" -out "$OUT/ocsp/signer.csr" \
+    -subj "/C=JP/O=Example Trust K.K./CN=Example TEST e-Seal OCSP Responder"
+eseal-ca ocsp-signer issue --ca issuing --csr "$OUT/ocsp/signer.csr" --out "$OUT/ocsp/signer.pem" \
+    --pin file:"$S/issuing.pin" --officer alice=file:"$S/alice.pass" --officer bob=file:"$S/bob.pass"
+eseal-policy lint --kind ocsp --issuer "$OUT/issuing.pem" "$OUT/ocsp/signer.pem" | tail -1
+eseal-ca export-status --ca issuing --pin file:"$S/issuing.pin" --out "$OUT/ocsp/status.export"
+cat >"$OUT/ocsp/ocspd.conf" <<EOT
+listen = 127.0.0.1
+port = 0
+port-file = $OUT/ocsp/port
+export = $OUT/ocsp/status.export
+ca-cert = $OUT/issuing.pem
+signer-cert = $OUT/ocsp/signer.pem
+signer-key = $OUT/ocsp/signer.key
+signer-program = $B/eseal-ocsp-signer
+reload-interval = 1
+EOT
+eseal-ocspd -d -f "$OUT/ocsp/ocspd.conf" 2>"$OUT/ocsp/ocspd.log" &
+OCSPD=$!
+trap 'kill $OCSPD 2>/dev/null' EXIT
+i=0
+while [ ! -s "$OUT/ocsp/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+URL="http://127.0.0.1:$(cat "$OUT/ocsp/port")"
+for p in eseal-qualified eseal; do
+	echo "-- openssl ocsp for $p (with a nonce):"
+	openssl ocsp -url "$URL" -issuer "$OUT/issuing.pem" -cert "$OUT/certs/$p.pem" \
+	    -VAfile "$OUT/ocsp/signer.pem" -CAfile "$OUT/chain.pem" 2>&1 | sed 's/^/   /'
+done
+echo "-- pre-signed answer over GET (no nonce), with its RFC 5019 caching headers:"
+openssl ocsp -issuer "$OUT/issuing.pem" -cert "$OUT/certs/eseal-qualified.pem" -no_nonce \
+    -reqout "$OUT/ocsp/req.der" >/dev/null 2>&1
+REQ=$(base64 -w0 "$OUT/ocsp/req.der" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
+curl -s -D "$OUT/ocsp/headers" -o "$OUT/ocsp/resp.der" "$URL/$REQ"
+grep -iE '^(HTTP|cache-control|etag|expires|last-modified)' "$OUT/ocsp/headers" | sed 's/^/   /'
+openssl ocsp -respin "$OUT/ocsp/resp.der" -issuer "$OUT/issuing.pem" -cert "$OUT/certs/eseal-qualified.pem" \
+    -VAfile "$OUT/ocsp/signer.pem" -CAfile "$OUT/chain.pem" -no_nonce 2>&1 | sed 's/^/   /'
+kill $OCSPD 2>/dev/null; wait $OCSPD 2>/dev/null || true
+trap - EXIT
+
 step "Refusals: one officer only, the same officer twice"
 eseal-ca operator add eve --role auditor --pass file:"$S/dave.pass" \
     --officer alice=file:"$S/alice.pass" || echo "(refused as expected)"
