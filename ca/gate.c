@@ -131,9 +131,12 @@ gate_check(struct db *db, const struct hsm_token_info *ti,
 	    found == 1 ? rec.snapshot_date : "?");
 decide:
 	if (rule != NULL) {
+		char full[600];
+
 		log_warnx("%s: %s: %s", object, rule, detail);
+		snprintf(full, sizeof(full), "%s: %s", rule, detail);
 		audit_append(db, actor, "policy-gate", object, NULL,
-		    "refused", detail);
+		    "refused", full);
 		goto out;
 	}
 	audit_append(db, actor, "policy-gate", object, NULL, "pass", detail);
