@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <uuid/uuid.h>
 
 #include "args.h"
 #include "audit.h"
@@ -49,6 +50,8 @@ struct crlrun {
 	uint64_t	 num;
 	time_t		 this_update, next_update;
 	char		*actor;
+	char		*officers[16];		/* the root's ARL: a ceremony */
+	size_t		 nofficers;
 };
 
 static void
@@ -62,6 +65,8 @@ usage(FILE *fp)
 	    "  --delta, a delta CRL against its last full CRL; with --partition N,\n"
 	    "  partition N's CRL), or a root CA's ARL of the issuing CAs it revoked.\n"
 	    "  The CRL number is the next unused one (--number may only go up).\n"
+	    "  A root's ARL is signed in a ceremony: --officer NAME=SRC for each\n"
+	    "  officer of the quorum; the transcript is stored with the ceremonies.\n"
 	    "  Output: --out FILE, default NAME[-pN][-delta].crl, DER or --pem.\n");
 }
 
@@ -500,6 +505,59 @@ sync_dir(const char *path)
 	free(d);
 }
 
+/*
+ * The root's ARL ceremony record: officers, the ARL's hash, a short
+ * transcript, and its hash in the audit chain.  1/0 (logged).
+ */
+static int
+record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
+    const char *sha, const char *detail)
+{
+	sqlite3_stmt *st;
+	char id[37], now[32], tsha[65], object[160], *tx = NULL;
+	uuid_t uu;
+	int ok = 0;
+
+	uuid_generate_random(uu);
+	uuid_unparse_lower(uu, id);
+	time_fmt(now_utc(), now, sizeof(now));
+	snprintf(object, sizeof(object), "ca:%s", r->ca);
+	if (asprintf(&tx, "%s  ARL ceremony %s for root CA \"%s\"\n"
+	    "%s  officers present and authenticated: %s\n"
+	    "%s  %s\n%s  ARL signed on the token: sha256 %s\n",
+	    started, id, r->ca, started, r->actor, now, detail, now, sha) == -1) {
+		fatalx("out of memory");
+	}
+	sha256_hex(tx, strlen(tx), tsha);
+	if (!db_begin(db)) {
+		goto out;
+	}
+	if ((st = db_prepare(db, "INSERT INTO ceremonies (id, kind,"
+	    " file_sha256, officers, started, finished, result, transcript,"
+	    " transcript_sha256) VALUES (?, 'arl', '', ?, ?, ?, 'ok', ?, ?)")) ==
+	    NULL) {
+		db_rollback(db);
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, r->actor, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, started, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, tx, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, tsha, -1, SQLITE_TRANSIENT);
+	ok = sqlite3_step(st) == SQLITE_DONE;
+	sqlite3_finalize(st);
+	if (!ok || !audit_append(db, r->actor, "ceremony-end", object, tsha,
+	    "ok", id) || !db_commit(db)) {
+		db_log_error(db, "record the ARL ceremony");
+		db_rollback(db);
+		ok = 0;
+	}
+out:
+	free(tx);
+	return ok;
+}
+
 static int
 crl_run(struct crlrun *r)
 {
@@ -515,8 +573,10 @@ crl_run(struct crlrun *r)
 	char *der_tmp = NULL, *pem_tmp = NULL, *detail = NULL;
 	char object[160], sha[65] = "", t1[32], t2[32];
 	const char *kind;
+	struct quorum q = { 0 };
+	char started[32] = "";
 	uint64_t again;
-	int ret = EXIT_ERROR, why;
+	int ret = EXIT_ERROR, why, ceremony = 0;
 
 	snprintf(object, sizeof(object), "ca:%s", r->ca);
 	if ((db = ca_open_db()) == NULL) {
@@ -538,7 +598,24 @@ crl_run(struct crlrun *r)
 		    part, r->delta ? "-delta" : "");
 		r->out = r->out_buf;
 	}
-	if (r->op_spec != NULL) {
+	if (strcmp(r->kind, "root") == 0) {
+		/* The root's ARL: a ceremony under the quorum of officers. */
+		if (r->nofficers == 0) {
+			log_warnx("crl %s: ES-CRL-09: a root's ARL is signed in a "
+			    "ceremony: name the quorum of officers (--officer "
+			    "NAME=SRC)", r->ca);
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		if (!quorum_gather(db, r->officers, r->nofficers,
+		    quorum_size(db), ROLE_OFFICER, "arl-ceremony", &q)) {
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		r->actor = quorum_names(&q);
+		ceremony = 1;
+		time_fmt(now_utc(), started, sizeof(started));
+	} else if (r->op_spec != NULL) {
 		if (!auth_operator(db, r->op_spec, &r->actor)) {
 			ret = EXIT_REFUSED;
 			goto out;
@@ -687,8 +764,12 @@ crl_run(struct crlrun *r)
 		    "update %s\n", r->out, kind, (unsigned long long)r->num,
 		    r->ca, (unsigned long long)cs.entries, t2);
 	}
+	if (ceremony && !record_arl_ceremony(db, r, started, sha, detail)) {
+		goto out;
+	}
 	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
 out:
+	quorum_free(&q);
 	crl_rows_free(rows);
 	if (der != NULL) {
 		fclose(der);
@@ -714,7 +795,8 @@ int
 cmd_crl(int argc, char **argv)
 {
 	static const char *const valued[] = { "ca", "pin", "out", "partition",
-	    "next-update", "next-update-date", "number", "operator", NULL };
+	    "next-update", "next-update-date", "number", "operator", "officer",
+	    NULL };
 	static const char *const flags[] = { "pem", "delta", NULL };
 	struct crlrun r;
 	struct args a;
@@ -745,6 +827,7 @@ cmd_crl(int argc, char **argv)
 	r.next_date = args_get(&a, "next-update-date");
 	r.number = args_get(&a, "number");
 	r.op_spec = args_get(&a, "operator");
+	r.nofficers = args_all(&a, "officer", r.officers, 16);
 	if (r.next_days != NULL && r.next_date != NULL) {
 		log_warnx("crl: give --next-update or --next-update-date, not "
 		    "both");
