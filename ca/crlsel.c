@@ -419,10 +419,11 @@ crl_rows_open(struct db *db, const struct crl_sel *sel, const char *what)
 	}
 	/*
 	 * Serials are lower-case hex without leading zeros: numeric order is
-	 * by length, then text, which the index revocations_crl_order
-	 * (schema 4) yields directly: the three passes re-run one ordered
-	 * index scan (each row joins its certificate by rowid) inside the
-	 * caller's read transaction, with no sort and no copy.
+	 * by length, then text, which the covering index
+	 * revocations_crl_order (schema 4) yields directly, with the
+	 * certificate's notAfter and partition copied into the revocation:
+	 * the three passes re-run one index scan inside the caller's read
+	 * transaction, with no sort, no copy and no certificate lookup.
 	 */
 	time_fmt(sel->this_update, now, sizeof(now));
 	if ((st = db_prepare(db, "SELECT r.serial,"
@@ -430,10 +431,10 @@ crl_rows_open(struct db *db, const struct crl_sel *sel, const char *what)
 	    " CAST(strftime('%s', r.invalidity_date) AS INTEGER),"
 	    " nullif(r.invalidity_date, '')"
 	    " FROM revocations r INDEXED BY revocations_crl_order"
-	    " JOIN certificates c ON c.id = r.cert_id WHERE r.ca_id = ?1"
-	    " AND (?2 OR c.not_after >= ?3)"
-	    " AND (?4 = 0 OR (?4 = -1 AND c.partition IS NULL)"
-	    " OR c.partition = ?4)"
+	    " WHERE r.ca_id = ?1"
+	    " AND (?2 OR r.cert_not_after >= ?3)"
+	    " AND (?4 = 0 OR (?4 = -1 AND r.cert_partition IS NULL)"
+	    " OR r.cert_partition = ?4)"
 	    " AND (?5 IS NULL OR r.time >= ?5)"
 	    " ORDER BY r.ca_id, length(r.serial), r.serial")) == NULL) {
 		crl_rows_free(r);
