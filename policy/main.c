@@ -26,6 +26,9 @@ usage(FILE *fp)
 	    "  cmvp status [--db DB] [--as-of DATE] [--json] CERT-NUMBER...\n"
 	    "                          effective CMVP status of certificates\n"
 	    "  hsm map|list ...        bind PKCS#11 token identities to CMVP certificates\n"
+	    "  report [--db DB] [--format html|json|csv] [--as-of DATE] [--out FILE]\n"
+	    "         [--ca-cert FILE]...\n"
+	    "                          compliance report of a CA store\n"
 	    "\n"
 	    "Run \"eseal-policy COMMAND --help\" for a command's options.\n"
 	    "Exit status: 0 success, 1 a check failed (FAIL or refusal), 2 usage error,\n"
@@ -57,6 +60,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "hsm") == 0) {
 		return cmd_hsm(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "report") == 0) {
+		return cmd_report(argc - 1, argv + 1);
 	}
 	log_warnx("unknown command \"%s\" (see eseal-policy --help)", argv[1]);
 	return 2;
