@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,9 @@
 #define CERT_MAX	(1024 * 1024)
 #define MAX_CA_CERTS	32
 #define FIPS1402_SUNSET	"2026-09-21"
+/* PKCS#11 3.2 mechanism numbers (only hsm/ includes the PKCS#11 headers). */
+#define CKM_ML_DSA_KEY_PAIR_GEN	0x1cUL
+#define CKM_ML_DSA		0x1dUL
 
 enum fmt { FMT_HTML, FMT_JSON, FMT_CSV };
 
@@ -234,20 +238,29 @@ sec_header(struct rctx *r)
 static int
 ml_dsa_ready(json_t *mechs)
 {
-	size_t	 i;
-	json_t	*m;
-	const char *s;
+	size_t		 i;
+	json_t		*m;
+	const char	*s;
+	char		*end;
+	unsigned long	 v;
 
 	json_array_foreach(mechs, i, m) {
 		if (!json_is_string(m)) {
 			continue;
 		}
 		s = json_string_value(m);
-		if (strstr(s, "ML_DSA") != NULL ||
-		    strcasecmp(s, "0x1c") == 0 || strcasecmp(s, "0x1d") == 0 ||
-		    strcasecmp(s, "0x0000001c") == 0 ||
-		    strcasecmp(s, "0x0000001d") == 0) {
+		if (strstr(s, "ML_DSA") != NULL) {
 			return 1;
+		}
+		/* Unnamed mechanisms are stored as "0x%lx". */
+		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+		    isxdigit((unsigned char)s[2])) {
+			errno = 0;
+			v = strtoul(s + 2, &end, 16);
+			if (errno == 0 && *end == '\0' &&
+			    (v == CKM_ML_DSA_KEY_PAIR_GEN || v == CKM_ML_DSA)) {
+				return 1;
+			}
 		}
 	}
 	return 0;
@@ -968,7 +981,7 @@ csv_field(FILE *fp, const char *s)
 	const char *p;
 
 	/* Spreadsheet formula injection: a leading =,+,-,@ is quoted off. */
-	if (strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0') {
+	if (s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL) {
 		fputs("\"'", fp);
 	} else if (strpbrk(s, ",\"\r\n") != NULL) {
 		fputc('"', fp);
