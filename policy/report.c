@@ -1118,7 +1118,44 @@ html_val(FILE *fp, json_t *v)
 	free(s);
 }
 
-/* A table of an array of objects, columns from the first object. */
+/*
+ * Wide records (HSMs, CA keys): one two-column table per element, headed
+ * by its CA name or token serial, so that they fit a printed page.
+ */
+static void
+html_cards(FILE *fp, json_t *arr)
+{
+	json_t		*e, *v;
+	const char	*k;
+	size_t		 i;
+
+	json_array_foreach(arr, i, e) {
+		fputs("<table class=\"kv card\">\n<caption>", fp);
+		if ((v = json_object_get(e, "name")) != NULL) {
+			fputs("CA ", fp);
+		} else if ((v = json_object_get(e, "serial")) != NULL) {
+			fputs("token ", fp);
+		}
+		if (v != NULL) {
+			html_val(fp, v);
+		}
+		fputs("</caption>\n", fp);
+		json_object_foreach(e, k, v) {
+			fputs("<tr><th>", fp);
+			html_esc(fp, k);
+			fputs("</th><td>", fp);
+			html_val(fp, v);
+			fputs("</td></tr>\n", fp);
+		}
+		fputs("</table>\n", fp);
+	}
+}
+
+/*
+ * A table of an array of objects, columns from the first object; more
+ * than WIDE_COLUMNS columns are shown as cards instead.
+ */
+#define WIDE_COLUMNS	10
 static void
 html_table(FILE *fp, json_t *arr, const char *empty)
 {
@@ -1131,6 +1168,10 @@ html_table(FILE *fp, json_t *arr, const char *empty)
 		return;
 	}
 	first = json_array_get(arr, 0);
+	if (json_object_size(first) > WIDE_COLUMNS) {
+		html_cards(fp, arr);
+		return;
+	}
 	fputs("<table>\n<thead><tr>", fp);
 	json_object_foreach(first, k, v) {
 		fputs("<th>", fp);
@@ -1224,6 +1265,9 @@ static const char html_css[] =
     "margin-top:1.6em}table{border-collapse:collapse;margin:.5em 0;"
     "font-size:.85em}th,td{border:1px solid #bbb;padding:2px 6px;"
     "text-align:left;vertical-align:top}th{background:#eee}"
+    "td{overflow-wrap:anywhere}table.card{display:inline-table;"
+    "margin:.5em 1em .5em 0;max-width:46em}caption{font-weight:bold;"
+    "text-align:left}.note{color:#555}"
     ".bar{fill:#3a6ea5}.none{color:#666;font-style:italic}"
     ".warn{color:#a00;font-weight:bold}figure{display:inline-block;"
     "margin:.5em 1em .5em 0}figcaption{font-weight:bold;font-size:.9em}"
@@ -1309,7 +1353,9 @@ render_html(FILE *fp, json_t *rep)
 	fputs("<section id=\"audit\">\n<h2>Audit chain</h2>\n", fp);
 	html_kv(fp, aud);
 	json_array_foreach(json_object_get(aud, "findings"), i, w) {
-		fputs("<p class=\"warn\">", fp);
+		s = json_string_value(w);
+		fprintf(fp, "<p class=\"%s\">", s != NULL &&
+		    strncmp(s, "note:", 5) == 0 ? "note" : "warn");
 		html_val(fp, w);
 		fputs("</p>\n", fp);
 	}
