@@ -10,7 +10,7 @@
 
 /* "eseal-policy lint": argv[0] is "lint". Returns an exit code. */
 int cmd_lint(int argc, char **argv);
-/* "eseal-policy report": the compliance report (report.c). */
+/* "eseal-policy report": the compliance report. Returns an exit code. */
 int cmd_report(int argc, char **argv);
 
 #endif
