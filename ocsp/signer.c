@@ -25,6 +25,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "hsm.h"
 #include "ipc.h"
 #include "log.h"
 #include "secret.h"
@@ -100,6 +101,59 @@ drop_privileges(const char *user)
 }
 
 /* Sign tbs after checking it is exactly one ResponseData. 1/0. */
+/*
+ * A key on the signer's own PKCS#11 token (never the CA's): the library
+ * context that holds the eseal-hsm provider, and the objects that must
+ * outlive the EVP_PKEY.  NULL/unused for a PEM file key.
+ */
+static OSSL_LIB_CTX	*sign_libctx;
+static const char	*sign_propq;
+static struct hsm_module *sign_mod;
+static struct hsm_token	*sign_tok;
+static struct hsm_key	*sign_hk;
+
+/*
+ * Open "pkcs11:MODULE-PATH:TOKEN-LABEL:KEY-ID-HEX", log in with the PIN
+ * from pin_src (a secret source) and return the token-backed key (get0:
+ * valid while the token objects live).  NULL (logged).
+ */
+static EVP_PKEY *
+token_key(const char *spec, const char *pin_src)
+{
+	char *copy = NULL, *label, *id;
+	EVP_PKEY *key = NULL;
+
+	if ((copy = strdup(spec + 7)) == NULL) {
+		fatalx("out of memory");
+	}
+	if ((id = strrchr(copy, ':')) == NULL) {
+		goto bad;
+	}
+	*id++ = '\0';
+	if ((label = strrchr(copy, ':')) == NULL) {
+		goto bad;
+	}
+	*label++ = '\0';
+	if (*copy == '\0' || *label == '\0' || *id == '\0') {
+		goto bad;
+	}
+	if ((sign_mod = hsm_module_load(copy)) == NULL ||
+	    (sign_tok = hsm_token_open(sign_mod, label, NULL)) == NULL ||
+	    hsm_token_login(sign_tok, pin_src) != HSM_LOGIN_OK ||
+	    (sign_hk = hsm_key_find(sign_tok, id)) == NULL ||
+	    (key = hsm_key_private(sign_hk)) == NULL) {
+		goto out;
+	}
+	sign_libctx = hsm_libctx();
+	sign_propq = hsm_propq();
+	goto out;
+ bad:
+	log_warnx("%s: want pkcs11:MODULE-PATH:TOKEN-LABEL:KEY-ID-HEX", spec);
+ out:
+	free(copy);
+	return key;
+}
+
 static int
 sign_one(EVP_PKEY *key, enum sig_alg alg, const unsigned char *tbs,
     size_t len, unsigned char **sig, size_t *sig_len)
@@ -116,7 +170,7 @@ sign_one(EVP_PKEY *key, enum sig_alg alg, const unsigned char *tbs,
 		goto out;
 	}
 	if ((mctx = EVP_MD_CTX_new()) == NULL ||
-	    !sig_ctx_init(mctx, key, alg, NULL, NULL, "sign")) {
+	    !sig_ctx_init(mctx, key, alg, sign_libctx, sign_propq, "sign")) {
 		goto out;
 	}
 	if (EVP_DigestSign(mctx, NULL, sig_len, tbs, len) != 1 ||
@@ -144,7 +198,7 @@ algid(EVP_PKEY *key, enum sig_alg alg, unsigned char **out, size_t *len)
 	int ret = 0;
 
 	if ((mctx = EVP_MD_CTX_new()) == NULL ||
-	    !sig_ctx_init(mctx, key, alg, NULL, NULL, "signer")) {
+	    !sig_ctx_init(mctx, key, alg, sign_libctx, sign_propq, "signer")) {
 		goto out;
 	}
 	params[0] = OSSL_PARAM_construct_octet_string(
@@ -231,22 +285,37 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (pass_src != NULL &&
-	    (pass = secret_read(pass_src, "signer key passphrase")) == NULL) {
-		goto out;
-	}
-	if ((f = fopen(keyfn, "r")) == NULL ||
-	    (key = PEM_read_PrivateKey(f, NULL, pass_cb, pass)) == NULL) {
-		log_ssl("%s: cannot read key", keyfn);
-		goto out;
-	}
-	secret_free(pass);
-	pass = NULL;
-	fclose(f);
-	f = NULL;
-	if (X509_check_private_key(cert, key) != 1) {
-		log_ssl("%s: ES-OCSP-01: key does not match %s", keyfn, certfn);
-		goto out;
+	if (strncmp(keyfn, "pkcs11:", 7) == 0) {
+		/* The delegated key on the signer's own token; -p is its PIN source. */
+		if ((key = token_key(keyfn, pass_src)) == NULL) {
+			goto out;
+		}
+		if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsm_key_public(sign_hk)) !=
+		    1) {
+			log_warnx("%s: ES-OCSP-01: token key does not match %s",
+			    keyfn, certfn);
+			key = NULL;
+			goto out;
+		}
+	} else {
+		if (pass_src != NULL && (pass = secret_read(pass_src,
+		    "signer key passphrase")) == NULL) {
+			goto out;
+		}
+		if ((f = fopen(keyfn, "r")) == NULL ||
+		    (key = PEM_read_PrivateKey(f, NULL, pass_cb, pass)) == NULL) {
+			log_ssl("%s: cannot read key", keyfn);
+			goto out;
+		}
+		secret_free(pass);
+		pass = NULL;
+		fclose(f);
+		f = NULL;
+		if (X509_check_private_key(cert, key) != 1) {
+			log_ssl("%s: ES-OCSP-01: key does not match %s", keyfn,
+			    certfn);
+			goto out;
+		}
 	}
 	if (algname != NULL) {
 		if (!sig_alg_from_name(algname, &alg, "signer-alg")) {
@@ -310,6 +379,8 @@ main(int argc, char **argv)
  usage:
 	fprintf(stderr, "usage: eseal-ocsp-signer -f FD -c CERT -k KEY "
 	    "[-p PASS-SOURCE] [-a SIGALG] [-u USER] [-s]\n"
+	    "  KEY: a PEM file, or pkcs11:MODULE-PATH:TOKEN-LABEL:KEY-ID-HEX\n"
+	    "  (then -p is the token PIN source)\n"
 	    "       eseal-ocsp-signer -C -c CERT\n");
 	rc = 2;
  out:
@@ -322,6 +393,11 @@ main(int argc, char **argv)
 	free(hello);
 	OPENSSL_free(cder);
 	X509_free(cert);
-	EVP_PKEY_free(key);
+	if (sign_hk == NULL) {
+		EVP_PKEY_free(key);
+	}
+	hsm_key_free(sign_hk);
+	hsm_token_close(sign_tok);
+	hsm_module_free(sign_mod);
 	return rc;
 }
