@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -787,7 +788,35 @@ freshness(struct rep *r)
 	    "ocsp_status_export_recorded", ocsp != NULL);
 }
 
-/* Certificates issued under keys whose HSM is Historical or Revoked now. */
+/* Lower-case hex serial of a certificate DER ("" if unreadable). */
+static void
+cert_serial(const unsigned char *der, int len, char *out, size_t outsz)
+{
+	const unsigned char *p = der;
+	X509 *x = NULL;
+	BIGNUM *bn = NULL;
+	char *hex = NULL, *h;
+
+	out[0] = '\0';
+	if (der != NULL && (x = d2i_X509(NULL, &p, len)) != NULL &&
+	    p == der + len &&
+	    (bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) != NULL &&
+	    (hex = BN_bn2hex(bn)) != NULL) {
+		for (h = hex; *h != '\0'; h++) {
+			*h = (char)tolower((unsigned char)*h);
+		}
+		snprintf(out, outsz, "%s", hex);
+	}
+	OPENSSL_free(hex);
+	BN_free(bn);
+	X509_free(x);
+	ERR_clear_error();
+}
+
+/*
+ * Certificates issued under keys whose HSM is Historical or Revoked now:
+ * end-entity certificates and subordinate CA certificates.
+ */
 static json_t *
 at_risk(struct rep *r, json_t *keys)
 {
@@ -822,6 +851,34 @@ at_risk(struct rep *r, json_t *keys)
 			    "good", "ca", jstr(k, "name"),
 			    "token_serial", jstr(k, "token_serial"),
 			    "hsm_cmvp_cert", jstr(k, "cmvp_cert"),
+			    "hsm_status", s, "hsm_status_since",
+			    jstr(k, "since")));
+		}
+		sqlite3_finalize(st);
+		/* Subordinate CA certificates signed by this key too. */
+		st = prep(r, "SELECT s.name, s.subject, s.created,"
+		    " COALESCE(s.not_after, ''), s.status, s.cert_der FROM cas s"
+		    " JOIN cas a ON a.id = s.parent_id WHERE a.name = ?1"
+		    " ORDER BY s.id");
+		if (st == NULL) {
+			break;
+		}
+		sqlite3_bind_text(st, 1, jstr(k, "name"), -1, SQLITE_TRANSIENT);
+		while (row(r, st)) {
+			char serial[80];
+
+			cert_serial(sqlite3_column_blob(st, 5),
+			    sqlite3_column_bytes(st, 5), serial, sizeof(serial));
+			json_array_append_new(arr, json_pack(
+			    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+			    "serial", serial, "subject", col(st, 1),
+			    "profile", "subordinate CA", "issued", col(st, 2),
+			    "not_after", col(st, 3), "certificate_status",
+			    strcmp(col(st, 4), "revoked") == 0 ? "revoked" :
+			    *col(st, 3) != '\0' && strcmp(col(st, 3),
+			    r->as_of_str) < 0 ? "expired" : "good", "ca",
+			    jstr(k, "name"), "token_serial", jstr(k,
+			    "token_serial"), "hsm_cmvp_cert", jstr(k, "cmvp_cert"),
 			    "hsm_status", s, "hsm_status_since",
 			    jstr(k, "since")));
 		}
