@@ -1,27 +1,27 @@
 /*
- * "eseal-policy report": the compliance report of one store (issue 5).
- * The store is opened read-only and every section is collected into one
- * JSON document (header, HSM inventory, CA keys, certificate counts,
- * refusals, approvals, audit chain check, CRL/OCSP freshness, certificates
- * at risk); the JSON, CSV (one long table, doc/report.md) and HTML (one
- * self-contained file with inline SVG charts) outputs are renderings of
- * that document, written to stdout or atomically to --out.
+ * "eseal-policy report": the compliance report of a store, for compliance
+ * staff.  The report is built once as a JSON document (header, summary,
+ * HSM inventory with the CMVP status of each token and mapping as of a
+ * date, the CMVP status timeline, CA keys and their provenance, issued
+ * certificates, certificates under keys whose HSM is no longer Active,
+ * refusals and their rules, approvals, the audit chain check, CRL and OCSP
+ * freshness) and then written as JSON, CSV (report.c) or HTML
+ * (report_html.c).  The store is opened read-only; doc/report.md says
+ * what each section means.
  */
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -30,960 +30,951 @@
 #include "db.h"
 #include "log.h"
 #include "policy.h"
+#include "report.h"
 #include "util.h"
 
-#define CERT_MAX	(1024 * 1024)
-#define MAX_CA_CERTS	32
-#define FIPS1402_SUNSET	"2026-09-21"
-/* PKCS#11 3.2 mechanism numbers (only hsm/ includes the PKCS#11 headers). */
-#define CKM_ML_DSA_KEY_PAIR_GEN	0x1cUL
-#define CKM_ML_DSA		0x1dUL
+#define MAX_CERTS	16
+#define TIMELINE_MONTHS	24	/* either side of the as-of month */
 
-enum fmt { FMT_HTML, FMT_JSON, FMT_CSV };
+/* PKCS#11 3.2 mechanism numbers of ML-DSA (FIPS 204). */
+#define CKM_ML_DSA_KEY_PAIR_GEN_NUM	0x1cUL
+#define CKM_ML_DSA_NUM			0x1dUL
 
-struct rctx {
+struct rep {
 	struct db	*db;
 	time_t		 as_of;
-	char		 as_of_s[21];
-	X509		*certs[MAX_CA_CERTS];
-	size_t		 ncerts;
-	int		 certs_from_store;
+	char		 as_of_str[32];	/* YYYY-MM-DDTHH:MM:SSZ */
+	int		 failed;	/* a store error was logged */
 };
 
-static void
-report_usage(FILE *fp)
-{
-	fprintf(fp,
-	    "usage: eseal-policy report [--db DB] [--format html|json|csv]\n"
-	    "           [--as-of DATE] [--out FILE] [--ca-cert FILE]...\n"
-	    "\n"
-	    "  --db DB         the CA store (default $ESEAL_DB), opened read-only\n"
-	    "  --format FMT    html (default), json or csv (doc/report.md)\n"
-	    "  --as-of DATE    YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or now (default)\n"
-	    "  --out FILE      write the report atomically to FILE (default stdout)\n"
-	    "  --ca-cert FILE  CA certificate (PEM or DER) for the audit check;\n"
-	    "                  without it the store's own copies are used\n"
-	    "\n"
-	    "Exit status: 0 report written, 2 usage, 3 store or input error.\n");
-}
-
-/* Append a string or JSON null; json_object_set_new steals the value. */
-static void
-set_str(json_t *o, const char *k, const char *v)
-{
-	json_object_set_new(o, k, v != NULL ? json_string(v) : json_null());
-}
-
-static void
-set_col(json_t *o, const char *k, sqlite3_stmt *st, int col)
-{
-	const unsigned char *v = sqlite3_column_text(st, col);
-
-	if (sqlite3_column_type(st, col) == SQLITE_NULL || v == NULL) {
-		json_object_set_new(o, k, json_null());
-	} else if (sqlite3_column_type(st, col) == SQLITE_INTEGER) {
-		json_object_set_new(o, k,
-		    json_integer(sqlite3_column_int64(st, col)));
-	} else {
-		json_object_set_new(o, k, json_string((const char *)v));
-	}
-}
-
 static const char *
-col_s(sqlite3_stmt *st, int col)
+col(sqlite3_stmt *st, int i)
 {
-	const unsigned char *v = sqlite3_column_text(st, col);
+	const unsigned char *t = sqlite3_column_text(st, i);
 
-	return v != NULL ? (const char *)v : "";
+	return t != NULL ? (const char *)t : "";
 }
 
-static void
-count_inc(json_t *o, const char *k)
+/* Prepare; on failure (logged by db_prepare) mark the report failed. */
+static sqlite3_stmt *
+prep(struct rep *r, const char *sql)
 {
-	json_t *v = json_object_get(o, k);
+	sqlite3_stmt *st;
 
-	json_object_set_new(o, k,
-	    json_integer(v != NULL ? json_integer_value(v) + 1 : 1));
+	if ((st = db_prepare(r->db, sql)) == NULL) {
+		r->failed = 1;
+	}
+	return st;
 }
 
-/*
- * 1 if s (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, as the store writes times)
- * is before the report date; empty strings are not.
- */
+/* 1 for a row, 0 when done or on a store error (logged, report failed). */
 static int
-before_as_of(struct rctx *r, const char *s)
+row(struct rep *r, sqlite3_stmt *st)
 {
-	char full[21];
+	int rc;
 
-	if (s == NULL || *s == '\0') {
+	if (st == NULL) {
 		return 0;
 	}
-	if (strlen(s) == 10) {
-		snprintf(full, sizeof(full), "%sT00:00:00Z", s);
-		s = full;
-	}
-	return strcmp(s, r->as_of_s) < 0;
-}
-
-static int
-step_rows_done(struct rctx *r, int rc, const char *what)
-{
-	if (rc != SQLITE_DONE) {
-		db_log_error(r->db, what);
-		return 0;
-	}
-	return 1;
-}
-
-/*
- * The effective CMVP state of a token identity as of the report date:
- * fills o with cmvp_cert, standard, level, effective status, since,
- * reason and sunset.  *st gets the status.  1/0 (logged).
- */
-static int
-cmvp_state(struct rctx *r, json_t *o, const char *manuf, const char *model,
-    const char *serial, const char *fw, enum cmvp_status *st, char sunset[11])
-{
-	struct cmvp_record	 rec;
-	struct cmvp_effective	 eff;
-	char			 num[32];
-	int			 m, l;
-
-	*st = CMVP_UNKNOWN;
-	sunset[0] = '\0';
-	m = cmvp_token_mapping(r->db, manuf, model, serial, fw, num,
-	    sizeof(num));
-	if (m < 0) {
-		return 0;
-	}
-	if (m == 0) {
-		set_str(o, "cmvp_cert", NULL);
-		set_str(o, "standard", NULL);
-		json_object_set_new(o, "level", json_null());
-		set_str(o, "effective_status", "unmapped");
-		set_str(o, "since", NULL);
-		set_str(o, "sunset", NULL);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
 		return 1;
 	}
-	set_str(o, "cmvp_cert", num);
-	if ((l = cmvp_lookup(r->db, num, &rec)) < 0) {
-		return 0;
-	}
-	if (!cmvp_effective(r->db, num, r->as_of, &eff)) {
-		return 0;
-	}
-	*st = eff.status;
-	set_str(o, "standard", l ? rec.standard : NULL);
-	json_object_set_new(o, "level", l && rec.overall_level > 0 ?
-	    json_integer(rec.overall_level) : json_null());
-	set_str(o, "effective_status", cmvp_status_name(eff.status));
-	set_str(o, "since", eff.since[0] != '\0' ? eff.since : NULL);
-	if (l && rec.sunset_date[0] != '\0') {
-		snprintf(sunset, 11, "%s", rec.sunset_date);
-	} else if (l && strcmp(rec.standard, "FIPS 140-2") == 0) {
-		snprintf(sunset, 11, "%s", FIPS1402_SUNSET);
-	}
-	set_str(o, "sunset", sunset[0] != '\0' ? sunset : NULL);
-	return 1;
-}
-
-static json_t *
-sec_header(struct rctx *r)
-{
-	json_t		*h, *snaps, *s;
-	sqlite3_stmt	*st = NULL;
-	char		*v, now[21];
-	int		 rc;
-
-	h = json_object();
-	v = db_meta_get(r->db, "instance_id");
-	set_str(h, "instance_id", v);
-	free(v);
-	v = db_meta_get(r->db, "instance_mode");
-	set_str(h, "mode", v);
-	free(v);
-	set_str(h, "as_of", r->as_of_s);
-	time_fmt(now_utc(), now, sizeof(now));
-	set_str(h, "generated", now);
-	set_str(h, "store", db_path(r->db));
-	snaps = json_array();
-	json_object_set_new(h, "cmvp_snapshots", snaps);
-	if ((st = db_prepare(r->db, "SELECT snapshot_date, source, records,"
-	    " local, imported FROM cmvp_snapshots ORDER BY snapshot_date, id"))
-	    == NULL) {
-		goto fail;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		s = json_object();
-		set_col(s, "snapshot_date", st, 0);
-		set_col(s, "source", st, 1);
-		set_col(s, "records", st, 2);
-		json_object_set_new(s, "local",
-		    json_boolean(sqlite3_column_int(st, 3)));
-		set_col(s, "imported", st, 4);
-		json_array_append_new(snaps, s);
-	}
-	if (!step_rows_done(r, rc, "reading CMVP snapshots")) {
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	return h;
- fail:
-	sqlite3_finalize(st);
-	json_decref(h);
-	return NULL;
-}
-
-/* Any mechanism named *ML_DSA* or with the PKCS#11 3.2 codes 0x1c/0x1d. */
-static int
-ml_dsa_ready(json_t *mechs)
-{
-	size_t		 i;
-	json_t		*m;
-	const char	*s;
-	char		*end;
-	unsigned long	 v;
-
-	json_array_foreach(mechs, i, m) {
-		if (!json_is_string(m)) {
-			continue;
-		}
-		s = json_string_value(m);
-		if (strstr(s, "ML_DSA") != NULL) {
-			return 1;
-		}
-		/* Unnamed mechanisms are stored as "0x%lx". */
-		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
-		    isxdigit((unsigned char)s[2])) {
-			errno = 0;
-			v = strtoul(s + 2, &end, 16);
-			if (errno == 0 && *end == '\0' &&
-			    (v == CKM_ML_DSA_KEY_PAIR_GEN || v == CKM_ML_DSA)) {
-				return 1;
-			}
-		}
+	if (rc != SQLITE_DONE) {
+		db_log_error(r->db, "report");
+		r->failed = 1;
 	}
 	return 0;
 }
 
-static json_t *
-sec_hsm(struct rctx *r)
+static void
+count(json_t *obj, const char *key)
 {
-	json_t		*arr, *o, *mechs, *warn;
-	sqlite3_stmt	*st = NULL, *cs = NULL;
-	enum cmvp_status es;
-	char		 sunset[11], msg[512];
-	int		 rc;
+	json_t *v = json_object_get(obj, key);
 
-	arr = json_array();
-	if ((st = db_prepare(r->db, "SELECT manufacturer, model, serial, label,"
-	    " hw, fw, library, module_path, mechanisms, first_seen, last_seen"
-	    " FROM tokens ORDER BY manufacturer, model, serial")) == NULL ||
-	    (cs = db_prepare(r->db, "SELECT name, not_after FROM cas WHERE"
-	    " token_manufacturer = ?1 AND token_model = ?2 AND"
-	    " token_serial = ?3 AND cert_der IS NOT NULL ORDER BY name"))
-	    == NULL) {
-		goto fail;
+	json_object_set_new(obj, key, json_integer(v != NULL ?
+	    json_integer_value(v) + 1 : 1));
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/*
+ * Fill o with the CMVP record and the effective status as of t of the
+ * certificate number (status "Unmapped" when number is empty).
+ */
+static void
+cmvp_fill(struct rep *r, const char *number, time_t t, json_t *o)
+{
+	struct cmvp_effective eff;
+	struct cmvp_record rec;
+	int found;
+
+	json_object_set_new(o, "cmvp_cert", json_string(number));
+	if (*number == '\0') {
+		json_object_set_new(o, "effective_status",
+		    json_string("Unmapped"));
+		json_object_set_new(o, "since", json_string(""));
+		return;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		o = json_object();
-		json_array_append_new(arr, o);
-		set_col(o, "manufacturer", st, 0);
-		set_col(o, "model", st, 1);
-		set_col(o, "serial", st, 2);
-		set_col(o, "label", st, 3);
-		set_col(o, "hw", st, 4);
-		set_col(o, "fw", st, 5);
-		set_col(o, "library", st, 6);
-		set_col(o, "module_path", st, 7);
-		mechs = json_loads(col_s(st, 8), 0, NULL);
+	found = cmvp_lookup(r->db, number, &rec);
+	if (found < 0) {
+		r->failed = 1;
+		return;
+	}
+	if (found == 1) {
+		json_object_set_new(o, "vendor", json_string(rec.vendor));
+		json_object_set_new(o, "module_name",
+		    json_string(rec.module_name));
+		json_object_set_new(o, "standard", json_string(rec.standard));
+		json_object_set_new(o, "level",
+		    json_integer(rec.overall_level));
+		json_object_set_new(o, "sunset", json_string(rec.sunset_date));
+		json_object_set_new(o, "snapshot_date",
+		    json_string(rec.snapshot_date));
+		json_object_set_new(o, "local_declaration",
+		    json_boolean(rec.local));
+	}
+	if (!cmvp_effective(r->db, number, t, &eff)) {
+		r->failed = 1;
+		return;
+	}
+	json_object_set_new(o, "effective_status",
+	    json_string(cmvp_status_name(eff.status)));
+	json_object_set_new(o, "since", json_string(eff.since));
+	json_object_set_new(o, "reason", json_string(eff.reason));
+}
+
+/* Effective status name only, for the timeline. */
+static const char *
+status_at(struct rep *r, const char *number, time_t t)
+{
+	struct cmvp_effective eff;
+
+	if (*number == '\0') {
+		return "Unmapped";
+	}
+	if (!cmvp_effective(r->db, number, t, &eff)) {
+		r->failed = 1;
+		return "Unknown";
+	}
+	return cmvp_status_name(eff.status);
+}
+
+static json_t *
+header(struct rep *r)
+{
+	json_t *snaps = json_array(), *dates = json_array(), *h;
+	sqlite3_stmt *st;
+	char now[32], *id, *mode;
+
+	id = db_meta_get(r->db, "instance_id");
+	mode = db_meta_get(r->db, "instance_mode");
+	time_fmt(now_utc(), now, sizeof(now));
+	st = prep(r, "SELECT snapshot_date, source, records, local, imported,"
+	    " imported_by FROM cmvp_snapshots ORDER BY snapshot_date, id");
+	while (row(r, st)) {
+		json_array_append_new(snaps, json_pack(
+		    "{s:s,s:s,s:i,s:b,s:s,s:s}", "snapshot_date", col(st, 0),
+		    "source", col(st, 1), "records", sqlite3_column_int(st, 2),
+		    "local", sqlite3_column_int(st, 3), "imported", col(st, 4),
+		    "imported_by", col(st, 5)));
+		json_array_append_new(dates, json_string(col(st, 0)));
+	}
+	sqlite3_finalize(st);
+	h = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "instance_id", id ? id : "",
+	    "mode", mode ? mode : "production", "as_of", r->as_of_str,
+	    "generated", now, "cmvp_snapshot_dates", dates,
+	    "cmvp_snapshots", snaps);
+	free(id);
+	free(mode);
+	return h;
+}
+
+/* A mechanism named by its CKM name or its number ("0x1c", "0x0000001C"). */
+static int
+mech_is(const char *m, const char *name, unsigned long num)
+{
+	char *end;
+	unsigned long v;
+
+	if (strcmp(m, name) == 0) {
+		return 1;
+	}
+	if (m[0] != '0' || (m[1] != 'x' && m[1] != 'X')) {
+		return 0;
+	}
+	v = strtoul(m + 2, &end, 16);
+	return end != m + 2 && *end == '\0' && v == num;
+}
+
+/* The CA keys held by a token, as a JSON array of names; warnings added. */
+static json_t *
+token_cas(struct rep *r, json_t *tok, json_t *warn)
+{
+	json_t *names = json_array();
+	sqlite3_stmt *st;
+	const char *sunset = jstr(tok, "sunset"), *cert = jstr(tok, "cmvp_cert");
+	const char *status = jstr(tok, "effective_status");
+	char w[512];
+
+	st = prep(r, "SELECT name, COALESCE(not_after, ''), COALESCE(cmvp_cert,"
+	    " ''), key_destroyed IS NOT NULL AND key_destroyed <= ?4 FROM cas"
+	    " WHERE token_manufacturer = ?1 AND token_model = ?2 AND"
+	    " token_serial = ?3 ORDER BY id");
+	if (st == NULL) {
+		return names;
+	}
+	sqlite3_bind_text(st, 1, jstr(tok, "manufacturer"), -1,
+	    SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, jstr(tok, "model"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, jstr(tok, "serial"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, r->as_of_str, -1, SQLITE_TRANSIENT);
+	while (row(r, st)) {
+		json_array_append_new(names, json_string(col(st, 0)));
+		if (sqlite3_column_int(st, 3)) {
+			continue;	/* key destroyed: nothing left to plan */
+		}
+		if (*sunset != '\0' && *col(st, 1) != '\0' &&
+		    strncmp(sunset, col(st, 1), 10) < 0) {
+			snprintf(w, sizeof(w), "ES-HSM-02: CMVP certificate %s "
+			    "sunsets on %s, before the notAfter %.10s of CA %s "
+			    "whose key this token holds", cert, sunset,
+			    col(st, 1), col(st, 0));
+			json_array_append_new(warn, json_string(w));
+		}
+		if (strcmp(status, "Historical") == 0 ||
+		    strcmp(status, "Revoked") == 0) {
+			snprintf(w, sizeof(w), "ES-HSM-02: CMVP certificate %s "
+			    "is %s since %s: the key of CA %s may no longer "
+			    "sign", cert, status, jstr(tok, "since"),
+			    col(st, 0));
+			json_array_append_new(warn, json_string(w));
+		}
+		if (*col(st, 2) != '\0' && *cert != '\0' &&
+		    strcmp(col(st, 2), cert) != 0) {
+			snprintf(w, sizeof(w), "ES-HSM-ID-01: the key of CA %s "
+			    "was generated under CMVP certificate %s, the "
+			    "token maps to %s now", col(st, 0), col(st, 2),
+			    cert);
+			json_array_append_new(warn, json_string(w));
+		}
+	}
+	sqlite3_finalize(st);
+	return names;
+}
+
+/*
+ * The CMVP certificate of a token identity (ES-HSM-ID-01): the operator's
+ * mapping, else the certificate recorded when a CA key was generated on
+ * it (which came from a PKCS#11 validation object or an earlier mapping).
+ */
+static void
+token_cert(struct rep *r, const char *manuf, const char *model,
+    const char *serial, const char *fw, char *number, size_t numsz,
+    const char **source)
+{
+	sqlite3_stmt *st;
+	int found;
+
+	found = cmvp_token_mapping(r->db, manuf, model, serial, fw, number,
+	    numsz);
+	if (found < 0) {
+		r->failed = 1;
+	}
+	if (found == 1) {
+		*source = "hsm map";
+		return;
+	}
+	*source = "none";
+	st = prep(r, "SELECT cmvp_cert FROM cas WHERE token_manufacturer = ?"
+	    " AND token_model = ? AND token_serial = ? AND cmvp_cert IS NOT"
+	    " NULL AND cmvp_cert <> '' ORDER BY id DESC LIMIT 1");
+	if (st == NULL) {
+		return;
+	}
+	sqlite3_bind_text(st, 1, manuf, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, model, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, serial, -1, SQLITE_TRANSIENT);
+	if (row(r, st)) {
+		snprintf(number, numsz, "%s", col(st, 0));
+		*source = "recorded at key generation (validation object or "
+		    "earlier mapping)";
+	}
+	sqlite3_finalize(st);
+}
+
+static json_t *
+tokens(struct rep *r)
+{
+	json_t *arr = json_array(), *o, *mechs, *names, *warn;
+	sqlite3_stmt *st;
+	const char *source;
+	char number[32];
+	size_t i;
+	int gen, sign;
+
+	st = prep(r, "SELECT label, manufacturer, model, serial, fw, hw,"
+	    " library, module_path, mechanisms, first_seen, last_seen"
+	    " FROM tokens ORDER BY id");
+	while (row(r, st)) {
+		mechs = json_loads(col(st, 8), 0, NULL);
 		if (!json_is_array(mechs)) {
 			json_decref(mechs);
 			mechs = json_array();
 		}
-		json_object_set_new(o, "mechanisms",
-		    json_integer((json_int_t)json_array_size(mechs)));
-		json_object_set_new(o, "ml_dsa_ready",
-		    json_boolean(ml_dsa_ready(mechs)));
-		json_decref(mechs);
-		set_col(o, "first_seen", st, 9);
-		set_col(o, "last_seen", st, 10);
-		if (!cmvp_state(r, o, col_s(st, 0), col_s(st, 1), col_s(st, 2),
-		    col_s(st, 5), &es, sunset)) {
-			goto fail;
-		}
-		warn = json_array();
-		json_object_set_new(o, "warnings", warn);
-		if (sunset[0] == '\0') {
-			continue;
-		}
-		sqlite3_reset(cs);
-		sqlite3_bind_text(cs, 1, col_s(st, 0), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(cs, 2, col_s(st, 1), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(cs, 3, col_s(st, 2), -1, SQLITE_TRANSIENT);
-		while ((rc = sqlite3_step(cs)) == SQLITE_ROW) {
-			if (strncmp(sunset, col_s(cs, 1), 10) < 0) {
-				snprintf(msg, sizeof(msg), "ES-HSM-02: sunset "
-				    "%s before the notAfter %s of CA %s",
-				    sunset, col_s(cs, 1), col_s(cs, 0));
-				json_array_append_new(warn, json_string(msg));
+		gen = sign = 0;
+		for (i = 0; i < json_array_size(mechs); i++) {
+			const char *m = json_string_value(json_array_get(mechs,
+			    i));
+
+			if (m == NULL) {
+				continue;
 			}
+			gen |= mech_is(m, "CKM_ML_DSA_KEY_PAIR_GEN",
+			    CKM_ML_DSA_KEY_PAIR_GEN_NUM);
+			sign |= mech_is(m, "CKM_ML_DSA", CKM_ML_DSA_NUM);
 		}
-		if (!step_rows_done(r, rc, "reading CAs")) {
-			goto fail;
-		}
-	}
-	if (!step_rows_done(r, rc, "reading tokens")) {
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	sqlite3_finalize(cs);
-	return arr;
- fail:
-	sqlite3_finalize(st);
-	sqlite3_finalize(cs);
-	json_decref(arr);
-	return NULL;
-}
-
-static json_t *
-sec_ca_keys(struct rctx *r)
-{
-	json_t		*arr, *o;
-	sqlite3_stmt	*st = NULL;
-	enum cmvp_status es;
-	char		 sunset[11];
-	int		 rc;
-
-	arr = json_array();
-	if ((st = db_prepare(r->db, "SELECT c.name, c.kind, c.status,"
-	    " c.subject, c.not_before, c.not_after, c.token_manufacturer,"
-	    " c.token_model, c.token_serial, c.token_fw, c.key_alg, c.sig_alg,"
-	    " c.key_label, c.prov_local, c.prov_always_sensitive,"
-	    " c.prov_never_extractable, c.prov_extractable, c.cmvp_cert,"
-	    " c.cmvp_status_at_gen, c.key_destroyed, p.name FROM cas c"
-	    " LEFT JOIN cas p ON p.id = c.parent_id ORDER BY c.id")) == NULL) {
-		goto fail;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		o = json_object();
+		token_cert(r, col(st, 1), col(st, 2), col(st, 3), col(st, 4),
+		    number, sizeof(number), &source);
+		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+		    "label", col(st, 0), "manufacturer", col(st, 1),
+		    "model", col(st, 2), "serial", col(st, 3),
+		    "firmware", col(st, 4), "hardware", col(st, 5),
+		    "library", col(st, 6), "module_path", col(st, 7),
+		    "first_seen", col(st, 9), "last_seen", col(st, 10),
+		    "mapping_source", source);
+		cmvp_fill(r, number, r->as_of, o);
+		json_object_set_new(o, "mechanism_count",
+		    json_integer((json_int_t)json_array_size(mechs)));
+		json_object_set_new(o, "ml_dsa_key_pair_gen",
+		    json_boolean(gen));
+		json_object_set_new(o, "ml_dsa_sign", json_boolean(sign));
+		json_object_set_new(o, "ml_dsa_ready",
+		    json_boolean(gen && sign));
+		json_object_set_new(o, "mechanisms", mechs);
+		warn = json_array();
+		names = token_cas(r, o, warn);
+		json_object_set_new(o, "ca_keys", names);
+		json_object_set_new(o, "warnings", warn);
 		json_array_append_new(arr, o);
-		set_col(o, "name", st, 0);
-		set_col(o, "kind", st, 1);
-		set_col(o, "status", st, 2);
-		set_col(o, "subject", st, 3);
-		set_col(o, "parent", st, 20);
-		set_col(o, "not_before", st, 4);
-		set_col(o, "not_after", st, 5);
-		set_col(o, "token_manufacturer", st, 6);
-		set_col(o, "token_model", st, 7);
-		set_col(o, "token_serial", st, 8);
-		set_col(o, "token_fw", st, 9);
-		set_col(o, "key_alg", st, 10);
-		set_col(o, "sig_alg", st, 11);
-		set_col(o, "key_label", st, 12);
-		json_object_set_new(o, "prov_local",
-		    json_boolean(sqlite3_column_int(st, 13)));
-		json_object_set_new(o, "prov_always_sensitive",
-		    json_boolean(sqlite3_column_int(st, 14)));
-		json_object_set_new(o, "prov_never_extractable",
-		    json_boolean(sqlite3_column_int(st, 15)));
-		json_object_set_new(o, "prov_extractable",
-		    json_boolean(sqlite3_column_int(st, 16)));
-		set_col(o, "cmvp_cert_at_gen", st, 17);
-		set_col(o, "cmvp_status_at_gen", st, 18);
-		set_col(o, "key_destroyed", st, 19);
-		if (!cmvp_state(r, o, col_s(st, 6), col_s(st, 7), col_s(st, 8),
-		    col_s(st, 9), &es, sunset)) {
-			goto fail;
-		}
-		json_object_set_new(o, "hsm_at_risk",
-		    json_boolean(es == CMVP_HISTORICAL || es == CMVP_REVOKED));
-	}
-	if (!step_rows_done(r, rc, "reading CAs")) {
-		goto fail;
 	}
 	sqlite3_finalize(st);
 	return arr;
- fail:
-	sqlite3_finalize(st);
-	json_decref(arr);
-	return NULL;
 }
 
-/* "RSA-3072", "EC-P-256", "ED25519"... of a DER certificate's key. */
-static void
-key_alg_name(const unsigned char *der, int len, char *out, size_t outsz)
+static json_t *
+mappings(struct rep *r)
 {
-	const unsigned char	*p = der;
-	X509			*x;
-	EVP_PKEY		*pk;
-	char			 grp[48];
-	const char		*nist;
-	int			 nid;
+	json_t *arr = json_array(), *o;
+	sqlite3_stmt *st;
 
-	snprintf(out, outsz, "unparsable");
-	if ((x = d2i_X509(NULL, &p, len)) == NULL || p != der + len ||
-	    (pk = X509_get0_pubkey(x)) == NULL) {
-		X509_free(x);
-		return;
+	st = prep(r, "SELECT m.manufacturer, m.model, m.serial, m.firmware,"
+	    " m.cert_number, m.mapped_by, m.mapped, (SELECT COUNT(*) FROM"
+	    " tokens t WHERE t.manufacturer = m.manufacturer AND t.model ="
+	    " m.model AND (m.serial = '*' OR m.serial = t.serial) AND"
+	    " (m.firmware = '*' OR m.firmware = t.fw)) FROM hsm_map m"
+	    " ORDER BY m.id");
+	while (row(r, st)) {
+		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i}",
+		    "manufacturer", col(st, 0), "model", col(st, 1),
+		    "serial", col(st, 2), "firmware", col(st, 3),
+		    "mapped_by", col(st, 5), "mapped", col(st, 6),
+		    "matching_tokens", sqlite3_column_int(st, 7));
+		cmvp_fill(r, col(st, 4), r->as_of, o);
+		json_array_append_new(arr, o);
 	}
-	switch (EVP_PKEY_get_base_id(pk)) {
-	case EVP_PKEY_RSA:
-	case EVP_PKEY_RSA_PSS:
-		snprintf(out, outsz, "RSA-%d", EVP_PKEY_get_bits(pk));
-		break;
-	case EVP_PKEY_EC:
-		if (!EVP_PKEY_get_utf8_string_param(pk,
-		    OSSL_PKEY_PARAM_GROUP_NAME, grp, sizeof(grp), NULL)) {
-			snprintf(out, outsz, "EC-explicit");
-			break;
+	sqlite3_finalize(st);
+	return arr;
+}
+
+/* Month ends around the as-of date and the count of tokens per status. */
+static json_t *
+timeline(struct rep *r, json_t *toks)
+{
+	static const char *series[] = { "Active", "Historical", "Revoked",
+	    "Unknown", "Unmapped" };
+	json_t *months = json_array(), *m, *ser = json_array(), *t;
+	struct tm tm;
+	time_t end;
+	char day[32];
+	size_t i, k;
+	int d;
+
+	for (k = 0; k < sizeof(series) / sizeof(series[0]); k++) {
+		json_array_append_new(ser, json_string(series[k]));
+	}
+	gmtime_r(&r->as_of, &tm);
+	for (d = -TIMELINE_MONTHS; d <= TIMELINE_MONTHS; d++) {
+		struct tm e;
+
+		memset(&e, 0, sizeof(e));
+		e.tm_year = tm.tm_year;
+		e.tm_mon = tm.tm_mon + d + 1;	/* first day of next month */
+		e.tm_mday = 1;
+		end = timegm(&e) - 1;		/* 23:59:59 of the month end */
+		time_fmt(end, day, sizeof(day));
+		day[10] = '\0';
+		m = json_pack("{s:s}", "month_end", day);
+		for (k = 0; k < sizeof(series) / sizeof(series[0]); k++) {
+			json_object_set_new(m, series[k], json_integer(0));
 		}
-		nid = OBJ_txt2nid(grp);
-		nist = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
-		snprintf(out, outsz, "EC-%s", nist != NULL ? nist : grp);
-		break;
-	default:
-		nid = EVP_PKEY_get_base_id(pk);
-		snprintf(out, outsz, "%s", nid != NID_undef ?
-		    OBJ_nid2sn(nid) : EVP_PKEY_get0_type_name(pk));
-		break;
+		json_array_foreach(toks, i, t) {
+			count(m, status_at(r, jstr(t, "cmvp_cert"), end));
+		}
+		json_array_append_new(months, m);
 	}
-	ERR_clear_error();
+	return json_pack("{s:s,s:o,s:o}", "counts", "tokens", "series", ser,
+	    "months", months);
+}
+
+/* Key size in bits from the CA certificate, else from the key name. */
+static int
+key_bits(const unsigned char *der, int len, const char *key_alg)
+{
+	const unsigned char *p = der;
+	const char *q;
+	X509 *x = NULL;
+	int bits = 0;
+
+	if (der != NULL && (x = d2i_X509(NULL, &p, len)) != NULL &&
+	    p == der + len && X509_get0_pubkey(x) != NULL) {
+		bits = EVP_PKEY_get_bits(X509_get0_pubkey(x));
+	}
 	X509_free(x);
+	ERR_clear_error();
+	if (bits > 0) {
+		return bits;
+	}
+	for (q = key_alg; *q != '\0' && !isdigit((unsigned char)*q); q++) {
+		;
+	}
+	return atoi(q);
 }
 
 static json_t *
-sec_certificates(struct rctx *r)
+ca_keys(struct rep *r)
 {
-	json_t		*o, *prof, *alg, *stat, *month;
-	sqlite3_stmt	*st = NULL;
-	char		 a[64], mo[8];
-	const char	*na, *rt;
-	json_int_t	 total = 0;
-	int		 rc;
+	json_t *arr = json_array(), *o, *now;
+	sqlite3_stmt *st;
+	const char *source;
+	char number[32];
+	int ok;
 
-	o = json_object();
-	prof = json_object();
-	alg = json_object();
-	stat = json_object();
-	month = json_object();
-	json_object_set_new(stat, "good", json_integer(0));
-	json_object_set_new(stat, "revoked", json_integer(0));
-	json_object_set_new(stat, "expired", json_integer(0));
-	if ((st = db_prepare(r->db, "SELECT c.profile, c.der, c.not_after,"
-	    " v.time FROM certificates c LEFT JOIN revocations v ON"
-	    " v.cert_id = c.id ORDER BY c.id")) == NULL) {
-		goto fail;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		total++;
-		count_inc(prof, col_s(st, 0));
-		key_alg_name(sqlite3_column_blob(st, 1),
-		    sqlite3_column_bytes(st, 1), a, sizeof(a));
-		count_inc(alg, a);
-		na = col_s(st, 2);
-		rt = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL :
-		    col_s(st, 3);
-		if (rt != NULL && (before_as_of(r, rt) ||
-		    strcmp(rt, r->as_of_s) == 0)) {
-			count_inc(stat, "revoked");
-		} else if (before_as_of(r, na)) {
-			count_inc(stat, "expired");
-		} else {
-			count_inc(stat, "good");
+	st = prep(r, "SELECT name, kind, status, subject,"
+	    " COALESCE(not_before, ''), COALESCE(not_after, ''), key_alg,"
+	    " sig_alg, token_label, token_manufacturer, token_model,"
+	    " token_serial, token_fw, key_id, key_label, prov_local,"
+	    " prov_always_sensitive, prov_never_extractable, prov_extractable,"
+	    " COALESCE(cmvp_cert, ''), COALESCE(cmvp_status_at_gen, ''),"
+	    " COALESCE(key_destroyed, ''), created, cert_der FROM cas"
+	    " ORDER BY id");
+	while (row(r, st)) {
+		ok = sqlite3_column_int(st, 15) && sqlite3_column_int(st, 16) &&
+		    sqlite3_column_int(st, 17) && !sqlite3_column_int(st, 18);
+		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s,"
+		    "s:s,s:s,s:s,s:s}",
+		    "name", col(st, 0), "kind", col(st, 1), "status", col(st, 2),
+		    "subject", col(st, 3), "not_before", col(st, 4),
+		    "not_after", col(st, 5), "key_alg", col(st, 6),
+		    "key_size", key_bits(sqlite3_column_blob(st, 23),
+		    sqlite3_column_bytes(st, 23), col(st, 6)),
+		    "sig_alg", col(st, 7), "token_label", col(st, 8),
+		    "token_manufacturer", col(st, 9), "token_model", col(st, 10),
+		    "token_serial", col(st, 11), "token_firmware", col(st, 12),
+		    "key_id", col(st, 13), "key_label", col(st, 14));
+		json_object_set_new(o, "prov_local",
+		    json_boolean(sqlite3_column_int(st, 15)));
+		json_object_set_new(o, "prov_always_sensitive",
+		    json_boolean(sqlite3_column_int(st, 16)));
+		json_object_set_new(o, "prov_never_extractable",
+		    json_boolean(sqlite3_column_int(st, 17)));
+		json_object_set_new(o, "prov_extractable",
+		    json_boolean(sqlite3_column_int(st, 18)));
+		json_object_set_new(o, "provenance_ok", json_boolean(ok));
+		json_object_set_new(o, "cmvp_cert_at_generation",
+		    json_string(col(st, 19)));
+		json_object_set_new(o, "cmvp_status_at_generation",
+		    json_string(col(st, 20)));
+		/* Now: the token's certificate (ES-HSM-ID-01) as of the date. */
+		token_cert(r, col(st, 9), col(st, 10), col(st, 11), col(st, 12),
+		    number, sizeof(number), &source);
+		if (*number == '\0') {
+			snprintf(number, sizeof(number), "%s", col(st, 19));
 		}
-		snprintf(mo, sizeof(mo), "%.7s", na);
-		count_inc(month, mo);
-	}
-	if (!step_rows_done(r, rc, "reading certificates")) {
-		goto fail;
+		now = json_object();
+		cmvp_fill(r, number, r->as_of, now);
+		json_object_set(o, "cmvp_cert", json_object_get(now,
+		    "cmvp_cert"));
+		json_object_set(o, "effective_status", json_object_get(now,
+		    "effective_status"));
+		json_object_set(o, "since", json_object_get(now, "since"));
+		json_decref(now);
+		json_object_set_new(o, "key_destroyed",
+		    json_boolean(*col(st, 21) != '\0'));
+		json_object_set_new(o, "key_destroyed_at",
+		    json_string(col(st, 21)));
+		json_object_set_new(o, "created", json_string(col(st, 22)));
+		json_array_append_new(arr, o);
 	}
 	sqlite3_finalize(st);
-	json_object_set_new(o, "total", json_integer(total));
-	json_object_set_new(o, "by_profile", prof);
-	json_object_set_new(o, "by_key_algorithm", alg);
-	json_object_set_new(o, "by_status", stat);
-	json_object_set_new(o, "by_expiry_month", month);
-	return o;
- fail:
-	sqlite3_finalize(st);
-	json_decref(o);
-	json_decref(prof);
-	json_decref(alg);
-	json_decref(stat);
-	json_decref(month);
-	return NULL;
+	return arr;
 }
 
-/* Rule IDs in s: ES-[A-Z]+(-[A-Z0-9]+)*, each once, in order. */
-static json_t *
-rule_ids(const char *s)
+/* "RSA-3072", "EC-prime256v1", ... for a certificate's subject key. */
+static void
+key_name(const unsigned char *der, int len, char *out, size_t outsz)
 {
-	json_t		*arr = json_array(), *v;
-	const char	*p = s, *q;
-	char		 id[64];
-	size_t		 n, i;
-	int		 dup;
+	const unsigned char *p = der;
+	X509 *x = NULL;
+	EVP_PKEY *pk;
+	char curve[64];
+	size_t clen;
+
+	snprintf(out, outsz, "unreadable");
+	if (der == NULL || (x = d2i_X509(NULL, &p, len)) == NULL ||
+	    p != der + len || (pk = X509_get0_pubkey(x)) == NULL) {
+		goto out;
+	}
+	if (EVP_PKEY_is_a(pk, "RSA")) {
+		snprintf(out, outsz, "RSA-%d", EVP_PKEY_get_bits(pk));
+	} else if (EVP_PKEY_is_a(pk, "EC") && EVP_PKEY_get_utf8_string_param(pk,
+	    OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof(curve), &clen)) {
+		snprintf(out, outsz, "EC-%.40s", curve);
+	} else {
+		snprintf(out, outsz, "%s", EVP_PKEY_get0_type_name(pk));
+	}
+out:
+	X509_free(x);
+	ERR_clear_error();
+}
+
+static json_t *
+certificates(struct rep *r)
+{
+	json_t *byp = json_object(), *bya = json_object(), *bys = json_object();
+	json_t *bym = json_object(), *byc = json_object();
+	sqlite3_stmt *st;
+	char alg[64];
+	int total = 0;
+
+	json_object_set_new(bys, "good", json_integer(0));
+	json_object_set_new(bys, "revoked", json_integer(0));
+	json_object_set_new(bys, "expired", json_integer(0));
+	st = prep(r, "SELECT c.profile, c.not_after, c.der, r.cert_id IS NOT"
+	    " NULL AND r.time <= ?1, c.issued > ?1, a.name FROM certificates c"
+	    " JOIN cas a ON a.id = c.ca_id LEFT JOIN revocations r ON"
+	    " r.cert_id = c.id ORDER BY c.id");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, r->as_of_str, -1, SQLITE_TRANSIENT);
+	}
+	while (row(r, st)) {
+		total++;
+		count(byp, col(st, 0));
+		count(byc, col(st, 5));
+		key_name(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2),
+		    alg, sizeof(alg));
+		count(bya, alg);
+		if (sqlite3_column_int(st, 4)) {
+			count(bys, "issued_after_as_of");
+		} else if (sqlite3_column_int(st, 3)) {
+			count(bys, "revoked");
+		} else if (strcmp(col(st, 1), r->as_of_str) < 0) {
+			count(bys, "expired");
+		} else {
+			count(bys, "good");
+		}
+	}
+	sqlite3_finalize(st);
+	st = prep(r, "SELECT substr(not_after, 1, 7), COUNT(*) FROM"
+	    " certificates GROUP BY 1 ORDER BY 1");
+	while (row(r, st)) {
+		json_object_set_new(bym, col(st, 0),
+		    json_integer(sqlite3_column_int(st, 1)));
+	}
+	sqlite3_finalize(st);
+	return json_pack("{s:i,s:o,s:o,s:o,s:o,s:o}", "total", total,
+	    "by_profile", byp, "by_algorithm", bya, "by_status", bys,
+	    "by_ca", byc, "by_expiry_month", bym);
+}
+
+/* Rule IDs (ES-[A-Z0-9-]+, trailing '-' dropped) named in text, once each. */
+static void
+rule_ids(json_t *arr, const char *text)
+{
+	const char *p = text;
+	json_t *e;
+	char id[40];
+	size_t n, i;
+	int dup;
 
 	while ((p = strstr(p, "ES-")) != NULL) {
-		if (p != s && (isalnum((unsigned char)p[-1]) || p[-1] == '-')) {
-			p += 3;
-			continue;
+		n = 3;
+		while (p[n] != '\0' && n < sizeof(id) - 1 &&
+		    (isupper((unsigned char)p[n]) ||
+		    isdigit((unsigned char)p[n]) || p[n] == '-')) {
+			n++;
 		}
-		q = p + 3;
-		if (!isupper((unsigned char)*q)) {
-			p = q;
-			continue;
+		while (n > 3 && p[n - 1] == '-') {
+			n--;
 		}
-		while (isupper((unsigned char)*q)) {
-			q++;
-		}
-		while (q[0] == '-' && (isupper((unsigned char)q[1]) ||
-		    isdigit((unsigned char)q[1]))) {
-			q++;
-			while (isupper((unsigned char)*q) ||
-			    isdigit((unsigned char)*q)) {
-				q++;
-			}
-		}
-		n = (size_t)(q - p);
-		if (n < sizeof(id)) {
+		if (n > 3) {
 			memcpy(id, p, n);
 			id[n] = '\0';
 			dup = 0;
-			json_array_foreach(arr, i, v) {
-				if (strcmp(json_string_value(v), id) == 0) {
-					dup = 1;
-				}
+			json_array_foreach(arr, i, e) {
+				dup |= strcmp(json_string_value(e), id) == 0;
 			}
 			if (!dup) {
 				json_array_append_new(arr, json_string(id));
 			}
 		}
-		p = q;
+		p += n;
 	}
+}
+
+static json_t *
+refusals(struct rep *r)
+{
+	json_t *reqs = json_array(), *aud = json_array(), *rules;
+	sqlite3_stmt *st;
+
+	st = prep(r, "SELECT q.id, a.name, q.profile, q.submitter, q.submitted,"
+	    " COALESCE(q.refusal, '') FROM requests q JOIN cas a ON"
+	    " a.id = q.ca_id WHERE q.status = 'refused' ORDER BY q.submitted,"
+	    " q.id");
+	while (row(r, st)) {
+		rules = json_array();
+		rule_ids(rules, col(st, 5));
+		json_array_append_new(reqs, json_pack(
+		    "{s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "request", col(st, 0),
+		    "ca", col(st, 1), "profile", col(st, 2), "submitter",
+		    col(st, 3), "time", col(st, 4), "rules", rules,
+		    "refusal", col(st, 5)));
+	}
+	sqlite3_finalize(st);
+	st = prep(r, "SELECT seq, time, operators, action, object, result,"
+	    " detail FROM audit WHERE result LIKE 'refused%' ORDER BY seq");
+	while (row(r, st)) {
+		rules = json_array();
+		rule_ids(rules, col(st, 5));
+		rule_ids(rules, col(st, 6));
+		json_array_append_new(aud, json_pack(
+		    "{s:I,s:s,s:s,s:s,s:s,s:o,s:s,s:s}", "seq",
+		    (json_int_t)sqlite3_column_int64(st, 0), "time", col(st, 1),
+		    "operators", col(st, 2), "action", col(st, 3),
+		    "object", col(st, 4), "rules", rules, "result", col(st, 5),
+		    "detail", col(st, 6)));
+	}
+	sqlite3_finalize(st);
+	return json_pack("{s:o,s:o}", "requests", reqs, "audit", aud);
+}
+
+static json_t *
+approvals(struct rep *r)
+{
+	json_t *arr = json_array();
+	sqlite3_stmt *st;
+
+	st = prep(r, "SELECT a.time, a.kind, a.object, o.name, a.decision"
+	    " FROM approvals a LEFT JOIN operators o ON o.id = a.operator_id"
+	    " ORDER BY a.time, a.id");
+	while (row(r, st)) {
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s}",
+		    "time", col(st, 0), "kind", col(st, 1), "object", col(st, 2),
+		    "operator", col(st, 3), "decision", col(st, 4)));
+	}
+	sqlite3_finalize(st);
 	return arr;
 }
 
 static json_t *
-sec_refusals(struct rctx *r)
+audit_section(struct rep *r, X509 *const *given, size_t ngiven)
 {
-	json_t		*o, *req, *aud, *e;
-	sqlite3_stmt	*st = NULL;
-	int		 rc;
+	struct audit_verify_result res;
+	X509 *own[MAX_CERTS];
+	X509 *const *certs = given;
+	sqlite3_stmt *st;
+	json_t *findings = json_array(), *subjects = json_array();
+	char *buf = NULL, *line, *save = NULL, name[256];
+	size_t n = ngiven, nown = 0, i, len = 0;
+	FILE *mem;
+	int intact;
 
-	o = json_object();
-	req = json_array();
-	aud = json_array();
-	json_object_set_new(o, "requests", req);
-	json_object_set_new(o, "audit", aud);
-	if ((st = db_prepare(r->db, "SELECT id, profile, submitter, submitted,"
-	    " COALESCE(refusal, '') FROM requests WHERE status = 'refused'"
-	    " ORDER BY submitted, id")) == NULL) {
-		goto fail;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		e = json_object();
-		set_col(e, "id", st, 0);
-		set_col(e, "profile", st, 1);
-		set_col(e, "submitter", st, 2);
-		set_col(e, "submitted", st, 3);
-		set_col(e, "refusal", st, 4);
-		json_object_set_new(e, "rules", rule_ids(col_s(st, 4)));
-		json_array_append_new(req, e);
-	}
-	if (!step_rows_done(r, rc, "reading requests")) {
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	if ((st = db_prepare(r->db, "SELECT seq, time, operators, action,"
-	    " object, result, detail FROM audit WHERE result LIKE 'refused%'"
-	    " ORDER BY seq")) == NULL) {
-		goto fail;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char *both;
+	if (ngiven == 0) {
+		st = prep(r, "SELECT cert_der FROM cas WHERE cert_der IS NOT"
+		    " NULL ORDER BY id");
+		while (row(r, st) && nown < MAX_CERTS) {
+			const unsigned char *p = sqlite3_column_blob(st, 0);
+			X509 *x = d2i_X509(NULL, &p,
+			    sqlite3_column_bytes(st, 0));
 
-		e = json_object();
-		set_col(e, "seq", st, 0);
-		set_col(e, "time", st, 1);
-		set_col(e, "operators", st, 2);
-		set_col(e, "action", st, 3);
-		set_col(e, "object", st, 4);
-		set_col(e, "result", st, 5);
-		set_col(e, "detail", st, 6);
-		if (asprintf(&both, "%s %s", col_s(st, 5), col_s(st, 6)) < 0) {
-			fatalx("report: out of memory");
+			if (x != NULL) {
+				own[nown++] = x;
+			}
 		}
-		json_object_set_new(e, "rules", rule_ids(both));
-		free(both);
-		json_array_append_new(aud, e);
+		sqlite3_finalize(st);
+		ERR_clear_error();
+		certs = own;
+		n = nown;
 	}
-	if (!step_rows_done(r, rc, "reading the audit log")) {
-		goto fail;
+	for (i = 0; i < n; i++) {
+		X509_NAME_oneline(X509_get_subject_name(certs[i]), name,
+		    sizeof(name));
+		json_array_append_new(subjects, json_string(name));
 	}
-	sqlite3_finalize(st);
-	return o;
- fail:
-	sqlite3_finalize(st);
-	json_decref(o);
-	return NULL;
-}
-
-static json_t *
-sec_approvals(struct rctx *r)
-{
-	json_t		*arr, *e;
-	sqlite3_stmt	*st = NULL;
-	int		 rc;
-
-	arr = json_array();
-	if ((st = db_prepare(r->db, "SELECT a.kind, a.object, o.name,"
-	    " a.decision, a.time FROM approvals a LEFT JOIN operators o ON"
-	    " o.id = a.operator_id ORDER BY a.time, a.id")) == NULL) {
-		goto fail;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		e = json_object();
-		set_col(e, "kind", st, 0);
-		set_col(e, "object", st, 1);
-		set_col(e, "operator", st, 2);
-		set_col(e, "decision", st, 3);
-		set_col(e, "time", st, 4);
-		json_array_append_new(arr, e);
-	}
-	if (!step_rows_done(r, rc, "reading approvals")) {
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	return arr;
- fail:
-	sqlite3_finalize(st);
-	json_decref(arr);
-	return NULL;
-}
-
-/* The store's CA certificates, when none was given.  1/0 (logged). */
-static int
-store_ca_certs(struct rctx *r)
-{
-	sqlite3_stmt		*st;
-	const unsigned char	*p, *der;
-	X509			*x;
-	int			 rc, len;
-
-	if ((st = db_prepare(r->db, "SELECT cert_der FROM cas WHERE cert_der"
-	    " IS NOT NULL ORDER BY id")) == NULL) {
-		return 0;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
-	    r->ncerts < MAX_CA_CERTS) {
-		der = p = sqlite3_column_blob(st, 0);
-		len = sqlite3_column_bytes(st, 0);
-		if ((x = d2i_X509(NULL, &p, len)) == NULL || p != der + len) {
-			X509_free(x);
-			ERR_clear_error();
-			continue;
-		}
-		r->certs[r->ncerts++] = x;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		db_log_error(r->db, "reading CA certificates");
-		return 0;
-	}
-	r->certs_from_store = 1;
-	return 1;
-}
-
-static json_t *
-sec_audit(struct rctx *r)
-{
-	struct audit_verify_result	 res;
-	json_t				*o, *lines;
-	FILE				*mf;
-	char				*buf = NULL, *line, *save;
-	size_t				 blen = 0;
-	int				 okv;
-
-	if (r->ncerts == 0 && !store_ca_certs(r)) {
-		return NULL;
-	}
-	if ((mf = open_memstream(&buf, &blen)) == NULL) {
-		fatalx("report: out of memory");
+	if ((mem = open_memstream(&buf, &len)) == NULL) {
+		fatalx("out of memory");
 	}
 	memset(&res, 0, sizeof(res));
-	okv = audit_verify(r->db, r->certs, r->ncerts, mf, &res);
-	fclose(mf);
-	o = json_object();
-	set_str(o, "certificates", r->certs_from_store ?
-	    "store copies: not an independent check" : "given with --ca-cert");
-	json_object_set_new(o, "ca_certificates",
-	    json_integer((json_int_t)r->ncerts));
-	json_object_set_new(o, "intact", json_boolean(okv));
-	json_object_set_new(o, "entries", json_integer(res.entries));
-	json_object_set_new(o, "signed_heads", json_integer(res.signatures));
-	json_object_set_new(o, "last_signed_seq",
-	    json_integer(res.last_signed_seq));
-	json_object_set_new(o, "unsigned_tail",
-	    json_integer(res.unsigned_tail));
-	json_object_set_new(o, "problems", json_integer(res.problems));
-	lines = json_array();
+	intact = audit_verify(r->db, certs, n, mem, &res);
+	fclose(mem);
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		json_array_append_new(lines, json_string(line));
+		json_array_append_new(findings, json_string(line));
 	}
-	json_object_set_new(o, "findings", lines);
 	free(buf);
-	return o;
+	for (i = 0; i < nown; i++) {
+		X509_free(own[i]);
+	}
+	return json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:i,s:i,s:o}",
+	    "result", intact ? "intact" : "TAMPERED", "checked_with",
+	    ngiven > 0 ? "the CA certificates given (independent check)" :
+	    "store copies: not an independent check", "certificates", subjects,
+	    "entries", (json_int_t)res.entries,
+	    "signed_heads", (json_int_t)res.signatures,
+	    "last_signed_seq", (json_int_t)res.last_signed_seq,
+	    "unsigned_tail", res.unsigned_tail, "problems", res.problems,
+	    "findings", findings);
 }
 
 static json_t *
-sec_freshness(struct rctx *r)
+freshness(struct rep *r)
 {
-	json_t		*o, *arr, *e, *ocsp;
-	sqlite3_stmt	*st = NULL;
-	char		*v;
-	int		 rc;
+	json_t *crls = json_array();
+	sqlite3_stmt *st;
+	char *ocsp;
 
-	o = json_object();
-	arr = json_array();
-	json_object_set_new(o, "crls", arr);
-	if ((st = db_prepare(r->db, "SELECT c.name, l.number, l.kind,"
-	    " l.this_update, l.next_update FROM cas c LEFT JOIN crls l ON"
-	    " l.id = (SELECT id FROM crls WHERE ca_id = c.id AND kind <> 'delta'"
-	    " ORDER BY number DESC LIMIT 1) ORDER BY c.id")) == NULL) {
-		goto fail;
+	/* Every CA with its latest CRL of each kind (and partition), or none. */
+	st = prep(r, "SELECT c.name, l.number, COALESCE(l.kind, ''),"
+	    " COALESCE(l.partition, 0), COALESCE(l.this_update, ''),"
+	    " COALESCE(l.next_update, '') FROM cas c LEFT JOIN crls l ON"
+	    " l.ca_id = c.id AND l.number = (SELECT MAX(number) FROM crls m"
+	    " WHERE m.ca_id = l.ca_id AND m.kind = l.kind AND m.partition IS"
+	    " l.partition) ORDER BY c.id, l.kind, l.partition");
+	while (row(r, st)) {
+		int none = sqlite3_column_type(st, 1) == SQLITE_NULL;
+		int stale = !none && strcmp(col(st, 5), r->as_of_str) < 0;
+
+		json_array_append_new(crls, json_pack(
+		    "{s:s,s:o,s:s,s:o,s:s,s:s,s:b,s:s}", "ca", col(st, 0),
+		    "number", none ? json_null() :
+		    json_integer(sqlite3_column_int64(st, 1)),
+		    "kind", col(st, 2), "partition", none ? json_null() :
+		    json_integer(sqlite3_column_int(st, 3)),
+		    "this_update", col(st, 4), "next_update", col(st, 5),
+		    "stale", stale, "state", none ? "no CRL signed" : stale ?
+		    "stale" : "fresh"));
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		e = json_object();
-		set_col(e, "ca", st, 0);
-		set_col(e, "number", st, 1);
-		set_col(e, "kind", st, 2);
-		set_col(e, "this_update", st, 3);
-		set_col(e, "next_update", st, 4);
-		if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
-			set_str(e, "state", "no CRL");
-		} else {
-			set_str(e, "state", before_as_of(r, col_s(st, 4)) ?
-			    "stale" : "fresh");
+	sqlite3_finalize(st);
+	ocsp = db_meta_get(r->db, "last_status_export");
+	return json_pack("{s:o,s:s,s:b}", "crls", crls, "ocsp_status_export",
+	    ocsp != NULL ? ocsp : "no status export recorded",
+	    "ocsp_status_export_recorded", ocsp != NULL);
+}
+
+/* Lower-case hex serial of a certificate DER ("" if unreadable). */
+static void
+cert_serial(const unsigned char *der, int len, char *out, size_t outsz)
+{
+	const unsigned char *p = der;
+	X509 *x = NULL;
+	BIGNUM *bn = NULL;
+	char *hex = NULL, *h;
+
+	out[0] = '\0';
+	if (der != NULL && (x = d2i_X509(NULL, &p, len)) != NULL &&
+	    p == der + len &&
+	    (bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) != NULL &&
+	    (hex = BN_bn2hex(bn)) != NULL) {
+		for (h = hex; *h != '\0'; h++) {
+			*h = (char)tolower((unsigned char)*h);
 		}
-		json_array_append_new(arr, e);
+		snprintf(out, outsz, "%s", hex);
 	}
-	if (!step_rows_done(r, rc, "reading CRLs")) {
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	ocsp = json_object();
-	v = db_meta_get(r->db, "last_status_export");
-	set_str(ocsp, "last_status_export", v != NULL ? v :
-	    "no status export recorded");
-	json_object_set_new(ocsp, "recorded", json_boolean(v != NULL));
-	free(v);
-	json_object_set_new(o, "ocsp", ocsp);
-	return o;
- fail:
-	sqlite3_finalize(st);
-	json_decref(o);
-	return NULL;
+	OPENSSL_free(hex);
+	BN_free(bn);
+	X509_free(x);
+	ERR_clear_error();
 }
 
-/* Certificates (and subordinate CAs) signed by keys on a Historical/Revoked HSM. */
+/*
+ * Certificates issued under keys whose HSM is Historical or Revoked now:
+ * end-entity certificates and subordinate CA certificates.
+ */
 static json_t *
-sec_at_risk(struct rctx *r, json_t *cas)
+at_risk(struct rep *r, json_t *keys)
 {
-	json_t		*arr, *ca, *e, *sub;
-	sqlite3_stmt	*st = NULL;
-	size_t		 i, j;
-	const char	*na, *rt;
-	int		 rc;
+	json_t *arr = json_array(), *k;
+	sqlite3_stmt *st;
+	const char *s;
+	size_t i;
 
-	arr = json_array();
-	if ((st = db_prepare(r->db, "SELECT c.serial, c.subject, c.profile,"
-	    " c.not_after, v.time FROM certificates c JOIN cas a ON"
-	    " a.id = c.ca_id LEFT JOIN revocations v ON v.cert_id = c.id"
-	    " WHERE a.name = ?1 ORDER BY c.id")) == NULL) {
-		goto fail;
-	}
-	json_array_foreach(cas, i, ca) {
-		if (!json_is_true(json_object_get(ca, "hsm_at_risk"))) {
+	json_array_foreach(keys, i, k) {
+		s = jstr(k, "effective_status");
+		if (strcmp(s, "Historical") != 0 && strcmp(s, "Revoked") != 0) {
 			continue;
 		}
-		json_array_foreach(cas, j, sub) {
-			if (!json_equal(json_object_get(sub, "parent"),
-			    json_object_get(ca, "name"))) {
-				continue;
-			}
-			e = json_object();
-			set_str(e, "type", "ca");
-			json_object_set(e, "serial", json_null());
-			json_object_set(e, "subject",
-			    json_object_get(sub, "subject"));
-			set_str(e, "profile", NULL);
-			json_object_set(e, "not_after",
-			    json_object_get(sub, "not_after"));
-			json_object_set(e, "certificate_status",
-			    json_object_get(sub, "status"));
-			json_object_set(e, "ca", json_object_get(ca, "name"));
-			json_object_set(e, "cmvp_cert",
-			    json_object_get(ca, "cmvp_cert"));
-			json_object_set(e, "hsm_status",
-			    json_object_get(ca, "effective_status"));
-			json_object_set(e, "since", json_object_get(ca, "since"));
-			json_array_append_new(arr, e);
+		st = prep(r, "SELECT c.serial, c.subject, c.profile, c.issued,"
+		    " c.not_after, r.cert_id IS NOT NULL AND r.time <= ?2 FROM"
+		    " certificates c JOIN cas a ON a.id = c.ca_id LEFT JOIN"
+		    " revocations r ON r.cert_id = c.id WHERE a.name = ?1"
+		    " ORDER BY c.id");
+		if (st == NULL) {
+			break;
 		}
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, json_string_value(json_object_get(ca,
-		    "name")), -1, SQLITE_TRANSIENT);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			e = json_object();
-			set_str(e, "type", "certificate");
-			set_col(e, "serial", st, 0);
-			set_col(e, "subject", st, 1);
-			set_col(e, "profile", st, 2);
-			set_col(e, "not_after", st, 3);
-			na = col_s(st, 3);
-			rt = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL :
-			    col_s(st, 4);
-			set_str(e, "certificate_status", rt != NULL &&
-			    (before_as_of(r, rt) || strcmp(rt, r->as_of_s) == 0)
-			    ? "revoked" : before_as_of(r, na) ? "expired" :
-			    "good");
-			json_object_set(e, "ca", json_object_get(ca, "name"));
-			json_object_set(e, "cmvp_cert",
-			    json_object_get(ca, "cmvp_cert"));
-			json_object_set(e, "hsm_status",
-			    json_object_get(ca, "effective_status"));
-			json_object_set(e, "since", json_object_get(ca, "since"));
-			json_array_append_new(arr, e);
+		sqlite3_bind_text(st, 1, jstr(k, "name"), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, r->as_of_str, -1, SQLITE_TRANSIENT);
+		while (row(r, st)) {
+			json_array_append_new(arr, json_pack(
+			    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+			    "serial", col(st, 0), "subject", col(st, 1),
+			    "profile", col(st, 2), "issued", col(st, 3),
+			    "not_after", col(st, 4), "certificate_status",
+			    sqlite3_column_int(st, 5) ? "revoked" :
+			    strcmp(col(st, 4), r->as_of_str) < 0 ? "expired" :
+			    "good", "ca", jstr(k, "name"),
+			    "token_serial", jstr(k, "token_serial"),
+			    "hsm_cmvp_cert", jstr(k, "cmvp_cert"),
+			    "hsm_status", s, "hsm_status_since",
+			    jstr(k, "since")));
 		}
-		if (!step_rows_done(r, rc, "reading certificates")) {
-			goto fail;
+		sqlite3_finalize(st);
+		/* Subordinate CA certificates signed by this key too. */
+		st = prep(r, "SELECT s.name, s.subject, s.created,"
+		    " COALESCE(s.not_after, ''), s.status, s.cert_der FROM cas s"
+		    " JOIN cas a ON a.id = s.parent_id WHERE a.name = ?1"
+		    " ORDER BY s.id");
+		if (st == NULL) {
+			break;
 		}
+		sqlite3_bind_text(st, 1, jstr(k, "name"), -1, SQLITE_TRANSIENT);
+		while (row(r, st)) {
+			char serial[80];
+
+			cert_serial(sqlite3_column_blob(st, 5),
+			    sqlite3_column_bytes(st, 5), serial, sizeof(serial));
+			json_array_append_new(arr, json_pack(
+			    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+			    "serial", serial, "subject", col(st, 1),
+			    "profile", "subordinate CA", "issued", col(st, 2),
+			    "not_after", col(st, 3), "certificate_status",
+			    strcmp(col(st, 4), "revoked") == 0 ? "revoked" :
+			    *col(st, 3) != '\0' && strcmp(col(st, 3),
+			    r->as_of_str) < 0 ? "expired" : "good", "ca",
+			    jstr(k, "name"), "token_serial", jstr(k,
+			    "token_serial"), "hsm_cmvp_cert", jstr(k, "cmvp_cert"),
+			    "hsm_status", s, "hsm_status_since",
+			    jstr(k, "since")));
+		}
+		sqlite3_finalize(st);
 	}
-	sqlite3_finalize(st);
 	return arr;
- fail:
-	sqlite3_finalize(st);
-	json_decref(arr);
-	return NULL;
 }
 
-/* The whole report as JSON; NULL after logging. */
 static json_t *
-report_build(struct rctx *r)
+summary(json_t *rep)
 {
-	json_t	*rep, *v, *cas;
+	json_t *inv = json_object_get(rep, "hsm_inventory"), *t, *c;
+	json_t *fr = json_object_get(json_object_get(rep, "freshness"), "crls");
+	json_t *rf = json_object_get(rep, "refusals");
+	size_t i, warnings = 0, ready = 0, stale = 0, inactive = 0;
 
-	rep = json_object();
-	if ((v = sec_header(r)) == NULL) {
-		goto fail;
+	json_array_foreach(json_object_get(inv, "tokens"), i, t) {
+		warnings += json_array_size(json_object_get(t, "warnings"));
+		ready += json_is_true(json_object_get(t, "ml_dsa_ready"));
+		inactive += strcmp(jstr(t, "effective_status"), "Active") != 0;
 	}
-	json_object_set_new(rep, "header", v);
-	if ((v = sec_hsm(r)) == NULL) {
-		goto fail;
+	json_array_foreach(fr, i, c) {
+		stale += json_is_true(json_object_get(c, "stale"));
 	}
-	json_object_set_new(rep, "hsm_inventory", v);
-	if ((cas = sec_ca_keys(r)) == NULL) {
-		goto fail;
-	}
-	json_object_set_new(rep, "ca_keys", cas);
-	if ((v = sec_certificates(r)) == NULL) {
-		goto fail;
-	}
-	json_object_set_new(rep, "certificates", v);
-	if ((v = sec_refusals(r)) == NULL) {
-		goto fail;
-	}
-	json_object_set_new(rep, "refusals", v);
-	if ((v = sec_approvals(r)) == NULL) {
-		goto fail;
-	}
-	json_object_set_new(rep, "approvals", v);
-	if ((v = sec_audit(r)) == NULL) {
-		goto fail;
-	}
-	json_object_set_new(rep, "audit", v);
-	if ((v = sec_freshness(r)) == NULL) {
-		goto fail;
-	}
-	json_object_set_new(rep, "freshness", v);
-	if ((v = sec_at_risk(r, cas)) == NULL) {
-		goto fail;
-	}
-	json_object_set_new(rep, "at_risk", v);
-	return rep;
- fail:
-	json_decref(rep);
-	return NULL;
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:I,s:I,s:I,s:I,s:s}",
+	    "tokens", (json_int_t)json_array_size(json_object_get(inv,
+	    "tokens")), "tokens_not_active", (json_int_t)inactive,
+	    "tokens_ml_dsa_ready", (json_int_t)ready,
+	    "hsm_warnings", (json_int_t)warnings,
+	    "ca_keys", (json_int_t)json_array_size(json_object_get(rep,
+	    "ca_keys")),
+	    "certificates", (json_int_t)json_integer_value(json_object_get(
+	    json_object_get(rep, "certificates"), "total")),
+	    "certificates_by_status", json_object_get(json_object_get(rep,
+	    "certificates"), "by_status"),
+	    "certificates_at_risk", (json_int_t)json_array_size(
+	    json_object_get(rep, "at_risk")),
+	    "refused_requests", (json_int_t)json_array_size(json_object_get(rf,
+	    "requests")),
+	    "refusals_in_audit", (json_int_t)json_array_size(json_object_get(rf,
+	    "audit")),
+	    "stale_crls", (json_int_t)stale,
+	    "audit_chain", jstr(json_object_get(rep, "audit"), "result"));
 }
 
-/* ---- rendering ---- */
-
-/* A scalar as text: strings as is, arrays of scalars joined by "; ". */
-static char *
-scalar_text(json_t *v)
+json_t *
+report_build(struct db *db, time_t as_of, X509 *const *certs, size_t ncerts)
 {
-	char	*s = NULL, *t;
-	size_t	 i;
-	json_t	*e;
+	struct rep r;
+	json_t *rep, *toks, *keys;
 
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		s = strdup(json_string_value(v));
-		break;
-	case JSON_INTEGER:
-		if (asprintf(&s, "%lld", (long long)json_integer_value(v)) < 0) {
-			s = NULL;
-		}
-		break;
-	case JSON_REAL:
-		if (asprintf(&s, "%g", json_real_value(v)) < 0) {
-			s = NULL;
-		}
-		break;
-	case JSON_TRUE:
-		s = strdup("yes");
-		break;
-	case JSON_FALSE:
-		s = strdup("no");
-		break;
-	case JSON_NULL:
-		s = strdup("");
-		break;
-	case JSON_ARRAY:
-		s = strdup("");
-		json_array_foreach(v, i, e) {
-			char *x = scalar_text(e);
+	memset(&r, 0, sizeof(r));
+	r.db = db;
+	r.as_of = as_of;
+	time_fmt(as_of, r.as_of_str, sizeof(r.as_of_str));
+	rep = json_object();
+	json_object_set_new(rep, "header", header(&r));
+	json_object_set_new(rep, "summary", json_null());
+	toks = tokens(&r);
+	json_object_set_new(rep, "hsm_inventory", json_pack("{s:O,s:o}",
+	    "tokens", toks, "mappings", mappings(&r)));
+	json_object_set_new(rep, "cmvp_timeline", timeline(&r, toks));
+	json_decref(toks);
+	keys = ca_keys(&r);
+	json_object_set_new(rep, "ca_keys", keys);
+	json_object_set_new(rep, "certificates", certificates(&r));
+	json_object_set_new(rep, "at_risk", at_risk(&r, keys));
+	json_object_set_new(rep, "refusals", refusals(&r));
+	json_object_set_new(rep, "approvals", approvals(&r));
+	json_object_set_new(rep, "audit", audit_section(&r, certs, ncerts));
+	json_object_set_new(rep, "freshness", freshness(&r));
+	json_object_set_new(rep, "summary", summary(rep));
+	if (r.failed) {
+		log_warnx("%s: store error: no report written", db_path(db));
+		json_decref(rep);
+		return NULL;
+	}
+	return rep;
+}
 
-			if (asprintf(&t, "%s%s%s", s, i > 0 ? "; " : "", x) < 0) {
-				fatalx("report: out of memory");
-			}
-			free(x);
-			free(s);
-			s = t;
-		}
-		break;
-	case JSON_OBJECT:
-		s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
-		break;
-	}
-	if (s == NULL) {
-		fatalx("report: out of memory");
-	}
-	return s;
+void
+report_write_json(json_t *rep, FILE *fp)
+{
+	json_dumpf(rep, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', fp);
 }
 
 static void
-csv_field(FILE *fp, const char *s)
+csv_field(FILE *fp, const char *s, int text)
 {
 	const char *p;
 
-	/* Spreadsheet formula injection: a leading =,+,-,@ is quoted off. */
-	if (s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL) {
+	if (text && (*s == '=' || *s == '+' || *s == '-' || *s == '@' ||
+	    *s == '\t' || *s == '\r')) {
 		fputs("\"'", fp);
-	} else if (strpbrk(s, ",\"\r\n") != NULL) {
+	} else if (strpbrk(s, ",\"\n\r") != NULL) {
 		fputc('"', fp);
 	} else {
 		fputs(s, fp);
@@ -998,420 +989,111 @@ csv_field(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
+/* Long format: every scalar leaf as section,item,field,value. */
 static void
-csv_row(FILE *fp, const char *sec, const char *item, const char *field,
+csv_walk(FILE *fp, const char *section, const char *item, const char *field,
     json_t *v)
 {
-	char *s = scalar_text(v);
+	char buf[64], sub[256];
+	const char *k;
+	json_t *e;
+	size_t i;
 
-	csv_field(fp, sec);
-	fputc(',', fp);
-	csv_field(fp, item);
-	fputc(',', fp);
-	csv_field(fp, field);
-	fputc(',', fp);
-	csv_field(fp, s);
-	fputs("\r\n", fp);
-	free(s);
-}
-
-static int
-is_object_array(json_t *v)
-{
-	return json_is_array(v) && json_array_size(v) > 0 &&
-	    json_is_object(json_array_get(v, 0));
-}
-
-/*
- * One object's members: scalars are rows of item; member objects and
- * arrays of objects become items "NAME" and "NAME/N".
- */
-static void
-csv_object(FILE *fp, const char *sec, const char *item, json_t *o)
-{
-	const char	*k;
-	json_t		*v, *e;
-	size_t		 i;
-	char		*sub;
-
-	json_object_foreach(o, k, v) {
-		if (json_is_object(v)) {
-			if (asprintf(&sub, "%s%s%s", item, *item ? "/" : "",
-			    k) < 0) {
-				fatalx("report: out of memory");
-			}
-			csv_object(fp, sec, sub, v);
-			free(sub);
-		} else if (is_object_array(v)) {
-			json_array_foreach(v, i, e) {
-				if (asprintf(&sub, "%s%s%s/%zu", item,
-				    *item ? "/" : "", k, i + 1) < 0) {
-					fatalx("report: out of memory");
-				}
-				csv_object(fp, sec, sub, e);
-				free(sub);
-			}
-		} else {
-			csv_row(fp, sec, item, k, v);
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, e) {
+			snprintf(sub, sizeof(sub), "%s%s%s", field,
+			    *field != '\0' ? "." : "", k);
+			csv_walk(fp, section, item, sub, e);
 		}
+		return;
 	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e) {
+			if (json_is_object(e)) {
+				/* Item "3", or "tokens/3" for a named list. */
+				snprintf(sub, sizeof(sub), "%s%s%s%s%zu", item,
+				    *item != '\0' ? "/" : "", field,
+				    *field != '\0' ? "/" : "", i + 1);
+				csv_walk(fp, section, sub, "", e);
+			} else {
+				snprintf(sub, sizeof(sub), "%s[%zu]", field, i);
+				csv_walk(fp, section, item, sub, e);
+			}
+		}
+		return;
+	}
+	csv_field(fp, section, 0);
+	fputc(',', fp);
+	csv_field(fp, item, 0);
+	fputc(',', fp);
+	csv_field(fp, field, 0);
+	fputc(',', fp);
+	if (json_is_string(v)) {
+		csv_field(fp, json_string_value(v), 1);
+	} else if (json_is_integer(v)) {
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		fputs(buf, fp);
+	} else if (json_is_true(v)) {
+		fputs("true", fp);
+	} else if (json_is_false(v)) {
+		fputs("false", fp);
+	}
+	fputs("\r\n", fp);
 }
 
-static void
-render_csv(FILE *fp, json_t *rep)
+void
+report_write_csv(json_t *rep, FILE *fp)
 {
-	const char	*k;
-	json_t		*v, *e;
-	size_t		 i;
-	char		 item[32];
+	const char *k;
+	json_t *v;
 
 	fputs("section,item,field,value\r\n", fp);
 	json_object_foreach(rep, k, v) {
-		if (json_is_array(v)) {
-			json_array_foreach(v, i, e) {
-				snprintf(item, sizeof(item), "%zu", i + 1);
-				csv_object(fp, k, item, e);
-			}
-		} else {
-			csv_object(fp, k, "", v);
-		}
+		csv_walk(fp, k, "", "", v);
 	}
 }
 
 static void
-html_esc(FILE *fp, const char *s)
+usage(FILE *fp)
 {
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", fp);
-			break;
-		case '<':
-			fputs("&lt;", fp);
-			break;
-		case '>':
-			fputs("&gt;", fp);
-			break;
-		case '"':
-			fputs("&quot;", fp);
-			break;
-		case '\'':
-			fputs("&#39;", fp);
-			break;
-		default:
-			fputc(*s, fp);
-			break;
-		}
-	}
+	fprintf(fp, "usage: eseal-policy report --db DB --format html|json|csv "
+	    "[--as-of DATE]\n"
+	    "           [--out FILE] [--ca-cert FILE...]\n"
+	    "  The compliance report of a store (read-only): HSM inventory with\n"
+	    "  CMVP status as of DATE (default now), CA keys and provenance,\n"
+	    "  issued certificates, certificates under keys whose HSM is no\n"
+	    "  longer Active, refusals, approvals, the audit chain check\n"
+	    "  (independent with --ca-cert), CRL and OCSP freshness.\n"
+	    "  Writes to FILE atomically, else to stdout.  See doc/report.md.\n"
+	    "  Exit status: 0 written, 2 usage, 3 store or input error.\n");
 }
 
-static void
-html_val(FILE *fp, json_t *v)
+/* Read PEM certificates; 1/0 (logged "file: problem"). */
+static int
+read_certs(char **files, size_t nfiles, X509 **certs)
 {
-	char *s = scalar_text(v);
+	BIO *bio;
+	size_t i;
 
-	if (json_is_null(v)) {
-		fputs("&mdash;", fp);
-	} else {
-		html_esc(fp, s);
-	}
-	free(s);
-}
-
-/*
- * Wide records (HSMs, CA keys): one two-column table per element, headed
- * by its CA name or token serial, so that they fit a printed page.
- */
-static void
-html_cards(FILE *fp, json_t *arr)
-{
-	json_t		*e, *v;
-	const char	*k;
-	size_t		 i;
-
-	json_array_foreach(arr, i, e) {
-		fputs("<table class=\"kv card\">\n<caption>", fp);
-		if ((v = json_object_get(e, "name")) != NULL) {
-			fputs("CA ", fp);
-		} else if ((v = json_object_get(e, "serial")) != NULL) {
-			fputs("token ", fp);
+	for (i = 0; i < nfiles; i++) {
+		certs[i] = NULL;
+		if ((bio = BIO_new_file(files[i], "r")) != NULL) {
+			certs[i] = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+			BIO_free(bio);
 		}
-		if (v != NULL) {
-			html_val(fp, v);
-		}
-		fputs("</caption>\n", fp);
-		json_object_foreach(e, k, v) {
-			fputs("<tr><th>", fp);
-			html_esc(fp, k);
-			fputs("</th><td>", fp);
-			html_val(fp, v);
-			fputs("</td></tr>\n", fp);
-		}
-		fputs("</table>\n", fp);
-	}
-}
-
-/*
- * A table of an array of objects, columns from the first object; more
- * than WIDE_COLUMNS columns are shown as cards instead.
- */
-#define WIDE_COLUMNS	10
-static void
-html_table(FILE *fp, json_t *arr, const char *empty)
-{
-	json_t		*first, *e, *v;
-	const char	*k;
-	size_t		 i;
-
-	if (json_array_size(arr) == 0) {
-		fprintf(fp, "<p class=\"none\">%s</p>\n", empty);
-		return;
-	}
-	first = json_array_get(arr, 0);
-	if (json_object_size(first) > WIDE_COLUMNS) {
-		html_cards(fp, arr);
-		return;
-	}
-	fputs("<table>\n<thead><tr>", fp);
-	json_object_foreach(first, k, v) {
-		fputs("<th>", fp);
-		html_esc(fp, k);
-		fputs("</th>", fp);
-	}
-	fputs("</tr></thead>\n<tbody>\n", fp);
-	json_array_foreach(arr, i, e) {
-		fputs("<tr>", fp);
-		json_object_foreach(first, k, v) {
-			fputs("<td>", fp);
-			html_val(fp, json_object_get(e, k));
-			fputs("</td>", fp);
-		}
-		fputs("</tr>\n", fp);
-	}
-	fputs("</tbody>\n</table>\n", fp);
-}
-
-/* A two-column table of an object's scalar members. */
-static void
-html_kv(FILE *fp, json_t *o)
-{
-	const char	*k;
-	json_t		*v;
-
-	fputs("<table class=\"kv\">\n", fp);
-	json_object_foreach(o, k, v) {
-		if (json_is_object(v) || is_object_array(v)) {
-			continue;
-		}
-		fputs("<tr><th>", fp);
-		html_esc(fp, k);
-		fputs("</th><td>", fp);
-		html_val(fp, v);
-		fputs("</td></tr>\n", fp);
-	}
-	fputs("</table>\n", fp);
-}
-
-/* Horizontal bar chart of an object NAME -> count: one <rect> per bar. */
-static void
-html_chart(FILE *fp, const char *title, json_t *counts)
-{
-	const char	*k;
-	json_t		*v;
-	json_int_t	 max = 0;
-	size_t		 n = json_object_size(counts);
-	int		 y, w;
-
-	fputs("<figure>\n<figcaption>", fp);
-	html_esc(fp, title);
-	fputs("</figcaption>\n", fp);
-	if (n == 0) {
-		fputs("<p class=\"none\">nothing to chart</p>\n</figure>\n", fp);
-		return;
-	}
-	json_object_foreach(counts, k, v) {
-		if (json_integer_value(v) > max) {
-			max = json_integer_value(v);
+		if (certs[i] == NULL) {
+			log_ssl("%s: cannot read a PEM certificate", files[i]);
+			return 0;
 		}
 	}
-	fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"520\" "
-	    "height=\"%zu\" role=\"img\" aria-label=\"", n * 22 + 4);
-	html_esc(fp, title);
-	fputs("\">\n", fp);
-	y = 2;
-	json_object_foreach(counts, k, v) {
-		w = max > 0 ? (int)(json_integer_value(v) * 280 / max) : 0;
-		if (w < 1) {
-			w = 1;
-		}
-		fprintf(fp, "<text x=\"176\" y=\"%d\" text-anchor=\"end\" "
-		    "font-size=\"12\">", y + 14);
-		html_esc(fp, k);
-		fprintf(fp, "</text><rect class=\"bar\" x=\"182\" y=\"%d\" "
-		    "width=\"%d\" height=\"18\"><title>", y, w);
-		html_esc(fp, k);
-		fprintf(fp, ": %lld</title></rect><text x=\"%d\" y=\"%d\" "
-		    "font-size=\"12\">%lld</text>\n",
-		    (long long)json_integer_value(v), 186 + w, y + 14,
-		    (long long)json_integer_value(v));
-		y += 22;
-	}
-	fputs("</svg>\n</figure>\n", fp);
-}
-
-static const char html_css[] =
-    "body{font-family:sans-serif;margin:1.5em;color:#111}"
-    "h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #999;"
-    "margin-top:1.6em}table{border-collapse:collapse;margin:.5em 0;"
-    "font-size:.85em}th,td{border:1px solid #bbb;padding:2px 6px;"
-    "text-align:left;vertical-align:top}th{background:#eee}"
-    "td{overflow-wrap:anywhere}table.card{display:inline-table;"
-    "margin:.5em 1em .5em 0;max-width:46em}caption{font-weight:bold;"
-    "text-align:left}.note{color:#555}"
-    ".bar{fill:#3a6ea5}.none{color:#666;font-style:italic}"
-    ".warn{color:#a00;font-weight:bold}figure{display:inline-block;"
-    "margin:.5em 1em .5em 0}figcaption{font-weight:bold;font-size:.9em}"
-    "@media print{body{margin:0;font-size:10pt}h2{page-break-after:avoid}"
-    "section{page-break-inside:auto}tr,figure{page-break-inside:avoid}"
-    ".bar{fill:#000}th{background:#ddd}}";
-
-static void
-render_html(FILE *fp, json_t *rep)
-{
-	json_t		*h, *hsm, *cas, *c, *ref, *aud, *fr, *st, *e, *w;
-	size_t		 i, j;
-	const char	*s;
-
-	h = json_object_get(rep, "header");
-	hsm = json_object_get(rep, "hsm_inventory");
-	cas = json_object_get(rep, "ca_keys");
-	c = json_object_get(rep, "certificates");
-	ref = json_object_get(rep, "refusals");
-	aud = json_object_get(rep, "audit");
-	fr = json_object_get(rep, "freshness");
-
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n<title>eseal compliance report ", fp);
-	html_val(fp, json_object_get(h, "as_of"));
-	fprintf(fp, "</title>\n<style>%s</style>\n</head>\n<body>\n", html_css);
-
-	fputs("<h1>eseal compliance report</h1>\n<section id=\"header\">\n"
-	    "<h2>Instance</h2>\n", fp);
-	html_kv(fp, h);
-	fputs("<h3>CMVP snapshots</h3>\n", fp);
-	html_table(fp, json_object_get(h, "cmvp_snapshots"),
-	    "no CMVP snapshot imported");
-	fputs("</section>\n", fp);
-
-	fputs("<section id=\"hsm_inventory\">\n<h2>HSM inventory</h2>\n", fp);
-	html_table(fp, hsm, "no token recorded");
-	json_array_foreach(hsm, i, e) {
-		json_array_foreach(json_object_get(e, "warnings"), j, w) {
-			fputs("<p class=\"warn\">token ", fp);
-			html_val(fp, json_object_get(e, "serial"));
-			fputs(": ", fp);
-			html_val(fp, w);
-			fputs("</p>\n", fp);
-		}
-	}
-	st = json_object();
-	json_array_foreach(hsm, i, e) {
-		s = json_string_value(json_object_get(e, "effective_status"));
-		count_inc(st, s != NULL ? s : "unknown");
-	}
-	html_chart(fp, "Effective CMVP status of the HSMs", st);
-	json_decref(st);
-	fputs("</section>\n", fp);
-
-	fputs("<section id=\"ca_keys\">\n<h2>CA keys</h2>\n", fp);
-	html_table(fp, cas, "no CA");
-	fputs("</section>\n", fp);
-
-	fputs("<section id=\"certificates\">\n<h2>Certificates</h2>\n", fp);
-	html_kv(fp, c);
-	fputs("<h3>By profile</h3>\n", fp);
-	html_kv(fp, json_object_get(c, "by_profile"));
-	fputs("<h3>By status</h3>\n", fp);
-	html_kv(fp, json_object_get(c, "by_status"));
-	html_chart(fp, "Subject key algorithms",
-	    json_object_get(c, "by_key_algorithm"));
-	html_chart(fp, "Expiries by month",
-	    json_object_get(c, "by_expiry_month"));
-	fputs("</section>\n", fp);
-
-	fputs("<section id=\"refusals\">\n<h2>Refusals</h2>\n"
-	    "<h3>Refused requests</h3>\n", fp);
-	html_table(fp, json_object_get(ref, "requests"), "no refused request");
-	fputs("<h3>Refusals in the audit log</h3>\n", fp);
-	html_table(fp, json_object_get(ref, "audit"), "no refusal recorded");
-	fputs("</section>\n", fp);
-
-	fputs("<section id=\"approvals\">\n<h2>Approvals</h2>\n", fp);
-	html_table(fp, json_object_get(rep, "approvals"), "no approval");
-	fputs("</section>\n", fp);
-
-	fputs("<section id=\"audit\">\n<h2>Audit chain</h2>\n", fp);
-	html_kv(fp, aud);
-	json_array_foreach(json_object_get(aud, "findings"), i, w) {
-		s = json_string_value(w);
-		fprintf(fp, "<p class=\"%s\">", s != NULL &&
-		    strncmp(s, "note:", 5) == 0 ? "note" : "warn");
-		html_val(fp, w);
-		fputs("</p>\n", fp);
-	}
-	fputs("</section>\n", fp);
-
-	fputs("<section id=\"freshness\">\n<h2>CRL and OCSP freshness</h2>\n",
-	    fp);
-	html_table(fp, json_object_get(fr, "crls"), "no CA");
-	html_kv(fp, json_object_get(fr, "ocsp"));
-	fputs("</section>\n", fp);
-
-	fputs("<section id=\"at_risk\">\n<h2>Certificates at risk</h2>\n", fp);
-	html_table(fp, json_object_get(rep, "at_risk"),
-	    "no certificate under a CA key on a Historical or Revoked HSM");
-	fputs("</section>\n</body>\n</html>\n", fp);
-}
-
-static X509 *
-ca_cert_load(const char *path)
-{
-	unsigned char		*buf = NULL;
-	const unsigned char	*p;
-	size_t			 len;
-	BIO			*bio = NULL;
-	X509			*x = NULL;
-
-	if (!file_read(path, CERT_MAX, &buf, &len)) {
-		return NULL;
-	}
-	if (len > 11 && memmem(buf, len, "-----BEGIN ", 11) != NULL) {
-		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-			fatalx("report: out of memory");
-		}
-		if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-			log_ssl("%s: not a PEM certificate", path);
-		}
-	} else {
-		p = buf;
-		if ((x = d2i_X509(NULL, &p, (long)len)) == NULL) {
-			log_ssl("%s: not a DER or PEM certificate", path);
-		} else if (p != buf + len) {
-			log_warnx("%s: trailing data after the certificate",
-			    path);
-			X509_free(x);
-			x = NULL;
-		}
-	}
-	BIO_free(bio);
-	free(buf);
-	return x;
+	return 1;
 }
 
 int
 cmd_report(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "as-of", required_argument, NULL, 'a' },
@@ -1420,35 +1102,26 @@ cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct rctx	 r;
-	enum fmt	 fmt = FMT_HTML;
-	const char	*dbpath = NULL, *out = NULL, *asof = "now";
-	json_t		*rep = NULL;
-	FILE		*mf = NULL;
-	char		*buf = NULL, *js;
-	size_t		 blen = 0, i;
-	int		 ch, ret = EXIT_INPUT;
+	struct db *db = NULL;
+	json_t *rep = NULL;
+	X509 *certs[MAX_CERTS];
+	char *files[MAX_CERTS], *buf = NULL;
+	const char *dbpath = getenv("ESEAL_DB"), *format = NULL, *out = NULL;
+	const char *asof = "now";
+	size_t nfiles = 0, len = 0, i;
+	time_t as_of;
+	FILE *mem;
+	int c, ret = EXIT_INPUT;
 
-	memset(&r, 0, sizeof(r));
+	memset(certs, 0, sizeof(certs));
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (ch) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
 		case 'd':
 			dbpath = optarg;
 			break;
 		case 'f':
-			if (strcmp(optarg, "html") == 0) {
-				fmt = FMT_HTML;
-			} else if (strcmp(optarg, "json") == 0) {
-				fmt = FMT_JSON;
-			} else if (strcmp(optarg, "csv") == 0) {
-				fmt = FMT_CSV;
-			} else {
-				log_warnx("report: unknown format \"%s\" "
-				    "(html, json, csv)", optarg);
-				return EXIT_USAGE;
-			}
+			format = optarg;
 			break;
 		case 'a':
 			asof = optarg;
@@ -1457,92 +1130,77 @@ cmd_report(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'c':
-			if (r.ncerts == MAX_CA_CERTS) {
+			if (nfiles == MAX_CERTS) {
 				log_warnx("report: at most %d --ca-cert",
-				    MAX_CA_CERTS);
-				ret = EXIT_USAGE;
-				goto out;
+				    MAX_CERTS);
+				return EXIT_USAGE;
 			}
-			if ((r.certs[r.ncerts] = ca_cert_load(optarg)) == NULL) {
-				goto out;
-			}
-			r.ncerts++;
+			files[nfiles++] = optarg;
 			break;
 		case 'h':
-			report_usage(stdout);
-			ret = EXIT_OK;
-			goto out;
+			usage(stdout);
+			return EXIT_OK;
 		default:
-			log_warnx("report: unknown or incomplete option \"%s\"",
-			    argv[optind - 1]);
-			report_usage(stderr);
-			ret = EXIT_USAGE;
-			goto out;
+			usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
 		log_warnx("report: unexpected argument \"%s\"", argv[optind]);
-		ret = EXIT_USAGE;
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (dbpath == NULL) {
+		log_warnx("report: --db is required");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (format == NULL) {
+		format = "html";
+	}
+	if (strcmp(format, "html") != 0 && strcmp(format, "json") != 0 &&
+	    strcmp(format, "csv") != 0) {
+		log_warnx("report: --format %s: use html, json or csv", format);
+		return EXIT_USAGE;
+	}
+	if (!time_parse(asof, &as_of, "--as-of")) {
+		return EXIT_USAGE;
+	}
+	if (!read_certs(files, nfiles, certs)) {
 		goto out;
 	}
-	if (!time_parse(asof, &r.as_of, "--as-of")) {
-		ret = EXIT_USAGE;
+	if ((db = db_open(dbpath, DB_OPEN_READONLY, 2000)) == NULL) {
 		goto out;
 	}
-	time_fmt(r.as_of, r.as_of_s, sizeof(r.as_of_s));
-	if (dbpath == NULL && (dbpath = getenv("ESEAL_DB")) == NULL) {
-		log_warnx("report: no store given (use --db DB or set "
-		    "ESEAL_DB)");
-		ret = EXIT_USAGE;
+	if ((rep = report_build(db, as_of, certs, nfiles)) == NULL) {
 		goto out;
 	}
-	if ((r.db = db_open(dbpath, DB_OPEN_READONLY, 0)) == NULL) {
-		goto out;
+	if ((mem = open_memstream(&buf, &len)) == NULL) {
+		fatalx("out of memory");
 	}
-	if ((rep = report_build(&r)) == NULL) {
-		goto out;
+	if (strcmp(format, "json") == 0) {
+		report_write_json(rep, mem);
+	} else if (strcmp(format, "csv") == 0) {
+		report_write_csv(rep, mem);
+	} else {
+		report_write_html(rep, mem);
 	}
-	if ((mf = open_memstream(&buf, &blen)) == NULL) {
-		fatalx("report: out of memory");
-	}
-	switch (fmt) {
-	case FMT_JSON:
-		if ((js = json_dumps(rep, JSON_INDENT(2) |
-		    JSON_PRESERVE_ORDER)) == NULL) {
-			fatalx("report: out of memory");
-		}
-		fputs(js, mf);
-		fputc('\n', mf);
-		free(js);
-		break;
-	case FMT_CSV:
-		render_csv(mf, rep);
-		break;
-	case FMT_HTML:
-		render_html(mf, rep);
-		break;
-	}
-	if (fclose(mf) != 0) {
-		mf = NULL;
-		fatalx("report: out of memory");
-	}
-	mf = NULL;
+	fclose(mem);
 	if (out != NULL) {
-		if (!file_write_atomic(out, buf, blen, 0644)) {
+		if (!file_write_atomic(out, buf, len, 0644)) {
 			goto out;
 		}
-	} else if (fwrite(buf, 1, blen, stdout) != blen ||
-	    fflush(stdout) != 0) {
-		log_warn("report: writing to stdout");
+	} else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
+		log_warn("report: stdout");
 		goto out;
 	}
 	ret = EXIT_OK;
- out:
-	json_decref(rep);
-	free(buf);
-	for (i = 0; i < r.ncerts; i++) {
-		X509_free(r.certs[i]);
+out:
+	for (i = 0; i < nfiles; i++) {
+		X509_free(certs[i]);
 	}
-	db_close(r.db);
+	free(buf);
+	json_decref(rep);
+	db_close(db);
 	return ret;
 }

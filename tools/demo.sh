@@ -232,7 +232,7 @@ eseal-policy report --db "$ESEAL_DB" --format html --ca-cert "$OUT/root.pem" --c
 eseal-policy report --db "$ESEAL_DB" --format json --ca-cert "$OUT/root.pem" --ca-cert "$OUT/issuing.pem" \
     --out "$OUT/report.json"
 eseal-policy report --db "$ESEAL_DB" --format csv --out "$OUT/report.csv"
-python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); c=r["certificates"]; print("report: %d HSMs (%s), %d CA keys, %d certificates %s, %d refusals in the audit chain, audit chain %s" % (len(r["hsm_inventory"]), ", ".join(t["cmvp_cert"]+" "+t["effective_status"] for t in r["hsm_inventory"]), len(r["ca_keys"]), c["total"], json.dumps(c["by_status"]), len(r["refusals"]["audit"]), "intact" if r["audit"]["intact"] else "TAMPERED"))' "$OUT/report.json"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); c=r["certificates"]; print("report: %d HSMs (%s), %d CA keys, %d certificates %s, %d refusals in the audit chain, audit chain %s" % (len(r["hsm_inventory"]["tokens"]), ", ".join(t["cmvp_cert"]+" "+t["effective_status"] for t in r["hsm_inventory"]["tokens"]), len(r["ca_keys"]), c["total"], json.dumps(c["by_status"]), len(r["refusals"]["audit"]), r["audit"]["result"]))' "$OUT/report.json"
 echo "written: $OUT/report.html, $OUT/report.json, $OUT/report.csv"
 
 step "Audit chain: show the last entries and verify with the CA certificates only"

@@ -1,0 +1,44 @@
+/*
+ * The compliance report ("eseal-policy report") inside policy/: report.c
+ * builds the report of a store as one JSON document (the sections listed
+ * in doc/report.md) and writes it as JSON or CSV; report_html.c writes the
+ * same document as one self-contained HTML page with inline SVG charts.
+ */
+#ifndef ESEAL_REPORT_H
+#define ESEAL_REPORT_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include "db.h"
+
+/*
+ * Build the report of the store db as of the date as_of.  The audit chain
+ * is verified against the ncerts certificates certs if ncerts > 0 (an
+ * independent check), else against the CA certificates in the store (and
+ * the report says so).  Returns a new JSON object, or NULL after a store
+ * error was logged.
+ */
+json_t *report_build(struct db *db, time_t as_of, X509 *const *certs,
+    size_t ncerts);
+
+/* Write rep as indented JSON, keys in report order. */
+void report_write_json(json_t *rep, FILE *fp);
+
+/*
+ * Write rep as one CSV table "section,item,field,value" (doc/report.md):
+ * RFC 4180 quoting, and text that a spreadsheet would run as a formula
+ * (starting with = + - @ TAB CR) prefixed with a single quote.
+ */
+void report_write_csv(json_t *rep, FILE *fp);
+
+/*
+ * Write rep as one self-contained HTML page (no external resource, no
+ * script), print styles, inline SVG charts; every string is escaped.
+ */
+void report_write_html(json_t *rep, FILE *fp);
+
+#endif
