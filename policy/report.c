@@ -759,6 +759,7 @@ freshness(struct rep *r)
 	json_t *crls = json_array();
 	sqlite3_stmt *st;
 	char *ocsp;
+	json_t *o;
 
 	/* Every CA with its latest CRL of each kind (and partition), or none. */
 	st = prep(r, "SELECT c.name, l.number, COALESCE(l.kind, ''),"
@@ -783,9 +784,11 @@ freshness(struct rep *r)
 	}
 	sqlite3_finalize(st);
 	ocsp = db_meta_get(r->db, "last_status_export");
-	return json_pack("{s:o,s:s,s:b}", "crls", crls, "ocsp_status_export",
+	o = json_pack("{s:o,s:s,s:b}", "crls", crls, "ocsp_status_export",
 	    ocsp != NULL ? ocsp : "no status export recorded",
 	    "ocsp_status_export_recorded", ocsp != NULL);
+	free(ocsp);
+	return o;
 }
 
 /* Lower-case hex serial of a certificate DER ("" if unreadable). */
