@@ -12,9 +12,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,8 +32,6 @@
 #include "operators.h"
 #include "secret.h"
 #include "util.h"
-
-#define BLOB_CHUNK	(1 << 16)
 
 struct crlrun {
 	const char	*ca;
@@ -352,22 +352,35 @@ flush_sync(FILE *fp, const char *what)
 	return 1;
 }
 
-/* Write the PEM form of the DER in der (at its start) to pem.  1/0. */
+/*
+ * Read the DER in der from its start: its SHA-256 hex into sha and, if
+ * pem is not NULL, its PEM form to pem.  1/0 (logged).
+ */
 static int
-der_to_pem(FILE *der, FILE *pem, const char *what)
+der_digest(FILE *der, FILE *pem, char sha[65], const char *what)
 {
-	unsigned char in[3 * 1024], out[4 * 1024 + 64];
-	EVP_ENCODE_CTX *ec;
+	unsigned char in[48 * 1024], out[64 * 1024 + 1024], h[32];
+	EVP_ENCODE_CTX *ec = NULL;
+	EVP_MD_CTX *md = NULL;
 	size_t n;
+	char *hex;
 	int outl, ret = 0;
 
-	if ((ec = EVP_ENCODE_CTX_new()) == NULL) {
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+	    (ec = EVP_ENCODE_CTX_new()) == NULL) {
 		fatalx("out of memory");
 	}
 	EVP_EncodeInit(ec);
 	rewind(der);
-	fputs("-----BEGIN X509 CRL-----\n", pem);
+	if (pem != NULL) {
+		fputs("-----BEGIN X509 CRL-----\n", pem);
+	}
 	while ((n = fread(in, 1, sizeof(in), der)) > 0) {
+		EVP_DigestUpdate(md, in, n);
+		if (pem == NULL) {
+			continue;
+		}
 		if (!EVP_EncodeUpdate(ec, out, &outl, in, (int)n)) {
 			log_ssl("%s: base64", what);
 			goto out;
@@ -378,42 +391,62 @@ der_to_pem(FILE *der, FILE *pem, const char *what)
 		log_warn("%s: read", what);
 		goto out;
 	}
-	EVP_EncodeFinal(ec, out, &outl);
-	fwrite(out, 1, (size_t)outl, pem);
-	fputs("-----END X509 CRL-----\n", pem);
-	if (ferror(pem)) {
-		log_warn("%s: write", what);
-		goto out;
+	EVP_DigestFinal_ex(md, h, NULL);
+	hex = hex_encode(h, sizeof(h));
+	snprintf(sha, 65, "%s", hex);
+	free(hex);
+	if (pem != NULL) {
+		EVP_EncodeFinal(ec, out, &outl);
+		fwrite(out, 1, (size_t)outl, pem);
+		fputs("-----END X509 CRL-----\n", pem);
+		if (ferror(pem)) {
+			log_warn("%s: write", what);
+			goto out;
+		}
 	}
 	ret = 1;
 out:
 	EVP_ENCODE_CTX_free(ec);
+	EVP_MD_CTX_free(md);
 	return ret;
 }
 
 /*
- * In the caller's write transaction: the crls row with the DER streamed
- * from der (len bytes) into its blob, and its SHA-256 hex into sha.  1/0.
+ * In the caller's write transaction: the crls row, with sha (the DER's
+ * SHA-256 hex, from der_digest) and the DER, len bytes of the flushed
+ * file der, bound straight from a read-only mapping of that file.
+ * SQLite builds the record in one buffer (the DER once more in memory),
+ * and the pages reach the WAL once.  (A zeroblob written in place with
+ * sqlite3_blob_write saves nothing here: der is not the record's last
+ * column, so SQLite expands the zeroblob anyway, and writes every page
+ * twice; an UPDATE for the hash afterwards would rewrite the record.)
+ * 1/0 (logged).
  */
 static int
 store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
-    char sha[65])
+    const char *sha)
 {
 	sqlite3_stmt *st = NULL;
-	sqlite3_blob *blob = NULL;
-	EVP_MD_CTX *md = NULL;
-	unsigned char buf[BLOB_CHUNK], h[32];
-	char t1[32], t2[32], *hex;
-	int64_t rowid;
-	uint64_t off = 0;
-	size_t n;
+	void *map = MAP_FAILED;
+	char t1[32], t2[32];
 	int ret = 0;
 
+	if (len == 0 || len > INT_MAX) {
+		log_warnx("%s: a CRL of %llu bytes does not fit a store blob",
+		    r->out, (unsigned long long)len);
+		return 0;
+	}
+	if ((map = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE,
+	    fileno(der), 0)) == MAP_FAILED) {
+		log_warn("%s: mapping the temporary CRL", r->out);
+		return 0;
+	}
+	(void)madvise(map, (size_t)len, MADV_SEQUENTIAL);
 	time_fmt(r->this_update, t1, sizeof(t1));
 	time_fmt(r->next_update, t2, sizeof(t2));
 	if ((st = db_prepare(db, "INSERT INTO crls (ca_id, number, kind,"
 	    " base_number, partition, this_update, next_update, der, sha256)"
-	    " VALUES (?,?,?,?,?,?,?,?,'')")) == NULL) {
+	    " VALUES (?,?,?,?,?,?,?,?,?)")) == NULL) {
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, r->ca_id);
@@ -428,64 +461,16 @@ store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
 	}
 	sqlite3_bind_text(st, 6, t1, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 7, t2, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_zeroblob64(st, 8, len);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "recording the CRL");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	rowid = sqlite3_last_insert_rowid(db_handle(db));
-	if (sqlite3_blob_open(db_handle(db), "main", "crls", "der", rowid, 1,
-	    &blob) != SQLITE_OK) {
-		db_log_error(db, "recording the CRL");
-		goto out;
-	}
-	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		fatalx("out of memory");
-	}
-	rewind(der);
-	while ((n = fread(buf, 1, sizeof(buf), der)) > 0) {
-		if (off + n > len || sqlite3_blob_write(blob, buf, (int)n,
-		    (int)off) != SQLITE_OK) {
-			db_log_error(db, "recording the CRL");
-			goto out;
-		}
-		EVP_DigestUpdate(md, buf, n);
-		off += n;
-	}
-	if (ferror(der) || off != len) {
-		log_warnx("%s: the temporary CRL changed size", r->out);
-		goto out;
-	}
-	EVP_DigestFinal_ex(md, h, NULL);
-	hex = hex_encode(h, sizeof(h));
-	snprintf(sha, 65, "%s", hex);
-	free(hex);
-	if (sqlite3_blob_close(blob) != SQLITE_OK) {
-		blob = NULL;
-		db_log_error(db, "recording the CRL");
-		goto out;
-	}
-	blob = NULL;
-	if ((st = db_prepare(db, "UPDATE crls SET sha256 = ? WHERE id = ?")) ==
-	    NULL) {
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, rowid);
+	sqlite3_bind_blob64(st, 8, map, len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, sha, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		db_log_error(db, "recording the CRL");
 		goto out;
 	}
 	ret = 1;
 out:
-	if (blob != NULL) {
-		sqlite3_blob_close(blob);
-	}
-	EVP_MD_CTX_free(md);
 	sqlite3_finalize(st);
+	munmap(map, (size_t)len);
 	return ret;
 }
 
@@ -570,7 +555,7 @@ crl_run(struct crlrun *r)
 	struct crl_sel sel;
 	struct stat sb;
 	FILE *der = NULL, *pem = NULL;
-	char *der_tmp = NULL, *pem_tmp = NULL, *detail = NULL;
+	char *der_tmp = NULL, *pem_tmp = NULL, *detail = NULL, *out_dir = NULL;
 	char object[160], sha[65] = "", t1[32], t2[32];
 	const char *kind;
 	struct quorum q = { 0 };
@@ -669,6 +654,11 @@ crl_run(struct crlrun *r)
 	sel.since = r->delta ? r->base_this : NULL;
 	sel.keep_expired = r->cfg.expired_on_crl;
 	sel.this_update = r->this_update;
+	/* The store is read once; the later passes re-read a spill file. */
+	if ((out_dir = strdup(r->out)) == NULL) {
+		fatalx("out of memory");
+	}
+	sel.spill_dir = dirname(out_dir);
 	if ((der = tmp_beside(r->out, &der_tmp)) == NULL) {
 		goto out;
 	}
@@ -688,15 +678,21 @@ crl_run(struct crlrun *r)
 	crl_rows_free(rows);
 	rows = NULL;
 	db_rollback(db);		/* end of the read transaction */
-	if (!flush_sync(der, der_tmp)) {
-		goto out;
-	}
+	/* With --pem the DER file is a scratch copy: no fsync. */
 	if (r->pem) {
-		if ((pem = tmp_beside(r->out, &pem_tmp)) == NULL ||
-		    !der_to_pem(der, pem, r->out) ||
-		    !flush_sync(pem, pem_tmp)) {
+		if (fflush(der) == EOF) {
+			log_warn("%s", der_tmp);
 			goto out;
 		}
+		if ((pem = tmp_beside(r->out, &pem_tmp)) == NULL) {
+			goto out;
+		}
+	} else if (!flush_sync(der, der_tmp)) {
+		goto out;
+	}
+	if (!der_digest(der, pem, sha, r->out) ||
+	    (pem != NULL && !flush_sync(pem, pem_tmp))) {
+		goto out;
 	}
 	if (fstat(fileno(der), &sb) == -1 || (uint64_t)sb.st_size != cs.bytes) {
 		log_warnx("%s: the temporary CRL has the wrong size", r->out);
@@ -786,6 +782,7 @@ out:
 	free(der_tmp);
 	free(pem_tmp);
 	free(detail);
+	free(out_dir);
 	ca_key_free(ck);
 	db_close(db);
 	return ret;
