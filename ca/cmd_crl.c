@@ -52,6 +52,7 @@ struct crlrun {
 	char		*actor;
 	char		*officers[16];		/* the root's ARL: a ceremony */
 	size_t		 nofficers;
+	const struct arl_ceremony *file;	/* ARL from a ceremony file */
 };
 
 static void
@@ -490,16 +491,83 @@ sync_dir(const char *path)
 	free(d);
 }
 
+/* Every officer of the quorum named in the ceremony file's list.  1/0. */
+static int
+officers_listed(const struct arl_ceremony *ac, const struct quorum *q)
+{
+	size_t i, j;
+
+	if (ac->nlisted == 0) {
+		return 1;
+	}
+	for (i = 0; i < q->n; i++) {
+		for (j = 0; j < ac->nlisted; j++) {
+			if (strcmp(ac->listed[j], q->names[i]) == 0) {
+				break;
+			}
+		}
+		if (j == ac->nlisted) {
+			log_warnx("%s: ES-QUORUM-04: officer %s is not named in "
+			    "the ceremony file", ac->file, q->names[i]);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /*
- * The root's ARL ceremony record: officers, the ARL's hash, a short
- * transcript, and its hash in the audit chain.  1/0 (logged).
+ * The CA's key is on the module and token the ceremony file names, if it
+ * names them.  1/0 (logged).
+ */
+static int
+token_named(struct db *db, int64_t ca_id, const struct arl_ceremony *ac,
+    const struct hsm_token_info *ti)
+{
+	sqlite3_stmt *st;
+	int ok;
+
+	if (ac->module != NULL) {
+		if ((st = db_prepare(db, "SELECT module_path FROM cas WHERE"
+		    " id = ?")) == NULL) {
+			return 0;
+		}
+		sqlite3_bind_int64(st, 1, ca_id);
+		ok = sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_text(st, 0) != NULL &&
+		    strcmp((const char *)sqlite3_column_text(st, 0),
+		    ac->module) == 0;
+		sqlite3_finalize(st);
+		if (!ok) {
+			log_warnx("%s: the ceremony file names module %s, but "
+			    "CA \"%s\"'s key was made with another one", ac->file,
+			    ac->module, ac->ca);
+			return 0;
+		}
+	}
+	if ((ac->token_label != NULL && strcmp(ac->token_label,
+	    ti->label) != 0) || (ac->token_serial != NULL &&
+	    strcmp(ac->token_serial, ti->serial) != 0)) {
+		log_warnx("%s: the ceremony file names token \"%s\", but CA "
+		    "\"%s\"'s key is on token \"%s\" (serial %s)", ac->file,
+		    ac->token_label != NULL ? ac->token_label :
+		    ac->token_serial, ac->ca, ti->label, ti->serial);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The root's ARL ceremony record: officers, the ceremony file's hash (if
+ * run from a file), the ARL's hash, a short transcript (also written to
+ * the file's "transcript" path, if any), and its hash in the audit
+ * chain.  1/0 (logged).
  */
 static int
 record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
     const char *sha, const char *detail)
 {
 	sqlite3_stmt *st;
-	char id[37], now[32], tsha[65], object[160], *tx = NULL;
+	char id[37], now[32], tsha[65], object[160], *tx = NULL, *from = NULL;
 	uuid_t uu;
 	int ok = 0;
 
@@ -507,10 +575,17 @@ record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
 	uuid_unparse_lower(uu, id);
 	time_fmt(now_utc(), now, sizeof(now));
 	snprintf(object, sizeof(object), "ca:%s", r->ca);
-	if (asprintf(&tx, "%s  ARL ceremony %s for root CA \"%s\"\n"
+	if (r->file != NULL) {
+		if (asprintf(&from, " from %s (sha256 %s)", r->file->file,
+		    r->file->file_sha256) == -1) {
+			fatalx("out of memory");
+		}
+	}
+	if (asprintf(&tx, "%s  ARL ceremony %s for root CA \"%s\"%s\n"
 	    "%s  officers present and authenticated: %s\n"
 	    "%s  %s\n%s  ARL signed on the token: sha256 %s\n",
-	    started, id, r->ca, started, r->actor, now, detail, now, sha) == -1) {
+	    started, id, r->ca, from != NULL ? from : "", started, r->actor,
+	    now, detail, now, sha) == -1) {
 		fatalx("out of memory");
 	}
 	sha256_hex(tx, strlen(tx), tsha);
@@ -519,17 +594,19 @@ record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
 	}
 	if ((st = db_prepare(db, "INSERT INTO ceremonies (id, kind,"
 	    " file_sha256, officers, started, finished, result, transcript,"
-	    " transcript_sha256) VALUES (?, 'arl', '', ?, ?, ?, 'ok', ?, ?)")) ==
+	    " transcript_sha256) VALUES (?, 'arl', ?, ?, ?, ?, 'ok', ?, ?)")) ==
 	    NULL) {
 		db_rollback(db);
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, r->actor, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, started, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, tx, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 6, tsha, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, r->file != NULL ? r->file->file_sha256 : "",
+	    -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, r->actor, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, started, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, tx, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, tsha, -1, SQLITE_TRANSIENT);
 	ok = sqlite3_step(st) == SQLITE_DONE;
 	sqlite3_finalize(st);
 	if (!ok || !audit_append(db, r->actor, "ceremony-end", object, tsha,
@@ -537,8 +614,14 @@ record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
 		db_log_error(db, "record the ARL ceremony");
 		db_rollback(db);
 		ok = 0;
+		goto out;
+	}
+	if (r->file != NULL && r->file->transcript != NULL &&
+	    !file_write_atomic(r->file->transcript, tx, strlen(tx), 0644)) {
+		ok = 0;
 	}
 out:
+	free(from);
 	free(tx);
 	return ok;
 }
@@ -570,6 +653,13 @@ crl_run(struct crlrun *r)
 	if ((ret = plan(db, r)) != EXIT_OK) {
 		goto out;
 	}
+	if (r->file != NULL && strcmp(r->kind, "root") != 0) {
+		log_warnx("%s: CA \"%s\" is not a root: an ARL ceremony signs "
+		    "a root's ARL (an issuing CA's CRL needs no ceremony: "
+		    "eseal-ca crl)", r->file->file, r->ca);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
 	ret = EXIT_ERROR;
 	kind = strcmp(r->kind, "root") == 0 ? "arl" : r->delta ? "delta" :
 	    "full";
@@ -598,6 +688,13 @@ crl_run(struct crlrun *r)
 			goto out;
 		}
 		r->actor = quorum_names(&q);
+		if (r->file != NULL && !officers_listed(r->file, &q)) {
+			audit_append(db, r->actor, "ceremony", object,
+			    r->file->file_sha256, "refused: officer not named",
+			    NULL);
+			ret = EXIT_REFUSED;
+			goto out;
+		}
 		ceremony = 1;
 		time_fmt(now_utc(), started, sizeof(started));
 	} else if (r->op_spec != NULL) {
@@ -612,6 +709,11 @@ crl_run(struct crlrun *r)
 	/* The key: token present, PIN, provenance, then the policy gate. */
 	if ((ck = ca_key_open(db, r->ca, r->pin, r->actor, &why)) == NULL) {
 		ret = why;
+		goto out;
+	}
+	if (r->file != NULL && !token_named(db, r->ca_id, r->file,
+	    hsm_token_get_info(ck->tok))) {
+		ret = EXIT_REFUSED;
 		goto out;
 	}
 	if (!gate_check(db, hsm_token_get_info(ck->tok), GATE_SIGN, r->actor,
@@ -785,6 +887,35 @@ out:
 	free(out_dir);
 	ca_key_free(ck);
 	db_close(db);
+	return ret;
+}
+
+int
+crl_arl_ceremony(const struct arl_ceremony *ac)
+{
+	struct crlrun r;
+	size_t i;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.file = ac;
+	r.ca = ac->ca;
+	r.pin = ac->pin;
+	r.out = ac->output;
+	r.pem = ac->pem;
+	r.next_days = ac->next_days;
+	for (i = 0; i < ac->nspecs && i < 16; i++) {
+		r.officers[r.nofficers++] = ac->specs[i];
+	}
+	if (!secret_source_valid(r.pin, ac->file)) {
+		return EXIT_USAGE;
+	}
+	ret = crl_run(&r);
+	crl_cfg_clear(&r.cfg);
+	free(r.idp);
+	free(r.freshest);
+	free(r.kind);
+	free(r.actor);
 	return ret;
 }
 
