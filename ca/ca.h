@@ -119,6 +119,31 @@ int cmd_request(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
+/*
+ * A root CA's ARL signed in a ceremony (ceremony file kind "arl"): the
+ * same code path as "eseal-ca crl --ca ROOT --officer ..." (cmd_crl.c),
+ * with the ceremony file's hash in the ceremony record, the officers
+ * limited to its "officers" list (if not empty), the CA's module and
+ * token checked against the file's (if given) and the transcript also
+ * written to its "transcript" path (if given).  Returns an exit code.
+ */
+struct arl_ceremony {
+	const char	 *file;
+	const char	 *file_sha256;
+	const char	 *ca;		/* must be a root */
+	const char	 *pin;		/* secret source */
+	const char	 *module;	/* or NULL */
+	const char	 *token_label, *token_serial;	/* or NULL */
+	const char	 *next_days;	/* decimal string, or NULL */
+	const char	 *output;
+	int		  pem;
+	const char	 *transcript;	/* or NULL */
+	const char *const *listed;	/* officers named in the file */
+	size_t		  nlisted;
+	char		**specs;	/* --officer NAME=SRC */
+	size_t		  nspecs;
+};
+int crl_arl_ceremony(const struct arl_ceremony *ac);
 /* "ca revoke ..." (argv[0] is "revoke"), dispatched by cmd_ca. */
 int cmd_ca_revoke(int argc, char **argv);
 

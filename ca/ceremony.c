@@ -57,6 +57,9 @@ struct ceremony {
 	json_t		*settings;
 	const char	*officers[MAX_OFFICERS];
 	size_t		 nofficers;
+	int		 arl;		/* "ceremony": "arl" (a root's ARL) */
+	char		 next_days[24];
+	int		 pem;
 };
 
 struct transcript {
@@ -119,6 +122,97 @@ ceremony_free(struct ceremony *c)
 	json_decref(c->root);
 }
 
+/* The "officers" list of the file, if any.  1/0 (logged). */
+static int
+parse_officers(struct ceremony *c)
+{
+	json_t *v;
+	size_t i;
+
+	if ((v = json_object_get(c->root, "officers")) == NULL) {
+		return 1;
+	}
+	if (!json_is_array(v) || json_array_size(v) > MAX_OFFICERS) {
+		log_warnx("%s: \"officers\" must be an array of names", c->file);
+		return 0;
+	}
+	for (i = 0; i < json_array_size(v); i++) {
+		if (!json_is_string(json_array_get(v, i))) {
+			log_warnx("%s: \"officers\" must be names", c->file);
+			return 0;
+		}
+		c->officers[c->nofficers++] =
+		    json_string_value(json_array_get(v, i));
+	}
+	return 1;
+}
+
+/*
+ * The rest of an "arl" ceremony file: a root CA signs its authority
+ * revocation list (the issuing CAs it revoked) under the quorum.  The
+ * key is the CA's own (the store knows its token); "token" gives the
+ * PIN source and may name the token (label or serial) to be checked.
+ * 1/0 (logged).
+ */
+static int
+arl_parse(struct ceremony *c)
+{
+	static const char *const top[] = { "ceremony", "ca", "officers", "token",
+	    "next-update-days", "output", "format", "transcript", "comment",
+	    NULL };
+	static const char *const tokk[] = { "module", "label", "serial", "pin",
+	    NULL };
+	const char *file = c->file, *s;
+	json_t *t, *v;
+
+	c->arl = 1;
+	if (!json_known_keys(c->root, top, "ceremony", file) ||
+	    (c->ca = get_str(c->root, "ca", 1, "ceremony", file)) == NULL ||
+	    !parse_officers(c)) {
+		return 0;
+	}
+	t = json_object_get(c->root, "token");
+	if (t == NULL || !json_known_keys(t, tokk, "token", file) ||
+	    (c->pin = get_str(t, "pin", 1, "token", file)) == NULL) {
+		if (t == NULL) {
+			log_warnx("%s: \"token\" is required", file);
+		}
+		return 0;
+	}
+	c->module = get_str(t, "module", 0, "token", file);
+	c->token_label = get_str(t, "label", 0, "token", file);
+	c->token_serial = get_str(t, "serial", 0, "token", file);
+	if (c->token_label != NULL && c->token_serial != NULL) {
+		log_warnx("%s: token: name the token by \"label\" or by "
+		    "\"serial\", not both", file);
+		return 0;
+	}
+	if ((v = json_object_get(c->root, "next-update-days")) == NULL ||
+	    !json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > 3660) {
+		log_warnx("%s: \"next-update-days\" is required: days from "
+		    "thisUpdate to nextUpdate (1..3660)", file);
+		return 0;
+	}
+	snprintf(c->next_days, sizeof(c->next_days), "%lld",
+	    (long long)json_integer_value(v));
+	if ((c->output = get_str(c->root, "output", 1, "ceremony", file)) ==
+	    NULL) {
+		return 0;
+	}
+	if ((v = json_object_get(c->root, "format")) != NULL) {
+		if ((s = get_str(c->root, "format", 0, "ceremony", file)) ==
+		    NULL || (strcmp(s, "pem") != 0 && strcmp(s, "der") != 0)) {
+			log_warnx("%s: \"format\" must be \"der\" or \"pem\"",
+			    file);
+			return 0;
+		}
+		c->pem = strcmp(s, "pem") == 0;
+	}
+	c->transcript = get_str(c->root, "transcript", 0, "ceremony", file);
+	return 1;
+}
+
 /* Parse and check the whole ceremony file before anything happens. 1/0. */
 static int
 ceremony_parse(const char *file, struct ceremony *c)
@@ -153,10 +247,14 @@ ceremony_parse(const char *file, struct ceremony *c)
 		log_warnx("%s:%d: %s", file, jerr.line, jerr.text);
 		goto out;
 	}
-	if (!json_known_keys(c->root, top, "ceremony", file)) {
+	if ((s = get_str(c->root, "ceremony", 1, "ceremony", file)) == NULL) {
 		goto out;
 	}
-	if ((s = get_str(c->root, "ceremony", 1, "ceremony", file)) == NULL) {
+	if (strcmp(s, "arl") == 0) {
+		ret = arl_parse(c);
+		goto out;
+	}
+	if (!json_known_keys(c->root, top, "ceremony", file)) {
 		goto out;
 	}
 	if (strcmp(s, "root") == 0) {
@@ -164,26 +262,15 @@ ceremony_parse(const char *file, struct ceremony *c)
 	} else if (strcmp(s, "issuing") == 0) {
 		c->issuing = 1;
 	} else {
-		log_warnx("%s: \"ceremony\" must be \"root\" or \"issuing\"", file);
+		log_warnx("%s: \"ceremony\" must be \"root\", \"issuing\" or "
+		    "\"arl\"", file);
 		goto out;
 	}
 	if ((c->ca = get_str(c->root, "ca", 1, "ceremony", file)) == NULL) {
 		goto out;
 	}
-	if ((v = json_object_get(c->root, "officers")) != NULL) {
-		if (!json_is_array(v) || json_array_size(v) > MAX_OFFICERS) {
-			log_warnx("%s: \"officers\" must be an array of names",
-			    file);
-			goto out;
-		}
-		for (i = 0; i < json_array_size(v); i++) {
-			if (!json_is_string(json_array_get(v, i))) {
-				log_warnx("%s: \"officers\" must be names", file);
-				goto out;
-			}
-			c->officers[c->nofficers++] =
-			    json_string_value(json_array_get(v, i));
-		}
+	if (!parse_officers(c)) {
+		goto out;
 	}
 	t = json_object_get(c->root, "token");
 	if (t == NULL || !json_known_keys(t, tokk, "token", file) ||
@@ -328,6 +415,28 @@ ceremony_print(const struct ceremony *c)
 	char *dump;
 	size_t i;
 
+	if (c->arl) {
+		printf("ceremony file   %s (sha256 %s)\n", c->file,
+		    c->file_sha256);
+		printf("kind            ARL of root CA \"%s\" (the issuing CAs "
+		    "it revoked)\n", c->ca);
+		printf("token           %s%s%s, PIN from %s\n",
+		    c->token_label != NULL || c->token_serial != NULL ?
+		    "token \"" : "the CA's token", c->token_label != NULL ?
+		    c->token_label : c->token_serial != NULL ? c->token_serial :
+		    "", c->token_label != NULL || c->token_serial != NULL ?
+		    "\"" : "", c->pin);
+		printf("next update     %s days after thisUpdate\n", c->next_days);
+		for (i = 0; i < c->nofficers; i++) {
+			printf("officer         %s\n", c->officers[i]);
+		}
+		printf("output          %s (%s)\n", c->output, c->pem ? "PEM" :
+		    "DER");
+		if (c->transcript != NULL) {
+			printf("transcript      %s\n", c->transcript);
+		}
+		return;
+	}
 	time_fmt(c->nb, nb, sizeof(nb));
 	time_fmt(c->na, na, sizeof(na));
 	dump = json_dumps(c->subject, JSON_PRESERVE_ORDER | JSON_COMPACT);
@@ -1015,6 +1124,31 @@ out:
 	return ret;
 }
 
+/* An "arl" ceremony: signed by cmd_crl.c's code path.  exit code. */
+static int
+arl_run(const struct ceremony *c, char **specs, size_t nspecs)
+{
+	struct arl_ceremony ac;
+
+	memset(&ac, 0, sizeof(ac));
+	ac.file = c->file;
+	ac.file_sha256 = c->file_sha256;
+	ac.ca = c->ca;
+	ac.pin = c->pin;
+	ac.module = c->module;
+	ac.token_label = c->token_label;
+	ac.token_serial = c->token_serial;
+	ac.next_days = c->next_days;
+	ac.output = c->output;
+	ac.pem = c->pem;
+	ac.transcript = c->transcript;
+	ac.listed = c->officers;
+	ac.nlisted = c->nofficers;
+	ac.specs = specs;
+	ac.nspecs = nspecs;
+	return crl_arl_ceremony(&ac);
+}
+
 static void
 usage(FILE *fp)
 {
@@ -1057,7 +1191,8 @@ cmd_ceremony(int argc, char **argv)
 		ret = EXIT_OK;
 	} else if (strcmp(a.pos[0], "run") == 0) {
 		n = args_all(&a, "officer", specs, MAX_OFFICERS);
-		ret = ceremony_run(&c, specs, n, args_flag(&a, "quiet") || g.json);
+		ret = c.arl ? arl_run(&c, specs, n) : ceremony_run(&c, specs, n,
+		    args_flag(&a, "quiet") || g.json);
 	} else {
 		usage(stderr);
 		ret = EXIT_USAGE;

@@ -12,9 +12,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,8 +32,6 @@
 #include "operators.h"
 #include "secret.h"
 #include "util.h"
-
-#define BLOB_CHUNK	(1 << 16)
 
 struct crlrun {
 	const char	*ca;
@@ -52,6 +52,7 @@ struct crlrun {
 	char		*actor;
 	char		*officers[16];		/* the root's ARL: a ceremony */
 	size_t		 nofficers;
+	const struct arl_ceremony *file;	/* ARL from a ceremony file */
 };
 
 static void
@@ -352,22 +353,35 @@ flush_sync(FILE *fp, const char *what)
 	return 1;
 }
 
-/* Write the PEM form of the DER in der (at its start) to pem.  1/0. */
+/*
+ * Read the DER in der from its start: its SHA-256 hex into sha and, if
+ * pem is not NULL, its PEM form to pem.  1/0 (logged).
+ */
 static int
-der_to_pem(FILE *der, FILE *pem, const char *what)
+der_digest(FILE *der, FILE *pem, char sha[65], const char *what)
 {
-	unsigned char in[3 * 1024], out[4 * 1024 + 64];
-	EVP_ENCODE_CTX *ec;
+	unsigned char in[48 * 1024], out[64 * 1024 + 1024], h[32];
+	EVP_ENCODE_CTX *ec = NULL;
+	EVP_MD_CTX *md = NULL;
 	size_t n;
+	char *hex;
 	int outl, ret = 0;
 
-	if ((ec = EVP_ENCODE_CTX_new()) == NULL) {
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+	    (ec = EVP_ENCODE_CTX_new()) == NULL) {
 		fatalx("out of memory");
 	}
 	EVP_EncodeInit(ec);
 	rewind(der);
-	fputs("-----BEGIN X509 CRL-----\n", pem);
+	if (pem != NULL) {
+		fputs("-----BEGIN X509 CRL-----\n", pem);
+	}
 	while ((n = fread(in, 1, sizeof(in), der)) > 0) {
+		EVP_DigestUpdate(md, in, n);
+		if (pem == NULL) {
+			continue;
+		}
 		if (!EVP_EncodeUpdate(ec, out, &outl, in, (int)n)) {
 			log_ssl("%s: base64", what);
 			goto out;
@@ -378,42 +392,62 @@ der_to_pem(FILE *der, FILE *pem, const char *what)
 		log_warn("%s: read", what);
 		goto out;
 	}
-	EVP_EncodeFinal(ec, out, &outl);
-	fwrite(out, 1, (size_t)outl, pem);
-	fputs("-----END X509 CRL-----\n", pem);
-	if (ferror(pem)) {
-		log_warn("%s: write", what);
-		goto out;
+	EVP_DigestFinal_ex(md, h, NULL);
+	hex = hex_encode(h, sizeof(h));
+	snprintf(sha, 65, "%s", hex);
+	free(hex);
+	if (pem != NULL) {
+		EVP_EncodeFinal(ec, out, &outl);
+		fwrite(out, 1, (size_t)outl, pem);
+		fputs("-----END X509 CRL-----\n", pem);
+		if (ferror(pem)) {
+			log_warn("%s: write", what);
+			goto out;
+		}
 	}
 	ret = 1;
 out:
 	EVP_ENCODE_CTX_free(ec);
+	EVP_MD_CTX_free(md);
 	return ret;
 }
 
 /*
- * In the caller's write transaction: the crls row with the DER streamed
- * from der (len bytes) into its blob, and its SHA-256 hex into sha.  1/0.
+ * In the caller's write transaction: the crls row, with sha (the DER's
+ * SHA-256 hex, from der_digest) and the DER, len bytes of the flushed
+ * file der, bound straight from a read-only mapping of that file.
+ * SQLite builds the record in one buffer (the DER once more in memory),
+ * and the pages reach the WAL once.  (A zeroblob written in place with
+ * sqlite3_blob_write saves nothing here: der is not the record's last
+ * column, so SQLite expands the zeroblob anyway, and writes every page
+ * twice; an UPDATE for the hash afterwards would rewrite the record.)
+ * 1/0 (logged).
  */
 static int
 store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
-    char sha[65])
+    const char *sha)
 {
 	sqlite3_stmt *st = NULL;
-	sqlite3_blob *blob = NULL;
-	EVP_MD_CTX *md = NULL;
-	unsigned char buf[BLOB_CHUNK], h[32];
-	char t1[32], t2[32], *hex;
-	int64_t rowid;
-	uint64_t off = 0;
-	size_t n;
+	void *map = MAP_FAILED;
+	char t1[32], t2[32];
 	int ret = 0;
 
+	if (len == 0 || len > INT_MAX) {
+		log_warnx("%s: a CRL of %llu bytes does not fit a store blob",
+		    r->out, (unsigned long long)len);
+		return 0;
+	}
+	if ((map = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE,
+	    fileno(der), 0)) == MAP_FAILED) {
+		log_warn("%s: mapping the temporary CRL", r->out);
+		return 0;
+	}
+	(void)madvise(map, (size_t)len, MADV_SEQUENTIAL);
 	time_fmt(r->this_update, t1, sizeof(t1));
 	time_fmt(r->next_update, t2, sizeof(t2));
 	if ((st = db_prepare(db, "INSERT INTO crls (ca_id, number, kind,"
 	    " base_number, partition, this_update, next_update, der, sha256)"
-	    " VALUES (?,?,?,?,?,?,?,?,'')")) == NULL) {
+	    " VALUES (?,?,?,?,?,?,?,?,?)")) == NULL) {
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, r->ca_id);
@@ -428,64 +462,16 @@ store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
 	}
 	sqlite3_bind_text(st, 6, t1, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 7, t2, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_zeroblob64(st, 8, len);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "recording the CRL");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	rowid = sqlite3_last_insert_rowid(db_handle(db));
-	if (sqlite3_blob_open(db_handle(db), "main", "crls", "der", rowid, 1,
-	    &blob) != SQLITE_OK) {
-		db_log_error(db, "recording the CRL");
-		goto out;
-	}
-	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		fatalx("out of memory");
-	}
-	rewind(der);
-	while ((n = fread(buf, 1, sizeof(buf), der)) > 0) {
-		if (off + n > len || sqlite3_blob_write(blob, buf, (int)n,
-		    (int)off) != SQLITE_OK) {
-			db_log_error(db, "recording the CRL");
-			goto out;
-		}
-		EVP_DigestUpdate(md, buf, n);
-		off += n;
-	}
-	if (ferror(der) || off != len) {
-		log_warnx("%s: the temporary CRL changed size", r->out);
-		goto out;
-	}
-	EVP_DigestFinal_ex(md, h, NULL);
-	hex = hex_encode(h, sizeof(h));
-	snprintf(sha, 65, "%s", hex);
-	free(hex);
-	if (sqlite3_blob_close(blob) != SQLITE_OK) {
-		blob = NULL;
-		db_log_error(db, "recording the CRL");
-		goto out;
-	}
-	blob = NULL;
-	if ((st = db_prepare(db, "UPDATE crls SET sha256 = ? WHERE id = ?")) ==
-	    NULL) {
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, rowid);
+	sqlite3_bind_blob64(st, 8, map, len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, sha, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		db_log_error(db, "recording the CRL");
 		goto out;
 	}
 	ret = 1;
 out:
-	if (blob != NULL) {
-		sqlite3_blob_close(blob);
-	}
-	EVP_MD_CTX_free(md);
 	sqlite3_finalize(st);
+	munmap(map, (size_t)len);
 	return ret;
 }
 
@@ -505,16 +491,83 @@ sync_dir(const char *path)
 	free(d);
 }
 
+/* Every officer of the quorum named in the ceremony file's list.  1/0. */
+static int
+officers_listed(const struct arl_ceremony *ac, const struct quorum *q)
+{
+	size_t i, j;
+
+	if (ac->nlisted == 0) {
+		return 1;
+	}
+	for (i = 0; i < q->n; i++) {
+		for (j = 0; j < ac->nlisted; j++) {
+			if (strcmp(ac->listed[j], q->names[i]) == 0) {
+				break;
+			}
+		}
+		if (j == ac->nlisted) {
+			log_warnx("%s: ES-QUORUM-04: officer %s is not named in "
+			    "the ceremony file", ac->file, q->names[i]);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /*
- * The root's ARL ceremony record: officers, the ARL's hash, a short
- * transcript, and its hash in the audit chain.  1/0 (logged).
+ * The CA's key is on the module and token the ceremony file names, if it
+ * names them.  1/0 (logged).
+ */
+static int
+token_named(struct db *db, int64_t ca_id, const struct arl_ceremony *ac,
+    const struct hsm_token_info *ti)
+{
+	sqlite3_stmt *st;
+	int ok;
+
+	if (ac->module != NULL) {
+		if ((st = db_prepare(db, "SELECT module_path FROM cas WHERE"
+		    " id = ?")) == NULL) {
+			return 0;
+		}
+		sqlite3_bind_int64(st, 1, ca_id);
+		ok = sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_text(st, 0) != NULL &&
+		    strcmp((const char *)sqlite3_column_text(st, 0),
+		    ac->module) == 0;
+		sqlite3_finalize(st);
+		if (!ok) {
+			log_warnx("%s: the ceremony file names module %s, but "
+			    "CA \"%s\"'s key was made with another one", ac->file,
+			    ac->module, ac->ca);
+			return 0;
+		}
+	}
+	if ((ac->token_label != NULL && strcmp(ac->token_label,
+	    ti->label) != 0) || (ac->token_serial != NULL &&
+	    strcmp(ac->token_serial, ti->serial) != 0)) {
+		log_warnx("%s: the ceremony file names token \"%s\", but CA "
+		    "\"%s\"'s key is on token \"%s\" (serial %s)", ac->file,
+		    ac->token_label != NULL ? ac->token_label :
+		    ac->token_serial, ac->ca, ti->label, ti->serial);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The root's ARL ceremony record: officers, the ceremony file's hash (if
+ * run from a file), the ARL's hash, a short transcript (also written to
+ * the file's "transcript" path, if any), and its hash in the audit
+ * chain.  1/0 (logged).
  */
 static int
 record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
     const char *sha, const char *detail)
 {
 	sqlite3_stmt *st;
-	char id[37], now[32], tsha[65], object[160], *tx = NULL;
+	char id[37], now[32], tsha[65], object[160], *tx = NULL, *from = NULL;
 	uuid_t uu;
 	int ok = 0;
 
@@ -522,10 +575,17 @@ record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
 	uuid_unparse_lower(uu, id);
 	time_fmt(now_utc(), now, sizeof(now));
 	snprintf(object, sizeof(object), "ca:%s", r->ca);
-	if (asprintf(&tx, "%s  ARL ceremony %s for root CA \"%s\"\n"
+	if (r->file != NULL) {
+		if (asprintf(&from, " from %s (sha256 %s)", r->file->file,
+		    r->file->file_sha256) == -1) {
+			fatalx("out of memory");
+		}
+	}
+	if (asprintf(&tx, "%s  ARL ceremony %s for root CA \"%s\"%s\n"
 	    "%s  officers present and authenticated: %s\n"
 	    "%s  %s\n%s  ARL signed on the token: sha256 %s\n",
-	    started, id, r->ca, started, r->actor, now, detail, now, sha) == -1) {
+	    started, id, r->ca, from != NULL ? from : "", started, r->actor,
+	    now, detail, now, sha) == -1) {
 		fatalx("out of memory");
 	}
 	sha256_hex(tx, strlen(tx), tsha);
@@ -534,17 +594,19 @@ record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
 	}
 	if ((st = db_prepare(db, "INSERT INTO ceremonies (id, kind,"
 	    " file_sha256, officers, started, finished, result, transcript,"
-	    " transcript_sha256) VALUES (?, 'arl', '', ?, ?, ?, 'ok', ?, ?)")) ==
+	    " transcript_sha256) VALUES (?, 'arl', ?, ?, ?, ?, 'ok', ?, ?)")) ==
 	    NULL) {
 		db_rollback(db);
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, r->actor, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, started, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, tx, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 6, tsha, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, r->file != NULL ? r->file->file_sha256 : "",
+	    -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, r->actor, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, started, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, tx, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, tsha, -1, SQLITE_TRANSIENT);
 	ok = sqlite3_step(st) == SQLITE_DONE;
 	sqlite3_finalize(st);
 	if (!ok || !audit_append(db, r->actor, "ceremony-end", object, tsha,
@@ -552,8 +614,14 @@ record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
 		db_log_error(db, "record the ARL ceremony");
 		db_rollback(db);
 		ok = 0;
+		goto out;
+	}
+	if (r->file != NULL && r->file->transcript != NULL &&
+	    !file_write_atomic(r->file->transcript, tx, strlen(tx), 0644)) {
+		ok = 0;
 	}
 out:
+	free(from);
 	free(tx);
 	return ok;
 }
@@ -570,7 +638,7 @@ crl_run(struct crlrun *r)
 	struct crl_sel sel;
 	struct stat sb;
 	FILE *der = NULL, *pem = NULL;
-	char *der_tmp = NULL, *pem_tmp = NULL, *detail = NULL;
+	char *der_tmp = NULL, *pem_tmp = NULL, *detail = NULL, *out_dir = NULL;
 	char object[160], sha[65] = "", t1[32], t2[32];
 	const char *kind;
 	struct quorum q = { 0 };
@@ -583,6 +651,13 @@ crl_run(struct crlrun *r)
 		goto out;
 	}
 	if ((ret = plan(db, r)) != EXIT_OK) {
+		goto out;
+	}
+	if (r->file != NULL && strcmp(r->kind, "root") != 0) {
+		log_warnx("%s: CA \"%s\" is not a root: an ARL ceremony signs "
+		    "a root's ARL (an issuing CA's CRL needs no ceremony: "
+		    "eseal-ca crl)", r->file->file, r->ca);
+		ret = EXIT_REFUSED;
 		goto out;
 	}
 	ret = EXIT_ERROR;
@@ -613,6 +688,13 @@ crl_run(struct crlrun *r)
 			goto out;
 		}
 		r->actor = quorum_names(&q);
+		if (r->file != NULL && !officers_listed(r->file, &q)) {
+			audit_append(db, r->actor, "ceremony", object,
+			    r->file->file_sha256, "refused: officer not named",
+			    NULL);
+			ret = EXIT_REFUSED;
+			goto out;
+		}
 		ceremony = 1;
 		time_fmt(now_utc(), started, sizeof(started));
 	} else if (r->op_spec != NULL) {
@@ -627,6 +709,11 @@ crl_run(struct crlrun *r)
 	/* The key: token present, PIN, provenance, then the policy gate. */
 	if ((ck = ca_key_open(db, r->ca, r->pin, r->actor, &why)) == NULL) {
 		ret = why;
+		goto out;
+	}
+	if (r->file != NULL && !token_named(db, r->ca_id, r->file,
+	    hsm_token_get_info(ck->tok))) {
+		ret = EXIT_REFUSED;
 		goto out;
 	}
 	if (!gate_check(db, hsm_token_get_info(ck->tok), GATE_SIGN, r->actor,
@@ -669,6 +756,11 @@ crl_run(struct crlrun *r)
 	sel.since = r->delta ? r->base_this : NULL;
 	sel.keep_expired = r->cfg.expired_on_crl;
 	sel.this_update = r->this_update;
+	/* The store is read once; the later passes re-read a spill file. */
+	if ((out_dir = strdup(r->out)) == NULL) {
+		fatalx("out of memory");
+	}
+	sel.spill_dir = dirname(out_dir);
 	if ((der = tmp_beside(r->out, &der_tmp)) == NULL) {
 		goto out;
 	}
@@ -688,15 +780,21 @@ crl_run(struct crlrun *r)
 	crl_rows_free(rows);
 	rows = NULL;
 	db_rollback(db);		/* end of the read transaction */
-	if (!flush_sync(der, der_tmp)) {
-		goto out;
-	}
+	/* With --pem the DER file is a scratch copy: no fsync. */
 	if (r->pem) {
-		if ((pem = tmp_beside(r->out, &pem_tmp)) == NULL ||
-		    !der_to_pem(der, pem, r->out) ||
-		    !flush_sync(pem, pem_tmp)) {
+		if (fflush(der) == EOF) {
+			log_warn("%s", der_tmp);
 			goto out;
 		}
+		if ((pem = tmp_beside(r->out, &pem_tmp)) == NULL) {
+			goto out;
+		}
+	} else if (!flush_sync(der, der_tmp)) {
+		goto out;
+	}
+	if (!der_digest(der, pem, sha, r->out) ||
+	    (pem != NULL && !flush_sync(pem, pem_tmp))) {
+		goto out;
 	}
 	if (fstat(fileno(der), &sb) == -1 || (uint64_t)sb.st_size != cs.bytes) {
 		log_warnx("%s: the temporary CRL has the wrong size", r->out);
@@ -786,8 +884,38 @@ out:
 	free(der_tmp);
 	free(pem_tmp);
 	free(detail);
+	free(out_dir);
 	ca_key_free(ck);
 	db_close(db);
+	return ret;
+}
+
+int
+crl_arl_ceremony(const struct arl_ceremony *ac)
+{
+	struct crlrun r;
+	size_t i;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.file = ac;
+	r.ca = ac->ca;
+	r.pin = ac->pin;
+	r.out = ac->output;
+	r.pem = ac->pem;
+	r.next_days = ac->next_days;
+	for (i = 0; i < ac->nspecs && i < 16; i++) {
+		r.officers[r.nofficers++] = ac->specs[i];
+	}
+	if (!secret_source_valid(r.pin, ac->file)) {
+		return EXIT_USAGE;
+	}
+	ret = crl_run(&r);
+	crl_cfg_clear(&r.cfg);
+	free(r.idp);
+	free(r.freshest);
+	free(r.kind);
+	free(r.actor);
 	return ret;
 }
 
