@@ -105,6 +105,9 @@ init(void)
 	sg.cert = ca;
 	sg.algid = (unsigned char *)algid;
 	sg.algid_len = sizeof(algid);
+	if (!responder_signer_prepare(&sg)) {
+		abort();
+	}
 }
 
 int

@@ -2,7 +2,8 @@
  * Framed, typed, size-capped messages between eseal-ocspd and
  * eseal-ocsp-signer over a socketpair: a 4-byte type, a 4-byte length
  * (both big-endian), then the payload.  The signer accepts only
- * SIGNOP_SIGN; it announces itself once with SIGNOP_HELLO.
+ * SIGNOP_SIGN and SIGNOP_SIGNV (a batch); it announces itself once with
+ * SIGNOP_HELLO.
  */
 #ifndef ESEAL_OCSP_IPC_H
 #define ESEAL_OCSP_IPC_H
@@ -18,6 +19,9 @@ enum signop {
 	SIGNOP_SIGN,	/* daemon -> signer: DER ResponseData */
 	SIGNOP_SIG,	/* signer -> daemon: signature */
 	SIGNOP_ERROR,	/* signer -> daemon: refused (empty) */
+	SIGNOP_SIGNV,	/* daemon -> signer: (u32 len, DER ResponseData)... */
+	SIGNOP_SIGV,	/* signer -> daemon: (u32 len, signature)..., one per
+			   ResponseData in order; len 0: that one refused */
 	SIGNOP__MAX
 };
 

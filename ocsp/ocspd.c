@@ -36,6 +36,7 @@
 #include "log.h"
 #include "responder.h"
 #include "secret.h"
+#include "signpool.h"
 #include "util.h"
 
 #ifndef SBINDIR
@@ -43,7 +44,7 @@
 #endif
 #define BODY_MAX	(16 * 1024)
 #define MAX_CA		8
-#define MAX_SIGNERS	16
+#define MAX_SIGNERS	SIGNPOOL_MAX
 #define NBUCKETS	12
 
 struct config {
@@ -67,15 +68,14 @@ struct config {
 };
 
 struct signer_proc {
-	pthread_mutex_t	 lock;
 	int		 fd;
 	pid_t		 pid;
-	int		 dead;
 };
 
 static struct config cfg;
 static struct signer_proc signers[MAX_SIGNERS];
 static struct responder_signer rsigner;
+static struct signpool *pool;
 static X509 *trust[MAX_CA];
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -392,7 +392,6 @@ signer_start(struct signer_proc *sp, int first)
 	}
 	close(sv[1]);
 	sp->fd = sv[0];
-	sp->dead = 0;
 	if (!ipc_recv(sp->fd, &type, &msg, &len, IPC_MAX) ||
 	    type != SIGNOP_HELLO || len < 4) {
 		log_warnx("%s: signer did not start", prog);
@@ -418,64 +417,20 @@ signer_start(struct signer_proc *sp, int first)
 			fatalx("out of memory");
 		}
 		memcpy(rsigner.algid, msg + 4 + clen, rsigner.algid_len);
+		if (!responder_signer_prepare(&rsigner)) {
+			goto out;
+		}
 	}
 	ret = 1;
  out:
 	free(msg);
-	if (!ret) {
-		sp->dead = 1;
-	}
-	return ret;
-}
-
-static unsigned int signer_rr;
-
-/* responder_sign_fn over the signer pool. */
-static int
-pool_sign(void *arg, const unsigned char *tbs, size_t tbs_len,
-    unsigned char **sig, size_t *sig_len)
-{
-	struct signer_proc *sp;
-	enum signop type;
-	unsigned int i;
-	int ret = 0;
-
-	i = __atomic_fetch_add(&signer_rr, 1, __ATOMIC_RELAXED) %
-	    (unsigned int)cfg.signers;
-	sp = &signers[i];
-	pthread_mutex_lock(&sp->lock);
-	if (sp->dead) {
-		goto out;
-	}
-	if (!ipc_send(sp->fd, SIGNOP_SIGN, tbs, tbs_len) ||
-	    !ipc_recv(sp->fd, &type, sig, sig_len, 4096)) {
-		log_warnx("signer %u: gone", i);
-		sp->dead = 1;
-		goto out;
-	}
-	if (type != SIGNOP_SIG || *sig_len == 0) {
-		free(*sig);
-		*sig = NULL;
-		log_warnx("signer %u: refused to sign", i);
-		goto out;
-	}
-	ret = 1;
- out:
-	pthread_mutex_unlock(&sp->lock);
 	return ret;
 }
 
 static int
 signers_alive(void)
 {
-	int i;
-
-	for (i = 0; i < cfg.signers; i++) {
-		if (__atomic_load_n(&signers[i].dead, __ATOMIC_RELAXED)) {
-			return 0;
-		}
-	}
-	return 1;
+	return pool != NULL && signpool_alive(pool);
 }
 
 /* --- export loading ----------------------------------------------- */
@@ -552,8 +507,8 @@ export_changed(void)
 
 struct req {
 	struct timespec	 start;
-	unsigned char	 body[BODY_MAX];
-	size_t		 len;
+	unsigned char	*body;		/* POST only, grown up to BODY_MAX */
+	size_t		 len, cap;
 	int		 too_big;
 	int		 is_post;
 };
@@ -921,6 +876,14 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		if (rq->len + n > BODY_MAX) {
 			rq->too_big = 1;
 		} else {
+			if (rq->len + n > rq->cap) {
+				rq->cap = rq->len + n < 2048 ? 2048 :
+				    BODY_MAX;
+				if ((rq->body = realloc(rq->body, rq->cap)) ==
+				    NULL) {
+					fatalx("out of memory");
+				}
+			}
 			memcpy(rq->body + rq->len, upload, n);
 			rq->len += n;
 		}
@@ -936,7 +899,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 			return send_buf(c, 404, "text/plain", "not found\n",
 			    10, 0, NULL);
 		}
-		return answer_ocsp(c, rq, rq->body, rq->len, 0);
+		return answer_ocsp(c, rq, rq->body != NULL ? rq->body :
+		    (const unsigned char *)"", rq->len, 0);
 	}
 	if (strcmp(url, "/healthz") == 0) {
 		return answer_health(c);
@@ -981,7 +945,12 @@ static void
 completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
-	free(*con_cls);
+	struct req *rq = *con_cls;
+
+	if (rq != NULL) {
+		free(rq->body);
+		free(rq);
+	}
 	*con_cls = NULL;
 }
 
@@ -1091,6 +1060,7 @@ main(int argc, char **argv)
 	char portbuf[16];
 	time_t last_check = 0;
 	int ch, check_only = 0, rc = 1, i, have_presigner = 0, sig;
+	int fds[MAX_SIGNERS];
 
 	log_init(argv[0]);
 	while ((ch = getopt(argc, argv, "df:n")) != -1) {
@@ -1127,12 +1097,16 @@ main(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < cfg.signers; i++) {
-		pthread_mutex_init(&signers[i].lock, NULL);
 		if (!signer_start(&signers[i], i == 0)) {
 			goto out;
 		}
+		fds[i] = signers[i].fd;
 	}
-	rsigner.sign = pool_sign;
+	if ((pool = signpool_new(fds, cfg.signers)) == NULL) {
+		goto out;
+	}
+	rsigner.sign = signpool_sign;
+	rsigner.arg = pool;
 	if (!check_signer_issuer()) {
 		goto out;
 	}
@@ -1216,6 +1190,8 @@ main(int argc, char **argv)
 	if (d != NULL) {
 		MHD_stop_daemon(d);
 	}
+	signpool_free(pool);
+	pool = NULL;
 	for (i = 0; i < cfg.signers; i++) {
 		if (signers[i].pid > 0) {
 			ipc_send(signers[i].fd, SIGNOP_STOP, NULL, 0);
@@ -1227,6 +1203,7 @@ main(int argc, char **argv)
 		freeaddrinfo(ai);
 	}
 	state_swap(NULL);
+	responder_signer_clear(&rsigner);
 	X509_free(rsigner.cert);
 	free(rsigner.algid);
 	for (i = 0; i < cfg.nca; i++) {

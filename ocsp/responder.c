@@ -57,7 +57,7 @@ DEFINE_STACK_OF(ES_SINGLE)
 
 typedef struct {
 	ASN1_INTEGER		*version;
-	OCSP_RESPID		*rid;
+	ASN1_OCTET_STRING	*rid_key;	/* ResponderID byKey */
 	ASN1_GENERALIZEDTIME	*produced;
 	STACK_OF(ES_SINGLE)	*responses;
 	STACK_OF(X509_EXTENSION) *exts;
@@ -84,7 +84,7 @@ ASN1_SEQUENCE(ES_SINGLE) = {
 
 ASN1_SEQUENCE(ES_RESPDATA) = {
 	ASN1_EXP_OPT(ES_RESPDATA, version, ASN1_INTEGER, 0),
-	ASN1_SIMPLE(ES_RESPDATA, rid, OCSP_RESPID),
+	ASN1_EXP(ES_RESPDATA, rid_key, ASN1_OCTET_STRING, 2),
 	ASN1_SIMPLE(ES_RESPDATA, produced, ASN1_GENERALIZEDTIME),
 	ASN1_SEQUENCE_OF(ES_RESPDATA, responses, ES_SINGLE),
 	ASN1_EXP_SEQUENCE_OF_OPT(ES_RESPDATA, exts, X509_EXTENSION, 1)
@@ -355,6 +355,34 @@ struct lookup {
 	long			 idx;	/* entry index or -1: never issued */
 };
 
+int
+responder_signer_prepare(struct responder_signer *sg)
+{
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int len;
+
+	if ((len = i2d_X509(sg->cert, &der)) <= 0 ||
+	    !X509_pubkey_digest(sg->cert, EVP_sha1(), sg->key_hash, &mdlen) ||
+	    mdlen != sizeof(sg->key_hash)) {
+		log_ssl("responder: cannot prepare the signer certificate");
+		OPENSSL_free(der);
+		return 0;
+	}
+	OPENSSL_free(sg->cert_der);
+	sg->cert_der = der;
+	sg->cert_der_len = (size_t)len;
+	return 1;
+}
+
+void
+responder_signer_clear(struct responder_signer *sg)
+{
+	OPENSSL_free(sg->cert_der);
+	sg->cert_der = NULL;
+	sg->cert_der_len = 0;
+}
+
 /* DER length/tag helpers for the outer wrappers. */
 static size_t
 der_hdr(unsigned char *p, unsigned char tag, size_t len)
@@ -390,18 +418,18 @@ assemble(const struct responder_signer *sg, const unsigned char *tbs,
 {
 	static const unsigned char basic_oid[] = { 0x06, 0x09, 0x2b, 0x06,
 	    0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01 };
-	unsigned char *cert = NULL, *buf, hdr[8];
+	const unsigned char *cert = sg->cert_der;
+	unsigned char *buf, hdr[8];
 	unsigned char md[32];
 	size_t certs_len, certs_seq, bit_len, basic_len, basic_tot, n, oct;
-	size_t rb_len, rb_tot, tot, off = 0;
+	size_t rb_len, rb_tot, tot, off = 0, clen = sg->cert_der_len;
 	struct rblob *b;
-	int clen;
 	char *hex;
 
-	if ((clen = i2d_X509(sg->cert, &cert)) <= 0) {
-		fatalx("cannot encode signer certificate");
+	if (cert == NULL) {
+		fatalx("responder: signer not prepared");
 	}
-	certs_seq = der_hdr(hdr, 0x30, (size_t)clen) + (size_t)clen;
+	certs_seq = der_hdr(hdr, 0x30, clen) + clen;
 	certs_len = der_hdr(hdr, 0xa0, certs_seq) + certs_seq;
 	bit_len = der_hdr(hdr, 0x03, sig_len + 1) + sig_len + 1;
 	basic_len = tbs_len + sg->algid_len + bit_len + certs_len;
@@ -434,10 +462,9 @@ assemble(const struct responder_signer *sg, const unsigned char *tbs,
 	memcpy(buf + off, sig, sig_len);
 	off += sig_len;
 	off += der_hdr(buf + off, 0xa0, certs_seq);
-	off += der_hdr(buf + off, 0x30, (size_t)clen);
-	memcpy(buf + off, cert, (size_t)clen);
-	off += (size_t)clen;
-	OPENSSL_free(cert);
+	off += der_hdr(buf + off, 0x30, clen);
+	memcpy(buf + off, cert, clen);
+	off += clen;
 	if (off != tot) {
 		fatalx("response assembly: length mismatch");
 	}
@@ -492,7 +519,8 @@ build(struct rstate *st, const struct responder_signer *sg,
 	int tbs_len, vlen, need_xr = st->o.extended_revoke;
 
 	if ((rd = ES_RESPDATA_new()) == NULL ||
-	    !OCSP_RESPID_set_by_key(rd->rid, sg->cert) ||
+	    !ASN1_OCTET_STRING_set(rd->rid_key, sg->key_hash,
+	    sizeof(sg->key_hash)) ||
 	    ASN1_GENERALIZEDTIME_set(rd->produced, now) == NULL) {
 		goto ssl;
 	}

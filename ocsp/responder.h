@@ -41,7 +41,20 @@ struct responder_signer {
 	X509			*cert;		/* included in every response */
 	unsigned char		*algid;		/* DER AlgorithmIdentifier */
 	size_t			 algid_len;
+	/* Set by responder_signer_prepare(): */
+	unsigned char		*cert_der;
+	size_t			 cert_der_len;
+	unsigned char		 key_hash[20];	/* SHA-1 of the key (byKey) */
 };
+
+/*
+ * Cache what every response repeats (the certificate's DER, the
+ * responderID key hash) in sg; sg->cert must be set.  Call once before
+ * answering.  1/0 (logged).
+ */
+int responder_signer_prepare(struct responder_signer *sg);
+/* Free what responder_signer_prepare() cached (sg may be unprepared). */
+void responder_signer_clear(struct responder_signer *sg);
 
 /* A finished OCSPResponse, shared by reference count. */
 struct rblob {

@@ -154,9 +154,30 @@ token_key(const char *spec, const char *pin_src)
 	return key;
 }
 
+/*
+ * A signing context initialised once (algorithm fetch, key binding,
+ * PSS parameters); each signature works on a copy of it.
+ */
+static EVP_MD_CTX *sign_tmpl;
+static size_t sign_max;
+
 static int
-sign_one(EVP_PKEY *key, enum sig_alg alg, const unsigned char *tbs,
-    size_t len, unsigned char **sig, size_t *sig_len)
+sign_prepare(EVP_PKEY *key, enum sig_alg alg)
+{
+	int n;
+
+	if ((sign_tmpl = EVP_MD_CTX_new()) == NULL ||
+	    !sig_ctx_init(sign_tmpl, key, alg, sign_libctx, sign_propq,
+	    "signer") || (n = EVP_PKEY_get_size(key)) <= 0) {
+		return 0;
+	}
+	sign_max = (size_t)n;
+	return 1;
+}
+
+static int
+sign_one(const unsigned char *tbs, size_t len, unsigned char **sig,
+    size_t *sig_len)
 {
 	OCSP_RESPDATA *rd;
 	EVP_MD_CTX *mctx = NULL;
@@ -170,12 +191,15 @@ sign_one(EVP_PKEY *key, enum sig_alg alg, const unsigned char *tbs,
 		goto out;
 	}
 	if ((mctx = EVP_MD_CTX_new()) == NULL ||
-	    !sig_ctx_init(mctx, key, alg, sign_libctx, sign_propq, "sign")) {
+	    !EVP_MD_CTX_copy_ex(mctx, sign_tmpl)) {
+		log_ssl("sign: cannot copy the signing context");
 		goto out;
 	}
-	if (EVP_DigestSign(mctx, NULL, sig_len, tbs, len) != 1 ||
-	    (*sig = malloc(*sig_len)) == NULL ||
-	    EVP_DigestSign(mctx, *sig, sig_len, tbs, len) != 1) {
+	if ((*sig = malloc(sign_max)) == NULL) {
+		fatalx("out of memory");
+	}
+	*sig_len = sign_max;
+	if (EVP_DigestSign(mctx, *sig, sig_len, tbs, len) != 1) {
 		log_ssl("sign: signature failed");
 		free(*sig);
 		*sig = NULL;
@@ -186,6 +210,62 @@ sign_one(EVP_PKEY *key, enum sig_alg alg, const unsigned char *tbs,
 	EVP_MD_CTX_free(mctx);
 	OCSP_RESPDATA_free(rd);
 	return ret;
+}
+
+/*
+ * Answer one SIGNOP_SIGNV: sign each framed ResponseData (a refused one
+ * gets an empty signature); framing errors refuse the whole batch.
+ * 0 when the daemon is gone.
+ */
+static int
+sign_batch(int fd, const unsigned char *msg, size_t len)
+{
+	const unsigned char *q = msg, *end = msg + len;
+	unsigned char *out = NULL, *sig = NULL;
+	size_t olen = 0, ocap = 0, sig_len, l;
+	int n = 0, ret;
+
+	while (q < end) {
+		if (end - q < 4 || ++n > 256) {
+			goto bad;
+		}
+		l = (size_t)q[0] << 24 | (size_t)q[1] << 16 |
+		    (size_t)q[2] << 8 | q[3];
+		q += 4;
+		if ((size_t)(end - q) < l) {
+			goto bad;
+		}
+		if (!sign_one(q, l, &sig, &sig_len)) {
+			sig_len = 0;
+		}
+		if (olen + 4 + sig_len > ocap) {
+			ocap = (olen + 4 + sig_len) * 2;
+			if ((out = realloc(out, ocap)) == NULL) {
+				fatalx("out of memory");
+			}
+		}
+		out[olen] = (unsigned char)(sig_len >> 24);
+		out[olen + 1] = (unsigned char)(sig_len >> 16);
+		out[olen + 2] = (unsigned char)(sig_len >> 8);
+		out[olen + 3] = (unsigned char)sig_len;
+		if (sig_len > 0) {
+			memcpy(out + olen + 4, sig, sig_len);
+		}
+		olen += 4 + sig_len;
+		free(sig);
+		sig = NULL;
+		q += l;
+	}
+	if (n == 0) {
+		goto bad;
+	}
+	ret = ipc_send(fd, SIGNOP_SIGV, out, olen);
+	free(out);
+	return ret;
+ bad:
+	log_warnx("signer: ES-OCSP-05: malformed batch");
+	free(out);
+	return ipc_send(fd, SIGNOP_ERROR, NULL, 0);
 }
 
 /* The DER AlgorithmIdentifier of alg with key; *out malloc'd. 1/0. */
@@ -328,7 +408,8 @@ main(int argc, char **argv)
 		log_warnx("%s: signature algorithm does not fit the key", keyfn);
 		goto out;
 	}
-	if (!drop_privileges(user) || !algid(key, alg, &aid, &aid_len)) {
+	if (!drop_privileges(user) || !algid(key, alg, &aid, &aid_len) ||
+	    !sign_prepare(key, alg)) {
 		goto out;
 	}
 	if ((clen = i2d_X509(cert, &cder)) <= 0) {
@@ -356,12 +437,18 @@ main(int argc, char **argv)
 		if (type == SIGNOP_STOP) {
 			break;
 		}
+		if (type == SIGNOP_SIGNV) {
+			if (!sign_batch(fd, msg, len)) {
+				goto out;
+			}
+			continue;
+		}
 		if (type != SIGNOP_SIGN) {
 			log_warnx("signer: ES-OCSP-05: refusing request type %d",
 			    (int)type);
 			goto out;
 		}
-		if (!sign_one(key, alg, msg, len, &sig, &sig_len)) {
+		if (!sign_one(msg, len, &sig, &sig_len)) {
 			if (!ipc_send(fd, SIGNOP_ERROR, NULL, 0)) {
 				goto out;
 			}
@@ -391,6 +478,7 @@ main(int argc, char **argv)
 	free(msg);
 	free(aid);
 	free(hello);
+	EVP_MD_CTX_free(sign_tmpl);
 	OPENSSL_free(cder);
 	X509_free(cert);
 	if (sign_hk == NULL) {
