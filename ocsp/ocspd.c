@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,8 @@
 #define BODY_MAX	(16 * 1024)
 #define MAX_CA		8
 #define MAX_SIGNERS	SIGNPOOL_MAX
+/* Pre-signing threads: enough to fill a signer batch now and then. */
+#define PRESIGNERS	8
 #define NBUCKETS	12
 
 struct config {
@@ -959,13 +962,15 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static void *
 presign_thread(void *arg)
 {
+	unsigned int part = (unsigned int)(uintptr_t)arg;
 	struct rstate *st;
 	size_t n;
 	int i;
 
 	while (!stopping) {
 		st = state_get();
-		n = responder_presign(st, &rsigner, now_utc(), &stopping);
+		n = responder_presign(st, &rsigner, now_utc(), &stopping, part,
+		    PRESIGNERS);
 		rstate_unref(st);
 		if (n > 0) {
 			log_debug("pre-signed %zu responses", n);
@@ -1052,7 +1057,7 @@ main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	struct addrinfo hints, *ai = NULL;
 	const union MHD_DaemonInfo *di;
-	pthread_t presigner;
+	pthread_t presigner[PRESIGNERS];
 	sigset_t set;
 	siginfo_t si;
 	struct timespec ts = { 1, 0 };
@@ -1151,13 +1156,13 @@ main(int argc, char **argv)
 	if (!drop_privileges()) {
 		goto out;
 	}
-	if (cfg.presign) {
-		if (pthread_create(&presigner, NULL, presign_thread, NULL) !=
-		    0) {
-			log_warnx("cannot start the pre-signing thread");
+	for (i = 0; cfg.presign && i < PRESIGNERS; i++) {
+		if (pthread_create(&presigner[i], NULL, presign_thread,
+		    (void *)(uintptr_t)i) != 0) {
+			log_warnx("cannot start a pre-signing thread");
 			goto out;
 		}
-		have_presigner = 1;
+		have_presigner = i + 1;
 	}
 	while (!stopping) {
 		sig = sigtimedwait(&set, &si, &ts);
@@ -1184,8 +1189,8 @@ main(int argc, char **argv)
 	rc = 0;
  out:
 	stopping = 1;
-	if (have_presigner) {
-		pthread_join(presigner, NULL);
+	for (i = 0; i < have_presigner; i++) {
+		pthread_join(presigner[i], NULL);
 	}
 	if (d != NULL) {
 		MHD_stop_daemon(d);

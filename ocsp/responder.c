@@ -826,7 +826,7 @@ responder_answer(struct rstate *st, const struct responder_signer *sg,
 
 size_t
 responder_presign(struct rstate *st, const struct responder_signer *sg,
-    time_t now, volatile int *stop)
+    time_t now, volatile int *stop, unsigned int part, unsigned int nparts)
 {
 	size_t i, j, n = 0;
 
@@ -839,7 +839,7 @@ responder_presign(struct rstate *st, const struct responder_signer *sg,
 		if (now >= ri->is->next_update) {
 			continue;
 		}
-		for (j = 0; j < ri->is->nentries && !*stop; j++) {
+		for (j = part; j < ri->is->nentries && !*stop; j += nparts) {
 			struct export_entry *en = &ri->is->entries[j];
 			struct lookup lk;
 			struct rblob *b;

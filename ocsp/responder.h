@@ -109,10 +109,11 @@ void responder_answer(struct rstate *st, const struct responder_signer *sg,
 /*
  * Pre-sign (or refresh) SHA-1 CertID responses of every issued
  * certificate whose cached response is missing or past half its
- * validity.  Stops early when *stop becomes non-zero.  Returns the
- * number of responses signed.
+ * validity; only entries whose index is part modulo nparts, so that
+ * nparts threads share the work.  Stops early when *stop becomes
+ * non-zero.  Returns the number of responses signed.
  */
 size_t responder_presign(struct rstate *st, const struct responder_signer *sg,
-    time_t now, volatile int *stop);
+    time_t now, volatile int *stop, unsigned int part, unsigned int nparts);
 
 #endif
