@@ -430,6 +430,18 @@ signer_start(struct signer_proc *sp, int first)
 	return ret;
 }
 
+static void
+signers_kill(void)
+{
+	int i;
+
+	for (i = 0; i < cfg.signers; i++) {
+		if (signers[i].pid > 0) {
+			kill(signers[i].pid, SIGKILL);
+		}
+	}
+}
+
 static int
 signers_alive(void)
 {
@@ -510,6 +522,12 @@ export_changed(void)
 
 struct req {
 	struct timespec	 start;
+	/* An answer waiting for its signature (connection suspended): */
+	struct MHD_Connection *conn;
+	struct rpending	*pend;
+	struct rblob	*result;	/* set by the dispatcher, then resumed */
+	time_t		 now;
+	int		 is_get;
 	unsigned char	*body;		/* POST only, grown up to BODY_MAX */
 	size_t		 len, cap;
 	int		 too_big;
@@ -631,19 +649,15 @@ record_latency(struct req *rq)
 	inc(&m_lat_count);
 }
 
+/* Queue the OCSP answer b (reference taken) with its HTTP headers. */
 static enum MHD_Result
-answer_ocsp(struct MHD_Connection *c, struct req *rq, const unsigned char *der,
-    size_t len, int is_get)
+send_blob(struct MHD_Connection *c, struct req *rq, struct rblob *b,
+    int is_get, time_t now)
 {
-	struct rstate *st = state_get();
 	struct MHD_Response *r;
-	struct rblob *b;
 	enum MHD_Result ret;
-	time_t now = now_utc();
 	int code = 200;
 
-	responder_answer(st, &rsigner, der, len, now, &b);
-	rstate_unref(st);
 	if (b->ocsp_status >= 0 && b->ocsp_status < 7) {
 		inc(&m_ocsp[b->ocsp_status]);
 	}
@@ -672,6 +686,63 @@ answer_ocsp(struct MHD_Connection *c, struct req *rq, const unsigned char *der,
 	MHD_destroy_response(r);
 	rblob_unref(b);
 	return ret;
+}
+
+/* Answers suspended for a signature; shutdown waits for none to be left. */
+static int inflight;
+
+/* signpool_done_fn: finish the answer and resume its connection. */
+static void
+on_signed(void *arg, int ok, unsigned char *sig, size_t sig_len)
+{
+	struct req *rq = arg;
+	struct MHD_Connection *c = rq->conn;
+
+	rq->result = rpending_finish(rq->pend, ok, sig, sig_len);
+	rq->pend = NULL;
+	free(sig);
+	MHD_resume_connection(c);
+	__atomic_sub_fetch(&inflight, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Answer one DER OCSPRequest.  An answer that needs a signature suspends
+ * the connection and leaves the signing to the pool, so that this
+ * thread goes on with other connections; on_signed() resumes it and the
+ * handler then sends rq->result.  While stopping, answers wait here.
+ */
+static enum MHD_Result
+answer_ocsp(struct MHD_Connection *c, struct req *rq, const unsigned char *der,
+    size_t len, int is_get)
+{
+	struct rstate *st = state_get();
+	struct rpending *pend = NULL;
+	struct rblob *b = NULL;
+	const unsigned char *tbs;
+	size_t tbs_len;
+	time_t now = now_utc();
+
+	if (stopping) {
+		responder_answer(st, &rsigner, der, len, now, &b);
+		rstate_unref(st);
+		return send_blob(c, rq, b, is_get, now);
+	}
+	if (!responder_answer_async(st, &rsigner, der, len, now, &b, &pend)) {
+		rstate_unref(st);
+		return send_blob(c, rq, b, is_get, now);
+	}
+	rstate_unref(st);
+	rq->conn = c;
+	rq->pend = pend;
+	rq->now = now;
+	rq->is_get = is_get;
+	__atomic_add_fetch(&inflight, 1, __ATOMIC_ACQUIRE);
+	MHD_suspend_connection(c);
+	rpending_tbs(pend, &tbs, &tbs_len);
+	if (!signpool_submit(pool, tbs, tbs_len, on_signed, rq)) {
+		on_signed(rq, 0, NULL, 0);
+	}
+	return MHD_YES;
 }
 
 static enum MHD_Result
@@ -789,10 +860,13 @@ answer_metrics(struct MHD_Connection *c)
 	    "# TYPE eseal_ocsp_signatures_total counter\n"
 	    "eseal_ocsp_signatures_total %llu\n"
 	    "# TYPE eseal_ocsp_sign_failures_total counter\n"
-	    "eseal_ocsp_sign_failures_total %llu\n",
+	    "eseal_ocsp_sign_failures_total %llu\n"
+	    "# TYPE eseal_ocsp_signer_batches_total counter\n"
+	    "eseal_ocsp_signer_batches_total %llu\n",
 	    (unsigned long long)responder_stats.presigned_hits,
 	    (unsigned long long)responder_stats.signatures,
-	    (unsigned long long)responder_stats.sign_failures);
+	    (unsigned long long)responder_stats.sign_failures,
+	    pool != NULL ? signpool_batches(pool) : 0ULL);
 	fprintf(f, "# TYPE eseal_ocsp_request_duration_seconds histogram\n");
 	for (i = 0; i < NBUCKETS; i++) {
 		cum += m_lat[i];
@@ -844,6 +918,13 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	enum MHD_Result ret;
 	int is_post = strcmp(method, "POST") == 0;
 
+	if (rq != NULL && rq->result != NULL) {
+		/* Resumed: the signature came back. */
+		struct rblob *b = rq->result;
+
+		rq->result = NULL;
+		return send_blob(c, rq, b, rq->is_get, rq->now);
+	}
 	if (rq == NULL) {
 		if ((rq = calloc(1, sizeof(*rq))) == NULL) {
 			return MHD_NO;
@@ -951,6 +1032,8 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct req *rq = *con_cls;
 
 	if (rq != NULL) {
+		rblob_unref(rq->result);
+		rpending_free(rq->pend);
 		free(rq->body);
 		free(rq);
 	}
@@ -1131,6 +1214,7 @@ main(int argc, char **argv)
 	}
 	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME |
 	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    (uint16_t)cfg.port, NULL, NULL, handler, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -1193,6 +1277,19 @@ main(int argc, char **argv)
 		pthread_join(presigner[i], NULL);
 	}
 	if (d != NULL) {
+		/*
+		 * MHD must not stop with suspended connections: let the
+		 * signers finish (new answers no longer suspend), and end
+		 * signers that hang so that their answers fail instead.
+		 */
+		for (i = 0; i < 1000 &&
+		    __atomic_load_n(&inflight, __ATOMIC_ACQUIRE) > 0; i++) {
+			if (i == 500) {
+				log_warnx("signers hang at shutdown: ending them");
+				signers_kill();
+			}
+			usleep(10000);
+		}
 		MHD_stop_daemon(d);
 	}
 	signpool_free(pool);

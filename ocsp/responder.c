@@ -501,22 +501,23 @@ add_ext(STACK_OF(X509_EXTENSION) **sk, ASN1_OBJECT *obj,
 }
 
 /*
- * Build, sign and assemble a response for the resolved CertIDs.  nonce
- * is an extension to echo or NULL.  NULL on failure (logged).
+ * The DER ResponseData for the resolved CertIDs (*tbs from OpenSSL's
+ * allocator) and the earliest nextUpdate in it.  nonce is an extension
+ * to echo or NULL.  1/0 (logged).
  */
-static struct rblob *
-build(struct rstate *st, const struct responder_signer *sg,
-    const struct lookup *lk, size_t n, X509_EXTENSION *nonce, time_t now)
+static int
+build_tbs(struct rstate *st, const struct responder_signer *sg,
+    const struct lookup *lk, size_t n, X509_EXTENSION *nonce, time_t now,
+    unsigned char **tbsp, size_t *tbs_lenp, time_t *nextp)
 {
 	ES_RESPDATA *rd = NULL;
 	ES_SINGLE *s = NULL;
 	ASN1_OBJECT *xr = NULL;
 	ASN1_GENERALIZEDTIME *gt = NULL;
-	unsigned char *tbs = NULL, *sig = NULL, *val = NULL;
-	struct rblob *b = NULL;
-	size_t i, sig_len;
+	unsigned char *tbs = NULL;
+	size_t i;
 	time_t next = 0;
-	int tbs_len, vlen, need_xr = st->o.extended_revoke;
+	int tbs_len, need_xr = st->o.extended_revoke, ret = 0;
 
 	if ((rd = ES_RESPDATA_new()) == NULL ||
 	    !ASN1_OCTET_STRING_set(rd->rid_key, sg->key_hash,
@@ -625,21 +626,13 @@ build(struct rstate *st, const struct responder_signer *sg,
 			goto ssl;
 		}
 	}
-	(void)val;
-	(void)vlen;
 	if ((tbs_len = i2d_ES_RESPDATA(rd, &tbs)) <= 0) {
 		goto ssl;
 	}
-	if (!sg->sign(sg->arg, tbs, (size_t)tbs_len, &sig, &sig_len)) {
-		__atomic_add_fetch(&responder_stats.sign_failures, 1,
-		    __ATOMIC_RELAXED);
-		goto out;
-	}
-	__atomic_add_fetch(&responder_stats.signatures, 1, __ATOMIC_RELAXED);
-	b = assemble(sg, tbs, (size_t)tbs_len, sig, sig_len);
-	b->produced = now;
-	b->this_update = now;
-	b->next_update = next;
+	*tbsp = tbs;
+	*tbs_lenp = (size_t)tbs_len;
+	*nextp = next;
+	ret = 1;
 	goto out;
  ssl:
 	log_ssl("ocsp: cannot build response");
@@ -648,6 +641,47 @@ build(struct rstate *st, const struct responder_signer *sg,
 	ES_RESPDATA_free(rd);
 	ASN1_OBJECT_free(xr);
 	ASN1_GENERALIZEDTIME_free(gt);
+	return ret;
+}
+
+/* The finished response around tbs and its signature. Never NULL. */
+static struct rblob *
+finish(const struct responder_signer *sg, const unsigned char *tbs,
+    size_t tbs_len, const unsigned char *sig, size_t sig_len, time_t now,
+    time_t next)
+{
+	struct rblob *b;
+
+	__atomic_add_fetch(&responder_stats.signatures, 1, __ATOMIC_RELAXED);
+	b = assemble(sg, tbs, tbs_len, sig, sig_len);
+	b->produced = now;
+	b->this_update = now;
+	b->next_update = next;
+	return b;
+}
+
+/*
+ * Build, sign (through sg->sign, waiting) and assemble a response for
+ * the resolved CertIDs.  NULL on failure (logged).
+ */
+static struct rblob *
+build(struct rstate *st, const struct responder_signer *sg,
+    const struct lookup *lk, size_t n, X509_EXTENSION *nonce, time_t now)
+{
+	unsigned char *tbs = NULL, *sig = NULL;
+	struct rblob *b = NULL;
+	size_t tbs_len, sig_len;
+	time_t next;
+
+	if (!build_tbs(st, sg, lk, n, nonce, now, &tbs, &tbs_len, &next)) {
+		return NULL;
+	}
+	if (!sg->sign(sg->arg, tbs, tbs_len, &sig, &sig_len)) {
+		__atomic_add_fetch(&responder_stats.sign_failures, 1,
+		    __ATOMIC_RELAXED);
+	} else {
+		b = finish(sg, tbs, tbs_len, sig, sig_len, now, next);
+	}
 	OPENSSL_free(tbs);
 	free(sig);
 	return b;
@@ -740,10 +774,53 @@ cache_put(struct rstate *st, const struct lookup *lk, struct rblob *b)
 	rblob_unref(old);
 }
 
-void
-responder_answer(struct rstate *st, const struct responder_signer *sg,
+struct rpending {
+	struct rstate		*st;		/* a reference */
+	const struct responder_signer *sg;
+	struct lookup		 lk;		/* cache slot, when cache */
+	int			 cache;
+	unsigned char		*tbs;
+	size_t			 tbs_len;
+	time_t			 now, next;
+};
+
+/*
+ * A response left to sign, holding a reference on st; NULL when the
+ * ResponseData cannot be built (logged).
+ */
+static struct rpending *
+pending(struct rstate *st, const struct responder_signer *sg,
+    const struct lookup *lk, size_t n, X509_EXTENSION *nonce, time_t now,
+    int cache)
+{
+	struct rpending *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		fatalx("out of memory");
+	}
+	if (!build_tbs(st, sg, lk, n, nonce, now, &p->tbs, &p->tbs_len,
+	    &p->next)) {
+		free(p);
+		return NULL;
+	}
+	p->st = rstate_ref(st);
+	p->sg = sg;
+	p->lk = lk[0];
+	p->lk.cid = NULL;
+	p->cache = cache;
+	p->now = now;
+	return p;
+}
+
+/*
+ * responder_answer(), and responder_answer_async() when pend is not
+ * NULL: then a response to sign is left in *pend instead of being
+ * signed here.
+ */
+static void
+answer(struct rstate *st, const struct responder_signer *sg,
     const unsigned char *req, size_t req_len, time_t now,
-    struct rblob **out)
+    struct rblob **out, struct rpending **pend)
 {
 	OCSP_REQUEST *rq = NULL;
 	X509_EXTENSION *nonce = NULL;
@@ -809,11 +886,19 @@ responder_answer(struct rstate *st, const struct responder_signer *sg,
 			goto out;
 		}
 		rblob_unref(b);
-		if ((b = build(st, sg, lk, 1, NULL, now)) != NULL) {
+		b = NULL;
+		if (pend != NULL) {
+			*pend = pending(st, sg, lk, 1, NULL, now, 1);
+		} else if ((b = build(st, sg, lk, 1, NULL, now)) != NULL) {
 			cache_put(st, &lk[0], b);
 		}
+	} else if (pend != NULL) {
+		*pend = pending(st, sg, lk, (size_t)n, nonce, now, 0);
 	} else {
 		b = build(st, sg, lk, (size_t)n, nonce, now);
+	}
+	if (pend != NULL && *pend != NULL) {
+		goto out;
 	}
 	if (b == NULL) {
 		status = OCSP_RESPONSE_STATUS_INTERNALERROR;
@@ -821,7 +906,67 @@ responder_answer(struct rstate *st, const struct responder_signer *sg,
  out:
 	OCSP_REQUEST_free(rq);
 	ASN1_OCTET_STRING_free(inner);
-	*out = b != NULL ? b : rblob_error(status);
+	if (pend == NULL || *pend == NULL) {
+		*out = b != NULL ? b : rblob_error(status);
+	}
+}
+
+void
+responder_answer(struct rstate *st, const struct responder_signer *sg,
+    const unsigned char *req, size_t req_len, time_t now,
+    struct rblob **out)
+{
+	answer(st, sg, req, req_len, now, out, NULL);
+}
+
+int
+responder_answer_async(struct rstate *st, const struct responder_signer *sg,
+    const unsigned char *req, size_t req_len, time_t now,
+    struct rblob **out, struct rpending **pend)
+{
+	*pend = NULL;
+	answer(st, sg, req, req_len, now, out, pend);
+	return *pend != NULL;
+}
+
+void
+rpending_tbs(const struct rpending *p, const unsigned char **tbs,
+    size_t *len)
+{
+	*tbs = p->tbs;
+	*len = p->tbs_len;
+}
+
+struct rblob *
+rpending_finish(struct rpending *p, int ok, const unsigned char *sig,
+    size_t sig_len)
+{
+	struct rblob *b;
+
+	if (!ok) {
+		__atomic_add_fetch(&responder_stats.sign_failures, 1,
+		    __ATOMIC_RELAXED);
+		b = rblob_error(OCSP_RESPONSE_STATUS_INTERNALERROR);
+	} else {
+		b = finish(p->sg, p->tbs, p->tbs_len, sig, sig_len, p->now,
+		    p->next);
+		if (p->cache) {
+			cache_put(p->st, &p->lk, b);
+		}
+	}
+	rpending_free(p);
+	return b;
+}
+
+void
+rpending_free(struct rpending *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	rstate_unref(p->st);
+	OPENSSL_free(p->tbs);
+	free(p);
 }
 
 size_t

@@ -107,6 +107,28 @@ void responder_answer(struct rstate *st, const struct responder_signer *sg,
     struct rblob **out);
 
 /*
+ * The same without waiting for a signature: returns 0 with *out set when
+ * the answer is ready (as responder_answer), or 1 with *pend set when a
+ * ResponseData (rpending_tbs) must be signed first; the caller then
+ * passes the signature to rpending_finish().  A pending answer holds a
+ * reference on st.
+ */
+struct rpending;
+int responder_answer_async(struct rstate *st,
+    const struct responder_signer *sg, const unsigned char *req,
+    size_t req_len, time_t now, struct rblob **out, struct rpending **pend);
+void rpending_tbs(const struct rpending *p, const unsigned char **tbs,
+    size_t *len);
+/*
+ * The finished response (internalError when ok is 0), stored in the
+ * pre-signed cache when it is one; frees p.  Never NULL.
+ */
+struct rblob *rpending_finish(struct rpending *p, int ok,
+    const unsigned char *sig, size_t sig_len);
+/* Drop a pending answer unsigned.  Accepts NULL. */
+void rpending_free(struct rpending *p);
+
+/*
  * Pre-sign (or refresh) SHA-1 CertID responses of every issued
  * certificate whose cached response is missing or past half its
  * validity; only entries whose index is part modulo nparts, so that

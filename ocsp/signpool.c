@@ -21,7 +21,9 @@ struct job {
 	unsigned char		*sig;
 	size_t			 sig_len;
 	int			 ok;
-	sem_t			 done;
+	sem_t			 done;		/* waiting jobs */
+	signpool_done_fn	 cb;		/* asynchronous jobs (heap) */
+	void			*cb_arg;
 	struct job		*next;
 };
 
@@ -39,6 +41,7 @@ struct signpool {
 	pthread_cond_t		 work;
 	struct job		*head, **tail;
 	int			 alive;		/* dispatchers still serving */
+	unsigned long long	 batches;	/* atomic */
 	int			 stopping;
 	int			 n;
 	struct dispatcher	 d[SIGNPOOL_MAX];
@@ -68,7 +71,12 @@ finish(struct job *j)
 
 	for (; j != NULL; j = next) {
 		next = j->next;
-		sem_post(&j->done);
+		if (j->cb != NULL) {
+			j->cb(j->cb_arg, j->ok, j->sig, j->sig_len);
+			free(j);
+		} else {
+			sem_post(&j->done);
+		}
 	}
 }
 
@@ -125,6 +133,7 @@ round_trip(struct dispatcher *d, struct job *batch, size_t bytes)
 		memcpy(buf + off + 4, j->tbs, j->tbs_len);
 		off += 4 + j->tbs_len;
 	}
+	__atomic_add_fetch(&d->pool->batches, 1, __ATOMIC_RELAXED);
 	if (!ipc_send(d->fd, SIGNOP_SIGNV, buf, bytes) ||
 	    !ipc_recv(d->fd, &type, &msg, &len, IPC_MAX)) {
 		log_warnx("signer %d: gone", d->index);
@@ -251,6 +260,47 @@ signpool_new(const int *fds, int n)
 	return p;
 }
 
+/* Queue j unless no signer is left. 1/0. */
+static int
+enqueue(struct signpool *p, struct job *j)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->alive == 0 || p->stopping) {
+		pthread_mutex_unlock(&p->lock);
+		return 0;
+	}
+	*p->tail = j;
+	p->tail = &j->next;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	return 1;
+}
+
+int
+signpool_submit(struct signpool *p, const unsigned char *tbs,
+    size_t tbs_len, signpool_done_fn cb, void *arg)
+{
+	struct job *j;
+
+	if (tbs_len + 4 > IPC_MAX) {
+		log_warnx("signpool: ResponseData of %zu bytes over the cap",
+		    tbs_len);
+		return 0;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		fatalx("out of memory");
+	}
+	j->tbs = tbs;
+	j->tbs_len = tbs_len;
+	j->cb = cb;
+	j->cb_arg = arg;
+	if (!enqueue(p, j)) {
+		free(j);
+		return 0;
+	}
+	return 1;
+}
+
 int
 signpool_sign(void *arg, const unsigned char *tbs, size_t tbs_len,
     unsigned char **sig, size_t *sig_len)
@@ -269,16 +319,10 @@ signpool_sign(void *arg, const unsigned char *tbs, size_t tbs_len,
 	j.tbs = tbs;
 	j.tbs_len = tbs_len;
 	sem_init(&j.done, 0, 0);
-	pthread_mutex_lock(&p->lock);
-	if (p->alive == 0 || p->stopping) {
-		pthread_mutex_unlock(&p->lock);
+	if (!enqueue(p, &j)) {
 		sem_destroy(&j.done);
 		return 0;
 	}
-	*p->tail = &j;
-	p->tail = &j.next;
-	pthread_cond_signal(&p->work);
-	pthread_mutex_unlock(&p->lock);
 	while (sem_wait(&j.done) != 0) {
 		;	/* EINTR */
 	}
@@ -286,6 +330,12 @@ signpool_sign(void *arg, const unsigned char *tbs, size_t tbs_len,
 	*sig = j.sig;
 	*sig_len = j.sig_len;
 	return j.ok;
+}
+
+unsigned long long
+signpool_batches(const struct signpool *p)
+{
+	return __atomic_load_n(&p->batches, __ATOMIC_RELAXED);
 }
 
 int

@@ -29,6 +29,20 @@ struct signpool *signpool_new(const int *fds, int n);
  */
 int signpool_sign(void *arg, const unsigned char *tbs, size_t tbs_len,
     unsigned char **sig, size_t *sig_len);
+/*
+ * Called from a dispatcher thread with the outcome of a submitted job;
+ * takes sig (malloc'd, NULL unless ok).  Must not block.
+ */
+typedef void (*signpool_done_fn)(void *arg, int ok, unsigned char *sig,
+    size_t sig_len);
+/*
+ * Queue tbs (kept alive by the caller until cb runs) without waiting.
+ * 0 when no signer is left or tbs is too large (cb is not called then).
+ */
+int signpool_submit(struct signpool *p, const unsigned char *tbs,
+    size_t tbs_len, signpool_done_fn cb, void *arg);
+/* Messages sent to the signers so far (each carries one batch). */
+unsigned long long signpool_batches(const struct signpool *p);
 /* 1 while every signer process answers. */
 int signpool_alive(const struct signpool *p);
 /*
