@@ -402,7 +402,7 @@ signer_issue(struct db *db, const struct args *a)
 		days = strtol(args_get(a, "validity-days"), NULL, 10);
 		if (days < 1 || days > 90) {
 			log_warnx("ocsp-signer: --validity-days must be 1..90 "
-			    "(ES-OCSP-05: delegated signers are short-lived)");
+			    "(ES-OCSPD-07: delegated signers are short-lived)");
 			ret = EXIT_USAGE;
 			goto out;
 		}
