@@ -22,16 +22,22 @@
 #include "request.h"
 #include "util.h"
 
+/* Most issuing CAs in one export. */
+#define EXPORT_MAX_CAS 16
+
 static void
 export_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca export-status --ca NAME --pin SRC --out FILE\n"
-	    "                              [--next-update HOURS] [--operator NAME=SRC]\n"
-	    "  Writes the status export for eseal-ocspd: every serial CA NAME issued\n"
-	    "  with its status, the CA's latest CRLs, and a strictly increasing\n"
-	    "  sequence number, as CMS SignedData signed by the CA on its token.\n"
-	    "  nextUpdate defaults to 48 hours.\n");
+	    "usage: eseal-ca export-status --ca NAME[,NAME...] --pin SRC [--pin SRC...]\n"
+	    "                              --out FILE [--next-update HOURS]\n"
+	    "                              [--operator NAME=SRC]\n"
+	    "  Writes the status export for eseal-ocspd: for each issuing CA named,\n"
+	    "  every serial it issued with its status and its latest CRLs, under\n"
+	    "  one strictly increasing sequence number, as CMS SignedData with one\n"
+	    "  signature per CA made on its token.  One --pin serves every CA (read\n"
+	    "  once per CA: use file: or env:), or give one --pin per CA in the\n"
+	    "  --ca order.  nextUpdate defaults to 48 hours.\n");
 }
 
 /* Parse a stored UTC time; 0 for NULL. */
@@ -165,6 +171,67 @@ next_sequence(struct db *db)
 	return seq;
 }
 
+/*
+ * Split the --ca list into names[] (malloc'd copy in *buf); at most
+ * EXPORT_MAX_CAS names, none empty, no duplicates.  Returns the count,
+ * 0 on error (logged).
+ */
+static size_t
+split_cas(const char *list, char **buf, const char **names)
+{
+	char *p, *tok, *save = NULL;
+	size_t n = 0, i;
+
+	if ((*buf = strdup(list)) == NULL) {
+		fatalx("out of memory");
+	}
+	p = *buf;
+	if (*p == '\0' || p[strlen(p) - 1] == ',' || strstr(p, ",,") != NULL ||
+	    *p == ',') {
+		log_warnx("export-status: --ca: empty CA name in \"%s\"", list);
+		return 0;
+	}
+	for (tok = strtok_r(p, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (n == EXPORT_MAX_CAS) {
+			log_warnx("export-status: --ca: at most %d CAs",
+			    EXPORT_MAX_CAS);
+			return 0;
+		}
+		for (i = 0; i < n; i++) {
+			if (strcmp(names[i], tok) == 0) {
+				log_warnx("export-status: --ca: %s named twice",
+				    tok);
+				return 0;
+			}
+		}
+		names[n++] = tok;
+	}
+	return n;
+}
+
+/*
+ * Refuse, before any token is opened, a name that is not an issuing CA
+ * with a certificate.  1/0 (logged).
+ */
+static int
+check_issuing(struct db *db, const char *name)
+{
+	struct ca_row *row;
+	int ok;
+
+	if ((row = ca_row_load(db, name)) == NULL) {
+		return 0;
+	}
+	ok = row->cert != NULL && strcmp(row->kind, "issuing") == 0;
+	if (!ok) {
+		log_warnx("ca %s: ES-CA-07: a status export is made by an "
+		    "issuing CA with a certificate", name);
+	}
+	ca_row_free(row);
+	return ok;
+}
+
 int
 cmd_export_status(int argc, char **argv)
 {
@@ -172,17 +239,21 @@ cmd_export_status(int argc, char **argv)
 	    "operator", NULL };
 	struct args a;
 	struct db *db = NULL;
-	struct ca_key *ck = NULL;
+	struct ca_key *ck[EXPORT_MAX_CAS];
+	struct export_signer sg[EXPORT_MAX_CAS];
 	struct export_builder *b = NULL;
 	unsigned char *der = NULL;
-	char *who = NULL, object[160], sha[65], detail[512], ts[32], tn[32];
-	const char *name, *out;
-	size_t n = 0, nrev = 0, ncrls = 0, derlen = 0;
+	char *who = NULL, *cabuf = NULL, *pins[EXPORT_MAX_CAS + 1];
+	char object[512], sha[65], detail[1024], ts[32], tn[32];
+	const char *names[EXPORT_MAX_CAS], *out;
+	size_t i, nca = 0, npin, n = 0, nrev = 0, ncrls = 0, derlen = 0;
 	int64_t seq, op_id;
 	time_t now, next;
 	long hours = 48;
 	int ret = EXIT_ERROR, why;
+	json_t *jcas;
 
+	memset(ck, 0, sizeof(ck));
 	if (!args_parse(argc, argv, valued, NULL, &a)) {
 		return EXIT_USAGE;
 	}
@@ -204,11 +275,28 @@ cmd_export_status(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	name = args_get(&a, "ca");
+	if ((nca = split_cas(args_get(&a, "ca"), &cabuf, names)) == 0) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	npin = args_all(&a, "pin", pins, EXPORT_MAX_CAS + 1);
+	if (npin != 1 && npin != nca) {
+		log_warnx("export-status: give one --pin for every CA, or one "
+		    "--pin per CA in the --ca order (%zu CAs, %zu --pin)", nca,
+		    npin);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	out = args_get(&a, "out");
-	snprintf(object, sizeof(object), "ca:%s", name);
+	snprintf(object, sizeof(object), "ca:%s", args_get(&a, "ca"));
 	if ((db = ca_open_db()) == NULL) {
 		goto out;
+	}
+	for (i = 0; i < nca; i++) {
+		if (!check_issuing(db, names[i])) {
+			ret = EXIT_REFUSED;
+			goto out;
+		}
 	}
 	if (args_get(&a, "operator") != NULL) {
 		if (!auth_spec(db, args_get(&a, "operator"), "export-status",
@@ -219,37 +307,54 @@ cmd_export_status(int argc, char **argv)
 	} else if ((who = strdup("system")) == NULL) {
 		fatalx("out of memory");
 	}
-	if ((ck = ca_key_open(db, name, args_get(&a, "pin"), who, &why)) ==
-	    NULL) {
-		ret = why;
-		goto out;
-	}
-	if (ck->cert == NULL || strcmp(ck->kind, "issuing") != 0) {
-		log_warnx("ca %s: ES-CA-07: a status export is made by an issuing "
-		    "CA with a certificate", name);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (!gate_check(db, hsm_token_get_info(ck->tok), GATE_SIGN, who,
-	    object, NULL, 0, NULL, 0)) {
-		ret = EXIT_REFUSED;
-		goto out;
+	for (i = 0; i < nca; i++) {
+		char obj[160];
+
+		if ((ck[i] = ca_key_open(db, names[i], pins[npin == 1 ? 0 : i],
+		    who, &why)) == NULL) {
+			ret = why;
+			goto out;
+		}
+		/* Checked above; the row could not change since (one store). */
+		if (ck[i]->cert == NULL || strcmp(ck[i]->kind, "issuing") != 0) {
+			log_warnx("ca %s: ES-CA-07: a status export is made by "
+			    "an issuing CA with a certificate", names[i]);
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		snprintf(obj, sizeof(obj), "ca:%s", names[i]);
+		if (!gate_check(db, hsm_token_get_info(ck[i]->tok), GATE_SIGN,
+		    who, obj, NULL, 0, NULL, 0)) {
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		sg[i].cert = ck[i]->cert;
+		sg[i].key = hsm_key_private(ck[i]->key);
+		sg[i].alg = ck[i]->alg;
 	}
 	now = now_utc();
 	next = now + hours * 3600;
-	/* The number is consumed before the file exists: never reused. */
+	/*
+	 * The number is consumed before the file exists: never reused.  One
+	 * counter for the whole store, so it increases strictly for every
+	 * CA whichever exports carry it.
+	 */
 	if ((seq = next_sequence(db)) < 0) {
 		goto out;
 	}
-	if ((b = export_builder_new(seq, now)) == NULL ||
-	    !export_builder_add_issuer(b, ck->cert, now, next) ||
-	    !add_entries(db, b, ck->id, &n, &nrev) ||
-	    !add_crls(db, b, ck->id, name, &ncrls) ||
-	    !export_builder_sign(b, ck->cert, hsm_key_private(ck->key), ck->alg,
-	    hsm_libctx(), hsm_propq(), &der, &derlen)) {
-		audit_append(db, who, "status-export", object, NULL, "failed",
-		    NULL);
-		goto out;
+	if ((b = export_builder_new(seq, now)) == NULL) {
+		goto fail;
+	}
+	for (i = 0; i < nca; i++) {
+		if (!export_builder_add_issuer(b, ck[i]->cert, now, next) ||
+		    !add_entries(db, b, ck[i]->id, &n, &nrev) ||
+		    !add_crls(db, b, ck[i]->id, names[i], &ncrls)) {
+			goto fail;
+		}
+	}
+	if (!export_builder_sign_multi(b, sg, nca, hsm_libctx(), hsm_propq(),
+	    &der, &derlen)) {
+		goto fail;
 	}
 	if (!file_write_atomic(out, der, derlen, 0644)) {
 		goto out;
@@ -260,6 +365,12 @@ cmd_export_status(int argc, char **argv)
 	snprintf(detail, sizeof(detail), "sequence %lld, %zu certificates "
 	    "(%zu revoked), %zu CRLs, produced %s, nextUpdate %s, sha256 %s",
 	    (long long)seq, n, nrev, ncrls, ts, tn, sha);
+	if (nca > 1) {
+		size_t l = strlen(detail);
+
+		snprintf(detail + l, sizeof(detail) - l, ", CAs %s",
+		    args_get(&a, "ca"));
+	}
 	if (!db_begin(db)) {
 		goto out;
 	}
@@ -269,20 +380,36 @@ cmd_export_status(int argc, char **argv)
 		goto out;
 	}
 	if (g.json) {
-		json_print(json_pack("{s:s,s:I,s:I,s:I,s:I,s:s,s:s,s:s}", "file",
-		    out, "sequence", (json_int_t)seq, "certificates",
-		    (json_int_t)n, "revoked", (json_int_t)nrev, "crls",
-		    (json_int_t)ncrls, "produced", ts, "next_update", tn,
+		if ((jcas = json_array()) == NULL) {
+			fatalx("out of memory");
+		}
+		for (i = 0; i < nca; i++) {
+			json_array_append_new(jcas, json_string(names[i]));
+		}
+		json_print(json_pack("{s:s,s:I,s:o,s:I,s:I,s:I,s:s,s:s,s:s}",
+		    "file", out, "sequence", (json_int_t)seq, "cas", jcas,
+		    "certificates", (json_int_t)n, "revoked", (json_int_t)nrev,
+		    "crls", (json_int_t)ncrls, "produced", ts, "next_update", tn,
 		    "sha256", sha));
 	} else {
 		printf("%s: status export %s\n", out, detail);
 	}
-	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
-out:
+	ret = ca_audit_sign(db, ck[0], NULL) ? EXIT_OK : EXIT_ERROR;
+	goto out;
+ fail:
+	audit_append(db, who, "status-export", object, NULL, "failed", NULL);
+ out:
 	OPENSSL_free(der);
 	export_builder_free(b);
-	ca_key_free(ck);
+	/*
+	 * Reverse order: CAs sharing a module or token opened it after the
+	 * first, which alone finalizes the module.
+	 */
+	for (i = nca; i > 0; i--) {
+		ca_key_free(ck[i - 1]);
+	}
 	free(who);
+	free(cabuf);
 	db_close(db);
 	return ret;
 }
