@@ -263,7 +263,7 @@ sign_batch(int fd, const unsigned char *msg, size_t len)
 	free(out);
 	return ret;
  bad:
-	log_warnx("signer: ES-OCSP-05: malformed batch");
+	log_warnx("signer: ES-OCSPD-05: malformed batch");
 	free(out);
 	return ipc_send(fd, SIGNOP_ERROR, NULL, 0);
 }
