@@ -1,10 +1,8 @@
 /*
- * "eseal-ca export-status" (the signed status export the online OCSP
- * responder loads: every issued serial of an issuing CA with its status,
- * the CA's current CRLs, signed by the CA on its token) and "eseal-ca
- * ocsp-signer issue" (the delegated OCSP signing certificate: EKU
- * id-kp-OCSPSigning, id-pkix-ocsp-nocheck, digitalSignature only, CA:FALSE,
- * short-lived; linted as a throw-away copy before it is signed).
+ * "eseal-ca export-status": the signed status export the online OCSP
+ * responder loads.  For each issuing CA named, one section with every
+ * serial it issued and its status and the CA's current CRLs; the CMS
+ * SignedData carries one SignerInfo per CA, each made on that CA's token.
  */
 #include "config.h"
 
@@ -12,35 +10,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/conf.h>
 #include <openssl/err.h>
-#include <openssl/x509v3.h>
 
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
-#include "cacert.h"
-#include "eecert.h"
 #include "export.h"
 #include "gate.h"
-#include "lint.h"
 #include "log.h"
 #include "operators.h"
 #include "request.h"
 #include "util.h"
 
-#define MAX_OFFICERS 16
+/* Most issuing CAs in one export. */
+#define EXPORT_MAX_CAS 16
 
 static void
 export_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca export-status --ca NAME --pin SRC --out FILE\n"
-	    "                              [--next-update HOURS] [--operator NAME=SRC]\n"
-	    "  Writes the status export for eseal-ocspd: every serial CA NAME issued\n"
-	    "  with its status, the CA's latest CRLs, and a strictly increasing\n"
-	    "  sequence number, as CMS SignedData signed by the CA on its token.\n"
-	    "  nextUpdate defaults to 48 hours.\n");
+	    "usage: eseal-ca export-status --ca NAME[,NAME...] --pin SRC [--pin SRC...]\n"
+	    "                              --out FILE [--next-update HOURS]\n"
+	    "                              [--operator NAME=SRC]\n"
+	    "  Writes the status export for eseal-ocspd: for each issuing CA named,\n"
+	    "  every serial it issued with its status and its latest CRLs, under\n"
+	    "  one strictly increasing sequence number, as CMS SignedData with one\n"
+	    "  signature per CA made on its token.  One --pin serves every CA (read\n"
+	    "  once per CA: use file: or env:), or give one --pin per CA in the\n"
+	    "  --ca order.  nextUpdate defaults to 48 hours.\n");
 }
 
 /* Parse a stored UTC time; 0 for NULL. */
@@ -174,6 +171,67 @@ next_sequence(struct db *db)
 	return seq;
 }
 
+/*
+ * Split the --ca list into names[] (malloc'd copy in *buf); at most
+ * EXPORT_MAX_CAS names, none empty, no duplicates.  Returns the count,
+ * 0 on error (logged).
+ */
+static size_t
+split_cas(const char *list, char **buf, const char **names)
+{
+	char *p, *tok, *save = NULL;
+	size_t n = 0, i;
+
+	if ((*buf = strdup(list)) == NULL) {
+		fatalx("out of memory");
+	}
+	p = *buf;
+	if (*p == '\0' || p[strlen(p) - 1] == ',' || strstr(p, ",,") != NULL ||
+	    *p == ',') {
+		log_warnx("export-status: --ca: empty CA name in \"%s\"", list);
+		return 0;
+	}
+	for (tok = strtok_r(p, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (n == EXPORT_MAX_CAS) {
+			log_warnx("export-status: --ca: at most %d CAs",
+			    EXPORT_MAX_CAS);
+			return 0;
+		}
+		for (i = 0; i < n; i++) {
+			if (strcmp(names[i], tok) == 0) {
+				log_warnx("export-status: --ca: %s named twice",
+				    tok);
+				return 0;
+			}
+		}
+		names[n++] = tok;
+	}
+	return n;
+}
+
+/*
+ * Refuse, before any token is opened, a name that is not an issuing CA
+ * with a certificate.  1/0 (logged).
+ */
+static int
+check_issuing(struct db *db, const char *name)
+{
+	struct ca_row *row;
+	int ok;
+
+	if ((row = ca_row_load(db, name)) == NULL) {
+		return 0;
+	}
+	ok = row->cert != NULL && strcmp(row->kind, "issuing") == 0;
+	if (!ok) {
+		log_warnx("ca %s: ES-CA-07: a status export is made by an "
+		    "issuing CA with a certificate", name);
+	}
+	ca_row_free(row);
+	return ok;
+}
+
 int
 cmd_export_status(int argc, char **argv)
 {
@@ -181,17 +239,21 @@ cmd_export_status(int argc, char **argv)
 	    "operator", NULL };
 	struct args a;
 	struct db *db = NULL;
-	struct ca_key *ck = NULL;
+	struct ca_key *ck[EXPORT_MAX_CAS];
+	struct export_signer sg[EXPORT_MAX_CAS];
 	struct export_builder *b = NULL;
 	unsigned char *der = NULL;
-	char *who = NULL, object[160], sha[65], detail[512], ts[32], tn[32];
-	const char *name, *out;
-	size_t n = 0, nrev = 0, ncrls = 0, derlen = 0;
+	char *who = NULL, *cabuf = NULL, *pins[EXPORT_MAX_CAS + 1];
+	char object[512], sha[65], detail[1024], ts[32], tn[32];
+	const char *names[EXPORT_MAX_CAS], *out;
+	size_t i, nca = 0, npin, n = 0, nrev = 0, ncrls = 0, derlen = 0;
 	int64_t seq, op_id;
 	time_t now, next;
 	long hours = 48;
 	int ret = EXIT_ERROR, why;
+	json_t *jcas;
 
+	memset(ck, 0, sizeof(ck));
 	if (!args_parse(argc, argv, valued, NULL, &a)) {
 		return EXIT_USAGE;
 	}
@@ -213,11 +275,28 @@ cmd_export_status(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	name = args_get(&a, "ca");
+	if ((nca = split_cas(args_get(&a, "ca"), &cabuf, names)) == 0) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	npin = args_all(&a, "pin", pins, EXPORT_MAX_CAS + 1);
+	if (npin != 1 && npin != nca) {
+		log_warnx("export-status: give one --pin for every CA, or one "
+		    "--pin per CA in the --ca order (%zu CAs, %zu --pin)", nca,
+		    npin);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	out = args_get(&a, "out");
-	snprintf(object, sizeof(object), "ca:%s", name);
+	snprintf(object, sizeof(object), "ca:%s", args_get(&a, "ca"));
 	if ((db = ca_open_db()) == NULL) {
 		goto out;
+	}
+	for (i = 0; i < nca; i++) {
+		if (!check_issuing(db, names[i])) {
+			ret = EXIT_REFUSED;
+			goto out;
+		}
 	}
 	if (args_get(&a, "operator") != NULL) {
 		if (!auth_spec(db, args_get(&a, "operator"), "export-status",
@@ -228,37 +307,54 @@ cmd_export_status(int argc, char **argv)
 	} else if ((who = strdup("system")) == NULL) {
 		fatalx("out of memory");
 	}
-	if ((ck = ca_key_open(db, name, args_get(&a, "pin"), who, &why)) ==
-	    NULL) {
-		ret = why;
-		goto out;
-	}
-	if (ck->cert == NULL || strcmp(ck->kind, "issuing") != 0) {
-		log_warnx("ca %s: ES-CA-07: a status export is made by an issuing "
-		    "CA with a certificate", name);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (!gate_check(db, hsm_token_get_info(ck->tok), GATE_SIGN, who,
-	    object, NULL, 0, NULL, 0)) {
-		ret = EXIT_REFUSED;
-		goto out;
+	for (i = 0; i < nca; i++) {
+		char obj[160];
+
+		if ((ck[i] = ca_key_open(db, names[i], pins[npin == 1 ? 0 : i],
+		    who, &why)) == NULL) {
+			ret = why;
+			goto out;
+		}
+		/* Checked above; the row could not change since (one store). */
+		if (ck[i]->cert == NULL || strcmp(ck[i]->kind, "issuing") != 0) {
+			log_warnx("ca %s: ES-CA-07: a status export is made by "
+			    "an issuing CA with a certificate", names[i]);
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		snprintf(obj, sizeof(obj), "ca:%s", names[i]);
+		if (!gate_check(db, hsm_token_get_info(ck[i]->tok), GATE_SIGN,
+		    who, obj, NULL, 0, NULL, 0)) {
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		sg[i].cert = ck[i]->cert;
+		sg[i].key = hsm_key_private(ck[i]->key);
+		sg[i].alg = ck[i]->alg;
 	}
 	now = now_utc();
 	next = now + hours * 3600;
-	/* The number is consumed before the file exists: never reused. */
+	/*
+	 * The number is consumed before the file exists: never reused.  One
+	 * counter for the whole store, so it increases strictly for every
+	 * CA whichever exports carry it.
+	 */
 	if ((seq = next_sequence(db)) < 0) {
 		goto out;
 	}
-	if ((b = export_builder_new(seq, now)) == NULL ||
-	    !export_builder_add_issuer(b, ck->cert, now, next) ||
-	    !add_entries(db, b, ck->id, &n, &nrev) ||
-	    !add_crls(db, b, ck->id, name, &ncrls) ||
-	    !export_builder_sign(b, ck->cert, hsm_key_private(ck->key), ck->alg,
-	    hsm_libctx(), hsm_propq(), &der, &derlen)) {
-		audit_append(db, who, "status-export", object, NULL, "failed",
-		    NULL);
-		goto out;
+	if ((b = export_builder_new(seq, now)) == NULL) {
+		goto fail;
+	}
+	for (i = 0; i < nca; i++) {
+		if (!export_builder_add_issuer(b, ck[i]->cert, now, next) ||
+		    !add_entries(db, b, ck[i]->id, &n, &nrev) ||
+		    !add_crls(db, b, ck[i]->id, names[i], &ncrls)) {
+			goto fail;
+		}
+	}
+	if (!export_builder_sign_multi(b, sg, nca, hsm_libctx(), hsm_propq(),
+	    &der, &derlen)) {
+		goto fail;
 	}
 	if (!file_write_atomic(out, der, derlen, 0644)) {
 		goto out;
@@ -269,6 +365,12 @@ cmd_export_status(int argc, char **argv)
 	snprintf(detail, sizeof(detail), "sequence %lld, %zu certificates "
 	    "(%zu revoked), %zu CRLs, produced %s, nextUpdate %s, sha256 %s",
 	    (long long)seq, n, nrev, ncrls, ts, tn, sha);
+	if (nca > 1) {
+		size_t l = strlen(detail);
+
+		snprintf(detail + l, sizeof(detail) - l, ", CAs %s",
+		    args_get(&a, "ca"));
+	}
 	if (!db_begin(db)) {
 		goto out;
 	}
@@ -278,294 +380,36 @@ cmd_export_status(int argc, char **argv)
 		goto out;
 	}
 	if (g.json) {
-		json_print(json_pack("{s:s,s:I,s:I,s:I,s:I,s:s,s:s,s:s}", "file",
-		    out, "sequence", (json_int_t)seq, "certificates",
-		    (json_int_t)n, "revoked", (json_int_t)nrev, "crls",
-		    (json_int_t)ncrls, "produced", ts, "next_update", tn,
+		if ((jcas = json_array()) == NULL) {
+			fatalx("out of memory");
+		}
+		for (i = 0; i < nca; i++) {
+			json_array_append_new(jcas, json_string(names[i]));
+		}
+		json_print(json_pack("{s:s,s:I,s:o,s:I,s:I,s:I,s:s,s:s,s:s}",
+		    "file", out, "sequence", (json_int_t)seq, "cas", jcas,
+		    "certificates", (json_int_t)n, "revoked", (json_int_t)nrev,
+		    "crls", (json_int_t)ncrls, "produced", ts, "next_update", tn,
 		    "sha256", sha));
 	} else {
 		printf("%s: status export %s\n", out, detail);
 	}
-	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
-out:
+	ret = ca_audit_sign(db, ck[0], NULL) ? EXIT_OK : EXIT_ERROR;
+	goto out;
+ fail:
+	audit_append(db, who, "status-export", object, NULL, "failed", NULL);
+ out:
 	OPENSSL_free(der);
 	export_builder_free(b);
-	ca_key_free(ck);
+	/*
+	 * Reverse order: CAs sharing a module or token opened it after the
+	 * first, which alone finalizes the module.
+	 */
+	for (i = nca; i > 0; i--) {
+		ca_key_free(ck[i - 1]);
+	}
 	free(who);
-	db_close(db);
-	return ret;
-}
-
-static void
-signer_usage(FILE *fp)
-{
-	fprintf(fp,
-	    "usage: eseal-ca ocsp-signer issue --ca NAME --csr FILE --out FILE --pin SRC\n"
-	    "                                  --officer NAME=SRC... [--validity-days N]\n"
-	    "  Issues the delegated OCSP signing certificate (RFC 6960 4.2.2.2) for\n"
-	    "  the key in the CSR: id-kp-OCSPSigning, id-pkix-ocsp-nocheck,\n"
-	    "  keyUsage digitalSignature, CA:FALSE; 30 days by default, at most 90.\n");
-}
-
-static int
-add_conf_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value,
-    const char *what)
-{
-	X509_EXTENSION *ext;
-
-	ERR_clear_error();
-	if ((ext = X509V3_EXT_nconf_nid(ctx->db, ctx, nid, value)) == NULL ||
-	    !X509_add_ext(x, ext, -1)) {
-		log_ssl("%s: cannot add extension %s", what, OBJ_nid2sn(nid));
-		X509_EXTENSION_free(ext);
-		return 0;
-	}
-	X509_EXTENSION_free(ext);
-	return 1;
-}
-
-/* Build the unsigned OCSP signer certificate.  NULL (logged). */
-static X509 *
-signer_build(X509 *ca, EVP_PKEY *pub, X509_NAME *subject, const char *serial,
-    time_t nb, time_t na, const char *ca_issuers, const char *what)
-{
-	X509 *x = NULL, *ret = NULL;
-	CONF *conf = NULL;
-	ASN1_INTEGER *sn = NULL;
-	BIGNUM *bn = NULL;
-	X509V3_CTX ctx;
-	char buf[512];
-
-	if ((x = X509_new()) == NULL || (conf = NCONF_new_ex(NULL, NULL)) ==
-	    NULL) {
-		fatalx("out of memory");
-	}
-	if (!BN_hex2bn(&bn, serial) || (sn = BN_to_ASN1_INTEGER(bn, NULL)) ==
-	    NULL || !X509_set_version(x, X509_VERSION_3) ||
-	    !X509_set_serialNumber(x, sn) ||
-	    !X509_set_subject_name(x, subject) ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(ca)) ||
-	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &nb) == NULL ||
-	    X509_time_adj_ex(X509_getm_notAfter(x), 0, 0, &na) == NULL ||
-	    !X509_set_pubkey(x, pub)) {
-		log_ssl("%s: cannot build the OCSP signer certificate", what);
-		goto out;
-	}
-	X509V3_set_ctx(&ctx, ca, x, NULL, NULL, 0);
-	X509V3_set_nconf(&ctx, conf);
-	snprintf(buf, sizeof(buf), "caIssuers;URI:%s", ca_issuers);
-	if (!add_conf_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE",
-	    what) ||
-	    !add_conf_ext(x, &ctx, NID_key_usage, "critical,digitalSignature",
-	    what) ||
-	    !add_conf_ext(x, &ctx, NID_ext_key_usage, "OCSPSigning", what) ||
-	    !add_conf_ext(x, &ctx, NID_id_pkix_OCSP_noCheck, "ignored", what) ||
-	    !add_conf_ext(x, &ctx, NID_subject_key_identifier, "hash", what) ||
-	    !add_conf_ext(x, &ctx, NID_authority_key_identifier, "keyid:always",
-	    what) ||
-	    !add_conf_ext(x, &ctx, NID_info_access, buf, what)) {
-		goto out;
-	}
-	ret = x;
-	x = NULL;
-out:
-	BN_free(bn);
-	ASN1_INTEGER_free(sn);
-	NCONF_free(conf);
-	X509_free(x);
-	return ret;
-}
-
-static int
-signer_issue(struct db *db, const struct args *a)
-{
-	struct quorum q = { 0 };
-	struct ca_key *ck = NULL;
-	struct ca_row *row = NULL;
-	struct findings f;
-	struct lint_opts lo;
-	sqlite3_stmt *st = NULL;
-	X509_REQ *req = NULL;
-	X509 *cert = NULL;
-	EVP_PKEY *tk = NULL;
-	unsigned char *csrder = NULL, *der = NULL;
-	char *specs[MAX_OFFICERS], *who = NULL, *subj = NULL;
-	char serial[33], sha[65], nb[32], na[32], now[32], object[160];
-	const char *name = args_get(a, "ca"), *ca_issuers;
-	long days = 30;
-	int ret = EXIT_ERROR, why, csrlen, derlen, capped;
-	time_t tnb, tna;
-
-	findings_init(&f);
-	snprintf(object, sizeof(object), "ca:%s", name);
-	if (args_get(a, "validity-days") != NULL) {
-		days = strtol(args_get(a, "validity-days"), NULL, 10);
-		if (days < 1 || days > 90) {
-			log_warnx("ocsp-signer: --validity-days must be 1..90 "
-			    "(ES-OCSP-05: delegated signers are short-lived)");
-			ret = EXIT_USAGE;
-			goto out;
-		}
-	}
-	if ((req = csr_read_file(args_get(a, "csr"), &csrder, &csrlen)) ==
-	    NULL) {
-		goto out;
-	}
-	if (X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1) {
-		ERR_clear_error();
-		log_warnx("%s: ES-CSR-01: the CSR's self-signature does not "
-		    "verify", args_get(a, "csr"));
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (!quorum_gather(db, specs, args_all(a, "officer", specs,
-	    MAX_OFFICERS), quorum_size(db), ROLE_OFFICER, "ocsp-signer-issue",
-	    &q)) {
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	who = quorum_names(&q);
-	if ((row = ca_row_load(db, name)) == NULL) {
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if ((ca_issuers = ca_setting(row, "ca-issuers-url")) == NULL) {
-		log_warnx("ca %s: ES-CA-08: settings lack \"ca-issuers-url\"",
-		    name);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if ((ck = ca_key_open(db, name, args_get(a, "pin"), who, &why)) ==
-	    NULL) {
-		ret = why;
-		goto out;
-	}
-	if (ck->cert == NULL || strcmp(ck->kind, "issuing") != 0) {
-		log_warnx("ca %s: ES-CA-07: the OCSP signer is issued by an "
-		    "issuing CA with a certificate", name);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (!gate_check(db, hsm_token_get_info(ck->tok), GATE_SIGN, who,
-	    object, NULL, 0, NULL, 0)) {
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (!eecert_new_serial(db, serial)) {
-		goto out;
-	}
-	tnb = now_utc();
-	tna = eecert_not_after(ck->cert, tnb, (int)days, &capped);
-	if ((cert = signer_build(ck->cert, X509_REQ_get0_pubkey(req),
-	    X509_REQ_get_subject_name(req), serial, tnb, tna, ca_issuers,
-	    object)) == NULL) {
-		goto out;
-	}
-	/* Throw-away copy first: same contents, ephemeral signer, linted. */
-	if ((tk = throwaway_key(key_alg_of_pkey(hsm_key_public(ck->key)))) ==
-	    NULL || !x509_sign_with(cert, tk, NULL, ck->alg, object)) {
-		goto out;
-	}
-	memset(&lo, 0, sizeof(lo));
-	lo.kind = LINT_OCSP_SIGNER;
-	lo.issuer = ck->cert;
-	lo.throwaway = 1;
-	if (!lint_certificate(cert, &lo, &f)) {
-		findings_log_fails(&f, object);
-		audit_append(db, who, "ocsp-signer-issue", object, NULL,
-		    "refused: lint", args_get(a, "csr"));
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (!x509_sign_with(cert, NULL, ck->key, ck->alg, object) ||
-	    X509_verify(cert, X509_get0_pubkey(ck->cert)) != 1) {
-		log_ssl("%s: signing the OCSP signer certificate failed", object);
-		goto out;
-	}
-	x509_sha256_hex(cert, sha);
-	if ((derlen = i2d_X509(cert, &der)) <= 0) {
-		log_ssl("%s: cannot encode", object);
-		goto out;
-	}
-	subj = x509_name_str(X509_get_subject_name(cert));
-	time_fmt(tnb, nb, sizeof(nb));
-	time_fmt(tna, na, sizeof(na));
-	time_fmt(now_utc(), now, sizeof(now));
-	if (!db_begin(db)) {
-		goto out;
-	}
-	st = db_prepare(db, "INSERT INTO certificates (ca_id, serial, subject,"
-	    " profile, not_before, not_after, der, sha256, issued) VALUES"
-	    " (?,?,?,'ocsp-signer',?,?,?,?,?)");
-	if (st == NULL) {
-		db_rollback(db);
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, ck->id);
-	sqlite3_bind_text(st, 2, serial, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, subj, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, nb, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, na, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(st, 6, der, derlen, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 7, sha, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 8, now, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE ||
-	    !audit_append(db, who, "ocsp-signer-issue", object, sha, "ok",
-	    serial) || !db_commit(db)) {
-		db_log_error(db, "record the OCSP signer certificate");
-		db_rollback(db);
-		goto out;
-	}
-	if (!x509_write_pem(cert, args_get(a, "out"))) {
-		goto out;
-	}
-	printf("%s: OCSP signer certificate %s (serial %s, valid to %s, "
-	    "approved by %s)\n", args_get(a, "out"), sha, serial, na, who);
-	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
-out:
-	sqlite3_finalize(st);
-	findings_free(&f);
-	quorum_free(&q);
-	ca_key_free(ck);
-	ca_row_free(row);
-	X509_REQ_free(req);
-	X509_free(cert);
-	EVP_PKEY_free(tk);
-	OPENSSL_free(csrder);
-	OPENSSL_free(der);
-	free(who);
-	free(subj);
-	return ret;
-}
-
-int
-cmd_ocsp_signer(int argc, char **argv)
-{
-	static const char *const valued[] = { "ca", "csr", "out", "pin",
-	    "officer", "validity-days", NULL };
-	struct args a;
-	struct db *db = NULL;
-	int ret;
-
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		signer_usage(stdout);
-		return EXIT_OK;
-	}
-	if (a.npos != 1 || strcmp(a.pos[0], "issue") != 0 ||
-	    !args_need(&a, "ca", "ocsp-signer issue") ||
-	    !args_need(&a, "csr", "ocsp-signer issue") ||
-	    !args_need(&a, "out", "ocsp-signer issue") ||
-	    !args_need(&a, "pin", "ocsp-signer issue")) {
-		signer_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if ((db = ca_open_db()) == NULL) {
-		return EXIT_ERROR;
-	}
-	ret = signer_issue(db, &a);
+	free(cabuf);
 	db_close(db);
 	return ret;
 }

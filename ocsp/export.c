@@ -1,9 +1,10 @@
 /*
  * Encoder and verifying decoder of the signed status export (see
  * export.h for the ASN.1).  The content is described with OpenSSL's
- * ASN.1 template macros; the envelope is CMS SignedData.  The decoder
- * checks the signature before it looks at the content, then flattens the
- * template structures into arrays sorted by serial.
+ * ASN.1 template macros; the envelope is CMS SignedData with one
+ * SignerInfo per issuing CA.  The decoder checks every signature before
+ * it looks at the content, requires each section's CA among the signers,
+ * then flattens the template structures into arrays sorted by serial.
  */
 #include "config.h"
 
@@ -170,7 +171,7 @@ export_builder_new(int64_t sequence, time_t produced)
 		return NULL;
 	}
 	if (sequence < 0) {
-		log_warnx("export: ES-OCSP-02: negative sequence number");
+		log_warnx("export: ES-OCSPD-02: negative sequence number");
 		export_builder_free(b);
 		return NULL;
 	}
@@ -235,7 +236,7 @@ export_builder_add_entry(struct export_builder *b,
 
 	if (serial_len == 0 || serial_len > EXPORT_SERIAL_MAX ||
 	    serial[0] == 0) {
-		log_warnx("export: ES-OCSP-02: serial must be 1..%d octets "
+		log_warnx("export: ES-OCSPD-02: serial must be 1..%d octets "
 		    "without leading zero", EXPORT_SERIAL_MAX);
 		return 0;
 	}
@@ -266,27 +267,27 @@ export_builder_add_entry_int(struct export_builder *b,
 	if (ASN1_STRING_type(serial) != V_ASN1_INTEGER ||
 	    ASN1_STRING_length(serial) < 1 ||
 	    ASN1_STRING_length(serial) > EXPORT_SERIAL_MAX) {
-		log_warnx("export: ES-OCSP-02: serial must be a positive "
+		log_warnx("export: ES-OCSPD-02: serial must be a positive "
 		    "INTEGER of at most %d octets", EXPORT_SERIAL_MAX);
 		return 0;
 	}
 	if (status == EXPORT_GOOD &&
 	    (revocation_time != 0 || reason != -1)) {
-		log_warnx("export: ES-OCSP-02: good entry with revocation "
+		log_warnx("export: ES-OCSPD-02: good entry with revocation "
 		    "data");
 		return 0;
 	}
 	if (status == EXPORT_REVOKED && revocation_time == 0) {
-		log_warnx("export: ES-OCSP-02: revoked entry without "
+		log_warnx("export: ES-OCSPD-02: revoked entry without "
 		    "revocationTime");
 		return 0;
 	}
 	if (status != EXPORT_GOOD && status != EXPORT_REVOKED) {
-		log_warnx("export: ES-OCSP-02: bad status %d", (int)status);
+		log_warnx("export: ES-OCSPD-02: bad status %d", (int)status);
 		return 0;
 	}
 	if (reason != -1 && (reason < 0 || reason > 10 || reason == 7)) {
-		log_warnx("export: ES-OCSP-02: bad CRLReason %d", reason);
+		log_warnx("export: ES-OCSPD-02: bad CRLReason %d", reason);
 		return 0;
 	}
 	if ((e = ES_ENTRY_new()) == NULL) {
@@ -356,7 +357,7 @@ export_builder_add_crl(struct export_builder *b, const char *name,
 		return 0;
 	}
 	if (!crl_name_ok(name, strlen(name))) {
-		log_warnx("export: %s: ES-OCSP-02: bad CRL name", name);
+		log_warnx("export: %s: ES-OCSPD-02: bad CRL name", name);
 		return 0;
 	}
 	if ((nc = ES_NAMEDCRL_new()) == NULL ||
@@ -376,7 +377,7 @@ export_builder_add_crl(struct export_builder *b, const char *name,
 	}
 	if (X509_NAME_cmp(X509_CRL_get_issuer(nc->crl),
 	    X509_get_subject_name(b->cur->ca)) != 0) {
-		log_warnx("export: CRL %s: ES-OCSP-02: not issued by the "
+		log_warnx("export: CRL %s: ES-OCSPD-02: not issued by the "
 		    "issuer's CA", name);
 		goto out;
 	}
@@ -391,33 +392,76 @@ export_builder_add_crl(struct export_builder *b, const char *name,
 	return ret;
 }
 
-int
-export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
-    enum sig_alg alg, OSSL_LIB_CTX *libctx, const char *propq,
-    unsigned char **out, size_t *out_len)
+/* Add one SignerInfo for sg to cms.  1/0 (logged). */
+static int
+add_signer(CMS_ContentInfo *cms, const struct export_signer *sg,
+    unsigned int flags, OSSL_LIB_CTX *libctx, const char *propq)
 {
-	CMS_ContentInfo *cms = NULL;
 	CMS_SignerInfo *si;
-	ASN1_OBJECT *oid = NULL;
 	EVP_MD *md = NULL;
 	EVP_PKEY_CTX *pctx;
+	enum sig_alg alg = sg->alg;
+	const char *mdname;
+	int ret = 0;
+
+	if (alg == SIG_NONE) {
+		alg = sig_alg_default(key_alg_of_pkey(sg->key));
+	}
+	if (alg == SIG_NONE ||
+	    !sig_alg_fits_key(alg, key_alg_of_pkey(sg->key))) {
+		log_warnx("export: signature algorithm does not fit the key");
+		return 0;
+	}
+	mdname = sig_alg_digest(alg);
+	if (mdname != NULL &&
+	    (md = EVP_MD_fetch(libctx, mdname, propq)) == NULL) {
+		log_ssl("export: digest %s", mdname);
+		goto out;
+	}
+	if ((si = CMS_add1_signer(cms, sg->cert, sg->key, md,
+	    flags | CMS_KEY_PARAM)) == NULL) {
+		log_ssl("export: cannot add signer");
+		goto out;
+	}
+	if (sig_alg_is_pss(alg)) {
+		pctx = CMS_SignerInfo_get0_pkey_ctx(si);
+		if (pctx == NULL ||
+		    EVP_PKEY_CTX_set_rsa_padding(pctx,
+		    RSA_PKCS1_PSS_PADDING) <= 0 ||
+		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
+		    RSA_PSS_SALTLEN_DIGEST) <= 0) {
+			log_ssl("export: PSS parameters");
+			goto out;
+		}
+	}
+	ret = 1;
+ out:
+	EVP_MD_free(md);
+	return ret;
+}
+
+int
+export_builder_sign_multi(struct export_builder *b,
+    const struct export_signer *signers, size_t nsigners,
+    OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
+    size_t *out_len)
+{
+	CMS_ContentInfo *cms = NULL;
+	ASN1_OBJECT *oid = NULL;
 	BIO *content = NULL;
 	unsigned char *der = NULL, *cder = NULL;
-	const char *mdname;
+	size_t i;
 	int len, clen, ret = 0;
 	unsigned int flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
 
 	*out = NULL;
 	*out_len = 0;
 	if (sk_ES_ISSUER_num(b->ex->issuers) < 1) {
-		log_warnx("export: ES-OCSP-02: no issuer");
+		log_warnx("export: ES-OCSPD-02: no issuer");
 		return 0;
 	}
-	if (alg == SIG_NONE) {
-		alg = sig_alg_default(key_alg_of_pkey(key));
-	}
-	if (alg == SIG_NONE || !sig_alg_fits_key(alg, key_alg_of_pkey(key))) {
-		log_warnx("export: signature algorithm does not fit the key");
+	if (nsigners < 1) {
+		log_warnx("export: ES-OCSPD-01: no signer");
 		return 0;
 	}
 	if ((len = i2d_ES_EXPORT(b->ex, &der)) <= 0) {
@@ -432,25 +476,8 @@ export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
 		log_ssl("export: cannot set up CMS");
 		goto out;
 	}
-	mdname = sig_alg_digest(alg);
-	if (mdname != NULL &&
-	    (md = EVP_MD_fetch(libctx, mdname, propq)) == NULL) {
-		log_ssl("export: digest %s", mdname);
-		goto out;
-	}
-	if ((si = CMS_add1_signer(cms, signer, key, md,
-	    flags | CMS_KEY_PARAM)) == NULL) {
-		log_ssl("export: cannot add signer");
-		goto out;
-	}
-	if (sig_alg_is_pss(alg)) {
-		pctx = CMS_SignerInfo_get0_pkey_ctx(si);
-		if (pctx == NULL ||
-		    EVP_PKEY_CTX_set_rsa_padding(pctx,
-		    RSA_PKCS1_PSS_PADDING) <= 0 ||
-		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
-		    RSA_PSS_SALTLEN_DIGEST) <= 0) {
-			log_ssl("export: PSS parameters");
+	for (i = 0; i < nsigners; i++) {
+		if (!add_signer(cms, &signers[i], flags, libctx, propq)) {
 			goto out;
 		}
 	}
@@ -471,9 +498,22 @@ export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
 	OPENSSL_free(cder);
 	BIO_free(content);
 	ASN1_OBJECT_free(oid);
-	EVP_MD_free(md);
 	CMS_ContentInfo_free(cms);
 	return ret;
+}
+
+int
+export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
+    enum sig_alg alg, OSSL_LIB_CTX *libctx, const char *propq,
+    unsigned char **out, size_t *out_len)
+{
+	struct export_signer sg;
+
+	sg.cert = signer;
+	sg.key = key;
+	sg.alg = alg;
+	return export_builder_sign_multi(b, &sg, 1, libctx, propq, out,
+	    out_len);
 }
 
 void
@@ -523,33 +563,33 @@ entry_flatten(const ES_ENTRY *in, struct export_entry *out, const char *what,
 	len = ASN1_STRING_length(in->serial);
 	if (ASN1_STRING_type(in->serial) != V_ASN1_INTEGER || len < 1 ||
 	    len > EXPORT_SERIAL_MAX) {
-		log_warnx("%s: entry %d: ES-OCSP-02: bad serial", what, idx);
+		log_warnx("%s: entry %d: ES-OCSPD-02: bad serial", what, idx);
 		return 0;
 	}
 	memcpy(out->serial, ASN1_STRING_get0_data(in->serial), len);
 	out->serial_len = (uint8_t)len;
 	if (!ASN1_ENUMERATED_get_int64(&st, in->status) ||
 	    (st != EXPORT_GOOD && st != EXPORT_REVOKED)) {
-		log_warnx("%s: entry %d: ES-OCSP-02: bad status", what, idx);
+		log_warnx("%s: entry %d: ES-OCSPD-02: bad status", what, idx);
 		return 0;
 	}
 	out->status = (uint8_t)st;
 	if (st == EXPORT_GOOD && (in->revocation_time != NULL ||
 	    in->reason != NULL)) {
-		log_warnx("%s: entry %d: ES-OCSP-02: good entry with "
+		log_warnx("%s: entry %d: ES-OCSPD-02: good entry with "
 		    "revocation data", what, idx);
 		return 0;
 	}
 	if (st == EXPORT_REVOKED && (in->revocation_time == NULL ||
 	    !gt_to_time(in->revocation_time, &out->revocation_time))) {
-		log_warnx("%s: entry %d: ES-OCSP-02: revoked entry without "
+		log_warnx("%s: entry %d: ES-OCSPD-02: revoked entry without "
 		    "revocationTime", what, idx);
 		return 0;
 	}
 	if (in->reason != NULL) {
 		if (!ASN1_ENUMERATED_get_int64(&rs, in->reason) || rs < 0 ||
 		    rs > 10 || rs == 7) {
-			log_warnx("%s: entry %d: ES-OCSP-02: bad reason", what,
+			log_warnx("%s: entry %d: ES-OCSPD-02: bad reason", what,
 			    idx);
 			return 0;
 		}
@@ -563,22 +603,40 @@ entry_flatten(const ES_ENTRY *in, struct export_entry *out, const char *what,
 	return 1;
 }
 
-/* Flatten one issuer section into out (zeroed by the caller). 1/0. */
+/*
+ * Flatten one issuer section into out (zeroed by the caller).  The
+ * section's CA must be one of trust[] and the certificate of one of the
+ * verified SignerInfos (signers): a CA vouches for its own section only.
+ * 1/0 (logged).
+ */
 static int
 issuer_flatten(ES_ISSUER *in, struct export_issuer *out,
-    X509 *const *trust, size_t ntrust, const char *what)
+    X509 *const *trust, size_t ntrust, STACK_OF(X509) *signers,
+    const char *what)
 {
+	char name[256];
 	size_t i, n;
-	int found = 0;
+	int found = 0, signed_by = 0;
 
+	X509_NAME_oneline(X509_get_subject_name(in->ca), name, sizeof(name));
 	for (i = 0; i < ntrust; i++) {
 		if (X509_cmp(in->ca, trust[i]) == 0) {
 			found = 1;
 		}
 	}
 	if (!found) {
-		log_warnx("%s: ES-OCSP-03: issuer section for a CA that is "
-		    "not configured", what);
+		log_warnx("%s: ES-OCSPD-03: issuer section for a CA that is "
+		    "not configured (%s)", what, name);
+		return 0;
+	}
+	for (i = 0; i < (size_t)sk_X509_num(signers); i++) {
+		if (X509_cmp(in->ca, sk_X509_value(signers, (int)i)) == 0) {
+			signed_by = 1;
+		}
+	}
+	if (!signed_by) {
+		log_warnx("%s: ES-OCSPD-03: issuer section for %s without a "
+		    "valid SignerInfo from that CA", what, name);
 		return 0;
 	}
 	if (!X509_up_ref(in->ca)) {
@@ -588,7 +646,7 @@ issuer_flatten(ES_ISSUER *in, struct export_issuer *out,
 	if (!gt_to_time(in->this_update, &out->this_update) ||
 	    !gt_to_time(in->next_update, &out->next_update) ||
 	    out->this_update >= out->next_update) {
-		log_warnx("%s: ES-OCSP-02: bad thisUpdate/nextUpdate", what);
+		log_warnx("%s: ES-OCSPD-02: bad thisUpdate/nextUpdate", what);
 		return 0;
 	}
 	n = (size_t)sk_ES_ENTRY_num(in->entries);
@@ -609,7 +667,7 @@ issuer_flatten(ES_ISSUER *in, struct export_issuer *out,
 			char *hex = hex_encode(out->entries[i].serial,
 			    out->entries[i].serial_len);
 
-			log_warnx("%s: ES-OCSP-02: duplicate serial %s", what,
+			log_warnx("%s: ES-OCSPD-02: duplicate serial %s", what,
 			    hex);
 			free(hex);
 			return 0;
@@ -631,7 +689,7 @@ issuer_flatten(ES_ISSUER *in, struct export_issuer *out,
 		len = ASN1_STRING_length(nc->name);
 		if (!crl_name_ok((const char *)ASN1_STRING_get0_data(nc->name),
 		    (size_t)len)) {
-			log_warnx("%s: ES-OCSP-02: bad CRL name", what);
+			log_warnx("%s: ES-OCSPD-02: bad CRL name", what);
 			return 0;
 		}
 		if ((c->name = strndup((const char *)
@@ -673,6 +731,7 @@ export_decode(const unsigned char *der, size_t len, X509 *const *trust,
 {
 	CMS_ContentInfo *cms = NULL;
 	X509_STORE *store = NULL;
+	STACK_OF(X509) *signers = NULL;
 	ES_EXPORT *ex = NULL;
 	struct export *e = NULL;
 	ASN1_OCTET_STRING **pos;
@@ -684,22 +743,22 @@ export_decode(const unsigned char *der, size_t len, X509 *const *trust,
 	int ok = 0;
 
 	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL) {
-		log_ssl("%s: ES-OCSP-02: not a CMS structure", what);
+		log_ssl("%s: ES-OCSPD-02: not a CMS structure", what);
 		goto out;
 	}
 	if (p != der + len) {
-		log_warnx("%s: ES-OCSP-02: %td bytes trailing garbage", what,
+		log_warnx("%s: ES-OCSPD-02: %td bytes trailing garbage", what,
 		    (der + len) - p);
 		goto out;
 	}
 	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
-		log_warnx("%s: ES-OCSP-02: not CMS SignedData", what);
+		log_warnx("%s: ES-OCSPD-02: not CMS SignedData", what);
 		goto out;
 	}
 	oid = OBJ_txt2obj(EXPORT_OID, 1);
 	ctype = CMS_get0_eContentType(cms);
 	if (oid == NULL || ctype == NULL || OBJ_cmp(ctype, oid) != 0) {
-		log_warnx("%s: ES-OCSP-02: eContentType is not a status "
+		log_warnx("%s: ES-OCSPD-02: eContentType is not a status "
 		    "export", what);
 		goto out;
 	}
@@ -718,24 +777,28 @@ export_decode(const unsigned char *der, size_t len, X509 *const *trust,
 	 */
 	X509_STORE_set_purpose(store, X509_PURPOSE_ANY);
 	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+	/* CMS_verify() checks every SignerInfo: one bad signature fails. */
 	if (CMS_verify(cms, NULL, store, NULL, NULL, CMS_BINARY) != 1) {
-		log_ssl("%s: ES-OCSP-02: signature does not verify against "
+		log_ssl("%s: ES-OCSPD-01: signature does not verify against "
 		    "the configured CA certificate(s)", what);
 		goto out;
 	}
+	if ((signers = CMS_get0_signers(cms)) == NULL) {
+		goto ssl;
+	}
 	pos = CMS_get0_content(cms);
 	if (pos == NULL || *pos == NULL) {
-		log_warnx("%s: ES-OCSP-02: detached or empty content", what);
+		log_warnx("%s: ES-OCSPD-02: detached or empty content", what);
 		goto out;
 	}
 	p = ASN1_STRING_get0_data(*pos);
 	n = (size_t)ASN1_STRING_length(*pos);
 	if ((ex = d2i_ES_EXPORT(NULL, &p, (long)n)) == NULL) {
-		log_ssl("%s: ES-OCSP-02: malformed export content", what);
+		log_ssl("%s: ES-OCSPD-02: malformed export content", what);
 		goto out;
 	}
 	if (p != ASN1_STRING_get0_data(*pos) + n) {
-		log_warnx("%s: ES-OCSP-02: trailing bytes after the export "
+		log_warnx("%s: ES-OCSPD-02: trailing bytes after the export "
 		    "content", what);
 		goto out;
 	}
@@ -744,22 +807,22 @@ export_decode(const unsigned char *der, size_t len, X509 *const *trust,
 	}
 	if (!ASN1_INTEGER_get_int64(&v, ex->version) ||
 	    v != EXPORT_VERSION) {
-		log_warnx("%s: ES-OCSP-02: unsupported export version", what);
+		log_warnx("%s: ES-OCSPD-02: unsupported export version", what);
 		goto out;
 	}
 	e->version = (int)v;
 	if (!ASN1_INTEGER_get_int64(&e->sequence, ex->sequence) ||
 	    e->sequence < 0) {
-		log_warnx("%s: ES-OCSP-02: bad sequence number", what);
+		log_warnx("%s: ES-OCSPD-02: bad sequence number", what);
 		goto out;
 	}
 	if (!gt_to_time(ex->produced, &e->produced)) {
-		log_warnx("%s: ES-OCSP-02: bad produced time", what);
+		log_warnx("%s: ES-OCSPD-02: bad produced time", what);
 		goto out;
 	}
 	n = (size_t)sk_ES_ISSUER_num(ex->issuers);
 	if (n == 0) {
-		log_warnx("%s: ES-OCSP-02: no issuer section", what);
+		log_warnx("%s: ES-OCSPD-02: no issuer section", what);
 		goto out;
 	}
 	if ((e->issuers = calloc(n, sizeof(*e->issuers))) == NULL) {
@@ -768,7 +831,7 @@ export_decode(const unsigned char *der, size_t len, X509 *const *trust,
 	for (i = 0; i < n; i++) {
 		e->nissuers++;
 		if (!issuer_flatten(sk_ES_ISSUER_value(ex->issuers, (int)i),
-		    &e->issuers[i], trust, ntrust, what)) {
+		    &e->issuers[i], trust, ntrust, signers, what)) {
 			goto out;
 		}
 	}
@@ -778,6 +841,7 @@ export_decode(const unsigned char *der, size_t len, X509 *const *trust,
 	log_ssl("%s: cannot verify", what);
  out:
 	ES_EXPORT_free(ex);
+	sk_X509_free(signers);
 	X509_STORE_free(store);
 	ASN1_OBJECT_free(oid);
 	CMS_ContentInfo_free(cms);

@@ -126,23 +126,37 @@ int export_builder_add_entry_int(struct export_builder *b,
 int export_builder_add_crl(struct export_builder *b, const char *name,
     const unsigned char *der, size_t der_len);
 
+/* One signer of an export: a CA certificate, its key and algorithm. */
+struct export_signer {
+	X509		*cert;
+	EVP_PKEY	*key;
+	enum sig_alg	 alg;	/* SIG_NONE: the key type's default */
+};
+
 /*
- * Encode the content and wrap it in a CMS SignedData signed by signer
- * (its certificate is included) with key under alg (SIG_NONE: the
- * key type's default).  key may be a token key: libctx/propq are those
- * of its provider (NULL for file keys).  *out is OPENSSL_malloc'd DER,
- * freed with OPENSSL_free.  The builder can be signed again.  1/0.
+ * Encode the content and wrap it in a CMS SignedData with one SignerInfo
+ * per entry of signers[] (nsigners >= 1; each certificate is included).
+ * Keys may be token keys: libctx/propq are those of their provider (NULL
+ * for file keys).  *out is OPENSSL_malloc'd DER, freed with
+ * OPENSSL_free.  The builder can be signed again.  1/0 (logged).
  */
+int export_builder_sign_multi(struct export_builder *b,
+    const struct export_signer *signers, size_t nsigners,
+    OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
+    size_t *out_len);
+/* export_builder_sign_multi() with the one signer (signer, key, alg). */
 int export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
     enum sig_alg alg, OSSL_LIB_CTX *libctx, const char *propq,
     unsigned char **out, size_t *out_len);
 
 /*
- * Verify and decode an export.  The CMS signature must verify and its
+ * Verify and decode an export.  Every SignerInfo must verify and its
  * signer certificate must be one of trust[] or chain to one of them
- * (partial chains allowed: trust may hold an intermediate).  Every issuer
- * section's CA certificate must be one of trust[].  Trailing bytes,
- * unknown versions, duplicate serials and malformed entries are refused.
+ * (partial chains allowed: trust may hold an intermediate); ES-OCSPD-01.
+ * Every issuer section's CA certificate must be one of trust[] and the
+ * certificate of a SignerInfo (the CA vouches for its own section);
+ * ES-OCSPD-03.  Trailing bytes, unknown versions, duplicate serials and
+ * malformed entries are refused (ES-OCSPD-02).
  * what names the input in messages.  NULL on failure (logged).
  */
 struct export *export_decode(const unsigned char *der, size_t len,

@@ -52,7 +52,8 @@ fake_sign(void *arg, const unsigned char *tbs, size_t len,
 static struct rstate *
 make_state(X509 *ca, enum unknown_policy up)
 {
-	struct responder_opts o = { up, 1, 7, 3600 };
+	/* The CA signs its own responses here (RFC 6960 4.2.2.2). */
+	struct responder_opts o = { up, 1, 7, 3600, ca };
 	struct export *e;
 	struct export_issuer *is;
 

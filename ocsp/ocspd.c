@@ -479,7 +479,7 @@ reload(int initial)
 		oldseq = rstate_export(old)->sequence;
 		rstate_unref(old);
 		if (e->sequence < oldseq) {
-			log_warnx("%s: ES-OCSP-04: export sequence %lld is "
+			log_warnx("%s: ES-OCSPD-04: export sequence %lld is "
 			    "older than the loaded %lld; refused",
 			    cfg.export_path, (long long)e->sequence,
 			    (long long)oldseq);
@@ -1089,12 +1089,27 @@ drop_privileges(void)
 	return 1;
 }
 
+/*
+ * Read the configured CA certificates into trust[] and the signer
+ * certificate into cfg.ro.signer (which sections it may answer for,
+ * RFC 6960 4.2.2.2, is decided when an export is loaded).  1/0.
+ */
 static int
 load_trust(void)
 {
 	FILE *f;
 	int i;
 
+	if ((f = fopen(cfg.signer_cert, "r")) == NULL) {
+		log_warn("%s", cfg.signer_cert);
+		return 0;
+	}
+	cfg.ro.signer = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (cfg.ro.signer == NULL) {
+		log_ssl("%s: not a PEM certificate", cfg.signer_cert);
+		return 0;
+	}
 	for (i = 0; i < cfg.nca; i++) {
 		if ((f = fopen(cfg.ca_certs[i], "r")) == NULL) {
 			log_warn("%s", cfg.ca_certs[i]);
@@ -1110,18 +1125,27 @@ load_trust(void)
 	return 1;
 }
 
-/* The signer certificate must be issued by a CA whose export we serve. */
+/*
+ * The signer certificate must be the one read at start (the signer
+ * process reads the file itself) and be issued by a CA whose export we
+ * serve.  1/0 (logged).
+ */
 static int
 check_signer_issuer(void)
 {
 	int i;
 
+	if (X509_cmp(rsigner.cert, cfg.ro.signer) != 0) {
+		log_warnx("%s: ES-OCSPD-06: the signer process announced "
+		    "another certificate than the file holds", cfg.signer_cert);
+		return 0;
+	}
 	for (i = 0; i < cfg.nca; i++) {
 		if (X509_check_issued(trust[i], rsigner.cert) == X509_V_OK) {
 			return 1;
 		}
 	}
-	log_warnx("%s: ES-OCSP-01: signer certificate not issued by a "
+	log_warnx("%s: ES-OCSPD-08: signer certificate not issued by a "
 	    "configured CA (RFC 6960 4.2.2.2)", cfg.signer_cert);
 	return 0;
 }
@@ -1307,6 +1331,7 @@ main(int argc, char **argv)
 	state_swap(NULL);
 	responder_signer_clear(&rsigner);
 	X509_free(rsigner.cert);
+	X509_free(cfg.ro.signer);
 	free(rsigner.algid);
 	for (i = 0; i < cfg.nca; i++) {
 		X509_free(trust[i]);

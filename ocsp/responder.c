@@ -106,6 +106,7 @@ struct rissuer {
 	uint32_t		*table;		/* open addressing: index+1 */
 	size_t			 mask;
 	struct rblob		**cache[HALG__MAX];	/* per entry */
+	int			 authorized;	/* signer may answer for it */
 };
 
 struct rstate {
@@ -205,6 +206,29 @@ issuer_find(const struct rissuer *ri, const unsigned char *s, size_t len)
 	return -1;
 }
 
+/*
+ * 1 if signer may sign responses for CertIDs of ca (RFC 6960 4.2.2.2):
+ * it is ca itself, or ca issued it (names, key identifiers and the
+ * signature).  Else log once (ES-OCSPD-08) and return 0.
+ */
+static int
+signer_authorized(X509 *ca, X509 *signer)
+{
+	char name[256];
+
+	if (signer != NULL && (X509_cmp(ca, signer) == 0 ||
+	    (X509_check_issued(ca, signer) == X509_V_OK &&
+	    X509_verify(signer, X509_get0_pubkey(ca)) == 1))) {
+		return 1;
+	}
+	ERR_clear_error();
+	X509_NAME_oneline(X509_get_subject_name(ca), name, sizeof(name));
+	log_warnx("%s: ES-OCSPD-08: the signer certificate was not issued by "
+	    "this CA; its CertIDs are answered unauthorized (RFC 6960 "
+	    "4.2.2.2)", name);
+	return 0;
+}
+
 struct rstate *
 rstate_new(struct export *e, const struct responder_opts *o)
 {
@@ -230,6 +254,7 @@ rstate_new(struct export *e, const struct responder_opts *o)
 		int nlen;
 
 		ri->is = &e->issuers[i];
+		ri->authorized = signer_authorized(ri->is->ca, o->signer);
 		key = X509_get0_pubkey_bitstr(ri->is->ca);
 		if ((nlen = i2d_X509_NAME(X509_get_subject_name(ri->is->ca),
 		    &name)) <= 0 || key == NULL) {
@@ -869,7 +894,7 @@ answer(struct rstate *st, const struct responder_signer *sg,
 		OCSP_CERTID *cid =
 		    OCSP_onereq_get0_id(OCSP_request_onereq_get0(rq, i));
 
-		if (!resolve(st, cid, &lk[i])) {
+		if (!resolve(st, cid, &lk[i]) || !lk[i].ri->authorized) {
 			status = OCSP_RESPONSE_STATUS_UNAUTHORIZED;
 			goto out;
 		}
@@ -981,7 +1006,7 @@ responder_presign(struct rstate *st, const struct responder_signer *sg,
 		X509_NAME *name = X509_get_subject_name(ri->is->ca);
 		const ASN1_BIT_STRING *key = X509_get0_pubkey_bitstr(ri->is->ca);
 
-		if (now >= ri->is->next_update) {
+		if (!ri->authorized || now >= ri->is->next_update) {
 			continue;
 		}
 		for (j = part; j < ri->is->nentries && !*stop; j += nparts) {

@@ -26,6 +26,13 @@ struct responder_opts {
 	int			extended_revoke;	/* announce RFC 6960 4.4.8 */
 	int			archive_cutoff_days;	/* 0: no archiveCutoff */
 	int			validity;	/* seconds a response is valid */
+	/*
+	 * The certificate that signs the responses (not owned).  RFC 6960
+	 * 4.2.2.2: it answers for the CA that issued it (or for itself if
+	 * it is that CA); CertIDs of other sections get unauthorized
+	 * (ES-OCSPD-08).  Must be set before rstate_new().
+	 */
+	X509			*signer;
 };
 
 /*
@@ -83,8 +90,10 @@ struct responder_stats {
 extern struct responder_stats responder_stats;
 
 /*
- * Build a state from e (ownership taken, freed with the state).  Refuses
- * (NULL, logged) when out of memory only; e is freed then too.
+ * Build a state from e (ownership taken, freed with the state).  Each
+ * section is marked as answered or not by o->signer (logged once per
+ * section not answered).  Refuses (NULL, logged) when out of memory
+ * only; e is freed then too.
  */
 struct rstate *rstate_new(struct export *e, const struct responder_opts *o);
 struct rstate *rstate_ref(struct rstate *st);
@@ -97,7 +106,8 @@ const struct export_crl *rstate_crl(const struct rstate *st, const char *name);
 
 /*
  * Answer one DER OCSPRequest.  Malformed input gives malformedRequest,
- * an issuer not served unauthorized, stale data tryLater, a failed
+ * an issuer not served (no section, or a section whose CA did not issue
+ * the signer certificate) unauthorized, stale data tryLater, a failed
  * signature internalError; *out is always set (caller unrefs).
  * A request without nonce for a single issued certificate is served from
  * (and stored in) the pre-signed cache.
@@ -130,10 +140,10 @@ void rpending_free(struct rpending *p);
 
 /*
  * Pre-sign (or refresh) SHA-1 CertID responses of every issued
- * certificate whose cached response is missing or past half its
- * validity; only entries whose index is part modulo nparts, so that
- * nparts threads share the work.  Stops early when *stop becomes
- * non-zero.  Returns the number of responses signed.
+ * certificate of an answered section whose cached response is missing
+ * or past half its validity; only entries whose index is part modulo
+ * nparts, so that nparts threads share the work.  Stops early when *stop
+ * becomes non-zero.  Returns the number of responses signed.
  */
 size_t responder_presign(struct rstate *st, const struct responder_signer *sg,
     time_t now, volatile int *stop, unsigned int part, unsigned int nparts);

@@ -2,7 +2,7 @@
  * eseal-ocsp-signer: the only eseal-ocspd process that holds the
  * delegated OCSP signing key.  Started by eseal-ocspd with fork+exec, it
  * loads its certificate and key, refuses a certificate that is not a
- * pure OCSP signer (ES-OCSP-01), drops privileges, announces its
+ * pure OCSP signer (ES-OCSPD-06), drops privileges, announces its
  * certificate and signature AlgorithmIdentifier, then answers one kind
  * of request on the socket: "sign this ResponseData".
  *
@@ -42,22 +42,22 @@ signer_cert_ok(X509 *x, const char *fn)
 	uint32_t ku;
 
 	if (X509_check_purpose(x, -1, 0) != 1) {
-		log_ssl("%s: ES-OCSP-01: cannot parse extensions", fn);
+		log_ssl("%s: ES-OCSPD-06: cannot parse extensions", fn);
 		return 0;
 	}
 	ku = X509_get_key_usage(x);
 	if (ku != UINT32_MAX && (ku & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)) != 0) {
-		log_warnx("%s: ES-OCSP-01: keyUsage has keyCertSign or cRLSign; "
+		log_warnx("%s: ES-OCSPD-06: keyUsage has keyCertSign or cRLSign; "
 		    "refusing to hold a CA key", fn);
 		return 0;
 	}
 	if ((X509_get_extension_flags(x) & EXFLAG_CA) != 0) {
-		log_warnx("%s: ES-OCSP-01: certificate is a CA", fn);
+		log_warnx("%s: ES-OCSPD-06: certificate is a CA", fn);
 		return 0;
 	}
 	if ((X509_get_extension_flags(x) & EXFLAG_XKUSAGE) == 0 ||
 	    (X509_get_extended_key_usage(x) & XKU_OCSP_SIGN) == 0) {
-		log_warnx("%s: ES-OCSP-01: extendedKeyUsage lacks "
+		log_warnx("%s: ES-OCSPD-06: extendedKeyUsage lacks "
 		    "id-kp-OCSPSigning", fn);
 		return 0;
 	}
@@ -187,7 +187,7 @@ sign_one(const unsigned char *tbs, size_t len, unsigned char **sig,
 	*sig = NULL;
 	if ((rd = d2i_OCSP_RESPDATA(NULL, &p, (long)len)) == NULL ||
 	    p != tbs + len) {
-		log_ssl("sign: ES-OCSP-05: request is not one DER ResponseData");
+		log_ssl("sign: ES-OCSPD-05: request is not one DER ResponseData");
 		goto out;
 	}
 	if ((mctx = EVP_MD_CTX_new()) == NULL ||
@@ -263,7 +263,7 @@ sign_batch(int fd, const unsigned char *msg, size_t len)
 	free(out);
 	return ret;
  bad:
-	log_warnx("signer: ES-OCSP-05: malformed batch");
+	log_warnx("signer: ES-OCSPD-05: malformed batch");
 	free(out);
 	return ipc_send(fd, SIGNOP_ERROR, NULL, 0);
 }
@@ -372,7 +372,7 @@ main(int argc, char **argv)
 		}
 		if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsm_key_public(sign_hk)) !=
 		    1) {
-			log_warnx("%s: ES-OCSP-01: token key does not match %s",
+			log_warnx("%s: ES-OCSPD-06: token key does not match %s",
 			    keyfn, certfn);
 			key = NULL;
 			goto out;
@@ -392,7 +392,7 @@ main(int argc, char **argv)
 		fclose(f);
 		f = NULL;
 		if (X509_check_private_key(cert, key) != 1) {
-			log_ssl("%s: ES-OCSP-01: key does not match %s", keyfn,
+			log_ssl("%s: ES-OCSPD-06: key does not match %s", keyfn,
 			    certfn);
 			goto out;
 		}
@@ -444,7 +444,7 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (type != SIGNOP_SIGN) {
-			log_warnx("signer: ES-OCSP-05: refusing request type %d",
+			log_warnx("signer: ES-OCSPD-05: refusing request type %d",
 			    (int)type);
 			goto out;
 		}

@@ -1,7 +1,9 @@
 /*
- * Test-only: build and sign a status export with a file CA key, the way
- * eseal-ca does with a token key.  Usage:
- *   test-ocsp-mkexport SIGNER.pem KEY.pem OUT.der < spec
+ * Test-only: build and sign a status export with file CA keys, the way
+ * eseal-ca does with token keys.  Usage:
+ *   test-ocsp-mkexport SIGNER.pem KEY.pem [SIGNER2.pem KEY2.pem ...] OUT.der
+ *       < spec
+ * (one SignerInfo per SIGNER/KEY pair, in order).
  * The spec has one directive per line:
  *   sequence N | produced TIME
  *   issuer CA.pem THIS NEXT
@@ -11,6 +13,7 @@
  *   crl NAME FILE.der
  *   raw STATUS SERIALHEX REVTIME REASON   (numbers passed to the builder as is)
  *   append-garbage                (append one byte after the CMS)
+ *   corrupt-signer N              (flip a bit in SignerInfo N's signature)
  * TIME is as for time_parse().
  */
 #include "config.h"
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/cms.h>
 #include <openssl/pem.h>
 
 #include "export.h"
@@ -43,36 +47,80 @@ read_cert(const char *path)
 	return x;
 }
 
+/* Flip the last bit of SignerInfo idx's signature in *der. 1/0. */
+static int
+corrupt_signer(unsigned char **der, size_t *len, int idx)
+{
+	CMS_ContentInfo *cms = NULL;
+	CMS_SignerInfo *si;
+	ASN1_OCTET_STRING *sig;
+	const unsigned char *p = *der;
+	unsigned char *out = NULL, *v;
+	int n, ok = 0;
+
+	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)*len)) == NULL ||
+	    (si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), idx)) ==
+	    NULL || (sig = CMS_SignerInfo_get0_signature(si)) == NULL ||
+	    ASN1_STRING_length(sig) < 1) {
+		log_ssl("corrupt-signer %d", idx);
+		goto out;
+	}
+	v = (unsigned char *)ASN1_STRING_get0_data(sig);
+	v[ASN1_STRING_length(sig) - 1] ^= 1;
+	if ((n = i2d_CMS_ContentInfo(cms, &out)) <= 0) {
+		log_ssl("corrupt-signer: encode");
+		goto out;
+	}
+	OPENSSL_free(*der);
+	*der = out;
+	*len = (size_t)n;
+	ok = 1;
+ out:
+	CMS_ContentInfo_free(cms);
+	return ok;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct export_builder *b = NULL;
-	X509 *signer = NULL, *ca = NULL;
-	EVP_PKEY *key = NULL;
+	struct export_signer sg[8];
+	X509 *ca = NULL;
 	FILE *f;
 	char line[4096], a[1024], c[256], d[256], e[256], g[256];
 	unsigned char *der = NULL, *bin = NULL, *crl = NULL;
 	size_t len, binlen, crllen;
 	int64_t seq = 1;
 	time_t produced = now_utc(), t1, t2, t3;
-	int garbage = 0, rc = 1, n, reason;
+	int garbage = 0, corrupt = -1, rc = 1, n, reason;
+	size_t nsg = 0, j;
 	unsigned long long first, count, i;
 
 	log_init(argv[0]);
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s SIGNER.pem KEY.pem OUT.der < spec\n",
-		    argv[0]);
+	memset(sg, 0, sizeof(sg));
+	if (argc < 4 || argc % 2 != 0 || (size_t)(argc - 2) / 2 > 8) {
+		fprintf(stderr, "usage: %s SIGNER.pem KEY.pem "
+		    "[SIGNER.pem KEY.pem ...] OUT.der < spec\n", argv[0]);
 		return 2;
 	}
-	if ((signer = read_cert(argv[1])) == NULL) {
-		goto out;
+	for (nsg = 0; nsg < (size_t)(argc - 2) / 2; nsg++) {
+		const char *cf = argv[1 + 2 * nsg], *kf = argv[2 + 2 * nsg];
+
+		sg[nsg].alg = SIG_NONE;
+		if ((sg[nsg].cert = read_cert(cf)) == NULL) {
+			goto out;
+		}
+		if ((f = fopen(kf, "r")) == NULL) {
+			log_warn("%s", kf);
+			goto out;
+		}
+		sg[nsg].key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
+		if (sg[nsg].key == NULL) {
+			log_ssl("%s: cannot read key", kf);
+			goto out;
+		}
 	}
-	if ((f = fopen(argv[2], "r")) == NULL ||
-	    (key = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL) {
-		log_ssl("%s: cannot read key", argv[2]);
-		goto out;
-	}
-	fclose(f);
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		g[0] = '\0';
 		if (line[0] == '#' || line[0] == '\n') {
@@ -155,6 +203,8 @@ main(int argc, char **argv)
 			}
 		} else if (strncmp(line, "append-garbage", 14) == 0) {
 			garbage = 1;
+		} else if (sscanf(line, "corrupt-signer %d", &corrupt) == 1) {
+			continue;
 		} else {
 			log_warnx("spec: bad line: %s", line);
 			goto out;
@@ -163,8 +213,10 @@ main(int argc, char **argv)
 	if (b == NULL && (b = export_builder_new(seq, produced)) == NULL) {
 		goto out;
 	}
-	if (!export_builder_sign(b, signer, key, SIG_NONE, NULL, NULL, &der,
-	    &len)) {
+	if (!export_builder_sign_multi(b, sg, nsg, NULL, NULL, &der, &len)) {
+		goto out;
+	}
+	if (corrupt >= 0 && !corrupt_signer(&der, &len, corrupt)) {
 		goto out;
 	}
 	if (garbage) {
@@ -176,15 +228,17 @@ main(int argc, char **argv)
 		der = nd;
 		der[len++] = 0;
 	}
-	if (!file_write_atomic(argv[3], der, len, 0644)) {
+	if (!file_write_atomic(argv[argc - 1], der, len, 0644)) {
 		goto out;
 	}
 	rc = 0;
  out:
 	export_builder_free(b);
-	X509_free(signer);
+	for (j = 0; j < 8; j++) {
+		X509_free(sg[j].cert);
+		EVP_PKEY_free(sg[j].key);
+	}
 	X509_free(ca);
-	EVP_PKEY_free(key);
 	OPENSSL_free(der);
 	free(bin);
 	free(crl);
