@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian 12 packages eseal needs to build, test and demo.
-# Idempotent: installs only what is missing; runs apt-get update at most once.
+# Idempotent: installs only what is missing (and an openssl older than the
+# verifier the tests need); runs apt-get update at most once.
 #   tools/install-deps.sh          build + test + demo packages
 #   tools/install-deps.sh --bench  also the benchmark tools (nginx, wrk)
 set -eu
@@ -19,6 +20,16 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+# The openssl CLI is the tests' independent verifier.  Debian's 3.0.19
+# takes a delta CRL alone for a complete CRL (verify -crl_check accepts a
+# certificate revoked in the base when a delta is present); 3.0.22 does
+# not.  Bring older ones to the current security release.
+MIN_OPENSSL=3.0.22
+v=$(dpkg-query -W -f='${Version}' openssl 2>/dev/null || true)
+if [ -n "$v" ] && dpkg --compare-versions "$v" lt "$MIN_OPENSSL"; then
+	echo "install-deps: openssl $v is older than $MIN_OPENSSL: upgrading"
+	missing="$missing openssl libssl3 libssl-dev"
+fi
 if [ -z "$missing" ]; then
 	echo "install-deps: all packages present"
 	exit 0
