@@ -181,7 +181,10 @@ config_read(const char *fn)
 	cfg.listen = strdup("127.0.0.1");
 	cfg.port = 8080;
 	cfg.signers = 1;
-	cfg.threads = 4;
+	cfg.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (cfg.threads < 1 || cfg.threads > 64) {
+		cfg.threads = 2;
+	}
 	cfg.max_age = 3600;
 	cfg.timeout = 10;
 	cfg.reload_interval = 5;

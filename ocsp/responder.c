@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/asn1t.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
@@ -23,81 +22,12 @@
 #include "responder.h"
 #include "util.h"
 
-/* RFC 6960 4.4.8, not named by OpenSSL. */
-#define OID_EXTENDED_REVOKE	"1.3.6.1.5.5.7.48.1.9"
 #define NONCE_MAX		32	/* RFC 8954 */
 #define MAX_CERTIDS		64
 #define NSTRIPES		64
 
 enum halg { HALG_SHA1 = 0, HALG_SHA256, HALG__MAX };
 
-typedef struct {
-	ASN1_GENERALIZEDTIME	*time;
-	ASN1_ENUMERATED		*reason;
-} ES_REVINFO;
-
-typedef struct {
-	int type;
-	union {
-		ASN1_NULL	*good;
-		ES_REVINFO	*revoked;
-		ASN1_NULL	*unknown;
-	} value;
-} ES_CSTATUS;
-
-typedef struct {
-	OCSP_CERTID		*cid;
-	ES_CSTATUS		*status;
-	ASN1_GENERALIZEDTIME	*this_update;
-	ASN1_GENERALIZEDTIME	*next_update;
-	STACK_OF(X509_EXTENSION) *exts;
-} ES_SINGLE;
-
-DEFINE_STACK_OF(ES_SINGLE)
-
-typedef struct {
-	ASN1_INTEGER		*version;
-	ASN1_OCTET_STRING	*rid_key;	/* ResponderID byKey */
-	ASN1_GENERALIZEDTIME	*produced;
-	STACK_OF(ES_SINGLE)	*responses;
-	STACK_OF(X509_EXTENSION) *exts;
-} ES_RESPDATA;
-
-ASN1_SEQUENCE(ES_REVINFO) = {
-	ASN1_SIMPLE(ES_REVINFO, time, ASN1_GENERALIZEDTIME),
-	ASN1_EXP_OPT(ES_REVINFO, reason, ASN1_ENUMERATED, 0)
-} ASN1_SEQUENCE_END(ES_REVINFO)
-
-ASN1_CHOICE(ES_CSTATUS) = {
-	ASN1_IMP(ES_CSTATUS, value.good, ASN1_NULL, 0),
-	ASN1_IMP(ES_CSTATUS, value.revoked, ES_REVINFO, 1),
-	ASN1_IMP(ES_CSTATUS, value.unknown, ASN1_NULL, 2)
-} ASN1_CHOICE_END(ES_CSTATUS)
-
-ASN1_SEQUENCE(ES_SINGLE) = {
-	ASN1_SIMPLE(ES_SINGLE, cid, OCSP_CERTID),
-	ASN1_SIMPLE(ES_SINGLE, status, ES_CSTATUS),
-	ASN1_SIMPLE(ES_SINGLE, this_update, ASN1_GENERALIZEDTIME),
-	ASN1_EXP_OPT(ES_SINGLE, next_update, ASN1_GENERALIZEDTIME, 0),
-	ASN1_EXP_SEQUENCE_OF_OPT(ES_SINGLE, exts, X509_EXTENSION, 1)
-} ASN1_SEQUENCE_END(ES_SINGLE)
-
-ASN1_SEQUENCE(ES_RESPDATA) = {
-	ASN1_EXP_OPT(ES_RESPDATA, version, ASN1_INTEGER, 0),
-	ASN1_EXP(ES_RESPDATA, rid_key, ASN1_OCTET_STRING, 2),
-	ASN1_SIMPLE(ES_RESPDATA, produced, ASN1_GENERALIZEDTIME),
-	ASN1_SEQUENCE_OF(ES_RESPDATA, responses, ES_SINGLE),
-	ASN1_EXP_SEQUENCE_OF_OPT(ES_RESPDATA, exts, X509_EXTENSION, 1)
-} ASN1_SEQUENCE_END(ES_RESPDATA)
-
-DECLARE_ASN1_FUNCTIONS(ES_REVINFO)
-DECLARE_ASN1_FUNCTIONS(ES_CSTATUS)
-DECLARE_ASN1_FUNCTIONS(ES_SINGLE)
-DECLARE_ASN1_FUNCTIONS(ES_RESPDATA)
-IMPLEMENT_ASN1_FUNCTIONS(ES_REVINFO)
-IMPLEMENT_ASN1_FUNCTIONS(ES_CSTATUS)
-IMPLEMENT_ASN1_FUNCTIONS(ES_SINGLE)
-IMPLEMENT_ASN1_FUNCTIONS(ES_RESPDATA)
 
 struct rissuer {
 	struct export_issuer	*is;
@@ -503,31 +433,90 @@ assemble(const struct responder_signer *sg, const unsigned char *tbs,
 	return b;
 }
 
-/* Add an extension with the given DER value to *sk. 1/0. */
-static int
-add_ext(STACK_OF(X509_EXTENSION) **sk, ASN1_OBJECT *obj,
-    const unsigned char *val, int val_len)
-{
-	ASN1_OCTET_STRING *os = NULL;
-	X509_EXTENSION *ex = NULL;
-	int ret = 0;
 
-	if ((os = ASN1_OCTET_STRING_new()) == NULL ||
-	    !ASN1_OCTET_STRING_set(os, val, val_len) ||
-	    (ex = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) == NULL ||
-	    X509v3_add_ext(sk, ex, -1) == NULL) {
-		goto out;
+/*
+ * A growing DER buffer.  The ResponseData is written by hand: it is
+ * built for every nonce answer, and OpenSSL's template encoder cost more
+ * than the rest of the answer together.
+ */
+struct dbuf {
+	unsigned char	*p;
+	size_t		 len, cap;
+};
+
+static void
+db_put(struct dbuf *d, const void *src, size_t n)
+{
+	if (d->len + n > d->cap) {
+		d->cap = (d->len + n) * 2 + 64;
+		if ((d->p = realloc(d->p, d->cap)) == NULL) {
+			fatalx("out of memory");
+		}
 	}
-	ret = 1;
- out:
-	X509_EXTENSION_free(ex);
-	ASN1_OCTET_STRING_free(os);
-	return ret;
+	memcpy(d->p + d->len, src, n);
+	d->len += n;
+}
+
+/* Append tag, length and the content of c (c is emptied). */
+static void
+db_wrap(struct dbuf *d, unsigned char tag, struct dbuf *c)
+{
+	unsigned char hdr[8];
+
+	db_put(d, hdr, der_hdr(hdr, tag, c->len));
+	if (c->len > 0) {
+		db_put(d, c->p, c->len);
+	}
+	c->len = 0;
+}
+
+static void
+put_dec(unsigned char *p, int v, int digits)
+{
+	while (digits-- > 0) {
+		p[digits] = (unsigned char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* GeneralizedTime YYYYMMDDHHMMSSZ (RFC 5280 4.1.2.5.2). */
+static void
+db_time(struct dbuf *d, time_t t)
+{
+	unsigned char b[17];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	b[0] = 0x18;
+	b[1] = 15;
+	put_dec(b + 2, tm.tm_year + 1900, 4);
+	put_dec(b + 6, tm.tm_mon + 1, 2);
+	put_dec(b + 8, tm.tm_mday, 2);
+	put_dec(b + 10, tm.tm_hour, 2);
+	put_dec(b + 12, tm.tm_min, 2);
+	put_dec(b + 14, tm.tm_sec, 2);
+	b[16] = 'Z';
+	db_put(d, b, sizeof(b));
+}
+
+/* Extension { oid, OCTET STRING { GeneralizedTime } }, not critical. */
+static void
+db_time_ext(struct dbuf *d, const unsigned char *oid, size_t oid_len,
+    time_t t)
+{
+	struct dbuf e = { NULL, 0, 0 }, v = { NULL, 0, 0 };
+
+	db_put(&e, oid, oid_len);
+	db_time(&v, t);
+	db_wrap(&e, 0x04, &v);
+	db_wrap(d, 0x30, &e);
+	free(e.p);
+	free(v.p);
 }
 
 /*
- * The DER ResponseData for the resolved CertIDs (*tbs from OpenSSL's
- * allocator) and the earliest nextUpdate in it.  nonce is an extension
+ * The DER ResponseData (RFC 6960 4.2.1) for the resolved CertIDs,
+ * malloc'd, and the earliest nextUpdate in it.  nonce is an extension
  * to echo or NULL.  1/0 (logged).
  */
 static int
@@ -535,21 +524,25 @@ build_tbs(struct rstate *st, const struct responder_signer *sg,
     const struct lookup *lk, size_t n, X509_EXTENSION *nonce, time_t now,
     unsigned char **tbsp, size_t *tbs_lenp, time_t *nextp)
 {
-	ES_RESPDATA *rd = NULL;
-	ES_SINGLE *s = NULL;
-	ASN1_OBJECT *xr = NULL;
-	ASN1_GENERALIZEDTIME *gt = NULL;
-	unsigned char *tbs = NULL;
+	/* id-ce-invalidityDate, id-pkix-ocsp-archive-cutoff */
+	static const unsigned char oid_inv[] = { 0x06, 0x03, 0x55, 0x1d,
+	    0x18 };
+	static const unsigned char oid_cutoff[] = { 0x06, 0x09, 0x2b, 0x06,
+	    0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x06 };
+	/* id-pkix-ocsp-extended-revoke with NULL (RFC 6960 4.4.8) */
+	static const unsigned char ext_xr[] = { 0x30, 0x0f, 0x06, 0x09, 0x2b,
+	    0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x09, 0x04, 0x02, 0x05,
+	    0x00 };
+	static const unsigned char good[] = { 0x80, 0x00 };
+	static const unsigned char unknown[] = { 0x82, 0x00 };
+	struct dbuf rd = { NULL, 0, 0 }, all = { NULL, 0, 0 };
+	struct dbuf one = { NULL, 0, 0 }, t = { NULL, 0, 0 };
+	struct dbuf x = { NULL, 0, 0 };
+	unsigned char *der = NULL, hdr[4];
 	size_t i;
 	time_t next = 0;
-	int tbs_len, need_xr = st->o.extended_revoke, ret = 0;
+	int len, need_xr = st->o.extended_revoke, ret = 0;
 
-	if ((rd = ES_RESPDATA_new()) == NULL ||
-	    !ASN1_OCTET_STRING_set(rd->rid_key, sg->key_hash,
-	    sizeof(sg->key_hash)) ||
-	    ASN1_GENERALIZEDTIME_set(rd->produced, now) == NULL) {
-		goto ssl;
-	}
 	for (i = 0; i < n; i++) {
 		const struct export_entry *en = NULL;
 		time_t nu;
@@ -557,63 +550,49 @@ build_tbs(struct rstate *st, const struct responder_signer *sg,
 		if (lk[i].idx >= 0) {
 			en = &lk[i].ri->is->entries[lk[i].idx];
 		}
-		if ((s = ES_SINGLE_new()) == NULL) {
-			goto ssl;
+		if ((len = i2d_OCSP_CERTID(lk[i].cid, &der)) <= 0) {
+			log_ssl("ocsp: cannot encode a CertID");
+			goto out;
 		}
-		OCSP_CERTID_free(s->cid);
-		if ((s->cid = OCSP_CERTID_dup(lk[i].cid)) == NULL) {
-			goto ssl;
-		}
+		db_put(&one, der, (size_t)len);
+		OPENSSL_free(der);
+		der = NULL;
 		if (en != NULL && en->status == EXPORT_GOOD) {
-			s->status->type = 0;
-			s->status->value.good = ASN1_NULL_new();
+			db_put(&one, good, sizeof(good));
 			__atomic_add_fetch(&responder_stats.good, 1,
 			    __ATOMIC_RELAXED);
 		} else if (en != NULL ||
 		    st->o.unknown == UNKNOWN_AS_REVOKED) {
-			ES_REVINFO *ri;
+			/* RevokedInfo; never issued: RFC 6960 2.2. */
+			int reason = en != NULL ? en->reason :
+			    OCSP_REVOKED_STATUS_CERTIFICATEHOLD;
 
-			s->status->type = 1;
-			if ((ri = ES_REVINFO_new()) == NULL) {
-				goto ssl;
-			}
-			s->status->value.revoked = ri;
 			if (en == NULL) {
-				/* RFC 6960 2.2: never issued. */
 				need_xr = 1;
 			}
-			if (ASN1_GENERALIZEDTIME_set(ri->time,
-			    en != NULL ? en->revocation_time : 0) == NULL) {
-				goto ssl;
+			db_time(&t, en != NULL ? en->revocation_time : 0);
+			if (reason >= 0) {
+				hdr[0] = 0xa0;
+				hdr[1] = 0x03;
+				hdr[2] = 0x0a;
+				hdr[3] = 0x01;
+				db_put(&t, hdr, 4);
+				hdr[0] = (unsigned char)reason;
+				db_put(&t, hdr, 1);
 			}
-			if ((en == NULL || en->reason >= 0) &&
-			    ((ri->reason = ASN1_ENUMERATED_new()) == NULL ||
-			    !ASN1_ENUMERATED_set(ri->reason, en != NULL ?
-			    en->reason : OCSP_REVOKED_STATUS_CERTIFICATEHOLD))) {
-				goto ssl;
-			}
+			db_wrap(&one, 0xa1, &t);
 			if (en != NULL && en->invalidity_date != 0) {
-				gt = ASN1_GENERALIZEDTIME_set(NULL,
+				db_time_ext(&x, oid_inv, sizeof(oid_inv),
 				    en->invalidity_date);
-				if (gt == NULL || !X509V3_add1_i2d(&s->exts,
-				    NID_invalidity_date, gt, 0, 0)) {
-					goto ssl;
-				}
-				ASN1_GENERALIZEDTIME_free(gt);
-				gt = NULL;
 			}
 			__atomic_add_fetch(&responder_stats.revoked, 1,
 			    __ATOMIC_RELAXED);
 		} else {
-			s->status->type = 2;
-			s->status->value.unknown = ASN1_NULL_new();
+			db_put(&one, unknown, sizeof(unknown));
 			__atomic_add_fetch(&responder_stats.unknown, 1,
 			    __ATOMIC_RELAXED);
 		}
-		if ((s->status->type != 1 && s->status->value.good == NULL) ||
-		    ASN1_GENERALIZEDTIME_set(s->this_update, now) == NULL) {
-			goto ssl;
-		}
+		db_time(&one, now);
 		nu = now + st->o.validity;
 		if (nu > lk[i].ri->is->next_update) {
 			nu = lk[i].ri->is->next_update;
@@ -621,51 +600,55 @@ build_tbs(struct rstate *st, const struct responder_signer *sg,
 		if (next == 0 || nu < next) {
 			next = nu;
 		}
-		if ((s->next_update = ASN1_GENERALIZEDTIME_set(NULL, nu)) ==
-		    NULL) {
-			goto ssl;
-		}
+		db_time(&t, nu);
+		db_wrap(&one, 0xa0, &t);
 		if (st->o.archive_cutoff_days > 0) {
-			gt = ASN1_GENERALIZEDTIME_set(NULL,
+			db_time_ext(&x, oid_cutoff, sizeof(oid_cutoff),
 			    now - (time_t)st->o.archive_cutoff_days * 86400);
-			if (gt == NULL || !X509V3_add1_i2d(&s->exts,
-			    NID_id_pkix_OCSP_archiveCutoff, gt, 0, 0)) {
-				goto ssl;
-			}
-			ASN1_GENERALIZEDTIME_free(gt);
-			gt = NULL;
 		}
-		if (!sk_ES_SINGLE_push(rd->responses, s)) {
-			goto ssl;
+		if (x.len > 0) {
+			db_wrap(&t, 0x30, &x);
+			db_wrap(&one, 0xa1, &t);
 		}
-		s = NULL;
+		db_wrap(&all, 0x30, &one);
 	}
-	if (nonce != NULL && X509v3_add_ext(&rd->exts, nonce, -1) == NULL) {
-		goto ssl;
+	/* responderID byKey [2] KeyHash, producedAt, responses */
+	hdr[0] = 0xa2;
+	hdr[1] = 2 + sizeof(sg->key_hash);
+	hdr[2] = 0x04;
+	hdr[3] = sizeof(sg->key_hash);
+	db_put(&rd, hdr, 4);
+	db_put(&rd, sg->key_hash, sizeof(sg->key_hash));
+	db_time(&rd, now);
+	db_wrap(&rd, 0x30, &all);
+	if (nonce != NULL) {
+		if ((len = i2d_X509_EXTENSION(nonce, &der)) <= 0) {
+			log_ssl("ocsp: cannot encode the nonce");
+			goto out;
+		}
+		db_put(&x, der, (size_t)len);
+		OPENSSL_free(der);
+		der = NULL;
 	}
 	if (need_xr) {
-		static const unsigned char null_der[] = { 0x05, 0x00 };
-
-		if ((xr = OBJ_txt2obj(OID_EXTENDED_REVOKE, 1)) == NULL ||
-		    !add_ext(&rd->exts, xr, null_der, sizeof(null_der))) {
-			goto ssl;
-		}
+		db_put(&x, ext_xr, sizeof(ext_xr));
 	}
-	if ((tbs_len = i2d_ES_RESPDATA(rd, &tbs)) <= 0) {
-		goto ssl;
+	if (x.len > 0) {
+		db_wrap(&t, 0x30, &x);
+		db_wrap(&rd, 0xa1, &t);
 	}
-	*tbsp = tbs;
-	*tbs_lenp = (size_t)tbs_len;
+	db_wrap(&x, 0x30, &rd);
+	*tbsp = x.p;
+	*tbs_lenp = x.len;
+	x.p = NULL;
 	*nextp = next;
 	ret = 1;
-	goto out;
- ssl:
-	log_ssl("ocsp: cannot build response");
  out:
-	ES_SINGLE_free(s);
-	ES_RESPDATA_free(rd);
-	ASN1_OBJECT_free(xr);
-	ASN1_GENERALIZEDTIME_free(gt);
+	free(rd.p);
+	free(all.p);
+	free(one.p);
+	free(t.p);
+	free(x.p);
 	return ret;
 }
 
@@ -707,7 +690,7 @@ build(struct rstate *st, const struct responder_signer *sg,
 	} else {
 		b = finish(sg, tbs, tbs_len, sig, sig_len, now, next);
 	}
-	OPENSSL_free(tbs);
+	free(tbs);
 	free(sig);
 	return b;
 }
@@ -990,7 +973,7 @@ rpending_free(struct rpending *p)
 		return;
 	}
 	rstate_unref(p->st);
-	OPENSSL_free(p->tbs);
+	free(p->tbs);
 	free(p);
 }
 
