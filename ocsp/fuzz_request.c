@@ -112,31 +112,51 @@ init(void)
 }
 
 int
+/*
+ * What we answer must be one DER OCSPResponse, and in canonical DER: the
+ * ResponseData is written by hand, so OpenSSL's parse and re-encoding
+ * must give the same bytes back.
+ */
+static void
+check_answer(const struct rblob *b)
+{
+	OCSP_RESPONSE *r;
+	const unsigned char *p = b->der;
+	unsigned char *again = NULL;
+	int n;
+
+	if (b->len < 5 || b->der[0] != 0x30 ||
+	    (r = d2i_OCSP_RESPONSE(NULL, &p, (long)b->len)) == NULL ||
+	    p != b->der + b->len) {
+		abort();
+	}
+	if ((n = i2d_OCSP_RESPONSE(r, &again)) <= 0 ||
+	    (size_t)n != b->len || memcmp(again, b->der, b->len) != 0) {
+		abort();
+	}
+	OPENSSL_free(again);
+	OCSP_RESPONSE_free(r);
+}
+
+int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rblob *b;
-	OCSP_RESPONSE *r;
-	const unsigned char *p;
 
 	if (st == NULL) {
 		init();
 	}
 	responder_answer(st, &sg, data, size, 1700000000, &b);
-	if (b == NULL || b->len < 5 || b->der[0] != 0x30) {
+	if (b == NULL) {
 		abort();
 	}
-	/* Whatever we answer must be one DER OCSPResponse. */
-	p = b->der;
-	if ((r = d2i_OCSP_RESPONSE(NULL, &p, (long)b->len)) == NULL ||
-	    p != b->der + b->len) {
-		abort();
-	}
-	OCSP_RESPONSE_free(r);
+	check_answer(b);
 	rblob_unref(b);
 	responder_answer(st_rev, &sg, data, size, 1700000000, &b);
 	if (b == NULL) {
 		abort();
 	}
+	check_answer(b);
 	rblob_unref(b);
 	return 0;
 }
