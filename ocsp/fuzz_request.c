@@ -111,7 +111,6 @@ init(void)
 	}
 }
 
-int
 /*
  * What we answer must be one DER OCSPResponse, and in canonical DER: the
  * ResponseData is written by hand, so OpenSSL's parse and re-encoding
