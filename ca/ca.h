@@ -58,6 +58,16 @@ struct db *ca_open_db(void);
 struct ca_key *ca_key_open(struct db *db, const char *name,
     const char *pin_source, const char *actor, int *why);
 void ca_key_free(struct ca_key *ck);
+/*
+ * ca_key_open() for signing: the token must also pass the HSM policy
+ * gate for signing (audited under actor and object).  With need_issuing,
+ * CA name must be an issuing CA with a certificate (ES-CA-07; what says
+ * what it was to make, e.g. "a status export").  NULL after logging;
+ * *why is set to an exit code.
+ */
+struct ca_key *ca_key_open_signing(struct db *db, const char *name,
+    const char *pin_source, const char *actor, const char *object,
+    const char *need_issuing, int *why);
 
 /*
  * Sign the audit chain head with ck (a CA key on its token).  If ck is

@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "ca.h"
+#include "gate.h"
 #include "lint.h"
 #include "log.h"
 #include "secret.h"
@@ -425,4 +426,31 @@ ca_alg_policy(struct db *db)
 	ap = alg_policy_parse(text, "stored algorithm policy");
 	free(text);
 	return ap;
+}
+
+struct ca_key *
+ca_key_open_signing(struct db *db, const char *name, const char *pin_source,
+    const char *actor, const char *object, const char *need_issuing,
+    int *why)
+{
+	struct ca_key *ck;
+
+	if ((ck = ca_key_open(db, name, pin_source, actor, why)) == NULL) {
+		return NULL;
+	}
+	if (need_issuing != NULL &&
+	    (ck->cert == NULL || strcmp(ck->kind, "issuing") != 0)) {
+		log_warnx("ca %s: ES-CA-07: %s is made by an issuing CA with a "
+		    "certificate", name, need_issuing);
+		goto refused;
+	}
+	if (!gate_check(db, hsm_token_get_info(ck->tok), GATE_SIGN, actor,
+	    object, NULL, 0, NULL, 0)) {
+		goto refused;
+	}
+	return ck;
+ refused:
+	ca_key_free(ck);
+	*why = EXIT_REFUSED;
+	return NULL;
 }

@@ -745,8 +745,8 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 	if (c->parent != NULL) {
 		int why;
 
-		if ((parent = ca_key_open(db, c->parent, c->parent_pin, who,
-		    &why)) == NULL) {
+		if ((parent = ca_key_open_signing(db, c->parent,
+		    c->parent_pin, who, object, NULL, &why)) == NULL) {
 			ret = why;
 			goto out;
 		}
@@ -769,11 +769,6 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 		    c->na) < 0) {
 			log_warnx("%s: ES-VAL-02: not-after is beyond the parent "
 			    "CA's notAfter", c->file);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		if (!gate_check(db, hsm_token_get_info(parent->tok), GATE_SIGN,
-		    who, object, NULL, 0, NULL, 0)) {
 			ret = EXIT_REFUSED;
 			goto out;
 		}

@@ -310,22 +310,12 @@ cmd_export_status(int argc, char **argv)
 	for (i = 0; i < nca; i++) {
 		char obj[160];
 
-		if ((ck[i] = ca_key_open(db, names[i], pins[npin == 1 ? 0 : i],
-		    who, &why)) == NULL) {
-			ret = why;
-			goto out;
-		}
-		/* Checked above; the row could not change since (one store). */
-		if (ck[i]->cert == NULL || strcmp(ck[i]->kind, "issuing") != 0) {
-			log_warnx("ca %s: ES-CA-07: a status export is made by "
-			    "an issuing CA with a certificate", names[i]);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
 		snprintf(obj, sizeof(obj), "ca:%s", names[i]);
-		if (!gate_check(db, hsm_token_get_info(ck[i]->tok), GATE_SIGN,
-		    who, obj, NULL, 0, NULL, 0)) {
-			ret = EXIT_REFUSED;
+		/* Checked above; the row could not change since (one store). */
+		if ((ck[i] = ca_key_open_signing(db, names[i],
+		    pins[npin == 1 ? 0 : i], who, obj, "a status export",
+		    &why)) == NULL) {
+			ret = why;
 			goto out;
 		}
 		sg[i].cert = ck[i]->cert;

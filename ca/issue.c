@@ -647,14 +647,9 @@ cmd_issue(int argc, char **argv)
 	}
 
 	/* One login for the whole batch; the token must pass the gate. */
-	if ((b.ck = ca_key_open(db, ca_name, args_get(&a, "pin"), who,
-	    &why)) == NULL) {
+	if ((b.ck = ca_key_open_signing(db, ca_name, args_get(&a, "pin"), who,
+	    object, NULL, &why)) == NULL) {
 		ret = why;
-		goto out;
-	}
-	if (!gate_check(db, hsm_token_get_info(b.ck->tok), GATE_SIGN, who,
-	    object, NULL, 0, NULL, 0)) {
-		ret = EXIT_REFUSED;
 		goto out;
 	}
 	if ((b.tk = throwaway_key(key_alg_of_pkey(hsm_key_public(

@@ -167,20 +167,9 @@ signer_issue(struct db *db, const struct args *a)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	if ((ck = ca_key_open(db, name, args_get(a, "pin"), who, &why)) ==
-	    NULL) {
+	if ((ck = ca_key_open_signing(db, name, args_get(a, "pin"), who,
+	    object, "the OCSP signer", &why)) == NULL) {
 		ret = why;
-		goto out;
-	}
-	if (ck->cert == NULL || strcmp(ck->kind, "issuing") != 0) {
-		log_warnx("ca %s: ES-CA-07: the OCSP signer is issued by an "
-		    "issuing CA with a certificate", name);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (!gate_check(db, hsm_token_get_info(ck->tok), GATE_SIGN, who,
-	    object, NULL, 0, NULL, 0)) {
-		ret = EXIT_REFUSED;
 		goto out;
 	}
 	if (!eecert_new_serial(db, serial)) {
