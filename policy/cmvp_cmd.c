@@ -2005,39 +2005,52 @@ cmvp_mark(int argc, char **argv)
 	return ret;
 }
 
-int
-cmd_cmvp(int argc, char **argv)
+struct subcmd {
+	const char	*name;
+	int		(*fn)(int, char **);
+};
+
+/*
+ * Run the subcommand argv[1] of group (its table ends with a NULL name);
+ * --help, -h and help print usage.  Returns the subcommand's exit code.
+ */
+static int
+dispatch(const char *group, const char *usage, const struct subcmd *t,
+    int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(cmvp_usage, stderr);
+		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		fputs(cmvp_usage, stdout);
+		fputs(usage, stdout);
 		return EXIT_OK;
 	}
-	if (strcmp(argv[1], "import") == 0) {
-		return cmvp_import(argc - 1, argv + 1);
+	for (; t->name != NULL; t++) {
+		if (strcmp(argv[1], t->name) == 0) {
+			return t->fn(argc - 1, argv + 1);
+		}
 	}
-	if (strcmp(argv[1], "status") == 0) {
-		return cmvp_status(argc - 1, argv + 1);
-	}
-	if (strcmp(argv[1], "history") == 0) {
-		return cmvp_history(argc - 1, argv + 1);
-	}
-	if (strcmp(argv[1], "snapshots") == 0) {
-		return cmvp_snapshots(argc - 1, argv + 1);
-	}
-	if (strcmp(argv[1], "declare") == 0) {
-		return cmvp_declare(argc - 1, argv + 1);
-	}
-	if (strcmp(argv[1], "mark") == 0) {
-		return cmvp_mark(argc - 1, argv + 1);
-	}
-	log_warnx("cmvp: unknown subcommand \"%s\" (see eseal-policy cmvp "
-	    "--help)", argv[1]);
+	log_warnx("%s: unknown subcommand \"%s\" (see eseal-policy %s "
+	    "--help)", group, argv[1], group);
 	return EXIT_USAGE;
+}
+
+int
+cmd_cmvp(int argc, char **argv)
+{
+	static const struct subcmd t[] = {
+		{ "import", cmvp_import },
+		{ "status", cmvp_status },
+		{ "history", cmvp_history },
+		{ "snapshots", cmvp_snapshots },
+		{ "declare", cmvp_declare },
+		{ "mark", cmvp_mark },
+		{ NULL, NULL }
+	};
+
+	return dispatch("cmvp", cmvp_usage, t, argc, argv);
 }
 
 /* ---- hsm ---- */
@@ -2388,28 +2401,13 @@ hsm_list(int argc, char **argv)
 int
 cmd_hsm(int argc, char **argv)
 {
-	if (argc < 2) {
-		fputs(hsm_usage, stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		fputs(hsm_usage, stdout);
-		return EXIT_OK;
-	}
-	if (strcmp(argv[1], "map") == 0) {
-		return hsm_map(argc - 1, argv + 1);
-	}
-	if (strcmp(argv[1], "unmap") == 0) {
-		return hsm_unmap(argc - 1, argv + 1);
-	}
-	if (strcmp(argv[1], "lookup") == 0) {
-		return hsm_lookup(argc - 1, argv + 1);
-	}
-	if (strcmp(argv[1], "list") == 0) {
-		return hsm_list(argc - 1, argv + 1);
-	}
-	log_warnx("hsm: unknown subcommand \"%s\" (see eseal-policy hsm "
-	    "--help)", argv[1]);
-	return EXIT_USAGE;
+	static const struct subcmd t[] = {
+		{ "map", hsm_map },
+		{ "unmap", hsm_unmap },
+		{ "lookup", hsm_lookup },
+		{ "list", hsm_list },
+		{ NULL, NULL }
+	};
+
+	return dispatch("hsm", hsm_usage, t, argc, argv);
 }
