@@ -60,14 +60,8 @@ ipc_send(int fd, enum signop type, const void *buf, size_t len)
 		log_warnx("ipc: message of %zu bytes over the cap", len);
 		return 0;
 	}
-	hdr[0] = 0;
-	hdr[1] = 0;
-	hdr[2] = 0;
-	hdr[3] = (unsigned char)type;
-	hdr[4] = (unsigned char)(len >> 24);
-	hdr[5] = (unsigned char)(len >> 16);
-	hdr[6] = (unsigned char)(len >> 8);
-	hdr[7] = (unsigned char)len;
+	ipc_put32(hdr, (uint32_t)type);
+	ipc_put32(hdr + 4, (uint32_t)len);
 	if (!write_all(fd, hdr, sizeof(hdr)) ||
 	    (len > 0 && !write_all(fd, buf, len))) {
 		log_warn("ipc: write");
@@ -88,10 +82,8 @@ ipc_recv(int fd, enum signop *type, unsigned char **buf, size_t *len,
 	if (!read_all(fd, hdr, sizeof(hdr))) {
 		return 0;
 	}
-	t = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-	    (uint32_t)hdr[2] << 8 | hdr[3];
-	l = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 |
-	    (uint32_t)hdr[6] << 8 | hdr[7];
+	t = ipc_get32(hdr);
+	l = ipc_get32(hdr + 4);
 	if (t >= SIGNOP__MAX || l > max || l > IPC_MAX) {
 		log_warnx("ipc: bad message (type %u, %u bytes)", t, l);
 		return 0;

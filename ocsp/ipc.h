@@ -25,6 +25,23 @@ enum signop {
 	SIGNOP__MAX
 };
 
+/* Big-endian 32-bit fields of the messages. */
+static inline void
+ipc_put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static inline uint32_t
+ipc_get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
 /* Send one message. 1/0 (logged). */
 int ipc_send(int fd, enum signop type, const void *buf, size_t len);
 /*

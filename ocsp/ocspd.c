@@ -403,8 +403,7 @@ signer_start(struct signer_proc *sp, int first)
 		log_warnx("%s: signer did not start", prog);
 		goto out;
 	}
-	clen = (uint32_t)msg[0] << 24 | (uint32_t)msg[1] << 16 |
-	    (uint32_t)msg[2] << 8 | msg[3];
+	clen = ipc_get32(msg);
 	if (clen > len - 4 || clen == len - 4) {
 		log_warnx("%s: bad hello", prog);
 		goto out;

@@ -229,8 +229,7 @@ sign_batch(int fd, const unsigned char *msg, size_t len)
 		if (end - q < 4 || ++n > 256) {
 			goto bad;
 		}
-		l = (size_t)q[0] << 24 | (size_t)q[1] << 16 |
-		    (size_t)q[2] << 8 | q[3];
+		l = ipc_get32(q);
 		q += 4;
 		if ((size_t)(end - q) < l) {
 			goto bad;
@@ -244,10 +243,7 @@ sign_batch(int fd, const unsigned char *msg, size_t len)
 				fatalx("out of memory");
 			}
 		}
-		out[olen] = (unsigned char)(sig_len >> 24);
-		out[olen + 1] = (unsigned char)(sig_len >> 16);
-		out[olen + 2] = (unsigned char)(sig_len >> 8);
-		out[olen + 3] = (unsigned char)sig_len;
+		ipc_put32(out + olen, (uint32_t)sig_len);
 		if (sig_len > 0) {
 			memcpy(out + olen + 4, sig, sig_len);
 		}

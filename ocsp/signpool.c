@@ -47,22 +47,6 @@ struct signpool {
 	struct dispatcher	 d[SIGNPOOL_MAX];
 };
 
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Hand the outcome of every job of the list back to its waiter. */
 static void
 finish(struct job *j)
@@ -129,7 +113,7 @@ round_trip(struct dispatcher *d, struct job *batch, size_t bytes)
 		fatalx("out of memory");
 	}
 	for (j = batch; j != NULL; j = j->next) {
-		put32(buf + off, (uint32_t)j->tbs_len);
+		ipc_put32(buf + off, (uint32_t)j->tbs_len);
 		memcpy(buf + off + 4, j->tbs, j->tbs_len);
 		off += 4 + j->tbs_len;
 	}
@@ -152,7 +136,7 @@ round_trip(struct dispatcher *d, struct job *batch, size_t bytes)
 	q = msg;
 	end = msg + len;
 	for (j = batch; j != NULL; j = j->next) {
-		if (end - q < 4 || (size_t)(end - q - 4) < (l = get32(q))) {
+		if (end - q < 4 || (size_t)(end - q - 4) < (l = ipc_get32(q))) {
 			log_warnx("signer %d: short batch answer", d->index);
 			goto out;
 		}

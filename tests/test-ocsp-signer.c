@@ -29,15 +29,6 @@
 static X509 *cert;
 static X509_ALGOR *alg;
 
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
 /* 1 if sig is a valid signature of the ResponseData DER tbs. */
 static int
 verifies(const unsigned char *tbs, size_t tbs_len, const unsigned char *sig,
@@ -122,8 +113,7 @@ main(int argc, char **argv)
 	}
 	ok(ipc_recv(fd, &type, &msg, &len, IPC_MAX) &&
 	    type == SIGNOP_HELLO && len > 4, "signer says HELLO");
-	clen = (uint32_t)msg[0] << 24 | (uint32_t)msg[1] << 16 |
-	    (uint32_t)msg[2] << 8 | msg[3];
+	clen = ipc_get32(msg);
 	p = msg + 4;
 	cert = d2i_X509(NULL, &p, (long)clen);
 	alg = d2i_X509_ALGOR(NULL, &p, (long)(len - 4 - clen));
@@ -146,13 +136,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	off = 0;
-	put32(batch, (uint32_t)tbs_len);
+	ipc_put32(batch, (uint32_t)tbs_len);
 	memcpy(batch + 4, tbs, tbs_len);
 	off = 4 + tbs_len;
-	put32(batch + off, 5);
+	ipc_put32(batch + off, 5);
 	memcpy(batch + off + 4, "\x30\x03\x02\x01\x01", 5);
 	off += 9;
-	put32(batch + off, (uint32_t)tbs_len);
+	ipc_put32(batch + off, (uint32_t)tbs_len);
 	memcpy(batch + off + 4, tbs, tbs_len);
 	off += 4 + tbs_len;
 	ok(ipc_send(fd, SIGNOP_SIGNV, batch, off) &&
@@ -160,8 +150,7 @@ main(int argc, char **argv)
 	    "SIGNV answered with SIGV");
 	n = 0;
 	for (off = 0; msg != NULL && off + 4 <= len && n < 3; n++) {
-		l[n] = (uint32_t)msg[off] << 24 | (uint32_t)msg[off + 1] << 16 |
-		    (uint32_t)msg[off + 2] << 8 | msg[off + 3];
+		l[n] = ipc_get32(msg + off);
 		if (l[n] > len - off - 4) {
 			break;
 		}
@@ -179,7 +168,7 @@ main(int argc, char **argv)
 	msg = NULL;
 
 	/* Framing errors: a length past the end, an empty batch. */
-	put32(batch, (uint32_t)tbs_len + 100);
+	ipc_put32(batch, (uint32_t)tbs_len + 100);
 	ok(ipc_send(fd, SIGNOP_SIGNV, batch, 4 + tbs_len) &&
 	    ipc_recv(fd, &type, &msg, &len, IPC_MAX) &&
 	    type == SIGNOP_ERROR && len == 0,
