@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,78 +344,108 @@ tmp_beside(const char *path, char **tmp)
 	return fp;
 }
 
-static int
-flush_sync(FILE *fp, const char *what)
+/*
+ * Making the output durable runs in a thread beside the crls INSERT: with
+ * --pem, the DER (len bytes at fd, read with pread) as PEM to pem,
+ * fsync'ed; else an fsync of the DER.  The transaction commits only
+ * after it succeeded.
+ */
+struct publish {
+	int		 fd;		/* the temporary DER */
+	uint64_t	 len;
+	FILE		*pem;		/* or NULL */
+	int		 err;		/* errno of a failure, or 0 */
+	const char	*step;		/* what failed */
+	pthread_t	 th;
+	int		 running;
+};
+
+static void *
+publish_run(void *arg)
 {
-	if (fflush(fp) == EOF || fsync(fileno(fp)) == -1) {
-		log_warn("%s", what);
+	struct publish *pb = arg;
+	unsigned char in[48 * 1024], out[64 * 1024 + 1024];
+	EVP_ENCODE_CTX *ec = NULL;
+	uint64_t off = 0;
+	ssize_t n;
+	int outl;
+
+	if (pb->pem == NULL) {
+		if (fsync(pb->fd) == -1) {
+			pb->err = errno;
+			pb->step = "fsync";
+		}
+		return NULL;
+	}
+	if ((ec = EVP_ENCODE_CTX_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	EVP_EncodeInit(ec);
+	fputs("-----BEGIN X509 CRL-----\n", pb->pem);
+	while (off < pb->len) {
+		if ((n = pread(pb->fd, in, sizeof(in), (off_t)off)) <= 0) {
+			pb->err = n == 0 ? EIO : errno;
+			pb->step = "reading the DER";
+			goto out;
+		}
+		off += (uint64_t)n;
+		if (!EVP_EncodeUpdate(ec, out, &outl, in, (int)n)) {
+			pb->err = EINVAL;
+			pb->step = "base64";
+			goto out;
+		}
+		fwrite(out, 1, (size_t)outl, pb->pem);
+	}
+	EVP_EncodeFinal(ec, out, &outl);
+	fwrite(out, 1, (size_t)outl, pb->pem);
+	fputs("-----END X509 CRL-----\n", pb->pem);
+	if (ferror(pb->pem) || fflush(pb->pem) == EOF) {
+		pb->err = errno ? errno : EIO;
+		pb->step = "write";
+	} else if (fsync(fileno(pb->pem)) == -1) {
+		pb->err = errno;
+		pb->step = "fsync";
+	}
+out:
+	EVP_ENCODE_CTX_free(ec);
+	return NULL;
+}
+
+/* Start pb's thread.  1/0 (logged). */
+static int
+publish_start(struct publish *pb, const char *what)
+{
+	int rc;
+
+	if ((rc = pthread_create(&pb->th, NULL, publish_run, pb)) != 0) {
+		errno = rc;
+		log_warn("%s: thread", what);
+		return 0;
+	}
+	pb->running = 1;
+	return 1;
+}
+
+/* Wait for pb's thread, if running.  1 if it succeeded, 0 (logged). */
+static int
+publish_wait(struct publish *pb, const char *what)
+{
+	if (!pb->running) {
+		return 1;
+	}
+	pthread_join(pb->th, NULL);
+	pb->running = 0;
+	if (pb->err != 0) {
+		errno = pb->err;
+		log_warn("%s: %s", what, pb->step);
 		return 0;
 	}
 	return 1;
 }
 
 /*
- * Read the DER in der from its start: its SHA-256 hex into sha and, if
- * pem is not NULL, its PEM form to pem.  1/0 (logged).
- */
-static int
-der_digest(FILE *der, FILE *pem, char sha[65], const char *what)
-{
-	unsigned char in[48 * 1024], out[64 * 1024 + 1024], h[32];
-	EVP_ENCODE_CTX *ec = NULL;
-	EVP_MD_CTX *md = NULL;
-	size_t n;
-	char *hex;
-	int outl, ret = 0;
-
-	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
-	    (ec = EVP_ENCODE_CTX_new()) == NULL) {
-		fatalx("out of memory");
-	}
-	EVP_EncodeInit(ec);
-	rewind(der);
-	if (pem != NULL) {
-		fputs("-----BEGIN X509 CRL-----\n", pem);
-	}
-	while ((n = fread(in, 1, sizeof(in), der)) > 0) {
-		EVP_DigestUpdate(md, in, n);
-		if (pem == NULL) {
-			continue;
-		}
-		if (!EVP_EncodeUpdate(ec, out, &outl, in, (int)n)) {
-			log_ssl("%s: base64", what);
-			goto out;
-		}
-		fwrite(out, 1, (size_t)outl, pem);
-	}
-	if (ferror(der)) {
-		log_warn("%s: read", what);
-		goto out;
-	}
-	EVP_DigestFinal_ex(md, h, NULL);
-	hex = hex_encode(h, sizeof(h));
-	snprintf(sha, 65, "%s", hex);
-	free(hex);
-	if (pem != NULL) {
-		EVP_EncodeFinal(ec, out, &outl);
-		fwrite(out, 1, (size_t)outl, pem);
-		fputs("-----END X509 CRL-----\n", pem);
-		if (ferror(pem)) {
-			log_warn("%s: write", what);
-			goto out;
-		}
-	}
-	ret = 1;
-out:
-	EVP_ENCODE_CTX_free(ec);
-	EVP_MD_CTX_free(md);
-	return ret;
-}
-
-/*
  * In the caller's write transaction: the crls row, with sha (the DER's
- * SHA-256 hex, from der_digest) and the DER, len bytes of the flushed
+ * SHA-256 hex, from the encoder) and the DER, len bytes of the flushed
  * file der, bound straight from a read-only mapping of that file.
  * SQLite builds the record in one buffer (the DER once more in memory),
  * and the pages reach the WAL once.  (A zeroblob written in place with
@@ -637,8 +668,10 @@ crl_run(struct crlrun *r)
 	struct crl_stats cs;
 	struct crl_sel sel;
 	struct stat sb;
+	struct publish pb = { .fd = -1 };
 	FILE *der = NULL, *pem = NULL;
 	char *der_tmp = NULL, *pem_tmp = NULL, *detail = NULL, *out_dir = NULL;
+	char *hex;
 	char object[160], sha[65] = "", t1[32], t2[32];
 	const char *kind;
 	struct quorum q = { 0 };
@@ -760,7 +793,7 @@ crl_run(struct crlrun *r)
 	if ((out_dir = strdup(r->out)) == NULL) {
 		fatalx("out of memory");
 	}
-	sel.spill_dir = dirname(out_dir);
+	p.spill_dir = dirname(out_dir);
 	if ((der = tmp_beside(r->out, &der_tmp)) == NULL) {
 		goto out;
 	}
@@ -773,6 +806,8 @@ crl_run(struct crlrun *r)
 	}
 	crl_rows_iter(rows, &it);
 	if (!crl_write_fp(der, r->out, &p, &it, &cs)) {
+		crl_rows_free(rows);
+		rows = NULL;
 		db_rollback(db);
 		ret = EXIT_REFUSED;
 		goto out;
@@ -780,24 +815,26 @@ crl_run(struct crlrun *r)
 	crl_rows_free(rows);
 	rows = NULL;
 	db_rollback(db);		/* end of the read transaction */
-	/* With --pem the DER file is a scratch copy: no fsync. */
-	if (r->pem) {
-		if (fflush(der) == EOF) {
-			log_warn("%s", der_tmp);
-			goto out;
-		}
-		if ((pem = tmp_beside(r->out, &pem_tmp)) == NULL) {
-			goto out;
-		}
-	} else if (!flush_sync(der, der_tmp)) {
-		goto out;
-	}
-	if (!der_digest(der, pem, sha, r->out) ||
-	    (pem != NULL && !flush_sync(pem, pem_tmp))) {
+	if (fflush(der) == EOF) {
+		log_warn("%s", der_tmp);
 		goto out;
 	}
 	if (fstat(fileno(der), &sb) == -1 || (uint64_t)sb.st_size != cs.bytes) {
 		log_warnx("%s: the temporary CRL has the wrong size", r->out);
+		goto out;
+	}
+	hex = hex_encode(cs.sha256, sizeof(cs.sha256));
+	snprintf(sha, sizeof(sha), "%s", hex);
+	free(hex);
+
+	/* The output made durable (PEM, fsync) beside the INSERT. */
+	if (r->pem && (pem = tmp_beside(r->out, &pem_tmp)) == NULL) {
+		goto out;
+	}
+	pb.fd = fileno(der);
+	pb.len = cs.bytes;
+	pb.pem = pem;
+	if (!publish_start(&pb, r->out)) {
 		goto out;
 	}
 
@@ -831,7 +868,8 @@ crl_run(struct crlrun *r)
 		fatalx("out of memory");
 	}
 	if (!audit_append(db, r->actor, "crl-sign", object, sha, "ok",
-	    detail) || !db_commit(db)) {
+	    detail) || !publish_wait(&pb, r->pem ? pem_tmp : der_tmp) ||
+	    !db_commit(db)) {
 		db_rollback(db);
 		goto out;
 	}
@@ -867,6 +905,7 @@ crl_run(struct crlrun *r)
 	}
 	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
 out:
+	(void)publish_wait(&pb, r->pem ? pem_tmp : der_tmp);
 	quorum_free(&q);
 	crl_rows_free(rows);
 	if (der != NULL) {

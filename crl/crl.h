@@ -148,12 +148,21 @@ struct crl_params {
 	 */
 	time_t		 expired_certs_on_crl;
 	int		 pem;		/* 1: PEM "X509 CRL", 0: DER */
+	/*
+	 * A directory for an unlinked scratch file, or NULL.  With one,
+	 * pass 1 keeps the encoded entries there (the size of the list,
+	 * in the page cache, not in the process) and passes 2 and 3 read
+	 * them back: the iterator is walked once.  Without, it is walked
+	 * three times.
+	 */
+	const char	*spill_dir;
 };
 
 /* What a run produced. */
 struct crl_stats {
 	uint64_t	 entries;
 	uint64_t	 bytes;		/* DER length of the CertificateList */
+	unsigned char	 sha256[32];	/* SHA-256 of that DER (also with pem) */
 };
 
 /*
