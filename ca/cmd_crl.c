@@ -789,7 +789,7 @@ crl_run(struct crlrun *r)
 	sel.since = r->delta ? r->base_this : NULL;
 	sel.keep_expired = r->cfg.expired_on_crl;
 	sel.this_update = r->this_update;
-	/* The store is read once; the later passes re-read a spill file. */
+	/* One scan of the store: later passes re-read the encoder's spill. */
 	if ((out_dir = strdup(r->out)) == NULL) {
 		fatalx("out of memory");
 	}

@@ -258,7 +258,7 @@ struct crl_rows {
 
 /*
  * Stored times are "YYYY-MM-DDTHH:MM:SSZ" (common/util.h time_fmt); parse
- * that form without strptime/timegm (a million rows, three passes), and
+ * that form without strptime/timegm (a million rows), and
  * anything else through time_parse.  1/0 (not logged).
  */
 static int

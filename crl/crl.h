@@ -22,6 +22,11 @@
  *      file beside the output, hashing the TBSCertList again; the file is
  *      fsync'ed and renamed over the output only if that digest equals the
  *      signed one.
+ * With a spill directory (crl_params.spill_dir) pass 1 also keeps the
+ * encoded entries in an unlinked file there, and passes 2 and 3 read
+ * them back instead of iterating again: the iterator is walked once (the
+ * CA's store is scanned once), for the size of the list in the page
+ * cache.  The digest check of pass 3 then guards the spill's read-back.
  * Nothing is created before the signature exists, a failure at any point
  * leaves the old output untouched, the signature provably covers exactly
  * the bytes written, PEM is a plain streaming base64 of the DER, and no

@@ -169,6 +169,7 @@ cmd_gen(int argc, char **argv)
 		{ "fail-sign", no_argument, NULL, 'F' },
 		{ "change-on-pass", required_argument, NULL, 'C' },
 		{ "drop-on-pass", required_argument, NULL, 'R' },
+		{ "spill", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct crl_params p;
@@ -252,6 +253,9 @@ cmd_gen(int argc, char **argv)
 			break;
 		case 'R':
 			u.drop_on = atoi(optarg);
+			break;
+		case 'S':
+			p.spill_dir = optarg;
 			break;
 		default:
 			goto out;
