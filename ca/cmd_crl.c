@@ -345,15 +345,16 @@ tmp_beside(const char *path, char **tmp)
 }
 
 /*
- * Making the output durable runs in a thread beside the crls INSERT: with
- * --pem, the DER (len bytes at fd, read with pread) as PEM to pem,
- * fsync'ed; else an fsync of the DER.  The transaction commits only
+ * The output file is written and made durable in a thread beside the
+ * crls INSERT: the DER (len bytes at off in fd, read with pread) as PEM
+ * or copied as DER to out, then fsync'ed.  The transaction commits only
  * after it succeeded.
  */
 struct publish {
-	int		 fd;		/* the temporary DER */
-	uint64_t	 len;
-	FILE		*pem;		/* or NULL */
+	int		 fd;		/* the spill holding the DER */
+	uint64_t	 off, len;
+	FILE		*out;
+	int		 pem;
 	int		 err;		/* errno of a failure, or 0 */
 	const char	*step;		/* what failed */
 	pthread_t	 th;
@@ -366,43 +367,47 @@ publish_run(void *arg)
 	struct publish *pb = arg;
 	unsigned char in[48 * 1024], out[64 * 1024 + 1024];
 	EVP_ENCODE_CTX *ec = NULL;
-	uint64_t off = 0;
+	uint64_t done = 0;
 	ssize_t n;
 	int outl;
 
-	if (pb->pem == NULL) {
-		if (fsync(pb->fd) == -1) {
-			pb->err = errno;
-			pb->step = "fsync";
-		}
-		return NULL;
-	}
 	if ((ec = EVP_ENCODE_CTX_new()) == NULL) {
 		fatalx("out of memory");
 	}
 	EVP_EncodeInit(ec);
-	fputs("-----BEGIN X509 CRL-----\n", pb->pem);
-	while (off < pb->len) {
-		if ((n = pread(pb->fd, in, sizeof(in), (off_t)off)) <= 0) {
+	if (pb->pem) {
+		fputs("-----BEGIN X509 CRL-----\n", pb->out);
+	}
+	while (done < pb->len) {
+		n = pread(pb->fd, in, pb->len - done < sizeof(in) ?
+		    (size_t)(pb->len - done) : sizeof(in),
+		    (off_t)(pb->off + done));
+		if (n <= 0) {
 			pb->err = n == 0 ? EIO : errno;
 			pb->step = "reading the DER";
 			goto out;
 		}
-		off += (uint64_t)n;
+		done += (uint64_t)n;
+		if (!pb->pem) {
+			fwrite(in, 1, (size_t)n, pb->out);
+			continue;
+		}
 		if (!EVP_EncodeUpdate(ec, out, &outl, in, (int)n)) {
 			pb->err = EINVAL;
 			pb->step = "base64";
 			goto out;
 		}
-		fwrite(out, 1, (size_t)outl, pb->pem);
+		fwrite(out, 1, (size_t)outl, pb->out);
 	}
-	EVP_EncodeFinal(ec, out, &outl);
-	fwrite(out, 1, (size_t)outl, pb->pem);
-	fputs("-----END X509 CRL-----\n", pb->pem);
-	if (ferror(pb->pem) || fflush(pb->pem) == EOF) {
+	if (pb->pem) {
+		EVP_EncodeFinal(ec, out, &outl);
+		fwrite(out, 1, (size_t)outl, pb->out);
+		fputs("-----END X509 CRL-----\n", pb->out);
+	}
+	if (ferror(pb->out) || fflush(pb->out) == EOF) {
 		pb->err = errno ? errno : EIO;
 		pb->step = "write";
-	} else if (fsync(fileno(pb->pem)) == -1) {
+	} else if (fsync(fileno(pb->out)) == -1) {
 		pb->err = errno;
 		pb->step = "fsync";
 	}
@@ -455,8 +460,8 @@ publish_wait(struct publish *pb, const char *what)
  * 1/0 (logged).
  */
 static int
-store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
-    const char *sha)
+store_crl(struct db *db, const struct crlrun *r, int fd, uint64_t off,
+    uint64_t len, const char *sha)
 {
 	sqlite3_stmt *st = NULL;
 	void *map = MAP_FAILED;
@@ -468,12 +473,12 @@ store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
 		    r->out, (unsigned long long)len);
 		return 0;
 	}
-	if ((map = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE,
-	    fileno(der), 0)) == MAP_FAILED) {
+	if ((map = mmap(NULL, (size_t)(off + len), PROT_READ, MAP_PRIVATE,
+	    fd, 0)) == MAP_FAILED) {
 		log_warn("%s: mapping the temporary CRL", r->out);
 		return 0;
 	}
-	(void)madvise(map, (size_t)len, MADV_SEQUENTIAL);
+	(void)madvise(map, (size_t)(off + len), MADV_SEQUENTIAL);
 	time_fmt(r->this_update, t1, sizeof(t1));
 	time_fmt(r->next_update, t2, sizeof(t2));
 	if ((st = db_prepare(db, "INSERT INTO crls (ca_id, number, kind,"
@@ -493,7 +498,8 @@ store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
 	}
 	sqlite3_bind_text(st, 6, t1, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 7, t2, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob64(st, 8, map, len, SQLITE_STATIC);
+	sqlite3_bind_blob64(st, 8, (unsigned char *)map + off, len,
+	    SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, sha, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		db_log_error(db, "recording the CRL");
@@ -502,7 +508,7 @@ store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
 	ret = 1;
 out:
 	sqlite3_finalize(st);
-	munmap(map, (size_t)len);
+	munmap(map, (size_t)(off + len));
 	return ret;
 }
 
@@ -669,8 +675,10 @@ crl_run(struct crlrun *r)
 	struct crl_sel sel;
 	struct stat sb;
 	struct publish pb = { .fd = -1 };
-	FILE *der = NULL, *pem = NULL;
-	char *der_tmp = NULL, *pem_tmp = NULL, *detail = NULL, *out_dir = NULL;
+	FILE *outfp = NULL;
+	char *out_tmp = NULL, *detail = NULL, *out_dir = NULL;
+	uint64_t crl_off = 0;
+	int crl_fd = -1;
 	char *hex;
 	char object[160], sha[65] = "", t1[32], t2[32];
 	const char *kind;
@@ -794,9 +802,6 @@ crl_run(struct crlrun *r)
 		fatalx("out of memory");
 	}
 	p.spill_dir = dirname(out_dir);
-	if ((der = tmp_beside(r->out, &der_tmp)) == NULL) {
-		goto out;
-	}
 	if (!db_exec(db, "BEGIN")) {
 		goto out;
 	}
@@ -805,7 +810,7 @@ crl_run(struct crlrun *r)
 		goto out;
 	}
 	crl_rows_iter(rows, &it);
-	if (!crl_write_fp(der, r->out, &p, &it, &cs)) {
+	if (!crl_write_spilled(r->out, &p, &it, &cs, &crl_fd, &crl_off)) {
 		crl_rows_free(rows);
 		rows = NULL;
 		db_rollback(db);
@@ -815,11 +820,8 @@ crl_run(struct crlrun *r)
 	crl_rows_free(rows);
 	rows = NULL;
 	db_rollback(db);		/* end of the read transaction */
-	if (fflush(der) == EOF) {
-		log_warn("%s", der_tmp);
-		goto out;
-	}
-	if (fstat(fileno(der), &sb) == -1 || (uint64_t)sb.st_size != cs.bytes) {
+	if (fstat(crl_fd, &sb) == -1 ||
+	    (uint64_t)sb.st_size != crl_off + cs.bytes) {
 		log_warnx("%s: the temporary CRL has the wrong size", r->out);
 		goto out;
 	}
@@ -827,13 +829,15 @@ crl_run(struct crlrun *r)
 	snprintf(sha, sizeof(sha), "%s", hex);
 	free(hex);
 
-	/* The output made durable (PEM, fsync) beside the INSERT. */
-	if (r->pem && (pem = tmp_beside(r->out, &pem_tmp)) == NULL) {
+	/* The output written and made durable beside the INSERT. */
+	if ((outfp = tmp_beside(r->out, &out_tmp)) == NULL) {
 		goto out;
 	}
-	pb.fd = fileno(der);
+	pb.fd = crl_fd;
+	pb.off = crl_off;
 	pb.len = cs.bytes;
-	pb.pem = pem;
+	pb.out = outfp;
+	pb.pem = r->pem;
 	if (!publish_start(&pb, r->out)) {
 		goto out;
 	}
@@ -854,7 +858,7 @@ crl_run(struct crlrun *r)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	if (!store_crl(db, r, der, cs.bytes, sha)) {
+	if (!store_crl(db, r, crl_fd, crl_off, cs.bytes, sha)) {
 		db_rollback(db);
 		goto out;
 	}
@@ -868,25 +872,20 @@ crl_run(struct crlrun *r)
 		fatalx("out of memory");
 	}
 	if (!audit_append(db, r->actor, "crl-sign", object, sha, "ok",
-	    detail) || !publish_wait(&pb, r->pem ? pem_tmp : der_tmp) ||
+	    detail) || !publish_wait(&pb, out_tmp) ||
 	    !db_commit(db)) {
 		db_rollback(db);
 		goto out;
 	}
 
 	/* Published: move the file into place. */
-	if (rename(r->pem ? pem_tmp : der_tmp, r->out) == -1) {
+	if (rename(out_tmp, r->out) == -1) {
 		log_warn("%s: rename (the CRL is recorded in the store as "
 		    "number %llu)", r->out, (unsigned long long)r->num);
 		goto out;
 	}
-	if (r->pem) {
-		free(pem_tmp);
-		pem_tmp = NULL;
-	} else {
-		free(der_tmp);
-		der_tmp = NULL;
-	}
+	free(out_tmp);
+	out_tmp = NULL;
 	sync_dir(r->out);
 	if (g.json) {
 		json_print(json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:s}",
@@ -905,23 +904,19 @@ crl_run(struct crlrun *r)
 	}
 	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
 out:
-	(void)publish_wait(&pb, r->pem ? pem_tmp : der_tmp);
+	(void)publish_wait(&pb, out_tmp);
 	quorum_free(&q);
 	crl_rows_free(rows);
-	if (der != NULL) {
-		fclose(der);
+	if (crl_fd != -1) {
+		close(crl_fd);
 	}
-	if (pem != NULL) {
-		fclose(pem);
+	if (outfp != NULL) {
+		fclose(outfp);
 	}
-	if (der_tmp != NULL) {
-		(void)unlink(der_tmp);
+	if (out_tmp != NULL) {
+		(void)unlink(out_tmp);
 	}
-	if (pem_tmp != NULL) {
-		(void)unlink(pem_tmp);
-	}
-	free(der_tmp);
-	free(pem_tmp);
+	free(out_tmp);
 	free(detail);
 	free(out_dir);
 	ca_key_free(ck);

@@ -188,6 +188,17 @@ int crl_write_fp(FILE *fp, const char *what, const struct crl_params *p,
     const struct crl_iter *it, struct crl_stats *st);
 
 /*
+ * The same, left in place in the spill file (p->spill_dir required, DER):
+ * pass 3 writes only the headers in front of the spilled list and the
+ * parts after it, then reads the whole CertificateList back (its
+ * TBSCertList must hash to the signed digest; st->sha256 is taken from
+ * it).  The CRL is st->bytes bytes at *off in the unlinked file *fd
+ * (the caller's, to close; nothing follows the CRL in it).
+ */
+int crl_write_spilled(const char *what, const struct crl_params *p,
+    const struct crl_iter *it, struct crl_stats *st, int *fd, uint64_t *off);
+
+/*
  * Set e's serial from hex (either case, odd length allowed, no "0x").
  * 1/0; on 0 logs "what: ES-CRL-05: ...".
  */

@@ -11,6 +11,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,6 +111,7 @@ struct gen {
 	const EVP_MD		*mdalg;
 	struct sink		*sink;
 	FILE			*spill;		/* encoded entries, or NULL */
+	uint64_t		 list_off;	/* where they start in it */
 	unsigned char		 sha256[32];	/* of the output DER (pass 3) */
 };
 
@@ -555,7 +557,7 @@ replay(struct gen *g, struct sink *s)
 	uint64_t left = g->list_len;
 	size_t k;
 
-	if (fseeko(g->spill, 0, SEEK_SET) == -1) {
+	if (fseeko(g->spill, (off_t)g->list_off, SEEK_SET) == -1) {
 		log_warn("%s: the encoded entries' spill file", g->what);
 		return 0;
 	}
@@ -619,6 +621,8 @@ out:
 	return fp;
 }
 
+static const unsigned char zeros[256];
+
 /*
  * Pass 1: check and measure the entries; with a spill directory, also
  * keep their encoding in an unlinked file there.  1/0 (logged).
@@ -633,6 +637,17 @@ measure(struct gen *g)
 		return 0;
 	}
 	sink_init(g->sink, g->spill, 0, NULL);
+	/*
+	 * Room before the list for the headers in front of it (outer,
+	 * TBSCertList and list tag and length, 10 bytes each at most) and
+	 * the fixed part: crl_write_spilled() completes the CRL in place.
+	 */
+	g->list_off = g->pre_len + 30;
+	while (g->sink->total < g->list_off) {
+		size_t k = g->list_off - g->sink->total;
+
+		sink_put(g->sink, zeros, k < sizeof(zeros) ? k : sizeof(zeros));
+	}
 	if (!walk(g, g->sink, 1)) {
 		return 0;
 	}
@@ -1119,6 +1134,149 @@ crl_write_fp(FILE *fp, const char *what, const struct crl_params *p,
 	g.it = it;
 	g.what = what;
 	if (!prepare(&g) || !output(&g, fp)) {
+		goto out;
+	}
+	gen_stats(&g, st);
+	ret = 1;
+out:
+	gen_clear(&g);
+	return ret;
+}
+
+/* pwrite all of buf at off.  1/0 (errno set). */
+static int
+pwrite_all(int fd, const unsigned char *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = pwrite(fd, buf, len, (off_t)off)) == -1) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return 0;
+		}
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 1;
+}
+
+/*
+ * Pass 3 in place: the headers in front of the list and everything after
+ * it are written around the spilled list, then the whole CertificateList
+ * is read back through a mapping, its TBSCertList hashed again (it must
+ * be the signed one) and its SHA-256 taken.  1/0 (logged).
+ */
+static int
+complete_in_place(struct gen *g, uint64_t *off)
+{
+	unsigned char *head = NULL, *tail = NULL, md[EVP_MAX_MD_SIZE];
+	EVP_MD_CTX *mctx = NULL;
+	unsigned int mdlen = 0;
+	uint64_t bits_len, outer, start, total;
+	size_t hl = 0, tl = 0, maplen = 0, tbs_at;
+	void *map = MAP_FAILED;
+	int fd = fileno(g->spill), ret = 0;
+
+	bits_len = 1 + g->siglen;
+	outer = tlv_size(g->tbs_len) + g->algid_len + tlv_size(bits_len);
+	total = tlv_size(outer);
+	if ((head = malloc(g->pre_len + 30)) == NULL ||
+	    (tail = malloc(g->ext_len + g->algid_len + 11 + g->siglen)) ==
+	    NULL) {
+		fatalx("out of memory");
+	}
+	head[hl++] = 0x30;
+	hl += der_len_put(head + hl, outer);
+	tbs_at = hl;
+	head[hl++] = 0x30;
+	hl += der_len_put(head + hl, g->tbs_len);
+	memcpy(head + hl, g->pre, g->pre_len);
+	hl += g->pre_len;
+	if (g->count > 0) {
+		head[hl++] = 0x30;
+		hl += der_len_put(head + hl, g->list_len);
+	}
+	memcpy(tail, g->ext, g->ext_len);
+	tl = g->ext_len;
+	memcpy(tail + tl, g->algid, g->algid_len);
+	tl += g->algid_len;
+	tail[tl++] = 0x03;
+	tl += der_len_put(tail + tl, bits_len);
+	tail[tl++] = 0x00;		/* no unused bits */
+	memcpy(tail + tl, g->sig, g->siglen);
+	tl += g->siglen;
+	if (hl > g->list_off || hl + g->list_len + tl != total) {
+		log_warnx("%s: internal error: CRL of %llu bytes does not fit "
+		    "its spill", g->what, (unsigned long long)total);
+		goto out;
+	}
+	start = g->list_off - hl;
+	if (!pwrite_all(fd, head, hl, start) ||
+	    !pwrite_all(fd, tail, tl, g->list_off + g->list_len)) {
+		log_warn("%s: writing the CRL into the spill file", g->what);
+		goto out;
+	}
+	maplen = (size_t)(start + total);
+	if ((map = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, 0)) ==
+	    MAP_FAILED) {
+		log_warn("%s: mapping the spill file", g->what);
+		goto out;
+	}
+	(void)madvise(map, maplen, MADV_SEQUENTIAL);
+	if ((mctx = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(mctx, g->mdalg, NULL) ||
+	    !EVP_DigestUpdate(mctx, (unsigned char *)map + start + tbs_at,
+	    (size_t)tlv_size(g->tbs_len)) ||
+	    !EVP_DigestFinal_ex(mctx, md, &mdlen) ||
+	    !EVP_Digest((unsigned char *)map + start, (size_t)total, g->sha256,
+	    NULL, EVP_sha256(), NULL)) {
+		log_ssl("%s: digest", g->what);
+		goto out;
+	}
+	if (mdlen != g->mdlen || memcmp(md, g->md, mdlen) != 0) {
+		log_warnx("%s: ES-CRL-04: the TBSCertList read back from the "
+		    "spill file is not the signed one", g->what);
+		goto out;
+	}
+	g->sink->total = total;
+	*off = start;
+	ret = 1;
+out:
+	if (map != MAP_FAILED) {
+		munmap(map, maplen);
+	}
+	EVP_MD_CTX_free(mctx);
+	free(head);
+	free(tail);
+	return ret;
+}
+
+int
+crl_write_spilled(const char *what, const struct crl_params *p,
+    const struct crl_iter *it, struct crl_stats *st, int *fd, uint64_t *off)
+{
+	struct gen g;
+	int ret = 0;
+
+	*fd = -1;
+	*off = 0;
+	if (p->spill_dir == NULL || p->pem) {
+		log_warnx("%s: internal error: a CRL left in the spill needs a "
+		    "spill directory and DER", what);
+		return 0;
+	}
+	memset(&g, 0, sizeof(g));
+	g.p = p;
+	g.it = it;
+	g.what = what;
+	if (!prepare(&g) || !complete_in_place(&g, off)) {
+		goto out;
+	}
+	if ((*fd = dup(fileno(g.spill))) == -1) {
+		log_warn("%s: spill file", what);
 		goto out;
 	}
 	gen_stats(&g, st);
