@@ -345,16 +345,18 @@ tmp_beside(const char *path, char **tmp)
 }
 
 /*
- * The output file is written and made durable in a thread beside the
- * crls INSERT: the DER (len bytes at off in fd, read with pread) as PEM
- * or copied as DER to out, then fsync'ed.  The transaction commits only
- * after it succeeded.
+ * The output file is written and made durable in a thread, started by
+ * the encoder as soon as the CRL is in place in its spill (while it is
+ * read back and checked) and running beside the crls INSERT: the DER
+ * (len bytes at off in fd, read with pread) as PEM or copied as DER to
+ * out, then fsync'ed.  The transaction commits only after it succeeded.
  */
 struct publish {
 	int		 fd;		/* the spill holding the DER */
 	uint64_t	 off, len;
 	FILE		*out;
 	int		 pem;
+	const char	*what;
 	int		 err;		/* errno of a failure, or 0 */
 	const char	*step;		/* what failed */
 	pthread_t	 th;
@@ -416,19 +418,25 @@ out:
 	return NULL;
 }
 
-/* Start pb's thread.  1/0 (logged). */
-static int
-publish_start(struct publish *pb, const char *what)
+/*
+ * crl_params.placed: the CRL is len bytes at off in fd; start pb's thread
+ * (pb->running tells whether it runs; a failure is logged).
+ */
+static void
+publish_placed(void *arg, int fd, uint64_t off, uint64_t len)
 {
+	struct publish *pb = arg;
 	int rc;
 
+	pb->fd = fd;
+	pb->off = off;
+	pb->len = len;
 	if ((rc = pthread_create(&pb->th, NULL, publish_run, pb)) != 0) {
 		errno = rc;
-		log_warn("%s: thread", what);
-		return 0;
+		log_warn("%s: thread", pb->what);
+		return;
 	}
 	pb->running = 1;
-	return 1;
 }
 
 /* Wait for pb's thread, if running.  1 if it succeeded, 0 (logged). */
@@ -802,6 +810,15 @@ crl_run(struct crlrun *r)
 		fatalx("out of memory");
 	}
 	p.spill_dir = dirname(out_dir);
+	/* The output is written by the publish thread, started once placed. */
+	if ((outfp = tmp_beside(r->out, &out_tmp)) == NULL) {
+		goto out;
+	}
+	pb.out = outfp;
+	pb.pem = r->pem;
+	pb.what = r->out;
+	p.placed = publish_placed;
+	p.placed_arg = &pb;
 	if (!db_exec(db, "BEGIN")) {
 		goto out;
 	}
@@ -820,27 +837,15 @@ crl_run(struct crlrun *r)
 	crl_rows_free(rows);
 	rows = NULL;
 	db_rollback(db);		/* end of the read transaction */
-	if (fstat(crl_fd, &sb) == -1 ||
+	if (!pb.running || fstat(crl_fd, &sb) == -1 ||
 	    (uint64_t)sb.st_size != crl_off + cs.bytes) {
-		log_warnx("%s: the temporary CRL has the wrong size", r->out);
+		log_warnx("%s: the temporary CRL has the wrong size, or no "
+		    "thread writes it", r->out);
 		goto out;
 	}
 	hex = hex_encode(cs.sha256, sizeof(cs.sha256));
 	snprintf(sha, sizeof(sha), "%s", hex);
 	free(hex);
-
-	/* The output written and made durable beside the INSERT. */
-	if ((outfp = tmp_beside(r->out, &out_tmp)) == NULL) {
-		goto out;
-	}
-	pb.fd = crl_fd;
-	pb.off = crl_off;
-	pb.len = cs.bytes;
-	pb.out = outfp;
-	pb.pem = r->pem;
-	if (!publish_start(&pb, r->out)) {
-		goto out;
-	}
 
 	/* The number is consumed here, with the CRL and its audit record. */
 	if (!db_begin(db)) {

@@ -161,6 +161,9 @@ struct crl_params {
 	 * three times.
 	 */
 	const char	*spill_dir;
+	/* crl_write_spilled(): called once the CRL is in place, or NULL. */
+	void		(*placed)(void *arg, int fd, uint64_t off, uint64_t len);
+	void		*placed_arg;
 };
 
 /* What a run produced. */
@@ -193,7 +196,11 @@ int crl_write_fp(FILE *fp, const char *what, const struct crl_params *p,
  * parts after it, then reads the whole CertificateList back (its
  * TBSCertList must hash to the signed digest; st->sha256 is taken from
  * it).  The CRL is st->bytes bytes at *off in the unlinked file *fd
- * (the caller's, to close; nothing follows the CRL in it).
+ * (nothing follows the CRL in it).  *fd is the caller's to close, also
+ * after a failure if it is not -1: once the CRL is in place and before
+ * it is read back, p->placed (if set) is called with *fd, the offset and
+ * the length, so that the caller can start reading it (a failure after
+ * that call means those bytes must be discarded).
  */
 int crl_write_spilled(const char *what, const struct crl_params *p,
     const struct crl_iter *it, struct crl_stats *st, int *fd, uint64_t *off);

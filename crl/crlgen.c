@@ -1170,7 +1170,7 @@ pwrite_all(int fd, const unsigned char *buf, size_t len, uint64_t off)
  * be the signed one) and its SHA-256 taken.  1/0 (logged).
  */
 static int
-complete_in_place(struct gen *g, uint64_t *off)
+complete_in_place(struct gen *g, int *fdp, uint64_t *off)
 {
 	unsigned char *head = NULL, *tail = NULL, md[EVP_MAX_MD_SIZE];
 	EVP_MD_CTX *mctx = NULL;
@@ -1218,6 +1218,13 @@ complete_in_place(struct gen *g, uint64_t *off)
 	    !pwrite_all(fd, tail, tl, g->list_off + g->list_len)) {
 		log_warn("%s: writing the CRL into the spill file", g->what);
 		goto out;
+	}
+	if ((*fdp = dup(fd)) == -1) {
+		log_warn("%s: spill file", g->what);
+		goto out;
+	}
+	if (g->p->placed != NULL) {
+		g->p->placed(g->p->placed_arg, *fdp, start, total);
 	}
 	maplen = (size_t)(start + total);
 	if ((map = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, 0)) ==
@@ -1272,11 +1279,7 @@ crl_write_spilled(const char *what, const struct crl_params *p,
 	g.p = p;
 	g.it = it;
 	g.what = what;
-	if (!prepare(&g) || !complete_in_place(&g, off)) {
-		goto out;
-	}
-	if ((*fd = dup(fileno(g.spill))) == -1) {
-		log_warn("%s: spill file", what);
+	if (!prepare(&g) || !complete_in_place(&g, fd, off)) {
 		goto out;
 	}
 	gen_stats(&g, st);
