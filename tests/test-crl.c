@@ -151,6 +151,22 @@ load_key(const char *path)
 }
 
 /*
+ * --tamper-placed: once the CRL is in place in the spill, flip a bit in
+ * its middle (the read-back check must catch it).
+ */
+static void
+tamper_placed(void *arg, int fd, uint64_t off, uint64_t len)
+{
+	unsigned char b;
+
+	(void)arg;
+	if (pread(fd, &b, 1, (off_t)(off + len / 2)) == 1) {
+		b ^= 0x01;
+		(void)pwrite(fd, &b, 1, (off_t)(off + len / 2));
+	}
+}
+
+/*
  * --in-place: crl_write_spilled(), then the DER copied from the spill to
  * path.  1/0 (logged).
  */
@@ -224,6 +240,7 @@ cmd_gen(int argc, char **argv)
 		{ "drop-on-pass", required_argument, NULL, 'R' },
 		{ "spill", required_argument, NULL, 'S' },
 		{ "in-place", no_argument, NULL, 'P' },
+		{ "tamper-placed", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct crl_params p;
@@ -313,6 +330,9 @@ cmd_gen(int argc, char **argv)
 			break;
 		case 'P':
 			in_place = 1;
+			break;
+		case 'T':
+			p.placed = tamper_placed;
 			break;
 		default:
 			goto out;
