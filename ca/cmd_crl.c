@@ -3,9 +3,11 @@
  * (an issuing CA), or its ARL (a root: the issuing CAs it revoked), on
  * the CA's token.  The CRL number is allocated from the store (above
  * every published number and the restore floor) and consumed only when
- * the CRL exists: the CRL is streamed into a temporary file beside the
- * output, its crls row and audit entry commit in one transaction, and
- * only then the file is renamed into place.  See doc/crl.md.
+ * the CRL exists: the CRL is streamed into the encoder's spill beside
+ * the output (the store's rows stepped by a thread), a thread writes the
+ * output's temporary file while the crls row and audit entry are
+ * inserted, the transaction commits once that file is durable, and only
+ * then the file is renamed into place.  See doc/crl.md.
  */
 #include "config.h"
 
@@ -458,8 +460,8 @@ publish_wait(struct publish *pb, const char *what)
 
 /*
  * In the caller's write transaction: the crls row, with sha (the DER's
- * SHA-256 hex, from the encoder) and the DER, len bytes of the flushed
- * file der, bound straight from a read-only mapping of that file.
+ * SHA-256 hex, from the encoder) and the DER, len bytes at off in the
+ * encoder's spill fd, bound straight from a read-only mapping of it.
  * SQLite builds the record in one buffer (the DER once more in memory),
  * and the pages reach the WAL once.  (A zeroblob written in place with
  * sqlite3_blob_write saves nothing here: der is not the record's last
@@ -837,10 +839,12 @@ crl_run(struct crlrun *r)
 	crl_rows_free(rows);
 	rows = NULL;
 	db_rollback(db);		/* end of the read transaction */
-	if (!pb.running || fstat(crl_fd, &sb) == -1 ||
+	if (!pb.running) {
+		goto out;		/* logged by publish_placed */
+	}
+	if (fstat(crl_fd, &sb) == -1 ||
 	    (uint64_t)sb.st_size != crl_off + cs.bytes) {
-		log_warnx("%s: the temporary CRL has the wrong size, or no "
-		    "thread writes it", r->out);
+		log_warnx("%s: the temporary CRL has the wrong size", r->out);
 		goto out;
 	}
 	hex = hex_encode(cs.sha256, sizeof(cs.sha256));
