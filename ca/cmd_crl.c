@@ -3,9 +3,11 @@
  * (an issuing CA), or its ARL (a root: the issuing CAs it revoked), on
  * the CA's token.  The CRL number is allocated from the store (above
  * every published number and the restore floor) and consumed only when
- * the CRL exists: the CRL is streamed into a temporary file beside the
- * output, its crls row and audit entry commit in one transaction, and
- * only then the file is renamed into place.  See doc/crl.md.
+ * the CRL exists: the CRL is streamed into the encoder's spill beside
+ * the output (the store's rows stepped by a thread), a thread writes the
+ * output's temporary file while the crls row and audit entry are
+ * inserted, the transaction commits once that file is durable, and only
+ * then the file is renamed into place.  See doc/crl.md.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,79 +346,122 @@ tmp_beside(const char *path, char **tmp)
 	return fp;
 }
 
-static int
-flush_sync(FILE *fp, const char *what)
+/*
+ * The output file is written and made durable in a thread, started by
+ * the encoder as soon as the CRL is in place in its spill (while it is
+ * read back and checked) and running beside the crls INSERT: the DER
+ * (len bytes at off in fd, read with pread) as PEM or copied as DER to
+ * out, then fsync'ed.  The transaction commits only after it succeeded.
+ */
+struct publish {
+	int		 fd;		/* the spill holding the DER */
+	uint64_t	 off, len;
+	FILE		*out;
+	int		 pem;
+	const char	*what;
+	int		 err;		/* errno of a failure, or 0 */
+	const char	*step;		/* what failed */
+	pthread_t	 th;
+	int		 running;
+};
+
+static void *
+publish_run(void *arg)
 {
-	if (fflush(fp) == EOF || fsync(fileno(fp)) == -1) {
-		log_warn("%s", what);
+	struct publish *pb = arg;
+	unsigned char in[48 * 1024], out[64 * 1024 + 1024];
+	EVP_ENCODE_CTX *ec = NULL;
+	uint64_t done = 0;
+	ssize_t n;
+	int outl;
+
+	if ((ec = EVP_ENCODE_CTX_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	EVP_EncodeInit(ec);
+	if (pb->pem) {
+		fputs("-----BEGIN X509 CRL-----\n", pb->out);
+	}
+	while (done < pb->len) {
+		n = pread(pb->fd, in, pb->len - done < sizeof(in) ?
+		    (size_t)(pb->len - done) : sizeof(in),
+		    (off_t)(pb->off + done));
+		if (n <= 0) {
+			pb->err = n == 0 ? EIO : errno;
+			pb->step = "reading the DER";
+			goto out;
+		}
+		done += (uint64_t)n;
+		if (!pb->pem) {
+			fwrite(in, 1, (size_t)n, pb->out);
+			continue;
+		}
+		if (!EVP_EncodeUpdate(ec, out, &outl, in, (int)n)) {
+			pb->err = EINVAL;
+			pb->step = "base64";
+			goto out;
+		}
+		fwrite(out, 1, (size_t)outl, pb->out);
+	}
+	if (pb->pem) {
+		EVP_EncodeFinal(ec, out, &outl);
+		fwrite(out, 1, (size_t)outl, pb->out);
+		fputs("-----END X509 CRL-----\n", pb->out);
+	}
+	if (ferror(pb->out) || fflush(pb->out) == EOF) {
+		pb->err = errno ? errno : EIO;
+		pb->step = "write";
+	} else if (fsync(fileno(pb->out)) == -1) {
+		pb->err = errno;
+		pb->step = "fsync";
+	}
+out:
+	EVP_ENCODE_CTX_free(ec);
+	return NULL;
+}
+
+/*
+ * crl_params.placed: the CRL is len bytes at off in fd; start pb's thread
+ * (pb->running tells whether it runs; a failure is logged).
+ */
+static void
+publish_placed(void *arg, int fd, uint64_t off, uint64_t len)
+{
+	struct publish *pb = arg;
+	int rc;
+
+	pb->fd = fd;
+	pb->off = off;
+	pb->len = len;
+	if ((rc = pthread_create(&pb->th, NULL, publish_run, pb)) != 0) {
+		errno = rc;
+		log_warn("%s: thread", pb->what);
+		return;
+	}
+	pb->running = 1;
+}
+
+/* Wait for pb's thread, if running.  1 if it succeeded, 0 (logged). */
+static int
+publish_wait(struct publish *pb, const char *what)
+{
+	if (!pb->running) {
+		return 1;
+	}
+	pthread_join(pb->th, NULL);
+	pb->running = 0;
+	if (pb->err != 0) {
+		errno = pb->err;
+		log_warn("%s: %s", what, pb->step);
 		return 0;
 	}
 	return 1;
 }
 
 /*
- * Read the DER in der from its start: its SHA-256 hex into sha and, if
- * pem is not NULL, its PEM form to pem.  1/0 (logged).
- */
-static int
-der_digest(FILE *der, FILE *pem, char sha[65], const char *what)
-{
-	unsigned char in[48 * 1024], out[64 * 1024 + 1024], h[32];
-	EVP_ENCODE_CTX *ec = NULL;
-	EVP_MD_CTX *md = NULL;
-	size_t n;
-	char *hex;
-	int outl, ret = 0;
-
-	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
-	    (ec = EVP_ENCODE_CTX_new()) == NULL) {
-		fatalx("out of memory");
-	}
-	EVP_EncodeInit(ec);
-	rewind(der);
-	if (pem != NULL) {
-		fputs("-----BEGIN X509 CRL-----\n", pem);
-	}
-	while ((n = fread(in, 1, sizeof(in), der)) > 0) {
-		EVP_DigestUpdate(md, in, n);
-		if (pem == NULL) {
-			continue;
-		}
-		if (!EVP_EncodeUpdate(ec, out, &outl, in, (int)n)) {
-			log_ssl("%s: base64", what);
-			goto out;
-		}
-		fwrite(out, 1, (size_t)outl, pem);
-	}
-	if (ferror(der)) {
-		log_warn("%s: read", what);
-		goto out;
-	}
-	EVP_DigestFinal_ex(md, h, NULL);
-	hex = hex_encode(h, sizeof(h));
-	snprintf(sha, 65, "%s", hex);
-	free(hex);
-	if (pem != NULL) {
-		EVP_EncodeFinal(ec, out, &outl);
-		fwrite(out, 1, (size_t)outl, pem);
-		fputs("-----END X509 CRL-----\n", pem);
-		if (ferror(pem)) {
-			log_warn("%s: write", what);
-			goto out;
-		}
-	}
-	ret = 1;
-out:
-	EVP_ENCODE_CTX_free(ec);
-	EVP_MD_CTX_free(md);
-	return ret;
-}
-
-/*
  * In the caller's write transaction: the crls row, with sha (the DER's
- * SHA-256 hex, from der_digest) and the DER, len bytes of the flushed
- * file der, bound straight from a read-only mapping of that file.
+ * SHA-256 hex, from the encoder) and the DER, len bytes at off in the
+ * encoder's spill fd, bound straight from a read-only mapping of it.
  * SQLite builds the record in one buffer (the DER once more in memory),
  * and the pages reach the WAL once.  (A zeroblob written in place with
  * sqlite3_blob_write saves nothing here: der is not the record's last
@@ -424,8 +470,8 @@ out:
  * 1/0 (logged).
  */
 static int
-store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
-    const char *sha)
+store_crl(struct db *db, const struct crlrun *r, int fd, uint64_t off,
+    uint64_t len, const char *sha)
 {
 	sqlite3_stmt *st = NULL;
 	void *map = MAP_FAILED;
@@ -437,12 +483,12 @@ store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
 		    r->out, (unsigned long long)len);
 		return 0;
 	}
-	if ((map = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE,
-	    fileno(der), 0)) == MAP_FAILED) {
+	if ((map = mmap(NULL, (size_t)(off + len), PROT_READ, MAP_PRIVATE,
+	    fd, 0)) == MAP_FAILED) {
 		log_warn("%s: mapping the temporary CRL", r->out);
 		return 0;
 	}
-	(void)madvise(map, (size_t)len, MADV_SEQUENTIAL);
+	(void)madvise(map, (size_t)(off + len), MADV_SEQUENTIAL);
 	time_fmt(r->this_update, t1, sizeof(t1));
 	time_fmt(r->next_update, t2, sizeof(t2));
 	if ((st = db_prepare(db, "INSERT INTO crls (ca_id, number, kind,"
@@ -462,7 +508,8 @@ store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
 	}
 	sqlite3_bind_text(st, 6, t1, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 7, t2, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob64(st, 8, map, len, SQLITE_STATIC);
+	sqlite3_bind_blob64(st, 8, (unsigned char *)map + off, len,
+	    SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, sha, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		db_log_error(db, "recording the CRL");
@@ -471,7 +518,7 @@ store_crl(struct db *db, const struct crlrun *r, FILE *der, uint64_t len,
 	ret = 1;
 out:
 	sqlite3_finalize(st);
-	munmap(map, (size_t)len);
+	munmap(map, (size_t)(off + len));
 	return ret;
 }
 
@@ -637,8 +684,12 @@ crl_run(struct crlrun *r)
 	struct crl_stats cs;
 	struct crl_sel sel;
 	struct stat sb;
-	FILE *der = NULL, *pem = NULL;
-	char *der_tmp = NULL, *pem_tmp = NULL, *detail = NULL, *out_dir = NULL;
+	struct publish pb = { .fd = -1 };
+	FILE *outfp = NULL;
+	char *out_tmp = NULL, *detail = NULL, *out_dir = NULL;
+	uint64_t crl_off = 0;
+	int crl_fd = -1;
+	char *hex;
 	char object[160], sha[65] = "", t1[32], t2[32];
 	const char *kind;
 	struct quorum q = { 0 };
@@ -756,14 +807,20 @@ crl_run(struct crlrun *r)
 	sel.since = r->delta ? r->base_this : NULL;
 	sel.keep_expired = r->cfg.expired_on_crl;
 	sel.this_update = r->this_update;
-	/* The store is read once; the later passes re-read a spill file. */
+	/* One scan of the store: later passes re-read the encoder's spill. */
 	if ((out_dir = strdup(r->out)) == NULL) {
 		fatalx("out of memory");
 	}
-	sel.spill_dir = dirname(out_dir);
-	if ((der = tmp_beside(r->out, &der_tmp)) == NULL) {
+	p.spill_dir = dirname(out_dir);
+	/* The output is written by the publish thread, started once placed. */
+	if ((outfp = tmp_beside(r->out, &out_tmp)) == NULL) {
 		goto out;
 	}
+	pb.out = outfp;
+	pb.pem = r->pem;
+	pb.what = r->out;
+	p.placed = publish_placed;
+	p.placed_arg = &pb;
 	if (!db_exec(db, "BEGIN")) {
 		goto out;
 	}
@@ -772,7 +829,9 @@ crl_run(struct crlrun *r)
 		goto out;
 	}
 	crl_rows_iter(rows, &it);
-	if (!crl_write_fp(der, r->out, &p, &it, &cs)) {
+	if (!crl_write_spilled(r->out, &p, &it, &cs, &crl_fd, &crl_off)) {
+		crl_rows_free(rows);
+		rows = NULL;
 		db_rollback(db);
 		ret = EXIT_REFUSED;
 		goto out;
@@ -780,26 +839,17 @@ crl_run(struct crlrun *r)
 	crl_rows_free(rows);
 	rows = NULL;
 	db_rollback(db);		/* end of the read transaction */
-	/* With --pem the DER file is a scratch copy: no fsync. */
-	if (r->pem) {
-		if (fflush(der) == EOF) {
-			log_warn("%s", der_tmp);
-			goto out;
-		}
-		if ((pem = tmp_beside(r->out, &pem_tmp)) == NULL) {
-			goto out;
-		}
-	} else if (!flush_sync(der, der_tmp)) {
-		goto out;
+	if (!pb.running) {
+		goto out;		/* logged by publish_placed */
 	}
-	if (!der_digest(der, pem, sha, r->out) ||
-	    (pem != NULL && !flush_sync(pem, pem_tmp))) {
-		goto out;
-	}
-	if (fstat(fileno(der), &sb) == -1 || (uint64_t)sb.st_size != cs.bytes) {
+	if (fstat(crl_fd, &sb) == -1 ||
+	    (uint64_t)sb.st_size != crl_off + cs.bytes) {
 		log_warnx("%s: the temporary CRL has the wrong size", r->out);
 		goto out;
 	}
+	hex = hex_encode(cs.sha256, sizeof(cs.sha256));
+	snprintf(sha, sizeof(sha), "%s", hex);
+	free(hex);
 
 	/* The number is consumed here, with the CRL and its audit record. */
 	if (!db_begin(db)) {
@@ -817,7 +867,7 @@ crl_run(struct crlrun *r)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	if (!store_crl(db, r, der, cs.bytes, sha)) {
+	if (!store_crl(db, r, crl_fd, crl_off, cs.bytes, sha)) {
 		db_rollback(db);
 		goto out;
 	}
@@ -831,24 +881,20 @@ crl_run(struct crlrun *r)
 		fatalx("out of memory");
 	}
 	if (!audit_append(db, r->actor, "crl-sign", object, sha, "ok",
-	    detail) || !db_commit(db)) {
+	    detail) || !publish_wait(&pb, out_tmp) ||
+	    !db_commit(db)) {
 		db_rollback(db);
 		goto out;
 	}
 
 	/* Published: move the file into place. */
-	if (rename(r->pem ? pem_tmp : der_tmp, r->out) == -1) {
+	if (rename(out_tmp, r->out) == -1) {
 		log_warn("%s: rename (the CRL is recorded in the store as "
 		    "number %llu)", r->out, (unsigned long long)r->num);
 		goto out;
 	}
-	if (r->pem) {
-		free(pem_tmp);
-		pem_tmp = NULL;
-	} else {
-		free(der_tmp);
-		der_tmp = NULL;
-	}
+	free(out_tmp);
+	out_tmp = NULL;
 	sync_dir(r->out);
 	if (g.json) {
 		json_print(json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:s}",
@@ -867,22 +913,19 @@ crl_run(struct crlrun *r)
 	}
 	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
 out:
+	(void)publish_wait(&pb, out_tmp);
 	quorum_free(&q);
 	crl_rows_free(rows);
-	if (der != NULL) {
-		fclose(der);
+	if (crl_fd != -1) {
+		close(crl_fd);
 	}
-	if (pem != NULL) {
-		fclose(pem);
+	if (outfp != NULL) {
+		fclose(outfp);
 	}
-	if (der_tmp != NULL) {
-		(void)unlink(der_tmp);
+	if (out_tmp != NULL) {
+		(void)unlink(out_tmp);
 	}
-	if (pem_tmp != NULL) {
-		(void)unlink(pem_tmp);
-	}
-	free(der_tmp);
-	free(pem_tmp);
+	free(out_tmp);
 	free(detail);
 	free(out_dir);
 	ca_key_free(ck);

@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,27 +211,54 @@ out:
 }
 
 /*
- * The end-entity rows are read from SQLite once: the first pass copies
- * every decoded entry into an unlinked spill file (fixed-size records,
- * in the page cache, not in the process), and the encoder's later passes
- * read the spill.  SQLite stepping and parsing the stored text (hex
- * serial, two times) was two thirds of the generation time at 1M
- * entries; re-reading the spill costs a memcpy per entry, and the
- * sequence is identical after each rewind by construction.
+ * The end-entity rows are stepped by a producer thread, which copies the
+ * stored text of each row into batches of a small ring; the iterator
+ * (the encoder's thread) parses them (hex serial, two times) and
+ * encodes.  SQLite's scan of the covering index and the parsing and
+ * encoding were the bulk of a CRL of a million entries, one after the
+ * other; now they overlap on two cores.  The statement's connection is
+ * the producer's until the walk ends (rewind or free joins it).  With
+ * the encoder's spill (crl_params.spill_dir) the rows are walked once.
  */
+#define ROWS_BATCH	1024
+#define ROWS_RING	4
+
+struct raw_row {
+	char		 serial[48];
+	char		 time[32];
+	char		 inv[32];	/* "" if NULL */
+	int		 reason;
+	int		 too_long;	/* a stored text did not fit */
+};
+
+struct rows_batch {
+	struct raw_row	 row[ROWS_BATCH];
+	size_t		 n;
+	int		 end;		/* SQLITE_DONE after these rows */
+	int		 err;		/* a step failed after these rows */
+};
+
 struct crl_rows {
 	sqlite3_stmt		*st;	/* end-entity revocations */
-	FILE			*spill;	/* their decoded copy, or NULL */
-	int			 stepped_out;	/* st reached SQLITE_DONE */
-	int			 from_spill;	/* this pass reads the spill */
 	struct crl_entry	*arr;	/* ARL: revoked sub-CAs, sorted */
 	size_t			 n, i;
 	const char		*what;
+	/* The producer and its ring. */
+	pthread_t		 th;
+	int			 running;	/* th to be joined */
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct rows_batch	*ring;		/* ROWS_RING batches */
+	size_t			 head, tail, full;
+	int			 stop;
+	char			 errmsg[256];	/* of a failed step */
+	int			 holding;	/* consumer owns ring[tail] */
+	size_t			 pos;
 };
 
 /*
  * Stored times are "YYYY-MM-DDTHH:MM:SSZ" (common/util.h time_fmt); parse
- * that form without strptime/timegm (a million rows, three passes), and
+ * that form without strptime/timegm (a million rows), and
  * anything else through time_parse.  1/0 (not logged).
  */
 static int
@@ -270,11 +299,133 @@ stored_time(const unsigned char *s, time_t *out)
 	return 1;
 }
 
+/* Copy the text of column c into buf (size bufsz).  0 if it was too long. */
+static int
+col_copy(sqlite3_stmt *st, int c, char *buf, size_t bufsz)
+{
+	const unsigned char *t = sqlite3_column_text(st, c);
+	size_t n = (size_t)sqlite3_column_bytes(st, c);
+
+	if (t == NULL) {
+		buf[0] = '\0';
+		return 1;
+	}
+	if (n >= bufsz) {
+		memcpy(buf, t, bufsz - 1);
+		buf[bufsz - 1] = '\0';
+		return 0;
+	}
+	memcpy(buf, t, n + 1);
+	return 1;
+}
+
+/* The producer: fill batches until the rows end, a step fails or stop. */
+static void *
+rows_produce(void *arg)
+{
+	struct crl_rows *r = arg;
+	sqlite3_mutex *mx = sqlite3_db_mutex(sqlite3_db_handle(r->st));
+	struct rows_batch *b;
+	struct raw_row *w;
+	int rc, ok;
+
+	for (;;) {
+		pthread_mutex_lock(&r->mu);
+		while (r->full == ROWS_RING && !r->stop) {
+			pthread_cond_wait(&r->cv, &r->mu);
+		}
+		if (r->stop) {
+			pthread_mutex_unlock(&r->mu);
+			break;
+		}
+		b = &r->ring[r->head];
+		pthread_mutex_unlock(&r->mu);
+		b->n = 0;
+		b->end = b->err = 0;
+		/*
+		 * The connection's (recursive) mutex held over the batch:
+		 * each sqlite3_step and sqlite3_column_* inside only counts
+		 * a re-entry instead of taking it.
+		 */
+		sqlite3_mutex_enter(mx);
+		while (b->n < ROWS_BATCH) {
+			if ((rc = sqlite3_step(r->st)) == SQLITE_DONE) {
+				b->end = 1;
+				break;
+			}
+			if (rc != SQLITE_ROW) {
+				snprintf(r->errmsg, sizeof(r->errmsg), "%s",
+				    sqlite3_errmsg(sqlite3_db_handle(r->st)));
+				b->err = 1;
+				break;
+			}
+			w = &b->row[b->n++];
+			ok = col_copy(r->st, 0, w->serial, sizeof(w->serial));
+			ok &= col_copy(r->st, 1, w->time, sizeof(w->time));
+			ok &= col_copy(r->st, 3, w->inv, sizeof(w->inv));
+			w->too_long = !ok;
+			w->reason = sqlite3_column_int(r->st, 2);
+		}
+		sqlite3_mutex_leave(mx);
+		pthread_mutex_lock(&r->mu);
+		r->head = (r->head + 1) % ROWS_RING;
+		r->full++;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		if (b->end || b->err) {
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Stop and join the producer, if running. */
+static void
+rows_stop(struct crl_rows *r)
+{
+	if (!r->running) {
+		return;
+	}
+	pthread_mutex_lock(&r->mu);
+	r->stop = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->th, NULL);
+	r->running = 0;
+}
+
+/* One stored row into e.  1/0 (logged). */
+static int
+row_decode(struct crl_rows *r, const struct raw_row *w, struct crl_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (w->too_long) {
+		log_warnx("%s: ES-CRL-05: revocation of %s...: a stored value "
+		    "is too long", r->what, w->serial);
+		return 0;
+	}
+	if (!crl_entry_set_serial_hex(e, w->serial, r->what)) {
+		return 0;
+	}
+	if (!stored_time((const unsigned char *)w->time, &e->revoked)) {
+		log_warnx("%s: revocation of %s: bad time", r->what, w->serial);
+		return 0;
+	}
+	e->reason = w->reason;
+	if (w->inv[0] != '\0' &&
+	    !stored_time((const unsigned char *)w->inv, &e->invalidity)) {
+		log_warnx("%s: revocation of %s: bad invalidity date", r->what,
+		    w->serial);
+		return 0;
+	}
+	return 1;
+}
+
 static int
 rows_next(void *arg, struct crl_entry *e)
 {
 	struct crl_rows *r = arg;
-	int rc;
+	struct rows_batch *b;
 
 	if (r->st == NULL) {
 		if (r->i >= r->n) {
@@ -283,81 +434,58 @@ rows_next(void *arg, struct crl_entry *e)
 		*e = r->arr[r->i++];
 		return 1;
 	}
-	if (r->from_spill) {
-		if (fread(e, sizeof(*e), 1, r->spill) == 1) {
-			return 1;
+	for (;;) {
+		if (!r->holding) {
+			pthread_mutex_lock(&r->mu);
+			while (r->full == 0) {
+				pthread_cond_wait(&r->cv, &r->mu);
+			}
+			pthread_mutex_unlock(&r->mu);
+			r->holding = 1;
+			r->pos = 0;
 		}
-		if (ferror(r->spill)) {
-			log_warn("%s: reading the revocations' spill file",
-			    r->what);
+		b = &r->ring[r->tail];
+		if (r->pos < b->n) {
+			return row_decode(r, &b->row[r->pos++], e) ? 1 : -1;
+		}
+		if (b->end) {
+			return 0;
+		}
+		if (b->err) {
+			log_warnx("%s: reading revocations: %s", r->what,
+			    r->errmsg);
 			return -1;
 		}
-		return 0;
+		pthread_mutex_lock(&r->mu);
+		r->tail = (r->tail + 1) % ROWS_RING;
+		r->full--;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		r->holding = 0;
 	}
-	if ((rc = sqlite3_step(r->st)) == SQLITE_DONE) {
-		if (r->spill != NULL && fflush(r->spill) == EOF) {
-			log_warn("%s: writing the revocations' spill file",
-			    r->what);
-			return -1;
-		}
-		r->stepped_out = 1;
-		return 0;
-	}
-	if (rc != SQLITE_ROW) {
-		log_warnx("%s: reading revocations: %s", r->what,
-		    sqlite3_errmsg(sqlite3_db_handle(r->st)));
-		return -1;
-	}
-	memset(e, 0, sizeof(*e));
-	if (!crl_entry_set_serial_hex(e, (const char *)sqlite3_column_text(
-	    r->st, 0), r->what)) {
-		return -1;
-	}
-	if (!stored_time(sqlite3_column_text(r->st, 1), &e->revoked)) {
-		log_warnx("%s: revocation of %s: bad time", r->what,
-		    sqlite3_column_text(r->st, 0));
-		return -1;
-	}
-	e->reason = sqlite3_column_int(r->st, 2);
-	if (sqlite3_column_type(r->st, 3) != SQLITE_NULL &&
-	    sqlite3_column_bytes(r->st, 3) > 0 &&
-	    !stored_time(sqlite3_column_text(r->st, 3), &e->invalidity)) {
-		log_warnx("%s: revocation of %s: bad invalidity date", r->what,
-		    sqlite3_column_text(r->st, 0));
-		return -1;
-	}
-	if (r->spill != NULL && fwrite(e, sizeof(*e), 1, r->spill) != 1) {
-		log_warn("%s: writing the revocations' spill file", r->what);
-		return -1;
-	}
-	return 1;
 }
 
 static int
 rows_rewind(void *arg)
 {
 	struct crl_rows *r = arg;
+	int rc;
 
 	if (r->st == NULL) {
 		r->i = 0;
 		return 1;
 	}
-	if (r->spill != NULL && r->stepped_out) {
-		/* A complete first pass is in the spill: read it again. */
-		r->from_spill = 1;
-		if (fseeko(r->spill, 0, SEEK_SET) == -1) {
-			log_warn("%s: revocations' spill file", r->what);
-			return 0;
-		}
-		return 1;
-	}
-	/* First pass (or an abandoned one): step the rows afresh. */
+	rows_stop(r);
 	sqlite3_reset(r->st);
-	if (r->spill != NULL && (fseeko(r->spill, 0, SEEK_SET) == -1 ||
-	    ftruncate(fileno(r->spill), 0) == -1)) {
-		log_warn("%s: revocations' spill file", r->what);
+	r->head = r->tail = r->full = r->pos = 0;
+	r->holding = r->stop = 0;
+	r->errmsg[0] = '\0';
+	if ((rc = pthread_create(&r->th, NULL, rows_produce, r)) != 0) {
+		errno = rc;
+		log_warn("%s: reading revocations: thread", r->what);
 		return 0;
 	}
+	r->running = 1;
 	return 1;
 }
 
@@ -375,9 +503,12 @@ crl_rows_free(struct crl_rows *r)
 	if (r == NULL) {
 		return;
 	}
+	rows_stop(r);
 	sqlite3_finalize(r->st);
-	if (r->spill != NULL) {
-		fclose(r->spill);
+	if (r->ring != NULL) {
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->cv);
+		free(r->ring);
 	}
 	free(r->arr);
 	free(r);
@@ -494,31 +625,6 @@ out:
 	return ret;
 }
 
-/* An unlinked temporary file in dir for the spill.  NULL (logged). */
-static FILE *
-spill_open(const char *dir, const char *what)
-{
-	char *path = NULL;
-	FILE *fp = NULL;
-	int fd;
-
-	if (asprintf(&path, "%s/.eseal-crl-spill.XXXXXX", dir) == -1) {
-		fatalx("out of memory");
-	}
-	if ((fd = mkstemp(path)) == -1) {
-		log_warn("%s: spill file in %s", what, dir);
-		goto out;
-	}
-	(void)unlink(path);
-	if ((fp = fdopen(fd, "w+")) == NULL) {
-		log_warn("%s: spill file", what);
-		close(fd);
-	}
-out:
-	free(path);
-	return fp;
-}
-
 struct crl_rows *
 crl_rows_open(struct db *db, const struct crl_sel *sel, const char *what)
 {
@@ -542,8 +648,8 @@ crl_rows_open(struct db *db, const struct crl_sel *sel, const char *what)
 	 * by length, then text, which the covering index
 	 * revocations_crl_order (schema 4) yields directly, with the
 	 * certificate's notAfter and partition copied into the revocation:
-	 * the three passes re-run one index scan inside the caller's read
-	 * transaction, with no sort, no copy and no certificate lookup.
+	 * a pass is one index scan inside the caller's read transaction,
+	 * with no sort, no copy and no certificate lookup.
 	 */
 	time_fmt(sel->this_update, now, sizeof(now));
 	if ((st = db_prepare(db, "SELECT r.serial, r.time, r.reason,"
@@ -566,10 +672,10 @@ crl_rows_open(struct db *db, const struct crl_sel *sel, const char *what)
 		sqlite3_bind_text(st, 5, sel->since, -1, SQLITE_TRANSIENT);
 	}
 	r->st = st;
-	if (sel->spill_dir != NULL && (r->spill = spill_open(sel->spill_dir,
-	    what)) == NULL) {
-		crl_rows_free(r);
-		return NULL;
+	if ((r->ring = calloc(ROWS_RING, sizeof(*r->ring))) == NULL) {
+		fatalx("out of memory");
 	}
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
 	return r;
 }

@@ -68,12 +68,6 @@ struct crl_sel {
 	const char	*since;		/* delta: revoked at or after this, or NULL */
 	int		 keep_expired;	/* 0: drop certificates expired at this_update */
 	time_t		 this_update;
-	/*
-	 * A directory for an unlinked spill file, or NULL: with one, only
-	 * the first pass reads the store and the later passes re-read the
-	 * decoded entries from the spill (about 56 bytes an entry).
-	 */
-	const char	*spill_dir;
 };
 
 struct crl_rows;
@@ -81,8 +75,10 @@ struct crl_rows;
 /*
  * The revocations selected by sel, in increasing serial order, as an
  * iterator for crl_write*.  The caller runs every pass that reads the
- * store (all of them without a spill_dir, the first one with it) inside
- * one read transaction.  NULL (logged).
+ * store (one with the encoder's spill_dir, else three) inside one read
+ * transaction, and does not use db while a pass runs: a thread steps
+ * the rows (rewind starts it, the next rewind and crl_rows_free join
+ * it).  NULL (logged).
  */
 struct crl_rows *crl_rows_open(struct db *db, const struct crl_sel *sel,
     const char *what);

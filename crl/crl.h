@@ -22,6 +22,11 @@
  *      file beside the output, hashing the TBSCertList again; the file is
  *      fsync'ed and renamed over the output only if that digest equals the
  *      signed one.
+ * With a spill directory (crl_params.spill_dir) pass 1 also keeps the
+ * encoded entries in an unlinked file there, and passes 2 and 3 read
+ * them back instead of iterating again: the iterator is walked once (the
+ * CA's store is scanned once), for the size of the list in the page
+ * cache.  The digest check of pass 3 then guards the spill's read-back.
  * Nothing is created before the signature exists, a failure at any point
  * leaves the old output untouched, the signature provably covers exactly
  * the bytes written, PEM is a plain streaming base64 of the DER, and no
@@ -148,12 +153,24 @@ struct crl_params {
 	 */
 	time_t		 expired_certs_on_crl;
 	int		 pem;		/* 1: PEM "X509 CRL", 0: DER */
+	/*
+	 * A directory for an unlinked scratch file, or NULL.  With one,
+	 * pass 1 keeps the encoded entries there (the size of the list,
+	 * in the page cache, not in the process) and passes 2 and 3 read
+	 * them back: the iterator is walked once.  Without, it is walked
+	 * three times.
+	 */
+	const char	*spill_dir;
+	/* crl_write_spilled(): called once the CRL is in place, or NULL. */
+	void		(*placed)(void *arg, int fd, uint64_t off, uint64_t len);
+	void		*placed_arg;
 };
 
 /* What a run produced. */
 struct crl_stats {
 	uint64_t	 entries;
 	uint64_t	 bytes;		/* DER length of the CertificateList */
+	unsigned char	 sha256[32];	/* SHA-256 of that DER (also with pem) */
 };
 
 /*
@@ -172,6 +189,21 @@ int crl_write(const char *path, const struct crl_params *p,
  */
 int crl_write_fp(FILE *fp, const char *what, const struct crl_params *p,
     const struct crl_iter *it, struct crl_stats *st);
+
+/*
+ * The same, left in place in the spill file (p->spill_dir required, DER):
+ * pass 3 writes only the headers in front of the spilled list and the
+ * parts after it, then reads the whole CertificateList back (its
+ * TBSCertList must hash to the signed digest; st->sha256 is taken from
+ * it).  The CRL is st->bytes bytes at *off in the unlinked file *fd
+ * (nothing follows the CRL in it).  *fd is the caller's to close, also
+ * after a failure if it is not -1: once the CRL is in place and before
+ * it is read back, p->placed (if set) is called with *fd, the offset and
+ * the length, so that the caller can start reading it (a failure after
+ * that call means those bytes must be discarded).
+ */
+int crl_write_spilled(const char *what, const struct crl_params *p,
+    const struct crl_iter *it, struct crl_stats *st, int *fd, uint64_t *off);
 
 /*
  * Set e's serial from hex (either case, odd length allowed, no "0x").

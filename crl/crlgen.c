@@ -11,6 +11,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,6 +87,7 @@ struct sink {
 	int		 pem;
 	int		 err;		/* a write failed (errno kept) */
 	uint64_t	 total;
+	EVP_MD_CTX	*omd;		/* SHA-256 of every byte output, or NULL */
 };
 
 /* The state of one generation, shared by the three passes. */
@@ -108,6 +110,9 @@ struct gen {
 	size_t			 siglen;
 	const EVP_MD		*mdalg;
 	struct sink		*sink;
+	FILE			*spill;		/* encoded entries, or NULL */
+	uint64_t		 list_off;	/* where they start in it */
+	unsigned char		 sha256[32];	/* of the output DER (pass 3) */
 };
 
 /* Number of length octets DER needs for len (tag not included). */
@@ -229,6 +234,7 @@ sink_init(struct sink *s, FILE *fp, int pem, EVP_MD_CTX *md)
 	s->pem = pem;
 	s->err = 0;
 	s->total = 0;
+	s->omd = NULL;
 }
 
 /*
@@ -247,14 +253,17 @@ sink_flush(struct sink *s, int final)
 		}
 	}
 	n = s->len;
+	if (s->fp != NULL && s->pem && !final) {
+		n -= n % 48;
+	}
+	if (s->omd != NULL && n > 0 && !EVP_DigestUpdate(s->omd, s->buf, n)) {
+		s->err = EIO;
+	}
 	if (s->fp != NULL && !s->pem) {
 		if (n > 0 && fwrite(s->buf, 1, n, s->fp) != n) {
 			s->err = errno ? errno : EIO;
 		}
 	} else if (s->fp != NULL) {
-		if (!final) {
-			n -= n % 48;
-		}
 		for (i = 0, o = 0; i < n; i += 48) {
 			size_t k = n - i < 48 ? n - i : 48;
 
@@ -484,12 +493,13 @@ entry_encode(struct gen *g, const struct crl_entry *e, uint64_t idx,
 }
 
 /*
- * One walk over the iterator.  Without a sink: check and measure (pass
- * 1).  With one: check, encode into it, and compare with pass 1.
+ * One walk over the iterator.  first (pass 1): check and measure, and
+ * encode into s if there is one (the spill).  Otherwise (passes 2 and 3
+ * without a spill): check, encode into s, and compare with pass 1.
  * Returns 1/0 (logged).
  */
 static int
-walk(struct gen *g, struct sink *s)
+walk(struct gen *g, struct sink *s, int first)
 {
 	struct crl_entry e;
 	unsigned char prev[CRL_SERIAL_MAX + 1], scratch[ENTRY_MAX];
@@ -523,7 +533,7 @@ walk(struct gen *g, struct sink *s)
 		memcpy(prev, mag, mlen);
 		prevlen = mlen;
 	}
-	if (s == NULL) {
+	if (first) {
 		g->count = count;
 		g->list_len = len;
 		return 1;
@@ -537,6 +547,39 @@ walk(struct gen *g, struct sink *s)
 	return 1;
 }
 
+/*
+ * Passes 2 and 3 with a spill: the list_len encoded bytes of pass 1,
+ * read back into s.  1/0 (logged).
+ */
+static int
+replay(struct gen *g, struct sink *s)
+{
+	uint64_t left = g->list_len;
+	size_t k;
+
+	if (fseeko(g->spill, (off_t)g->list_off, SEEK_SET) == -1) {
+		log_warn("%s: the encoded entries' spill file", g->what);
+		return 0;
+	}
+	while (left > 0) {
+		if (s->len == SINK_BUF) {
+			sink_flush(s, 0);
+		}
+		k = SINK_BUF - s->len;
+		if (k > left) {
+			k = (size_t)left;
+		}
+		if (fread(s->buf + s->len, 1, k, g->spill) != k) {
+			log_warnx("%s: ES-CRL-04: the encoded entries' spill file "
+			    "is short or unreadable", g->what);
+			return 0;
+		}
+		sink_commit(s, k);
+		left -= k;
+	}
+	return 1;
+}
+
 /* The TBSCertList into s (passes 2 and 3). */
 static int
 emit_tbs(struct gen *g, struct sink *s)
@@ -545,11 +588,78 @@ emit_tbs(struct gen *g, struct sink *s)
 	sink_put(s, g->pre, g->pre_len);
 	if (g->count > 0) {
 		sink_head(s, 0x30, g->list_len);
-		if (!walk(g, s)) {
+		if (g->spill != NULL ? !replay(g, s) : !walk(g, s, 0)) {
 			return 0;
 		}
 	}
 	sink_put(s, g->ext, g->ext_len);
+	return 1;
+}
+
+/* An unlinked temporary file in dir.  NULL (logged). */
+static FILE *
+spill_open(const char *dir, const char *what)
+{
+	char *path = NULL;
+	FILE *fp = NULL;
+	int fd;
+
+	if (asprintf(&path, "%s/.eseal-crl-spill.XXXXXX", dir) == -1) {
+		fatalx("out of memory");
+	}
+	if ((fd = mkstemp(path)) == -1) {
+		log_warn("%s: spill file in %s", what, dir);
+		goto out;
+	}
+	(void)unlink(path);
+	if ((fp = fdopen(fd, "w+")) == NULL) {
+		log_warn("%s: spill file", what);
+		close(fd);
+	}
+out:
+	free(path);
+	return fp;
+}
+
+static const unsigned char zeros[256];
+
+/*
+ * Pass 1: check and measure the entries; with a spill directory, also
+ * keep their encoding in an unlinked file there.  1/0 (logged).
+ */
+static int
+measure(struct gen *g)
+{
+	if (g->p->spill_dir == NULL) {
+		return walk(g, NULL, 1);
+	}
+	if ((g->spill = spill_open(g->p->spill_dir, g->what)) == NULL) {
+		return 0;
+	}
+	sink_init(g->sink, g->spill, 0, NULL);
+	/*
+	 * Room before the list for the headers in front of it (outer,
+	 * TBSCertList and list tag and length, 10 bytes each at most) and
+	 * the fixed part: crl_write_spilled() completes the CRL in place.
+	 */
+	g->list_off = g->pre_len + 30;
+	while (g->sink->total < g->list_off) {
+		size_t k = g->list_off - g->sink->total;
+
+		sink_put(g->sink, zeros, k < sizeof(zeros) ? k : sizeof(zeros));
+	}
+	if (!walk(g, g->sink, 1)) {
+		return 0;
+	}
+	sink_flush(g->sink, 1);
+	if (fflush(g->spill) == EOF) {
+		g->sink->err = errno ? errno : EIO;
+	}
+	if (g->sink->err) {
+		errno = g->sink->err;
+		log_warn("%s: writing the encoded entries' spill file", g->what);
+		return 0;
+	}
 	return 1;
 }
 
@@ -868,7 +978,10 @@ prepare(struct gen *g)
 	if (!check_params(g) || !build_fixed(g)) {
 		goto out;
 	}
-	if (!walk(g, NULL)) {
+	if ((g->sink = malloc(sizeof(*g->sink))) == NULL) {
+		fatalx("out of memory");
+	}
+	if (!measure(g)) {
 		goto out;
 	}
 	g->tbs_len = g->pre_len + g->ext_len +
@@ -881,9 +994,6 @@ prepare(struct gen *g)
 		goto out;
 	}
 	g->mdalg = md;
-	if ((g->sink = malloc(sizeof(*g->sink))) == NULL) {
-		fatalx("out of memory");
-	}
 	sink_init(g->sink, NULL, 0, mctx);
 	sink_hash_on(g->sink);
 	if (!emit_tbs(g, g->sink)) {
@@ -921,7 +1031,7 @@ out:
 static int
 output(struct gen *g, FILE *fp)
 {
-	EVP_MD_CTX *mctx = NULL;
+	EVP_MD_CTX *mctx = NULL, *omd = NULL;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	uint64_t bits_len, outer;
@@ -929,13 +1039,16 @@ output(struct gen *g, FILE *fp)
 	int ret = 0;
 
 	if ((mctx = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex(mctx, g->mdalg, NULL)) {
+	    !EVP_DigestInit_ex(mctx, g->mdalg, NULL) ||
+	    (omd = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(omd, EVP_sha256(), NULL)) {
 		log_ssl("%s: digest", g->what);
 		goto out;
 	}
 	bits_len = 1 + g->siglen;
 	outer = tlv_size(g->tbs_len) + g->algid_len + tlv_size(bits_len);
 	sink_init(s, fp, g->p->pem, mctx);
+	s->omd = omd;
 	if (g->p->pem && fputs("-----BEGIN X509 CRL-----\n", fp) == EOF) {
 		s->err = errno ? errno : EIO;
 	}
@@ -961,6 +1074,10 @@ output(struct gen *g, FILE *fp)
 		log_warn("%s: write", g->what);
 		goto out;
 	}
+	if (!EVP_DigestFinal_ex(omd, g->sha256, NULL)) {
+		log_ssl("%s: SHA-256", g->what);
+		goto out;
+	}
 	if (!EVP_DigestFinal_ex(mctx, md, &mdlen) || mdlen != g->mdlen ||
 	    memcmp(md, g->md, mdlen) != 0) {
 		log_warnx("%s: ES-CRL-04: the revocation list changed between "
@@ -976,6 +1093,8 @@ output(struct gen *g, FILE *fp)
 	}
 	ret = 1;
 out:
+	s->omd = NULL;
+	EVP_MD_CTX_free(omd);
 	EVP_MD_CTX_free(mctx);
 	return ret;
 }
@@ -983,6 +1102,9 @@ out:
 static void
 gen_clear(struct gen *g)
 {
+	if (g->spill != NULL) {
+		fclose(g->spill);
+	}
 	free(g->pre);
 	free(g->ext);
 	free(g->sig);
@@ -996,6 +1118,7 @@ gen_stats(const struct gen *g, struct crl_stats *st)
 	if (st != NULL) {
 		st->entries = g->count;
 		st->bytes = g->sink->total;
+		memcpy(st->sha256, g->sha256, sizeof(st->sha256));
 	}
 }
 
@@ -1011,6 +1134,152 @@ crl_write_fp(FILE *fp, const char *what, const struct crl_params *p,
 	g.it = it;
 	g.what = what;
 	if (!prepare(&g) || !output(&g, fp)) {
+		goto out;
+	}
+	gen_stats(&g, st);
+	ret = 1;
+out:
+	gen_clear(&g);
+	return ret;
+}
+
+/* pwrite all of buf at off.  1/0 (errno set). */
+static int
+pwrite_all(int fd, const unsigned char *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = pwrite(fd, buf, len, (off_t)off)) == -1) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return 0;
+		}
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 1;
+}
+
+/*
+ * Pass 3 in place: the headers in front of the list and everything after
+ * it are written around the spilled list, then the whole CertificateList
+ * is read back through a mapping, its TBSCertList hashed again (it must
+ * be the signed one) and its SHA-256 taken.  1/0 (logged).
+ */
+static int
+complete_in_place(struct gen *g, int *fdp, uint64_t *off)
+{
+	unsigned char *head = NULL, *tail = NULL, md[EVP_MAX_MD_SIZE];
+	EVP_MD_CTX *mctx = NULL;
+	unsigned int mdlen = 0;
+	uint64_t bits_len, outer, start, total;
+	size_t hl = 0, tl = 0, maplen = 0, tbs_at;
+	void *map = MAP_FAILED;
+	int fd = fileno(g->spill), ret = 0;
+
+	bits_len = 1 + g->siglen;
+	outer = tlv_size(g->tbs_len) + g->algid_len + tlv_size(bits_len);
+	total = tlv_size(outer);
+	if ((head = malloc(g->pre_len + 30)) == NULL ||
+	    (tail = malloc(g->ext_len + g->algid_len + 11 + g->siglen)) ==
+	    NULL) {
+		fatalx("out of memory");
+	}
+	head[hl++] = 0x30;
+	hl += der_len_put(head + hl, outer);
+	tbs_at = hl;
+	head[hl++] = 0x30;
+	hl += der_len_put(head + hl, g->tbs_len);
+	memcpy(head + hl, g->pre, g->pre_len);
+	hl += g->pre_len;
+	if (g->count > 0) {
+		head[hl++] = 0x30;
+		hl += der_len_put(head + hl, g->list_len);
+	}
+	memcpy(tail, g->ext, g->ext_len);
+	tl = g->ext_len;
+	memcpy(tail + tl, g->algid, g->algid_len);
+	tl += g->algid_len;
+	tail[tl++] = 0x03;
+	tl += der_len_put(tail + tl, bits_len);
+	tail[tl++] = 0x00;		/* no unused bits */
+	memcpy(tail + tl, g->sig, g->siglen);
+	tl += g->siglen;
+	if (hl > g->list_off || hl + g->list_len + tl != total) {
+		log_warnx("%s: internal error: CRL of %llu bytes does not fit "
+		    "its spill", g->what, (unsigned long long)total);
+		goto out;
+	}
+	start = g->list_off - hl;
+	if (!pwrite_all(fd, head, hl, start) ||
+	    !pwrite_all(fd, tail, tl, g->list_off + g->list_len)) {
+		log_warn("%s: writing the CRL into the spill file", g->what);
+		goto out;
+	}
+	if ((*fdp = dup(fd)) == -1) {
+		log_warn("%s: spill file", g->what);
+		goto out;
+	}
+	if (g->p->placed != NULL) {
+		g->p->placed(g->p->placed_arg, *fdp, start, total);
+	}
+	maplen = (size_t)(start + total);
+	if ((map = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, 0)) ==
+	    MAP_FAILED) {
+		log_warn("%s: mapping the spill file", g->what);
+		goto out;
+	}
+	(void)madvise(map, maplen, MADV_SEQUENTIAL);
+	if ((mctx = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(mctx, g->mdalg, NULL) ||
+	    !EVP_DigestUpdate(mctx, (unsigned char *)map + start + tbs_at,
+	    (size_t)tlv_size(g->tbs_len)) ||
+	    !EVP_DigestFinal_ex(mctx, md, &mdlen) ||
+	    !EVP_Digest((unsigned char *)map + start, (size_t)total, g->sha256,
+	    NULL, EVP_sha256(), NULL)) {
+		log_ssl("%s: digest", g->what);
+		goto out;
+	}
+	if (mdlen != g->mdlen || memcmp(md, g->md, mdlen) != 0) {
+		log_warnx("%s: ES-CRL-04: the TBSCertList read back from the "
+		    "spill file is not the signed one", g->what);
+		goto out;
+	}
+	g->sink->total = total;
+	*off = start;
+	ret = 1;
+out:
+	if (map != MAP_FAILED) {
+		munmap(map, maplen);
+	}
+	EVP_MD_CTX_free(mctx);
+	free(head);
+	free(tail);
+	return ret;
+}
+
+int
+crl_write_spilled(const char *what, const struct crl_params *p,
+    const struct crl_iter *it, struct crl_stats *st, int *fd, uint64_t *off)
+{
+	struct gen g;
+	int ret = 0;
+
+	*fd = -1;
+	*off = 0;
+	if (p->spill_dir == NULL || p->pem) {
+		log_warnx("%s: internal error: a CRL left in the spill needs a "
+		    "spill directory and DER", what);
+		return 0;
+	}
+	memset(&g, 0, sizeof(g));
+	g.p = p;
+	g.it = it;
+	g.what = what;
+	if (!prepare(&g) || !complete_in_place(&g, fd, off)) {
 		goto out;
 	}
 	gen_stats(&g, st);

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -148,6 +150,73 @@ load_key(const char *path)
 	return k;
 }
 
+/*
+ * --tamper-placed: once the CRL is in place in the spill, flip a bit in
+ * its middle (the read-back check must catch it).
+ */
+static void
+tamper_placed(void *arg, int fd, uint64_t off, uint64_t len)
+{
+	unsigned char b;
+
+	(void)arg;
+	if (pread(fd, &b, 1, (off_t)(off + len / 2)) == 1) {
+		b ^= 0x01;
+		(void)pwrite(fd, &b, 1, (off_t)(off + len / 2));
+	}
+}
+
+/*
+ * --in-place: crl_write_spilled(), then the DER copied from the spill to
+ * path.  1/0 (logged).
+ */
+static int
+gen_in_place(const char *path, const struct crl_params *p,
+    const struct crl_iter *it, struct crl_stats *st)
+{
+	unsigned char buf[4096];
+	uint64_t off, done = 0;
+	struct stat sb;
+	FILE *fp = NULL;
+	ssize_t n;
+	int fd = -1, ret = 0;
+
+	if (!crl_write_spilled(path, p, it, st, &fd, &off)) {
+		goto out;
+	}
+	if (fstat(fd, &sb) == -1 || (uint64_t)sb.st_size != off + st->bytes) {
+		log_warnx("%s: the spill does not end with the CRL", path);
+		goto out;
+	}
+	if ((fp = fopen(path, "wb")) == NULL) {
+		log_warn("%s", path);
+		goto out;
+	}
+	while (done < st->bytes) {
+		if ((n = pread(fd, buf, sizeof(buf), (off_t)(off + done))) <= 0) {
+			log_warn("%s: reading the spill", path);
+			goto out;
+		}
+		fwrite(buf, 1, (size_t)n, fp);
+		done += (uint64_t)n;
+	}
+	if (fclose(fp) == EOF) {
+		fp = NULL;
+		log_warn("%s", path);
+		goto out;
+	}
+	fp = NULL;
+	ret = 1;
+out:
+	if (fp != NULL) {
+		fclose(fp);
+	}
+	if (fd != -1) {
+		close(fd);
+	}
+	return ret;
+}
+
 static int
 cmd_gen(int argc, char **argv)
 {
@@ -169,6 +238,9 @@ cmd_gen(int argc, char **argv)
 		{ "fail-sign", no_argument, NULL, 'F' },
 		{ "change-on-pass", required_argument, NULL, 'C' },
 		{ "drop-on-pass", required_argument, NULL, 'R' },
+		{ "spill", required_argument, NULL, 'S' },
+		{ "in-place", no_argument, NULL, 'P' },
+		{ "tamper-placed", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct crl_params p;
@@ -179,7 +251,7 @@ cmd_gen(int argc, char **argv)
 	struct crl_file *f = NULL;
 	const char *entries = NULL, *out = NULL, *this = "2025-01-01T00:00:00Z";
 	const char *next = NULL;
-	int c, ret = 0;
+	int c, in_place = 0, ret = 0;
 
 	memset(&p, 0, sizeof(p));
 	memset(&u, 0, sizeof(u));
@@ -253,6 +325,15 @@ cmd_gen(int argc, char **argv)
 		case 'R':
 			u.drop_on = atoi(optarg);
 			break;
+		case 'S':
+			p.spill_dir = optarg;
+			break;
+		case 'P':
+			in_place = 1;
+			break;
+		case 'T':
+			p.placed = tamper_placed;
+			break;
 		default:
 			goto out;
 		}
@@ -283,7 +364,9 @@ cmd_gen(int argc, char **argv)
 	it.next = unstable_next;
 	it.rewind = unstable_rewind;
 	it.arg = &u;
-	if (strcmp(out, "-") == 0) {
+	if (in_place) {
+		ret = gen_in_place(out, &p, &it, &st);
+	} else if (strcmp(out, "-") == 0) {
 		ret = crl_write_fp(stdout, "stdout", &p, &it, &st);
 	} else {
 		ret = crl_write(out, &p, &it, &st);
