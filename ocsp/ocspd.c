@@ -60,6 +60,7 @@ struct config {
 	char	*signer_cert, *signer_key, *signer_pass, *signer_alg;
 	char	*signer_program;
 	int	 signers;
+	int	 signer_timeout;
 	int	 threads;
 	int	 max_age;
 	int	 timeout;
@@ -181,6 +182,7 @@ config_read(const char *fn)
 	cfg.listen = strdup("127.0.0.1");
 	cfg.port = 8080;
 	cfg.signers = 1;
+	cfg.signer_timeout = 30;
 	cfg.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (cfg.threads < 1 || cfg.threads > 64) {
 		cfg.threads = 2;
@@ -250,6 +252,11 @@ config_read(const char *fn)
 			set_str(&cfg.signer_program, v);
 		} else if (strcmp(k, "signers") == 0) {
 			if (!parse_int(v, 1, MAX_SIGNERS, &cfg.signers, fn,
+			    line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "signer-timeout") == 0) {
+			if (!parse_int(v, 1, 3600, &cfg.signer_timeout, fn,
 			    line, k)) {
 				goto out;
 			}
@@ -1216,7 +1223,7 @@ main(int argc, char **argv)
 		}
 		fds[i] = signers[i].fd;
 	}
-	if ((pool = signpool_new(fds, cfg.signers)) == NULL) {
+	if ((pool = signpool_new(fds, cfg.signers, cfg.signer_timeout)) == NULL) {
 		goto out;
 	}
 	rsigner.sign = signpool_sign;

@@ -5,6 +5,10 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
@@ -41,6 +45,7 @@ struct signpool {
 	pthread_cond_t		 work;
 	struct job		*head, **tail;
 	int			 alive;		/* dispatchers still serving */
+	int			 timeout;	/* seconds, base per message */
 	unsigned long long	 batches;	/* atomic */
 	int			 stopping;
 	int			 n;
@@ -99,8 +104,9 @@ take(struct signpool *p, size_t *bytes, int *count)
  * jobs are then failed).
  */
 static int
-round_trip(struct dispatcher *d, struct job *batch, size_t bytes)
+round_trip(struct dispatcher *d, struct job *batch, size_t bytes, int count)
 {
+	struct timeval tv;
 	unsigned char *buf, *msg = NULL;
 	const unsigned char *q, *end;
 	enum signop type;
@@ -118,9 +124,20 @@ round_trip(struct dispatcher *d, struct job *batch, size_t bytes)
 		off += 4 + j->tbs_len;
 	}
 	__atomic_add_fetch(&d->pool->batches, 1, __ATOMIC_RELAXED);
+	tv.tv_sec = d->pool->timeout + count;
+	tv.tv_usec = 0;
+	if (setsockopt(d->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
+		log_warn("signer %d: SO_RCVTIMEO", d->index);
+	}
+	errno = 0;
 	if (!ipc_send(d->fd, SIGNOP_SIGNV, buf, bytes) ||
 	    !ipc_recv(d->fd, &type, &msg, &len, IPC_MAX)) {
-		log_warnx("signer %d: gone", d->index);
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			log_warnx("signer %d: no answer within %ld s: given up",
+			    d->index, (long)tv.tv_sec);
+		} else {
+			log_warnx("signer %d: gone", d->index);
+		}
 		goto out;
 	}
 	if (type == SIGNOP_ERROR) {
@@ -188,7 +205,7 @@ dispatch(void *arg)
 		if (batch == NULL) {
 			break;		/* stopping, queue empty */
 		}
-		up = round_trip(d, batch, bytes);
+		up = round_trip(d, batch, bytes, count);
 		finish(batch);
 	}
 	pthread_mutex_lock(&p->lock);
@@ -207,7 +224,7 @@ dispatch(void *arg)
 }
 
 struct signpool *
-signpool_new(const int *fds, int n)
+signpool_new(const int *fds, int n, int timeout)
 {
 	struct signpool *p;
 	int i;
@@ -223,6 +240,7 @@ signpool_new(const int *fds, int n)
 	pthread_cond_init(&p->work, NULL);
 	p->tail = &p->head;
 	p->n = n;
+	p->timeout = timeout;
 	for (i = 0; i < n; i++) {
 		p->d[i].pool = p;
 		p->d[i].fd = fds[i];

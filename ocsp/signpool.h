@@ -19,9 +19,11 @@ struct signpool;
 
 /*
  * Start one dispatcher per fd (connected signers that said HELLO; the
- * fds stay the caller's).  NULL on failure (logged).
+ * fds stay the caller's).  A signer that has not answered a message
+ * within timeout seconds (plus one second per ResponseData in it) is
+ * given up like one that died.  NULL on failure (logged).
  */
-struct signpool *signpool_new(const int *fds, int n);
+struct signpool *signpool_new(const int *fds, int n, int timeout);
 /*
  * responder_sign_fn over the pool (arg is the pool): queue tbs and wait
  * for its signature; *sig is malloc'd.  0 when the signer refused, or
