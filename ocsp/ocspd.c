@@ -43,7 +43,6 @@
 #ifndef SBINDIR
 #define SBINDIR "/usr/sbin"
 #endif
-#define BODY_MAX	(16 * 1024)
 #define MAX_CA		8
 #define MAX_SIGNERS	SIGNPOOL_MAX
 /* Pre-signing threads: enough to fill a signer batch now and then. */
@@ -61,6 +60,7 @@ struct config {
 	char	*signer_program;
 	int	 signers;
 	int	 signer_timeout;
+	int	 max_body;
 	int	 threads;
 	int	 max_age;
 	int	 timeout;
@@ -183,6 +183,7 @@ config_read(const char *fn)
 	cfg.port = 8080;
 	cfg.signers = 1;
 	cfg.signer_timeout = 30;
+	cfg.max_body = 16 * 1024;
 	cfg.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (cfg.threads < 1 || cfg.threads > 64) {
 		cfg.threads = 2;
@@ -252,6 +253,11 @@ config_read(const char *fn)
 			set_str(&cfg.signer_program, v);
 		} else if (strcmp(k, "signers") == 0) {
 			if (!parse_int(v, 1, MAX_SIGNERS, &cfg.signers, fn,
+			    line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "max-body") == 0) {
+			if (!parse_int(v, 256, 1024 * 1024, &cfg.max_body, fn,
 			    line, k)) {
 				goto out;
 			}
@@ -537,7 +543,7 @@ struct req {
 	struct rblob	*result;	/* set by the dispatcher, then resumed */
 	time_t		 now;
 	int		 is_get;
-	unsigned char	*body;		/* POST only, grown up to BODY_MAX */
+	unsigned char	*body;		/* POST only, grown up to max-body */
 	size_t		 len, cap;
 	int		 too_big;
 	int		 is_post;
@@ -957,7 +963,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 			}
 			cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 			    "Content-Length");
-			if (cl != NULL && strtoull(cl, NULL, 10) > BODY_MAX) {
+			if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)cfg.max_body) {
 				return send_buf(c, 413, "text/plain",
 				    "request too large\n", 18, 0, NULL);
 			}
@@ -966,12 +972,12 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (rq->is_post && *upload_size > 0) {
 		n = *upload_size;
-		if (rq->len + n > BODY_MAX) {
+		if (rq->len + n > (size_t)cfg.max_body) {
 			rq->too_big = 1;
 		} else {
 			if (rq->len + n > rq->cap) {
 				rq->cap = rq->len + n < 2048 ? 2048 :
-				    BODY_MAX;
+				    (size_t)cfg.max_body;
 				if ((rq->body = realloc(rq->body, rq->cap)) ==
 				    NULL) {
 					fatalx("out of memory");
@@ -1006,7 +1012,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	/* RFC 6960 A.1: GET {url}/{url-encoding of base-64 DER}. */
 	n = strlen(url + 1);
-	if (n == 0 || n > BODY_MAX * 2) {
+	if (n == 0 || n > (size_t)cfg.max_body * 2) {
 		return send_buf(c, 404, "text/plain", "not found\n", 10, 0,
 		    NULL);
 	}
