@@ -84,7 +84,13 @@ static X509 *trust[MAX_CA];
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rstate *cur_state;
-static volatile int stopping;
+static int stopping;	/* atomic: set once by the main thread */
+
+static int
+is_stopping(void)
+{
+	return __atomic_load_n(&stopping, __ATOMIC_ACQUIRE);
+}
 
 /* Metrics (updated with atomics). */
 static uint64_t m_ocsp[7];		/* by OCSPResponseStatus */
@@ -101,6 +107,13 @@ static void
 inc(uint64_t *c)
 {
 	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+/* A counter's value for /metrics. */
+static unsigned long long
+ld(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
 /* Take a reference on the current state. */
@@ -737,7 +750,7 @@ answer_ocsp(struct MHD_Connection *c, struct req *rq, const unsigned char *der,
 	size_t tbs_len;
 	time_t now = now_utc();
 
-	if (stopping) {
+	if (is_stopping()) {
 		responder_answer(st, &rsigner, der, len, now, &b);
 		rstate_unref(st);
 		return send_blob(c, rq, b, is_get, now);
@@ -854,22 +867,22 @@ answer_metrics(struct MHD_Connection *c)
 			continue;
 		}
 		fprintf(f, "eseal_ocsp_responses_total{status=\"%s\"} %llu\n",
-		    ocsp_names[i], (unsigned long long)m_ocsp[i]);
+		    ocsp_names[i], ld(&m_ocsp[i]));
 	}
 	fprintf(f, "# TYPE eseal_ocsp_http_responses_total counter\n");
 	for (i = 0; i < 6; i++) {
 		fprintf(f, "eseal_ocsp_http_responses_total{code=\"%d\"} "
-		    "%llu\n", http_codes[i], (unsigned long long)m_http[i]);
+		    "%llu\n", http_codes[i], ld(&m_http[i]));
 	}
 	fprintf(f, "eseal_ocsp_http_responses_total{code=\"other\"} %llu\n",
-	    (unsigned long long)m_other_http);
+	    ld(&m_other_http));
 	fprintf(f, "# TYPE eseal_ocsp_cert_status_total counter\n"
 	    "eseal_ocsp_cert_status_total{status=\"good\"} %llu\n"
 	    "eseal_ocsp_cert_status_total{status=\"revoked\"} %llu\n"
 	    "eseal_ocsp_cert_status_total{status=\"unknown\"} %llu\n",
-	    (unsigned long long)responder_stats.good,
-	    (unsigned long long)responder_stats.revoked,
-	    (unsigned long long)responder_stats.unknown);
+	    ld(&responder_stats.good),
+	    ld(&responder_stats.revoked),
+	    ld(&responder_stats.unknown));
 	fprintf(f, "# TYPE eseal_ocsp_presigned_hits_total counter\n"
 	    "eseal_ocsp_presigned_hits_total %llu\n"
 	    "# TYPE eseal_ocsp_signatures_total counter\n"
@@ -878,23 +891,23 @@ answer_metrics(struct MHD_Connection *c)
 	    "eseal_ocsp_sign_failures_total %llu\n"
 	    "# TYPE eseal_ocsp_signer_batches_total counter\n"
 	    "eseal_ocsp_signer_batches_total %llu\n",
-	    (unsigned long long)responder_stats.presigned_hits,
-	    (unsigned long long)responder_stats.signatures,
-	    (unsigned long long)responder_stats.sign_failures,
+	    ld(&responder_stats.presigned_hits),
+	    ld(&responder_stats.signatures),
+	    ld(&responder_stats.sign_failures),
 	    pool != NULL ? signpool_batches(pool) : 0ULL);
 	fprintf(f, "# TYPE eseal_ocsp_request_duration_seconds histogram\n");
 	for (i = 0; i < NBUCKETS; i++) {
-		cum += m_lat[i];
+		cum += ld(&m_lat[i]);
 		fprintf(f, "eseal_ocsp_request_duration_seconds_bucket"
 		    "{le=\"%g\"} %llu\n", lat_bounds[i],
 		    (unsigned long long)cum);
 	}
-	cum += m_lat[NBUCKETS];
+	cum += ld(&m_lat[NBUCKETS]);
 	fprintf(f, "eseal_ocsp_request_duration_seconds_bucket{le=\"+Inf\"} "
 	    "%llu\neseal_ocsp_request_duration_seconds_sum %.6f\n"
 	    "eseal_ocsp_request_duration_seconds_count %llu\n",
-	    (unsigned long long)cum, (double)m_lat_sum_us / 1e6,
-	    (unsigned long long)m_lat_count);
+	    (unsigned long long)cum, (double)ld(&m_lat_sum_us) / 1e6,
+	    ld(&m_lat_count));
 	for (i = 0; i < e->nissuers; i++) {
 		if (nu == 0 || e->issuers[i].next_update < nu) {
 			nu = e->issuers[i].next_update;
@@ -911,9 +924,9 @@ answer_metrics(struct MHD_Connection *c)
 	    "eseal_ocsp_reloads_total{result=\"refused\"} %llu\n"
 	    "eseal_ocsp_reloads_total{result=\"failed\"} %llu\n",
 	    (long long)(now - e->produced), (long long)e->sequence,
-	    (long long)(nu - now), (unsigned long long)m_reload_ok,
-	    (unsigned long long)m_reload_refused,
-	    (unsigned long long)m_reload_failed);
+	    (long long)(nu - now), ld(&m_reload_ok),
+	    ld(&m_reload_refused),
+	    ld(&m_reload_failed));
 	fclose(f);
 	rstate_unref(st);
 	ret = send_buf(c, 200, "text/plain; version=0.0.4", buf, sz, 1, NULL);
@@ -1065,7 +1078,7 @@ presign_thread(void *arg)
 	size_t n;
 	int i;
 
-	while (!stopping) {
+	while (!is_stopping()) {
 		st = state_get();
 		n = responder_presign(st, &rsigner, now_utc(), &stopping, part,
 		    PRESIGNERS);
@@ -1073,7 +1086,7 @@ presign_thread(void *arg)
 		if (n > 0) {
 			log_debug("pre-signed %zu responses", n);
 		}
-		for (i = 0; i < 10 && !stopping; i++) {
+		for (i = 0; i < 10 && !is_stopping(); i++) {
 			usleep(100000);
 		}
 	}
@@ -1287,7 +1300,7 @@ main(int argc, char **argv)
 		}
 		have_presigner = i + 1;
 	}
-	while (!stopping) {
+	while (!is_stopping()) {
 		sig = sigtimedwait(&set, &si, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("signal %d: shutting down", sig);
@@ -1311,7 +1324,7 @@ main(int argc, char **argv)
 	}
 	rc = 0;
  out:
-	stopping = 1;
+	__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < have_presigner; i++) {
 		pthread_join(presigner[i], NULL);
 	}

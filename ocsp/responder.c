@@ -979,11 +979,11 @@ rpending_free(struct rpending *p)
 
 size_t
 responder_presign(struct rstate *st, const struct responder_signer *sg,
-    time_t now, volatile int *stop, unsigned int part, unsigned int nparts)
+    time_t now, int *stop, unsigned int part, unsigned int nparts)
 {
 	size_t i, j, n = 0;
 
-	for (i = 0; i < st->e->nissuers && !*stop; i++) {
+	for (i = 0; i < st->e->nissuers && !__atomic_load_n(stop, __ATOMIC_RELAXED); i++) {
 		struct rissuer *ri = &st->issuers[i];
 		OCSP_CERTID *cid = NULL;
 		X509_NAME *name = X509_get_subject_name(ri->is->ca);
@@ -992,7 +992,7 @@ responder_presign(struct rstate *st, const struct responder_signer *sg,
 		if (!ri->authorized || now >= ri->is->next_update) {
 			continue;
 		}
-		for (j = part; j < ri->is->nentries && !*stop; j += nparts) {
+		for (j = part; j < ri->is->nentries && !__atomic_load_n(stop, __ATOMIC_RELAXED); j += nparts) {
 			struct export_entry *en = &ri->is->entries[j];
 			struct lookup lk;
 			struct rblob *b;

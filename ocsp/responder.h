@@ -146,6 +146,6 @@ void rpending_free(struct rpending *p);
  * becomes non-zero.  Returns the number of responses signed.
  */
 size_t responder_presign(struct rstate *st, const struct responder_signer *sg,
-    time_t now, volatile int *stop, unsigned int part, unsigned int nparts);
+    time_t now, int *stop, unsigned int part, unsigned int nparts);
 
 #endif
