@@ -92,7 +92,7 @@ cmd_revoke(int argc, char **argv)
 	int64_t ids[MAX_APPROVERS];
 	char *who = NULL, *buf = NULL;
 	char serial[80], object[128], now[32], inv[32] = "", hash[65];
-	char detail[512], approved[512] = "";
+	char detail[1280], approved[512] = "";
 	const char *rname, *s;
 	json_t *hold;
 	time_t it;

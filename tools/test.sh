@@ -1,13 +1,16 @@
 #!/bin/sh
 # The README's test command: install missing packages, build out of tree,
-# run "make check".  Options: --sanitize (ASan/UBSan build), -jN.
+# run "make check".  Options: --sanitize (ASan/UBSan build), --tsan
+# (ThreadSanitizer build, the threaded parts' tests).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 sh tools/install-deps.sh
 build="$top/_build"
 conf=""
-if [ "${1:-}" = "--sanitize" ]; then
+tests=""
+case "${1:-}" in
+--sanitize)
 	build="$top/_build-san"
 	conf="--enable-sanitizers"
 	# Full stacks, and third-party leaks (tests/lsan.supp) kept out.
@@ -15,10 +18,26 @@ if [ "${1:-}" = "--sanitize" ]; then
 	LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 	export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
-fi
+	;;
+--tsan)
+	# ThreadSanitizer over the threaded parts; reports go to files that
+	# tests/tsan-reports.test, run last, must find absent.
+	build="$top/_build-tsan"
+	conf="--enable-sanitizers=thread"
+	rm -rf "$build/tsan"
+	mkdir -p "$build/tsan"
+	TSAN_OPTIONS="halt_on_error=0 report_signal_unsafe=0 log_path=$build/tsan/report"
+	export TSAN_OPTIONS
+	tests="TESTS=tests/ocsp-responder.test tests/ocsp-reload.test tests/ocsp-nginx.test tests/ocsp-signer.test tests/crlcmd.test tests/tsan-reports.test"
+	;;
+esac
 [ -x configure ] || autoreconf -fi
 mkdir -p "$build"
 cd "$build"
 [ -f Makefile ] || "$top/configure" -q $conf
 make -j"$(nproc)" >/dev/null
-make -j"$(nproc)" check
+if [ -n "$tests" ]; then
+	make -j"$(nproc)" check "$tests"
+else
+	make -j"$(nproc)" check
+fi
