@@ -470,6 +470,45 @@ signers_kill(void)
 	}
 }
 
+/*
+ * Ask every signer to stop and reap it; one that has not exited after 5 s
+ * (hung in its token, or given up by the pool) is killed.
+ */
+static void
+signers_stop(void)
+{
+	int i, left, tries;
+
+	for (i = 0; i < cfg.signers; i++) {
+		if (signers[i].pid > 0) {
+			ipc_send(signers[i].fd, SIGNOP_STOP, NULL, 0);
+			close(signers[i].fd);
+		}
+	}
+	for (tries = 0; tries < 500; tries++) {
+		for (i = 0, left = 0; i < cfg.signers; i++) {
+			if (signers[i].pid > 0 &&
+			    waitpid(signers[i].pid, NULL, WNOHANG) == 0) {
+				left++;
+			} else {
+				signers[i].pid = 0;
+			}
+		}
+		if (left == 0) {
+			return;
+		}
+		usleep(10000);
+	}
+	for (i = 0; i < cfg.signers; i++) {
+		if (signers[i].pid > 0) {
+			log_warnx("signer %d does not stop: killed", i);
+			kill(signers[i].pid, SIGKILL);
+			waitpid(signers[i].pid, NULL, 0);
+			signers[i].pid = 0;
+		}
+	}
+}
+
 static int
 signers_alive(void)
 {
@@ -1346,13 +1385,7 @@ main(int argc, char **argv)
 	}
 	signpool_free(pool);
 	pool = NULL;
-	for (i = 0; i < cfg.signers; i++) {
-		if (signers[i].pid > 0) {
-			ipc_send(signers[i].fd, SIGNOP_STOP, NULL, 0);
-			close(signers[i].fd);
-			waitpid(signers[i].pid, NULL, 0);
-		}
-	}
+	signers_stop();
 	if (ai != NULL) {
 		freeaddrinfo(ai);
 	}
