@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -61,6 +62,7 @@ struct config {
 	int	 signers;
 	int	 signer_timeout;
 	int	 max_body;
+	int	 max_connections;
 	int	 threads;
 	int	 max_age;
 	int	 timeout;
@@ -197,6 +199,7 @@ config_read(const char *fn)
 	cfg.signers = 1;
 	cfg.signer_timeout = 30;
 	cfg.max_body = 16 * 1024;
+	cfg.max_connections = 4096;
 	cfg.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (cfg.threads < 1 || cfg.threads > 64) {
 		cfg.threads = 2;
@@ -290,6 +293,11 @@ config_read(const char *fn)
 			}
 		} else if (strcmp(k, "response-validity") == 0) {
 			if (!parse_int(v, 60, 7 * 86400, &cfg.ro.validity, fn,
+			    line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "max-connections") == 0) {
+			if (!parse_int(v, 1, 1000000, &cfg.max_connections, fn,
 			    line, k)) {
 				goto out;
 			}
@@ -506,6 +514,35 @@ signers_stop(void)
 			waitpid(signers[i].pid, NULL, 0);
 			signers[i].pid = 0;
 		}
+	}
+}
+
+/*
+ * Room for max-connections descriptors: raise the soft RLIMIT_NOFILE up
+ * to the hard one; when even that is short, lower max-connections
+ * (logged) rather than fail accepts at random later.
+ */
+static void
+fd_budget(void)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg.max_connections + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		return;
+	}
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ?
+		    want : rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want) {
+		int n = rl.rlim_cur > 256 + 16 ? (int)(rl.rlim_cur - 256) : 16;
+
+		log_warnx("max-connections %d lowered to %d: the open-file "
+		    "limit is %llu", cfg.max_connections, n,
+		    (unsigned long long)rl.rlim_cur);
+		cfg.max_connections = n;
 	}
 }
 
@@ -1304,6 +1341,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+	fd_budget();
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME |
 	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
@@ -1311,6 +1349,7 @@ main(int argc, char **argv)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg.threads,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg.timeout,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg.max_connections,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_END);
