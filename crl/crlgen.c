@@ -967,14 +967,22 @@ out:
 	return ok;
 }
 
-/* Passes 1 and 2: check, measure, hash, sign.  1/0 (logged). */
+/*
+ * Set g up for p and it (g is zeroed first; gen_clear() it in every
+ * case), then passes 1 and 2: check, measure, hash, sign.  1/0 (logged).
+ */
 static int
-prepare(struct gen *g)
+prepare(struct gen *g, const struct crl_params *p, const struct crl_iter *it,
+    const char *what)
 {
 	EVP_MD_CTX *mctx = NULL;
 	EVP_MD *md = NULL;
 	int ret = 0;
 
+	memset(g, 0, sizeof(*g));
+	g->p = p;
+	g->it = it;
+	g->what = what;
 	if (!check_params(g) || !build_fixed(g)) {
 		goto out;
 	}
@@ -1129,11 +1137,7 @@ crl_write_fp(FILE *fp, const char *what, const struct crl_params *p,
 	struct gen g;
 	int ret = 0;
 
-	memset(&g, 0, sizeof(g));
-	g.p = p;
-	g.it = it;
-	g.what = what;
-	if (!prepare(&g) || !output(&g, fp)) {
+	if (!prepare(&g, p, it, what) || !output(&g, fp)) {
 		goto out;
 	}
 	gen_stats(&g, st);
@@ -1275,11 +1279,7 @@ crl_write_spilled(const char *what, const struct crl_params *p,
 		    "spill directory and DER", what);
 		return 0;
 	}
-	memset(&g, 0, sizeof(g));
-	g.p = p;
-	g.it = it;
-	g.what = what;
-	if (!prepare(&g) || !complete_in_place(&g, fd, off)) {
+	if (!prepare(&g, p, it, what) || !complete_in_place(&g, fd, off)) {
 		goto out;
 	}
 	gen_stats(&g, st);
@@ -1298,11 +1298,7 @@ crl_write(const char *path, const struct crl_params *p,
 	char *tmp = NULL, *dcopy = NULL;
 	int fd = -1, dfd, ret = 0;
 
-	memset(&g, 0, sizeof(g));
-	g.p = p;
-	g.it = it;
-	g.what = path;
-	if (!prepare(&g)) {
+	if (!prepare(&g, p, it, path)) {
 		goto out;
 	}
 	if (asprintf(&tmp, "%s.tmpXXXXXX", path) == -1) {
