@@ -828,14 +828,13 @@ answer_ocsp(struct MHD_Connection *c, struct req *rq, const unsigned char *der,
 
 	if (is_stopping()) {
 		responder_answer(st, &rsigner, der, len, now, &b);
-		rstate_unref(st);
-		return send_blob(c, rq, b, is_get, now);
-	}
-	if (!responder_answer_async(st, &rsigner, der, len, now, &b, &pend)) {
-		rstate_unref(st);
-		return send_blob(c, rq, b, is_get, now);
+	} else {
+		responder_answer_async(st, &rsigner, der, len, now, &b, &pend);
 	}
 	rstate_unref(st);
+	if (pend == NULL) {
+		return send_blob(c, rq, b, is_get, now);
+	}
 	rq->conn = c;
 	rq->pend = pend;
 	rq->now = now;
@@ -1052,7 +1051,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 			}
 			cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 			    "Content-Length");
-			if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)cfg.max_body) {
+			if (cl != NULL && strtoull(cl, NULL, 10) >
+			    (unsigned long long)cfg.max_body) {
 				return send_buf(c, 413, "text/plain",
 				    "request too large\n", 18, 0, NULL);
 			}
@@ -1318,7 +1318,8 @@ main(int argc, char **argv)
 		}
 		fds[i] = signers[i].fd;
 	}
-	if ((pool = signpool_new(fds, cfg.signers, cfg.signer_timeout)) == NULL) {
+	if ((pool = signpool_new(fds, cfg.signers, cfg.signer_timeout)) ==
+	    NULL) {
 		goto out;
 	}
 	rsigner.sign = signpool_sign;

@@ -977,13 +977,19 @@ rpending_free(struct rpending *p)
 	free(p);
 }
 
+static int
+stopped(int *stop)
+{
+	return __atomic_load_n(stop, __ATOMIC_RELAXED);
+}
+
 size_t
 responder_presign(struct rstate *st, const struct responder_signer *sg,
     time_t now, int *stop, unsigned int part, unsigned int nparts)
 {
 	size_t i, j, n = 0;
 
-	for (i = 0; i < st->e->nissuers && !__atomic_load_n(stop, __ATOMIC_RELAXED); i++) {
+	for (i = 0; i < st->e->nissuers && !stopped(stop); i++) {
 		struct rissuer *ri = &st->issuers[i];
 		OCSP_CERTID *cid = NULL;
 		X509_NAME *name = X509_get_subject_name(ri->is->ca);
@@ -992,7 +998,8 @@ responder_presign(struct rstate *st, const struct responder_signer *sg,
 		if (!ri->authorized || now >= ri->is->next_update) {
 			continue;
 		}
-		for (j = part; j < ri->is->nentries && !__atomic_load_n(stop, __ATOMIC_RELAXED); j += nparts) {
+		for (j = part; j < ri->is->nentries && !stopped(stop);
+		    j += nparts) {
 			struct export_entry *en = &ri->is->entries[j];
 			struct lookup lk;
 			struct rblob *b;
