@@ -57,6 +57,12 @@ typedef struct {
 	STACK_OF(ES_ISSUER)	*issuers;
 } ES_EXPORT;
 
+/* The templates' item functions are extern: declared before they are made. */
+DECLARE_ASN1_ITEM(ES_ENTRY)
+DECLARE_ASN1_ITEM(ES_NAMEDCRL)
+DECLARE_ASN1_ITEM(ES_ISSUER)
+DECLARE_ASN1_ITEM(ES_EXPORT)
+
 ASN1_SEQUENCE(ES_ENTRY) = {
 	ASN1_SIMPLE(ES_ENTRY, serial, ASN1_INTEGER),
 	ASN1_SIMPLE(ES_ENTRY, status, ASN1_ENUMERATED),

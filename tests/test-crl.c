@@ -162,7 +162,9 @@ tamper_placed(void *arg, int fd, uint64_t off, uint64_t len)
 	(void)arg;
 	if (pread(fd, &b, 1, (off_t)(off + len / 2)) == 1) {
 		b ^= 0x01;
-		(void)pwrite(fd, &b, 1, (off_t)(off + len / 2));
+		if (pwrite(fd, &b, 1, (off_t)(off + len / 2)) != 1) {
+			fprintf(stderr, "tamper: pwrite failed\n");
+		}
 	}
 }
 

@@ -34,7 +34,7 @@ esac
 [ -x configure ] || autoreconf -fi
 mkdir -p "$build"
 cd "$build"
-[ -f Makefile ] || "$top/configure" -q $conf
+[ -f Makefile ] || "$top/configure" -q --enable-werror $conf
 make -j"$(nproc)" >/dev/null
 if [ -n "$tests" ]; then
 	make -j"$(nproc)" check "$tests"
