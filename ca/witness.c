@@ -243,7 +243,7 @@ anchor_write(struct db *db, struct ca_key *ck, const char *path,
 		return 0;
 	}
 	if ((inst = db_meta_get(db, "instance_id")) == NULL &&
-	    (inst = strdup("")) == NULL) {
+	    (inst = strdup("unknown")) == NULL) {
 		fatalx("out of memory");
 	}
 	time_fmt(now_utc(), when, 32);
