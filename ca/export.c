@@ -244,10 +244,10 @@ cmd_export_status(int argc, char **argv)
 	struct export_builder *b = NULL;
 	unsigned char *der = NULL;
 	char *who = NULL, *cabuf = NULL, *pins[EXPORT_MAX_CAS + 1];
-	char object[512], sha[65], detail[1024], ts[32], tn[32];
+	char object[512], sha[65], detail[1024], ts[32], tn[32], ahash[65];
 	const char *names[EXPORT_MAX_CAS], *out;
 	size_t i, nca = 0, npin, n = 0, nrev = 0, ncrls = 0, derlen = 0;
-	int64_t seq, op_id;
+	int64_t seq, op_id, aseq;
 	time_t now, next;
 	long hours = 48;
 	int ret = EXIT_ERROR, why;
@@ -332,7 +332,13 @@ cmd_export_status(int argc, char **argv)
 	if ((seq = next_sequence(db)) < 0) {
 		goto out;
 	}
-	if ((b = export_builder_new(seq, now)) == NULL) {
+	/*
+	 * The audit head at this point goes into the signed content: the
+	 * export witnesses the chain up to it (audit verify --witness).
+	 */
+	if (!audit_head(db, &aseq, ahash) ||
+	    (b = export_builder_new(seq, now)) == NULL ||
+	    !export_builder_set_audit_head(b, aseq, ahash)) {
 		goto fail;
 	}
 	for (i = 0; i < nca; i++) {
@@ -353,8 +359,9 @@ cmd_export_status(int argc, char **argv)
 	time_fmt(now, ts, sizeof(ts));
 	time_fmt(next, tn, sizeof(tn));
 	snprintf(detail, sizeof(detail), "sequence %lld, %zu certificates "
-	    "(%zu revoked), %zu CRLs, produced %s, nextUpdate %s, sha256 %s",
-	    (long long)seq, n, nrev, ncrls, ts, tn, sha);
+	    "(%zu revoked), %zu CRLs, produced %s, nextUpdate %s, audit head "
+	    "%lld, sha256 %s", (long long)seq, n, nrev, ncrls, ts, tn,
+	    (long long)aseq, sha);
 	if (nca > 1) {
 		size_t l = strlen(detail);
 
@@ -376,11 +383,12 @@ cmd_export_status(int argc, char **argv)
 		for (i = 0; i < nca; i++) {
 			json_array_append_new(jcas, json_string(names[i]));
 		}
-		json_print(json_pack("{s:s,s:I,s:o,s:I,s:I,s:I,s:s,s:s,s:s}",
-		    "file", out, "sequence", (json_int_t)seq, "cas", jcas,
-		    "certificates", (json_int_t)n, "revoked", (json_int_t)nrev,
-		    "crls", (json_int_t)ncrls, "produced", ts, "next_update", tn,
-		    "sha256", sha));
+		json_print(json_pack("{s:s,s:I,s:o,s:I,s:I,s:I,s:s,s:s,s:s,"
+		    "s:{s:I,s:s}}", "file", out, "sequence", (json_int_t)seq,
+		    "cas", jcas, "certificates", (json_int_t)n, "revoked",
+		    (json_int_t)nrev, "crls", (json_int_t)ncrls, "produced", ts,
+		    "next_update", tn, "sha256", sha, "audit_head", "seq",
+		    (json_int_t)aseq, "hash", ahash));
 	} else {
 		printf("%s: status export %s\n", out, detail);
 	}

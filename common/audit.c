@@ -29,6 +29,16 @@
 #define ZERO_HASH \
 	"0000000000000000000000000000000000000000000000000000000000000000"
 #define HEAD_MSG_FMT "eseal-audit-head-v1\n%lld\n%s\n"
+/* seq, hash, then the previous signed head: seq, hash, SHA-256 of its
+ * signature (0, 64 zeros, 64 zeros for the first). */
+#define HEAD_MSG2_FMT "eseal-audit-head-v2\n%lld\n%s\n%lld\n%s\n%s\n"
+
+/* The signed head a new signature covers (the last one recorded). */
+struct prev_head {
+	int64_t	seq;
+	char	hash[65];
+	char	sig_sha256[65];
+};
 
 /* The hashed fields of one entry, in hashing order after prev_hash. */
 struct entry {
@@ -175,11 +185,47 @@ out:
 	return ret;
 }
 
+/*
+ * The last recorded signed head (highest seq, then latest row), or the
+ * zero head when none is recorded.  1/0 (logged).
+ */
+static int
+last_signed_head(struct db *db, struct prev_head *p)
+{
+	sqlite3_stmt *st = NULL;
+	const char *h;
+	int rc, ret = 0;
+
+	p->seq = 0;
+	memcpy(p->hash, ZERO_HASH, 65);
+	memcpy(p->sig_sha256, ZERO_HASH, 65);
+	if ((st = db_prepare(db, "SELECT seq, head_hash, signature FROM "
+	    "audit_signatures ORDER BY seq DESC, id DESC LIMIT 1")) == NULL) {
+		return 0;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		p->seq = sqlite3_column_int64(st, 0);
+		h = (const char *)sqlite3_column_text(st, 1);
+		snprintf(p->hash, sizeof(p->hash), "%s", h != NULL ? h : "");
+		sha256_hex(sqlite3_column_blob(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2), p->sig_sha256);
+	} else if (rc != SQLITE_DONE) {
+		db_log_error(db, "reading audit signatures");
+		goto out;
+	}
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int
 audit_sign_head(struct db *db, audit_sign_fn sign, void *arg,
     const char *signer_cert_sha256, const char *sig_alg)
 {
 	sqlite3_stmt *st = NULL;
+	struct prev_head prev;
 	unsigned char *sig = NULL;
 	size_t siglen = 0;
 	char hash[65], when[32], *msg = NULL;
@@ -221,7 +267,11 @@ audit_sign_head(struct db *db, audit_sign_fn sign, void *arg,
 	sqlite3_finalize(st);
 	st = NULL;
 
-	if ((len = asprintf(&msg, HEAD_MSG_FMT, (long long)seq, hash)) == -1) {
+	if (!last_signed_head(db, &prev)) {
+		goto out;
+	}
+	if ((len = asprintf(&msg, HEAD_MSG2_FMT, (long long)seq, hash,
+	    (long long)prev.seq, prev.hash, prev.sig_sha256)) == -1) {
 		fatalx("out of memory");
 	}
 	if (!sign(arg, (const unsigned char *)msg, (size_t)len, &sig,
@@ -232,10 +282,14 @@ audit_sign_head(struct db *db, audit_sign_fn sign, void *arg,
 	}
 	time_fmt(now_utc(), when, sizeof(when));
 	if ((st = db_prepare(db, "INSERT INTO audit_signatures (seq, "
-	    "head_hash, time, signer_cert_sha256, sig_alg, signature) "
-	    "VALUES (?, ?, ?, ?, ?, ?)")) == NULL) {
+	    "head_hash, time, signer_cert_sha256, sig_alg, signature, "
+	    "prev_seq, prev_head_hash, prev_sig_sha256) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) == NULL) {
 		goto out;
 	}
+	sqlite3_bind_int64(st, 7, prev.seq);
+	sqlite3_bind_text(st, 8, prev.hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, prev.sig_sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, when, -1, SQLITE_STATIC);
@@ -482,97 +536,320 @@ cert_matches(X509 *cert, const char *want)
 	return strcasecmp(hex, want) == 0;
 }
 
+/* One row of audit_signatures, loaded for verification. */
+struct sigrow {
+	int64_t		 seq;
+	char		 head[65];
+	char		 signer[65];
+	char		 alg[32];
+	unsigned char	*sig;
+	size_t		 siglen;
+	char		 sig_sha256[65];
+	int		 chained;	/* prev_* set: message v2 */
+	int64_t		 prev_seq;
+	char		 prev_hash[65];
+	char		 prev_sig[65];
+	int		 good;		/* the signature verified */
+};
+
+static void
+sigrows_free(struct sigrow *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; r != NULL && i < n; i++) {
+		free(r[i].sig);
+	}
+	free(r);
+}
+
+/* Copy column i (text, may be NULL) into buf of size len. */
+static void
+col_text(sqlite3_stmt *st, int i, char *buf, size_t len)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	snprintf(buf, len, "%s", t != NULL ? t : "");
+}
+
+/* Load every signature row ordered by seq, then id.  1/0 (logged). */
+static int
+load_sigrows(struct db *db, struct sigrow **out, size_t *nout)
+{
+	sqlite3_stmt *st = NULL;
+	struct sigrow *r = NULL, *tmp, *x;
+	size_t n = 0, cap = 0;
+	int rc, ret = 0;
+
+	if ((st = db_prepare(db, "SELECT seq, head_hash, signer_cert_sha256, "
+	    "sig_alg, signature, prev_seq, prev_head_hash, prev_sig_sha256 "
+	    "FROM audit_signatures ORDER BY seq, id")) == NULL) {
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((tmp = reallocarray(r, cap, sizeof(*r))) == NULL) {
+				fatalx("out of memory");
+			}
+			r = tmp;
+		}
+		x = &r[n++];
+		memset(x, 0, sizeof(*x));
+		x->seq = sqlite3_column_int64(st, 0);
+		col_text(st, 1, x->head, sizeof(x->head));
+		col_text(st, 2, x->signer, sizeof(x->signer));
+		col_text(st, 3, x->alg, sizeof(x->alg));
+		x->siglen = (size_t)sqlite3_column_bytes(st, 4);
+		if ((x->sig = malloc(x->siglen + 1)) == NULL) {
+			fatalx("out of memory");
+		}
+		if (x->siglen > 0) {
+			memcpy(x->sig, sqlite3_column_blob(st, 4), x->siglen);
+		}
+		sha256_hex(x->sig, x->siglen, x->sig_sha256);
+		x->chained = sqlite3_column_type(st, 5) != SQLITE_NULL;
+		x->prev_seq = sqlite3_column_int64(st, 5);
+		col_text(st, 6, x->prev_hash, sizeof(x->prev_hash));
+		col_text(st, 7, x->prev_sig, sizeof(x->prev_sig));
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "reading audit signatures");
+		goto out;
+	}
+	*out = r;
+	*nout = n;
+	r = NULL;
+	n = 0;
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	sigrows_free(r, n);
+	return ret;
+}
+
+/*
+ * Check one signed head against the chain and the certificates; sets
+ * r->good.  Prints a finding and returns 1 for a problem, 0 otherwise.
+ */
+static int
+verify_sigrow(struct sigrow *r, const struct entry *e, size_t n,
+    X509 *const *certs, size_t ncerts, FILE *out)
+{
+	char *msg = NULL;
+	ssize_t idx;
+	size_t c;
+	int len, found = 0, problem = 1;
+
+	if ((idx = find_seq(e, n, r->seq)) == -1) {
+		fprintf(out, "signed head at %lld: entry %lld removed\n",
+		    (long long)r->seq, (long long)r->seq);
+		return 1;
+	}
+	if (strcmp(e[idx].hash, r->head) != 0) {
+		fprintf(out, "signed head at %lld: chain rewritten up to %lld\n",
+		    (long long)r->seq, (long long)r->seq);
+		return 1;
+	}
+	if (r->chained) {
+		len = asprintf(&msg, HEAD_MSG2_FMT, (long long)r->seq, r->head,
+		    (long long)r->prev_seq, r->prev_hash, r->prev_sig);
+	} else {
+		len = asprintf(&msg, HEAD_MSG_FMT, (long long)r->seq, r->head);
+	}
+	if (len == -1) {
+		fatalx("out of memory");
+	}
+	for (c = 0; c < ncerts && !r->good; c++) {
+		if (certs[c] == NULL || !cert_matches(certs[c], r->signer)) {
+			continue;
+		}
+		found = 1;
+		r->good = sig_verifies(certs[c], r->alg,
+		    (const unsigned char *)msg, (size_t)len, r->sig, r->siglen);
+	}
+	if (!found) {
+		fprintf(out, "signed head at %lld: signer certificate %s not "
+		    "supplied\n", (long long)r->seq, r->signer);
+	} else if (!r->good) {
+		fprintf(out, "signed head at %lld: signature does not verify\n",
+		    (long long)r->seq);
+	} else {
+		problem = 0;
+	}
+	free(msg);
+	return problem;
+}
+
+/*
+ * The chain of signed heads: a chained head (verified) must cover the
+ * row just before it.  One line per broken link; returns the count.
+ */
+static int
+verify_links(const struct sigrow *r, size_t n, FILE *out)
+{
+	const struct sigrow *p;
+	size_t i, j;
+	int problems = 0, same;
+
+	for (i = 0; i < n; i++) {
+		if (!r[i].chained || !r[i].good) {
+			continue;
+		}
+		p = i > 0 ? &r[i - 1] : NULL;
+		if (p == NULL ? r[i].prev_seq == 0 &&
+		    strcmp(r[i].prev_sig, ZERO_HASH) == 0 :
+		    p->seq == r[i].prev_seq &&
+		    strcmp(p->head, r[i].prev_hash) == 0 &&
+		    strcmp(p->sig_sha256, r[i].prev_sig) == 0) {
+			continue;
+		}
+		if (p != NULL && p->seq == r[i].prev_seq && !p->good) {
+			continue;	/* that row's own finding says it */
+		}
+		same = 0;
+		for (j = 0; j < n; j++) {
+			same |= r[j].seq == r[i].prev_seq;
+			if (r[j].seq == r[i].prev_seq &&
+			    strcmp(r[j].sig_sha256, r[i].prev_sig) == 0) {
+				break;
+			}
+		}
+		if (r[i].prev_seq == 0) {
+			fprintf(out, "signed head at %lld: ES-AUDIT-01: a "
+			    "signed head was inserted before it (it was the "
+			    "first)\n", (long long)r[i].seq);
+		} else if (j == n) {
+			fprintf(out, "signed head at %lld: ES-AUDIT-01: the "
+			    "signed head it covers (at %lld) was %s\n",
+			    (long long)r[i].seq, (long long)r[i].prev_seq,
+			    same ? "replaced" : "removed");
+		} else {
+			fprintf(out, "signed head at %lld: ES-AUDIT-01: a "
+			    "signed head was inserted after the one it covers "
+			    "(at %lld)\n", (long long)r[i].seq,
+			    (long long)r[i].prev_seq);
+		}
+		problems++;
+	}
+	return problems;
+}
+
+/*
+ * The highest seq below w->seq known to match: a witness that matched or
+ * a signed head that verified (0 when none).
+ */
+static int64_t
+trusted_below(const struct audit_witness *w, size_t nw,
+    const struct sigrow *r, size_t nr, int64_t seq)
+{
+	int64_t lo = 0;
+	size_t i;
+
+	for (i = 0; i < nw; i++) {
+		if (w[i].result == AUDIT_WITNESS_MATCHES && w[i].seq < seq &&
+		    w[i].seq > lo) {
+			lo = w[i].seq;
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		if (r[i].good && r[i].seq < seq && r[i].seq > lo) {
+			lo = r[i].seq;
+		}
+	}
+	return lo;
+}
+
+/*
+ * Compare every witnessed head with the store: present with the same
+ * hash, or a finding naming the missing or diverging range.  Sets each
+ * witness's result; returns the number of findings.
+ */
+static int
+verify_witnesses(struct audit_witness *w, size_t nw, const struct entry *e,
+    size_t n, const struct sigrow *r, size_t nr, FILE *out)
+{
+	int64_t last = n > 0 ? e[n - 1].seq : 0;
+	ssize_t idx;
+	size_t i;
+	int problems = 0;
+
+	for (i = 0; i < nw; i++) {
+		idx = w[i].seq > 0 ? find_seq(e, n, w[i].seq) : -1;
+		if (w[i].seq == 0 ? strcmp(w[i].hash, ZERO_HASH) == 0 :
+		    idx != -1 && strcmp(e[idx].hash, w[i].hash) == 0) {
+			w[i].result = AUDIT_WITNESS_MATCHES;
+		} else if (w[i].seq > 0 && idx == -1) {
+			w[i].result = AUDIT_WITNESS_MISSING;
+		} else {
+			w[i].result = AUDIT_WITNESS_DIFFERS;
+		}
+	}
+	/* Second pass: ranges start after the highest matching point. */
+	for (i = 0; i < nw; i++) {
+		if (w[i].result == AUDIT_WITNESS_MISSING) {
+			fprintf(out, "audit verify: ES-AUDIT-02: witnessed head "
+			    "%lld (%s) missing: %s %lld\n", (long long)w[i].seq,
+			    w[i].what, w[i].seq > last ? "store ends at" :
+			    "entry removed, store ends at", (long long)last);
+			problems++;
+		} else if (w[i].result == AUDIT_WITNESS_DIFFERS) {
+			fprintf(out, "audit verify: ES-AUDIT-03: entries "
+			    "%lld..%lld differ from the witnessed chain (%s)\n",
+			    (long long)trusted_below(w, nw, r, nr, w[i].seq) + 1,
+			    (long long)w[i].seq, w[i].what);
+			problems++;
+		}
+	}
+	return problems;
+}
+
 int
 audit_verify(struct db *db, X509 *const *certs, size_t ncerts, FILE *out,
     struct audit_verify_result *res)
 {
-	sqlite3_stmt *st = NULL;
+	return audit_verify_witnessed(db, certs, ncerts, NULL, 0, out, res);
+}
+
+int
+audit_verify_witnessed(struct db *db, X509 *const *certs, size_t ncerts,
+    struct audit_witness *w, size_t nw, FILE *out,
+    struct audit_verify_result *res)
+{
 	struct entry *e = NULL;
-	const unsigned char *sig;
-	const char *head, *signer, *alg;
-	char *msg = NULL;
-	int64_t last, s, beyond = 0, best = 0;
-	ssize_t idx;
-	size_t n = 0, c;
-	int rc, len, found, good, ret = 0;
+	struct sigrow *r = NULL;
+	int64_t last, beyond = 0, best = 0;
+	size_t n = 0, nr = 0, i;
+	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (!load_entries(db, &e, &n)) {
+	if (!load_entries(db, &e, &n) || !load_sigrows(db, &r, &nr)) {
 		goto out;
 	}
 	res->entries = (int64_t)n;
 	last = n > 0 ? e[n - 1].seq : 0;
 	res->problems = verify_chain(e, n, out);
-
-	if ((st = db_prepare(db, "SELECT seq, head_hash, signer_cert_sha256, "
-	    "sig_alg, signature FROM audit_signatures ORDER BY seq, id")) ==
-	    NULL) {
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		s = sqlite3_column_int64(st, 0);
-		head = (const char *)sqlite3_column_text(st, 1);
-		signer = (const char *)sqlite3_column_text(st, 2);
-		alg = (const char *)sqlite3_column_text(st, 3);
-		sig = sqlite3_column_blob(st, 4);
-		head = head != NULL ? head : "";
-		signer = signer != NULL ? signer : "";
-		alg = alg != NULL ? alg : "";
-		if (s > last) {
-			beyond = s;	/* reported once, below */
+	for (i = 0; i < nr; i++) {
+		if (r[i].seq > last) {
+			beyond = r[i].seq;	/* reported once, below */
 			continue;
 		}
-		if ((idx = find_seq(e, n, s)) == -1) {
-			fprintf(out, "signed head at %lld: entry %lld "
-			    "removed\n", (long long)s, (long long)s);
+		if (verify_sigrow(&r[i], e, n, certs, ncerts, out)) {
 			res->problems++;
 			continue;
 		}
-		if (strcmp(e[idx].hash, head) != 0) {
-			fprintf(out, "signed head at %lld: chain rewritten "
-			    "up to %lld\n", (long long)s, (long long)s);
-			res->problems++;
-			continue;
+		res->signatures++;
+		if (r[i].seq > best) {
+			best = r[i].seq;
 		}
-		free(msg);
-		if ((len = asprintf(&msg, HEAD_MSG_FMT, (long long)s,
-		    head)) == -1) {
-			fatalx("out of memory");
-		}
-		found = good = 0;
-		for (c = 0; c < ncerts && !good; c++) {
-			if (certs[c] == NULL || !cert_matches(certs[c], signer)) {
-				continue;
-			}
-			found = 1;
-			good = sig_verifies(certs[c], alg,
-			    (const unsigned char *)msg, (size_t)len, sig,
-			    (size_t)sqlite3_column_bytes(st, 4));
-		}
-		if (!found) {
-			fprintf(out, "signed head at %lld: signer certificate "
-			    "%s not supplied\n", (long long)s, signer);
-			res->problems++;
-		} else if (!good) {
-			fprintf(out, "signed head at %lld: signature does not "
-			    "verify\n", (long long)s);
-			res->problems++;
-		} else {
-			res->signatures++;
-			if (s > best) {
-				best = s;
-			}
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "reading audit signatures");
-		goto out;
 	}
 	if (beyond > 0) {
 		fprintf(out, "audit entries after %lld: removed (signed head "
 		    "at %lld)\n", (long long)last, (long long)beyond);
 		res->problems++;
 	}
+	res->problems += verify_links(r, nr, out);
+	res->problems += verify_witnesses(w, nw, e, n, r, nr, out);
 	res->last_signed_seq = best;
 	res->unsigned_tail = (int)(last - best);
 	if (res->unsigned_tail > 0) {
@@ -582,8 +859,7 @@ audit_verify(struct db *db, X509 *const *certs, size_t ncerts, FILE *out,
 	}
 	ret = res->problems == 0;
 out:
-	sqlite3_finalize(st);
-	free(msg);
+	sigrows_free(r, nr);
 	entries_free(e, n);
 	return ret;
 }

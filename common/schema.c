@@ -266,6 +266,17 @@ const char *const db_migrations[] = {
 	"CREATE INDEX revocations_crl_order ON revocations"
 	"  (ca_id, length(serial), serial, time, reason, invalidity_date,"
 	"  cert_not_after, cert_partition);",
+
+	/*
+	 * 4 -> 5: chained signed heads.  A head signed from now on also
+	 * covers the signed head before it (its sequence number, its hash
+	 * and the SHA-256 of its signature), so removing or replacing any
+	 * signature row breaks the next one.  NULL in rows signed before:
+	 * those verify as they always did (message v1).
+	 */
+	"ALTER TABLE audit_signatures ADD COLUMN prev_seq INTEGER;"
+	"ALTER TABLE audit_signatures ADD COLUMN prev_head_hash TEXT;"
+	"ALTER TABLE audit_signatures ADD COLUMN prev_sig_sha256 TEXT;",
 };
 
 const size_t db_migrations_count =

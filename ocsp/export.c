@@ -51,10 +51,16 @@ typedef struct {
 DEFINE_STACK_OF(ES_ISSUER)
 
 typedef struct {
+	ASN1_INTEGER		*sequence;
+	ASN1_OCTET_STRING	*hash;
+} ES_AUDITHEAD;
+
+typedef struct {
 	ASN1_INTEGER		*version;
 	ASN1_GENERALIZEDTIME	*produced;
 	ASN1_INTEGER		*sequence;
 	STACK_OF(ES_ISSUER)	*issuers;
+	ES_AUDITHEAD		*audit_head;	/* v2 only */
 } ES_EXPORT;
 
 /* The templates' item functions are extern: declared before they are made. */
@@ -84,13 +90,21 @@ ASN1_SEQUENCE(ES_ISSUER) = {
 	ASN1_SEQUENCE_OF(ES_ISSUER, crls, ES_NAMEDCRL)
 } ASN1_SEQUENCE_END(ES_ISSUER)
 
+ASN1_SEQUENCE(ES_AUDITHEAD) = {
+	ASN1_SIMPLE(ES_AUDITHEAD, sequence, ASN1_INTEGER),
+	ASN1_SIMPLE(ES_AUDITHEAD, hash, ASN1_OCTET_STRING)
+} ASN1_SEQUENCE_END(ES_AUDITHEAD)
+
 ASN1_SEQUENCE(ES_EXPORT) = {
 	ASN1_SIMPLE(ES_EXPORT, version, ASN1_INTEGER),
 	ASN1_SIMPLE(ES_EXPORT, produced, ASN1_GENERALIZEDTIME),
 	ASN1_SIMPLE(ES_EXPORT, sequence, ASN1_INTEGER),
-	ASN1_SEQUENCE_OF(ES_EXPORT, issuers, ES_ISSUER)
+	ASN1_SEQUENCE_OF(ES_EXPORT, issuers, ES_ISSUER),
+	ASN1_EXP_OPT(ES_EXPORT, audit_head, ES_AUDITHEAD, 0)
 } ASN1_SEQUENCE_END(ES_EXPORT)
 
+DECLARE_ASN1_FUNCTIONS(ES_AUDITHEAD)
+IMPLEMENT_ASN1_FUNCTIONS(ES_AUDITHEAD)
 DECLARE_ASN1_FUNCTIONS(ES_ENTRY)
 DECLARE_ASN1_FUNCTIONS(ES_NAMEDCRL)
 DECLARE_ASN1_FUNCTIONS(ES_ISSUER)
@@ -99,6 +113,9 @@ IMPLEMENT_ASN1_FUNCTIONS(ES_ENTRY)
 IMPLEMENT_ASN1_FUNCTIONS(ES_NAMEDCRL)
 IMPLEMENT_ASN1_FUNCTIONS(ES_ISSUER)
 IMPLEMENT_ASN1_FUNCTIONS(ES_EXPORT)
+
+static int audit_head_flatten(const ES_AUDITHEAD *, struct export *,
+    const char *);
 
 struct export_builder {
 	ES_EXPORT	*ex;
@@ -182,6 +199,33 @@ export_builder_new(int64_t sequence, time_t produced)
 		return NULL;
 	}
 	return b;
+}
+
+int
+export_builder_set_audit_head(struct export_builder *b, int64_t seq,
+    const char *hash_hex)
+{
+	unsigned char *md = NULL;
+	size_t len = 0;
+	int ret = 0;
+
+	if (seq < 0 || strlen(hash_hex) != 64 ||
+	    (md = hex_decode(hash_hex, &len)) == NULL || len != 32) {
+		log_warnx("export: ES-OCSPD-02: bad audit head");
+		goto out;
+	}
+	ES_AUDITHEAD_free(b->ex->audit_head);
+	if ((b->ex->audit_head = ES_AUDITHEAD_new()) == NULL ||
+	    !ASN1_INTEGER_set_int64(b->ex->audit_head->sequence, seq) ||
+	    !ASN1_OCTET_STRING_set(b->ex->audit_head->hash, md, 32) ||
+	    !ASN1_INTEGER_set_int64(b->ex->version, EXPORT_VERSION_AUDIT)) {
+		log_ssl("export: cannot set the audit head");
+		goto out;
+	}
+	ret = 1;
+ out:
+	free(md);
+	return ret;
 }
 
 void
@@ -447,35 +491,27 @@ add_signer(CMS_ContentInfo *cms, const struct export_signer *sg,
 }
 
 int
-export_builder_sign_multi(struct export_builder *b,
+export_cms_sign(const unsigned char *content, size_t len, const char *oid_txt,
     const struct export_signer *signers, size_t nsigners,
     OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
     size_t *out_len)
 {
 	CMS_ContentInfo *cms = NULL;
 	ASN1_OBJECT *oid = NULL;
-	BIO *content = NULL;
-	unsigned char *der = NULL, *cder = NULL;
+	BIO *bio = NULL;
+	unsigned char *cder = NULL;
 	size_t i;
-	int len, clen, ret = 0;
+	int clen, ret = 0;
 	unsigned int flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
 
 	*out = NULL;
 	*out_len = 0;
-	if (sk_ES_ISSUER_num(b->ex->issuers) < 1) {
-		log_warnx("export: ES-OCSPD-02: no issuer");
-		return 0;
-	}
 	if (nsigners < 1) {
 		log_warnx("export: ES-OCSPD-01: no signer");
 		return 0;
 	}
-	if ((len = i2d_ES_EXPORT(b->ex, &der)) <= 0) {
-		log_ssl("export: cannot encode content");
-		goto out;
-	}
-	if ((content = BIO_new_mem_buf(der, len)) == NULL ||
-	    (oid = OBJ_txt2obj(EXPORT_OID, 1)) == NULL ||
+	if ((bio = BIO_new_mem_buf(content, (int)len)) == NULL ||
+	    (oid = OBJ_txt2obj(oid_txt, 1)) == NULL ||
 	    (cms = CMS_sign_ex(NULL, NULL, NULL, NULL, flags, libctx,
 	    propq)) == NULL ||
 	    !CMS_set1_eContentType(cms, oid)) {
@@ -487,7 +523,7 @@ export_builder_sign_multi(struct export_builder *b,
 			goto out;
 		}
 	}
-	if (!CMS_final(cms, content, NULL, flags)) {
+	if (!CMS_final(cms, bio, NULL, flags)) {
 		log_ssl("export: cannot sign");
 		goto out;
 	}
@@ -500,11 +536,72 @@ export_builder_sign_multi(struct export_builder *b,
 	cder = NULL;
 	ret = 1;
  out:
-	OPENSSL_free(der);
 	OPENSSL_free(cder);
-	BIO_free(content);
+	BIO_free(bio);
 	ASN1_OBJECT_free(oid);
 	CMS_ContentInfo_free(cms);
+	return ret;
+}
+
+int
+export_builder_sign_multi(struct export_builder *b,
+    const struct export_signer *signers, size_t nsigners,
+    OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
+    size_t *out_len)
+{
+	unsigned char *der = NULL;
+	int len, ret = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (sk_ES_ISSUER_num(b->ex->issuers) < 1) {
+		log_warnx("export: ES-OCSPD-02: no issuer");
+		return 0;
+	}
+	if ((len = i2d_ES_EXPORT(b->ex, &der)) <= 0) {
+		log_ssl("export: cannot encode content");
+		return 0;
+	}
+	ret = export_cms_sign(der, (size_t)len, EXPORT_OID, signers, nsigners,
+	    libctx, propq, out, out_len);
+	OPENSSL_free(der);
+	return ret;
+}
+
+int
+export_content_audit_head(const unsigned char *content, size_t len,
+    const char *what, int64_t *sequence, int *has_head, int64_t *audit_seq,
+    char audit_hash[65])
+{
+	ES_EXPORT *ex = NULL;
+	struct export e;
+	const unsigned char *p = content;
+	int64_t v;
+	int ret = 0;
+
+	memset(&e, 0, sizeof(e));
+	if ((ex = d2i_ES_EXPORT(NULL, &p, (long)len)) == NULL ||
+	    p != content + len) {
+		ERR_clear_error();
+		log_warnx("%s: ES-OCSPD-02: malformed export content", what);
+		goto out;
+	}
+	if (!ASN1_INTEGER_get_int64(&v, ex->version) ||
+	    (v != EXPORT_VERSION && v != EXPORT_VERSION_AUDIT)) {
+		log_warnx("%s: ES-OCSPD-02: unsupported export version", what);
+		goto out;
+	}
+	e.version = (int)v;
+	if (!ASN1_INTEGER_get_int64(sequence, ex->sequence) ||
+	    !audit_head_flatten(ex->audit_head, &e, what)) {
+		goto out;
+	}
+	*has_head = e.has_audit_head;
+	*audit_seq = e.audit_seq;
+	memcpy(audit_hash, e.audit_hash, 65);
+	ret = 1;
+ out:
+	ES_EXPORT_free(ex);
 	return ret;
 }
 
@@ -731,6 +828,38 @@ issuer_flatten(ES_ISSUER *in, struct export_issuer *out,
 	return 1;
 }
 
+/*
+ * The audit head of a v2 export into e (e->version set): present in v2,
+ * absent in v1, a non-negative sequence and a 32-octet hash.  1/0
+ * (logged).
+ */
+static int
+audit_head_flatten(const ES_AUDITHEAD *ah, struct export *e,
+    const char *what)
+{
+	char *hex;
+
+	if ((ah != NULL) != (e->version == EXPORT_VERSION_AUDIT)) {
+		log_warnx("%s: ES-OCSPD-02: audit head %s in a version %d "
+		    "export", what, ah != NULL ? "present" : "missing",
+		    e->version);
+		return 0;
+	}
+	if (ah == NULL) {
+		return 1;
+	}
+	if (!ASN1_INTEGER_get_int64(&e->audit_seq, ah->sequence) ||
+	    e->audit_seq < 0 || ASN1_STRING_length(ah->hash) != 32) {
+		log_warnx("%s: ES-OCSPD-02: bad audit head", what);
+		return 0;
+	}
+	hex = hex_encode(ASN1_STRING_get0_data(ah->hash), 32);
+	memcpy(e->audit_hash, hex, 65);
+	free(hex);
+	e->has_audit_head = 1;
+	return 1;
+}
+
 struct export *
 export_decode(const unsigned char *der, size_t len, X509 *const *trust,
     size_t ntrust, const char *what)
@@ -812,11 +941,14 @@ export_decode(const unsigned char *der, size_t len, X509 *const *trust,
 		fatalx("out of memory");
 	}
 	if (!ASN1_INTEGER_get_int64(&v, ex->version) ||
-	    v != EXPORT_VERSION) {
+	    (v != EXPORT_VERSION && v != EXPORT_VERSION_AUDIT)) {
 		log_warnx("%s: ES-OCSPD-02: unsupported export version", what);
 		goto out;
 	}
 	e->version = (int)v;
+	if (!audit_head_flatten(ex->audit_head, e, what)) {
+		goto out;
+	}
 	if (!ASN1_INTEGER_get_int64(&e->sequence, ex->sequence) ||
 	    e->sequence < 0) {
 		log_warnx("%s: ES-OCSPD-02: bad sequence number", what);

@@ -4,10 +4,15 @@
  * signed by the issuing CA, whose eContent (type EXPORT_OID) is
  *
  *   StatusExport ::= SEQUENCE {
- *       version      INTEGER { v1(1) },
+ *       version      INTEGER { v1(1), v2(2) },
  *       produced     GeneralizedTime,
  *       sequence     INTEGER (0..MAX),   -- strictly increasing per CA
- *       issuers      SEQUENCE SIZE (1..MAX) OF IssuerStatus }
+ *       issuers      SEQUENCE SIZE (1..MAX) OF IssuerStatus,
+ *       auditHead    [0] EXPLICIT AuditHead OPTIONAL }  -- v2: present,
+ *                                                     -- v1: absent
+ *   AuditHead ::= SEQUENCE {          -- the CA's audit chain when made
+ *       sequence     INTEGER (0..MAX),   -- last entry's number
+ *       hash         OCTET STRING (SIZE (32)) }  -- its SHA-256 chain hash
  *   IssuerStatus ::= SEQUENCE {
  *       caCert       Certificate,
  *       thisUpdate   GeneralizedTime,
@@ -23,6 +28,9 @@
  *   NamedCRL ::= SEQUENCE { name UTF8String, crl CertificateList }
  *
  * A serial absent from "entries" was never issued by that CA.  The
+ * audit head, inside the signed content, makes every export a witness of
+ * the CA's audit chain ("eseal-ca audit verify --witness"); the responder
+ * ignores it and loads v1 exports (made before it existed) as before.  The
  * encoder builds the structure in memory and signs it with a key the
  * caller supplies (a token key from hsm/ in eseal-ca, a file key in the
  * tests); the decoder verifies the signature against configured CA
@@ -43,6 +51,8 @@
 /* eContentType of a status export (a UUID OID, X.667). */
 #define EXPORT_OID	"2.25.82003999313049452734575459974961341246"
 #define EXPORT_VERSION	1
+/* The version of an export that carries its audit head. */
+#define EXPORT_VERSION_AUDIT	2
 /* RFC 5280 4.1.2.2: at most 20 octets. */
 #define EXPORT_SERIAL_MAX 20
 /* Largest export file the loader reads. */
@@ -85,6 +95,9 @@ struct export {
 	int			 version;
 	time_t			 produced;
 	int64_t			 sequence;
+	int			 has_audit_head;	/* version 2 */
+	int64_t			 audit_seq;
+	char			 audit_hash[65];	/* lower-case hex */
 	struct export_issuer	*issuers;
 	size_t			 nissuers;
 };
@@ -98,6 +111,13 @@ struct export_builder;
  */
 struct export_builder *export_builder_new(int64_t sequence, time_t produced);
 void export_builder_free(struct export_builder *b);
+/*
+ * Record the audit head (last entry's sequence number, its hash as 64
+ * hex digits) the export is made at; the export becomes version 2.
+ * 1/0 (logged).
+ */
+int export_builder_set_audit_head(struct export_builder *b, int64_t seq,
+    const char *hash_hex);
 
 /*
  * Open a new issuer section; later entries and CRLs go to it.  ca is
@@ -144,6 +164,25 @@ int export_builder_sign_multi(struct export_builder *b,
     const struct export_signer *signers, size_t nsigners,
     OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
     size_t *out_len);
+/*
+ * Wrap content (len bytes, eContentType oid, dotted) in a DER CMS
+ * SignedData with one SignerInfo per signer, as for an export (also
+ * used for other small signed statements of the CA, e.g. audit
+ * anchors).  *out is OPENSSL_malloc'd.  1/0 (logged).
+ */
+int export_cms_sign(const unsigned char *content, size_t len,
+    const char *oid, const struct export_signer *signers, size_t nsigners,
+    OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
+    size_t *out_len);
+/*
+ * From the eContent of an export whose signature the caller verified,
+ * take the export sequence and, in a version 2 export, the audit head
+ * (*has_head 0 for version 1).  Malformed content or versions are
+ * refused (ES-OCSPD-02).  1/0 (logged with what).
+ */
+int export_content_audit_head(const unsigned char *content, size_t len,
+    const char *what, int64_t *sequence, int *has_head, int64_t *audit_seq,
+    char audit_hash[65]);
 /* export_builder_sign_multi() with the one signer (signer, key, alg). */
 int export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
     enum sig_alg alg, OSSL_LIB_CTX *libctx, const char *propq,

@@ -3,7 +3,7 @@
 # the main job end to end on the embedded default (a SoftHSM2 token store
 # in a private directory, a SQLite CA store): instance and officers, CMVP
 # registry and HSM mapping, root and issuing key ceremonies, verification
-# with the openssl CLI, the audit chain, a backup, and the policy gate
+# with the openssl CLI, the audit chain and its witnesses, a backup, and the policy gate
 # refusing a key on an HSM whose CMVP record turned Historical.
 # Everything lands in demo-out/ (recreated on each run).
 set -eu
@@ -168,6 +168,14 @@ eseal-ca ocsp-signer issue --ca issuing --csr "$OUT/ocsp/signer.csr" --out "$OUT
     --pin file:"$S/issuing.pin" --officer alice=file:"$S/alice.pass" --officer bob=file:"$S/bob.pass"
 eseal-policy lint --kind ocsp --issuer "$OUT/issuing.pem" "$OUT/ocsp/signer.pem" | tail -1
 eseal-ca export-status --ca issuing --pin file:"$S/issuing.pin" --out "$OUT/ocsp/status.export"
+# Witnesses of the audit chain kept off-site: the export carries the audit
+# head it was made at; an anchor is a signed statement of the current head
+# (CMS SignedData that the openssl CLI verifies and reads).
+eseal-ca audit anchor --pin file:"$S/root.pin" --out "$OUT/audit-anchor.der"
+openssl cms -verify -inform DER -binary -purpose any -CAfile "$OUT/root.pem" \
+    -in "$OUT/audit-anchor.der" 2>&1 | sed 's/^/  /'
+eseal-ca audit verify --ca-cert "$OUT/root.pem" --ca-cert "$OUT/issuing.pem" \
+    --witness "$OUT/ocsp/status.export" --witness "$OUT/audit-anchor.der"
 cat >"$OUT/ocsp/ocspd.conf" <<EOT
 listen = 127.0.0.1
 port = 0
@@ -235,9 +243,10 @@ eseal-policy report --db "$ESEAL_DB" --format csv --out "$OUT/report.csv"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); c=r["certificates"]; print("report: %d HSMs (%s), %d CA keys, %d certificates %s, %d refusals in the audit chain, audit chain %s" % (len(r["hsm_inventory"]["tokens"]), ", ".join(t["cmvp_cert"]+" "+t["effective_status"] for t in r["hsm_inventory"]["tokens"]), len(r["ca_keys"]), c["total"], json.dumps(c["by_status"]), len(r["refusals"]["audit"]), r["audit"]["result"]))' "$OUT/report.json"
 echo "written: $OUT/report.html, $OUT/report.json, $OUT/report.csv"
 
-step "Audit chain: show the last entries and verify with the CA certificates only"
+step "Audit chain: show the last entries and verify with the CA certificates and the witnesses"
 eseal-ca audit show --last 12
 eseal-ca audit sign --pin file:"$S/root.pin"
-eseal-ca audit verify --ca-cert "$OUT/root.pem" --ca-cert "$OUT/issuing.pem"
+eseal-ca audit verify --ca-cert "$OUT/root.pem" --ca-cert "$OUT/issuing.pem" \
+    --witness "$OUT/ocsp/status.export" --witness "$OUT/audit-anchor.der"
 
 printf '\nDemo complete: outputs in %s\n' "$OUT"
