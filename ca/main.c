@@ -69,11 +69,12 @@ static const struct {
 	  "audit verify --ca-cert FILE... | audit show [--last N] | audit sign --pin SRC\n"
 	  "                        verify or show the audit chain" },
 	{ "backup", cmd_backup,
-	  "backup create|verify FILE --pass SRC\n"
-	  "                        encrypted, integrity-protected store backups" },
+	  "backup create|verify FILE --pass SRC [--officer NAME=SRC...]\n"
+	  "                        encrypted, integrity-protected store backups (create: quorum)" },
 	{ "restore", cmd_restore,
-	  "restore FILE --pass SRC\n"
-	  "                        restore a verified backup (CRL numbers and serials never go back)" },
+	  "restore FILE --pass SRC --officer NAME=SRC... [--witness FILE...] [--replace-newer]\n"
+	  "                        restore a verified backup under the quorum; revocations,\n"
+	  "                        serials, CRL numbers and export sequences never go back" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -5,8 +5,9 @@
  * The file is "ESEALBK1", a fixed header (version, scrypt N/r/p, salt,
  * nonce, creation time, highest CRL number, certificate and audit
  * counts, instance id, ciphertext length) that is the GCM additional
- * data, the ciphertext and the 16-byte tag.  Restoring keeps the
- * replaced store's high-water marks: CRL numbers and serials never go back.
+ * data, the ciphertext and the 16-byte tag.  A restore decrypts next to
+ * the store, lets the caller carry over what the backup lacks
+ * (common/restore.c) and switches with one rename.
  */
 #include "config.h"
 
@@ -435,6 +436,7 @@ backup_write(struct db *db, const char *path, const char *pass_source,
 	if (!file_write_atomic(path, out, outlen, 0600)) {
 		goto out;
 	}
+	sha256_hex(out, outlen, h.info.sha256);
 	if (info != NULL) {
 		*info = h.info;
 	}
@@ -478,6 +480,7 @@ decrypt_to_file(const char *path, const char *pass_source, const char *dir,
 	    !hdr_decode(path, buf, len, h)) {
 		goto out;
 	}
+	sha256_hex(buf, len, h->info.sha256);
 	if ((pass = secret_read(pass_source, "backup passphrase")) == NULL ||
 	    !derive_key(pass, h, key)) {
 		goto out;
@@ -566,176 +569,6 @@ backup_verify(const char *path, const char *pass_source,
 	return ret;
 }
 
-/* What the replaced store knew: per-CA highest CRL numbers and all serials. */
-struct old_marks {
-	char	**ca_names;
-	int64_t	 *ca_max;
-	size_t	  ncas;
-	char	**serials;
-	size_t	  nserials;
-};
-
-static void
-old_marks_free(struct old_marks *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->ncas; i++) {
-		free(m->ca_names[i]);
-	}
-	for (i = 0; i < m->nserials; i++) {
-		free(m->serials[i]);
-	}
-	free(m->ca_names);
-	free(m->ca_max);
-	free(m->serials);
-	memset(m, 0, sizeof(*m));
-}
-
-static void
-push_str(char ***arr, size_t *n, const char *s)
-{
-	char **tmp;
-
-	if ((tmp = reallocarray(*arr, *n + 1, sizeof(**arr))) == NULL ||
-	    ((*arr = tmp), (tmp[*n] = strdup(s)) == NULL)) {
-		fatalx("out of memory");
-	}
-	(*n)++;
-}
-
-/* Read the high-water marks of the store at db_path.  1/0 (logged). */
-static int
-read_old_marks(const char *db_path, struct old_marks *m)
-{
-	struct db *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t *tmp;
-	int rc, ret = 0;
-
-	if ((db = db_open(db_path, DB_OPEN_EXISTING, 0)) == NULL) {
-		goto out;
-	}
-	if ((st = db_prepare(db, "SELECT c.name, max(coalesce((SELECT "
-	    "max(number) FROM crls WHERE ca_id = c.id), 0), coalesce((SELECT "
-	    "floor FROM crl_floor WHERE ca_id = c.id), 0)) FROM cas c")) ==
-	    NULL) {
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((tmp = reallocarray(m->ca_max, m->ncas + 1,
-		    sizeof(*tmp))) == NULL) {
-			fatalx("out of memory");
-		}
-		m->ca_max = tmp;
-		m->ca_max[m->ncas] = sqlite3_column_int64(st, 1);
-		push_str(&m->ca_names, &m->ncas,
-		    (const char *)sqlite3_column_text(st, 0));
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "reading CRL numbers");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	if ((st = db_prepare(db, "SELECT serial FROM certificates UNION "
-	    "SELECT serial FROM serials_burned")) == NULL) {
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		push_str(&m->serials, &m->nserials,
-		    (const char *)sqlite3_column_text(st, 0));
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "reading serials");
-		goto out;
-	}
-	ret = 1;
-out:
-	sqlite3_finalize(st);
-	db_close(db);
-	return ret;
-}
-
-/*
- * In the restored store, raise crl_floor to the old marks and burn the
- * serials the backup does not know; record the restore in the audit
- * chain.  One transaction.  1/0 (logged).
- */
-static int
-apply_marks(struct db *db, const struct old_marks *m, const char *backup,
-    const struct bk_header *h)
-{
-	sqlite3_stmt *fl = NULL, *bn = NULL;
-	unsigned char *raw = NULL;
-	size_t rawlen, i;
-	char sha[65], *detail = NULL, when[32];
-	int raised = 0, burned = 0, missing = 0, ret = 0;
-
-	if (!db_begin(db)) {
-		return 0;
-	}
-	if ((fl = db_prepare(db, "INSERT INTO crl_floor (ca_id, floor) "
-	    "SELECT c.id, max(?2, coalesce((SELECT max(number) FROM crls "
-	    "WHERE ca_id = c.id), 0)) FROM cas c WHERE c.name = ?1 "
-	    "ON CONFLICT (ca_id) DO UPDATE SET floor = max(floor, "
-	    "excluded.floor)")) == NULL ||
-	    (bn = db_prepare(db, "INSERT OR IGNORE INTO serials_burned "
-	    "(serial, source) SELECT ?1, 'restore' WHERE NOT EXISTS (SELECT 1 "
-	    "FROM certificates WHERE serial = ?1)")) == NULL) {
-		goto out;
-	}
-	for (i = 0; i < m->ncas; i++) {
-		sqlite3_reset(fl);
-		sqlite3_bind_text(fl, 1, m->ca_names[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(fl, 2, m->ca_max[i]);
-		if (sqlite3_step(fl) != SQLITE_DONE) {
-			db_log_error(db, "raising the CRL floor");
-			goto out;
-		}
-		if (sqlite3_changes(db_handle(db)) == 0) {
-			log_warnx("%s: CA %s is not in the backup; its CRL "
-			    "number %lld cannot be carried over", db_path(db),
-			    m->ca_names[i], (long long)m->ca_max[i]);
-			missing++;
-		} else {
-			raised++;
-		}
-	}
-	for (i = 0; i < m->nserials; i++) {
-		sqlite3_reset(bn);
-		sqlite3_bind_text(bn, 1, m->serials[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(bn) != SQLITE_DONE) {
-			db_log_error(db, "burning serials");
-			goto out;
-		}
-		burned += sqlite3_changes(db_handle(db));
-	}
-	if (!file_read(backup, BK_MAX, &raw, &rawlen)) {
-		goto out;
-	}
-	sha256_hex(raw, rawlen, sha);
-	time_fmt(h->info.created, when, sizeof(when));
-	if (asprintf(&detail, "backup created %s; crl floors kept for %d CA(s)"
-	    "%s; %d serial(s) of the replaced store burned", when, raised,
-	    missing ? " (some CAs missing from the backup)" : "", burned) ==
-	    -1) {
-		fatalx("out of memory");
-	}
-	if (!audit_append(db, "", "restore", backup, sha, "ok", detail)) {
-		goto out;
-	}
-	ret = db_commit(db);
-out:
-	sqlite3_finalize(fl);
-	sqlite3_finalize(bn);
-	free(raw);
-	free(detail);
-	if (!ret) {
-		db_rollback(db);
-	}
-	return ret;
-}
-
 /* The directory part of path (malloc'd). */
 static char *
 dir_of(const char *path)
@@ -757,79 +590,113 @@ dir_of(const char *path)
 }
 
 int
-backup_restore(const char *path, const char *pass_source, const char *db_path)
+backup_decrypt_near(const char *path, const char *pass_source,
+    const char *db_path, char **tmp_path, struct backup_info *info)
 {
-	struct old_marks m;
 	struct bk_header h;
-	struct stat sb;
-	struct db *db = NULL;
-	char *dir = NULL, *tmp = NULL, *pre = NULL, *wal = NULL;
-	int exists, linked = 0, installed = 0, ret = 0;
+	char *dir = dir_of(db_path);
+	int ret;
 
-	memset(&m, 0, sizeof(m));
-	dir = dir_of(db_path);
+	/* Next to the target, so that the final rename is atomic. */
+	ret = decrypt_to_file(path, pass_source, dir, tmp_path, &h);
+	if (ret && info != NULL) {
+		*info = h.info;
+	}
+	free(dir);
+	return ret;
+}
+
+void
+backup_discard(char *tmp_path)
+{
+	tmp_remove(tmp_path);
+}
+
+/*
+ * A .pre-restore left by a restore interrupted between its link and its
+ * rename is the store itself (same inode): remove it.  Any other is
+ * refused.  1 if pre does not exist (any more), else 0 (logged).
+ */
+static int
+pre_restore_clear(const char *db_path, const char *pre)
+{
+	struct stat sp, sd;
+
+	if (lstat(pre, &sp) == -1) {
+		return 1;
+	}
+	if (stat(db_path, &sd) == 0 && sp.st_dev == sd.st_dev &&
+	    sp.st_ino == sd.st_ino && unlink(pre) == 0) {
+		return 1;
+	}
+	log_warnx("%s: exists from an earlier restore; move it away first",
+	    pre);
+	return 0;
+}
+
+int
+backup_install_check(const char *db_path)
+{
+	char *pre = NULL;
+	int ret;
+
+	if (asprintf(&pre, "%s.pre-restore", db_path) == -1) {
+		fatalx("out of memory");
+	}
+	ret = pre_restore_clear(db_path, pre);
+	free(pre);
+	return ret;
+}
+
+int
+backup_install(const char *tmp_path, const char *db_path)
+{
+	struct stat sb;
+	char *pre = NULL, *wal = NULL, *dir = dir_of(db_path);
+	int dfd, linked = 0, ret = 0;
+
 	if (asprintf(&pre, "%s.pre-restore", db_path) == -1 ||
 	    asprintf(&wal, "%s-wal", db_path) == -1) {
 		fatalx("out of memory");
 	}
-	/* Decrypted next to the target, so the final rename is atomic. */
-	if (!decrypt_to_file(path, pass_source, dir, &tmp, &h)) {
+	if (!backup_install_check(db_path)) {
 		goto out;
 	}
-	exists = stat(db_path, &sb) == 0;
-	if (exists) {
-		if (lstat(pre, &sb) == 0) {
-			log_warnx("%s: exists from an earlier restore; move it "
-			    "away first", pre);
-			goto out;
-		}
-		if (!read_old_marks(db_path, &m)) {
-			goto out;
-		}
-		if (lstat(wal, &sb) == 0) {
-			log_warnx("%s: the store is in use by another process",
-			    db_path);
-			goto out;
-		}
+	/* The caller closed the store: a WAL left means another user. */
+	if (lstat(wal, &sb) == 0) {
+		log_warnx("%s: the store is in use by another process",
+		    db_path);
+		goto out;
+	}
+	/*
+	 * The old store stays reachable as .pre-restore; the rename is the
+	 * one atomic switch.  A crash before it leaves the old store in
+	 * place (and .pre-restore the same file, removed by the next try).
+	 */
+	if (stat(db_path, &sb) == 0) {
 		if (link(db_path, pre) == -1) {
 			log_warn("%s", pre);
 			goto out;
 		}
 		linked = 1;
 	}
-	if (rename(tmp, db_path) == -1) {
+	if (rename(tmp_path, db_path) == -1) {
 		log_warn("%s: installing the restored store", db_path);
+		if (linked) {
+			(void)unlink(pre);
+		}
 		goto out;
 	}
-	free(tmp);
-	tmp = NULL;
-	installed = 1;
-	if ((db = db_open(db_path, DB_OPEN_EXISTING, 0)) == NULL ||
-	    !apply_marks(db, &m, path, &h)) {
-		goto out;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
 	}
-	log_info("%s: restored from %s%s%s", db_path, path,
+	log_info("%s: restored%s%s", db_path,
 	    linked ? "; the previous store is " : "", linked ? pre : "");
 	ret = 1;
 out:
-	db_close(db);
-	if (!ret && installed) {
-		/* Put the old store (or nothing) back. */
-		if (linked) {
-			if (rename(pre, db_path) == -1) {
-				log_warn("%s: cannot put back %s", db_path, pre);
-			}
-		} else {
-			(void)unlink(db_path);
-		}
-		(void)unlink(wal);
-	} else if (!ret && linked) {
-		(void)unlink(pre);
-	}
-	tmp_remove(tmp);
-	old_marks_free(&m);
-	free(dir);
 	free(pre);
 	free(wal);
+	free(dir);
 	return ret;
 }

@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
 
 #include "audit.h"
 #include "backup.h"
+#include "restore.h"
 #include "db.h"
 #include "log.h"
 #include "testkey.h"
@@ -173,8 +175,9 @@ check(struct db *db)
 		return 0;
 	}
 	if ((st = db_prepare(db, "SELECT count(*) FROM certificates c WHERE "
-	    "NOT EXISTS (SELECT 1 FROM audit a WHERE a.action = 'issue' AND "
-	    "a.object = c.serial)")) == NULL) {
+	    "NOT EXISTS (SELECT 1 FROM audit a WHERE (a.action = 'issue' AND "
+	    "a.object = c.serial) OR (a.action = 'certificate-carried-over' "
+	    "AND a.object = 'certificate:' || c.serial))")) == NULL) {
 		return 0;
 	}
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -305,6 +308,45 @@ print_info(const struct backup_info *bi)
 	    bi->instance_id);
 }
 
+/*
+ * The store-level restore as eseal-ca does it, without the quorum and
+ * witnesses: decrypt next to path, carry over what the backup lacks from
+ * the store at path (if any), switch.  1/0.
+ */
+static int
+tool_restore(const char *bk, const char *pass, const char *path)
+{
+	struct restore_seen seen;
+	struct restore_summary sum;
+	struct backup_info bi;
+	struct stat sb;
+	struct db *db = NULL;
+	char *tmp = NULL;
+	int ok = 0;
+
+	memset(&seen, 0, sizeof(seen));
+	if (!backup_install_check(path) ||
+	    !backup_decrypt_near(bk, pass, path, &tmp, &bi)) {
+		goto out;
+	}
+	if ((db = db_open(tmp, DB_OPEN_EXISTING, 0)) == NULL ||
+	    !restore_merge(db, stat(path, &sb) == 0 ? path : NULL, &seen, "",
+	    stdout, &sum) ||
+	    !restore_commit(db, "", bk, &bi, &sum, NULL)) {
+		goto out;
+	}
+	db_close(db);
+	db = NULL;
+	if ((ok = backup_install(tmp, path))) {
+		free(tmp);
+		tmp = NULL;
+	}
+out:
+	db_close(db);
+	backup_discard(tmp);
+	return ok;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -333,7 +375,7 @@ main(int argc, char **argv)
 		if (argc != 5) {
 			usage();
 		}
-		return backup_restore(argv[2], argv[3], argv[4]) ? 0 : 1;
+		return tool_restore(argv[2], argv[3], argv[4]) ? 0 : 1;
 	}
 	db = db_open(argv[2], strcmp(cmd, "create") == 0 ? DB_OPEN_CREATE :
 	    strcmp(cmd, "readonly") == 0 || strcmp(cmd, "verify") == 0 ?

@@ -3,8 +3,9 @@
 # the main job end to end on the embedded default (a SoftHSM2 token store
 # in a private directory, a SQLite CA store): instance and officers, CMVP
 # registry and HSM mapping, root and issuing key ceremonies, verification
-# with the openssl CLI, the audit chain and its witnesses, a backup, and the policy gate
-# refusing a key on an HSM whose CMVP record turned Historical.
+# with the openssl CLI, the audit chain and its witnesses, a backup and a quorum restore,
+# and the policy gate refusing a key on an HSM whose CMVP record turned
+# Historical.
 # Everything lands in demo-out/ (recreated on each run).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -215,9 +216,21 @@ eseal-ca operator add eve --role auditor --pass file:"$S/dave.pass" \
 eseal-ca operator add eve --role auditor --pass file:"$S/dave.pass" \
     --officer alice=file:"$S/alice.pass" --officer alice=file:"$S/alice.pass" || echo "(refused as expected)"
 
-step "Backup: encrypted, then verified without restoring"
-eseal-ca backup create "$OUT/ca.backup" --pass file:"$S/alice.pass"
+step "Backup under the quorum; a seal revoked after it; a quorum restore keeps the revocation"
+AB="--officer alice=file:$S/alice.pass --officer bob=file:$S/bob.pass"
+# shellcheck disable=SC2086
+eseal-ca backup create "$OUT/ca.backup" --pass file:"$S/alice.pass" $AB
 eseal-ca backup verify "$OUT/ca.backup" --pass file:"$S/alice.pass"
+LATE=$(sqlite3 "$ESEAL_DB" "SELECT serial FROM certificates WHERE request_id = '$(cat "$OUT/csr/eseal-jp.id")'")
+eseal-ca revoke "$LATE" --ca issuing --reason superseded --requester "$D" \
+    --approver alice=file:"$S/alice.pass" --approver carol=file:"$S/carol.pass"
+eseal-ca restore "$OUT/ca.backup" --pass file:"$S/alice.pass" --officer alice=file:"$S/alice.pass" ||
+    echo "(one officer: refused as expected)"
+# shellcheck disable=SC2086
+eseal-ca restore "$OUT/ca.backup" --pass file:"$S/alice.pass" $AB --witness "$OUT/ocsp/status.export" \
+    --witness "$OUT/issuing.crl" --replace-newer
+printf 'revocations after the restore: '
+sqlite3 "$ESEAL_DB" "SELECT group_concat(serial || ' (reason ' || reason || ')', ', ') FROM revocations"
 
 step "Policy gate: the token's CMVP record turns Historical; a new CA key is refused"
 eseal-policy cmvp mark --db "$ESEAL_DB" --cert TEST-SOFTHSM --status Historical \
