@@ -35,7 +35,9 @@
 
 #include "export.h"
 #include "ipc.h"
+#include "listen.h"
 #include "log.h"
+#include "priv.h"
 #include "responder.h"
 #include "secret.h"
 #include "signpool.h"
@@ -63,6 +65,9 @@ struct config {
 	int	 signer_timeout;
 	int	 max_body;
 	int	 max_connections;
+	int	 max_per_client;	/* 0: min(64, max-connections / 4) */
+	int	 request_timeout;	/* 0: the idle timeout */
+	int	 sandbox;
 	int	 threads;
 	int	 max_age;
 	int	 timeout;
@@ -96,8 +101,9 @@ is_stopping(void)
 
 /* Metrics (updated with atomics). */
 static uint64_t m_ocsp[7];		/* by OCSPResponseStatus */
-static uint64_t m_http[6];		/* 200 304 404 405 413 415 */
-static const int http_codes[6] = { 200, 304, 404, 405, 413, 415 };
+#define NHTTP	7
+static uint64_t m_http[NHTTP];	/* 200 304 404 405 413 414 415 */
+static const int http_codes[NHTTP] = { 200, 304, 404, 405, 413, 414, 415 };
 static uint64_t m_other_http;
 static uint64_t m_lat[NBUCKETS + 1];
 static uint64_t m_lat_sum_us, m_lat_count;
@@ -208,6 +214,7 @@ config_read(const char *fn)
 	cfg.timeout = 10;
 	cfg.reload_interval = 5;
 	cfg.presign = 1;
+	cfg.sandbox = 1;
 	cfg.ro.validity = 86400;
 	if ((f = fopen(fn, "r")) == NULL) {
 		log_warn("%s", fn);
@@ -299,6 +306,20 @@ config_read(const char *fn)
 		} else if (strcmp(k, "max-connections") == 0) {
 			if (!parse_int(v, 1, 1000000, &cfg.max_connections, fn,
 			    line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "max-per-client") == 0) {
+			if (!parse_int(v, 1, 1000000, &cfg.max_per_client, fn,
+			    line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "request-timeout") == 0) {
+			if (!parse_int(v, 1, 600, &cfg.request_timeout, fn,
+			    line, k)) {
+				goto out;
+			}
+		} else if (strcmp(k, "sandbox") == 0) {
+			if (!parse_bool(v, &cfg.sandbox, fn, line, k)) {
 				goto out;
 			}
 		} else if (strcmp(k, "timeout") == 0) {
@@ -407,6 +428,9 @@ signer_start(struct signer_proc *sp, int first)
 	if (cfg.user != NULL) {
 		argv[n++] = "-u";
 		argv[n++] = cfg.user;
+	}
+	if (!cfg.sandbox) {
+		argv[n++] = "-S";
 	}
 	if (cfg.syslog) {
 		argv[n++] = "-s";
@@ -652,7 +676,7 @@ count_http(int code)
 {
 	int i;
 
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < NHTTP; i++) {
 		if (http_codes[i] == code) {
 			inc(&m_http[i]);
 			return;
@@ -945,7 +969,7 @@ answer_metrics(struct MHD_Connection *c)
 		    ocsp_names[i], ld(&m_ocsp[i]));
 	}
 	fprintf(f, "# TYPE eseal_ocsp_http_responses_total counter\n");
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < NHTTP; i++) {
 		fprintf(f, "eseal_ocsp_http_responses_total{code=\"%d\"} "
 		    "%llu\n", http_codes[i], ld(&m_http[i]));
 	}
@@ -1002,6 +1026,7 @@ answer_metrics(struct MHD_Connection *c)
 	    (long long)(nu - now), ld(&m_reload_ok),
 	    ld(&m_reload_refused),
 	    ld(&m_reload_failed));
+	listen_metrics(f);
 	fclose(f);
 	rstate_unref(st);
 	ret = send_buf(c, 200, "text/plain; version=0.0.4", buf, sz, 1, NULL);
@@ -1099,10 +1124,17 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	if (strncmp(url, "/crl/", 5) == 0) {
 		return answer_crl(c, url + 5);
 	}
-	/* RFC 6960 A.1: GET {url}/{url-encoding of base-64 DER}. */
+	/*
+	 * RFC 6960 A.1: GET {url}/{url-encoding of base-64 DER}.  The path
+	 * (already URL-decoded) may hold the base64 of max-body bytes.
+	 */
 	n = strlen(url + 1);
-	if (n == 0 || n > (size_t)cfg.max_body * 2) {
+	if (n == 0) {
 		return send_buf(c, 404, "text/plain", "not found\n", 10, 0,
+		    NULL);
+	}
+	if (n > ((size_t)cfg.max_body + 2) / 3 * 4) {
+		return send_buf(c, 414, "text/plain", "URI too long\n", 13, 0,
 		    NULL);
 	}
 	if ((der = malloc(n)) == NULL) {
@@ -1167,30 +1199,6 @@ presign_thread(void *arg)
 		}
 	}
 	return NULL;
-}
-
-static int
-drop_privileges(void)
-{
-	struct passwd *pw;
-
-	if (cfg.user == NULL) {
-		return 1;
-	}
-	if (geteuid() != 0) {
-		log_info("not root: user \"%s\" ignored", cfg.user);
-		return 1;
-	}
-	if ((pw = getpwnam(cfg.user)) == NULL) {
-		log_warnx("%s: no such user", cfg.user);
-		return 0;
-	}
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1) {
-		log_warn("cannot drop privileges to %s", cfg.user);
-		return 0;
-	}
-	return 1;
 }
 
 /*
@@ -1265,9 +1273,8 @@ int
 main(int argc, char **argv)
 {
 	struct MHD_Daemon *d = NULL;
-	struct sockaddr_storage ss;
-	struct addrinfo hints, *ai = NULL;
-	const union MHD_DaemonInfo *di;
+	struct listen_opts lo;
+	unsigned int bound = 0;
 	pthread_t presigner[PRESIGNERS];
 	sigset_t set;
 	siginfo_t si;
@@ -1275,7 +1282,7 @@ main(int argc, char **argv)
 	const char *conf = NULL;
 	char portbuf[16];
 	time_t last_check = 0;
-	int ch, check_only = 0, rc = 1, i, have_presigner = 0, sig;
+	int ch, check_only = 0, rc = 1, i, have_presigner = 0, sig, lfd;
 	int fds[MAX_SIGNERS];
 
 	log_init(argv[0]);
@@ -1332,43 +1339,45 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(portbuf, sizeof(portbuf), "%d", cfg.port);
-	if (getaddrinfo(cfg.listen, portbuf, &hints, &ai) != 0 ||
-	    ai->ai_addrlen > sizeof(ss)) {
-		log_warnx("listen: bad address \"%s\"", cfg.listen);
-		goto out;
-	}
-	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+	/*
+	 * Bind as root, drop privileges, then start serving: nothing is
+	 * accepted (let alone parsed) before the drop.
+	 */
 	fd_budget();
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_ALLOW_SUSPEND_RESUME |
-	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-	    (uint16_t)cfg.port, NULL, NULL, handler, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg.threads,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg.timeout,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg.max_connections,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	    MHD_OPTION_END);
-	if (d == NULL) {
-		log_warn("cannot listen on %s port %d", cfg.listen, cfg.port);
+	if ((lfd = listen_bind(cfg.listen, cfg.port, &bound)) == -1) {
 		goto out;
 	}
-	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	log_info("listening on %s port %u", cfg.listen,
-	    di != NULL ? di->port : 0);
-	if (cfg.port_file != NULL && di != NULL) {
-		snprintf(portbuf, sizeof(portbuf), "%u\n", di->port);
+	log_info("listening on %s port %u", cfg.listen, bound);
+	if (cfg.port_file != NULL) {
+		snprintf(portbuf, sizeof(portbuf), "%u\n", bound);
 		if (!file_write_atomic(cfg.port_file, portbuf, strlen(portbuf),
 		    0644)) {
+			close(lfd);
 			goto out;
 		}
 	}
-	if (!drop_privileges()) {
+	if (!priv_drop(cfg.user, 0)) {
+		close(lfd);
+		goto out;
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.max_connections = cfg.max_connections;
+	lo.max_per_client = cfg.max_per_client;
+	if (lo.max_per_client == 0) {
+		/* A quarter of the places, at least 4, at most 64. */
+		lo.max_per_client = cfg.max_connections / 4;
+		lo.max_per_client = lo.max_per_client < 4 ? 4 :
+		    lo.max_per_client > 64 ? 64 : lo.max_per_client;
+	}
+	lo.request_timeout = cfg.request_timeout != 0 ? cfg.request_timeout :
+	    cfg.timeout;
+	lo.idle_timeout = cfg.timeout;
+	lo.threads = cfg.threads;
+	lo.sandbox = cfg.sandbox;
+	if (!cfg.sandbox) {
+		log_warnx("sandbox off: \"sandbox = no\" in %s", conf);
+	}
+	if ((d = listen_start(lfd, &lo, handler, completed)) == NULL) {
 		goto out;
 	}
 	for (i = 0; cfg.presign && i < PRESIGNERS; i++) {
@@ -1421,14 +1430,11 @@ main(int argc, char **argv)
 			}
 			usleep(10000);
 		}
-		MHD_stop_daemon(d);
 	}
+	listen_stop(d);
 	signpool_free(pool);
 	pool = NULL;
 	signers_stop();
-	if (ai != NULL) {
-		freeaddrinfo(ai);
-	}
 	state_swap(NULL);
 	responder_signer_clear(&rsigner);
 	X509_free(rsigner.cert);

@@ -2,18 +2,17 @@
  * eseal-ocsp-signer: the only eseal-ocspd process that holds the
  * delegated OCSP signing key.  Started by eseal-ocspd with fork+exec, it
  * loads its certificate and key, refuses a certificate that is not a
- * pure OCSP signer (ES-OCSPD-06), drops privileges, announces its
- * certificate and signature AlgorithmIdentifier, then answers one kind
- * of request on the socket: "sign this ResponseData".
+ * pure OCSP signer (ES-OCSPD-06), drops privileges, enters its seccomp
+ * sandbox (-S: not), announces its certificate and signature
+ * AlgorithmIdentifier, then answers one kind of request on the socket:
+ * "sign this ResponseData".
  *
  *   eseal-ocsp-signer -f FD -c CERT.pem -k KEY.pem [-p PASS-SOURCE]
- *       [-a SIGALG] [-u USER] [-s]
+ *       [-a SIGALG] [-u USER] [-s] [-S]
  *   eseal-ocsp-signer -C -c CERT.pem      (only check the certificate)
  */
 #include "config.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,8 @@
 #include "hsm.h"
 #include "ipc.h"
 #include "log.h"
+#include "priv.h"
+#include "sandbox.h"
 #include "secret.h"
 #include "sigalg.h"
 
@@ -78,26 +79,6 @@ pass_cb(char *buf, int size, int rwflag, void *u)
 	}
 	memcpy(buf, u, n);
 	return (int)n;
-}
-
-static int
-drop_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	if (user == NULL || geteuid() != 0) {
-		return 1;
-	}
-	if ((pw = getpwnam(user)) == NULL) {
-		log_warnx("%s: no such user", user);
-		return 0;
-	}
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1) {
-		log_warn("cannot drop privileges to %s", user);
-		return 0;
-	}
-	return 1;
 }
 
 /* Sign tbs after checking it is exactly one ResponseData. 1/0. */
@@ -311,10 +292,10 @@ main(int argc, char **argv)
 	size_t len, aid_len, sig_len;
 	char *pass = NULL;
 	FILE *f = NULL;
-	int ch, fd = -1, check_only = 0, clen, rc = 1;
+	int ch, fd = -1, check_only = 0, clen, rc = 1, sandbox = 1;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "a:c:Cf:k:p:su:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:Cf:k:p:sSu:")) != -1) {
 		switch (ch) {
 		case 'a':
 			algname = optarg;
@@ -336,6 +317,9 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			log_use_syslog(1);
+			break;
+		case 'S':
+			sandbox = 0;
 			break;
 		case 'u':
 			user = optarg;
@@ -404,8 +388,16 @@ main(int argc, char **argv)
 		log_warnx("%s: signature algorithm does not fit the key", keyfn);
 		goto out;
 	}
-	if (!drop_privileges(user) || !algid(key, alg, &aid, &aid_len) ||
+	if (!priv_drop(user, 1) || !algid(key, alg, &aid, &aid_len) ||
 	    !sign_prepare(key, alg)) {
+		goto out;
+	}
+	/*
+	 * From here on the signer reads and writes its socket; a token
+	 * module has been loaded and logged in, and keeps to its files.
+	 */
+	if (sandbox && !sandbox_apply(sign_hk != NULL ? SANDBOX_SIGNER_TOKEN :
+	    SANDBOX_SIGNER)) {
 		goto out;
 	}
 	if ((clen = i2d_X509(cert, &cder)) <= 0) {
@@ -461,7 +453,7 @@ main(int argc, char **argv)
 	goto out;
  usage:
 	fprintf(stderr, "usage: eseal-ocsp-signer -f FD -c CERT -k KEY "
-	    "[-p PASS-SOURCE] [-a SIGALG] [-u USER] [-s]\n"
+	    "[-p PASS-SOURCE] [-a SIGALG] [-u USER] [-sS]\n"
 	    "  KEY: a PEM file, or pkcs11:MODULE-PATH:TOKEN-LABEL:KEY-ID-HEX\n"
 	    "  (then -p is the token PIN source)\n"
 	    "       eseal-ocsp-signer -C -c CERT\n");

@@ -1,0 +1,134 @@
+/*
+ * Test driver for ocsp/sandbox.h: installs the filter of a role with the
+ * daemons' own code, then makes one system call, so that
+ * tests/ocsp-conn.test can check what is allowed and that a forbidden
+ * call kills the process with SIGSYS.
+ *
+ *   test-sandbox kind                       prints "seccomp" or "none"
+ *   test-sandbox ROLE ACTION                ROLE: responder signer token
+ *     allowed   memory, a thread (responder), random bytes, write: exit 0
+ *     execve    execve("/bin/true")         fork     fork()
+ *     open      open("/etc/hostname")       inet     socket(AF_INET)
+ *     exec-mem  mmap(PROT_EXEC)
+ * A call that the filter lets through exits 0 after it ran (or 3 when
+ * it failed); a killed process shows signal 31 (SIGSYS).
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sandbox.h"
+
+static void *
+thread_main(void *arg)
+{
+	return arg;
+}
+
+static int
+allowed(enum sandbox_role role)
+{
+	unsigned char buf[32];
+	char *p;
+	pthread_t t;
+
+	if ((p = malloc(1 << 20)) == NULL) {
+		return 3;
+	}
+	memset(p, 1, 1 << 20);
+	free(p);
+	if (getrandom(buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
+		return 3;
+	}
+	if (role == SANDBOX_RESPONDER) {
+		if (pthread_create(&t, NULL, thread_main, NULL) != 0 ||
+		    pthread_join(t, NULL) != 0) {
+			return 3;
+		}
+	}
+	return write(1, "ok\n", 3) == 3 ? 0 : 3;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum sandbox_role role;
+	char *const args[] = { "/bin/true", NULL };
+	pthread_t t;
+	pid_t pid;
+	void *m;
+	int fd;
+
+	log_init("test-sandbox");
+	if (argc == 2 && strcmp(argv[1], "kind") == 0) {
+		printf("%s\n", sandbox_kind());
+		return 0;
+	}
+	if (argc != 3) {
+		fprintf(stderr, "usage: test-sandbox kind | ROLE ACTION\n");
+		return 2;
+	}
+	if (strcmp(argv[1], "responder") == 0) {
+		role = SANDBOX_RESPONDER;
+	} else if (strcmp(argv[1], "signer") == 0) {
+		role = SANDBOX_SIGNER;
+	} else if (strcmp(argv[1], "token") == 0) {
+		role = SANDBOX_SIGNER_TOKEN;
+	} else {
+		return 2;
+	}
+	/*
+	 * As in eseal-ocspd, threads already ran before the filter (glibc
+	 * sets its thread signal handlers up with the first one).
+	 */
+	if (pthread_create(&t, NULL, thread_main, NULL) != 0 ||
+	    pthread_join(t, NULL) != 0) {
+		return 1;
+	}
+	if (!sandbox_apply(role)) {
+		return 1;
+	}
+	if (strcmp(argv[2], "allowed") == 0) {
+		return allowed(role);
+	} else if (strcmp(argv[2], "execve") == 0) {
+		execve(args[0], args, NULL);
+	} else if (strcmp(argv[2], "fork") == 0) {
+		if ((pid = fork()) == 0) {
+			_exit(0);
+		}
+		if (pid != -1) {
+			waitpid(pid, NULL, 0);
+			return 0;
+		}
+	} else if (strcmp(argv[2], "open") == 0) {
+		if ((fd = open("/etc/hostname", O_RDONLY)) != -1) {
+			close(fd);
+			return 0;
+		}
+	} else if (strcmp(argv[2], "inet") == 0) {
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1) {
+			close(fd);
+			return 0;
+		}
+	} else if (strcmp(argv[2], "exec-mem") == 0) {
+		m = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE |
+		    MAP_ANONYMOUS, -1, 0);
+		if (m != MAP_FAILED) {
+			return 0;
+		}
+	} else {
+		return 2;
+	}
+	return 3;
+}
