@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "actor.h"
 #include "audit.h"
 #include "cmvp.h"
 #include "db.h"
@@ -710,12 +711,20 @@ parse_csv(struct infile *f, const unsigned char *ubuf, size_t len)
 	const char *buf = (const char *)ubuf;
 	char *fld[CSV_NCOLS + 1] = { NULL }, where[512], date[11];
 	struct rec *r;
-	size_t pos = 0, nf = 0, i;
+	size_t pos = 0, nf = 0, i, bad;
 	long line = 1, recline;
 	int rc, ret = 0;
 
 	if (memchr(buf, '\0', len) != NULL) {
 		log_warnx("%s: ES-CMVP-01: NUL byte in a CSV file", f->path);
+		return 0;
+	}
+	if ((bad = utf8_invalid_at(ubuf, len)) < len) {
+		for (i = 0; i < bad; i++) {
+			line += buf[i] == '\n';
+		}
+		log_warnx("%s: line %ld: ES-CMVP-08: not valid UTF-8 (byte "
+		    "0x%02x at offset %zu)", f->path, line, ubuf[bad], bad);
 		return 0;
 	}
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
@@ -906,17 +915,6 @@ store_path(const char *opt)
 	return p;
 }
 
-/* 1 if the instance is a test instance; anything else counts as production. */
-static int
-test_instance(struct db *db)
-{
-	char *mode = db_meta_get(db, "instance_mode");
-	int test = mode != NULL && strcmp(mode, "test") == 0;
-
-	free(mode);
-	return test;
-}
-
 static void
 today(char out[11])
 {
@@ -932,6 +930,13 @@ static void
 bind_str(sqlite3_stmt *st, int i, const char *s)
 {
 	sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_TRANSIENT);
+}
+
+/* Column col of the current row as text (NULL for NULL). */
+static const char *
+col_text(sqlite3_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(st, col);
 }
 
 static int
@@ -1247,15 +1252,17 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 
 static const char cmvp_usage[] =
     "usage: eseal-policy cmvp import [--db DB] [--force] [--snapshot-date YYYY-MM-DD]\n"
-    "                                [--by NAME] FILE...\n"
+    "                                --operator NAME=SRC FILE...\n"
     "       eseal-policy cmvp status [--db DB] [--as-of DATE] [--json] NUMBER...\n"
     "       eseal-policy cmvp history [--db DB] [--json] NUMBER...\n"
     "       eseal-policy cmvp snapshots [--db DB] [--json]\n"
     "       eseal-policy cmvp declare --db DB --cert N --vendor V --module M\n"
     "                                --standard \"FIPS 140-3\" --level L --status S\n"
-    "                                [--sunset DATE] --by NAME\n"
+    "                                [--sunset DATE] --operator NAME=SRC\n"
+    "                                [--officer NAME=SRC...]\n"
     "       eseal-policy cmvp mark --db DB --cert N --status Active|Historical|Revoked\n"
-    "                                --date DATE --by NAME\n"
+    "                                --date DATE --operator NAME=SRC\n"
+    "                                [--officer NAME=SRC...]\n"
     "\n"
     "import   NIST-CMVP-API JSON (modules.json, historical-modules.json) or our CSV\n"
     "         (doc/cmvp-csv.md); all files in one transaction.  The snapshot date\n"
@@ -1266,14 +1273,21 @@ static const char cmvp_usage[] =
     "         certificate is Active, 1 otherwise.\n"
     "declare  a local record (test instances only); mark changes its status.\n"
     "\n"
+    "Commands that change the store authenticate who does it: --operator\n"
+    "NAME=SRC (an officer or operator; SRC is prompt, file:PATH, fd:N or\n"
+    "env:VAR, never the passphrase; NAME=SRC,card=SRC with a bound card).  In a\n"
+    "production instance mark also needs the quorum of officers (--officer\n"
+    "NAME=SRC, repeated; prompted for on a terminal when none is named).\n"
+    "\n"
     "--db defaults to $ESEAL_DB.  Exit status: 0 success, 1 refused or not\n"
     "Active, 2 usage error, 3 bad input or store error.\n";
 
 static const char hsm_usage[] =
     "usage: eseal-policy hsm map --db DB --manufacturer M --model MODEL [--serial S]\n"
-    "                            [--firmware F] --cert N --by NAME\n"
+    "                            [--firmware F] --cert N --operator NAME=SRC\n"
+    "                            [--officer NAME=SRC...]\n"
     "       eseal-policy hsm unmap --db DB --manufacturer M --model MODEL [--serial S]\n"
-    "                            [--firmware F] --by NAME\n"
+    "                            [--firmware F] --operator NAME=SRC\n"
     "       eseal-policy hsm lookup --db DB --manufacturer M --model MODEL [--serial S]\n"
     "                            [--firmware F]\n"
     "       eseal-policy hsm list --db DB [--json]\n"
@@ -1284,14 +1298,20 @@ static const char hsm_usage[] =
     "mapping wins (serial+firmware, serial, firmware, wildcard).  A production\n"
     "instance refuses SoftHSM tokens and local CMVP records.\n"
     "\n"
+    "map and unmap authenticate who does it (--operator NAME=SRC, an officer\n"
+    "or operator); in a production instance map also needs the quorum of\n"
+    "officers (--officer NAME=SRC, repeated).\n"
+    "\n"
     "--db defaults to $ESEAL_DB.  Exit status: 0 success, 1 refused or not\n"
     "mapped, 2 usage error, 3 bad input or store error.\n";
 
 enum opt {
 	O_DB = 256, O_FORCE, O_SNAPSHOT, O_BY, O_ASOF, O_JSON, O_CERT,
 	O_VENDOR, O_MODULE, O_STANDARD, O_LEVEL, O_STATUS, O_SUNSET, O_DATE,
-	O_MANUF, O_MODEL, O_SERIAL, O_FIRMWARE, O_HELP
+	O_MANUF, O_MODEL, O_SERIAL, O_FIRMWARE, O_OPERATOR, O_OFFICER, O_HELP
 };
+
+#define MAX_OFFICERS	16
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -1312,14 +1332,18 @@ static const struct option long_opts[] = {
 	{ "model", required_argument, NULL, O_MODEL },
 	{ "serial", required_argument, NULL, O_SERIAL },
 	{ "firmware", required_argument, NULL, O_FIRMWARE },
+	{ "operator", required_argument, NULL, O_OPERATOR },
+	{ "officer", required_argument, NULL, O_OFFICER },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
 
 struct opts {
-	const char	*db, *snapshot, *by, *asof, *cert, *vendor, *module;
+	const char	*db, *snapshot, *asof, *cert, *vendor, *module;
 	const char	*standard, *level, *status, *sunset, *date;
-	const char	*manuf, *model, *serial, *firmware;
+	const char	*manuf, *model, *serial, *firmware, *operator;
+	char		*officers[MAX_OFFICERS];	/* --officer NAME=SRC */
+	size_t		 nofficers;
 	int		 force, json, help;
 	unsigned	 seen;		/* bit per option, O_x - O_DB */
 };
@@ -1342,6 +1366,15 @@ parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
 		if (c == 'h') {
 			c = O_HELP;
 		}
+		if (c == O_BY) {
+			log_warnx("%s: --by is gone: name who changes the "
+			    "store with --operator NAME=SRC (authenticated; "
+			    "SRC is prompt, file:PATH, fd:N or env:VAR) and, "
+			    "for mark, declare and map in a production "
+			    "instance, the officers with --officer NAME=SRC",
+			    argv[0]);
+			return -1;
+		}
 		if (c == '?' || c == ':' ||
 		    (c != O_HELP && !(allowed & (1u << (c - O_DB))))) {
 			log_warnx("%s: bad or unknown option %s", argv[0],
@@ -1354,7 +1387,6 @@ parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
 		case O_DB: o->db = optarg; break;
 		case O_FORCE: o->force = 1; break;
 		case O_SNAPSHOT: o->snapshot = optarg; break;
-		case O_BY: o->by = optarg; break;
 		case O_ASOF: o->asof = optarg; break;
 		case O_JSON: o->json = 1; break;
 		case O_CERT: o->cert = optarg; break;
@@ -1369,6 +1401,15 @@ parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
 		case O_MODEL: o->model = optarg; break;
 		case O_SERIAL: o->serial = optarg; break;
 		case O_FIRMWARE: o->firmware = optarg; break;
+		case O_OPERATOR: o->operator = optarg; break;
+		case O_OFFICER:
+			if (o->nofficers == MAX_OFFICERS) {
+				log_warnx("%s: at most %d --officer options",
+				    argv[0], MAX_OFFICERS);
+				return -1;
+			}
+			o->officers[o->nofficers++] = optarg;
+			break;
 		case O_HELP: o->help = 1; break;
 		}
 	}
@@ -1394,18 +1435,63 @@ require(const char *what, const char *const *vals, const char *const *names,
 	return 1;
 }
 
+/*
+ * Log "what: --NAME: ES-CMVP-08: not valid UTF-8" for the first value
+ * that is not, and return 0; values may be NULL.
+ */
+static int
+require_utf8(const char *what, const char *const *vals,
+    const char *const *names, size_t n)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		if (vals[i] == NULL) {
+			continue;
+		}
+		len = strlen(vals[i]);
+		if (utf8_invalid_at((const unsigned char *)vals[i], len) !=
+		    len) {
+			log_warnx("%s: --%s: ES-CMVP-08: not valid UTF-8", what,
+			    names[i]);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Log "what: ES-CMVP-08: ..." for the first operand that is not UTF-8. */
+static int
+operands_utf8(const char *what, int argc, char **argv, int first)
+{
+	size_t len;
+	int i;
+
+	for (i = first; i < argc; i++) {
+		len = strlen(argv[i]);
+		if (utf8_invalid_at((const unsigned char *)argv[i], len) !=
+		    len) {
+			log_warnx("%s: ES-CMVP-08: certificate number %d is "
+			    "not valid UTF-8", what, i - first + 1);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static int
 cmvp_import(int argc, char **argv)
 {
 	struct opts o;
 	struct infile *files = NULL;
 	struct db *db = NULL;
-	const char *path;
+	struct actor act = { NULL, NULL };
+	const char *path, *names[] = { "operator" };
 	char snap[11];
 	int first, nfiles = 0, i, ret = EXIT_INPUT, rc;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_FORCE) |
-	    B(O_SNAPSHOT) | B(O_BY), &o, cmvp_usage)) < 0) {
+	    B(O_SNAPSHOT) | B(O_OPERATOR), &o, cmvp_usage)) < 0) {
 		return EXIT_USAGE;
 	}
 	if (o.help) {
@@ -1415,6 +1501,9 @@ cmvp_import(int argc, char **argv)
 	if (first >= argc) {
 		log_warnx("import: no file given");
 		fputs(cmvp_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!require("import", &o.operator, names, 1, cmvp_usage)) {
 		return EXIT_USAGE;
 	}
 	if (o.snapshot != NULL) {
@@ -1439,13 +1528,20 @@ cmvp_import(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
-	    !db_begin(db)) {
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
+		goto out;
+	}
+	if ((rc = actor_auth(db, o.operator, NULL, 0, ACTOR_ALONE,
+	    "cmvp-import", &act)) != EXIT_OK) {
+		ret = rc;
+		goto out;
+	}
+	if (!db_begin(db)) {
 		goto out;
 	}
 	for (i = 0; i < nfiles; i++) {
-		if ((rc = import_one(db, &files[i], o.by != NULL ? o.by :
-		    "", o.force)) != EXIT_OK) {
+		if ((rc = import_one(db, &files[i], act.who, o.force)) !=
+		    EXIT_OK) {
 			ret = rc;
 			goto out;
 		}
@@ -1459,6 +1555,7 @@ cmvp_import(int argc, char **argv)
 		db_rollback(db);
 	}
 	db_close(db);
+	actor_clear(&act);
 	for (i = 0; i < nfiles; i++) {
 		infile_free(&files[i]);
 	}
@@ -1483,6 +1580,52 @@ status_text(const char *cert, const struct cmvp_record *r, int found,
 	    found ? r->vendor : "-", found ? r->module_name : "-", e->reason);
 }
 
+/*
+ * s as a JSON string, json_null() for NULL.  A store written before
+ * imports checked UTF-8 (or by hand) may hold bytes that are not UTF-8,
+ * which jansson refuses: they are shown as U+FFFD with one warning
+ * naming what (so JSON output never fails).
+ */
+static json_t *
+jtext(const char *s, const char *what)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len, i, bad, n = 0;
+	char *fixed;
+	json_t *j;
+
+	if (s == NULL) {
+		return json_null();
+	}
+	len = strlen(s);
+	if ((bad = utf8_invalid_at(u, len)) == len) {
+		if ((j = json_stringn(s, len)) == NULL) {
+			fatalx("out of memory");
+		}
+		return j;
+	}
+	log_warnx("%s: ES-CMVP-08: stored text is not valid UTF-8 (byte "
+	    "0x%02x shown as U+FFFD)", what, u[bad]);
+	if ((fixed = malloc(len * 3 + 1)) == NULL) {
+		fatalx("out of memory");
+	}
+	for (i = 0; i < len; i = bad) {
+		bad = i + utf8_invalid_at(u + i, len - i);
+		memcpy(fixed + n, s + i, bad - i);
+		n += bad - i;
+		if (bad < len) {
+			memcpy(fixed + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			bad++;
+		}
+	}
+	if ((j = json_stringn(fixed, n)) == NULL) {
+		fatalx("out of memory");
+	}
+	free(fixed);
+	return j;
+}
+
 /* The history rows of cert as a JSON array (NULL after logging). */
 static json_t *
 history_json(struct db *db, const char *cert)
@@ -1501,13 +1644,13 @@ history_json(struct db *db, const char *cert)
 	a = json_array();
 	sqlite3_bind_text(st, 1, cert, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_array_append_new(a, json_pack("{s:s?, s:s?, s:s?, s:s?, "
-		    "s:s?}",
-		    "changed", (const char *)sqlite3_column_text(st, 0),
-		    "field", (const char *)sqlite3_column_text(st, 1),
-		    "old", (const char *)sqlite3_column_text(st, 2),
-		    "new", (const char *)sqlite3_column_text(st, 3),
-		    "source", (const char *)sqlite3_column_text(st, 4)));
+		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, "
+		    "s:o}",
+		    "changed", jtext(col_text(st, 0), cert),
+		    "field", jtext(col_text(st, 1), cert),
+		    "old", jtext(col_text(st, 2), cert),
+		    "new", jtext(col_text(st, 3), cert),
+		    "source", jtext(col_text(st, 4), cert)));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -1526,7 +1669,7 @@ cmvp_status(int argc, char **argv)
 	struct cmvp_record r;
 	struct cmvp_effective e;
 	json_t *out = NULL, *hist, *obj;
-	const char *path;
+	const char *path, *c;
 	char asof[11];
 	time_t t;
 	struct tm tm;
@@ -1543,6 +1686,9 @@ cmvp_status(int argc, char **argv)
 	if (first >= argc) {
 		log_warnx("status: no certificate number given");
 		fputs(cmvp_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!operands_utf8("status", argc, argv, first)) {
 		return EXIT_USAGE;
 	}
 	t = now_utc();
@@ -1578,24 +1724,26 @@ cmvp_status(int argc, char **argv)
 		if ((hist = history_json(db, argv[i])) == NULL) {
 			goto out;
 		}
-		obj = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, "
-		    "s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:o}",
-		    "cert_number", argv[i],
+		c = argv[i];
+		obj = json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, "
+		    "s:o, s:o, s:o, s:o, s:o, s:b, s:o}",
+		    "cert_number", jtext(c, "certificate number"),
 		    "as_of", asof,
 		    "effective_status", cmvp_status_name(e.status),
-		    "since", e.since[0] ? e.since : NULL,
-		    "reason", e.reason,
-		    "vendor", found ? r.vendor : NULL,
-		    "module_name", found ? r.module_name : NULL,
+		    "since", jtext(e.since[0] ? e.since : NULL, c),
+		    "reason", jtext(e.reason, c),
+		    "vendor", jtext(found ? r.vendor : NULL, c),
+		    "module_name", jtext(found ? r.module_name : NULL, c),
 		    "overall_level", found && r.overall_level ?
 		    json_integer(r.overall_level) : json_null(),
-		    "standard", found && r.standard[0] ? r.standard : NULL,
-		    "snapshot_status", found ? r.status : NULL,
-		    "snapshot_date", found ? r.snapshot_date : NULL,
-		    "sunset_date", found && r.sunset_date[0] ? r.sunset_date :
-		    NULL,
-		    "module_type", found && r.module_type[0] ? r.module_type :
-		    NULL,
+		    "standard", jtext(found && r.standard[0] ? r.standard :
+		    NULL, c),
+		    "snapshot_status", jtext(found ? r.status : NULL, c),
+		    "snapshot_date", jtext(found ? r.snapshot_date : NULL, c),
+		    "sunset_date", jtext(found && r.sunset_date[0] ?
+		    r.sunset_date : NULL, c),
+		    "module_type", jtext(found && r.module_type[0] ?
+		    r.module_type : NULL, c),
 		    "local", found && r.local,
 		    "history", hist);
 		if (obj == NULL) {
@@ -1634,6 +1782,9 @@ cmvp_history(int argc, char **argv)
 	}
 	if (first >= argc) {
 		log_warnx("history: no certificate number given");
+		return EXIT_USAGE;
+	}
+	if (!operands_utf8("history", argc, argv, first)) {
 		return EXIT_USAGE;
 	}
 	if ((path = store_path(o.db)) == NULL) {
@@ -1708,14 +1859,14 @@ cmvp_snapshots(int argc, char **argv)
 	a = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (o.json) {
-			json_array_append_new(a, json_pack("{s:I, s:s, s:s, "
-			    "s:s, s:s, s:s, s:I, s:b, s:I}",
+			json_array_append_new(a, json_pack("{s:I, s:o, s:o, "
+			    "s:o, s:o, s:o, s:I, s:b, s:I}",
 			    "id", (json_int_t)sqlite3_column_int64(st, 0),
-			    "snapshot_date", sqlite3_column_text(st, 1),
-			    "source", sqlite3_column_text(st, 2),
-			    "sha256", sqlite3_column_text(st, 3),
-			    "imported", sqlite3_column_text(st, 4),
-			    "imported_by", sqlite3_column_text(st, 5),
+			    "snapshot_date", jtext(col_text(st, 1), "snapshot"),
+			    "source", jtext(col_text(st, 2), "snapshot"),
+			    "sha256", jtext(col_text(st, 3), "snapshot"),
+			    "imported", jtext(col_text(st, 4), "snapshot"),
+			    "imported_by", jtext(col_text(st, 5), "snapshot"),
 			    "records", (json_int_t)sqlite3_column_int64(st, 6),
 			    "local", sqlite3_column_int(st, 7),
 			    "current_records",
@@ -1756,10 +1907,12 @@ cmvp_declare(int argc, char **argv)
 	struct db *db = NULL;
 	struct importer im;
 	sqlite3_stmt *st = NULL;
+	struct actor act = { NULL, NULL };
 	const char *path, *names[] = { "cert", "vendor", "module", "standard",
-	    "level", "status", "by" };
-	const char *vals[7];
-	char where[64], day[11], *src = NULL, sha[65], *end, detail[512];
+	    "level", "status", "operator", "sunset" };
+	const char *vals[8];
+	char where[64], day[11], *src = NULL, sha[65], *end, base[512];
+	char *detail = NULL;
 	const char *nv[NFIELDS];
 	char lvl[8];
 	int64_t snap;
@@ -1769,7 +1922,7 @@ cmvp_declare(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_CERT) | B(O_VENDOR) |
 	    B(O_MODULE) | B(O_STANDARD) | B(O_LEVEL) | B(O_STATUS) |
-	    B(O_SUNSET) | B(O_BY), &o, cmvp_usage)) < 0) {
+	    B(O_SUNSET) | B(O_OPERATOR) | B(O_OFFICER), &o, cmvp_usage)) < 0) {
 		return EXIT_USAGE;
 	}
 	if (o.help) {
@@ -1782,12 +1935,14 @@ cmvp_declare(int argc, char **argv)
 	vals[3] = o.standard;
 	vals[4] = o.level;
 	vals[5] = o.status;
-	vals[6] = o.by;
+	vals[6] = o.operator;
+	vals[7] = o.sunset;
 	if (first < argc) {
 		log_warnx("declare: unexpected argument %s", argv[first]);
 		return EXIT_USAGE;
 	}
-	if (!require("declare", vals, names, 7, cmvp_usage)) {
+	if (!require("declare", vals, names, 7, cmvp_usage) ||
+	    !require_utf8("declare", vals, names, 8)) {
 		return EXIT_USAGE;
 	}
 	level = strtol(o.level, &end, 10);
@@ -1811,14 +1966,22 @@ cmvp_declare(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
-	    !db_begin(db)) {
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
 		goto out;
 	}
-	if (!test_instance(db)) {
+	/* Refused whoever asks: no secret is read for it. */
+	if (!actor_test_instance(db)) {
 		log_warnx("%s: ES-CMVP-05: local CMVP declarations are refused "
 		    "in a production instance", path);
 		ret = EXIT_CHECK;
+		goto out;
+	}
+	if ((ret = actor_auth(db, o.operator, o.officers, o.nofficers,
+	    ACTOR_QUORUM_PROD, "cmvp-declare", &act)) != EXIT_OK) {
+		goto out;
+	}
+	ret = EXIT_INPUT;
+	if (!db_begin(db)) {
 		goto out;
 	}
 	if ((found = cmvp_lookup(db, r.cert, &old)) < 0) {
@@ -1832,12 +1995,12 @@ cmvp_declare(int argc, char **argv)
 		goto out;
 	}
 	today(day);
-	if (asprintf(&src, "local declaration of %s by %s", r.cert, o.by) ==
-	    -1) {
+	if (asprintf(&src, "local declaration of %s by %s", r.cert, act.who)
+	    == -1) {
 		fatalx("out of memory");
 	}
 	sha256_hex(src, strlen(src), sha);
-	if ((snap = insert_snapshot(db, day, src, sha, o.by, 1, 1)) == 0 ||
+	if ((snap = insert_snapshot(db, day, src, sha, act.who, 1, 1)) == 0 ||
 	    !importer_init(&im, db)) {
 		goto out;
 	}
@@ -1859,12 +2022,13 @@ cmvp_declare(int argc, char **argv)
 		goto out;
 	}
 	bind_str(st, 1, r.cert);
-	snprintf(detail, sizeof(detail), "%s / %s, %s level %d, %s, sunset %s",
+	snprintf(base, sizeof(base), "%s / %s, %s level %d, %s, sunset %s",
 	    r.vendor, r.module, r.standard, r.level, r.status,
 	    r.sunset[0] ? r.sunset : "none");
+	detail = actor_detail(&act, base);
 	if (!step_done(db, st, "declaring a module") ||
 	    !history(&im, r.cert, "status", NULL, r.status, day, snap) ||
-	    !audit_append(db, o.by, "cmvp-declare", r.cert, sha, "ok",
+	    !audit_append(db, act.who, "cmvp-declare", r.cert, sha, "ok",
 	    detail) ||
 	    !db_commit(db)) {
 		goto out;
@@ -1882,6 +2046,8 @@ cmvp_declare(int argc, char **argv)
 	}
 	db_close(db);
 	free(src);
+	free(detail);
+	actor_clear(&act);
 	rec_clear(&r);
 	return ret;
 }
@@ -1894,15 +2060,16 @@ cmvp_mark(int argc, char **argv)
 	struct db *db = NULL;
 	struct importer im;
 	sqlite3_stmt *st = NULL;
+	struct actor act = { NULL, NULL };
 	const char *path, *status, *names[] = { "cert", "status", "date",
-	    "by" };
+	    "operator" };
 	const char *vals[4];
-	char date[11], detail[128];
+	char date[11], base[128], *detail = NULL;
 	int64_t snap = 0;
 	int first, found, ret = EXIT_INPUT, have_im = 0;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_CERT) | B(O_STATUS) |
-	    B(O_DATE) | B(O_BY), &o, cmvp_usage)) < 0) {
+	    B(O_DATE) | B(O_OPERATOR) | B(O_OFFICER), &o, cmvp_usage)) < 0) {
 		return EXIT_USAGE;
 	}
 	if (o.help) {
@@ -1912,12 +2079,13 @@ cmvp_mark(int argc, char **argv)
 	vals[0] = o.cert;
 	vals[1] = o.status;
 	vals[2] = o.date;
-	vals[3] = o.by;
+	vals[3] = o.operator;
 	if (first < argc) {
 		log_warnx("mark: unexpected argument %s", argv[first]);
 		return EXIT_USAGE;
 	}
-	if (!require("mark", vals, names, 4, cmvp_usage)) {
+	if (!require("mark", vals, names, 4, cmvp_usage) ||
+	    !require_utf8("mark", vals, names, 1)) {
 		return EXIT_USAGE;
 	}
 	if (ieq(o.status, "Active")) {
@@ -1937,8 +2105,15 @@ cmvp_mark(int argc, char **argv)
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
-	    !db_begin(db)) {
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
+		goto out;
+	}
+	if ((ret = actor_auth(db, o.operator, o.officers, o.nofficers,
+	    ACTOR_QUORUM_PROD, "cmvp-mark", &act)) != EXIT_OK) {
+		goto out;
+	}
+	ret = EXIT_INPUT;
+	if (!db_begin(db)) {
 		goto out;
 	}
 	if ((found = cmvp_lookup(db, o.cert, &old)) < 0) {
@@ -1983,15 +2158,18 @@ cmvp_mark(int argc, char **argv)
 	}
 	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, o.cert, -1, SQLITE_STATIC);
-	snprintf(detail, sizeof(detail), "%s -> %s on %s", old.status, status,
+	snprintf(base, sizeof(base), "%s -> %s on %s", old.status, status,
 	    date);
+	detail = actor_detail(&act, base);
 	if (!step_done(db, st, "changing the status") ||
-	    !audit_append(db, o.by, "cmvp-mark", o.cert, NULL, "ok", detail) ||
+	    !audit_append(db, act.who, "cmvp-mark", o.cert, NULL, "ok",
+	    detail) ||
 	    !db_commit(db)) {
 		goto out;
 	}
-	printf("certificate %s: %s -> %s on %s (by %s)\n", o.cert, old.status,
-	    status, date, o.by);
+	printf("certificate %s: %s -> %s on %s (by %s%s%s)\n", o.cert,
+	    old.status, status, date, act.who, act.approvers != NULL ?
+	    ", approved by " : "", act.approvers != NULL ? act.approvers : "");
 	ret = EXIT_OK;
  out:
 	sqlite3_finalize(st);
@@ -2002,6 +2180,8 @@ cmvp_mark(int argc, char **argv)
 		db_rollback(db);
 	}
 	db_close(db);
+	free(detail);
+	actor_clear(&act);
 	return ret;
 }
 
@@ -2065,7 +2245,15 @@ identity_opts(const char *what, const struct opts *o, const char **serial,
 
 	vals[0] = o->manuf;
 	vals[1] = o->model;
-	if (!require(what, vals, names, 2, hsm_usage)) {
+	const char *all[4], *allnames[] = { "manufacturer", "model", "serial",
+	    "firmware" };
+
+	all[0] = o->manuf;
+	all[1] = o->model;
+	all[2] = o->serial;
+	all[3] = o->firmware;
+	if (!require(what, vals, names, 2, hsm_usage) ||
+	    !require_utf8(what, all, allnames, 4)) {
 		return 0;
 	}
 	if (strchr(o->manuf, '*') != NULL || strchr(o->model, '*') != NULL) {
@@ -2094,14 +2282,15 @@ hsm_map(int argc, char **argv)
 	struct cmvp_record r;
 	struct cmvp_effective e;
 	sqlite3_stmt *st = NULL;
-	const char *path, *serial, *firmware, *names[] = { "cert", "by" };
+	struct actor act = { NULL, NULL };
+	const char *path, *serial, *firmware, *names[] = { "cert", "operator" };
 	const char *vals[2];
-	char now[32], detail[64], *object = NULL;
+	char now[32], base[64], *detail = NULL, *object = NULL;
 	int first, found, rc, ret = EXIT_INPUT;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
-	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_CERT) | B(O_BY), &o,
-	    hsm_usage)) < 0) {
+	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_CERT) | B(O_OPERATOR) |
+	    B(O_OFFICER), &o, hsm_usage)) < 0) {
 		return EXIT_USAGE;
 	}
 	if (o.help) {
@@ -2109,20 +2298,28 @@ hsm_map(int argc, char **argv)
 		return EXIT_OK;
 	}
 	vals[0] = o.cert;
-	vals[1] = o.by;
+	vals[1] = o.operator;
 	if (first < argc) {
 		log_warnx("map: unexpected argument %s", argv[first]);
 		return EXIT_USAGE;
 	}
 	if (!identity_opts("map", &o, &serial, &firmware) ||
-	    !require("map", vals, names, 2, hsm_usage)) {
+	    !require("map", vals, names, 2, hsm_usage) ||
+	    !require_utf8("map", vals, names, 1)) {
 		return EXIT_USAGE;
 	}
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
-	    !db_begin(db)) {
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
+		goto out;
+	}
+	if ((ret = actor_auth(db, o.operator, o.officers, o.nofficers,
+	    ACTOR_QUORUM_PROD, "hsm-map", &act)) != EXIT_OK) {
+		goto out;
+	}
+	ret = EXIT_INPUT;
+	if (!db_begin(db)) {
 		goto out;
 	}
 	if ((found = cmvp_lookup(db, o.cert, &r)) < 0) {
@@ -2134,7 +2331,7 @@ hsm_map(int argc, char **argv)
 		ret = EXIT_CHECK;
 		goto out;
 	}
-	if (!test_instance(db)) {
+	if (!actor_test_instance(db)) {
 		if (softhsm_identity(o.manuf, o.model)) {
 			log_warnx("%s: ES-CMVP-06: a SoftHSM token (%s / %s) "
 			    "cannot be mapped in a production instance", path,
@@ -2161,7 +2358,7 @@ hsm_map(int argc, char **argv)
 	bind_str(st, 3, serial);
 	bind_str(st, 4, firmware);
 	bind_str(st, 5, o.cert);
-	bind_str(st, 6, o.by);
+	bind_str(st, 6, act.who);
 	bind_str(st, 7, now);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT ||
@@ -2181,8 +2378,10 @@ hsm_map(int argc, char **argv)
 	    o.model, serial, firmware) == -1) {
 		fatalx("out of memory");
 	}
-	snprintf(detail, sizeof(detail), "CMVP certificate %s", o.cert);
-	if (!audit_append(db, o.by, "hsm-map", object, NULL, "ok", detail) ||
+	snprintf(base, sizeof(base), "CMVP certificate %s", o.cert);
+	detail = actor_detail(&act, base);
+	if (!audit_append(db, act.who, "hsm-map", object, NULL, "ok",
+	    detail) ||
 	    !db_commit(db)) {
 		goto out;
 	}
@@ -2197,6 +2396,8 @@ hsm_map(int argc, char **argv)
 	ret = EXIT_OK;
  out:
 	free(object);
+	free(detail);
+	actor_clear(&act);
 	sqlite3_finalize(st);
 	if (db != NULL && ret != EXIT_OK) {
 		db_rollback(db);
@@ -2211,20 +2412,21 @@ hsm_unmap(int argc, char **argv)
 	struct opts o;
 	struct db *db = NULL;
 	sqlite3_stmt *st = NULL;
-	const char *path, *serial, *firmware, *names[] = { "by" };
+	struct actor act = { NULL, NULL };
+	const char *path, *serial, *firmware, *names[] = { "operator" };
 	const char *vals[1];
 	char *object = NULL;
 	int first, ret = EXIT_INPUT;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
-	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_BY), &o, hsm_usage)) < 0) {
+	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_OPERATOR), &o, hsm_usage)) < 0) {
 		return EXIT_USAGE;
 	}
 	if (o.help) {
 		fputs(hsm_usage, stdout);
 		return EXIT_OK;
 	}
-	vals[0] = o.by;
+	vals[0] = o.operator;
 	if (first < argc) {
 		log_warnx("unmap: unexpected argument %s", argv[first]);
 		return EXIT_USAGE;
@@ -2236,8 +2438,15 @@ hsm_unmap(int argc, char **argv)
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
-	    !db_begin(db) ||
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
+		goto out;
+	}
+	if ((ret = actor_auth(db, o.operator, NULL, 0, ACTOR_ALONE,
+	    "hsm-unmap", &act)) != EXIT_OK) {
+		goto out;
+	}
+	ret = EXIT_INPUT;
+	if (!db_begin(db) ||
 	    (st = db_prepare(db, "DELETE FROM hsm_map WHERE manufacturer = ?"
 	    " AND model = ? AND serial = ? AND firmware = ?")) == NULL) {
 		goto out;
@@ -2259,15 +2468,17 @@ hsm_unmap(int argc, char **argv)
 	    o.model, serial, firmware) == -1) {
 		fatalx("out of memory");
 	}
-	if (!audit_append(db, o.by, "hsm-unmap", object, NULL, "ok", NULL) ||
+	if (!audit_append(db, act.who, "hsm-unmap", object, NULL, "ok",
+	    NULL) ||
 	    !db_commit(db)) {
 		goto out;
 	}
 	printf("unmapped %s / %s serial %s firmware %s (by %s)\n", o.manuf,
-	    o.model, serial, firmware, o.by);
+	    o.model, serial, firmware, act.who);
 	ret = EXIT_OK;
  out:
 	free(object);
+	actor_clear(&act);
 	sqlite3_finalize(st);
 	if (db != NULL && ret != EXIT_OK) {
 		db_rollback(db);
@@ -2362,15 +2573,15 @@ hsm_list(int argc, char **argv)
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (o.json) {
-			json_array_append_new(a, json_pack("{s:s, s:s, s:s, "
-			    "s:s, s:s, s:s, s:s}",
-			    "manufacturer", sqlite3_column_text(st, 0),
-			    "model", sqlite3_column_text(st, 1),
-			    "serial", sqlite3_column_text(st, 2),
-			    "firmware", sqlite3_column_text(st, 3),
-			    "cert_number", sqlite3_column_text(st, 4),
-			    "mapped_by", sqlite3_column_text(st, 5),
-			    "mapped", sqlite3_column_text(st, 6)));
+			json_array_append_new(a, json_pack("{s:o, s:o, s:o, "
+			    "s:o, s:o, s:o, s:o}",
+			    "manufacturer", jtext(col_text(st, 0), "mapping"),
+			    "model", jtext(col_text(st, 1), "mapping"),
+			    "serial", jtext(col_text(st, 2), "mapping"),
+			    "firmware", jtext(col_text(st, 3), "mapping"),
+			    "cert_number", jtext(col_text(st, 4), "mapping"),
+			    "mapped_by", jtext(col_text(st, 5), "mapping"),
+			    "mapped", jtext(col_text(st, 6), "mapping")));
 		} else {
 			printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			    sqlite3_column_text(st, 0),
