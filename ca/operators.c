@@ -2,6 +2,10 @@
  * Operators and dual control.  Passphrases are stored as scrypt hashes
  * ("scrypt$N$r$p$salthex$hashhex", OpenSSL 3 EVP_KDF) and compared in
  * constant time; five consecutive wrong passphrases lock the account.
+ * Each evaluation is reserved first, in one transaction that counts it
+ * as a failure until the passphrase is found right: parallel guesses
+ * cannot get past the limit, and a locked account answers a right and a
+ * wrong passphrase alike without evaluating either.
  * An operator bound to a PKCS#11 card must also sign a fresh random
  * challenge on it, checked against the public key stored at binding.
  * Every login attempt is recorded in the audit chain in its own
@@ -52,6 +56,7 @@ static const char *const role_names[] = {
 	[ROLE_OPERATOR] = "operator",
 	[ROLE_AUDITOR] = "auditor",
 	[ROLE_ANY] = "any",
+	[ROLE_ACTOR] = "officer or operator",
 };
 
 const char *
@@ -606,66 +611,124 @@ out:
 }
 
 /*
- * Record the outcome *ret of a login in its own transaction: the failure
- * counter (delta: +1 counts a wrong passphrase, -1 resets it, 0 leaves
- * it) and the audit entry "refused: REASON" or "ok".  For a wrong
- * passphrase the reason is written here, with the new count; a success
- * on an account locked since it was read becomes AUTH_LOCKED.  1/0.
+ * Reserve one passphrase evaluation for name, in one transaction (BEGIN
+ * IMMEDIATE, so that parallel logins are serialised here): load the row
+ * into *r and, unless the account is locked, has MAX_FAILURES attempts
+ * counted or is disabled, count this attempt as a failure at once and set
+ * *attempt to its number (1..MAX_FAILURES).  The count is pessimistic: an
+ * attempt is a failure from its reservation until its passphrase is found
+ * right, so N parallel wrong guesses count N, a guess past the limit is
+ * never evaluated, and a login killed while it runs scrypt stays counted.
+ * Returns ROW_FOUND with *attempt 0 and reason filled in when refused.
+ */
+static enum row_result
+attempt_reserve(struct db *db, const char *name, struct op_row *r,
+    int *attempt, char *reason, size_t reasonsz)
+{
+	sqlite3_stmt *st = NULL;
+	enum row_result ret = ROW_ERROR;
+
+	*attempt = 0;
+	if (!db_begin(db)) {
+		return ROW_ERROR;
+	}
+	if ((ret = op_row_load(db, name, r)) != ROW_FOUND) {
+		goto out;
+	}
+	if (r->locked || r->failures >= MAX_FAILURES) {
+		snprintf(reason, reasonsz, "ES-OP-03: locked after %d failed "
+		    "logins", MAX_FAILURES);
+		goto out;
+	}
+	if (r->disabled) {
+		snprintf(reason, reasonsz, "ES-OP-03: disabled");
+		goto out;
+	}
+	if ((st = db_prepare(db, "UPDATE operators SET failures = failures "
+	    "+ 1 WHERE id = ? AND locked = 0 AND disabled = 0 AND "
+	    "failures < ?")) == NULL) {
+		ret = ROW_ERROR;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_int(st, 2, MAX_FAILURES);
+	if (sqlite3_step(st) != SQLITE_DONE ||
+	    sqlite3_changes(db_handle(db)) != 1) {
+		db_log_error(db, "operators: failure count");
+		ret = ROW_ERROR;
+		goto out;
+	}
+	*attempt = r->failures + 1;
+out:
+	sqlite3_finalize(st);
+	if (ret == ROW_FOUND && !db_commit(db)) {
+		ret = ROW_ERROR;
+	}
+	if (ret != ROW_FOUND) {
+		db_rollback(db);
+		op_row_clear(r);
+		*attempt = 0;
+	}
+	return ret;
+}
+
+/*
+ * Settle a reserved attempt (number attempt, 0 if none was reserved) and
+ * record the outcome *ret of the login in its own transaction, with the
+ * audit entry "refused: REASON" or "ok".  A wrong passphrase stays
+ * counted (the reason, with the attempt's number, is written here) and
+ * the attempt that reaches the limit locks the account; a right one
+ * starts the count over.  An attempt is judged by its passphrase alone,
+ * whatever other logins did meanwhile, except that an account disabled
+ * meanwhile refuses right and wrong passphrases alike.  1/0.
  */
 static int
-login_record(struct db *db, const char *name, int64_t id, int delta,
+login_record(struct db *db, const char *name, int64_t id, int attempt,
     enum auth_result *ret, char *reason, size_t reasonsz, const char *detail)
 {
 	sqlite3_stmt *st = NULL;
 	char object[128], *result = NULL;
-	int ok = 0, failures;
+	int ok = 0, disabled = 0;
 
 	snprintf(object, sizeof(object), "operator:%s", name);
 	if (!db_begin(db)) {
 		goto out;
 	}
-	if (delta != 0 && id != 0) {
-		if ((st = db_prepare(db, delta > 0 ?
-		    "UPDATE operators SET failures = failures + 1, "
-		    "locked = (locked OR failures + 1 >= ?2) WHERE id = ?1" :
-		    "UPDATE operators SET failures = 0 WHERE id = ?1 AND "
-		    "locked = 0 AND disabled = 0")) == NULL) {
-			goto out;
-		}
-		sqlite3_bind_int64(st, 1, id);
-		if (delta > 0) {
-			sqlite3_bind_int(st, 2, MAX_FAILURES);
-		}
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			db_log_error(db, "operators: failure count");
-			goto out;
-		}
-		/* Locked by another process since we looked: no entry. */
-		if (delta < 0 && *ret == AUTH_OK &&
-		    sqlite3_changes(db_handle(db)) != 1) {
-			*ret = AUTH_LOCKED;
-			snprintf(reason, reasonsz, "ES-OP-03: locked or "
-			    "disabled meanwhile");
-		}
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	if (*ret == AUTH_BAD_PASS) {
-		if ((st = db_prepare(db, "SELECT failures FROM operators "
+	if (attempt > 0) {
+		if ((st = db_prepare(db, "SELECT disabled FROM operators "
 		    "WHERE id = ?")) == NULL) {
 			goto out;
 		}
 		sqlite3_bind_int64(st, 1, id);
 		if (sqlite3_step(st) != SQLITE_ROW) {
-			db_log_error(db, "operators: failure count");
+			db_log_error(db, "operators");
 			goto out;
 		}
-		failures = sqlite3_column_int(st, 0);
-		snprintf(reason, reasonsz, "ES-OP-01: wrong passphrase "
-		    "(%d of %d failures)%s", failures, MAX_FAILURES,
-		    failures >= MAX_FAILURES ? ", now locked" : "");
+		disabled = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 		st = NULL;
+		if (disabled) {
+			*ret = AUTH_LOCKED;
+			snprintf(reason, reasonsz, "ES-OP-03: disabled");
+		} else if (*ret == AUTH_BAD_PASS) {
+			snprintf(reason, reasonsz, "ES-OP-01: wrong passphrase "
+			    "(%d of %d failures)%s", attempt, MAX_FAILURES,
+			    attempt >= MAX_FAILURES ? ", now locked" : "");
+		}
+		if (!disabled && (*ret != AUTH_BAD_PASS ||
+		    attempt >= MAX_FAILURES)) {
+			if ((st = db_prepare(db, *ret == AUTH_BAD_PASS ?
+			    "UPDATE operators SET locked = 1 WHERE id = ?" :
+			    "UPDATE operators SET failures = 0 WHERE id = ?"))
+			    == NULL) {
+				goto out;
+			}
+			sqlite3_bind_int64(st, 1, id);
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				db_log_error(db, "operators: failure count");
+				goto out;
+			}
+		}
 	}
 	if (*ret == AUTH_OK) {
 		result = strdup("ok");
@@ -692,8 +755,32 @@ out:
 }
 
 /*
+ * The checks after a right passphrase: the role needed and the card.
+ * Returns AUTH_OK or the refusal (reason filled in).
+ */
+static enum auth_result
+after_pass(const char *name, const struct op_row *r, const char *card_pin_source,
+    enum op_role need, char *reason, size_t reasonsz)
+{
+	if (need == ROLE_ACTOR ? r->role == ROLE_AUDITOR :
+	    need != ROLE_ANY && r->role != need) {
+		snprintf(reason, reasonsz, "ES-QUORUM-03: role %s, %s needed",
+		    op_role_name(r->role), op_role_name(need));
+		return AUTH_WRONG_ROLE;
+	}
+	if (r->card_serial != NULL &&
+	    !card_check(name, r, card_pin_source, reason, reasonsz)) {
+		return AUTH_CARD_FAILED;
+	}
+	return AUTH_OK;
+}
+
+/*
  * operator_authenticate with the purpose of the login (NULL or a quorum
- * action) recorded as the audit entry's detail.
+ * action) recorded as the audit entry's detail.  The passphrase is
+ * evaluated only inside a reserved attempt (attempt_reserve), so that a
+ * locked account answers a right and a wrong passphrase alike, without
+ * running scrypt.
  */
 static enum auth_result
 authenticate(struct db *db, const char *name, const char *pass_source,
@@ -704,7 +791,7 @@ authenticate(struct db *db, const char *name, const char *pass_source,
 	enum auth_result ret = AUTH_ERROR;
 	enum pass_check pc;
 	char *pass = NULL, what[128], reason[REASON_LEN], detail[192];
-	int delta = 0;
+	int attempt = 0;
 
 	memset(&r, 0, sizeof(r));
 	reason[0] = '\0';
@@ -724,7 +811,8 @@ authenticate(struct db *db, const char *name, const char *pass_source,
 		snprintf(reason, sizeof(reason), "no passphrase");
 		goto record;
 	}
-	switch (name_valid(name) ? op_row_load(db, name, &r) : ROW_ABSENT) {
+	switch (name_valid(name) ? attempt_reserve(db, name, &r, &attempt,
+	    reason, sizeof(reason)) : ROW_ABSENT) {
 	case ROW_FOUND:
 		break;
 	case ROW_ABSENT:
@@ -734,15 +822,8 @@ authenticate(struct db *db, const char *name, const char *pass_source,
 	default:
 		goto out;
 	}
-	if (r.locked || r.failures >= MAX_FAILURES) {
+	if (attempt == 0) {
 		ret = AUTH_LOCKED;
-		snprintf(reason, sizeof(reason), "ES-OP-03: locked after %d "
-		    "failed logins", MAX_FAILURES);
-		goto record;
-	}
-	if (r.disabled) {
-		ret = AUTH_LOCKED;
-		snprintf(reason, sizeof(reason), "ES-OP-03: disabled");
 		goto record;
 	}
 	snprintf(what, sizeof(what), "operator %s", name);
@@ -750,32 +831,17 @@ authenticate(struct db *db, const char *name, const char *pass_source,
 	secret_free(pass);
 	pass = NULL;
 	if (pc == PASS_ERROR) {
+		/* The attempt stays counted. */
 		goto out;
 	}
-	if (pc == PASS_MISMATCH) {
-		ret = AUTH_BAD_PASS;
-		delta = 1;
-		goto record;
-	}
-	/* The passphrase is right: the count of wrong ones starts over. */
-	delta = -1;
-	if (need != ROLE_ANY && r.role != need) {
-		ret = AUTH_WRONG_ROLE;
-		snprintf(reason, sizeof(reason), "ES-QUORUM-03: role %s, %s "
-		    "needed", op_role_name(r.role), op_role_name(need));
-		goto record;
-	}
-	if (r.card_serial != NULL &&
-	    !card_check(name, &r, card_pin_source, reason, sizeof(reason))) {
-		ret = AUTH_CARD_FAILED;
-		goto record;
-	}
-	ret = AUTH_OK;
+	ret = pc == PASS_MISMATCH ? AUTH_BAD_PASS :
+	    after_pass(name, &r, card_pin_source, need, reason,
+	    sizeof(reason));
 record:
 	secret_free(pass);
 	pass = NULL;
-	if (!login_record(db, name, r.id, delta, &ret, reason, sizeof(reason),
-	    detail)) {
+	if (!login_record(db, name, r.id, attempt, &ret, reason,
+	    sizeof(reason), detail)) {
 		/* An outcome that cannot be recorded lets nobody in. */
 		ret = AUTH_ERROR;
 		goto out;
@@ -1042,13 +1108,13 @@ quorum_add(struct quorum *q, int64_t id, const char *name)
 }
 
 /*
- * Split spec idx, "NAME=SOURCE[,card=SOURCE]" (copied into *buf), into
- * its parts.
+ * Split spec, "NAME=SOURCE[,card=SOURCE]" (copied into *buf), into its
+ * parts; label names it in messages ("quorum member 2", "--operator").
  * The card part is the last ",card=" so that a path may hold commas.
  * 1/0 (logged).
  */
 static int
-spec_parse(const char *spec, size_t idx, char **buf, char **name,
+spec_parse(const char *spec, const char *label, char **buf, char **name,
     char **pass, char **card)
 {
 	char *eq, *c;
@@ -1060,8 +1126,8 @@ spec_parse(const char *spec, size_t idx, char **buf, char **name,
 	}
 	if ((eq = strchr(*buf, '=')) == NULL || eq == *buf || eq[1] == '\0') {
 		/* Not echoed: it might be a mistyped secret. */
-		log_warnx("quorum member %zu: must be NAME=SOURCE or "
-		    "NAME=SOURCE,card=SOURCE", idx + 1);
+		log_warnx("%s: must be NAME=SOURCE or NAME=SOURCE,card=SOURCE",
+		    label);
 		goto bad;
 	}
 	*eq = '\0';
@@ -1085,6 +1151,29 @@ bad:
 	free(*buf);
 	*buf = NULL;
 	return 0;
+}
+
+enum auth_result
+operator_auth_spec(struct db *db, const char *spec, const char *what,
+    enum op_role need, const char *act, char **name, int64_t *op_id)
+{
+	char *buf = NULL, *nm, *pass, *card;
+	enum auth_result ret = AUTH_NO_SECRET;
+
+	*name = NULL;
+	if (!spec_parse(spec, what, &buf, &nm, &pass, &card)) {
+		goto out;
+	}
+	if ((ret = authenticate(db, nm, pass, card, need, act, op_id)) !=
+	    AUTH_OK) {
+		goto out;
+	}
+	if ((*name = strdup(nm)) == NULL) {
+		fatalx("out of memory");
+	}
+out:
+	free(buf);
+	return ret;
 }
 
 /* 1 if one of the first i specs names name (whether or not it logged in). */
@@ -1153,7 +1242,7 @@ quorum_gather(struct db *db, char *const *specs, size_t nspecs, size_t m,
 {
 	struct quorum q;
 	char *buf = NULL, *name, *pass, *card, reason[REASON_LEN];
-	char line[NAME_MAX_LEN + 2], prompt[128];
+	char line[NAME_MAX_LEN + 2], prompt[128], label[48];
 	int64_t id;
 	size_t i, tries;
 	int failed = 0, ok = 0, fd = -1;
@@ -1194,7 +1283,8 @@ quorum_gather(struct db *db, char *const *specs, size_t nspecs, size_t m,
 		}
 	}
 	for (i = 0; i < nspecs; i++) {
-		if (!spec_parse(specs[i], i, &buf, &name, &pass, &card)) {
+		snprintf(label, sizeof(label), "quorum member %zu", i + 1);
+		if (!spec_parse(specs[i], label, &buf, &name, &pass, &card)) {
 			failed = 1;
 			continue;
 		}

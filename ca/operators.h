@@ -1,7 +1,8 @@
 /*
  * Operators of an offline CA instance and dual control.  Each operator has
  * a role (officer, operator, auditor) and a passphrase stored as an scrypt
- * hash (OpenSSL 3 EVP_KDF); five consecutive failures lock the account.
+ * hash (OpenSSL 3 EVP_KDF); five consecutive failures lock the account,
+ * counted atomically (a guess past the fifth is never evaluated).
  * An officer may be bound to a personal PKCS#11 card as a second factor
  * (challenge signed on the card, checked against the stored public key).
  * A quorum is M distinct authenticated officers; nobody counts twice.
@@ -15,7 +16,10 @@
 
 #include "db.h"
 
-enum op_role { ROLE_OFFICER = 0, ROLE_OPERATOR, ROLE_AUDITOR, ROLE_ANY };
+/* ROLE_ANY: any role; ROLE_ACTOR: officer or operator (not an auditor). */
+enum op_role {
+	ROLE_OFFICER = 0, ROLE_OPERATOR, ROLE_AUDITOR, ROLE_ANY, ROLE_ACTOR
+};
 
 const char *op_role_name(enum op_role r);
 int op_role_from_name(const char *name, enum op_role *out);
@@ -51,6 +55,18 @@ int operator_add(struct db *db, const char *name, enum op_role role,
 enum auth_result operator_authenticate(struct db *db, const char *name,
     const char *pass_source, const char *card_pin_source, enum op_role need,
     int64_t *op_id);
+
+/*
+ * Authenticate the person named by spec, "NAME=SOURCE" or
+ * "NAME=SOURCE,card=SOURCE" (secret sources, never secrets; what names
+ * the option in messages, e.g. "--operator"), with role need, for act
+ * (recorded as the login's audit detail "for ACT").  On success *name is
+ * malloc'd and *op_id set.  Returns the outcome (refusals logged and
+ * audited as by operator_authenticate; a malformed spec is logged and
+ * returned as AUTH_NO_SECRET).
+ */
+enum auth_result operator_auth_spec(struct db *db, const char *spec, const char *what,
+    enum op_role need, const char *act, char **name, int64_t *op_id);
 
 /* Change name's passphrase after checking the old one. 1/0. */
 int operator_passwd(struct db *db, const char *name, const char *old_source,

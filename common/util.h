@@ -42,6 +42,13 @@ void sha256(const void *buf, size_t len, unsigned char out[32]);
 /* SHA-256 hex (65 bytes with NUL) of buf. */
 void sha256_hex(const void *buf, size_t len, char out[65]);
 
+/*
+ * The offset of the first byte of s (len bytes) that does not start a
+ * well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), or len if all of s is valid UTF-8.
+ */
+size_t utf8_invalid_at(const unsigned char *s, size_t len);
+
 /* Strip trailing blanks from a blank-padded fixed field into a C string. */
 void fixed_to_str(char *dst, size_t dstsz, const unsigned char *src, size_t srclen);
 

@@ -19,38 +19,15 @@
 
 #include <jansson.h>
 
+#include "actor.h"
 #include "audit.h"
 #include "cmvp.h"
+#include "cmvp_file.h"
 #include "db.h"
 #include "log.h"
 #include "policy.h"
 #include "util.h"
 
-#define CMVP_MAX_FILE	(256 * 1024 * 1024)
-
-/* One certificate record as read from a file, normalised. */
-struct rec {
-	char	*cert;
-	char	*vendor;
-	char	*module;
-	char	*standard;	/* "FIPS 140-2", "FIPS 140-3", ... or "" */
-	char	*status;	/* Active, Historical, Revoked */
-	int	 level;		/* 0 unknown */
-	char	*module_type;
-	char	*embodiment;
-	char	*sunset;	/* YYYY-MM-DD or "" */
-	char	*vdates;	/* "YYYY-MM-DD;YYYY-MM-DD", oldest first, or "" */
-	char	*snapshot;	/* CSV column, or NULL */
-};
-
-struct infile {
-	const char	*path;
-	char		 sha256[65];
-	char		 snapshot[11];
-	char		 embedded[11];	/* snapshot date found in the file itself */
-	struct rec	*v;
-	size_t		 n, cap;
-};
 
 struct counts {
 	long	records, added, changed, unchanged, skipped;
@@ -67,831 +44,6 @@ xstrdup(const char *s)
 	return p;
 }
 
-static char *
-xstrndup(const char *s, size_t n)
-{
-	char *p;
-
-	if ((p = strndup(s, n)) == NULL) {
-		fatalx("out of memory");
-	}
-	return p;
-}
-
-/* A copy of s without leading and trailing white space. */
-static char *
-trimdup(const char *s)
-{
-	size_t n;
-
-	while (isspace((unsigned char)*s)) {
-		s++;
-	}
-	n = strlen(s);
-	while (n > 0 && isspace((unsigned char)s[n - 1])) {
-		n--;
-	}
-	return xstrndup(s, n);
-}
-
-static void
-rec_clear(struct rec *r)
-{
-	free(r->cert);
-	free(r->vendor);
-	free(r->module);
-	free(r->standard);
-	free(r->status);
-	free(r->module_type);
-	free(r->embodiment);
-	free(r->sunset);
-	free(r->vdates);
-	free(r->snapshot);
-	memset(r, 0, sizeof(*r));
-}
-
-static void
-infile_free(struct infile *f)
-{
-	size_t i;
-
-	if (f == NULL) {
-		return;
-	}
-	for (i = 0; i < f->n; i++) {
-		rec_clear(&f->v[i]);
-	}
-	free(f->v);
-}
-
-static struct rec *
-infile_add(struct infile *f)
-{
-	struct rec *nv;
-	size_t ncap;
-
-	if (f->n == f->cap) {
-		ncap = f->cap ? f->cap * 2 : 256;
-		if ((nv = reallocarray(f->v, ncap, sizeof(*nv))) == NULL) {
-			fatalx("out of memory");
-		}
-		f->v = nv;
-		f->cap = ncap;
-	}
-	memset(&f->v[f->n], 0, sizeof(f->v[0]));
-	return &f->v[f->n++];
-}
-
-/* 1 if y-m-d is a calendar date in a sane range; writes YYYY-MM-DD. */
-static int
-make_date(int y, int m, int d, char out[11])
-{
-	struct tm tm;
-	time_t t;
-
-	if (y < 1990 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31) {
-		return 0;
-	}
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	t = timegm(&tm);
-	gmtime_r(&t, &tm);
-	if (tm.tm_mday != d || tm.tm_mon != m - 1) {
-		return 0;
-	}
-	snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
-	return 1;
-}
-
-static int
-digits(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/*
- * Match a date at s: YYYY-MM-DD or M/D/YYYY (one or two digit month and
- * day).  Returns the number of characters matched (0: no match); *ok says
- * whether it is a real calendar date.
- */
-static int
-num(const char *s, size_t n)
-{
-	int v = 0;
-
-	while (n-- > 0) {
-		v = v * 10 + (*s++ - '0');
-	}
-	return v;
-}
-
-static size_t
-match_date(const char *s, char out[11], int *ok)
-{
-	size_t a, b;
-
-	*ok = 0;
-	if (digits(s, 4) && s[4] == '-' && digits(s + 5, 2) && s[7] == '-' &&
-	    digits(s + 8, 2)) {
-		*ok = make_date(num(s, 4), num(s + 5, 2), num(s + 8, 2), out);
-		return 10;
-	}
-	/* Like the regex \d{1,2}/\d{1,2}/\d{4}: longer alternatives first. */
-	for (a = 2; a > 0; a--) {
-		if (!digits(s, a) || s[a] != '/') {
-			continue;
-		}
-		for (b = 2; b > 0; b--) {
-			if (digits(s + a + 1, b) && s[a + 1 + b] == '/' &&
-			    digits(s + a + b + 2, 4)) {
-				*ok = make_date(num(s + a + b + 2, 4),
-				    num(s, a), num(s + a + 1, b), out);
-				return a + b + 6;
-			}
-		}
-	}
-	return 0;
-}
-
-/* Parse a whole field as one date ("" stays ""). 1/0 (not logged). */
-static int
-parse_date(const char *s, char out[11])
-{
-	int ok;
-
-	out[0] = '\0';
-	if (*s == '\0') {
-		return 1;
-	}
-	return match_date(s, out, &ok) == strlen(s) && ok;
-}
-
-static int
-cmpstr(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/*
- * The validation dates in s, however written: NIST concatenates M/D/YYYY
- * dates with no separator ("10/16/202206/18/2024"); our CSV separates ISO
- * dates with ';'.  Impossible dates (NIST has "01/31/11") are dropped.
- * Returns a malloc'd "YYYY-MM-DD;..." list, oldest first.
- */
-static char *
-scan_dates(const char *s)
-{
-	char (*d)[11] = NULL, one[11], *out;
-	size_t n = 0, i, len = strlen(s), m;
-	int ok;
-
-	if ((d = calloc(len / 8 + 1, sizeof(*d))) == NULL ||
-	    (out = calloc(len / 8 + 1, 11)) == NULL) {
-		fatalx("out of memory");
-	}
-	for (i = 0; i < len; ) {
-		m = match_date(s + i, one, &ok);
-		if (m == 0) {
-			i++;
-			continue;
-		}
-		if (ok) {
-			memcpy(d[n++], one, 11);
-		}
-		i += m;
-	}
-	qsort(d, n, sizeof(*d), cmpstr);
-	for (i = 0; i < n; i++) {
-		if (i > 0 && strcmp(d[i], d[i - 1]) == 0) {
-			continue;
-		}
-		if (*out != '\0') {
-			strcat(out, ";");
-		}
-		strcat(out, d[i]);
-	}
-	free(d);
-	return out;
-}
-
-static int
-cmp_ptrstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
-ieq(const char *a, const char *b)
-{
-	return strcasecmp(a, b) == 0;
-}
-
-/*
- * Validate and normalise a record read from a file.  where is "FILE:
- * record N" or "FILE: line N" for the messages.  1/0 (logged).
- */
-static int
-rec_normalise(struct rec *r, const char *where, int local)
-{
-	const char *s;
-	char date[11], *p;
-	size_t i;
-
-	if (r->cert == NULL || *r->cert == '\0') {
-		log_warnx("%s: ES-CMVP-01: certificate number missing", where);
-		return 0;
-	}
-	if (local) {
-		/* Local numbers may carry letters to stay clear of NIST's. */
-		for (i = 0; r->cert[i] != '\0'; i++) {
-			if (!isalnum((unsigned char)r->cert[i]) &&
-			    strchr("._-", r->cert[i]) == NULL) {
-				break;
-			}
-		}
-		if (r->cert[i] != '\0' || i > 15) {
-			log_warnx("%s: bad certificate number \"%s\" (at most "
-			    "15 letters, digits, '.', '_', '-')", where,
-			    r->cert);
-			return 0;
-		}
-	} else if (strlen(r->cert) > 10 || !digits(r->cert, strlen(r->cert))) {
-		log_warnx("%s: ES-CMVP-01: bad certificate number \"%s\"",
-		    where, r->cert);
-		return 0;
-	}
-	/* NIST has records with no vendor or module name (about 110). */
-	if (r->vendor == NULL) {
-		r->vendor = xstrdup("");
-	}
-	if (r->module == NULL) {
-		r->module = xstrdup("");
-	}
-	s = r->status != NULL ? r->status : "";
-	if (ieq(s, "Active")) {
-		s = "Active";
-	} else if (ieq(s, "Historical")) {
-		s = "Historical";
-	} else if (ieq(s, "Revoked")) {
-		s = "Revoked";
-	} else {
-		log_warnx("%s: ES-CMVP-01: certificate %s: unknown status "
-		    "\"%s\"", where, r->cert, s);
-		return 0;
-	}
-	p = xstrdup(s);
-	free(r->status);
-	r->status = p;
-
-	s = r->standard != NULL ? r->standard : "";
-	if (strncasecmp(s, "FIPS", 4) == 0) {
-		s += 4;
-		while (*s == ' ' || *s == '-') {
-			s++;
-		}
-	}
-	if (*s == '\0') {
-		s = "";
-	} else if (strcmp(s, "140-1") == 0) {
-		s = "FIPS 140-1";
-	} else if (strcmp(s, "140-2") == 0) {
-		s = "FIPS 140-2";
-	} else if (strcmp(s, "140-3") == 0) {
-		s = "FIPS 140-3";
-	} else {
-		log_warnx("%s: ES-CMVP-01: certificate %s: unknown standard "
-		    "\"%s\"", where, r->cert, r->standard);
-		return 0;
-	}
-	p = xstrdup(s);
-	free(r->standard);
-	r->standard = p;
-
-	if (r->level < 0 || r->level > 4) {
-		log_warnx("%s: ES-CMVP-01: certificate %s: overall level %d "
-		    "out of range 1..4", where, r->cert, r->level);
-		return 0;
-	}
-
-	if (r->sunset == NULL) {
-		r->sunset = xstrdup("");
-	}
-	if (!parse_date(r->sunset, date)) {
-		log_warnx("%s: ES-CMVP-01: certificate %s: bad sunset date "
-		    "\"%s\"", where, r->cert, r->sunset);
-		return 0;
-	}
-	free(r->sunset);
-	r->sunset = xstrdup(date);
-
-	p = scan_dates(r->vdates != NULL ? r->vdates : "");
-	free(r->vdates);
-	r->vdates = p;
-
-	/* NIST spells the same form several ways. */
-	if (r->module_type == NULL) {
-		r->module_type = xstrdup("");
-	}
-	for (i = 1; r->module_type[i - 1] != '\0' &&
-	    r->module_type[i] != '\0'; i++) {
-		if (r->module_type[i - 1] == '-') {
-			r->module_type[i] =
-			    toupper((unsigned char)r->module_type[i]);
-		}
-	}
-	s = r->embodiment != NULL ? r->embodiment : "";
-	if (ieq(s, "MultiChipStand") || ieq(s, "Multi-chip standalone") ||
-	    ieq(s, "Multi-Chip Stand Alone")) {
-		s = "Multi-Chip Stand Alone";
-	} else if (ieq(s, "MultiChipEmbed") || ieq(s, "Multi-chip embedded")) {
-		s = "Multi-Chip Embedded";
-	} else if (ieq(s, "SingleChip") || ieq(s, "Single Chip")) {
-		s = "Single Chip";
-	}
-	p = xstrdup(s);
-	free(r->embodiment);
-	r->embodiment = p;
-	return 1;
-}
-
-/* ---- JSON (NIST-CMVP-API modules.json, historical-modules.json) ---- */
-
-/*
- * The first of names present in o as a trimmed string (numbers are
- * converted).  *out is NULL when none is present.  1/0 (logged).
- */
-static int
-json_field(json_t *o, const char *const *names, char **out, const char *where)
-{
-	json_t *v;
-	char buf[64];
-
-	*out = NULL;
-	for (; *names != NULL; names++) {
-		v = json_object_get(o, *names);
-		if (v == NULL || json_is_null(v)) {
-			continue;
-		}
-		if (json_is_string(v)) {
-			*out = trimdup(json_string_value(v));
-			if (**out == '\0' && names[1] != NULL) {
-				free(*out);	/* try the other spelling */
-				*out = NULL;
-				continue;
-			}
-		} else if (json_is_integer(v)) {
-			snprintf(buf, sizeof(buf), "%lld",
-			    (long long)json_integer_value(v));
-			*out = xstrdup(buf);
-		} else {
-			log_warnx("%s: ES-CMVP-01: \"%s\" is not a string",
-			    where, *names);
-			return 0;
-		}
-		return 1;
-	}
-	return 1;
-}
-
-static const char *const f_cert[] = { "Certificate Number", "cert_number",
-    "certificate_number", NULL };
-static const char *const f_vendor[] = { "Vendor Name", "vendor",
-    "vendor_name", NULL };
-static const char *const f_module[] = { "module_name", "Module Name", NULL };
-static const char *const f_standard[] = { "standard", "Standard", NULL };
-static const char *const f_status[] = { "status", "Status", NULL };
-static const char *const f_level[] = { "overall_level", "Overall Level",
-    NULL };
-static const char *const f_type[] = { "module_type", "Module Type", NULL };
-static const char *const f_embodiment[] = { "embodiment", "Embodiment", NULL };
-static const char *const f_sunset[] = { "sunset_date", "Sunset Date", NULL };
-static const char *const f_vdates[] = { "Validation Date", "validation_dates",
-    "validation_date", NULL };
-
-/* "2026-03-29T03:09:34Z" -> "2026-03-29" if it starts with a date. */
-static void
-generated_at_date(json_t *meta, char out[11])
-{
-	const char *s;
-	char tmp[11];
-
-	out[0] = '\0';
-	s = json_string_value(json_object_get(meta, "generated_at"));
-	if (s == NULL || strlen(s) < 10) {
-		return;
-	}
-	memcpy(tmp, s, 10);
-	tmp[10] = '\0';
-	if (parse_date(tmp, out) == 0) {
-		out[0] = '\0';
-	}
-}
-
-static int
-parse_json(struct infile *f, const unsigned char *buf, size_t len)
-{
-	json_t *root = NULL, *list = NULL, *o, *v;
-	json_error_t err;
-	struct rec *r;
-	const char *key;
-	char where[512], *lvl = NULL;
-	size_t i;
-	int ret = 0;
-
-	root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &err);
-	if (root == NULL) {
-		log_warnx("%s: line %d: ES-CMVP-01: malformed JSON: %s",
-		    f->path, err.line, err.text);
-		goto out;
-	}
-	if (json_is_array(root)) {
-		list = root;
-	} else if (json_is_object(root)) {
-		generated_at_date(json_object_get(root, "metadata"),
-		    f->embedded);
-		list = json_object_get(root, "modules");
-		if (!json_is_array(list)) {
-			list = NULL;
-			json_object_foreach(root, key, v) {
-				if (json_is_array(v)) {
-					list = v;
-					break;
-				}
-			}
-		}
-	}
-	if (list == NULL) {
-		log_warnx("%s: ES-CMVP-01: no list of modules in the JSON "
-		    "document", f->path);
-		goto out;
-	}
-	json_array_foreach(list, i, o) {
-		snprintf(where, sizeof(where), "%s: record %zu", f->path,
-		    i + 1);
-		if (!json_is_object(o)) {
-			log_warnx("%s: ES-CMVP-01: not a JSON object", where);
-			goto out;
-		}
-		r = infile_add(f);
-		if (!json_field(o, f_cert, &r->cert, where) ||
-		    !json_field(o, f_vendor, &r->vendor, where) ||
-		    !json_field(o, f_module, &r->module, where) ||
-		    !json_field(o, f_standard, &r->standard, where) ||
-		    !json_field(o, f_status, &r->status, where) ||
-		    !json_field(o, f_type, &r->module_type, where) ||
-		    !json_field(o, f_embodiment, &r->embodiment, where) ||
-		    !json_field(o, f_sunset, &r->sunset, where) ||
-		    !json_field(o, f_vdates, &r->vdates, where) ||
-		    !json_field(o, f_level, &lvl, where)) {
-			goto out;
-		}
-		if (lvl != NULL && *lvl != '\0') {
-			if (strlen(lvl) != 1 || !isdigit((unsigned char)*lvl)) {
-				log_warnx("%s: ES-CMVP-01: bad overall level "
-				    "\"%s\"", where, lvl);
-				goto out;
-			}
-			r->level = *lvl - '0';
-		}
-		free(lvl);
-		lvl = NULL;
-		if (!rec_normalise(r, where, 0)) {
-			goto out;
-		}
-	}
-	ret = 1;
- out:
-	free(lvl);
-	json_decref(root);
-	return ret;
-}
-
-/* ---- CSV (doc/cmvp-csv.md, RFC 4180) ---- */
-
-static const char *const csv_columns[] = { "cert_number", "vendor",
-    "module_name", "standard", "status", "overall_level", "module_type",
-    "embodiment", "validation_dates", "sunset_date", "snapshot_date" };
-#define CSV_NCOLS (sizeof(csv_columns) / sizeof(csv_columns[0]))
-
-/*
- * Read one CSV record starting at *pos: fields are malloc'd into fld
- * (at most CSV_NCOLS + 1 are kept, *nf counts them all).  *line is
- * advanced past the record's line breaks.  Returns 1 for a record, 0 at
- * the end of the data, -1 on a syntax error (logged).
- */
-static int
-csv_record(const struct infile *f, const char *buf, size_t len, size_t *pos,
-    long *line, char **fld, size_t *nf)
-{
-	size_t p = *pos, start;
-	char *field = NULL;
-	size_t flen, fcap;
-	int quoted;
-
-	*nf = 0;
-	if (p >= len) {
-		return 0;
-	}
-	for (;;) {
-		fcap = 64;
-		flen = 0;
-		if ((field = malloc(fcap)) == NULL) {
-			fatalx("out of memory");
-		}
-		quoted = p < len && buf[p] == '"';
-		if (quoted) {
-			start = *line;
-			p++;
-			for (;;) {
-				if (p >= len) {
-					log_warnx("%s: line %zu: ES-CMVP-01: "
-					    "unterminated quoted field",
-					    f->path, start);
-					free(field);
-					return -1;
-				}
-				if (buf[p] == '"') {
-					if (p + 1 < len && buf[p + 1] == '"') {
-						p++;
-					} else {
-						p++;
-						break;
-					}
-				} else if (buf[p] == '\n') {
-					(*line)++;
-				}
-				if (flen + 2 > fcap) {
-					fcap *= 2;
-					if ((field = realloc(field, fcap)) ==
-					    NULL) {
-						fatalx("out of memory");
-					}
-				}
-				field[flen++] = buf[p++];
-			}
-			if (p < len && buf[p] != ',' && buf[p] != '\n' &&
-			    !(buf[p] == '\r' && p + 1 < len &&
-			    buf[p + 1] == '\n')) {
-				log_warnx("%s: line %ld: ES-CMVP-01: text after "
-				    "a closing quote", f->path, *line);
-				free(field);
-				return -1;
-			}
-		} else {
-			while (p < len && buf[p] != ',' && buf[p] != '\n' &&
-			    !(buf[p] == '\r' && p + 1 < len &&
-			    buf[p + 1] == '\n')) {
-				if (buf[p] == '"' || buf[p] == '\r') {
-					log_warnx("%s: line %ld: ES-CMVP-01: "
-					    "stray %s in an unquoted field",
-					    f->path, *line, buf[p] == '"' ?
-					    "quote" : "carriage return");
-					free(field);
-					return -1;
-				}
-				if (flen + 2 > fcap) {
-					fcap *= 2;
-					if ((field = realloc(field, fcap)) ==
-					    NULL) {
-						fatalx("out of memory");
-					}
-				}
-				field[flen++] = buf[p++];
-			}
-		}
-		field[flen] = '\0';
-		if (*nf <= CSV_NCOLS) {
-			fld[*nf] = field;
-		} else {
-			free(field);
-		}
-		field = NULL;
-		(*nf)++;
-		if (p < len && buf[p] == ',') {
-			p++;
-			continue;
-		}
-		if (p < len && buf[p] == '\r') {
-			p++;
-		}
-		if (p < len && buf[p] == '\n') {
-			p++;
-		}
-		(*line)++;
-		break;
-	}
-	*pos = p;
-	return 1;
-}
-
-static void
-fields_free(char **fld, size_t nf)
-{
-	size_t i;
-
-	for (i = 0; i < nf && i <= CSV_NCOLS; i++) {
-		free(fld[i]);
-		fld[i] = NULL;
-	}
-}
-
-static int
-parse_csv(struct infile *f, const unsigned char *ubuf, size_t len)
-{
-	const char *buf = (const char *)ubuf;
-	char *fld[CSV_NCOLS + 1] = { NULL }, where[512], date[11];
-	struct rec *r;
-	size_t pos = 0, nf = 0, i;
-	long line = 1, recline;
-	int rc, ret = 0;
-
-	if (memchr(buf, '\0', len) != NULL) {
-		log_warnx("%s: ES-CMVP-01: NUL byte in a CSV file", f->path);
-		return 0;
-	}
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
-		pos = 3;
-	}
-	rc = csv_record(f, buf, len, &pos, &line, fld, &nf);
-	if (rc < 0) {
-		goto out;
-	}
-	for (i = 0; rc == 1 && i < CSV_NCOLS && i < nf; i++) {
-		char *h = trimdup(fld[i]);
-		int same = strcasecmp(h, csv_columns[i]) == 0;
-
-		free(h);
-		if (!same) {
-			break;
-		}
-	}
-	if (rc == 0 || nf != CSV_NCOLS || i != CSV_NCOLS) {
-		log_warnx("%s: line 1: ES-CMVP-01: the header must be "
-		    "cert_number,vendor,module_name,standard,status,"
-		    "overall_level,module_type,embodiment,validation_dates,"
-		    "sunset_date,snapshot_date", f->path);
-		goto out;
-	}
-	fields_free(fld, nf);
-	for (;;) {
-		recline = line;
-		rc = csv_record(f, buf, len, &pos, &line, fld, &nf);
-		if (rc < 0) {
-			goto out;
-		}
-		if (rc == 0) {
-			break;
-		}
-		if (nf == 1 && fld[0][0] == '\0') {
-			fields_free(fld, nf);	/* an empty line */
-			continue;
-		}
-		snprintf(where, sizeof(where), "%s: line %ld", f->path,
-		    recline);
-		if (nf != CSV_NCOLS) {
-			log_warnx("%s: ES-CMVP-01: %zu fields, expected %zu",
-			    where, nf, CSV_NCOLS);
-			goto out;
-		}
-		r = infile_add(f);
-		r->cert = trimdup(fld[0]);
-		r->vendor = trimdup(fld[1]);
-		r->module = trimdup(fld[2]);
-		r->standard = trimdup(fld[3]);
-		r->status = trimdup(fld[4]);
-		r->module_type = trimdup(fld[6]);
-		r->embodiment = trimdup(fld[7]);
-		r->vdates = trimdup(fld[8]);
-		r->sunset = trimdup(fld[9]);
-		r->snapshot = trimdup(fld[10]);
-		if (fld[5][0] != '\0') {
-			if (strlen(fld[5]) != 1 ||
-			    !isdigit((unsigned char)fld[5][0])) {
-				log_warnx("%s: ES-CMVP-01: bad overall level "
-				    "\"%s\"", where, fld[5]);
-				goto out;
-			}
-			r->level = fld[5][0] - '0';
-		}
-		if (!rec_normalise(r, where, 0)) {
-			goto out;
-		}
-		if (!parse_date(r->snapshot, date)) {
-			log_warnx("%s: ES-CMVP-01: bad snapshot date \"%s\"",
-			    where, r->snapshot);
-			goto out;
-		}
-		if (date[0] != '\0') {
-			if (f->embedded[0] == '\0') {
-				memcpy(f->embedded, date, 11);
-			} else if (strcmp(f->embedded, date) != 0) {
-				log_warnx("%s: ES-CMVP-01: snapshot date %s "
-				    "differs from %s (one snapshot per file)",
-				    where, date, f->embedded);
-				goto out;
-			}
-		}
-		fields_free(fld, nf);
-	}
-	ret = 1;
- out:
-	fields_free(fld, nf);
-	return ret;
-}
-
-/* The snapshot date in metadata.json beside path, or "". */
-static void
-metadata_beside(const char *path, char out[11])
-{
-	char *copy, *dir, meta[4096];
-	json_t *root;
-	json_error_t err;
-
-	out[0] = '\0';
-	copy = xstrdup(path);
-	dir = dirname(copy);
-	snprintf(meta, sizeof(meta), "%s/metadata.json", dir);
-	free(copy);
-	if ((root = json_load_file(meta, 0, &err)) == NULL) {
-		return;
-	}
-	generated_at_date(root, out);
-	json_decref(root);
-}
-
-/* Read and parse one file, settle its snapshot date.  1/0 (logged). */
-static int
-load_file(struct infile *f, const char *snapshot_opt)
-{
-	unsigned char *buf = NULL;
-	size_t len, i, j, skip;
-	int ret = 0;
-
-	if (!file_read(f->path, CMVP_MAX_FILE, &buf, &len)) {
-		goto out;
-	}
-	sha256_hex(buf, len, f->sha256);
-	skip = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-	for (i = skip; i < len && isspace(buf[i]); i++) {
-		continue;
-	}
-	if (i < len && (buf[i] == '{' || buf[i] == '[')) {
-		ret = parse_json(f, buf + skip, len - skip);
-	} else {
-		ret = parse_csv(f, buf, len);
-	}
-	if (!ret) {
-		goto out;
-	}
-	ret = 0;
-	/* A certificate twice in one file is an error of the file. */
-	if (f->n > 1) {
-		char **nums;
-
-		if ((nums = calloc(f->n, sizeof(*nums))) == NULL) {
-			fatalx("out of memory");
-		}
-		for (j = 0; j < f->n; j++) {
-			nums[j] = f->v[j].cert;
-		}
-		qsort(nums, f->n, sizeof(*nums), cmp_ptrstr);
-		for (j = 1; j < f->n; j++) {
-			if (strcmp(nums[j], nums[j - 1]) == 0) {
-				log_warnx("%s: ES-CMVP-01: certificate %s "
-				    "appears twice", f->path, nums[j]);
-				free(nums);
-				goto out;
-			}
-		}
-		free(nums);
-	}
-	if (snapshot_opt != NULL) {
-		memcpy(f->snapshot, snapshot_opt, 11);
-	} else if (f->embedded[0] != '\0') {
-		memcpy(f->snapshot, f->embedded, 11);
-	} else {
-		metadata_beside(f->path, f->snapshot);
-	}
-	if (f->snapshot[0] == '\0') {
-		log_warnx("%s: ES-CMVP-02: snapshot date unknown (use "
-		    "--snapshot-date)", f->path);
-		goto out;
-	}
-	ret = 1;
- out:
-	free(buf);
-	return ret;
-}
-
 /* ---- the store ---- */
 
 static const char *
@@ -904,17 +56,6 @@ store_path(const char *opt)
 		return NULL;
 	}
 	return p;
-}
-
-/* 1 if the instance is a test instance; anything else counts as production. */
-static int
-test_instance(struct db *db)
-{
-	char *mode = db_meta_get(db, "instance_mode");
-	int test = mode != NULL && strcmp(mode, "test") == 0;
-
-	free(mode);
-	return test;
 }
 
 static void
@@ -932,6 +73,13 @@ static void
 bind_str(sqlite3_stmt *st, int i, const char *s)
 {
 	sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_TRANSIENT);
+}
+
+/* Column col of the current row as text (NULL for NULL). */
+static const char *
+col_text(sqlite3_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(st, col);
 }
 
 static int
@@ -1247,15 +395,17 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 
 static const char cmvp_usage[] =
     "usage: eseal-policy cmvp import [--db DB] [--force] [--snapshot-date YYYY-MM-DD]\n"
-    "                                [--by NAME] FILE...\n"
+    "                                --operator NAME=SRC FILE...\n"
     "       eseal-policy cmvp status [--db DB] [--as-of DATE] [--json] NUMBER...\n"
     "       eseal-policy cmvp history [--db DB] [--json] NUMBER...\n"
     "       eseal-policy cmvp snapshots [--db DB] [--json]\n"
     "       eseal-policy cmvp declare --db DB --cert N --vendor V --module M\n"
     "                                --standard \"FIPS 140-3\" --level L --status S\n"
-    "                                [--sunset DATE] --by NAME\n"
+    "                                [--sunset DATE] --operator NAME=SRC\n"
+    "                                [--officer NAME=SRC...]\n"
     "       eseal-policy cmvp mark --db DB --cert N --status Active|Historical|Revoked\n"
-    "                                --date DATE --by NAME\n"
+    "                                --date DATE --operator NAME=SRC\n"
+    "                                [--officer NAME=SRC...]\n"
     "\n"
     "import   NIST-CMVP-API JSON (modules.json, historical-modules.json) or our CSV\n"
     "         (doc/cmvp-csv.md); all files in one transaction.  The snapshot date\n"
@@ -1266,14 +416,21 @@ static const char cmvp_usage[] =
     "         certificate is Active, 1 otherwise.\n"
     "declare  a local record (test instances only); mark changes its status.\n"
     "\n"
+    "Commands that change the store authenticate who does it: --operator\n"
+    "NAME=SRC (an officer or operator; SRC is prompt, file:PATH, fd:N or\n"
+    "env:VAR, never the passphrase; NAME=SRC,card=SRC with a bound card).  In a\n"
+    "production instance mark also needs the quorum of officers (--officer\n"
+    "NAME=SRC, repeated; prompted for on a terminal when none is named).\n"
+    "\n"
     "--db defaults to $ESEAL_DB.  Exit status: 0 success, 1 refused or not\n"
     "Active, 2 usage error, 3 bad input or store error.\n";
 
 static const char hsm_usage[] =
     "usage: eseal-policy hsm map --db DB --manufacturer M --model MODEL [--serial S]\n"
-    "                            [--firmware F] --cert N --by NAME\n"
+    "                            [--firmware F] --cert N --operator NAME=SRC\n"
+    "                            [--officer NAME=SRC...]\n"
     "       eseal-policy hsm unmap --db DB --manufacturer M --model MODEL [--serial S]\n"
-    "                            [--firmware F] --by NAME\n"
+    "                            [--firmware F] --operator NAME=SRC\n"
     "       eseal-policy hsm lookup --db DB --manufacturer M --model MODEL [--serial S]\n"
     "                            [--firmware F]\n"
     "       eseal-policy hsm list --db DB [--json]\n"
@@ -1284,14 +441,20 @@ static const char hsm_usage[] =
     "mapping wins (serial+firmware, serial, firmware, wildcard).  A production\n"
     "instance refuses SoftHSM tokens and local CMVP records.\n"
     "\n"
+    "map and unmap authenticate who does it (--operator NAME=SRC, an officer\n"
+    "or operator); in a production instance map also needs the quorum of\n"
+    "officers (--officer NAME=SRC, repeated).\n"
+    "\n"
     "--db defaults to $ESEAL_DB.  Exit status: 0 success, 1 refused or not\n"
     "mapped, 2 usage error, 3 bad input or store error.\n";
 
 enum opt {
 	O_DB = 256, O_FORCE, O_SNAPSHOT, O_BY, O_ASOF, O_JSON, O_CERT,
 	O_VENDOR, O_MODULE, O_STANDARD, O_LEVEL, O_STATUS, O_SUNSET, O_DATE,
-	O_MANUF, O_MODEL, O_SERIAL, O_FIRMWARE, O_HELP
+	O_MANUF, O_MODEL, O_SERIAL, O_FIRMWARE, O_OPERATOR, O_OFFICER, O_HELP
 };
+
+#define MAX_OFFICERS	16
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -1312,14 +475,18 @@ static const struct option long_opts[] = {
 	{ "model", required_argument, NULL, O_MODEL },
 	{ "serial", required_argument, NULL, O_SERIAL },
 	{ "firmware", required_argument, NULL, O_FIRMWARE },
+	{ "operator", required_argument, NULL, O_OPERATOR },
+	{ "officer", required_argument, NULL, O_OFFICER },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
 
 struct opts {
-	const char	*db, *snapshot, *by, *asof, *cert, *vendor, *module;
+	const char	*db, *snapshot, *asof, *cert, *vendor, *module;
 	const char	*standard, *level, *status, *sunset, *date;
-	const char	*manuf, *model, *serial, *firmware;
+	const char	*manuf, *model, *serial, *firmware, *operator;
+	char		*officers[MAX_OFFICERS];	/* --officer NAME=SRC */
+	size_t		 nofficers;
 	int		 force, json, help;
 	unsigned	 seen;		/* bit per option, O_x - O_DB */
 };
@@ -1342,6 +509,15 @@ parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
 		if (c == 'h') {
 			c = O_HELP;
 		}
+		if (c == O_BY) {
+			log_warnx("%s: --by is gone: name who changes the "
+			    "store with --operator NAME=SRC (authenticated; "
+			    "SRC is prompt, file:PATH, fd:N or env:VAR) and, "
+			    "for mark, declare and map in a production "
+			    "instance, the officers with --officer NAME=SRC",
+			    argv[0]);
+			return -1;
+		}
 		if (c == '?' || c == ':' ||
 		    (c != O_HELP && !(allowed & (1u << (c - O_DB))))) {
 			log_warnx("%s: bad or unknown option %s", argv[0],
@@ -1354,7 +530,6 @@ parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
 		case O_DB: o->db = optarg; break;
 		case O_FORCE: o->force = 1; break;
 		case O_SNAPSHOT: o->snapshot = optarg; break;
-		case O_BY: o->by = optarg; break;
 		case O_ASOF: o->asof = optarg; break;
 		case O_JSON: o->json = 1; break;
 		case O_CERT: o->cert = optarg; break;
@@ -1369,6 +544,15 @@ parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
 		case O_MODEL: o->model = optarg; break;
 		case O_SERIAL: o->serial = optarg; break;
 		case O_FIRMWARE: o->firmware = optarg; break;
+		case O_OPERATOR: o->operator = optarg; break;
+		case O_OFFICER:
+			if (o->nofficers == MAX_OFFICERS) {
+				log_warnx("%s: at most %d --officer options",
+				    argv[0], MAX_OFFICERS);
+				return -1;
+			}
+			o->officers[o->nofficers++] = optarg;
+			break;
 		case O_HELP: o->help = 1; break;
 		}
 	}
@@ -1394,18 +578,63 @@ require(const char *what, const char *const *vals, const char *const *names,
 	return 1;
 }
 
+/*
+ * Log "what: --NAME: ES-CMVP-08: not valid UTF-8" for the first value
+ * that is not, and return 0; values may be NULL.
+ */
+static int
+require_utf8(const char *what, const char *const *vals,
+    const char *const *names, size_t n)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		if (vals[i] == NULL) {
+			continue;
+		}
+		len = strlen(vals[i]);
+		if (utf8_invalid_at((const unsigned char *)vals[i], len) !=
+		    len) {
+			log_warnx("%s: --%s: ES-CMVP-08: not valid UTF-8", what,
+			    names[i]);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Log "what: ES-CMVP-08: ..." for the first operand that is not UTF-8. */
+static int
+operands_utf8(const char *what, int argc, char **argv, int first)
+{
+	size_t len;
+	int i;
+
+	for (i = first; i < argc; i++) {
+		len = strlen(argv[i]);
+		if (utf8_invalid_at((const unsigned char *)argv[i], len) !=
+		    len) {
+			log_warnx("%s: ES-CMVP-08: certificate number %d is "
+			    "not valid UTF-8", what, i - first + 1);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static int
 cmvp_import(int argc, char **argv)
 {
 	struct opts o;
 	struct infile *files = NULL;
 	struct db *db = NULL;
-	const char *path;
+	struct actor act = { NULL, NULL };
+	const char *path, *names[] = { "operator" };
 	char snap[11];
 	int first, nfiles = 0, i, ret = EXIT_INPUT, rc;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_FORCE) |
-	    B(O_SNAPSHOT) | B(O_BY), &o, cmvp_usage)) < 0) {
+	    B(O_SNAPSHOT) | B(O_OPERATOR), &o, cmvp_usage)) < 0) {
 		return EXIT_USAGE;
 	}
 	if (o.help) {
@@ -1417,8 +646,11 @@ cmvp_import(int argc, char **argv)
 		fputs(cmvp_usage, stderr);
 		return EXIT_USAGE;
 	}
+	if (!require("import", &o.operator, names, 1, cmvp_usage)) {
+		return EXIT_USAGE;
+	}
 	if (o.snapshot != NULL) {
-		if (!parse_date(o.snapshot, snap) || snap[0] == '\0' ||
+		if (!cmvpf_parse_date(o.snapshot, snap) || snap[0] == '\0' ||
 		    strlen(o.snapshot) != 10) {
 			log_warnx("--snapshot-date: bad date \"%s\" (want "
 			    "YYYY-MM-DD)", o.snapshot);
@@ -1435,17 +667,24 @@ cmvp_import(int argc, char **argv)
 	/* Parse everything first: a bad file changes nothing. */
 	for (i = 0; i < nfiles; i++) {
 		files[i].path = argv[first + i];
-		if (!load_file(&files[i], o.snapshot != NULL ? snap : NULL)) {
+		if (!cmvpf_load(&files[i], o.snapshot != NULL ? snap : NULL)) {
 			goto out;
 		}
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
-	    !db_begin(db)) {
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
+		goto out;
+	}
+	if ((rc = actor_auth(db, o.operator, NULL, 0, ACTOR_ALONE,
+	    "cmvp-import", &act)) != EXIT_OK) {
+		ret = rc;
+		goto out;
+	}
+	if (!db_begin(db)) {
 		goto out;
 	}
 	for (i = 0; i < nfiles; i++) {
-		if ((rc = import_one(db, &files[i], o.by != NULL ? o.by :
-		    "", o.force)) != EXIT_OK) {
+		if ((rc = import_one(db, &files[i], act.who, o.force)) !=
+		    EXIT_OK) {
 			ret = rc;
 			goto out;
 		}
@@ -1459,8 +698,9 @@ cmvp_import(int argc, char **argv)
 		db_rollback(db);
 	}
 	db_close(db);
+	actor_clear(&act);
 	for (i = 0; i < nfiles; i++) {
-		infile_free(&files[i]);
+		cmvpf_infile_free(&files[i]);
 	}
 	free(files);
 	return ret;
@@ -1483,6 +723,52 @@ status_text(const char *cert, const struct cmvp_record *r, int found,
 	    found ? r->vendor : "-", found ? r->module_name : "-", e->reason);
 }
 
+/*
+ * s as a JSON string, json_null() for NULL.  A store written before
+ * imports checked UTF-8 (or by hand) may hold bytes that are not UTF-8,
+ * which jansson refuses: they are shown as U+FFFD with one warning
+ * naming what (so JSON output never fails).
+ */
+static json_t *
+jtext(const char *s, const char *what)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len, i, bad, n = 0;
+	char *fixed;
+	json_t *j;
+
+	if (s == NULL) {
+		return json_null();
+	}
+	len = strlen(s);
+	if ((bad = utf8_invalid_at(u, len)) == len) {
+		if ((j = json_stringn(s, len)) == NULL) {
+			fatalx("out of memory");
+		}
+		return j;
+	}
+	log_warnx("%s: ES-CMVP-08: stored text is not valid UTF-8 (byte "
+	    "0x%02x shown as U+FFFD)", what, u[bad]);
+	if ((fixed = malloc(len * 3 + 1)) == NULL) {
+		fatalx("out of memory");
+	}
+	for (i = 0; i < len; i = bad) {
+		bad = i + utf8_invalid_at(u + i, len - i);
+		memcpy(fixed + n, s + i, bad - i);
+		n += bad - i;
+		if (bad < len) {
+			memcpy(fixed + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			bad++;
+		}
+	}
+	if ((j = json_stringn(fixed, n)) == NULL) {
+		fatalx("out of memory");
+	}
+	free(fixed);
+	return j;
+}
+
 /* The history rows of cert as a JSON array (NULL after logging). */
 static json_t *
 history_json(struct db *db, const char *cert)
@@ -1501,13 +787,13 @@ history_json(struct db *db, const char *cert)
 	a = json_array();
 	sqlite3_bind_text(st, 1, cert, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_array_append_new(a, json_pack("{s:s?, s:s?, s:s?, s:s?, "
-		    "s:s?}",
-		    "changed", (const char *)sqlite3_column_text(st, 0),
-		    "field", (const char *)sqlite3_column_text(st, 1),
-		    "old", (const char *)sqlite3_column_text(st, 2),
-		    "new", (const char *)sqlite3_column_text(st, 3),
-		    "source", (const char *)sqlite3_column_text(st, 4)));
+		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, "
+		    "s:o}",
+		    "changed", jtext(col_text(st, 0), cert),
+		    "field", jtext(col_text(st, 1), cert),
+		    "old", jtext(col_text(st, 2), cert),
+		    "new", jtext(col_text(st, 3), cert),
+		    "source", jtext(col_text(st, 4), cert)));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -1526,7 +812,7 @@ cmvp_status(int argc, char **argv)
 	struct cmvp_record r;
 	struct cmvp_effective e;
 	json_t *out = NULL, *hist, *obj;
-	const char *path;
+	const char *path, *c;
 	char asof[11];
 	time_t t;
 	struct tm tm;
@@ -1543,6 +829,9 @@ cmvp_status(int argc, char **argv)
 	if (first >= argc) {
 		log_warnx("status: no certificate number given");
 		fputs(cmvp_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!operands_utf8("status", argc, argv, first)) {
 		return EXIT_USAGE;
 	}
 	t = now_utc();
@@ -1578,24 +867,26 @@ cmvp_status(int argc, char **argv)
 		if ((hist = history_json(db, argv[i])) == NULL) {
 			goto out;
 		}
-		obj = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, "
-		    "s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:o}",
-		    "cert_number", argv[i],
+		c = argv[i];
+		obj = json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, "
+		    "s:o, s:o, s:o, s:o, s:o, s:b, s:o}",
+		    "cert_number", jtext(c, "certificate number"),
 		    "as_of", asof,
 		    "effective_status", cmvp_status_name(e.status),
-		    "since", e.since[0] ? e.since : NULL,
-		    "reason", e.reason,
-		    "vendor", found ? r.vendor : NULL,
-		    "module_name", found ? r.module_name : NULL,
+		    "since", jtext(e.since[0] ? e.since : NULL, c),
+		    "reason", jtext(e.reason, c),
+		    "vendor", jtext(found ? r.vendor : NULL, c),
+		    "module_name", jtext(found ? r.module_name : NULL, c),
 		    "overall_level", found && r.overall_level ?
 		    json_integer(r.overall_level) : json_null(),
-		    "standard", found && r.standard[0] ? r.standard : NULL,
-		    "snapshot_status", found ? r.status : NULL,
-		    "snapshot_date", found ? r.snapshot_date : NULL,
-		    "sunset_date", found && r.sunset_date[0] ? r.sunset_date :
-		    NULL,
-		    "module_type", found && r.module_type[0] ? r.module_type :
-		    NULL,
+		    "standard", jtext(found && r.standard[0] ? r.standard :
+		    NULL, c),
+		    "snapshot_status", jtext(found ? r.status : NULL, c),
+		    "snapshot_date", jtext(found ? r.snapshot_date : NULL, c),
+		    "sunset_date", jtext(found && r.sunset_date[0] ?
+		    r.sunset_date : NULL, c),
+		    "module_type", jtext(found && r.module_type[0] ?
+		    r.module_type : NULL, c),
 		    "local", found && r.local,
 		    "history", hist);
 		if (obj == NULL) {
@@ -1634,6 +925,9 @@ cmvp_history(int argc, char **argv)
 	}
 	if (first >= argc) {
 		log_warnx("history: no certificate number given");
+		return EXIT_USAGE;
+	}
+	if (!operands_utf8("history", argc, argv, first)) {
 		return EXIT_USAGE;
 	}
 	if ((path = store_path(o.db)) == NULL) {
@@ -1708,14 +1002,14 @@ cmvp_snapshots(int argc, char **argv)
 	a = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (o.json) {
-			json_array_append_new(a, json_pack("{s:I, s:s, s:s, "
-			    "s:s, s:s, s:s, s:I, s:b, s:I}",
+			json_array_append_new(a, json_pack("{s:I, s:o, s:o, "
+			    "s:o, s:o, s:o, s:I, s:b, s:I}",
 			    "id", (json_int_t)sqlite3_column_int64(st, 0),
-			    "snapshot_date", sqlite3_column_text(st, 1),
-			    "source", sqlite3_column_text(st, 2),
-			    "sha256", sqlite3_column_text(st, 3),
-			    "imported", sqlite3_column_text(st, 4),
-			    "imported_by", sqlite3_column_text(st, 5),
+			    "snapshot_date", jtext(col_text(st, 1), "snapshot"),
+			    "source", jtext(col_text(st, 2), "snapshot"),
+			    "sha256", jtext(col_text(st, 3), "snapshot"),
+			    "imported", jtext(col_text(st, 4), "snapshot"),
+			    "imported_by", jtext(col_text(st, 5), "snapshot"),
 			    "records", (json_int_t)sqlite3_column_int64(st, 6),
 			    "local", sqlite3_column_int(st, 7),
 			    "current_records",
@@ -1756,10 +1050,12 @@ cmvp_declare(int argc, char **argv)
 	struct db *db = NULL;
 	struct importer im;
 	sqlite3_stmt *st = NULL;
+	struct actor act = { NULL, NULL };
 	const char *path, *names[] = { "cert", "vendor", "module", "standard",
-	    "level", "status", "by" };
-	const char *vals[7];
-	char where[64], day[11], *src = NULL, sha[65], *end, detail[512];
+	    "level", "status", "operator", "sunset" };
+	const char *vals[8];
+	char where[64], day[11], *src = NULL, sha[65], *end, base[512];
+	char *detail = NULL;
 	const char *nv[NFIELDS];
 	char lvl[8];
 	int64_t snap;
@@ -1769,7 +1065,7 @@ cmvp_declare(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_CERT) | B(O_VENDOR) |
 	    B(O_MODULE) | B(O_STANDARD) | B(O_LEVEL) | B(O_STATUS) |
-	    B(O_SUNSET) | B(O_BY), &o, cmvp_usage)) < 0) {
+	    B(O_SUNSET) | B(O_OPERATOR) | B(O_OFFICER), &o, cmvp_usage)) < 0) {
 		return EXIT_USAGE;
 	}
 	if (o.help) {
@@ -1782,12 +1078,14 @@ cmvp_declare(int argc, char **argv)
 	vals[3] = o.standard;
 	vals[4] = o.level;
 	vals[5] = o.status;
-	vals[6] = o.by;
+	vals[6] = o.operator;
+	vals[7] = o.sunset;
 	if (first < argc) {
 		log_warnx("declare: unexpected argument %s", argv[first]);
 		return EXIT_USAGE;
 	}
-	if (!require("declare", vals, names, 7, cmvp_usage)) {
+	if (!require("declare", vals, names, 7, cmvp_usage) ||
+	    !require_utf8("declare", vals, names, 8)) {
 		return EXIT_USAGE;
 	}
 	level = strtol(o.level, &end, 10);
@@ -1796,14 +1094,14 @@ cmvp_declare(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	r.cert = xstrdup(o.cert);
-	r.vendor = trimdup(o.vendor);
-	r.module = trimdup(o.module);
+	r.vendor = cmvpf_trimdup(o.vendor);
+	r.module = cmvpf_trimdup(o.module);
 	r.standard = xstrdup(o.standard);
 	r.status = xstrdup(o.status);
 	r.level = (int)level;
 	r.sunset = xstrdup(o.sunset != NULL ? o.sunset : "");
 	snprintf(where, sizeof(where), "declare");
-	if (!rec_normalise(&r, where, 1)) {
+	if (!cmvpf_rec_normalise(&r, where, 1)) {
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -1811,14 +1109,22 @@ cmvp_declare(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
-	    !db_begin(db)) {
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
 		goto out;
 	}
-	if (!test_instance(db)) {
+	/* Refused whoever asks: no secret is read for it. */
+	if (!actor_test_instance(db)) {
 		log_warnx("%s: ES-CMVP-05: local CMVP declarations are refused "
 		    "in a production instance", path);
 		ret = EXIT_CHECK;
+		goto out;
+	}
+	if ((ret = actor_auth(db, o.operator, o.officers, o.nofficers,
+	    ACTOR_QUORUM_PROD, "cmvp-declare", &act)) != EXIT_OK) {
+		goto out;
+	}
+	ret = EXIT_INPUT;
+	if (!db_begin(db)) {
 		goto out;
 	}
 	if ((found = cmvp_lookup(db, r.cert, &old)) < 0) {
@@ -1832,12 +1138,12 @@ cmvp_declare(int argc, char **argv)
 		goto out;
 	}
 	today(day);
-	if (asprintf(&src, "local declaration of %s by %s", r.cert, o.by) ==
-	    -1) {
+	if (asprintf(&src, "local declaration of %s by %s", r.cert, act.who)
+	    == -1) {
 		fatalx("out of memory");
 	}
 	sha256_hex(src, strlen(src), sha);
-	if ((snap = insert_snapshot(db, day, src, sha, o.by, 1, 1)) == 0 ||
+	if ((snap = insert_snapshot(db, day, src, sha, act.who, 1, 1)) == 0 ||
 	    !importer_init(&im, db)) {
 		goto out;
 	}
@@ -1859,12 +1165,13 @@ cmvp_declare(int argc, char **argv)
 		goto out;
 	}
 	bind_str(st, 1, r.cert);
-	snprintf(detail, sizeof(detail), "%s / %s, %s level %d, %s, sunset %s",
+	snprintf(base, sizeof(base), "%s / %s, %s level %d, %s, sunset %s",
 	    r.vendor, r.module, r.standard, r.level, r.status,
 	    r.sunset[0] ? r.sunset : "none");
+	detail = actor_detail(&act, base);
 	if (!step_done(db, st, "declaring a module") ||
 	    !history(&im, r.cert, "status", NULL, r.status, day, snap) ||
-	    !audit_append(db, o.by, "cmvp-declare", r.cert, sha, "ok",
+	    !audit_append(db, act.who, "cmvp-declare", r.cert, sha, "ok",
 	    detail) ||
 	    !db_commit(db)) {
 		goto out;
@@ -1882,7 +1189,9 @@ cmvp_declare(int argc, char **argv)
 	}
 	db_close(db);
 	free(src);
-	rec_clear(&r);
+	free(detail);
+	actor_clear(&act);
+	cmvpf_rec_clear(&r);
 	return ret;
 }
 
@@ -1894,15 +1203,16 @@ cmvp_mark(int argc, char **argv)
 	struct db *db = NULL;
 	struct importer im;
 	sqlite3_stmt *st = NULL;
+	struct actor act = { NULL, NULL };
 	const char *path, *status, *names[] = { "cert", "status", "date",
-	    "by" };
+	    "operator" };
 	const char *vals[4];
-	char date[11], detail[128];
+	char date[11], base[128], *detail = NULL;
 	int64_t snap = 0;
 	int first, found, ret = EXIT_INPUT, have_im = 0;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_CERT) | B(O_STATUS) |
-	    B(O_DATE) | B(O_BY), &o, cmvp_usage)) < 0) {
+	    B(O_DATE) | B(O_OPERATOR) | B(O_OFFICER), &o, cmvp_usage)) < 0) {
 		return EXIT_USAGE;
 	}
 	if (o.help) {
@@ -1912,33 +1222,41 @@ cmvp_mark(int argc, char **argv)
 	vals[0] = o.cert;
 	vals[1] = o.status;
 	vals[2] = o.date;
-	vals[3] = o.by;
+	vals[3] = o.operator;
 	if (first < argc) {
 		log_warnx("mark: unexpected argument %s", argv[first]);
 		return EXIT_USAGE;
 	}
-	if (!require("mark", vals, names, 4, cmvp_usage)) {
+	if (!require("mark", vals, names, 4, cmvp_usage) ||
+	    !require_utf8("mark", vals, names, 1)) {
 		return EXIT_USAGE;
 	}
-	if (ieq(o.status, "Active")) {
+	if (cmvpf_ieq(o.status, "Active")) {
 		status = "Active";
-	} else if (ieq(o.status, "Historical")) {
+	} else if (cmvpf_ieq(o.status, "Historical")) {
 		status = "Historical";
-	} else if (ieq(o.status, "Revoked")) {
+	} else if (cmvpf_ieq(o.status, "Revoked")) {
 		status = "Revoked";
 	} else {
 		log_warnx("--status: want Active, Historical or Revoked");
 		return EXIT_USAGE;
 	}
-	if (!parse_date(o.date, date) || date[0] == '\0') {
+	if (!cmvpf_parse_date(o.date, date) || date[0] == '\0') {
 		log_warnx("--date: bad date \"%s\" (want YYYY-MM-DD)", o.date);
 		return EXIT_USAGE;
 	}
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
-	    !db_begin(db)) {
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
+		goto out;
+	}
+	if ((ret = actor_auth(db, o.operator, o.officers, o.nofficers,
+	    ACTOR_QUORUM_PROD, "cmvp-mark", &act)) != EXIT_OK) {
+		goto out;
+	}
+	ret = EXIT_INPUT;
+	if (!db_begin(db)) {
 		goto out;
 	}
 	if ((found = cmvp_lookup(db, o.cert, &old)) < 0) {
@@ -1983,15 +1301,18 @@ cmvp_mark(int argc, char **argv)
 	}
 	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, o.cert, -1, SQLITE_STATIC);
-	snprintf(detail, sizeof(detail), "%s -> %s on %s", old.status, status,
+	snprintf(base, sizeof(base), "%s -> %s on %s", old.status, status,
 	    date);
+	detail = actor_detail(&act, base);
 	if (!step_done(db, st, "changing the status") ||
-	    !audit_append(db, o.by, "cmvp-mark", o.cert, NULL, "ok", detail) ||
+	    !audit_append(db, act.who, "cmvp-mark", o.cert, NULL, "ok",
+	    detail) ||
 	    !db_commit(db)) {
 		goto out;
 	}
-	printf("certificate %s: %s -> %s on %s (by %s)\n", o.cert, old.status,
-	    status, date, o.by);
+	printf("certificate %s: %s -> %s on %s (by %s%s%s)\n", o.cert,
+	    old.status, status, date, act.who, act.approvers != NULL ?
+	    ", approved by " : "", act.approvers != NULL ? act.approvers : "");
 	ret = EXIT_OK;
  out:
 	sqlite3_finalize(st);
@@ -2002,6 +1323,8 @@ cmvp_mark(int argc, char **argv)
 		db_rollback(db);
 	}
 	db_close(db);
+	free(detail);
+	actor_clear(&act);
 	return ret;
 }
 
@@ -2065,7 +1388,15 @@ identity_opts(const char *what, const struct opts *o, const char **serial,
 
 	vals[0] = o->manuf;
 	vals[1] = o->model;
-	if (!require(what, vals, names, 2, hsm_usage)) {
+	const char *all[4], *allnames[] = { "manufacturer", "model", "serial",
+	    "firmware" };
+
+	all[0] = o->manuf;
+	all[1] = o->model;
+	all[2] = o->serial;
+	all[3] = o->firmware;
+	if (!require(what, vals, names, 2, hsm_usage) ||
+	    !require_utf8(what, all, allnames, 4)) {
 		return 0;
 	}
 	if (strchr(o->manuf, '*') != NULL || strchr(o->model, '*') != NULL) {
@@ -2094,14 +1425,15 @@ hsm_map(int argc, char **argv)
 	struct cmvp_record r;
 	struct cmvp_effective e;
 	sqlite3_stmt *st = NULL;
-	const char *path, *serial, *firmware, *names[] = { "cert", "by" };
+	struct actor act = { NULL, NULL };
+	const char *path, *serial, *firmware, *names[] = { "cert", "operator" };
 	const char *vals[2];
-	char now[32], detail[64], *object = NULL;
+	char now[32], base[64], *detail = NULL, *object = NULL;
 	int first, found, rc, ret = EXIT_INPUT;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
-	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_CERT) | B(O_BY), &o,
-	    hsm_usage)) < 0) {
+	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_CERT) | B(O_OPERATOR) |
+	    B(O_OFFICER), &o, hsm_usage)) < 0) {
 		return EXIT_USAGE;
 	}
 	if (o.help) {
@@ -2109,20 +1441,28 @@ hsm_map(int argc, char **argv)
 		return EXIT_OK;
 	}
 	vals[0] = o.cert;
-	vals[1] = o.by;
+	vals[1] = o.operator;
 	if (first < argc) {
 		log_warnx("map: unexpected argument %s", argv[first]);
 		return EXIT_USAGE;
 	}
 	if (!identity_opts("map", &o, &serial, &firmware) ||
-	    !require("map", vals, names, 2, hsm_usage)) {
+	    !require("map", vals, names, 2, hsm_usage) ||
+	    !require_utf8("map", vals, names, 1)) {
 		return EXIT_USAGE;
 	}
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
-	    !db_begin(db)) {
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
+		goto out;
+	}
+	if ((ret = actor_auth(db, o.operator, o.officers, o.nofficers,
+	    ACTOR_QUORUM_PROD, "hsm-map", &act)) != EXIT_OK) {
+		goto out;
+	}
+	ret = EXIT_INPUT;
+	if (!db_begin(db)) {
 		goto out;
 	}
 	if ((found = cmvp_lookup(db, o.cert, &r)) < 0) {
@@ -2134,7 +1474,7 @@ hsm_map(int argc, char **argv)
 		ret = EXIT_CHECK;
 		goto out;
 	}
-	if (!test_instance(db)) {
+	if (!actor_test_instance(db)) {
 		if (softhsm_identity(o.manuf, o.model)) {
 			log_warnx("%s: ES-CMVP-06: a SoftHSM token (%s / %s) "
 			    "cannot be mapped in a production instance", path,
@@ -2161,7 +1501,7 @@ hsm_map(int argc, char **argv)
 	bind_str(st, 3, serial);
 	bind_str(st, 4, firmware);
 	bind_str(st, 5, o.cert);
-	bind_str(st, 6, o.by);
+	bind_str(st, 6, act.who);
 	bind_str(st, 7, now);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT ||
@@ -2181,8 +1521,10 @@ hsm_map(int argc, char **argv)
 	    o.model, serial, firmware) == -1) {
 		fatalx("out of memory");
 	}
-	snprintf(detail, sizeof(detail), "CMVP certificate %s", o.cert);
-	if (!audit_append(db, o.by, "hsm-map", object, NULL, "ok", detail) ||
+	snprintf(base, sizeof(base), "CMVP certificate %s", o.cert);
+	detail = actor_detail(&act, base);
+	if (!audit_append(db, act.who, "hsm-map", object, NULL, "ok",
+	    detail) ||
 	    !db_commit(db)) {
 		goto out;
 	}
@@ -2197,6 +1539,8 @@ hsm_map(int argc, char **argv)
 	ret = EXIT_OK;
  out:
 	free(object);
+	free(detail);
+	actor_clear(&act);
 	sqlite3_finalize(st);
 	if (db != NULL && ret != EXIT_OK) {
 		db_rollback(db);
@@ -2211,20 +1555,21 @@ hsm_unmap(int argc, char **argv)
 	struct opts o;
 	struct db *db = NULL;
 	sqlite3_stmt *st = NULL;
-	const char *path, *serial, *firmware, *names[] = { "by" };
+	struct actor act = { NULL, NULL };
+	const char *path, *serial, *firmware, *names[] = { "operator" };
 	const char *vals[1];
 	char *object = NULL;
 	int first, ret = EXIT_INPUT;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
-	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_BY), &o, hsm_usage)) < 0) {
+	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_OPERATOR), &o, hsm_usage)) < 0) {
 		return EXIT_USAGE;
 	}
 	if (o.help) {
 		fputs(hsm_usage, stdout);
 		return EXIT_OK;
 	}
-	vals[0] = o.by;
+	vals[0] = o.operator;
 	if (first < argc) {
 		log_warnx("unmap: unexpected argument %s", argv[first]);
 		return EXIT_USAGE;
@@ -2236,8 +1581,15 @@ hsm_unmap(int argc, char **argv)
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL ||
-	    !db_begin(db) ||
+	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
+		goto out;
+	}
+	if ((ret = actor_auth(db, o.operator, NULL, 0, ACTOR_ALONE,
+	    "hsm-unmap", &act)) != EXIT_OK) {
+		goto out;
+	}
+	ret = EXIT_INPUT;
+	if (!db_begin(db) ||
 	    (st = db_prepare(db, "DELETE FROM hsm_map WHERE manufacturer = ?"
 	    " AND model = ? AND serial = ? AND firmware = ?")) == NULL) {
 		goto out;
@@ -2259,15 +1611,17 @@ hsm_unmap(int argc, char **argv)
 	    o.model, serial, firmware) == -1) {
 		fatalx("out of memory");
 	}
-	if (!audit_append(db, o.by, "hsm-unmap", object, NULL, "ok", NULL) ||
+	if (!audit_append(db, act.who, "hsm-unmap", object, NULL, "ok",
+	    NULL) ||
 	    !db_commit(db)) {
 		goto out;
 	}
 	printf("unmapped %s / %s serial %s firmware %s (by %s)\n", o.manuf,
-	    o.model, serial, firmware, o.by);
+	    o.model, serial, firmware, act.who);
 	ret = EXIT_OK;
  out:
 	free(object);
+	actor_clear(&act);
 	sqlite3_finalize(st);
 	if (db != NULL && ret != EXIT_OK) {
 		db_rollback(db);
@@ -2362,15 +1716,15 @@ hsm_list(int argc, char **argv)
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (o.json) {
-			json_array_append_new(a, json_pack("{s:s, s:s, s:s, "
-			    "s:s, s:s, s:s, s:s}",
-			    "manufacturer", sqlite3_column_text(st, 0),
-			    "model", sqlite3_column_text(st, 1),
-			    "serial", sqlite3_column_text(st, 2),
-			    "firmware", sqlite3_column_text(st, 3),
-			    "cert_number", sqlite3_column_text(st, 4),
-			    "mapped_by", sqlite3_column_text(st, 5),
-			    "mapped", sqlite3_column_text(st, 6)));
+			json_array_append_new(a, json_pack("{s:o, s:o, s:o, "
+			    "s:o, s:o, s:o, s:o}",
+			    "manufacturer", jtext(col_text(st, 0), "mapping"),
+			    "model", jtext(col_text(st, 1), "mapping"),
+			    "serial", jtext(col_text(st, 2), "mapping"),
+			    "firmware", jtext(col_text(st, 3), "mapping"),
+			    "cert_number", jtext(col_text(st, 4), "mapping"),
+			    "mapped_by", jtext(col_text(st, 5), "mapping"),
+			    "mapped", jtext(col_text(st, 6), "mapping")));
 		} else {
 			printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			    sqlite3_column_text(st, 0),

@@ -71,13 +71,13 @@ step "CMVP registry: import NIST's snapshot, declare the test token, map it"
 gzip -dc tests/data/cmvp/modules.json.gz >"$OUT/modules.json"
 gzip -dc tests/data/cmvp/historical-modules.json.gz >"$OUT/historical-modules.json"
 cp tests/data/cmvp/metadata.json "$OUT/metadata.json"
-eseal-policy cmvp import --db "$ESEAL_DB" --by alice "$OUT/modules.json" "$OUT/historical-modules.json"
+eseal-policy cmvp import --db "$ESEAL_DB" --operator alice=file:"$S/alice.pass" "$OUT/modules.json" "$OUT/historical-modules.json"
 eseal-policy cmvp status --db "$ESEAL_DB" --as-of 2026-11-22 4962 4335 1381 || true
 eseal-policy cmvp declare --db "$ESEAL_DB" --cert TEST-SOFTHSM --vendor "SoftHSM project" \
     --module "SoftHSM v2 (test declaration)" --standard "FIPS 140-3" --level 3 \
-    --status Active --by alice
+    --status Active --operator alice=file:"$S/alice.pass"
 eseal-policy hsm map --db "$ESEAL_DB" --manufacturer "SoftHSM project" --model "SoftHSM v2" \
-    --cert TEST-SOFTHSM --by alice
+    --cert TEST-SOFTHSM --operator alice=file:"$S/alice.pass"
 eseal-policy hsm list --db "$ESEAL_DB"
 
 for f in root issuing; do
@@ -234,7 +234,7 @@ sqlite3 "$ESEAL_DB" "SELECT group_concat(serial || ' (reason ' || reason || ')',
 
 step "Policy gate: the token's CMVP record turns Historical; a new CA key is refused"
 eseal-policy cmvp mark --db "$ESEAL_DB" --cert TEST-SOFTHSM --status Historical \
-    --date 2026-11-01 --by alice
+    --date 2026-11-01 --operator alice=file:"$S/alice.pass"
 sed -e 's/"ca": "issuing"/"ca": "issuing-2"/' -e 's/eseal-issuing-2026/eseal-issuing-2/' \
     -e 's|/issuing.pem|/issuing-2.pem|' -e 's|/issuing-ceremony.txt|/issuing-2-ceremony.txt|' \
     "$OUT/issuing-ceremony.json" >"$OUT/issuing-2-ceremony.json"
@@ -245,7 +245,7 @@ if eseal-ca ceremony run "$OUT/issuing-2-ceremony.json" --quiet \
 fi
 echo "(refused as expected)"
 eseal-policy cmvp mark --db "$ESEAL_DB" --cert TEST-SOFTHSM --status Active \
-    --date 2026-11-22 --by alice
+    --date 2026-11-22 --operator alice=file:"$S/alice.pass"
 
 step "Compliance report (HTML with inline SVG charts, JSON, CSV)"
 eseal-policy report --db "$ESEAL_DB" --format html --ca-cert "$OUT/root.pem" --ca-cert "$OUT/issuing.pem" \
