@@ -1144,6 +1144,21 @@ arl_run(const struct ceremony *c, char **specs, size_t nspecs)
 	return crl_arl_ceremony(&ac);
 }
 
+/*
+ * Every file the ceremony will write (certificate or ARL, CSR,
+ * transcript) can be created: checked before the store or a token is
+ * touched, so that nothing is signed or committed whose output is then
+ * lost.  1/0 (logged, ES-OUT-01).
+ */
+static int
+outputs_writable(const struct ceremony *c)
+{
+	return (c->output == NULL || out_path_writable(c->output, c->file)) &&
+	    (c->csr_output == NULL || out_path_writable(c->csr_output,
+	    c->file)) && (c->transcript == NULL ||
+	    out_path_writable(c->transcript, c->file));
+}
+
 static void
 usage(FILE *fp)
 {
@@ -1184,6 +1199,8 @@ cmd_ceremony(int argc, char **argv)
 	if (strcmp(a.pos[0], "show") == 0) {
 		ceremony_print(&c);
 		ret = EXIT_OK;
+	} else if (strcmp(a.pos[0], "run") == 0 && !outputs_writable(&c)) {
+		ret = EXIT_USAGE;
 	} else if (strcmp(a.pos[0], "run") == 0) {
 		n = args_all(&a, "officer", specs, MAX_OFFICERS);
 		ret = c.arl ? arl_run(&c, specs, n) : ceremony_run(&c, specs, n,

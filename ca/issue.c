@@ -461,8 +461,7 @@ cmd_issue(int argc, char **argv)
 	}
 	listed = args_get(&a, "request") != NULL;
 	if (args_get(&a, "out-dir") != NULL &&
-	    access(args_get(&a, "out-dir"), W_OK | X_OK) == -1) {
-		log_warn("issue: --out-dir %s", args_get(&a, "out-dir"));
+	    !dir_writable(args_get(&a, "out-dir"), "issue --out-dir")) {
 		return EXIT_USAGE;
 	}
 	if ((db = ca_open_db()) == NULL) {
