@@ -6,7 +6,11 @@
  * nonce, creation time, highest CRL number, certificate and audit
  * counts, instance id, ciphertext length) that is the GCM additional
  * data, the ciphertext and the 16-byte tag.  Restoring keeps the
- * replaced store's high-water marks: CRL numbers and serials never go back.
+ * replaced store's high-water marks: CRL numbers, serials and status
+ * export sequence numbers never go back.  The marks are applied to the
+ * decrypted copy before it replaces the store, so that the rename is the
+ * one point where a restore takes effect: a restore killed at any point
+ * leaves the old store or the whole restored one.
  */
 #include "config.h"
 
@@ -573,6 +577,7 @@ struct old_marks {
 	size_t	  ncas;
 	char	**serials;
 	size_t	  nserials;
+	int64_t	  export_seq;	/* meta status_export_seq, 0 if none */
 };
 
 static void
@@ -611,6 +616,7 @@ read_old_marks(const char *db_path, struct old_marks *m)
 	struct db *db = NULL;
 	sqlite3_stmt *st = NULL;
 	int64_t *tmp;
+	char *seq = NULL;
 	int rc, ret = 0;
 
 	if ((db = db_open(db_path, DB_OPEN_EXISTING, 0)) == NULL) {
@@ -649,27 +655,55 @@ read_old_marks(const char *db_path, struct old_marks *m)
 		db_log_error(db, "reading serials");
 		goto out;
 	}
+	if ((seq = db_meta_get(db, "status_export_seq")) != NULL) {
+		m->export_seq = strtoll(seq, NULL, 10);
+	}
 	ret = 1;
 out:
+	free(seq);
 	sqlite3_finalize(st);
 	db_close(db);
 	return ret;
 }
 
 /*
- * In the restored store, raise crl_floor to the old marks and burn the
+ * The status export sequence of the restored store (db) is raised to
+ * the replaced store's, so that the next export takes a number above
+ * every export made before.  In the caller's transaction.  1/0 (logged).
+ */
+static int
+keep_export_seq(struct db *db, const struct old_marks *m, int *kept)
+{
+	char *cur, buf[32];
+	int64_t v;
+
+	*kept = 0;
+	cur = db_meta_get(db, "status_export_seq");
+	v = cur != NULL ? strtoll(cur, NULL, 10) : 0;
+	free(cur);
+	if (m->export_seq <= v) {
+		return 1;
+	}
+	snprintf(buf, sizeof(buf), "%lld", (long long)m->export_seq);
+	*kept = 1;
+	return db_meta_set(db, "status_export_seq", buf);
+}
+
+/*
+ * In the restored store (db, not yet installed at target), raise
+ * crl_floor and the export sequence to the old marks and burn the
  * serials the backup does not know; record the restore in the audit
  * chain.  One transaction.  1/0 (logged).
  */
 static int
-apply_marks(struct db *db, const struct old_marks *m, const char *backup,
-    const struct bk_header *h)
+apply_marks(struct db *db, const char *target, const struct old_marks *m,
+    const char *backup, const struct bk_header *h)
 {
 	sqlite3_stmt *fl = NULL, *bn = NULL;
 	unsigned char *raw = NULL;
 	size_t rawlen, i;
 	char sha[65], *detail = NULL, when[32];
-	int raised = 0, burned = 0, missing = 0, ret = 0;
+	int raised = 0, burned = 0, missing = 0, seq_kept = 0, ret = 0;
 
 	if (!db_begin(db)) {
 		return 0;
@@ -694,7 +728,7 @@ apply_marks(struct db *db, const struct old_marks *m, const char *backup,
 		}
 		if (sqlite3_changes(db_handle(db)) == 0) {
 			log_warnx("%s: CA %s is not in the backup; its CRL "
-			    "number %lld cannot be carried over", db_path(db),
+			    "number %lld cannot be carried over", target,
 			    m->ca_names[i], (long long)m->ca_max[i]);
 			missing++;
 		} else {
@@ -710,15 +744,19 @@ apply_marks(struct db *db, const struct old_marks *m, const char *backup,
 		}
 		burned += sqlite3_changes(db_handle(db));
 	}
+	if (!keep_export_seq(db, m, &seq_kept)) {
+		goto out;
+	}
 	if (!file_read(backup, BK_MAX, &raw, &rawlen)) {
 		goto out;
 	}
 	sha256_hex(raw, rawlen, sha);
 	time_fmt(h->info.created, when, sizeof(when));
 	if (asprintf(&detail, "backup created %s; crl floors kept for %d CA(s)"
-	    "%s; %d serial(s) of the replaced store burned", when, raised,
-	    missing ? " (some CAs missing from the backup)" : "", burned) ==
-	    -1) {
+	    "%s; %d serial(s) of the replaced store burned; export sequence "
+	    "%s %lld", when, raised, missing ? " (some CAs missing from the "
+	    "backup)" : "", burned, seq_kept ? "kept at" : "of the backup, at "
+	    "least", (long long)m->export_seq) == -1) {
 		fatalx("out of memory");
 	}
 	if (!audit_append(db, "", "restore", backup, sha, "ok", detail)) {
@@ -756,6 +794,59 @@ dir_of(const char *path)
 	return d;
 }
 
+/*
+ * The closed SQLite file at path has no write-ahead log left (its last
+ * connection checkpointed it), so the file alone is the whole store.
+ * 1/0 (logged).
+ */
+static int
+wal_empty(const char *path)
+{
+	struct stat sb;
+	char *wal;
+	int ok;
+
+	if (asprintf(&wal, "%s-wal", path) == -1) {
+		fatalx("out of memory");
+	}
+	ok = stat(wal, &sb) == -1 || sb.st_size == 0;
+	if (!ok) {
+		log_warnx("%s: the restored copy's log was not checkpointed",
+		    wal);
+	}
+	free(wal);
+	return ok;
+}
+
+/*
+ * A db_path.pre-restore that is the same file as the store is the link
+ * an interrupted restore made before it could install the restored
+ * store: nothing was replaced, so it is removed.  1 if pre is free now,
+ * 0 (logged) if it holds another store.
+ */
+static int
+pre_restore_free(const char *db_path, const char *pre)
+{
+	struct stat sa, sb;
+
+	if (lstat(pre, &sb) == -1) {
+		return 1;
+	}
+	if (stat(db_path, &sa) == 0 && sa.st_dev == sb.st_dev &&
+	    sa.st_ino == sb.st_ino) {
+		if (unlink(pre) == -1) {
+			log_warn("%s", pre);
+			return 0;
+		}
+		log_info("%s: removed, left by an interrupted restore (it was "
+		    "the store itself)", pre);
+		return 1;
+	}
+	log_warnx("%s: exists from an earlier restore; move it away first",
+	    pre);
+	return 0;
+}
+
 int
 backup_restore(const char *path, const char *pass_source, const char *db_path)
 {
@@ -764,7 +855,7 @@ backup_restore(const char *path, const char *pass_source, const char *db_path)
 	struct stat sb;
 	struct db *db = NULL;
 	char *dir = NULL, *tmp = NULL, *pre = NULL, *wal = NULL;
-	int exists, linked = 0, installed = 0, ret = 0;
+	int exists, linked = 0, ret = 0;
 
 	memset(&m, 0, sizeof(m));
 	dir = dir_of(db_path);
@@ -778,12 +869,8 @@ backup_restore(const char *path, const char *pass_source, const char *db_path)
 	}
 	exists = stat(db_path, &sb) == 0;
 	if (exists) {
-		if (lstat(pre, &sb) == 0) {
-			log_warnx("%s: exists from an earlier restore; move it "
-			    "away first", pre);
-			goto out;
-		}
-		if (!read_old_marks(db_path, &m)) {
+		if (!pre_restore_free(db_path, pre) ||
+		    !read_old_marks(db_path, &m)) {
 			goto out;
 		}
 		if (lstat(wal, &sb) == 0) {
@@ -791,39 +878,37 @@ backup_restore(const char *path, const char *pass_source, const char *db_path)
 			    db_path);
 			goto out;
 		}
+	}
+	/* The marks and the audit entry go into the copy, not yet in place. */
+	if ((db = db_open(tmp, DB_OPEN_EXISTING, 0)) == NULL ||
+	    !apply_marks(db, db_path, &m, path, &h)) {
+		goto out;
+	}
+	db_close(db);
+	db = NULL;
+	if (!wal_empty(tmp)) {
+		goto out;
+	}
+	if (exists) {
 		if (link(db_path, pre) == -1) {
 			log_warn("%s", pre);
 			goto out;
 		}
 		linked = 1;
 	}
+	/* The one step that replaces the store. */
 	if (rename(tmp, db_path) == -1) {
 		log_warn("%s: installing the restored store", db_path);
 		goto out;
 	}
 	free(tmp);
 	tmp = NULL;
-	installed = 1;
-	if ((db = db_open(db_path, DB_OPEN_EXISTING, 0)) == NULL ||
-	    !apply_marks(db, &m, path, &h)) {
-		goto out;
-	}
 	log_info("%s: restored from %s%s%s", db_path, path,
 	    linked ? "; the previous store is " : "", linked ? pre : "");
 	ret = 1;
 out:
 	db_close(db);
-	if (!ret && installed) {
-		/* Put the old store (or nothing) back. */
-		if (linked) {
-			if (rename(pre, db_path) == -1) {
-				log_warn("%s: cannot put back %s", db_path, pre);
-			}
-		} else {
-			(void)unlink(db_path);
-		}
-		(void)unlink(wal);
-	} else if (!ret && linked) {
+	if (!ret && linked) {
 		(void)unlink(pre);
 	}
 	tmp_remove(tmp);

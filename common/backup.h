@@ -30,9 +30,14 @@ int backup_verify(const char *path, const char *pass_source,
 /*
  * Restore a verified backup to db_path.  If db_path exists, the restored
  * store keeps the existing one's high-water marks: CRL numbers never go
- * back (crl_floor) and serials it knew are never reused
- * (serials_burned).  The old file is kept as db_path.pre-restore.
- * Refuses a backup that fails verification.  1/0.
+ * back (crl_floor), serials it knew are never reused (serials_burned)
+ * and the status export sequence continues above its own.  The marks
+ * and the audit entry are written into the decrypted copy, which then
+ * replaces the store in one rename: killed at any point, the store is
+ * the old one or the whole restored one.  The old file is kept as
+ * db_path.pre-restore (one left by an interrupted restore, being the
+ * store itself, is removed).  Refuses a backup that fails verification.
+ * 1/0.
  */
 int backup_restore(const char *path, const char *pass_source,
     const char *db_path);
