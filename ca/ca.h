@@ -154,6 +154,13 @@ struct arl_ceremony {
 	size_t		  nspecs;
 };
 int crl_arl_ceremony(const struct arl_ceremony *ac);
+int cmd_cert(int argc, char **argv);
+/*
+ * Normalise a certificate serial (hex in any case, colons allowed) to
+ * the store's form: lower-case, no leading zeros, in out (outsz bytes).
+ * 0 if it is not hex, is zero, or does not fit.
+ */
+int serial_norm(const char *in, char *out, size_t outsz);
 /* "ca revoke ..." (argv[0] is "revoke"), dispatched by cmd_ca. */
 int cmd_ca_revoke(int argc, char **argv);
 

@@ -122,12 +122,18 @@ ceremony_free(struct ceremony *c)
 	json_decref(c->root);
 }
 
-/* The "officers" list of the file, if any.  1/0 (logged). */
+/*
+ * The "officers" list of the file, if any: without it any officers of
+ * the quorum may run the ceremony; with it only those named, so an empty
+ * list (which would let anyone) is refused, as are empty and repeated
+ * names.  1/0 (logged).
+ */
 static int
 parse_officers(struct ceremony *c)
 {
 	json_t *v;
-	size_t i;
+	const char *name;
+	size_t i, j;
 
 	if ((v = json_object_get(c->root, "officers")) == NULL) {
 		return 1;
@@ -136,13 +142,57 @@ parse_officers(struct ceremony *c)
 		log_warnx("%s: \"officers\" must be an array of names", c->file);
 		return 0;
 	}
+	if (json_array_size(v) == 0) {
+		log_warnx("%s: ES-CER-01: \"officers\" is empty: name the "
+		    "officers who may run the ceremony, or leave the key out",
+		    c->file);
+		return 0;
+	}
 	for (i = 0; i < json_array_size(v); i++) {
 		if (!json_is_string(json_array_get(v, i))) {
 			log_warnx("%s: \"officers\" must be names", c->file);
 			return 0;
 		}
-		c->officers[c->nofficers++] =
-		    json_string_value(json_array_get(v, i));
+		name = json_string_value(json_array_get(v, i));
+		if (*name == '\0') {
+			log_warnx("%s: ES-CER-01: \"officers\": an empty name",
+			    c->file);
+			return 0;
+		}
+		for (j = 0; j < c->nofficers; j++) {
+			if (strcmp(c->officers[j], name) == 0) {
+				log_warnx("%s: ES-CER-01: officer %s is named "
+				    "twice", c->file, name);
+				return 0;
+			}
+		}
+		c->officers[c->nofficers++] = name;
+	}
+	return 1;
+}
+
+/*
+ * A new CA's name: 1 to 63 characters of a-z, 0-9 and "-", not starting
+ * with "-".  It names files (NAME.crl), objects in the audit chain
+ * ("ca:NAME") and comma-separated lists (export-status --ca), so nothing
+ * else is allowed.  1/0 (logged).
+ */
+static int
+ca_name_valid(const char *name, const char *file)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < n; i++) {
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '-')) {
+			break;
+		}
+	}
+	if (n == 0 || n > 63 || i < n || name[0] == '-') {
+		log_warnx("%s: ES-NAME-01: CA name \"%s\" must be 1 to 63 "
+		    "characters of a-z, 0-9 and -, not starting with -", file,
+		    name);
+		return 0;
 	}
 	return 1;
 }
@@ -266,7 +316,8 @@ ceremony_parse(const char *file, struct ceremony *c)
 		    "\"arl\"", file);
 		goto out;
 	}
-	if ((c->ca = get_str(c->root, "ca", 1, "ceremony", file)) == NULL) {
+	if ((c->ca = get_str(c->root, "ca", 1, "ceremony", file)) == NULL ||
+	    !ca_name_valid(c->ca, file)) {
 		goto out;
 	}
 	if (!parse_officers(c)) {
@@ -1144,6 +1195,21 @@ arl_run(const struct ceremony *c, char **specs, size_t nspecs)
 	return crl_arl_ceremony(&ac);
 }
 
+/*
+ * Every file the ceremony will write (certificate or ARL, CSR,
+ * transcript) can be created: checked before the store or a token is
+ * touched, so that nothing is signed or committed whose output is then
+ * lost.  1/0 (logged, ES-OUT-01).
+ */
+static int
+outputs_writable(const struct ceremony *c)
+{
+	return (c->output == NULL || out_path_writable(c->output, c->file)) &&
+	    (c->csr_output == NULL || out_path_writable(c->csr_output,
+	    c->file)) && (c->transcript == NULL ||
+	    out_path_writable(c->transcript, c->file));
+}
+
 static void
 usage(FILE *fp)
 {
@@ -1184,6 +1250,8 @@ cmd_ceremony(int argc, char **argv)
 	if (strcmp(a.pos[0], "show") == 0) {
 		ceremony_print(&c);
 		ret = EXIT_OK;
+	} else if (strcmp(a.pos[0], "run") == 0 && !outputs_writable(&c)) {
+		ret = EXIT_USAGE;
 	} else if (strcmp(a.pos[0], "run") == 0) {
 		n = args_all(&a, "officer", specs, MAX_OFFICERS);
 		ret = c.arl ? arl_run(&c, specs, n) : ceremony_run(&c, specs, n,

@@ -1007,6 +1007,11 @@ cmd_crl(int argc, char **argv)
 	if (!secret_source_valid(r.pin, "crl --pin")) {
 		return EXIT_USAGE;
 	}
+	/* The output (default NAME...crl here) before the store or token. */
+	if (r.out != NULL ? !out_path_writable(r.out, "crl --out") :
+	    !dir_writable(".", "crl")) {
+		return EXIT_USAGE;
+	}
 	if ((s = args_get(&a, "partition")) != NULL) {
 		v = strtol(s, &end, 10);
 		if (*end != '\0' || end == s || v < 1 || v > 100000) {

@@ -288,6 +288,11 @@ cmd_export_status(int argc, char **argv)
 		goto out;
 	}
 	out = args_get(&a, "out");
+	/* Before a number is taken or a token opened. */
+	if (!out_path_writable(out, "export-status --out")) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	snprintf(object, sizeof(object), "ca:%s", args_get(&a, "ca"));
 	if ((db = ca_open_db()) == NULL) {
 		goto out;

@@ -6,10 +6,17 @@
  * content.  Each certificate is built once, signed by a throw-away
  * software key and linted; only a clean lint lets the token sign it.  The
  * certificate row, the request's status and the audit entry commit in one
- * transaction before the certificate file is written.
+ * transaction before the certificate file is written; the same
+ * transaction notes the file as pending (meta "pem_pending:SERIAL" = the
+ * absolute output directory) until it is written, so that a run killed
+ * in between leaves the next run to write it.
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +43,7 @@
 #include "util.h"
 
 #define MAX_LISTED	1024
+#define PEM_PENDING	"pem_pending:"
 
 enum one_result { ONE_ISSUED = 0, ONE_REFUSED, ONE_ERROR };
 
@@ -46,6 +54,7 @@ struct batch {
 	EVP_PKEY		*tk;		/* throw-away signer */
 	const char		*who;
 	const char		*out_dir;
+	char			*out_dir_abs;	/* recorded while the PEM is pending */
 	const char		*profiles_dir;
 	const char		*crl_url, *ocsp_url, *ca_issuers_url;
 	json_t			*issued;	/* [{request, serial, sha256}] */
@@ -126,6 +135,7 @@ issue_one(struct batch *b, struct request *r)
 	unsigned char *der = NULL;
 	char *names = NULL, *subj = NULL, *path = NULL, *part_url = NULL;
 	char object[64], serial[33], sha[65], nb[32], na[32], now[32];
+	char pkey[64];
 	int partition = 0;
 	char text[1024], detail[1024];
 	const char *psha, *chain;
@@ -325,6 +335,12 @@ issue_one(struct batch *b, struct request *r)
 	    "approved by %s; profile %s; CA %s%s", serial, sha, names,
 	    r->profile, b->ca->name, capped ? "; notAfter capped at the CA's "
 	    "notAfter" : "");
+	if (b->out_dir != NULL) {
+		snprintf(pkey, sizeof(pkey), PEM_PENDING "%s", serial);
+		if (!db_meta_set(b->db, pkey, b->out_dir_abs)) {
+			goto rollback;
+		}
+	}
 	if (!audit_append(b->db, b->who, "certificate-issue", object, r->hash,
 	    "ok", detail) || !db_commit(b->db)) {
 		goto rollback;
@@ -334,8 +350,9 @@ issue_one(struct batch *b, struct request *r)
 			fatalx("out of memory");
 		}
 		if (!x509_write_pem(cert, path)) {
-			goto out;
+			goto out;	/* still pending: the next run writes it */
 		}
+		(void)db_meta_delete(b->db, pkey);
 	}
 	json_array_append_new(b->issued, json_pack("{s:s,s:s,s:s}", "request",
 	    r->id, "serial", serial, "sha256", sha));
@@ -359,6 +376,108 @@ out:
 	return ret;
 }
 
+/* Remove path's temporary files (path.tmpXXXXXX) left by a killed run. */
+static void
+remove_stale_tmp(const char *path)
+{
+	glob_t gl;
+	char *pat = NULL;
+	size_t i;
+
+	if (asprintf(&pat, "%s.tmp??????", path) == -1) {
+		fatalx("out of memory");
+	}
+	if (glob(pat, GLOB_NOSORT, NULL, &gl) == 0) {
+		for (i = 0; i < gl.gl_pathc; i++) {
+			(void)unlink(gl.gl_pathv[i]);
+		}
+		globfree(&gl);
+	}
+	free(pat);
+}
+
+/*
+ * Write the PEM file of every certificate that a run committed but did
+ * not write (killed or failed between the commit and the file: meta
+ * "pem_pending:SERIAL" names the directory), then forget it.  Returns 1
+ * if none is left pending, 0 (each logged) otherwise.
+ */
+static int
+write_pending_pems(struct db *db)
+{
+	char **keys = NULL, **dirs = NULL, *path = NULL;
+	const char *serial, *why;
+	sqlite3_stmt *st = NULL;
+	const unsigned char *p;
+	struct stat sb;
+	X509 *x = NULL;
+	size_t n, i;
+	int left = 0;
+
+	if (!db_meta_list(db, PEM_PENDING, &keys, &dirs, &n)) {
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		serial = keys[i] + strlen(PEM_PENDING);
+		sqlite3_finalize(st);
+		X509_free(x);
+		x = NULL;
+		free(path);
+		if (asprintf(&path, "%s/%s.pem", dirs[i], serial) == -1) {
+			fatalx("out of memory");
+		}
+		if ((st = db_prepare(db, "SELECT der FROM certificates WHERE"
+		    " serial = ?")) == NULL) {
+			left++;
+			continue;
+		}
+		sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			/* Not in this store (restored from before it). */
+			log_info("issue: certificate %s is not in the store: "
+			    "%s not written", serial, path);
+			(void)db_meta_delete(db, keys[i]);
+			continue;
+		}
+		p = sqlite3_column_blob(st, 0);
+		if ((x = d2i_X509(NULL, &p, sqlite3_column_bytes(st, 0))) ==
+		    NULL) {
+			log_ssl("issue: certificate %s: stored DER unreadable",
+			    serial);
+			left++;
+			continue;
+		}
+		why = NULL;
+		if (stat(dirs[i], &sb) == -1 ||
+		    access(dirs[i], W_OK | X_OK) == -1) {
+			why = strerror(errno);
+		} else if (!S_ISDIR(sb.st_mode)) {
+			why = "not a directory";
+		}
+		if (why != NULL) {
+			log_warnx("issue: certificate %s (committed by an "
+			    "interrupted run): ES-OUT-01: cannot write %s: %s; "
+			    "it stays pending (eseal-ca cert export %s prints "
+			    "it)", serial, path, why, serial);
+			left++;
+			continue;
+		}
+		if (!x509_write_pem(x, path)) {
+			left++;
+			continue;
+		}
+		log_info("issue: certificate %s (committed by an interrupted "
+		    "run): wrote %s", serial, path);
+		(void)db_meta_delete(db, keys[i]);
+		remove_stale_tmp(path);
+	}
+	sqlite3_finalize(st);
+	X509_free(x);
+	free(path);
+	db_meta_list_free(keys, dirs, n);
+	return left == 0;
+}
+
 static void
 usage(FILE *fp)
 {
@@ -368,7 +487,8 @@ usage(FILE *fp)
 	    "  Issues every approved request of the issuing CA (or the listed\n"
 	    "  ones) with one token login: lint of a throw-away copy first, then\n"
 	    "  the token's signature; the store records each certificate before\n"
-	    "  DIR/SERIAL.pem is written.\n");
+	    "  DIR/SERIAL.pem is written.  A run first writes the files that an\n"
+	    "  interrupted run committed but did not write.\n");
 }
 
 /* The pending requests to work on; *nlisted counts explicit ones. */
@@ -445,7 +565,7 @@ cmd_issue(int argc, char **argv)
 	size_t nreqs = 0, nready = 0, i, issued = 0, refused = 0, m;
 	time_t now;
 	int64_t op_id;
-	int ret = EXIT_ERROR, why, tty, listed, nap;
+	int ret = EXIT_ERROR, why, tty, listed, nap, pems_ok = 1;
 
 	memset(&b, 0, sizeof(b));
 	if (!args_parse(argc, argv, valued, flags, &a)) {
@@ -461,15 +581,21 @@ cmd_issue(int argc, char **argv)
 	}
 	listed = args_get(&a, "request") != NULL;
 	if (args_get(&a, "out-dir") != NULL &&
-	    access(args_get(&a, "out-dir"), W_OK | X_OK) == -1) {
-		log_warn("issue: --out-dir %s", args_get(&a, "out-dir"));
+	    !dir_writable(args_get(&a, "out-dir"), "issue --out-dir")) {
 		return EXIT_USAGE;
 	}
 	if ((db = ca_open_db()) == NULL) {
 		return EXIT_ERROR;
 	}
+	pems_ok = write_pending_pems(db);
 	b.db = db;
 	b.out_dir = args_get(&a, "out-dir");
+	if (b.out_dir != NULL && (b.out_dir_abs = realpath(b.out_dir,
+	    NULL)) == NULL) {
+		log_warn("issue: --out-dir %s", b.out_dir);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	b.profiles_dir = args_get(&a, "profiles");
 	if ((b.issued = json_array()) == NULL) {
 		fatalx("out of memory");
@@ -700,6 +826,9 @@ cmd_issue(int argc, char **argv)
 		    issued, refused);
 	}
 out:
+	if (!pems_ok && ret == EXIT_OK) {
+		ret = EXIT_ERROR;	/* an earlier certificate's file is missing */
+	}
 	for (i = 0; i < nreqs; i++) {
 		request_free(reqs[i]);
 	}
@@ -713,5 +842,6 @@ out:
 	db_close(db);
 	free(who);
 	free(ca_name);
+	free(b.out_dir_abs);
 	return ret;
 }

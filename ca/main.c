@@ -50,6 +50,9 @@ static const struct {
 	{ "issue", cmd_issue,
 	  "issue --ca NAME [--request ID...] --pin SRC [--operator NAME=SRC]\n"
 	  "                        issue every approved request (lint first, one login)" },
+	{ "cert", cmd_cert,
+	  "cert export SERIAL [--out FILE] [--der]\n"
+	  "                        print an issued certificate from the store" },
 	{ "revoke", cmd_revoke,
 	  "revoke SERIAL --ca NAME --reason R --requester NAME=SRC --approver NAME=SRC...\n"
 	  "                        revoke an e-seal certificate under dual control" },

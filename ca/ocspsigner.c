@@ -283,6 +283,9 @@ cmd_ocsp_signer(int argc, char **argv)
 		signer_usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (!out_path_writable(args_get(&a, "out"), "ocsp-signer issue --out")) {
+		return EXIT_USAGE;
+	}
 	if ((db = ca_open_db()) == NULL) {
 		return EXIT_ERROR;
 	}

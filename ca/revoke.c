@@ -42,7 +42,7 @@ static const struct {
 };
 
 /* Normalise a serial (hex, optional colons) to lower-case, no leading zeros. */
-static int
+int
 serial_norm(const char *in, char *out, size_t outsz)
 {
 	size_t n = 0;

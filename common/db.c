@@ -435,6 +435,75 @@ out:
 }
 
 int
+db_meta_delete(struct db *db, const char *key)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((st = db_prepare(db, "DELETE FROM meta WHERE key = ?")) == NULL) {
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (!(ret = sqlite3_step(st) == SQLITE_DONE)) {
+		db_log_error(db, "deleting meta");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+db_meta_list(struct db *db, const char *prefix, char ***keys,
+    char ***values, size_t *n)
+{
+	sqlite3_stmt *st;
+	char **k = NULL, **v = NULL;
+	size_t cnt = 0;
+	int rc;
+
+	*keys = *values = NULL;
+	*n = 0;
+	if ((st = db_prepare(db, "SELECT key, value FROM meta WHERE"
+	    " substr(key, 1, length(?1)) = ?1 ORDER BY key")) == NULL) {
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((k = reallocarray(k, cnt + 1, sizeof(*k))) == NULL ||
+		    (v = reallocarray(v, cnt + 1, sizeof(*v))) == NULL ||
+		    (k[cnt] = strdup((const char *)sqlite3_column_text(st,
+		    0))) == NULL ||
+		    (v[cnt] = strdup((const char *)sqlite3_column_text(st,
+		    1))) == NULL) {
+			fatalx("out of memory");
+		}
+		cnt++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "reading meta");
+		db_meta_list_free(k, v, cnt);
+		return 0;
+	}
+	*keys = k;
+	*values = v;
+	*n = cnt;
+	return 1;
+}
+
+void
+db_meta_list_free(char **keys, char **values, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(keys[i]);
+		free(values[i]);
+	}
+	free(keys);
+	free(values);
+}
+
+int
 db_check(struct db *db)
 {
 	sqlite3_stmt *st = NULL;

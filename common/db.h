@@ -54,6 +54,16 @@ void db_log_error(struct db *db, const char *what);
 /* meta table: small key/value settings of the instance.  get returns a malloc'd string or NULL. */
 char *db_meta_get(struct db *db, const char *key);
 int db_meta_set(struct db *db, const char *key, const char *value);
+/* Delete a meta key (an absent key is no error).  1/0 (logged). */
+int db_meta_delete(struct db *db, const char *key);
+/*
+ * The meta keys that begin with prefix, in key order: *keys and *values
+ * become malloc'd arrays of *n malloc'd strings (NULL when *n is 0); free
+ * them with db_meta_list_free().  1/0 (logged).
+ */
+int db_meta_list(struct db *db, const char *prefix, char ***keys,
+    char ***values, size_t *n);
+void db_meta_list_free(char **keys, char **values, size_t n);
 
 /* Run PRAGMA integrity_check and foreign_key_check; 1 if clean (else logged). */
 int db_check(struct db *db);

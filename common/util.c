@@ -199,6 +199,59 @@ out:
 	return ret;
 }
 
+int
+dir_writable(const char *dir, const char *what)
+{
+	struct stat sb;
+	char *probe = NULL;
+	int fd, ret = 0;
+
+	if (stat(dir, &sb) == -1) {
+		log_warnx("%s: ES-OUT-01: cannot write in %s: %s", what, dir,
+		    strerror(errno));
+		return 0;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		log_warnx("%s: ES-OUT-01: cannot write in %s: not a directory",
+		    what, dir);
+		return 0;
+	}
+	if (asprintf(&probe, "%s/.eseal-probe-XXXXXX", dir) == -1) {
+		fatalx("out of memory");
+	}
+	if ((fd = mkstemp(probe)) == -1) {
+		log_warnx("%s: ES-OUT-01: cannot write in %s: %s", what, dir,
+		    strerror(errno));
+		goto out;
+	}
+	close(fd);
+	(void)unlink(probe);
+	ret = 1;
+out:
+	free(probe);
+	return ret;
+}
+
+int
+out_path_writable(const char *path, const char *what)
+{
+	struct stat sb;
+	char *dcopy;
+	int ret;
+
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		log_warnx("%s: ES-OUT-01: cannot write %s: it is a directory",
+		    what, path);
+		return 0;
+	}
+	if ((dcopy = strdup(path)) == NULL) {
+		fatalx("out of memory");
+	}
+	ret = dir_writable(dirname(dcopy), what);
+	free(dcopy);
+	return ret;
+}
+
 void
 time_fmt(time_t t, char *buf, size_t bufsz)
 {

@@ -26,6 +26,20 @@ int file_read(const char *path, size_t max, unsigned char **out, size_t *out_len
  * mode is the permission of the new file.  Returns 1/0 (logged).
  */
 int file_write_atomic(const char *path, const void *buf, size_t len, int mode);
+/*
+ * Whether files can be created in directory dir: a temporary file is
+ * made there and removed at once (a real test, also for root and on
+ * read-only mounts, where access(2) says yes).  Commands call it for
+ * their outputs before they touch the token or the store.  Returns 1, or
+ * 0 after logging "what: ES-OUT-01: cannot write in DIR: reason".
+ */
+int dir_writable(const char *dir, const char *what);
+/*
+ * dir_writable() for the directory path would be written into by
+ * file_write_atomic(); path itself must not be a directory.  1/0
+ * (logged as above).
+ */
+int out_path_writable(const char *path, const char *what);
 
 /* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 void time_fmt(time_t t, char *buf, size_t bufsz);
