@@ -233,9 +233,14 @@ restore_merge_all(struct restore_run *r)
 	if (!restore_commit(r->db, r->who, r->file, &r->bi, &r->sum, note)) {
 		return EXIT_ERROR;
 	}
+	/*
+	 * Written before the switch: if the restore is killed before the
+	 * rename, this store stays in use and says so.
+	 */
 	if (r->old != NULL && !audit_append(r->old, r->who, "restore",
-	    r->file, r->bi.sha256, "ok", "replaced by the backup; this store "
-	    "is kept as .pre-restore")) {
+	    r->file, r->bi.sha256, "installing", "this store is being "
+	    "replaced by the backup and kept as .pre-restore; if it is still "
+	    "in use, the restore did not complete")) {
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;

@@ -57,9 +57,9 @@ ca_setup() {
 		    --officer "$A" --officer "$B" &&
 		eseal-policy cmvp declare --db "$ESEAL_DB" --cert TEST-1 \
 		    --vendor "SoftHSM project" --module "SoftHSM v2" \
-		    --standard "FIPS 140-3" --level 3 --status Active --by alice &&
+		    --standard "FIPS 140-3" --level 3 --status Active --operator "$A" &&
 		eseal-policy hsm map --db "$ESEAL_DB" --manufacturer "SoftHSM project" \
-		    --model "SoftHSM v2" --cert TEST-1 --by alice &&
+		    --model "SoftHSM v2" --cert TEST-1 --operator "$A" &&
 		ca_ceremony_file "$T/root.json" root root "" &&
 		ca_ceremony_file "$T/issuing.json" issuing issuing "" &&
 		eseal-ca ceremony run "$T/root.json" --officer "$A" --officer "$B" --quiet &&
