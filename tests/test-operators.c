@@ -27,6 +27,12 @@
 #include "db.h"
 #include "log.h"
 
+/*
+ * tests/operators-race.test runs 20 of these at once on a loaded (or
+ * sanitized) machine: wait for the store's lock longer than the default.
+ */
+#define BUSY_MS	30000
+
 static const char *const result_names[] = {
 	"AUTH_OK", "AUTH_UNKNOWN", "AUTH_BAD_PASS", "AUTH_LOCKED",
 	"AUTH_WRONG_ROLE", "AUTH_NO_SECRET", "AUTH_CARD_FAILED", "AUTH_ERROR"
@@ -90,7 +96,7 @@ main(int argc, char *argv[])
 		return cmd_roles();
 	}
 	if ((db = db_open(argv[1], strcmp(cmd, "create") == 0 ?
-	    DB_OPEN_CREATE : DB_OPEN_EXISTING, 0)) == NULL) {
+	    DB_OPEN_CREATE : DB_OPEN_EXISTING, BUSY_MS)) == NULL) {
 		return 1;
 	}
 	if (strcmp(cmd, "create") == 0 && argc == 3) {
