@@ -65,7 +65,7 @@ struct config {
 	int	 signer_timeout;
 	int	 max_body;
 	int	 max_connections;
-	int	 max_per_client;	/* 0: min(64, max-connections / 4) */
+	int	 max_per_client;	/* 0: max-connections / 4, in 4..64 */
 	int	 request_timeout;	/* 0: the idle timeout */
 	int	 sandbox;
 	int	 threads;
@@ -1262,6 +1262,29 @@ check_signer_issuer(void)
 	return 0;
 }
 
+/* The connection limits and the sandbox switch from the configuration. */
+static void
+conn_opts(struct listen_opts *lo, const char *conf)
+{
+	memset(lo, 0, sizeof(*lo));
+	lo->max_connections = cfg.max_connections;
+	lo->max_per_client = cfg.max_per_client;
+	if (lo->max_per_client == 0) {
+		/* A quarter of the places, at least 4, at most 64. */
+		lo->max_per_client = cfg.max_connections / 4;
+		lo->max_per_client = lo->max_per_client < 4 ? 4 :
+		    lo->max_per_client > 64 ? 64 : lo->max_per_client;
+	}
+	lo->request_timeout = cfg.request_timeout != 0 ?
+	    cfg.request_timeout : cfg.timeout;
+	lo->idle_timeout = cfg.timeout;
+	lo->threads = cfg.threads;
+	lo->sandbox = cfg.sandbox;
+	if (!cfg.sandbox) {
+		log_warnx("sandbox off: \"sandbox = no\" in %s", conf);
+	}
+}
+
 static void
 usage(void)
 {
@@ -1360,23 +1383,7 @@ main(int argc, char **argv)
 		close(lfd);
 		goto out;
 	}
-	memset(&lo, 0, sizeof(lo));
-	lo.max_connections = cfg.max_connections;
-	lo.max_per_client = cfg.max_per_client;
-	if (lo.max_per_client == 0) {
-		/* A quarter of the places, at least 4, at most 64. */
-		lo.max_per_client = cfg.max_connections / 4;
-		lo.max_per_client = lo.max_per_client < 4 ? 4 :
-		    lo.max_per_client > 64 ? 64 : lo.max_per_client;
-	}
-	lo.request_timeout = cfg.request_timeout != 0 ? cfg.request_timeout :
-	    cfg.timeout;
-	lo.idle_timeout = cfg.timeout;
-	lo.threads = cfg.threads;
-	lo.sandbox = cfg.sandbox;
-	if (!cfg.sandbox) {
-		log_warnx("sandbox off: \"sandbox = no\" in %s", conf);
-	}
+	conn_opts(&lo, conf);
 	if ((d = listen_start(lfd, &lo, handler, completed)) == NULL) {
 		goto out;
 	}

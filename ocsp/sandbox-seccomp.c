@@ -2,12 +2,14 @@
  * The seccomp-bpf sandbox (see sandbox.h), built with libseccomp.  Each
  * role's filter allows the system calls that role was seen to make over
  * the whole OCSP test suite and kills the process on any other, so a
- * parser bug cannot be turned into execve(), fork(), a new network
- * connection or a file opened (the responder threads), and the signer
- * can only answer on its socket.  Memory is never made executable
- * (mmap/mprotect with PROT_EXEC are refused), threads may be created but
- * not processes (clone needs CLONE_THREAD; clone3, whose flags a filter
- * cannot see, fails with ENOSYS so that glibc falls back to clone).
+ * parser bug cannot be turned into execve(), fork() or a new network
+ * connection, and the signer can only answer on its socket.  Opening a
+ * file fails (EACCES) rather than kills, since glibc itself tries now
+ * and then (the PKCS#11 signer may open files).  Memory is never made
+ * executable (mmap/mprotect with PROT_EXEC are refused), threads may be
+ * created but not processes (clone needs CLONE_THREAD; clone3, whose
+ * flags a filter cannot see, fails with ENOSYS so that glibc falls back
+ * to clone).
  *
  * Sanitizer builds (ASan/UBSan, TSan) get a relaxed filter: the calls
  * their runtimes make are added (see sanitizer_calls[]), fork included.
@@ -135,6 +137,20 @@ allow_checked(scmp_filter_ctx ctx, enum sandbox_role role)
 	/* abort() signals its own process only. */
 	r |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	/*
+	 * Opening a file fails with EACCES instead of killing: glibc opens
+	 * files on its own now and then (malloc reads
+	 * /proc/sys/vm/overcommit_memory the first time it shrinks a
+	 * thread's heap, and does without when it cannot).
+	 */
+#ifndef SANITIZED	/* there, sanitizer_calls[] allows them */
+	if (role != SANDBOX_SIGNER_TOKEN) {
+		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+		    SCMP_SYS(openat), 0);
+		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+		    SCMP_SYS(open), 0);
+	}
+#endif
 	if (role == SANDBOX_RESPONDER) {
 		/* Threads (libmicrohttpd's workers), never processes. */
 		r |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,

@@ -8,7 +8,8 @@
  *   test-sandbox ROLE ACTION                ROLE: responder signer token
  *     allowed   memory, a thread (responder), random bytes, write: exit 0
  *     execve    execve("/bin/true")         fork     fork()
- *     open      open("/etc/hostname")       inet     socket(AF_INET)
+ *     open      open("/etc/hostname"): prints "opened" or "EACCES"
+ *     inet      socket(AF_INET)
  *     exec-mem  mmap(PROT_EXEC)
  * A call that the filter lets through exits 0 after it ran (or 3 when
  * it failed); a killed process shows signal 31 (SIGSYS).
@@ -20,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -114,8 +116,11 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[2], "open") == 0) {
 		if ((fd = open("/etc/hostname", O_RDONLY)) != -1) {
 			close(fd);
+			printf("opened\n");
 			return 0;
 		}
+		printf("%s\n", errno == EACCES ? "EACCES" : "other error");
+		return 0;
 	} else if (strcmp(argv[2], "inet") == 0) {
 		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1) {
 			close(fd);
