@@ -50,6 +50,20 @@ eseal_profile_find(const char *name)
 	return NULL;
 }
 
+int
+lint_profile_known(const char *name)
+{
+	return eseal_profile_find(name) != NULL;
+}
+
+const char *
+lint_profile_policy(const char *name)
+{
+	const struct eseal_profile	*p;
+
+	return (p = eseal_profile_find(name)) != NULL ? p->policy : NULL;
+}
+
 /* Decode a DER SEQUENCE held in t (type SEQUENCE); NULL if not one. */
 static STACK_OF(ASN1_TYPE) *
 seq_of(const ASN1_TYPE *t)
@@ -255,6 +269,25 @@ qc_parse(struct lint_ctx *c)
  out:
 	sk_ASN1_TYPE_pop_free(st, ASN1_TYPE_free);
 	sk_ASN1_TYPE_pop_free(sk, ASN1_TYPE_free);
+}
+
+void
+lint_qc_claims(X509 *cert, struct qc_claims *out)
+{
+	struct lint_ctx	c;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	c.cert = cert;
+	qc_parse(&c);
+	if (!c.qc.present || c.qc.malformed) {
+		return;
+	}
+	out->present = 1;
+	out->compliance = c.qc.compliance;
+	out->sscd = c.qc.sscd;
+	out->type_eseal = c.qc.type_eseal > 0;
+	out->pds = c.qc.pds;
 }
 
 /* Subject DN (EN 319 412-3 4.2.1). */
