@@ -248,14 +248,14 @@ fetch_issuer(X509 *x, const struct vparams *vp, STACK_OF(X509) *untrusted,
 
 /* Map an OpenSSL verification error to the TS 119 102-1 indication. */
 static void
-chain_failed(struct report *r, int err, int depth, X509 *x)
+chain_failed(struct report *r, int err, int depth, X509 *x, X509 *ee,
+    time_t at)
 {
 	char		 subj[256];
 	const char	*what = X509_verify_cert_error_string(err);
 	enum vmain	 m = V_INDETERMINATE;
 	enum vsub	 s;
 
-	X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
 	switch (err) {
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -268,7 +268,10 @@ chain_failed(struct report *r, int err, int depth, X509 *x)
 		s = SUB_OUT_OF_BOUNDS_NO_POE;
 		break;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
-		if (depth == 0) {
+		/* The signer's own notBefore decides, whatever depth failed. */
+		if (X509_cmp_time(X509_get0_notBefore(ee), &at) > 0) {
+			x = ee;
+			depth = 0;
 			m = V_FAILED;
 			s = SUB_NOT_YET_VALID;
 		} else {
@@ -288,6 +291,7 @@ chain_failed(struct report *r, int err, int depth, X509 *x)
 		s = SUB_CHAIN_CONSTRAINTS_FAILURE;
 		break;
 	}
+	X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
 	report_check(r, "chain", "failed", "RFC 5280 6.1: %s (depth %d, %s)",
 	    what, depth, subj);
 	report_indication(r, m, s, "%s: %s", subj, what);
@@ -397,7 +401,7 @@ chain_build(X509 *cert, STACK_OF(X509) *anchors, STACK_OF(X509) *untrusted,
 		}
 	}
 	if (!ok) {
-		chain_failed(r, err, depth, at);
+		chain_failed(r, err, depth, at, cert, vp->at);
 	} else {
 		top = sk_X509_value(*out_chain, sk_X509_num(*out_chain) - 1);
 		X509_NAME_oneline(X509_get_subject_name(top), subj,

@@ -23,21 +23,27 @@
 
 #define OCSP_FILE_MAX	(1024 * 1024)
 
-/* Given OCSP responses (--ocsp-response): the first one about cert. */
+/*
+ * Given OCSP responses (--ocsp-response): the first good or revoked
+ * answer about cert; RS_STALE (in *stale) if only stale ones.
+ */
 static enum rev_status
 ocsp_given(X509 *cert, X509 *issuer, const struct vparams *vp,
-    struct report *r, const char *subj, struct rev_evidence *ev)
+    struct report *r, const char *subj, struct rev_evidence *ev,
+    struct rev_evidence *stale)
 {
 	struct rev_evidence	 e;
 	unsigned char		*buf = NULL;
 	size_t			 i, len;
-	enum rev_status		 st;
+	enum rev_status		 st, ret = RS_UNUSABLE;
 
 	for (i = 0; i < vp->nocsp_files; i++) {
 		memset(&e, 0, sizeof(e));
 		e.source = "ocsp";
 		snprintf(e.where, sizeof(e.where), "%s", vp->ocsp_files[i]);
 		if (!file_read(vp->ocsp_files[i], OCSP_FILE_MAX, &buf, &len)) {
+			snprintf(e.detail, sizeof(e.detail), "unreadable");
+			report_revocation(r, subj, &e, 0);
 			continue;
 		}
 		st = ocsp_check_der(buf, len, cert, issuer, NULL, vp, &e);
@@ -48,8 +54,12 @@ ocsp_given(X509 *cert, X509 *issuer, const struct vparams *vp,
 			return st;
 		}
 		report_revocation(r, subj, &e, 0);
+		if (st == RS_STALE && ret == RS_UNUSABLE) {
+			*stale = e;
+			ret = RS_STALE;
+		}
 	}
-	return RS_UNUSABLE;
+	return ret;
 }
 
 static const char *
@@ -68,20 +78,26 @@ reason_name(int reason)
 	return names[reason];
 }
 
-/* The status of cert (issued by issuer), recorded in r; RS_*. */
+/*
+ * The status of cert (issued by issuer), the sources tried recorded in
+ * r; RS_STALE with its evidence when only stale answers were found.
+ */
 static enum rev_status
 status_one(X509 *cert, X509 *issuer, int ee, const struct vparams *vp,
     struct report *r, struct rev_evidence *ev)
 {
-	char		 subj[256], *url = NULL;
-	enum rev_status	 st, best = RS_UNUSABLE;
-	struct rev_evidence stale;
+	char			 subj[256], *url = NULL;
+	enum rev_status		 st, best = RS_UNUSABLE;
+	struct rev_evidence	 stale;
 
 	X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
 	memset(&stale, 0, sizeof(stale));
-	if (ee && (st = ocsp_given(cert, issuer, vp, r, subj, ev)) !=
-	    RS_UNUSABLE) {
-		return st;
+	if (ee) {
+		st = ocsp_given(cert, issuer, vp, r, subj, ev, &stale);
+		if (st == RS_GOOD || st == RS_REVOKED) {
+			return st;
+		}
+		best = st;
 	}
 	if (ee && vp->ocsp_url != NULL) {
 		url = strdup(vp->ocsp_url);
@@ -96,7 +112,7 @@ status_one(X509 *cert, X509 *issuer, int ee, const struct vparams *vp,
 			return st;
 		}
 		report_revocation(r, subj, ev, 0);
-		if (st == RS_STALE) {
+		if (st == RS_STALE && best == RS_UNUSABLE) {
 			stale = *ev;
 			best = RS_STALE;
 		}
@@ -154,7 +170,6 @@ status_chain(STACK_OF(X509) *chain, const struct vparams *vp,
 			ok = 0;
 			break;
 		case RS_STALE:
-			report_revocation(r, subj, &ev, 1);
 			report_check(r, "status", "indeterminate", "%s: %s",
 			    subj, ev.detail);
 			report_indication(r, V_INDETERMINATE,

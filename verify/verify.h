@@ -84,7 +84,7 @@ struct rev_evidence {
 	char		 where[512];		/* URL or file */
 	int		 cached;
 	enum rev_status	 status;
-	char		 cert_status[16];	/* good, revoked, unknown */
+	char		 cert_status[24];	/* good, revoked, unknown, or the error */
 	char		 detail[512];		/* why unusable, or notes */
 	time_t		 this_update, next_update, produced_at;
 	time_t		 revocation_time, archive_cutoff;

@@ -256,6 +256,26 @@ single_status(OCSP_BASICRESP *bs, OCSP_SINGLERESP *sr, X509 *cert,
 	return RS_REVOKED;
 }
 
+/* RFC 6960 4.2.1 OCSPResponseStatus names. */
+static const char *
+resp_status_name(int rs)
+{
+	switch (rs) {
+	case OCSP_RESPONSE_STATUS_MALFORMEDREQUEST:
+		return "malformedRequest";
+	case OCSP_RESPONSE_STATUS_INTERNALERROR:
+		return "internalError";
+	case OCSP_RESPONSE_STATUS_TRYLATER:
+		return "tryLater";
+	case OCSP_RESPONSE_STATUS_SIGREQUIRED:
+		return "sigRequired";
+	case OCSP_RESPONSE_STATUS_UNAUTHORIZED:
+		return "unauthorized";
+	default:
+		return "an unknown status";
+	}
+}
+
 enum rev_status
 ocsp_check_der(const unsigned char *der, size_t len, X509 *cert,
     X509 *issuer, OCSP_REQUEST *req, const struct vparams *vp,
@@ -283,9 +303,9 @@ ocsp_check_der(const unsigned char *der, size_t len, X509 *cert,
 	if ((rs = OCSP_response_status(resp)) !=
 	    OCSP_RESPONSE_STATUS_SUCCESSFUL) {
 		snprintf(ev->cert_status, sizeof(ev->cert_status), "%s",
-		    OCSP_response_status_str(rs));
+		    resp_status_name(rs));
 		snprintf(ev->detail, sizeof(ev->detail), "the responder "
-		    "answered %s", OCSP_response_status_str(rs));
+		    "answered %s", resp_status_name(rs));
 		goto out;
 	}
 	if ((bs = OCSP_response_get1_basic(resp)) == NULL) {
