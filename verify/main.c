@@ -23,7 +23,7 @@
 #include "util.h"
 #include "verify.h"
 
-#define MAX_LIST	64
+#define MAX_LIST	32
 
 struct vopts {
 	const char	*anchors[MAX_LIST];

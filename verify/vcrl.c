@@ -241,10 +241,15 @@ entry_reason(X509_REVOKED *rv)
 	return r;
 }
 
-/* Load a CRL from a file or an http URL (through the cache). 1/0 (err). */
+/*
+ * Load a CRL from an http URL (through the cache), or from a file when
+ * the relying party gave it (--crl); a URL from a certificate or a CRL
+ * never names a local file.  1/0 (err).
+ */
 static int
-crl_fetch(const char *src, const struct vparams *vp, unsigned char **out,
-    size_t *out_len, int *cached, char *err, size_t errsz)
+crl_fetch(const char *src, int given, const struct vparams *vp,
+    unsigned char **out, size_t *out_len, int *cached, char *err,
+    size_t errsz)
 {
 	struct http_resp	 hr;
 	char			*key = NULL;
@@ -254,7 +259,8 @@ crl_fetch(const char *src, const struct vparams *vp, unsigned char **out,
 	*cached = 0;
 	if (strncmp(src, "http://", 7) != 0 &&
 	    strncmp(src, "https://", 8) != 0) {
-		if (strstr(src, "://") != NULL) {
+		/* Only the relying party's own --crl names files. */
+		if (!given || strstr(src, "://") != NULL) {
 			snprintf(err, errsz, "%s: only http and https URLs "
 			    "are fetched", src);
 			return 0;
@@ -300,7 +306,8 @@ crl_fetch(const char *src, const struct vparams *vp, unsigned char **out,
 /* Candidate delta CRL sources: freshestCRL of the base and the cert, --crl. */
 static void
 delta_sources(X509_CRL *base, X509 *cert, const struct vparams *vp,
-    const char **v, size_t *n, size_t max, STACK_OF(DIST_POINT) **keep)
+    const char **v, size_t *n, size_t *ngiven, size_t max,
+    STACK_OF(DIST_POINT) **keep)
 {
 	STACK_OF(DIST_POINT)	*fr;
 	DIST_POINT		*dp;
@@ -309,9 +316,10 @@ delta_sources(X509_CRL *base, X509 *cert, const struct vparams *vp,
 	int			 j, k, which;
 
 	*n = 0;
-	for (i = 0; i < vp->ncrls && *n < max; i++) {
+	for (i = 0; i < vp->ncrls && *n < max / 2; i++) {
 		v[(*n)++] = vp->crls[i];
 	}
+	*ngiven = *n;
 	for (which = 0; which < 2; which++) {
 		fr = which == 0 ?
 		    X509_CRL_get_ext_d2i(base, NID_freshest_crl, NULL, NULL) :
@@ -348,7 +356,7 @@ apply_delta(X509_CRL *base, long base_no, X509 *cert, X509 *issuer,
 	STACK_OF(DIST_POINT)	*keep[2] = { NULL, NULL };
 	const char		*src[32];
 	unsigned char		*buf = NULL;
-	size_t			 n, i, len;
+	size_t			 n, ngiven, i, len;
 	X509_CRL		*d = NULL, *best = NULL;
 	X509_REVOKED		*rv;
 	char			 num[64], why[256];
@@ -356,10 +364,10 @@ apply_delta(X509_CRL *base, long base_no, X509 *cert, X509 *issuer,
 	time_t			 tu, nu;
 	int			 cached, reason;
 
-	delta_sources(base, cert, vp, src, &n, 32, keep);
+	delta_sources(base, cert, vp, src, &n, &ngiven, 32, keep);
 	for (i = 0; i < n; i++) {
-		if (!crl_fetch(src[i], vp, &buf, &len, &cached, why,
-		    sizeof(why))) {
+		if (!crl_fetch(src[i], i < ngiven, vp, &buf, &len, &cached,
+		    why, sizeof(why))) {
 			continue;
 		}
 		d = crl_parse(buf, len);
@@ -498,7 +506,7 @@ crl_status(X509 *cert, X509 *issuer, const struct vparams *vp,
 	STACK_OF(DIST_POINT)	*cdp = NULL;
 	const char		*src[64];
 	unsigned char		*buf = NULL;
-	size_t			 n = 0, i, len;
+	size_t			 n = 0, ngiven, i, len;
 	struct rev_evidence	 e;
 	enum rev_status		 st, best = RS_UNUSABLE;
 	char			 subj[256];
@@ -508,14 +516,15 @@ crl_status(X509 *cert, X509 *issuer, const struct vparams *vp,
 	for (i = 0; i < vp->ncrls && n < 32; i++) {
 		src[n++] = vp->crls[i];
 	}
+	ngiven = n;
 	cdp = cdp_urls(cert, src, &n, 64);
 	for (i = 0; i < n; i++) {
 		memset(&e, 0, sizeof(e));
 		e.source = "crl";
 		e.reason = -1;
 		snprintf(e.where, sizeof(e.where), "%s", src[i]);
-		if (!crl_fetch(src[i], vp, &buf, &len, &cached, e.detail,
-		    sizeof(e.detail))) {
+		if (!crl_fetch(src[i], i < ngiven, vp, &buf, &len, &cached,
+		    e.detail, sizeof(e.detail))) {
 			e.status = RS_UNUSABLE;
 			report_revocation(r, subj, &e, 0);
 			continue;
@@ -530,7 +539,7 @@ crl_status(X509 *cert, X509 *issuer, const struct vparams *vp,
 			break;
 		}
 		/* Another CA's CRL or a delta given with --crl: no attempt. */
-		if (i < vp->ncrls && (strcmp(e.detail, CRL_OTHER_CA) == 0 ||
+		if (i < ngiven && (strcmp(e.detail, CRL_OTHER_CA) == 0 ||
 		    strncmp(e.detail, CRL_IS_DELTA, strlen(CRL_IS_DELTA)) ==
 		    0)) {
 			continue;
