@@ -361,16 +361,14 @@ print_text(const struct report *r, time_t at)
 		    json_string_value(json_object_get(v, "detail")));
 	}
 	json_array_foreach(r->revocation, i, v) {
-		printf("  %-16s %-13s %s %s%s%s\n",
+		printf("  %-16s %-13s %s %s%s\n",
 		    json_is_true(json_object_get(v, "used")) ? "status from" :
 		    "status tried",
 		    json_string_value(json_object_get(v, "outcome")),
 		    json_string_value(json_object_get(v, "source")),
 		    json_string_value(json_object_get(v, "location")),
 		    json_is_true(json_object_get(v, "cached")) ?
-		    " (cached)" : "",
-		    json_string_length(json_object_get(v, "detail")) > 0 ?
-		    "" : "");
+		    " (cached)" : "");
 		if (json_string_length(json_object_get(v, "detail")) > 0) {
 			printf("  %-16s %-13s %s\n", "", "",
 			    json_string_value(json_object_get(v, "detail")));
