@@ -119,6 +119,11 @@ signer_authorized(X509 *signer, X509 *issuer, const struct vparams *vp,
 		snprintf(d, dsz, "the responder certificate is not valid now");
 		return 0;
 	}
+	if (X509_get_ext_by_NID(signer, NID_id_pkix_OCSP_noCheck, -1) < 0) {
+		snprintf(d, dsz, "RFC 6960 4.2.2.2.1: the responder "
+		    "certificate has no id-pkix-ocsp-nocheck; its own status "
+		    "was not checked");
+	}
 	return 1;
 }
 
