@@ -360,7 +360,12 @@ store_new(STACK_OF(X509) *anchors, const char *policy,
 	pm = X509_STORE_get0_param(store);
 	X509_VERIFY_PARAM_set_time(pm, vp->at);
 	X509_VERIFY_PARAM_set_purpose(pm, X509_PURPOSE_ANY);
-	X509_VERIFY_PARAM_set_flags(pm, X509_V_FLAG_X509_STRICT);
+	/*
+	 * RFC 5280 6.1.1 (d): a trust anchor need not be self-signed; the
+	 * store holds the anchors only, so any of them may end the path.
+	 */
+	X509_VERIFY_PARAM_set_flags(pm, X509_V_FLAG_X509_STRICT |
+	    X509_V_FLAG_PARTIAL_CHAIN);
 	if (policy != NULL) {
 		if ((obj = OBJ_txt2obj(policy, 1)) == NULL) {
 			fatalx("chain: bad policy OID %s", policy);

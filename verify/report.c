@@ -245,7 +245,8 @@ report_revocation(struct report *r, const char *subject,
 		    json_string(ev->cert_status));
 	}
 	if (ev->responder[0] != '\0') {
-		json_object_set_new(o, strcmp(ev->source, "crl") == 0 ?
+		json_object_set_new(o, ev->source != NULL &&
+		    strcmp(ev->source, "crl") == 0 ?
 		    "crlIssuer" : "responder", json_string(ev->responder));
 	}
 	if (ev->produced_at != 0) {
