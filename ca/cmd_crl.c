@@ -257,7 +257,11 @@ plan(struct db *db, struct crlrun *r)
 			    r->cfg.partitions);
 			return EXIT_REFUSED;
 		}
-		r->idp = crl_partition_url(r->cfg.crl_url, r->partition);
+		/* The complete CRL (and its deltas) per complete-crl-idp. */
+		if (r->partition != 0 || r->cfg.complete_idp) {
+			r->idp = crl_partition_url(r->cfg.crl_url,
+			    r->partition);
+		}
 		if (r->cfg.delta_url != NULL && !r->delta) {
 			r->freshest = crl_partition_url(r->cfg.delta_url,
 			    r->partition);
@@ -787,7 +791,11 @@ crl_run(struct crlrun *r)
 	p.delta = r->delta;
 	p.base_number = (uint64_t)r->base_number;
 	p.idp_uri = r->idp;
-	p.scope = strcmp(r->kind, "root") == 0 ? CRL_SCOPE_CA : CRL_SCOPE_USER;
+	if (strcmp(r->kind, "root") == 0) {
+		p.scope = CRL_SCOPE_CA;
+	} else {
+		p.scope = r->idp != NULL ? CRL_SCOPE_USER : CRL_SCOPE_ALL;
+	}
 	p.freshest_uri = r->freshest;
 	if (r->cfg.expired_on_crl) {
 		struct tm tm;

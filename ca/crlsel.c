@@ -108,6 +108,15 @@ crl_cfg_load(struct db *db, int64_t ca_id, struct crl_cfg *cfg,
 		}
 		cfg->expired_on_crl = json_is_true(v);
 	}
+	cfg->complete_idp = parts > 1;
+	if ((v = json_object_get(js, "complete-crl-idp")) != NULL) {
+		if (!json_is_boolean(v)) {
+			log_warnx("%s: ES-CRL-05: setting \"complete-crl-idp\" "
+			    "must be true or false", what);
+			goto out;
+		}
+		cfg->complete_idp = json_is_true(v);
+	}
 	cfg->period_days = (int)period;
 	cfg->partitions = (int)parts;
 	cfg->partition_size = psize;

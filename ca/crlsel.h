@@ -1,7 +1,7 @@
 /*
  * What goes on a CA's CRLs: the CRL settings of a CA (its settings JSON:
  * crl-url, delta-crl-url, crl-period-days, crl-partitions, partition-size,
- * expired-certs-on-crl), the URL of each partition, the choice of the
+ * expired-certs-on-crl, complete-crl-idp), the URL of each partition, the choice of the
  * partition of a new certificate, and the revocations of one CRL as a
  * rewindable crl_iter over the store (end-entity revocations from the
  * revocations table; a root's ARL from its revoked issuing CAs).  See
@@ -24,6 +24,12 @@ struct crl_cfg {
 	int	 partitions;		/* "crl-partitions", 0 or 1: none */
 	int64_t	 partition_size;	/* "partition-size", 0: unlimited */
 	int	 expired_on_crl;	/* "expired-certs-on-crl", default 0 */
+	/*
+	 * "complete-crl-idp": an IDP on the CRL without --partition (and
+	 * its deltas).  Default: only when the CA has partitions; NSS
+	 * refuses a CRL with the (critical) IDP extension.
+	 */
+	int	 complete_idp;
 };
 
 /*

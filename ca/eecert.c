@@ -30,6 +30,8 @@
 #define OID_QC_TYPE		"0.4.0.1862.1.6"
 #define OID_QCT_ESEAL		"0.4.0.1862.1.6.2"
 #define OID_QC_CCLEG		"0.4.0.1862.1.7"
+#define OID_QCS_SYNTAX_V2	"1.3.6.1.5.5.7.11.2"
+#define OID_SEMANTICS_LEGAL	"0.4.0.194121.1.2"
 
 int
 eecert_new_serial(struct db *db, char hex[33])
@@ -222,10 +224,21 @@ eecert_qc_statements(const struct profile *p, int *err)
 
 	*err = 0;
 	if (!p->qc_compliance && !p->qc_type_eseal && !p->qc_sscd &&
-	    p->npds == 0 && p->ncc == 0 && p->retention_years == 0) {
+	    p->npds == 0 && p->ncc == 0 && p->retention_years == 0 &&
+	    !p->qc_semantics_legal) {
 		return NULL;
 	}
 	qcs = seq_new();
+	if (p->qc_semantics_legal) {
+		/*
+		 * RFC 3739 3.2.6.1 pkixQCSyntax-v2, SemanticsInformation
+		 * { semanticsIdentifier id-etsi-qcs-semanticsId-Legal }:
+		 * the organizationIdentifier follows EN 319 412-1 5.1.4.
+		 */
+		s = seq_new();
+		seq_add(s, t_oid(OID_SEMANTICS_LEGAL));
+		add_statement(qcs, OID_QCS_SYNTAX_V2, t_seq(s));
+	}
 	if (p->qc_compliance) {
 		add_statement(qcs, OID_QC_COMPLIANCE, NULL);
 	}

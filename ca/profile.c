@@ -158,7 +158,7 @@ static int
 parse_qc(struct profile *p, json_t *qc, const char *file)
 {
 	static const char *const keys[] = { "compliance", "type", "sscd",
-	    "pds", "cc-legislation", "retention-years", NULL };
+	    "pds", "cc-legislation", "retention-years", "semantics-id", NULL };
 	json_t *v, *e;
 	size_t i;
 
@@ -166,6 +166,16 @@ parse_qc(struct profile *p, json_t *qc, const char *file)
 	    !get_bool(qc, "compliance", &p->qc_compliance, file) ||
 	    !get_bool(qc, "sscd", &p->qc_sscd, file)) {
 		return 0;
+	}
+	if ((v = json_object_get(qc, "semantics-id")) != NULL) {
+		/* EN 319 412-1 5.1.4: the legal person semantics. */
+		if (!json_is_string(v) ||
+		    strcmp(json_string_value(v), "legal") != 0) {
+			log_warnx("%s: qc-statements: \"semantics-id\" must be "
+			    "\"legal\"", file);
+			return 0;
+		}
+		p->qc_semantics_legal = 1;
 	}
 	if ((v = json_object_get(qc, "type")) != NULL) {
 		if (!json_is_string(v) ||

@@ -41,6 +41,7 @@ struct profile {
 	int		 qc_compliance;
 	int		 qc_type_eseal;
 	int		 qc_sscd;
+	int		 qc_semantics_legal;	/* pkixQCSyntax-v2 semanticsId-Legal */
 	struct profile_pds pds[PROFILE_MAX_PDS];
 	size_t		 npds;
 	char		*cc_legislation[PROFILE_MAX_CC];

@@ -98,4 +98,20 @@ struct lint_opts {
 int lint_certificate(X509 *cert, const struct lint_opts *o,
     struct findings *out);
 
+/* 1 if name is a known e-seal profile. */
+int lint_profile_known(const char *name);
+/* The qualified certificate policy OID profile name requires, or NULL. */
+const char *lint_profile_policy(const char *name);
+
+/* What an e-seal certificate's qcStatements claim (EN 319 412-5). */
+struct qc_claims {
+	int	present;	/* qcStatements there and decodable */
+	int	compliance;	/* QcCompliance: EU qualified */
+	int	sscd;		/* QcSSCD: key in a QSCD */
+	int	type_eseal;	/* QcType id-etsi-qct-eseal */
+	int	pds;		/* QcPDS present */
+};
+/* Decode cert's qcStatements into out (all zero when absent or malformed). */
+void lint_qc_claims(X509 *cert, struct qc_claims *out);
+
 #endif

@@ -32,6 +32,9 @@ struct qc_info {
 	int	type_eseal;	/* of which id-etsi-qct-eseal */
 	int	ccleg;		/* QcCClegislation .1.7 present */
 	char	ccleg_bad[96];	/* first problem in QcCClegislation, or "" */
+	int	semantics;	/* pkixQCSyntax-v2 present */
+	char	semantics_id[80];	/* its semanticsIdentifier, or "" */
+	char	semantics_bad[96];	/* undecodable, or "" */
 };
 
 /* An e-seal profile (rules_eseal.c). */

@@ -25,6 +25,8 @@
 #define OID_QC_TYPE		"0.4.0.1862.1.6"
 #define OID_QCT_ESEAL		"0.4.0.1862.1.6.2"
 #define OID_QC_CCLEG		"0.4.0.1862.1.7"
+#define OID_QCS_SYNTAX_V2	"1.3.6.1.5.5.7.11.2"
+#define OID_SEMANTICS_LEGAL	"0.4.0.194121.1.2"
 #define OID_QCP_PREFIX		"0.4.0.194112.1."
 #define OID_QCP_L		"0.4.0.194112.1.1"
 #define OID_QCP_L_QSCD		"0.4.0.194112.1.3"
@@ -48,6 +50,20 @@ eseal_profile_find(const char *name)
 		}
 	}
 	return NULL;
+}
+
+int
+lint_profile_known(const char *name)
+{
+	return eseal_profile_find(name) != NULL;
+}
+
+const char *
+lint_profile_policy(const char *name)
+{
+	const struct eseal_profile	*p;
+
+	return (p = eseal_profile_find(name)) != NULL ? p->policy : NULL;
 }
 
 /* Decode a DER SEQUENCE held in t (type SEQUENCE); NULL if not one. */
@@ -189,6 +205,30 @@ qc_ccleg(struct qc_info *q, const ASN1_TYPE *info)
 	sk_ASN1_TYPE_pop_free(sk, ASN1_TYPE_free);
 }
 
+/* pkixQCSyntax-v2: SemanticsInformation (RFC 3739 3.2.6.1). */
+static void
+qc_semantics(struct qc_info *q, const ASN1_TYPE *info)
+{
+	STACK_OF(ASN1_TYPE)	*sk;
+	const ASN1_TYPE		*t;
+
+	q->semantics = 1;
+	if ((sk = seq_of(info)) == NULL || sk_ASN1_TYPE_num(sk) == 0 ||
+	    sk_ASN1_TYPE_num(sk) > 2) {
+		snprintf(q->semantics_bad, sizeof(q->semantics_bad),
+		    "pkixQCSyntax-v2 statementInfo is not a "
+		    "SemanticsInformation");
+		sk_ASN1_TYPE_pop_free(sk, ASN1_TYPE_free);
+		return;
+	}
+	t = sk_ASN1_TYPE_value(sk, 0);
+	if (t->type == V_ASN1_OBJECT) {
+		OBJ_obj2txt(q->semantics_id, sizeof(q->semantics_id),
+		    t->value.object, 1);
+	}
+	sk_ASN1_TYPE_pop_free(sk, ASN1_TYPE_free);
+}
+
 void
 qc_parse(struct lint_ctx *c)
 {
@@ -250,11 +290,32 @@ qc_parse(struct lint_ctx *c)
 			qc_pds(q, info);
 		} else if (oid_is(id, OID_QC_CCLEG)) {
 			qc_ccleg(q, info);
+		} else if (oid_is(id, OID_QCS_SYNTAX_V2)) {
+			qc_semantics(q, info);
 		}
 	}
  out:
 	sk_ASN1_TYPE_pop_free(st, ASN1_TYPE_free);
 	sk_ASN1_TYPE_pop_free(sk, ASN1_TYPE_free);
+}
+
+void
+lint_qc_claims(X509 *cert, struct qc_claims *out)
+{
+	struct lint_ctx	c;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	c.cert = cert;
+	qc_parse(&c);
+	if (!c.qc.present || c.qc.malformed) {
+		return;
+	}
+	out->present = 1;
+	out->compliance = c.qc.compliance;
+	out->sscd = c.qc.sscd;
+	out->type_eseal = c.qc.type_eseal > 0;
+	out->pds = c.qc.pds;
 }
 
 /* Subject DN (EN 319 412-3 4.2.1). */
@@ -1041,6 +1102,41 @@ r_qc_ccleg(struct lint_ctx *c, char *d, size_t dsz)
 	return RULE_PASS;
 }
 
+/*
+ * EN 319 412-1 5.1.4: the legal person semantics identifier in a
+ * pkixQCSyntax-v2 statement; the toolkit's EU-qualified profiles carry it.
+ */
+static enum rule_result
+r_qc_semantics(struct lint_ctx *c, char *d, size_t dsz)
+{
+	enum rule_result	r;
+
+	if (!qc_usable(c, &r, d, dsz)) {
+		return r;
+	}
+	if (!c->qc.semantics) {
+		if (qc_eu(c)) {
+			snprintf(d, dsz, "no pkixQCSyntax-v2 statement with "
+			    "id-etsi-qcs-semanticsId-Legal (profile %s)",
+			    c->profile->name);
+			return RULE_FAIL;
+		}
+		return RULE_NA;
+	}
+	if (c->qc.semantics_bad[0] != '\0') {
+		snprintf(d, dsz, "%s", c->qc.semantics_bad);
+		return RULE_FAIL;
+	}
+	if (strcmp(c->qc.semantics_id, OID_SEMANTICS_LEGAL) != 0) {
+		snprintf(d, dsz, "semanticsIdentifier %s is not "
+		    "id-etsi-qcs-semanticsId-Legal (%s) for a legal person",
+		    c->qc.semantics_id[0] != '\0' ? c->qc.semantics_id :
+		    "absent", OID_SEMANTICS_LEGAL);
+		return RULE_FAIL;
+	}
+	return RULE_PASS;
+}
+
 /* Validity (TS 119 312, eseal-rules 1.7). */
 
 static enum rule_result
@@ -1109,6 +1205,8 @@ const struct lint_rule eseal_rules[] = {
 	{ "ES-QC-03", "EN 319 412-5 4.2.3", K_ESEAL, r_qc_type },
 	{ "ES-QC-04", "EN 319 412-5 4.3.4", K_ESEAL, r_qc_pds },
 	{ "ES-QC-05", "EN 319 412-5 4.2.4", K_ESEAL, r_qc_ccleg },
+	{ "ES-QC-06", "EN 319 412-1 5.1.4; RFC 3739 3.2.6.1", K_ESEAL,
+	    r_qc_semantics },
 	{ "ES-VAL-01", "TS 119 312; eseal-rules 1.7", K_ESEAL, r_validity },
 };
 const size_t eseal_nrules = sizeof(eseal_rules) / sizeof(eseal_rules[0]);

@@ -3,9 +3,10 @@
 # the main job end to end on the embedded default (a SoftHSM2 token store
 # in a private directory, a SQLite CA store): instance and officers, CMVP
 # registry and HSM mapping, root and issuing key ceremonies, verification
-# with the openssl CLI, the audit chain and its witnesses, a backup and a quorum restore,
-# and the policy gate refusing a key on an HSM whose CMVP record turned
-# Historical.
+# with the openssl CLI, the audit chain and its witnesses, a backup and a
+# quorum restore, the policy gate refusing a key on an HSM whose CMVP record
+# turned Historical, and the relying party's eseal-verify on good, revoked
+# and sealed documents.
 # Everything lands in demo-out/ (recreated on each run).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -261,5 +262,53 @@ eseal-ca audit show --last 12
 eseal-ca audit sign --pin file:"$S/root.pin"
 eseal-ca audit verify --ca-cert "$OUT/root.pem" --ca-cert "$OUT/issuing.pem" \
     --witness "$OUT/ocsp/status.export" --witness "$OUT/audit-anchor.der"
+
+step "Relying party: eseal-verify on a good seal, a revoked seal and a sealed document"
+# The root's ARL (the issuing CA's status) under the quorum, and the
+# responder again; eseal-verify needs nothing else of eseal.
+sed -e "s|@SOFTHSM_MODULE@|$MODULE|g" -e "s|@SECRETS@|$S|g" -e "s|@OUT@|$OUT|g" \
+    doc/examples/arl-ceremony.json >"$OUT/arl-ceremony.json"
+eseal-ca ceremony run "$OUT/arl-ceremony.json" --quiet \
+    --officer alice=file:"$S/alice.pass" --officer carol=file:"$S/carol.pass"
+echo "-- NSS imports the issuing CA's complete CRL (no IDP):"
+rm -rf "$OUT/nssdb" && mkdir "$OUT/nssdb"
+certutil -N -d "sql:$OUT/nssdb" --empty-password
+certutil -A -d "sql:$OUT/nssdb" -n root -t "C,," -i "$OUT/root.pem"
+certutil -A -d "sql:$OUT/nssdb" -n issuing -t ",," -i "$OUT/issuing.pem"
+crlutil -I -d "sql:$OUT/nssdb" -t 1 -i "$OUT/issuing.crl" && crlutil -L -d "sql:$OUT/nssdb" | sed 's/^/   /'
+rm -f "$OUT/ocsp/port"
+eseal-ocspd -d -f "$OUT/ocsp/ocspd.conf" 2>>"$OUT/ocsp/ocspd.log" &
+OCSPD=$!
+trap 'kill $OCSPD 2>/dev/null' EXIT
+i=0
+while [ ! -s "$OUT/ocsp/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+URL="http://127.0.0.1:$(cat "$OUT/ocsp/port")"
+RP="--cache-dir $OUT/verify-cache --anchor $OUT/root.pem --chain $OUT/issuing.pem --ocsp-url $URL --crl $OUT/root-arl.crl"
+echo "-- the qualified seal (good):"
+# shellcheck disable=SC2086
+eseal-verify $RP --profile eseal-qualified "$OUT/certs/eseal-qualified.pem"
+echo "-- the revoked seal (exit status 1 expected):"
+rc=0
+# shellcheck disable=SC2086
+eseal-verify $RP --profile eseal "$OUT/certs/eseal.pem" || rc=$?
+[ "$rc" = 1 ] || { echo "demo: eseal-verify should have refused the revoked seal (exit $rc)" >&2; exit 1; }
+printf 'Invoice 2026-0042: 1,000,000 JPY\n' >"$OUT/invoice.txt"
+openssl cms -sign -binary -cades -in "$OUT/invoice.txt" -signer "$OUT/certs/eseal-qualified.pem" \
+    -inkey "$OUT/csr/seal.key" -certfile "$OUT/issuing.pem" -outform DER -out "$OUT/invoice.p7s"
+echo "-- a document sealed with openssl cms -sign -cades (detached), as JSON:"
+# shellcheck disable=SC2086
+eseal-verify $RP --profile eseal-qualified --json --cms "$OUT/invoice.p7s" --content "$OUT/invoice.txt" |
+    jq -c '{indication, signer: .evidence.signer.subject, qualified: .evidence.profile.qualified,
+        qscd: .evidence.profile.qscd, checks: [.checks[] | "\(.check): \(.result)"],
+        status: [.revocation[] | select(.used) | "\(.source) \(.certStatus) \(.nonce // .crlNumber)"]}'
+sed 's/1,000,000/9,000,000/' "$OUT/invoice.txt" >"$OUT/invoice-changed.txt"
+echo "-- the same seal over a changed document (exit status 1 expected):"
+rc=0
+# shellcheck disable=SC2086
+eseal-verify $RP --cms "$OUT/invoice.p7s" --content "$OUT/invoice-changed.txt" >"$OUT/changed.txt" || rc=$?
+head -1 "$OUT/changed.txt"
+[ "$rc" = 1 ] || { echo "demo: eseal-verify should have refused the changed document (exit $rc)" >&2; exit 1; }
+kill $OCSPD 2>/dev/null; wait $OCSPD 2>/dev/null || true
+trap - EXIT
 
 printf '\nDemo complete: outputs in %s\n' "$OUT"
