@@ -448,22 +448,16 @@ signer_start(struct signer_proc *sp, int first)
 		goto out;
 	}
 	if (!first) {
-		/* A restarted signer must announce the certificate in use. */
-		p = msg + 4;
-		cert = d2i_X509(NULL, &p, (long)clen);
-		if (cert == NULL || p != msg + 4 + clen ||
-		    X509_cmp(cert, rsigner.cert) != 0 ||
-		    len - 4 - clen != rsigner.algid_len ||
-		    memcmp(msg + 4 + clen, rsigner.algid, rsigner.algid_len) !=
-		    0) {
-			X509_free(cert);
-			ERR_clear_error();
+		/* Another or a restarted signer: the same certificate. */
+		if (clen != rsigner.cert_der_len || memcmp(msg + 4,
+		    rsigner.cert_der, clen) != 0 || len - 4 - clen !=
+		    rsigner.algid_len || memcmp(msg + 4 + clen, rsigner.algid,
+		    rsigner.algid_len) != 0) {
 			log_warnx("%s: ES-OCSPD-06: the signer process announced "
 			    "another certificate or algorithm than the first",
 			    prog);
 			goto out;
 		}
-		X509_free(cert);
 	} else {
 		p = msg + 4;
 		if ((cert = d2i_X509(NULL, &p, (long)clen)) == NULL ||
@@ -558,10 +552,7 @@ static off_t export_size;
 static struct statedir *sdir;
 static int sdir_write = 1;
 
-/*
- * Serve e, whose DER is der, from now on; record it in the state
- * directory first.  Takes e.  1/0.
- */
+/* Record e (DER der) in the state directory and serve it.  Takes e. 1/0. */
 static int
 install(struct export *e, const unsigned char *der, size_t len)
 {
@@ -646,9 +637,8 @@ reload(int initial)
 }
 
 /*
- * Start-up: open the state directory and load the export, or else the
- * copy kept in the state directory if it is still current.  1/0
- * (logged: the daemon does not start without valid data).
+ * Start-up: load the export, or else the state directory's copy if it
+ * is still current.  1/0 (logged: no start without valid data).
  */
 static int
 load_initial(void)
@@ -656,33 +646,24 @@ load_initial(void)
 	struct export *e;
 	unsigned char *der = NULL;
 	size_t len = 0;
-	uid_t owner = geteuid();
-	struct passwd *pw;
-	int ret = 0;
+	int ret;
 
-	if (cfg.user != NULL && owner == 0 &&
-	    (pw = getpwnam(cfg.user)) != NULL) {
-		owner = pw->pw_uid;
-	}
-	if (!statedir_prepare(cfg.state_dir, owner, sdir_write) ||
+	if (!statedir_prepare(cfg.state_dir, cfg.user, sdir_write) ||
 	    (sdir = statedir_open(cfg.state_dir)) == NULL) {
 		return 0;
 	}
 	if (reload(1)) {
 		return 1;
 	}
-	if ((e = statedir_copy(sdir, trust, (size_t)cfg.nca, &der,
-	    &len)) == NULL ||
-	    !statedir_export_current(e, now_utc(), statedir_copy_path(sdir))) {
-		export_free(e);
+	if ((e = statedir_copy(sdir, trust, (size_t)cfg.nca, now_utc(), &der,
+	    &len)) == NULL) {
 		log_warnx("%s: no valid export to serve (nor a current copy "
 		    "in %s): not starting", cfg.export_path, cfg.state_dir);
-		goto out;
+		return 0;
 	}
 	log_warnx("%s: serving the copy of export sequence %lld from %s",
 	    cfg.export_path, (long long)e->sequence, statedir_copy_path(sdir));
 	ret = install(e, der, len);
- out:
 	free(der);
 	return ret;
 }

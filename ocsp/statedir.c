@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +38,15 @@ struct statedir {
 };
 
 int
-statedir_prepare(const char *dir, uid_t owner, int create)
+statedir_prepare(const char *dir, const char *user, int create)
 {
 	struct stat sb;
+	struct passwd *pw;
+	uid_t owner = geteuid();
+
+	if (user != NULL && owner == 0 && (pw = getpwnam(user)) != NULL) {
+		owner = pw->pw_uid;
+	}
 
 	if (stat(dir, &sb) == -1) {
 		if (errno != ENOENT) {
@@ -265,7 +272,7 @@ statedir_record(struct statedir *s, const struct export *e,
 
 struct export *
 statedir_copy(const struct statedir *s, X509 *const *trust, size_t ntrust,
-    unsigned char **der, size_t *len)
+    time_t now, unsigned char **der, size_t *len)
 {
 	struct export *e;
 	unsigned char *buf = NULL;
@@ -280,6 +287,10 @@ statedir_copy(const struct statedir *s, X509 *const *trust, size_t ntrust,
 		return NULL;
 	}
 	e = export_decode(buf, n, trust, ntrust, s->copy_path);
+	if (e != NULL && !statedir_export_current(e, now, s->copy_path)) {
+		export_free(e);
+		e = NULL;
+	}
 	if (e != NULL && der != NULL) {
 		*der = buf;
 		*len = n;

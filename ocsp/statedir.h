@@ -26,13 +26,15 @@
 struct statedir;
 
 /*
- * Check dir: a directory owned by owner with no group or other access
- * (ES-OCSPD-11).  When it is absent and create is set it is made 0700
- * (and given to owner when running as root); a directory owned by root
- * is given to owner when running as root (as systemd's StateDirectory=
- * makes it).  Absent and create not set is fine.  1/0 (logged).
+ * Check dir: a directory owned by the service user (user when running
+ * as root and user is not NULL, else the effective user) with no group
+ * or other access (ES-OCSPD-11).  When it is absent and create is set
+ * it is made 0700 (and given to the service user); when create is set
+ * and running as root, a directory owned by root is given to the
+ * service user (as systemd's StateDirectory= makes it).  Absent and
+ * create not set is fine.  1/0 (logged).
  */
-int statedir_prepare(const char *dir, uid_t owner, int create);
+int statedir_prepare(const char *dir, const char *user, int create);
 /*
  * Read dir's state file (absent: nothing served yet).  NULL when it is
  * unreadable or malformed (logged).
@@ -53,11 +55,12 @@ int statedir_record(struct statedir *s, const struct export *e,
     const unsigned char *der, size_t len);
 /*
  * The copy of the last export served, verified against trust (as
- * export_decode), and its DER in *der (malloc'd) when der is not NULL.
- * NULL when there is none or it does not verify (logged).
+ * export_decode) and current at now (statedir_export_current), and its
+ * DER in *der (malloc'd) when der is not NULL.  NULL when there is none,
+ * it does not verify or it has expired (logged).
  */
 struct export *statedir_copy(const struct statedir *s, X509 *const *trust,
-    size_t ntrust, unsigned char **der, size_t *len);
+    size_t ntrust, time_t now, unsigned char **der, size_t *len);
 /* The path of the copy (for messages). */
 const char *statedir_copy_path(const struct statedir *s);
 /*
