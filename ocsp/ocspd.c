@@ -380,7 +380,6 @@ signer_start(struct signer_proc *sp, int first)
 	const char *prog = cfg.signer_program != NULL ? cfg.signer_program :
 	    SBINDIR "/eseal-ocsp-signer";
 	const char *argv[16];
-	char fdbuf[16];
 	int sv[2], n = 0, ret = 0;
 	enum signop type;
 	unsigned char *msg = NULL;
@@ -416,7 +415,6 @@ signer_start(struct signer_proc *sp, int first)
 		argv[n++] = "-s";
 	}
 	argv[n] = NULL;
-	(void)fdbuf;
 	switch ((sp->pid = fork())) {
 	case -1:
 		log_warn("fork");
@@ -437,6 +435,9 @@ signer_start(struct signer_proc *sp, int first)
 	}
 	close(sv[1]);
 	sp->fd = sv[0];
+	/* A signer that hangs at start must not hold its dispatcher. */
+	(void)setsockopt(sp->fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){
+	    cfg.signer_timeout, 0 }, sizeof(struct timeval));
 	if (!ipc_recv(sp->fd, &type, &msg, &len, IPC_MAX) ||
 	    type != SIGNOP_HELLO || len < 4) {
 		log_warnx("%s: signer did not start", prog);
