@@ -373,7 +373,7 @@ config_read(const char *fn)
 
 /* --- signer processes --------------------------------------------- */
 
-/* fork+exec one eseal-ocsp-signer; read its HELLO into rsigner. 1/0. */
+/* fork+exec a signer; its HELLO (signer-timeout) sets/matches rsigner. 1/0 */
 static int
 signer_start(struct signer_proc *sp, int first)
 {
@@ -427,15 +427,16 @@ signer_start(struct signer_proc *sp, int first)
 			_exit(127);
 		}
 		execv(prog, (char *const *)argv);
-		(void)write(2, "eseal-ocspd: cannot exec the signer program\n",
-		    44);
+		if (write(2, "eseal-ocspd: cannot exec the signer program\n",
+		    44) == -1) {
+			_exit(127);
+		}
 		_exit(127);
 	default:
 		break;
 	}
 	close(sv[1]);
 	sp->fd = sv[0];
-	/* A signer that hangs at start must not hold its dispatcher. */
 	(void)setsockopt(sp->fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){
 	    cfg.signer_timeout, 0 }, sizeof(struct timeval));
 	if (!ipc_recv(sp->fd, &type, &msg, &len, IPC_MAX) ||
