@@ -41,6 +41,7 @@
 #include "responder.h"
 #include "secret.h"
 #include "signpool.h"
+#include "statedir.h"
 #include "util.h"
 
 #ifndef SBINDIR
@@ -74,6 +75,7 @@ struct config {
 	int	 reload_interval;
 	int	 presign;
 	char	*user;
+	char	*state_dir;
 	int	 syslog;
 	struct responder_opts ro;
 };
@@ -84,7 +86,6 @@ struct signer_proc {
 };
 
 static struct config cfg;
-static struct signer_proc signers[MAX_SIGNERS];
 static struct responder_signer rsigner;
 static struct signpool *pool;
 static X509 *trust[MAX_CA];
@@ -216,6 +217,7 @@ config_read(const char *fn)
 	cfg.presign = 1;
 	cfg.sandbox = 1;
 	cfg.ro.validity = 86400;
+	cfg.state_dir = strdup(STATEDIR_DEFAULT);
 	if ((f = fopen(fn, "r")) == NULL) {
 		log_warn("%s", fn);
 		return 0;
@@ -357,6 +359,8 @@ config_read(const char *fn)
 			}
 		} else if (strcmp(k, "user") == 0) {
 			set_str(&cfg.user, v);
+		} else if (strcmp(k, "state-dir") == 0) {
+			set_str(&cfg.state_dir, v);
 		} else if (strcmp(k, "log") == 0) {
 			if (strcmp(v, "syslog") == 0) {
 				cfg.syslog = 1;
@@ -390,14 +394,13 @@ config_read(const char *fn)
 
 /* --- signer processes --------------------------------------------- */
 
-/* fork+exec one eseal-ocsp-signer; read its HELLO into rsigner. 1/0. */
+/* fork+exec a signer; its HELLO (signer-timeout) sets/matches rsigner. 1/0 */
 static int
 signer_start(struct signer_proc *sp, int first)
 {
 	const char *prog = cfg.signer_program != NULL ? cfg.signer_program :
 	    SBINDIR "/eseal-ocsp-signer";
 	const char *argv[16];
-	char fdbuf[16];
 	int sv[2], n = 0, ret = 0;
 	enum signop type;
 	unsigned char *msg = NULL;
@@ -436,7 +439,6 @@ signer_start(struct signer_proc *sp, int first)
 		argv[n++] = "-s";
 	}
 	argv[n] = NULL;
-	(void)fdbuf;
 	switch ((sp->pid = fork())) {
 	case -1:
 		log_warn("fork");
@@ -444,18 +446,23 @@ signer_start(struct signer_proc *sp, int first)
 		close(sv[1]);
 		return 0;
 	case 0:
+		/* Possibly forked from a dispatcher thread: async-signal-safe. */
 		if (dup2(sv[1], 3) == -1) {
 			_exit(127);
 		}
 		execv(prog, (char *const *)argv);
-		fprintf(stderr, "eseal-ocspd: exec %s: %s\n", prog,
-		    strerror(errno));
+		if (write(2, "eseal-ocspd: cannot exec the signer program\n",
+		    44) == -1) {
+			_exit(127);
+		}
 		_exit(127);
 	default:
 		break;
 	}
 	close(sv[1]);
 	sp->fd = sv[0];
+	(void)setsockopt(sp->fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){
+	    cfg.signer_timeout, 0 }, sizeof(struct timeval));
 	if (!ipc_recv(sp->fd, &type, &msg, &len, IPC_MAX) ||
 	    type != SIGNOP_HELLO || len < 4) {
 		log_warnx("%s: signer did not start", prog);
@@ -466,7 +473,18 @@ signer_start(struct signer_proc *sp, int first)
 		log_warnx("%s: bad hello", prog);
 		goto out;
 	}
-	if (first) {
+	if (!first) {
+		/* Another or a restarted signer: the same certificate. */
+		if (clen != rsigner.cert_der_len || memcmp(msg + 4,
+		    rsigner.cert_der, clen) != 0 || len - 4 - clen !=
+		    rsigner.algid_len || memcmp(msg + 4 + clen, rsigner.algid,
+		    rsigner.algid_len) != 0) {
+			log_warnx("%s: ES-OCSPD-06: the signer process announced "
+			    "another certificate or algorithm than the first",
+			    prog);
+			goto out;
+		}
+	} else {
 		p = msg + 4;
 		if ((cert = d2i_X509(NULL, &p, (long)clen)) == NULL ||
 		    p != msg + 4 + clen) {
@@ -487,58 +505,33 @@ signer_start(struct signer_proc *sp, int first)
 	ret = 1;
  out:
 	free(msg);
+	if (!ret) {
+		close(sp->fd);
+		sp->fd = -1;
+		(void)kill(sp->pid, SIGKILL);
+		while (waitpid(sp->pid, NULL, 0) == -1 && errno == EINTR) {
+			;
+		}
+	}
 	return ret;
 }
 
-static void
-signers_kill(void)
-{
-	int i;
-
-	for (i = 0; i < cfg.signers; i++) {
-		if (signers[i].pid > 0) {
-			kill(signers[i].pid, SIGKILL);
-		}
-	}
-}
-
 /*
- * Ask every signer to stop and reap it; one that has not exited after 5 s
- * (hung in its token, or given up by the pool) is killed.
+ * signpool_spawn_fn: start one signer; the first one ever started
+ * announces the certificate and algorithm (rsigner), later ones (more
+ * signers, restarts) must announce the same.
  */
-static void
-signers_stop(void)
+static int
+spawn_signer(void *arg, int index, int *fd, pid_t *pid)
 {
-	int i, left, tries;
+	struct signer_proc sp;
 
-	for (i = 0; i < cfg.signers; i++) {
-		if (signers[i].pid > 0) {
-			ipc_send(signers[i].fd, SIGNOP_STOP, NULL, 0);
-			close(signers[i].fd);
-		}
+	if (!signer_start(&sp, rsigner.cert == NULL)) {
+		return 0;
 	}
-	for (tries = 0; tries < 500; tries++) {
-		for (i = 0, left = 0; i < cfg.signers; i++) {
-			if (signers[i].pid > 0 &&
-			    waitpid(signers[i].pid, NULL, WNOHANG) == 0) {
-				left++;
-			} else {
-				signers[i].pid = 0;
-			}
-		}
-		if (left == 0) {
-			return;
-		}
-		usleep(10000);
-	}
-	for (i = 0; i < cfg.signers; i++) {
-		if (signers[i].pid > 0) {
-			log_warnx("signer %d does not stop: killed", i);
-			kill(signers[i].pid, SIGKILL);
-			waitpid(signers[i].pid, NULL, 0);
-			signers[i].pid = 0;
-		}
-	}
+	*fd = sp.fd;
+	*pid = sp.pid;
+	return 1;
 }
 
 /*
@@ -581,26 +574,60 @@ signers_alive(void)
 static struct timespec export_mtime;
 static off_t export_size;
 
+/* The state directory (rollback protection); only -n leaves it unwritten. */
+static struct statedir *sdir;
+static int sdir_write = 1;
+
+/* Record e (DER der) in the state directory and serve it.  Takes e. 1/0. */
+static int
+install(struct export *e, const unsigned char *der, size_t len)
+{
+	struct rstate *st;
+
+	if (sdir_write && !statedir_record(sdir, e, der, len)) {
+		log_warnx("state-dir: export sequence %lld served but not "
+		    "recorded", (long long)e->sequence);
+	}
+	if ((st = rstate_new(e, &cfg.ro)) == NULL) {
+		inc(&m_reload_failed);
+		return 0;
+	}
+	state_swap(st);
+	inc(&m_reload_ok);
+	return 1;
+}
+
 /*
- * Load the export file; refuse one older than the current state.
- * Returns 1 if a new state was installed.
+ * Load the export file; refuse one whose nextUpdate has passed
+ * (ES-OCSPD-10), one older than what the state directory says was
+ * served (ES-OCSPD-09) and one older than the current state
+ * (ES-OCSPD-04).  Returns 1 if a new state was installed.
  */
 static int
 reload(int initial)
 {
 	struct export *e;
-	struct rstate *st, *old;
+	struct rstate *old;
 	struct stat sb;
+	unsigned char *der = NULL;
+	size_t len;
 	int64_t oldseq;
+	int ret = 0;
 
 	if (stat(cfg.export_path, &sb) == 0) {
 		export_mtime = sb.st_mtim;
 		export_size = sb.st_size;
 	}
-	if ((e = export_load(cfg.export_path, trust, (size_t)cfg.nca)) ==
-	    NULL) {
+	if (!file_read(cfg.export_path, EXPORT_FILE_MAX, &der, &len) ||
+	    (e = export_decode(der, len, trust, (size_t)cfg.nca,
+	    cfg.export_path)) == NULL) {
 		inc(&m_reload_failed);
-		return 0;
+		goto out;
+	}
+	if (!statedir_export_current(e, now_utc(), cfg.export_path)) {
+		export_free(e);
+		inc(&m_reload_refused);
+		goto out;
 	}
 	if (!initial) {
 		old = state_get();
@@ -613,24 +640,58 @@ reload(int initial)
 			    (long long)oldseq);
 			export_free(e);
 			inc(&m_reload_refused);
-			return 0;
+			goto out;
 		}
 		if (e->sequence == oldseq) {
 			log_info("%s: export sequence %lld unchanged",
 			    cfg.export_path, (long long)e->sequence);
 			export_free(e);
-			return 0;
+			goto out;
 		}
+	}
+	if (!statedir_allows(sdir, e, cfg.export_path)) {
+		export_free(e);
+		inc(&m_reload_refused);
+		goto out;
 	}
 	log_info("%s: loaded export sequence %lld (%zu issuer(s))",
 	    cfg.export_path, (long long)e->sequence, e->nissuers);
-	if ((st = rstate_new(e, &cfg.ro)) == NULL) {
-		inc(&m_reload_failed);
+	ret = install(e, der, len);
+ out:
+	free(der);
+	return ret;
+}
+
+/*
+ * Start-up: load the export, or else the state directory's copy if it
+ * is still current.  1/0 (logged: no start without valid data).
+ */
+static int
+load_initial(void)
+{
+	struct export *e;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (!statedir_prepare(cfg.state_dir, cfg.user, sdir_write) ||
+	    (sdir = statedir_open(cfg.state_dir)) == NULL) {
 		return 0;
 	}
-	state_swap(st);
-	inc(&m_reload_ok);
-	return 1;
+	if (reload(1)) {
+		return 1;
+	}
+	if ((e = statedir_copy(sdir, trust, (size_t)cfg.nca, now_utc(), &der,
+	    &len)) == NULL) {
+		log_warnx("%s: no valid export to serve (nor a current copy "
+		    "in %s): not starting", cfg.export_path, cfg.state_dir);
+		return 0;
+	}
+	log_warnx("%s: serving the copy of export sequence %lld from %s",
+	    cfg.export_path, (long long)e->sequence, statedir_copy_path(sdir));
+	ret = install(e, der, len);
+	free(der);
+	return ret;
 }
 
 static int
@@ -989,11 +1050,14 @@ answer_metrics(struct MHD_Connection *c)
 	    "# TYPE eseal_ocsp_sign_failures_total counter\n"
 	    "eseal_ocsp_sign_failures_total %llu\n"
 	    "# TYPE eseal_ocsp_signer_batches_total counter\n"
-	    "eseal_ocsp_signer_batches_total %llu\n",
+	    "eseal_ocsp_signer_batches_total %llu\n"
+	    "# TYPE eseal_ocsp_signer_restarts_total counter\n"
+	    "eseal_ocsp_signer_restarts_total %llu\n",
 	    ld(&responder_stats.presigned_hits),
 	    ld(&responder_stats.signatures),
 	    ld(&responder_stats.sign_failures),
-	    pool != NULL ? signpool_batches(pool) : 0ULL);
+	    pool != NULL ? signpool_batches(pool) : 0ULL,
+	    pool != NULL ? signpool_restarts(pool) : 0ULL);
 	fprintf(f, "# TYPE eseal_ocsp_request_duration_seconds histogram\n");
 	for (i = 0; i < NBUCKETS; i++) {
 		cum += ld(&m_lat[i]);
@@ -1306,7 +1370,6 @@ main(int argc, char **argv)
 	char portbuf[16];
 	time_t last_check = 0;
 	int ch, check_only = 0, rc = 1, i, have_presigner = 0, sig, lfd;
-	int fds[MAX_SIGNERS];
 
 	log_init(argv[0]);
 	while ((ch = getopt(argc, argv, "df:n")) != -1) {
@@ -1339,17 +1402,12 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (!load_trust() || !reload(1)) {
+	sdir_write = !check_only;
+	if (!load_trust() || !load_initial()) {
 		goto out;
 	}
-	for (i = 0; i < cfg.signers; i++) {
-		if (!signer_start(&signers[i], i == 0)) {
-			goto out;
-		}
-		fds[i] = signers[i].fd;
-	}
-	if ((pool = signpool_new(fds, cfg.signers, cfg.signer_timeout)) ==
-	    NULL) {
+	if ((pool = signpool_new(cfg.signers, cfg.signer_timeout,
+	    spawn_signer, NULL)) == NULL) {
 		goto out;
 	}
 	rsigner.sign = signpool_sign;
@@ -1433,7 +1491,7 @@ main(int argc, char **argv)
 		    __atomic_load_n(&inflight, __ATOMIC_ACQUIRE) > 0; i++) {
 			if (i == 500) {
 				log_warnx("signers hang at shutdown: ending them");
-				signers_kill();
+				signpool_kill(pool);
 			}
 			usleep(10000);
 		}
@@ -1441,8 +1499,8 @@ main(int argc, char **argv)
 	listen_stop(d);
 	signpool_free(pool);
 	pool = NULL;
-	signers_stop();
 	state_swap(NULL);
+	statedir_free(sdir);
 	responder_signer_clear(&rsigner);
 	X509_free(rsigner.cert);
 	X509_free(cfg.ro.signer);

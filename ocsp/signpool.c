@@ -1,23 +1,35 @@
 /*
- * Batched signing over the eseal-ocsp-signer processes (see signpool.h).
- * A job lives on the stack of the thread that waits for it; the queue
- * is a singly linked FIFO under one mutex.
+ * Batched signing over the eseal-ocsp-signer processes, and their
+ * supervision (see signpool.h).  A job lives on the stack of the thread
+ * that waits for it (or on the heap for signpool_submit); the queue is a
+ * singly linked FIFO under one mutex.  A dispatcher's signer process
+ * (fd, pid) is only touched by that dispatcher, except that the pid is
+ * published under the lock for signpool_kill().
  */
 #include "config.h"
 
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ipc.h"
 #include "log.h"
 #include "signpool.h"
+
+/* How often an idle dispatcher looks whether its signer still lives. */
+#define IDLE_CHECK_MS	200
+/* Signers a batch may lose before it fails. */
+#define MAX_TRIES	2
 
 struct job {
 	const unsigned char	*tbs;
@@ -25,6 +37,7 @@ struct job {
 	unsigned char		*sig;
 	size_t			 sig_len;
 	int			 ok;
+	int			 tries;		/* signers lost with it */
 	sem_t			 done;		/* waiting jobs */
 	signpool_done_fn	 cb;		/* asynchronous jobs (heap) */
 	void			*cb_arg;
@@ -34,23 +47,57 @@ struct job {
 struct dispatcher {
 	struct signpool	*pool;
 	pthread_t	 thread;
-	int		 fd;
 	int		 index;
-	int		 dead;		/* atomic */
 	int		 started;
+	int		 fd;		/* -1 while no signer */
+	pid_t		 pid;		/* under pool lock; 0 once reaped */
+	int		 up;		/* atomic: a signer serves */
+	unsigned int	 backoff_ms;
+	time_t		 up_since;	/* CLOCK_MONOTONIC seconds */
 };
 
 struct signpool {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 work;
+	pthread_cond_t		 stop_cv;	/* stopping or norestart */
 	struct job		*head, **tail;
 	int			 alive;		/* dispatchers still serving */
 	int			 timeout;	/* seconds, base per message */
 	unsigned long long	 batches;	/* atomic */
+	unsigned long long	 restarts;	/* atomic */
 	int			 stopping;
+	int			 norestart;	/* signpool_kill() */
+	int			 spawn_failed;	/* last start attempt failed */
+	signpool_spawn_fn	 spawn;
+	void			*spawn_arg;
 	int			 n;
 	struct dispatcher	 d[SIGNPOOL_MAX];
 };
+
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The CLOCK_MONOTONIC time ms milliseconds from now. */
+static struct timespec
+deadline_ms(unsigned int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
 
 /* Hand the outcome of every job of the list back to its waiter. */
 static void
@@ -67,6 +114,29 @@ finish(struct job *j)
 			sem_post(&j->done);
 		}
 	}
+}
+
+/* Number of dispatchers whose signer is up (called locked). */
+static int
+signers_up(const struct signpool *p)
+{
+	int i, n = 0;
+
+	for (i = 0; i < p->n; i++) {
+		n += __atomic_load_n(&p->d[i].up, __ATOMIC_RELAXED) != 0;
+	}
+	return n;
+}
+
+/* Empty the queue (called locked); the caller fails what it returns. */
+static struct job *
+take_all(struct signpool *p)
+{
+	struct job *j = p->head;
+
+	p->head = NULL;
+	p->tail = &p->head;
+	return j;
 }
 
 /*
@@ -100,8 +170,8 @@ take(struct signpool *p, size_t *bytes, int *count)
 
 /*
  * One round trip for the batch: send the ResponseData, spread the
- * signatures.  0 when the signer is gone or spoke out of turn (the
- * jobs are then failed).
+ * signatures.  0 when the signer is gone, hangs or spoke out of turn
+ * (the jobs are then reset for another try).
  */
 static int
 round_trip(struct dispatcher *d, struct job *batch, size_t bytes, int count)
@@ -186,47 +256,256 @@ round_trip(struct dispatcher *d, struct job *batch, size_t bytes, int count)
 	return ret;
 }
 
+/*
+ * The signer of d is lost (dead, hung or confused): kill and reap it.
+ * The jobs of batch that may be tried again go back to the head of the
+ * queue, the others fail.
+ */
+static void
+lose(struct dispatcher *d, struct job *batch)
+{
+	struct signpool *p = d->pool;
+	struct job *j, *next, *again = NULL, **tailp = &again, *failed = NULL;
+	pid_t pid;
+
+	__atomic_store_n(&d->up, 0, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&p->lock);
+	pid = d->pid;
+	d->pid = 0;
+	pthread_mutex_unlock(&p->lock);
+	if (pid > 0) {
+		(void)kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR) {
+			;
+		}
+	}
+	if (d->fd != -1) {
+		close(d->fd);
+		d->fd = -1;
+	}
+	if (mono_now() - d->up_since >= SIGNPOOL_HEALTHY) {
+		d->backoff_ms = 0;
+	}
+	pthread_mutex_lock(&p->lock);
+	for (j = batch; j != NULL; j = next) {
+		next = j->next;
+		if (++j->tries < MAX_TRIES && !p->stopping && !p->norestart) {
+			*tailp = j;
+			tailp = &j->next;
+		} else {
+			j->next = failed;
+			failed = j;
+		}
+	}
+	if (again != NULL) {
+		*tailp = p->head;
+		if (p->head == NULL) {
+			p->tail = tailp;
+		}
+		p->head = again;
+		pthread_cond_broadcast(&p->work);
+	}
+	pthread_mutex_unlock(&p->lock);
+	finish(failed);
+}
+
+/*
+ * Start d's signer again after the backoff.  0 when the pool stops (or
+ * restarts are off) first.  While no signer is up and an attempt fails,
+ * the queued work fails rather than wait.
+ */
+static int
+respawn(struct dispatcher *d)
+{
+	struct signpool *p = d->pool;
+	struct timespec until;
+	struct job *orphans;
+	pid_t pid;
+	int fd;
+
+	for (;;) {
+		d->backoff_ms = d->backoff_ms == 0 ? SIGNPOOL_BACKOFF_MIN :
+		    d->backoff_ms;
+		until = deadline_ms(d->backoff_ms);
+		pthread_mutex_lock(&p->lock);
+		while (!p->stopping && !p->norestart &&
+		    pthread_cond_timedwait(&p->stop_cv, &p->lock, &until) !=
+		    ETIMEDOUT) {
+			;
+		}
+		if (p->stopping || p->norestart) {
+			pthread_mutex_unlock(&p->lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (d->backoff_ms < SIGNPOOL_BACKOFF_MAX) {
+			d->backoff_ms *= 2;
+			if (d->backoff_ms > SIGNPOOL_BACKOFF_MAX) {
+				d->backoff_ms = SIGNPOOL_BACKOFF_MAX;
+			}
+		}
+		if (p->spawn(p->spawn_arg, d->index, &fd, &pid)) {
+			break;
+		}
+		pthread_mutex_lock(&p->lock);
+		p->spawn_failed = 1;
+		orphans = signers_up(p) == 0 ? take_all(p) : NULL;
+		pthread_mutex_unlock(&p->lock);
+		log_warnx("signer %d: cannot be restarted; next try in %u ms",
+		    d->index, d->backoff_ms);
+		finish(orphans);
+	}
+	d->fd = fd;
+	d->up_since = mono_now();
+	pthread_mutex_lock(&p->lock);
+	d->pid = pid;
+	p->spawn_failed = 0;
+	__atomic_store_n(&d->up, 1, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	__atomic_add_fetch(&p->restarts, 1, __ATOMIC_RELAXED);
+	log_warnx("signer %d: restarted (pid %ld)", d->index, (long)pid);
+	return 1;
+}
+
+/* 1 while d's signer process has not exited (reaped here if it has). */
+static int
+child_lives(struct dispatcher *d)
+{
+	struct signpool *p = d->pool;
+	pid_t pid;
+	int st;
+
+	pthread_mutex_lock(&p->lock);
+	pid = d->pid;
+	pthread_mutex_unlock(&p->lock);
+	if (pid <= 0 || waitpid(pid, &st, WNOHANG) != pid) {
+		return 1;
+	}
+	pthread_mutex_lock(&p->lock);
+	d->pid = 0;
+	pthread_mutex_unlock(&p->lock);
+	if (WIFSIGNALED(st)) {
+		log_warnx("signer %d: gone (signal %d)", d->index,
+		    WTERMSIG(st));
+	} else {
+		log_warnx("signer %d: gone (exit %d)", d->index,
+		    WEXITSTATUS(st));
+	}
+	return 0;
+}
+
+enum wake {
+	WAKE_WORK,	/* a batch was taken */
+	WAKE_IDLE,	/* nothing to do for a while */
+	WAKE_STOP	/* stopping and the queue is empty */
+};
+
+/* Wait for work (called locked). */
+static enum wake
+wait_work(struct signpool *p, struct job **batch, size_t *bytes, int *count)
+{
+	struct timespec until = deadline_ms(IDLE_CHECK_MS);
+
+	while (p->head == NULL && !p->stopping) {
+		if (pthread_cond_timedwait(&p->work, &p->lock, &until) ==
+		    ETIMEDOUT) {
+			return WAKE_IDLE;
+		}
+	}
+	if ((*batch = take(p, bytes, count)) == NULL) {
+		return WAKE_STOP;
+	}
+	return WAKE_WORK;
+}
+
 static void *
 dispatch(void *arg)
 {
 	struct dispatcher *d = arg;
 	struct signpool *p = d->pool;
-	struct job *batch, *orphans = NULL;
+	struct job *batch = NULL, *orphans = NULL;
 	size_t bytes;
-	int count, up = 1;
+	int count;
+	enum wake w;
 
-	while (up) {
+	for (;;) {
+		if (d->fd == -1 && !respawn(d)) {
+			break;
+		}
 		pthread_mutex_lock(&p->lock);
-		while (p->head == NULL && !p->stopping) {
-			pthread_cond_wait(&p->work, &p->lock);
-		}
-		batch = take(p, &bytes, &count);
+		w = wait_work(p, &batch, &bytes, &count);
 		pthread_mutex_unlock(&p->lock);
-		if (batch == NULL) {
-			break;		/* stopping, queue empty */
+		if (w == WAKE_STOP) {
+			break;
 		}
-		up = round_trip(d, batch, bytes, count);
-		finish(batch);
+		if (w == WAKE_IDLE) {
+			if (!child_lives(d)) {
+				lose(d, NULL);
+			}
+			continue;
+		}
+		if (round_trip(d, batch, bytes, count)) {
+			finish(batch);
+		} else {
+			lose(d, batch);
+		}
 	}
 	pthread_mutex_lock(&p->lock);
-	if (!up) {
-		__atomic_store_n(&d->dead, 1, __ATOMIC_RELAXED);
-	}
 	if (--p->alive == 0) {
 		/* The last one out fails whatever is still queued. */
-		orphans = p->head;
-		p->head = NULL;
-		p->tail = &p->head;
+		orphans = take_all(p);
 	}
 	pthread_mutex_unlock(&p->lock);
 	finish(orphans);
 	return NULL;
 }
 
+/*
+ * Ask every signer still there to stop and reap it; one that has not
+ * exited after 5 s (hung in its token) is killed.
+ */
+static void
+stop_signers(struct signpool *p)
+{
+	int i, left, tries;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->d[i].fd != -1) {
+			ipc_send(p->d[i].fd, SIGNOP_STOP, NULL, 0);
+			close(p->d[i].fd);
+			p->d[i].fd = -1;
+		}
+	}
+	for (tries = 0; tries < 500; tries++) {
+		for (i = 0, left = 0; i < p->n; i++) {
+			if (p->d[i].pid > 0 &&
+			    waitpid(p->d[i].pid, NULL, WNOHANG) == 0) {
+				left++;
+			} else {
+				p->d[i].pid = 0;
+			}
+		}
+		if (left == 0) {
+			return;
+		}
+		usleep(10000);
+	}
+	for (i = 0; i < p->n; i++) {
+		if (p->d[i].pid > 0) {
+			log_warnx("signer %d does not stop: killed", i);
+			kill(p->d[i].pid, SIGKILL);
+			waitpid(p->d[i].pid, NULL, 0);
+			p->d[i].pid = 0;
+		}
+	}
+}
+
 struct signpool *
-signpool_new(const int *fds, int n, int timeout)
+signpool_new(int n, int timeout, signpool_spawn_fn spawn, void *arg)
 {
 	struct signpool *p;
+	pthread_condattr_t ca;
 	int i;
 
 	if (n < 1 || n > SIGNPOOL_MAX) {
@@ -237,14 +516,32 @@ signpool_new(const int *fds, int n, int timeout)
 		fatalx("out of memory");
 	}
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->work, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->work, &ca);
+	pthread_cond_init(&p->stop_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	p->tail = &p->head;
 	p->n = n;
 	p->timeout = timeout;
+	p->spawn = spawn;
+	p->spawn_arg = arg;
 	for (i = 0; i < n; i++) {
 		p->d[i].pool = p;
-		p->d[i].fd = fds[i];
 		p->d[i].index = i;
+		p->d[i].fd = -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!spawn(arg, i, &p->d[i].fd, &p->d[i].pid)) {
+			p->d[i].fd = -1;
+			p->d[i].pid = 0;
+			signpool_free(p);
+			return NULL;
+		}
+		p->d[i].up = 1;
+		p->d[i].up_since = mono_now();
+	}
+	for (i = 0; i < n; i++) {
 		pthread_mutex_lock(&p->lock);
 		p->alive++;
 		pthread_mutex_unlock(&p->lock);
@@ -262,12 +559,13 @@ signpool_new(const int *fds, int n, int timeout)
 	return p;
 }
 
-/* Queue j unless no signer is left. 1/0. */
+/* Queue j unless no signer can be had. 1/0. */
 static int
 enqueue(struct signpool *p, struct job *j)
 {
 	pthread_mutex_lock(&p->lock);
-	if (p->alive == 0 || p->stopping) {
+	if (p->alive == 0 || p->stopping ||
+	    (p->spawn_failed && signers_up(p) == 0)) {
 		pthread_mutex_unlock(&p->lock);
 		return 0;
 	}
@@ -340,17 +638,39 @@ signpool_batches(const struct signpool *p)
 	return __atomic_load_n(&p->batches, __ATOMIC_RELAXED);
 }
 
+unsigned long long
+signpool_restarts(const struct signpool *p)
+{
+	return __atomic_load_n(&p->restarts, __ATOMIC_RELAXED);
+}
+
 int
 signpool_alive(const struct signpool *p)
 {
 	int i;
 
 	for (i = 0; i < p->n; i++) {
-		if (__atomic_load_n(&p->d[i].dead, __ATOMIC_RELAXED)) {
+		if (!__atomic_load_n(&p->d[i].up, __ATOMIC_RELAXED)) {
 			return 0;
 		}
 	}
 	return 1;
+}
+
+void
+signpool_kill(struct signpool *p)
+{
+	int i;
+
+	pthread_mutex_lock(&p->lock);
+	p->norestart = 1;
+	pthread_cond_broadcast(&p->stop_cv);
+	for (i = 0; i < p->n; i++) {
+		if (p->d[i].pid > 0) {
+			(void)kill(p->d[i].pid, SIGKILL);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
 }
 
 void
@@ -364,12 +684,15 @@ signpool_free(struct signpool *p)
 	pthread_mutex_lock(&p->lock);
 	p->stopping = 1;
 	pthread_cond_broadcast(&p->work);
+	pthread_cond_broadcast(&p->stop_cv);
 	pthread_mutex_unlock(&p->lock);
 	for (i = 0; i < p->n; i++) {
 		if (p->d[i].started) {
 			pthread_join(p->d[i].thread, NULL);
 		}
 	}
+	stop_signers(p);
+	pthread_cond_destroy(&p->stop_cv);
 	pthread_cond_destroy(&p->work);
 	pthread_mutex_destroy(&p->lock);
 	free(p);

@@ -6,28 +6,53 @@
  * the thread that waits for it.  Requests never wait for a signer that
  * is busy while another is idle, and a signer always finds the next
  * batch ready when it finishes one.
+ *
+ * Each dispatcher also supervises its signer process: one that dies, or
+ * does not answer within the timeout, is killed (SIGKILL), reaped and
+ * started again after a backoff (SIGNPOOL_BACKOFF_MIN ms doubling up to
+ * SIGNPOOL_BACKOFF_MAX ms, back to the minimum once a signer has served
+ * SIGNPOOL_HEALTHY seconds).  The batch it held goes back to the head of
+ * the queue once (a batch that loses two signers fails), and queued work
+ * waits for another signer or the restart.  Work fails at once only
+ * while no signer is up and the last attempt to start one failed.
  */
 #ifndef ESEAL_OCSP_SIGNPOOL_H
 #define ESEAL_OCSP_SIGNPOOL_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 
 #define SIGNPOOL_MAX	16	/* signer processes */
 #define SIGNPOOL_BATCH	32	/* ResponseData per message */
+#define SIGNPOOL_BACKOFF_MIN	100	/* ms before the first restart */
+#define SIGNPOOL_BACKOFF_MAX	5000	/* ms, the cap of the doubling */
+#define SIGNPOOL_HEALTHY	30	/* s of service that reset the backoff */
 
 struct signpool;
 
 /*
- * Start one dispatcher per fd (connected signers that said HELLO; the
- * fds stay the caller's).  A signer that has not answered a message
- * within timeout seconds (plus one second per ResponseData in it) is
- * given up like one that died.  NULL on failure (logged).
+ * Start signer process number index: on success *fd is connected to a
+ * signer that said HELLO (the pool owns it from then on) and *pid is
+ * its process id, a child of this process.  Called from the thread of
+ * signpool_new() at start and from dispatcher threads on restarts.
+ * 1/0 (logged; nothing is left running on failure).
  */
-struct signpool *signpool_new(const int *fds, int n, int timeout);
+typedef int (*signpool_spawn_fn)(void *arg, int index, int *fd, pid_t *pid);
+
+/*
+ * Start n signers with spawn (arg passed along) and one dispatcher for
+ * each.  A signer that has not answered a message within timeout
+ * seconds (plus one second per ResponseData in it) is given up, killed
+ * and restarted like one that died.  NULL on failure (logged; the
+ * signers started are stopped).
+ */
+struct signpool *signpool_new(int n, int timeout, signpool_spawn_fn spawn,
+    void *arg);
 /*
  * responder_sign_fn over the pool (arg is the pool): queue tbs and wait
  * for its signature; *sig is malloc'd.  0 when the signer refused, or
- * when no signer is left (logged once by the dispatcher that lost it).
+ * when no signer can be had (logged by the dispatcher that lost it).
  */
 int signpool_sign(void *arg, const unsigned char *tbs, size_t tbs_len,
     unsigned char **sig, size_t *sig_len);
@@ -39,17 +64,27 @@ typedef void (*signpool_done_fn)(void *arg, int ok, unsigned char *sig,
     size_t sig_len);
 /*
  * Queue tbs (kept alive by the caller until cb runs) without waiting.
- * 0 when no signer is left or tbs is too large (cb is not called then).
+ * 0 when no signer can be had or tbs is too large (cb is not called
+ * then).
  */
 int signpool_submit(struct signpool *p, const unsigned char *tbs,
     size_t tbs_len, signpool_done_fn cb, void *arg);
 /* Messages sent to the signers so far (each carries one batch). */
 unsigned long long signpool_batches(const struct signpool *p);
-/* 1 while every signer process answers. */
+/* Signer processes started again after a loss, so far. */
+unsigned long long signpool_restarts(const struct signpool *p);
+/* 1 while every signer process is up and answers. */
 int signpool_alive(const struct signpool *p);
 /*
+ * Shutdown with signers that hang: kill every signer (SIGKILL) and
+ * start none again, so that the work waiting for them fails.
+ */
+void signpool_kill(struct signpool *p);
+/*
  * Stop the dispatchers once the queue is empty (callers of
- * signpool_sign must have returned) and free the pool.  Accepts NULL.
+ * signpool_sign must have returned), then the signers: each is asked to
+ * stop and reaped; one that has not exited within 5 s is killed.  Frees
+ * the pool.  Accepts NULL.
  */
 void signpool_free(struct signpool *p);
 

@@ -96,6 +96,7 @@ signer-cert = $P/ocsp.pem
 signer-key = $P/ocsp.key
 signer-program = $top_builddir/eseal-ocsp-signer
 reload-interval = 1
+state-dir = $T/$1.state
 EOT
 		cat
 	} >"$T/$1.conf"

@@ -188,6 +188,7 @@ signer-cert = $OUT/ocsp/signer.pem
 signer-key = $OUT/ocsp/signer.key
 signer-program = $B/eseal-ocsp-signer
 reload-interval = 1
+state-dir = $OUT/ocsp/state
 EOT
 eseal-ocspd -d -f "$OUT/ocsp/ocspd.conf" 2>"$OUT/ocsp/ocspd.log" &
 OCSPD=$!
