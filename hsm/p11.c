@@ -981,10 +981,16 @@ hsm_key_generate(struct hsm_token *tok, enum key_alg k, const char *label)
 	return key;
 }
 
-/* Find the one object of class cls with CKA_ID id. */
-static CK_OBJECT_HANDLE
+enum find_result { FIND_NONE, FIND_ONE, FIND_SEVERAL, FIND_ERROR };
+
+/*
+ * Find the one object of class cls with CKA_ID id into *obj.  A token
+ * error is logged here (naming the call and its CKR_), so that a failing
+ * token is never reported as a missing key; the other results are not.
+ */
+static enum find_result
 find_obj(struct hsm_token *tok, CK_OBJECT_CLASS cls, const unsigned char *id,
-    size_t idlen, int *several)
+    size_t idlen, CK_OBJECT_HANDLE *obj)
 {
 	CK_ATTRIBUTE tmpl[] = {
 		{ CKA_CLASS, &cls, sizeof(cls) },
@@ -993,19 +999,30 @@ find_obj(struct hsm_token *tok, CK_OBJECT_CLASS cls, const unsigned char *id,
 	CK_OBJECT_HANDLE objs[2];
 	CK_ULONG n = 0;
 	CK_FUNCTION_LIST *f = tok->mod->f;
+	CK_RV rv;
 
-	*several = 0;
-	if (f->C_FindObjectsInit(tok->sess, tmpl, NITEMS(tmpl)) != CKR_OK) {
-		return CK_INVALID_HANDLE;
+	*obj = CK_INVALID_HANDLE;
+	if ((rv = f->C_FindObjectsInit(tok->sess, tmpl, NITEMS(tmpl))) !=
+	    CKR_OK) {
+		log_warnx("token %s: C_FindObjectsInit: %s", tok->info.label,
+		    rv_name(rv));
+		return FIND_ERROR;
 	}
-	if (f->C_FindObjects(tok->sess, objs, 2, &n) != CKR_OK) {
-		n = 0;
-	}
+	rv = f->C_FindObjects(tok->sess, objs, 2, &n);
 	f->C_FindObjectsFinal(tok->sess);
-	if (n > 1) {
-		*several = 1;
+	if (rv != CKR_OK) {
+		log_warnx("token %s: C_FindObjects: %s", tok->info.label,
+		    rv_name(rv));
+		return FIND_ERROR;
 	}
-	return n == 1 ? objs[0] : CK_INVALID_HANDLE;
+	if (n > 1) {
+		return FIND_SEVERAL;
+	}
+	if (n == 1) {
+		*obj = objs[0];
+		return FIND_ONE;
+	}
+	return FIND_NONE;
 }
 
 struct hsm_key *
@@ -1015,7 +1032,7 @@ hsm_key_find(struct hsm_token *tok, const char *id_hex)
 	unsigned char *id = NULL, *v = NULL;
 	size_t idlen = 0, vlen;
 	CK_KEY_TYPE kt;
-	int several = 0, several2 = 0;
+	enum find_result fpriv, fpub;
 
 	if ((id = hex_decode(id_hex, &idlen)) == NULL || idlen == 0) {
 		log_warnx("token %s: bad key id \"%s\" (hex expected)",
@@ -1027,9 +1044,13 @@ hsm_key_find(struct hsm_token *tok, const char *id_hex)
 	}
 	key->tok = tok;
 	key->id_hex = hex_encode(id, idlen);
-	key->priv = find_obj(tok, CKO_PRIVATE_KEY, id, idlen, &several);
-	key->pub = find_obj(tok, CKO_PUBLIC_KEY, id, idlen, &several2);
-	if (several || several2) {
+	if ((fpriv = find_obj(tok, CKO_PRIVATE_KEY, id, idlen,
+	    &key->priv)) == FIND_ERROR ||
+	    (fpub = find_obj(tok, CKO_PUBLIC_KEY, id, idlen, &key->pub)) ==
+	    FIND_ERROR) {
+		goto fail;	/* logged: a token error, not a missing key */
+	}
+	if (fpriv == FIND_SEVERAL || fpub == FIND_SEVERAL) {
 		log_warnx("token %s: several keys with id %s",
 		    tok->info.label, key->id_hex);
 		goto fail;
@@ -1309,6 +1330,42 @@ fail:
 	return 0;
 }
 
+/*
+ * 1 if a signature of len bytes from the token has the size the key
+ * makes: k octets for RSA (RFC 8017, 8.1.1 and 8.2.1), 64 for Ed25519
+ * (RFC 8032, 5.1.6), r || s of the curve's size for CKM_ECDSA
+ * (PKCS#11 2.40, 2.3.6).  Otherwise 0, logged: a short or padded
+ * signature is the token's fault, caught here before anything is built
+ * on it.
+ */
+static int
+sig_len_ok(struct hsm_key *key, size_t len)
+{
+	size_t want;
+
+	switch (key->alg) {
+	case KEY_ED25519:
+		want = 64;
+		break;
+	case KEY_EC_P256:
+		want = 64;
+		break;
+	case KEY_EC_P384:
+		want = 96;
+		break;
+	default:
+		want = (size_t)EVP_PKEY_get_size(key->pub_pkey);
+		break;
+	}
+	if (len != want) {
+		log_warnx("token %s: key %s: ES-HSM-SIG-01: C_Sign returned a "
+		    "%zu-byte signature (expected %zu)", key->tok->info.label,
+		    key->id_hex, len, want);
+		return 0;
+	}
+	return 1;
+}
+
 int
 hsm_sign_digest(struct hsm_key *key, enum sig_alg alg,
     const unsigned char *md, size_t mdlen, unsigned char **sig,
@@ -1375,13 +1432,10 @@ hsm_sign_digest(struct hsm_key *key, enum sig_alg alg,
 		if (!token_sign(key, &mech, md, mdlen, &raw, &rawlen)) {
 			goto out;
 		}
-		half = rawlen / 2;
-		if (rawlen == 0 || rawlen % 2 != 0 ||
-		    rawlen != (size_t)(key->alg == KEY_EC_P256 ? 64 : 96)) {
-			log_warnx("token %s: key %s: ECDSA signature of %zu "
-			    "bytes", key->tok->info.label, key->id_hex, rawlen);
+		if (!sig_len_ok(key, rawlen)) {
 			goto out;
 		}
+		half = rawlen / 2;
 		if ((r = BN_bin2bn(raw, half, NULL)) == NULL ||
 		    (s = BN_bin2bn(raw + half, half, NULL)) == NULL ||
 		    (esig = ECDSA_SIG_new()) == NULL) {
@@ -1407,6 +1461,12 @@ hsm_sign_digest(struct hsm_key *key, enum sig_alg alg,
 		ret = token_sign(key, &mech, md, mdlen, sig, siglen);
 	}
 out:
+	if (ret && !sig_alg_is_ecdsa(alg) && !sig_len_ok(key, *siglen)) {
+		free(*sig);
+		*sig = NULL;
+		*siglen = 0;
+		ret = 0;
+	}
 	free(in);
 	free(raw);
 	OPENSSL_free(der);
