@@ -316,6 +316,13 @@ sign_with_key(void *arg, const unsigned char *msg, size_t msglen,
 		log_ssl("ca %s: cannot sign the audit head", ck->name);
 		goto out;
 	}
+	/* Checked before it is stored, as "audit verify" will check it. */
+	if (!sig_verify(X509_get0_pubkey(ck->cert), ck->alg, msg, msglen, buf,
+	    len)) {
+		log_ssl("ca %s: ES-HSM-SIG-01: the token's signature of the "
+		    "audit head does not verify; not stored", ck->name);
+		goto out;
+	}
 	*sig = buf;
 	*siglen = len;
 	buf = NULL;

@@ -74,13 +74,28 @@ usage(FILE *fp)
 	    "  Output: --out FILE, default NAME[-pN][-delta].crl, DER or --pem.\n");
 }
 
+/* The CRL encoder's signer: the CA key, and whether the token failed. */
+struct crl_signer {
+	struct ca_key	*ck;
+	int		 token_failed;
+};
+
+/*
+ * Sign the CRL's digest on the token.  A failure is the token's (logged
+ * by the HSM layer): it is remembered, so that the run ends with the
+ * token error's exit status rather than a refusal's.
+ */
 static int
 token_sign(void *arg, enum sig_alg alg, const unsigned char *md, size_t mdlen,
     unsigned char **sig, size_t *siglen)
 {
-	struct ca_key *ck = arg;
+	struct crl_signer *cs = arg;
 
-	return hsm_sign_digest(ck->key, alg, md, mdlen, sig, siglen);
+	if (!hsm_sign_digest(cs->ck->key, alg, md, mdlen, sig, siglen)) {
+		cs->token_failed = 1;
+		return 0;
+	}
+	return 1;
 }
 
 /* Authenticate the operator who runs the command ("NAME=SRC"). 1/0. */
@@ -684,6 +699,7 @@ crl_run(struct crlrun *r)
 	struct ca_key *ck = NULL;
 	struct crl_rows *rows = NULL;
 	struct crl_params p;
+	struct crl_signer signer;
 	struct crl_iter it;
 	struct crl_stats cs;
 	struct crl_sel sel;
@@ -782,7 +798,9 @@ crl_run(struct crlrun *r)
 	p.issuer = ck->cert;
 	p.alg = ck->alg;
 	p.sign = token_sign;
-	p.sign_arg = ck;
+	signer.ck = ck;
+	signer.token_failed = 0;
+	p.sign_arg = &signer;
 	p.this_update = r->this_update;
 	p.next_update = r->next_update;
 	p.number = r->num;
@@ -841,7 +859,7 @@ crl_run(struct crlrun *r)
 		crl_rows_free(rows);
 		rows = NULL;
 		db_rollback(db);
-		ret = EXIT_REFUSED;
+		ret = signer.token_failed ? EXIT_ERROR : EXIT_REFUSED;
 		goto out;
 	}
 	crl_rows_free(rows);

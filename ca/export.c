@@ -150,25 +150,41 @@ out:
 	return ok;
 }
 
-/* Take the next export sequence number, committed before use. -1 on error. */
+/*
+ * The next export sequence number (the last one used + 1), read without
+ * taking it: record_sequence() takes it when the signed export is
+ * recorded, so that a run that fails before (a token error while
+ * signing) consumes none.  -1 on error.
+ */
 static int64_t
-next_sequence(struct db *db)
+peek_sequence(struct db *db)
 {
-	char *cur, buf[32];
+	char *cur;
 	int64_t seq;
 
-	if (!db_begin(db)) {
-		return -1;
-	}
 	cur = db_meta_get(db, "status_export_seq");
 	seq = cur != NULL ? strtoll(cur, NULL, 10) + 1 : 1;
 	free(cur);
-	snprintf(buf, sizeof(buf), "%lld", (long long)seq);
-	if (!db_meta_set(db, "status_export_seq", buf) || !db_commit(db)) {
-		db_rollback(db);
-		return -1;
-	}
 	return seq;
+}
+
+/*
+ * Inside the caller's transaction: take seq, which must still be the
+ * next one (another export may have taken it meanwhile).  1/0, logged.
+ */
+static int
+record_sequence(struct db *db, int64_t seq)
+{
+	char buf[32];
+
+	if (peek_sequence(db) != seq) {
+		log_warnx("export-status: sequence %lld was taken by another "
+		    "export meanwhile; nothing written (run it again)",
+		    (long long)seq);
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%lld", (long long)seq);
+	return db_meta_set(db, "status_export_seq", buf);
 }
 
 /*
@@ -242,6 +258,8 @@ cmd_export_status(int argc, char **argv)
 	struct ca_key *ck[EXPORT_MAX_CAS];
 	struct export_signer sg[EXPORT_MAX_CAS];
 	struct export_builder *b = NULL;
+	struct export *check = NULL;
+	X509 *trust[EXPORT_MAX_CAS];
 	unsigned char *der = NULL;
 	char *who = NULL, *cabuf = NULL, *pins[EXPORT_MAX_CAS + 1];
 	char object[512], sha[65], detail[1024], ts[32], tn[32], ahash[65];
@@ -330,11 +348,12 @@ cmd_export_status(int argc, char **argv)
 	now = now_utc();
 	next = now + hours * 3600;
 	/*
-	 * The number is consumed before the file exists: never reused.  One
-	 * counter for the whole store, so it increases strictly for every
-	 * CA whichever exports carry it.
+	 * One counter for the whole store, so the number increases strictly
+	 * for every CA whichever exports carry it.  It is taken with the
+	 * audit record, before the file exists (never reused), and only once
+	 * the export is signed and verified (a failed run takes none).
 	 */
-	if ((seq = next_sequence(db)) < 0) {
+	if ((seq = peek_sequence(db)) < 0) {
 		goto out;
 	}
 	/*
@@ -357,8 +376,14 @@ cmd_export_status(int argc, char **argv)
 	    &der, &derlen)) {
 		goto fail;
 	}
-	if (!file_write_atomic(out, der, derlen, 0644)) {
-		goto out;
+	/* The token's signatures, checked as eseal-ocspd will check them. */
+	for (i = 0; i < nca; i++) {
+		trust[i] = ck[i]->cert;
+	}
+	if ((check = export_decode(der, derlen, trust, nca, out)) == NULL) {
+		log_warnx("export-status: ES-HSM-SIG-01: the export signed on "
+		    "the token does not verify; nothing written");
+		goto fail;
 	}
 	sha256_hex(der, derlen, sha);
 	time_fmt(now, ts, sizeof(ts));
@@ -376,9 +401,16 @@ cmd_export_status(int argc, char **argv)
 	if (!db_begin(db)) {
 		goto out;
 	}
-	if (!audit_append(db, who, "status-export", object, sha, "ok", detail) ||
+	if (!record_sequence(db, seq) ||
+	    !audit_append(db, who, "status-export", object, sha, "ok", detail) ||
 	    !db_meta_set(db, "last_status_export", detail) || !db_commit(db)) {
 		db_rollback(db);
+		goto out;
+	}
+	if (!file_write_atomic(out, der, derlen, 0644)) {
+		/* Recorded, not written: the sequence stays used. */
+		audit_append(db, who, "status-export", object, sha,
+		    "failed: file not written", out);
 		goto out;
 	}
 	if (g.json) {
@@ -403,6 +435,7 @@ cmd_export_status(int argc, char **argv)
 	audit_append(db, who, "status-export", object, NULL, "failed", NULL);
  out:
 	OPENSSL_free(der);
+	export_free(check);
 	export_builder_free(b);
 	/*
 	 * Reverse order: CAs sharing a module or token opened it after the

@@ -244,3 +244,41 @@ sig_ctx_init(EVP_MD_CTX *mctx, EVP_PKEY *pkey, enum sig_alg alg,
 	}
 	return 1;
 }
+
+int
+sig_verify(EVP_PKEY *pub, enum sig_alg alg, const unsigned char *msg,
+    size_t msglen, const unsigned char *sig, size_t siglen)
+{
+	OSSL_PARAM params[4], *p = params;
+	EVP_MD_CTX *mctx = NULL;
+	const char *md = sig_alg_digest(alg);
+	char pad[] = OSSL_PKEY_RSA_PAD_MODE_PSS;
+	char salt[] = OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST;
+	char mgfmd[16];
+	int ret = 0;
+
+	if (alg == SIG_NONE || alg >= SIG__MAX || pub == NULL) {
+		return 0;
+	}
+	if (sig_alg_is_pss(alg)) {
+		strncpy(mgfmd, md, sizeof(mgfmd) - 1);
+		mgfmd[sizeof(mgfmd) - 1] = '\0';
+		*p++ = OSSL_PARAM_construct_utf8_string(
+		    OSSL_SIGNATURE_PARAM_PAD_MODE, pad, 0);
+		*p++ = OSSL_PARAM_construct_utf8_string(
+		    OSSL_SIGNATURE_PARAM_PSS_SALTLEN, salt, 0);
+		*p++ = OSSL_PARAM_construct_utf8_string(
+		    OSSL_SIGNATURE_PARAM_MGF1_DIGEST, mgfmd, 0);
+	}
+	*p = OSSL_PARAM_construct_end();
+	if ((mctx = EVP_MD_CTX_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	if (EVP_DigestVerifyInit_ex(mctx, NULL, md, NULL, NULL, pub,
+	    params) == 1 &&
+	    EVP_DigestVerify(mctx, sig, siglen, msg, msglen) == 1) {
+		ret = 1;
+	}
+	EVP_MD_CTX_free(mctx);
+	return ret;
+}

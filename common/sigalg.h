@@ -65,4 +65,12 @@ enum key_alg key_alg_of_pkey(const EVP_PKEY *pkey);
 int sig_ctx_init(EVP_MD_CTX *mctx, EVP_PKEY *pkey, enum sig_alg alg,
     OSSL_LIB_CTX *libctx, const char *propq, const char *what);
 
+/*
+ * 1 if sig over msg verifies with pub under alg (the parameters
+ * sig_ctx_init() signs with), else 0.  Not logged; the OpenSSL error
+ * queue is left for the caller's message.
+ */
+int sig_verify(EVP_PKEY *pub, enum sig_alg alg, const unsigned char *msg,
+    size_t msglen, const unsigned char *sig, size_t siglen);
+
 #endif

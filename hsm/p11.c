@@ -16,6 +16,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
 
@@ -281,7 +282,13 @@ hsm_module_load(const char *path)
 	}
 	memset(&args, 0, sizeof(args));
 	args.flags = CKF_OS_LOCKING_OK;
+	/*
+	 * A module on OpenSSL leaves errors on our queue (SoftHSM2: engines
+	 * it failed to load): drop them, or the next log_ssl() prints them.
+	 */
+	ERR_set_mark();
 	rv = mod->f->C_Initialize(&args);
+	ERR_pop_to_mark();
 	if (rv == CKR_OK) {
 		mod->finalize = 1;
 	} else if (rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
@@ -594,51 +601,62 @@ hsm_token_login(struct hsm_token *tok, const char *pin_source)
 	}
 }
 
+enum mech_result { MECH_NO, MECH_YES, MECH_ERROR };
+
 /*
- * 1 if the token lists mechanism type (C_GetMechanismList is what a token
- * offers; some answer C_GetMechanismInfo for mechanisms they have turned
- * off) with all of flags and bits in its key size range.
+ * MECH_YES if the token lists mechanism type (C_GetMechanismList is what
+ * a token offers; some answer C_GetMechanismInfo for mechanisms they
+ * have turned off) with all of flags and bits in its key size range,
+ * MECH_NO if not, MECH_ERROR if the token could not say (*rv is its
+ * error: a token that has gone must not be said to lack a mechanism).
+ * Not logged.
  */
-static int
-tok_has_mech(struct hsm_token *tok, CK_MECHANISM_TYPE type, CK_FLAGS flags,
-    unsigned long bits)
+static enum mech_result
+tok_mech(struct hsm_token *tok, CK_MECHANISM_TYPE type, CK_FLAGS flags,
+    unsigned long bits, CK_RV *rvp)
 {
 	CK_MECHANISM_TYPE *types = NULL;
 	CK_MECHANISM_INFO mi;
 	CK_ULONG n = 0, i;
+	CK_RV rv;
 	int listed = 0;
 
-	if (tok->mod->f->C_GetMechanismList(tok->info.slot_id, NULL, &n) ==
-	    CKR_OK) {
-		if ((types = calloc(n + 1, sizeof(*types))) == NULL) {
-			fatalx("out of memory");
-		}
-		if (tok->mod->f->C_GetMechanismList(tok->info.slot_id, types,
-		    &n) != CKR_OK) {
-			n = 0;
-		}
-		for (i = 0; i < n; i++) {
-			if (types[i] == type) {
-				listed = 1;
-			}
-		}
-		free(types);
+	if ((rv = tok->mod->f->C_GetMechanismList(tok->info.slot_id, NULL,
+	    &n)) != CKR_OK) {
+		goto error;
 	}
+	if ((types = calloc(n + 1, sizeof(*types))) == NULL) {
+		fatalx("out of memory");
+	}
+	if ((rv = tok->mod->f->C_GetMechanismList(tok->info.slot_id, types,
+	    &n)) != CKR_OK) {
+		free(types);
+		goto error;
+	}
+	for (i = 0; i < n; i++) {
+		if (types[i] == type) {
+			listed = 1;
+		}
+	}
+	free(types);
 	if (!listed) {
-		return 0;
+		return MECH_NO;
 	}
 	if (tok->mod->f->C_GetMechanismInfo(tok->info.slot_id, type, &mi) !=
 	    CKR_OK) {
-		return 0;
+		return MECH_NO;
 	}
 	if ((mi.flags & flags) != flags) {
-		return 0;
+		return MECH_NO;
 	}
 	if (bits != 0 && mi.ulMaxKeySize != 0 &&
 	    (bits < mi.ulMinKeySize || bits > mi.ulMaxKeySize)) {
-		return 0;
+		return MECH_NO;
 	}
-	return 1;
+	return MECH_YES;
+error:
+	*rvp = rv;
+	return MECH_ERROR;
 }
 
 static CK_MECHANISM_TYPE
@@ -689,24 +707,26 @@ sign_mech(enum sig_alg alg)
 int
 hsm_token_can_generate(struct hsm_token *tok, enum key_alg k)
 {
+	CK_RV rv;
 	CK_MECHANISM_TYPE m;
 	unsigned long bits;
 
 	if ((m = keygen_mech(k, &bits)) == CKM_VENDOR_DEFINED) {
 		return 0;
 	}
-	return tok_has_mech(tok, m, CKF_GENERATE_KEY_PAIR, bits);
+	return tok_mech(tok, m, CKF_GENERATE_KEY_PAIR, bits, &rv) == MECH_YES;
 }
 
 int
 hsm_token_can_sign(struct hsm_token *tok, enum sig_alg alg)
 {
+	CK_RV rv;
 	CK_MECHANISM_TYPE m;
 
 	if ((m = sign_mech(alg)) == CKM_VENDOR_DEFINED) {
 		return 0;
 	}
-	return tok_has_mech(tok, m, CKF_SIGN, 0);
+	return tok_mech(tok, m, CKF_SIGN, 0, &rv) == MECH_YES;
 }
 
 /*
@@ -898,6 +918,7 @@ hsm_key_generate(struct hsm_token *tok, enum key_alg k, const char *label)
 	unsigned long bits;
 	const unsigned char *ecparams = NULL;
 	size_t ecparamslen = 0;
+	enum mech_result mr;
 	CK_RV rv;
 
 	mech.mechanism = keygen_mech(k, &bits);
@@ -906,7 +927,13 @@ hsm_key_generate(struct hsm_token *tok, enum key_alg k, const char *label)
 		    tok->info.label, key_alg_name(k));
 		return NULL;
 	}
-	if (!hsm_token_can_generate(tok, k)) {
+	if ((mr = tok_mech(tok, mech.mechanism, CKF_GENERATE_KEY_PAIR, bits,
+	    &rv)) == MECH_ERROR) {
+		log_warnx("token %s: C_GetMechanismList: %s", tok->info.label,
+		    rv_name(rv));
+		return NULL;
+	}
+	if (mr == MECH_NO) {
 		log_warnx("token %s: ES-HSM-MECH-01: mechanism %s not "
 		    "supported by the token (key type %s)", tok->info.label,
 		    mech_name_any(mech.mechanism), key_alg_name(k));
@@ -981,10 +1008,16 @@ hsm_key_generate(struct hsm_token *tok, enum key_alg k, const char *label)
 	return key;
 }
 
-/* Find the one object of class cls with CKA_ID id. */
-static CK_OBJECT_HANDLE
+enum find_result { FIND_NONE, FIND_ONE, FIND_SEVERAL, FIND_ERROR };
+
+/*
+ * Find the one object of class cls with CKA_ID id into *obj.  A token
+ * error is logged here (naming the call and its CKR_), so that a failing
+ * token is never reported as a missing key; the other results are not.
+ */
+static enum find_result
 find_obj(struct hsm_token *tok, CK_OBJECT_CLASS cls, const unsigned char *id,
-    size_t idlen, int *several)
+    size_t idlen, CK_OBJECT_HANDLE *obj)
 {
 	CK_ATTRIBUTE tmpl[] = {
 		{ CKA_CLASS, &cls, sizeof(cls) },
@@ -993,19 +1026,30 @@ find_obj(struct hsm_token *tok, CK_OBJECT_CLASS cls, const unsigned char *id,
 	CK_OBJECT_HANDLE objs[2];
 	CK_ULONG n = 0;
 	CK_FUNCTION_LIST *f = tok->mod->f;
+	CK_RV rv;
 
-	*several = 0;
-	if (f->C_FindObjectsInit(tok->sess, tmpl, NITEMS(tmpl)) != CKR_OK) {
-		return CK_INVALID_HANDLE;
+	*obj = CK_INVALID_HANDLE;
+	if ((rv = f->C_FindObjectsInit(tok->sess, tmpl, NITEMS(tmpl))) !=
+	    CKR_OK) {
+		log_warnx("token %s: C_FindObjectsInit: %s", tok->info.label,
+		    rv_name(rv));
+		return FIND_ERROR;
 	}
-	if (f->C_FindObjects(tok->sess, objs, 2, &n) != CKR_OK) {
-		n = 0;
-	}
+	rv = f->C_FindObjects(tok->sess, objs, 2, &n);
 	f->C_FindObjectsFinal(tok->sess);
-	if (n > 1) {
-		*several = 1;
+	if (rv != CKR_OK) {
+		log_warnx("token %s: C_FindObjects: %s", tok->info.label,
+		    rv_name(rv));
+		return FIND_ERROR;
 	}
-	return n == 1 ? objs[0] : CK_INVALID_HANDLE;
+	if (n > 1) {
+		return FIND_SEVERAL;
+	}
+	if (n == 1) {
+		*obj = objs[0];
+		return FIND_ONE;
+	}
+	return FIND_NONE;
 }
 
 struct hsm_key *
@@ -1015,7 +1059,7 @@ hsm_key_find(struct hsm_token *tok, const char *id_hex)
 	unsigned char *id = NULL, *v = NULL;
 	size_t idlen = 0, vlen;
 	CK_KEY_TYPE kt;
-	int several = 0, several2 = 0;
+	enum find_result fpriv, fpub;
 
 	if ((id = hex_decode(id_hex, &idlen)) == NULL || idlen == 0) {
 		log_warnx("token %s: bad key id \"%s\" (hex expected)",
@@ -1027,9 +1071,13 @@ hsm_key_find(struct hsm_token *tok, const char *id_hex)
 	}
 	key->tok = tok;
 	key->id_hex = hex_encode(id, idlen);
-	key->priv = find_obj(tok, CKO_PRIVATE_KEY, id, idlen, &several);
-	key->pub = find_obj(tok, CKO_PUBLIC_KEY, id, idlen, &several2);
-	if (several || several2) {
+	if ((fpriv = find_obj(tok, CKO_PRIVATE_KEY, id, idlen,
+	    &key->priv)) == FIND_ERROR ||
+	    (fpub = find_obj(tok, CKO_PUBLIC_KEY, id, idlen, &key->pub)) ==
+	    FIND_ERROR) {
+		goto fail;	/* logged: a token error, not a missing key */
+	}
+	if (fpriv == FIND_SEVERAL || fpub == FIND_SEVERAL) {
 		log_warnx("token %s: several keys with id %s",
 		    tok->info.label, key->id_hex);
 		goto fail;
@@ -1253,13 +1301,22 @@ hsm_key_destroy(struct hsm_key *key)
 int
 hsm_key_check_sign(struct hsm_key *key, enum sig_alg alg)
 {
+	enum mech_result mr;
+	CK_RV rv;
+
 	if (!sig_alg_fits_key(alg, key->alg)) {
 		log_warnx("token %s: key %s: signature algorithm %s does not "
 		    "fit a %s key", key->tok->info.label, key->id_hex,
 		    sig_alg_name(alg), key_alg_name(key->alg));
 		return 0;
 	}
-	if (!hsm_token_can_sign(key->tok, alg)) {
+	if ((mr = tok_mech(key->tok, sign_mech(alg), CKF_SIGN, 0, &rv)) ==
+	    MECH_ERROR) {
+		log_warnx("token %s: C_GetMechanismList: %s",
+		    key->tok->info.label, rv_name(rv));
+		return 0;
+	}
+	if (mr == MECH_NO) {
 		log_warnx("token %s: ES-HSM-MECH-01: mechanism %s not "
 		    "supported by the token (signature algorithm %s)",
 		    key->tok->info.label, mech_name_any(sign_mech(alg)),
@@ -1307,6 +1364,28 @@ fail:
 	    key->id_hex, mech_name_any(mech->mechanism), rv_name(rv));
 	free(buf);
 	return 0;
+}
+
+/*
+ * 1 if a signature of len bytes from the token has the size the key
+ * makes: k octets for RSA (RFC 8017, 8.1.1), 64 for Ed25519 (RFC 8032,
+ * 5.1.6), r || s of the curve's size for CKM_ECDSA.  Otherwise 0, logged:
+ * a short signature is the token's fault, caught before use.
+ */
+static int
+sig_len_ok(struct hsm_key *key, size_t len)
+{
+	size_t want = key->alg == KEY_ED25519 || key->alg == KEY_EC_P256 ?
+	    64 : key->alg == KEY_EC_P384 ? 96 :
+	    (size_t)EVP_PKEY_get_size(key->pub_pkey);
+
+	if (len != want) {
+		log_warnx("token %s: key %s: ES-HSM-SIG-01: C_Sign returned a "
+		    "%zu-byte signature (expected %zu)", key->tok->info.label,
+		    key->id_hex, len, want);
+		return 0;
+	}
+	return 1;
 }
 
 int
@@ -1375,13 +1454,10 @@ hsm_sign_digest(struct hsm_key *key, enum sig_alg alg,
 		if (!token_sign(key, &mech, md, mdlen, &raw, &rawlen)) {
 			goto out;
 		}
-		half = rawlen / 2;
-		if (rawlen == 0 || rawlen % 2 != 0 ||
-		    rawlen != (size_t)(key->alg == KEY_EC_P256 ? 64 : 96)) {
-			log_warnx("token %s: key %s: ECDSA signature of %zu "
-			    "bytes", key->tok->info.label, key->id_hex, rawlen);
+		if (!sig_len_ok(key, rawlen)) {
 			goto out;
 		}
+		half = rawlen / 2;
 		if ((r = BN_bin2bn(raw, half, NULL)) == NULL ||
 		    (s = BN_bin2bn(raw + half, half, NULL)) == NULL ||
 		    (esig = ECDSA_SIG_new()) == NULL) {
@@ -1407,6 +1483,12 @@ hsm_sign_digest(struct hsm_key *key, enum sig_alg alg,
 		ret = token_sign(key, &mech, md, mdlen, sig, siglen);
 	}
 out:
+	if (ret && !sig_alg_is_ecdsa(alg) && !sig_len_ok(key, *siglen)) {
+		free(*sig);
+		*sig = NULL;
+		*siglen = 0;
+		ret = 0;
+	}
 	free(in);
 	free(raw);
 	OPENSSL_free(der);
