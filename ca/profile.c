@@ -113,16 +113,6 @@ profile_free(struct profile *p)
 	free(p);
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char *d;
-
-	if ((d = strdup(s)) == NULL) {
-		fatalx("out of memory");
-	}
-	return d;
-}
 
 
 /* Optional boolean; 1/0 (logged). */

@@ -34,19 +34,6 @@
 
 #define MAX_FAILS_TEXT	4096
 
-static char *
-xstrdup(const char *s)
-{
-	char *d;
-
-	if (s == NULL) {
-		return NULL;
-	}
-	if ((d = strdup(s)) == NULL) {
-		fatalx("out of memory");
-	}
-	return d;
-}
 
 static char *
 col_dup(sqlite3_stmt *st, int i)

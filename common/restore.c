@@ -31,19 +31,6 @@ reason_name(int r)
 	return r >= 0 && r <= 10 ? names[r] : "unspecified";
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char *d;
-
-	if (s == NULL) {
-		return NULL;
-	}
-	if ((d = strdup(s)) == NULL) {
-		fatalx("out of memory");
-	}
-	return d;
-}
 
 void
 restore_seen_add_status(struct restore_seen *s, const char *ca,

@@ -383,3 +383,23 @@ utf8_invalid_at(const unsigned char *s, size_t len)
 	}
 	return len;
 }
+
+char *
+xstrdup(const char *s)
+{
+	char *d;
+
+	if (s == NULL) {
+		return NULL;
+	}
+	if ((d = strdup(s)) == NULL) {
+		fatalx("out of memory");
+	}
+	return d;
+}
+
+char *
+xstrdup_or_empty(const char *s)
+{
+	return xstrdup(s != NULL ? s : "");
+}

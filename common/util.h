@@ -66,4 +66,9 @@ size_t utf8_invalid_at(const unsigned char *s, size_t len);
 /* Strip trailing blanks from a blank-padded fixed field into a C string. */
 void fixed_to_str(char *dst, size_t dstsz, const unsigned char *src, size_t srclen);
 
+/* strdup that ends the program when memory runs out; NULL gives NULL. */
+char *xstrdup(const char *s);
+/* The same, but NULL gives "" (never NULL). */
+char *xstrdup_or_empty(const char *s);
+
 #endif

@@ -33,16 +33,6 @@ struct counts {
 	long	records, added, changed, unchanged, skipped;
 };
 
-static char *
-xstrdup(const char *s)
-{
-	char *p;
-
-	if ((p = strdup(s != NULL ? s : "")) == NULL) {
-		fatalx("out of memory");
-	}
-	return p;
-}
 
 /* ---- the store ---- */
 
@@ -290,7 +280,7 @@ merge_rec(struct importer *im, const struct infile *f, const struct rec *r,
 	}
 	for (i = 0; i < NFIELDS; i++) {
 		s = sqlite3_column_text(im->get, i);
-		old[i] = xstrdup(s != NULL ? (const char *)s : "");
+		old[i] = xstrdup_or_empty(s != NULL ? (const char *)s : "");
 	}
 	s = sqlite3_column_text(im->get, 10);
 	rc = s != NULL && strcmp((const char *)s, f->snapshot) > 0;
@@ -361,8 +351,8 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 	if (!importer_init(&im, db)) {
 		return EXIT_INPUT;
 	}
-	copy = xstrdup(f->path);
-	src = xstrdup(basename(copy));
+	copy = xstrdup_or_empty(f->path);
+	src = xstrdup_or_empty(basename(copy));
 	if ((snap = insert_snapshot(db, f->snapshot, src, f->sha256, by,
 	    (long)f->n, 0)) == 0) {
 		goto out;
@@ -1093,13 +1083,13 @@ cmvp_declare(int argc, char **argv)
 		log_warnx("--level: want 1..4, not \"%s\"", o.level);
 		return EXIT_USAGE;
 	}
-	r.cert = xstrdup(o.cert);
+	r.cert = xstrdup_or_empty(o.cert);
 	r.vendor = cmvpf_trimdup(o.vendor);
 	r.module = cmvpf_trimdup(o.module);
-	r.standard = xstrdup(o.standard);
-	r.status = xstrdup(o.status);
+	r.standard = xstrdup_or_empty(o.standard);
+	r.status = xstrdup_or_empty(o.status);
 	r.level = (int)level;
-	r.sunset = xstrdup(o.sunset != NULL ? o.sunset : "");
+	r.sunset = xstrdup_or_empty(o.sunset != NULL ? o.sunset : "");
 	snprintf(where, sizeof(where), "declare");
 	if (!cmvpf_rec_normalise(&r, where, 1)) {
 		ret = EXIT_USAGE;

@@ -23,16 +23,6 @@
 
 
 
-static char *
-xstrdup(const char *s)
-{
-	char *p;
-
-	if ((p = strdup(s != NULL ? s : "")) == NULL) {
-		fatalx("out of memory");
-	}
-	return p;
-}
 
 static char *
 xstrndup(const char *s, size_t n)
@@ -298,10 +288,10 @@ cmvpf_rec_normalise(struct rec *r, const char *where, int local)
 	}
 	/* NIST has records with no vendor or module name (about 110). */
 	if (r->vendor == NULL) {
-		r->vendor = xstrdup("");
+		r->vendor = xstrdup_or_empty("");
 	}
 	if (r->module == NULL) {
-		r->module = xstrdup("");
+		r->module = xstrdup_or_empty("");
 	}
 	s = r->status != NULL ? r->status : "";
 	if (cmvpf_ieq(s, "Active")) {
@@ -315,7 +305,7 @@ cmvpf_rec_normalise(struct rec *r, const char *where, int local)
 		    "\"%s\"", where, r->cert, s);
 		return 0;
 	}
-	p = xstrdup(s);
+	p = xstrdup_or_empty(s);
 	free(r->status);
 	r->status = p;
 
@@ -339,7 +329,7 @@ cmvpf_rec_normalise(struct rec *r, const char *where, int local)
 		    "\"%s\"", where, r->cert, r->standard);
 		return 0;
 	}
-	p = xstrdup(s);
+	p = xstrdup_or_empty(s);
 	free(r->standard);
 	r->standard = p;
 
@@ -350,7 +340,7 @@ cmvpf_rec_normalise(struct rec *r, const char *where, int local)
 	}
 
 	if (r->sunset == NULL) {
-		r->sunset = xstrdup("");
+		r->sunset = xstrdup_or_empty("");
 	}
 	if (!cmvpf_parse_date(r->sunset, date)) {
 		log_warnx("%s: ES-CMVP-01: certificate %s: bad sunset date "
@@ -358,7 +348,7 @@ cmvpf_rec_normalise(struct rec *r, const char *where, int local)
 		return 0;
 	}
 	free(r->sunset);
-	r->sunset = xstrdup(date);
+	r->sunset = xstrdup_or_empty(date);
 
 	p = scan_dates(r->vdates != NULL ? r->vdates : "");
 	free(r->vdates);
@@ -366,7 +356,7 @@ cmvpf_rec_normalise(struct rec *r, const char *where, int local)
 
 	/* NIST spells the same form several ways. */
 	if (r->module_type == NULL) {
-		r->module_type = xstrdup("");
+		r->module_type = xstrdup_or_empty("");
 	}
 	for (i = 1; r->module_type[i - 1] != '\0' &&
 	    r->module_type[i] != '\0'; i++) {
@@ -384,7 +374,7 @@ cmvpf_rec_normalise(struct rec *r, const char *where, int local)
 	} else if (cmvpf_ieq(s, "SingleChip") || cmvpf_ieq(s, "Single Chip")) {
 		s = "Single Chip";
 	}
-	p = xstrdup(s);
+	p = xstrdup_or_empty(s);
 	free(r->embodiment);
 	r->embodiment = p;
 	return 1;
@@ -418,7 +408,7 @@ json_field(json_t *o, const char *const *names, char **out, const char *where)
 		} else if (json_is_integer(v)) {
 			snprintf(buf, sizeof(buf), "%lld",
 			    (long long)json_integer_value(v));
-			*out = xstrdup(buf);
+			*out = xstrdup_or_empty(buf);
 		} else {
 			log_warnx("%s: ES-CMVP-01: \"%s\" is not a string",
 			    where, *names);
@@ -792,7 +782,7 @@ metadata_beside(const char *path, char out[11])
 	json_error_t err;
 
 	out[0] = '\0';
-	copy = xstrdup(path);
+	copy = xstrdup_or_empty(path);
 	dir = dirname(copy);
 	snprintf(meta, sizeof(meta), "%s/metadata.json", dir);
 	free(copy);
