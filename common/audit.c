@@ -128,6 +128,22 @@ out:
 }
 
 int
+audit_take_attached(struct db *db)
+{
+	return db_exec(db, "DELETE FROM audit_signatures") &&
+	    db_exec(db, "DELETE FROM audit") &&
+	    db_exec(db, "INSERT INTO audit (seq, time, operators, action, "
+	    "object, request_hash, result, detail, prev_hash, hash) SELECT "
+	    "seq, time, operators, action, object, request_hash, result, "
+	    "detail, prev_hash, hash FROM old.audit") &&
+	    db_exec(db, "INSERT INTO audit_signatures (id, seq, head_hash, "
+	    "time, signer_cert_sha256, sig_alg, signature, prev_seq, "
+	    "prev_head_hash, prev_sig_sha256) SELECT id, seq, head_hash, time, "
+	    "signer_cert_sha256, sig_alg, signature, prev_seq, prev_head_hash, "
+	    "prev_sig_sha256 FROM old.audit_signatures");
+}
+
+int
 audit_append(struct db *db, const char *operators, const char *action,
     const char *object, const char *request_hash, const char *result,
     const char *detail)

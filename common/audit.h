@@ -29,6 +29,13 @@ int audit_append(struct db *db, const char *operators, const char *action,
 
 /* The last entry's sequence number and hash (0 and 64 '0's when empty). */
 int audit_head(struct db *db, int64_t *seq, char hash[65]);
+/*
+ * Restore: replace the store's audit entries and signed heads with those
+ * of the store ATTACHed as "old" (the store a restore replaces), so that
+ * the chain witnesses saw goes on instead of forking at the backup's
+ * head.  Runs inside the caller's transaction.  1/0 (logged).
+ */
+int audit_take_attached(struct db *db);
 
 /*
  * Signs msg (msglen bytes); *sig is malloc'd.  Returns 1/0.  The CA code

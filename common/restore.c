@@ -638,7 +638,7 @@ restore_merge(struct db *db, const char *old_path,
 	if (!db_begin(db)) {
 		return 0;
 	}
-	if (old_path != NULL && !old_head(db, sum)) {
+	if (old_path != NULL && (!old_head(db, sum) || !audit_take_attached(db))) {
 		goto fail;
 	}
 	if (old_path != NULL && (!merge_cas(db, out, sum) ||
