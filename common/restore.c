@@ -598,6 +598,20 @@ merge_sequences(struct db *db, const char *old,
 	return 1;
 }
 
+/*
+ * Certificates whose PEM an interrupted issue run did not write stay
+ * pending (meta "pem_pending:SERIAL", see ca/issue.c) in the restored
+ * store too, so that the next issue run writes them.  1/0 (logged).
+ */
+static int
+merge_pem_pending(struct db *db)
+{
+	return exec_args(db, "INSERT OR IGNORE INTO main.meta (key, value) "
+	    "SELECT key, value FROM old.meta WHERE key LIKE 'pem_pending:%' "
+	    "AND substr(key, 13) IN (SELECT serial FROM main.certificates)",
+	    NULL, 0, NULL);
+}
+
 /* The replaced store's audit head into sum.  1/0 (logged). */
 static int
 old_head(struct db *db, struct restore_summary *sum)
@@ -643,6 +657,7 @@ restore_merge(struct db *db, const char *old_path,
 	}
 	if (old_path != NULL && (!merge_cas(db, out, sum) ||
 	    !merge_certificates(db, who, out, sum) ||
+	    !merge_pem_pending(db) ||
 	    !merge_revocations(db, who, out, sum))) {
 		goto fail;
 	}

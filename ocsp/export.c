@@ -765,7 +765,9 @@ issuer_flatten(ES_ISSUER *in, struct export_issuer *out,
 		}
 		out->nentries++;
 	}
-	qsort(out->entries, n, sizeof(*out->entries), entry_cmp);
+	if (n > 1) {
+		qsort(out->entries, n, sizeof(*out->entries), entry_cmp);
+	}
 	for (i = 1; i < n; i++) {
 		if (entry_cmp(&out->entries[i - 1], &out->entries[i]) == 0) {
 			char *hex = hex_encode(out->entries[i].serial,

@@ -17,7 +17,10 @@ case "${1:-}" in
 	ASAN_OPTIONS="fast_unwind_on_malloc=0:detect_leaks=1"
 	LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-	export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+	# The kill -9 campaign's counts come from the normal build; here it
+	# walks the same paths under the sanitizers with fewer kills.
+	KILL9_KILLS=${KILL9_KILLS:-30}
+	export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS KILL9_KILLS
 	;;
 --tsan)
 	# ThreadSanitizer over the threaded parts; reports go to files that
