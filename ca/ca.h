@@ -12,14 +12,10 @@
 #include <openssl/x509.h>
 
 #include "db.h"
+#include "exitcodes.h"
 #include "hsm.h"
 #include "sigalg.h"
 
-/* Stable exit codes of eseal-ca (documented in eseal-ca(8)). */
-#define EXIT_OK		0	/* done */
-#define EXIT_REFUSED	1	/* refused: policy, quorum, lint, verification */
-#define EXIT_USAGE	2	/* bad command line */
-#define EXIT_ERROR	3	/* bad input, store, token or I/O error */
 
 struct ca_global {
 	const char	*db_path;	/* --db or $ESEAL_DB */

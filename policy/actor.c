@@ -34,14 +34,14 @@ actor_auth(struct db *db, const char *spec, char *const *officers,
 	struct quorum q;
 	enum auth_result ar;
 	int64_t id;
-	int ret = EXIT_CHECK;
+	int ret = EXIT_REFUSED;
 
 	memset(a, 0, sizeof(*a));
 	memset(&q, 0, sizeof(q));
 	ar = operator_auth_spec(db, spec, "--operator", ROLE_ACTOR, act,
 	    &a->who, &id);
 	if (ar != AUTH_OK) {
-		ret = ar == AUTH_ERROR ? EXIT_INPUT : EXIT_CHECK;
+		ret = ar == AUTH_ERROR ? EXIT_ERROR : EXIT_REFUSED;
 		goto out;
 	}
 	if (need == ACTOR_QUORUM_PROD &&

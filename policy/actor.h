@@ -29,7 +29,7 @@ enum actor_quorum {
  * and, with ACTOR_QUORUM_PROD, gather the quorum of officers from
  * officers[0..nofficers) if the instance is a production one or any
  * officer is named.  Must run outside a transaction.  Returns EXIT_OK
- * with *a filled in, else the exit code (EXIT_CHECK refused, EXIT_INPUT
+ * with *a filled in, else the exit code (EXIT_REFUSED refused, EXIT_ERROR
  * store error), logged.
  */
 int actor_auth(struct db *db, const char *spec, char *const *officers,

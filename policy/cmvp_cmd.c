@@ -337,19 +337,19 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 	char newest[11], *src = NULL, *copy = NULL, detail[256];
 	int64_t snap;
 	size_t i;
-	int ret = EXIT_INPUT;
+	int ret = EXIT_ERROR;
 
 	memset(&c, 0, sizeof(c));
 	if (!newest_snapshot(db, newest)) {
-		return EXIT_INPUT;
+		return EXIT_ERROR;
 	}
 	if (newest[0] != '\0' && strcmp(f->snapshot, newest) < 0 && !force) {
 		log_warnx("%s: ES-CMVP-03: snapshot %s is older than the stored "
 		    "%s (use --force)", f->path, f->snapshot, newest);
-		return EXIT_CHECK;
+		return EXIT_REFUSED;
 	}
 	if (!importer_init(&im, db)) {
-		return EXIT_INPUT;
+		return EXIT_ERROR;
 	}
 	copy = xstrdup_or_empty(f->path);
 	src = xstrdup_or_empty(basename(copy));
@@ -621,7 +621,7 @@ cmvp_import(int argc, char **argv)
 	struct actor act = { NULL, NULL };
 	const char *path, *names[] = { "operator" };
 	char snap[11];
-	int first, nfiles = 0, i, ret = EXIT_INPUT, rc;
+	int first, nfiles = 0, i, ret = EXIT_ERROR, rc;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_FORCE) |
 	    B(O_SNAPSHOT) | B(O_OPERATOR), &o, cmvp_usage)) < 0) {
@@ -806,7 +806,7 @@ cmvp_status(int argc, char **argv)
 	char asof[11];
 	time_t t;
 	struct tm tm;
-	int first, i, found, all_active = 1, ret = EXIT_INPUT;
+	int first, i, found, all_active = 1, ret = EXIT_ERROR;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_ASOF) | B(O_JSON),
 	    &o, cmvp_usage)) < 0) {
@@ -888,7 +888,7 @@ cmvp_status(int argc, char **argv)
 		json_dumpf(out, stdout, JSON_INDENT(2));
 		printf("\n");
 	}
-	ret = all_active ? EXIT_OK : EXIT_CHECK;
+	ret = all_active ? EXIT_OK : EXIT_REFUSED;
  out:
 	json_decref(out);
 	db_close(db);
@@ -903,7 +903,7 @@ cmvp_history(int argc, char **argv)
 	json_t *all = NULL, *h, *row;
 	const char *path;
 	size_t j;
-	int first, i, ret = EXIT_INPUT;
+	int first, i, ret = EXIT_ERROR;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_JSON), &o,
 	    cmvp_usage)) < 0) {
@@ -965,7 +965,7 @@ cmvp_snapshots(int argc, char **argv)
 	sqlite3_stmt *st = NULL;
 	json_t *a = NULL;
 	const char *path;
-	int first, rc, ret = EXIT_INPUT;
+	int first, rc, ret = EXIT_ERROR;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_JSON), &o,
 	    cmvp_usage)) < 0) {
@@ -1050,7 +1050,7 @@ cmvp_declare(int argc, char **argv)
 	char lvl[8];
 	int64_t snap;
 	long level;
-	int first, found, ret = EXIT_INPUT, have_im = 0;
+	int first, found, ret = EXIT_ERROR, have_im = 0;
 
 	memset(&r, 0, sizeof(r));
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_CERT) | B(O_VENDOR) |
@@ -1106,14 +1106,14 @@ cmvp_declare(int argc, char **argv)
 	if (!actor_test_instance(db)) {
 		log_warnx("%s: ES-CMVP-05: local CMVP declarations are refused "
 		    "in a production instance", path);
-		ret = EXIT_CHECK;
+		ret = EXIT_REFUSED;
 		goto out;
 	}
 	if ((ret = actor_auth(db, o.operator, o.officers, o.nofficers,
 	    ACTOR_QUORUM_PROD, "cmvp-declare", &act)) != EXIT_OK) {
 		goto out;
 	}
-	ret = EXIT_INPUT;
+	ret = EXIT_ERROR;
 	if (!db_begin(db)) {
 		goto out;
 	}
@@ -1124,7 +1124,7 @@ cmvp_declare(int argc, char **argv)
 		log_warnx("%s: certificate %s is already %s (use cmvp mark to "
 		    "change a local record)", path, r.cert, old.local ?
 		    "declared locally" : "in the NIST registry");
-		ret = EXIT_CHECK;
+		ret = EXIT_REFUSED;
 		goto out;
 	}
 	today(day);
@@ -1199,7 +1199,7 @@ cmvp_mark(int argc, char **argv)
 	const char *vals[4];
 	char date[11], base[128], *detail = NULL;
 	int64_t snap = 0;
-	int first, found, ret = EXIT_INPUT, have_im = 0;
+	int first, found, ret = EXIT_ERROR, have_im = 0;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_CERT) | B(O_STATUS) |
 	    B(O_DATE) | B(O_OPERATOR) | B(O_OFFICER), &o, cmvp_usage)) < 0) {
@@ -1245,7 +1245,7 @@ cmvp_mark(int argc, char **argv)
 	    ACTOR_QUORUM_PROD, "cmvp-mark", &act)) != EXIT_OK) {
 		goto out;
 	}
-	ret = EXIT_INPUT;
+	ret = EXIT_ERROR;
 	if (!db_begin(db)) {
 		goto out;
 	}
@@ -1255,14 +1255,14 @@ cmvp_mark(int argc, char **argv)
 	if (!found) {
 		log_warnx("%s: ES-CMVP-04: certificate %s is not in the CMVP "
 		    "registry", path, o.cert);
-		ret = EXIT_CHECK;
+		ret = EXIT_REFUSED;
 		goto out;
 	}
 	if (!old.local) {
 		log_warnx("%s: ES-CMVP-07: certificate %s is not a local "
 		    "declaration; its status comes from CMVP snapshots", path,
 		    o.cert);
-		ret = EXIT_CHECK;
+		ret = EXIT_REFUSED;
 		goto out;
 	}
 	if (strcmp(old.status, status) == 0) {
@@ -1419,7 +1419,7 @@ hsm_map(int argc, char **argv)
 	const char *path, *serial, *firmware, *names[] = { "cert", "operator" };
 	const char *vals[2];
 	char now[32], base[64], *detail = NULL, *object = NULL;
-	int first, found, rc, ret = EXIT_INPUT;
+	int first, found, rc, ret = EXIT_ERROR;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
 	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_CERT) | B(O_OPERATOR) |
@@ -1451,7 +1451,7 @@ hsm_map(int argc, char **argv)
 	    ACTOR_QUORUM_PROD, "hsm-map", &act)) != EXIT_OK) {
 		goto out;
 	}
-	ret = EXIT_INPUT;
+	ret = EXIT_ERROR;
 	if (!db_begin(db)) {
 		goto out;
 	}
@@ -1461,7 +1461,7 @@ hsm_map(int argc, char **argv)
 	if (!found) {
 		log_warnx("%s: ES-CMVP-04: certificate %s is not in the CMVP "
 		    "registry (import a snapshot first)", path, o.cert);
-		ret = EXIT_CHECK;
+		ret = EXIT_REFUSED;
 		goto out;
 	}
 	if (!actor_test_instance(db)) {
@@ -1469,14 +1469,14 @@ hsm_map(int argc, char **argv)
 			log_warnx("%s: ES-CMVP-06: a SoftHSM token (%s / %s) "
 			    "cannot be mapped in a production instance", path,
 			    o.manuf, o.model);
-			ret = EXIT_CHECK;
+			ret = EXIT_REFUSED;
 			goto out;
 		}
 		if (r.local) {
 			log_warnx("%s: ES-CMVP-06: certificate %s is a local "
 			    "declaration; refused in a production instance",
 			    path, o.cert);
-			ret = EXIT_CHECK;
+			ret = EXIT_REFUSED;
 			goto out;
 		}
 	}
@@ -1500,7 +1500,7 @@ hsm_map(int argc, char **argv)
 		log_warnx("%s: token %s / %s serial %s firmware %s is already "
 		    "mapped (hsm unmap first)", path, o.manuf, o.model, serial,
 		    firmware);
-		ret = EXIT_CHECK;
+		ret = EXIT_REFUSED;
 		goto out;
 	}
 	if (rc != SQLITE_DONE) {
@@ -1549,7 +1549,7 @@ hsm_unmap(int argc, char **argv)
 	const char *path, *serial, *firmware, *names[] = { "operator" };
 	const char *vals[1];
 	char *object = NULL;
-	int first, ret = EXIT_INPUT;
+	int first, ret = EXIT_ERROR;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
 	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_OPERATOR), &o, hsm_usage)) < 0) {
@@ -1578,7 +1578,7 @@ hsm_unmap(int argc, char **argv)
 	    "hsm-unmap", &act)) != EXIT_OK) {
 		goto out;
 	}
-	ret = EXIT_INPUT;
+	ret = EXIT_ERROR;
 	if (!db_begin(db) ||
 	    (st = db_prepare(db, "DELETE FROM hsm_map WHERE manufacturer = ?"
 	    " AND model = ? AND serial = ? AND firmware = ?")) == NULL) {
@@ -1594,7 +1594,7 @@ hsm_unmap(int argc, char **argv)
 	if (sqlite3_changes(db_handle(db)) == 0) {
 		log_warnx("%s: no mapping for %s / %s serial %s firmware %s",
 		    path, o.manuf, o.model, serial, firmware);
-		ret = EXIT_CHECK;
+		ret = EXIT_REFUSED;
 		goto out;
 	}
 	if (asprintf(&object, "%s / %s serial %s firmware %s", o.manuf,
@@ -1627,7 +1627,7 @@ hsm_lookup(int argc, char **argv)
 	struct db *db = NULL;
 	const char *path, *serial, *firmware;
 	char cert[32];
-	int first, rc, ret = EXIT_INPUT;
+	int first, rc, ret = EXIT_ERROR;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
 	    B(O_SERIAL) | B(O_FIRMWARE), &o, hsm_usage)) < 0) {
@@ -1658,7 +1658,7 @@ hsm_lookup(int argc, char **argv)
 	if (rc == 0) {
 		log_warnx("%s / %s: ES-HSM-ID-01: no mapping for this token "
 		    "identity (exact match only)", o.manuf, o.model);
-		ret = EXIT_CHECK;
+		ret = EXIT_REFUSED;
 		goto out;
 	}
 	printf("%s\n", cert);
@@ -1676,7 +1676,7 @@ hsm_list(int argc, char **argv)
 	sqlite3_stmt *st = NULL;
 	json_t *a = NULL;
 	const char *path;
-	int first, rc, ret = EXIT_INPUT;
+	int first, rc, ret = EXIT_ERROR;
 
 	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_JSON), &o,
 	    hsm_usage)) < 0) {

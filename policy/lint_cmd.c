@@ -178,12 +178,12 @@ cmd_lint(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (issuer_path != NULL && (issuer = cert_load(issuer_path)) == NULL) {
-		ret = EXIT_INPUT;
+		ret = EXIT_ERROR;
 		goto out;
 	}
 	if (policy_path != NULL && (ap = alg_policy_load(policy_path)) ==
 	    NULL) {
-		ret = EXIT_INPUT;
+		ret = EXIT_ERROR;
 		goto out;
 	}
 	o.issuer = issuer;
@@ -194,12 +194,12 @@ cmd_lint(int argc, char **argv)
 	}
 	for (i = 0; i < argc; i++) {
 		if ((x = cert_load(argv[i])) == NULL) {
-			ret = EXIT_INPUT;
+			ret = EXIT_ERROR;
 			continue;
 		}
 		findings_init(&f);
 		if (!lint_certificate(x, &o, &f) && ret == EXIT_OK) {
-			ret = EXIT_CHECK;
+			ret = EXIT_REFUSED;
 		}
 		if (json && printed++ > 0) {
 			printf(",\n");

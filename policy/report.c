@@ -1114,7 +1114,7 @@ cmd_report(int argc, char **argv)
 	size_t nfiles = 0, len = 0, i;
 	time_t as_of;
 	FILE *mem;
-	int c, ret = EXIT_INPUT;
+	int c, ret = EXIT_ERROR;
 
 	memset(certs, 0, sizeof(certs));
 	optind = 1;

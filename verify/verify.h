@@ -15,12 +15,14 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
+#include "exitcodes.h"
+
 /* Exit status (doc/eseal-verify.1). */
-#define VEXIT_PASSED		0
-#define VEXIT_FAILED		1
-#define VEXIT_USAGE		2
-#define VEXIT_INPUT		3
-#define VEXIT_INDETERMINATE	4
+#define VEXIT_PASSED		EXIT_OK
+#define VEXIT_FAILED		EXIT_REFUSED
+#define VEXIT_USAGE		EXIT_USAGE
+#define VEXIT_INPUT		EXIT_ERROR
+#define VEXIT_INDETERMINATE	EXIT_INDETERMINATE
 
 /* ETSI TS 119 102-1 main indications. */
 enum vmain {
