@@ -1,0 +1,204 @@
+/*
+ * The signer processes of eseal-ocspd: start eseal-ocsp-signer on a
+ * socketpair and check its HELLO (the first one sets rsigner, later ones
+ * must announce the same certificate and algorithm).  The pool
+ * (signpool.c) calls spawn_signer() to start and restart them.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
+
+#include "export.h"
+#include "ipc.h"
+#include "listen.h"
+#include "log.h"
+#include "priv.h"
+#include "responder.h"
+#include "secret.h"
+#include "signpool.h"
+#include "statedir.h"
+#include "util.h"
+#include "ocspd_int.h"
+
+#ifndef SBINDIR
+#define SBINDIR "/usr/sbin"
+#endif
+
+struct signer_proc {
+	int		 fd;
+	pid_t		 pid;
+};
+
+struct responder_signer rsigner;
+struct signpool *pool;
+
+/* --- signer processes --------------------------------------------- */
+
+/* fork+exec a signer; its HELLO (signer-timeout) sets/matches rsigner. 1/0 */
+static int
+signer_start(struct signer_proc *sp, int first)
+{
+	const char *prog = cfg.signer_program != NULL ? cfg.signer_program :
+	    SBINDIR "/eseal-ocsp-signer";
+	const char *argv[16];
+	int sv[2], n = 0, ret = 0;
+	enum signop type;
+	unsigned char *msg = NULL;
+	const unsigned char *p;
+	size_t len;
+	uint32_t clen;
+	X509 *cert;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("socketpair");
+		return 0;
+	}
+	argv[n++] = prog;
+	argv[n++] = "-f";
+	argv[n++] = "3";
+	argv[n++] = "-c";
+	argv[n++] = cfg.signer_cert;
+	argv[n++] = "-k";
+	argv[n++] = cfg.signer_key;
+	if (cfg.signer_pass != NULL) {
+		argv[n++] = "-p";
+		argv[n++] = cfg.signer_pass;
+	}
+	if (cfg.signer_alg != NULL) {
+		argv[n++] = "-a";
+		argv[n++] = cfg.signer_alg;
+	}
+	if (cfg.user != NULL) {
+		argv[n++] = "-u";
+		argv[n++] = cfg.user;
+	}
+	if (!cfg.sandbox) {
+		argv[n++] = "-S";
+	}
+	if (cfg.syslog) {
+		argv[n++] = "-s";
+	}
+	argv[n] = NULL;
+	switch ((sp->pid = fork())) {
+	case -1:
+		log_warn("fork");
+		close(sv[0]);
+		close(sv[1]);
+		return 0;
+	case 0:
+		/* Possibly forked from a dispatcher thread: async-signal-safe. */
+		if (dup2(sv[1], 3) == -1) {
+			_exit(127);
+		}
+		execv(prog, (char *const *)argv);
+		if (write(2, "eseal-ocspd: cannot exec the signer program\n",
+		    44) == -1) {
+			_exit(127);
+		}
+		_exit(127);
+	default:
+		break;
+	}
+	close(sv[1]);
+	sp->fd = sv[0];
+	(void)setsockopt(sp->fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){
+	    cfg.signer_timeout, 0 }, sizeof(struct timeval));
+	if (!ipc_recv(sp->fd, &type, &msg, &len, IPC_MAX) ||
+	    type != SIGNOP_HELLO || len < 4) {
+		log_warnx("%s: signer did not start", prog);
+		goto out;
+	}
+	clen = ipc_get32(msg);
+	if (clen > len - 4 || clen == len - 4) {
+		log_warnx("%s: bad hello", prog);
+		goto out;
+	}
+	if (!first) {
+		/* Another or a restarted signer: the same certificate. */
+		if (clen != rsigner.cert_der_len || memcmp(msg + 4,
+		    rsigner.cert_der, clen) != 0 || len - 4 - clen !=
+		    rsigner.algid_len || memcmp(msg + 4 + clen, rsigner.algid,
+		    rsigner.algid_len) != 0) {
+			log_warnx("%s: ES-OCSPD-06: the signer process announced "
+			    "another certificate or algorithm than the first",
+			    prog);
+			goto out;
+		}
+	} else {
+		p = msg + 4;
+		if ((cert = d2i_X509(NULL, &p, (long)clen)) == NULL ||
+		    p != msg + 4 + clen) {
+			X509_free(cert);
+			log_ssl("%s: bad certificate in hello", prog);
+			goto out;
+		}
+		rsigner.cert = cert;
+		rsigner.algid_len = len - 4 - clen;
+		if ((rsigner.algid = malloc(rsigner.algid_len)) == NULL) {
+			fatalx("out of memory");
+		}
+		memcpy(rsigner.algid, msg + 4 + clen, rsigner.algid_len);
+		if (!responder_signer_prepare(&rsigner)) {
+			goto out;
+		}
+	}
+	ret = 1;
+ out:
+	free(msg);
+	if (!ret) {
+		close(sp->fd);
+		sp->fd = -1;
+		(void)kill(sp->pid, SIGKILL);
+		while (waitpid(sp->pid, NULL, 0) == -1 && errno == EINTR) {
+			;
+		}
+	}
+	return ret;
+}
+
+/*
+ * signpool_spawn_fn: start one signer; the first one ever started
+ * announces the certificate and algorithm (rsigner), later ones (more
+ * signers, restarts) must announce the same.
+ */
+int
+spawn_signer(void *arg, int index, int *fd, pid_t *pid)
+{
+	struct signer_proc sp;
+
+	if (!signer_start(&sp, rsigner.cert == NULL)) {
+		return 0;
+	}
+	*fd = sp.fd;
+	*pid = sp.pid;
+	return 1;
+}
+
+/* 1 if the pool has a signer process up. */
+int
+signers_alive(void)
+{
+	return pool != NULL && signpool_alive(pool);
+}
