@@ -40,7 +40,9 @@
 #include "priv.h"
 #include "responder.h"
 #include "secret.h"
+#include "sandbox.h"
 #include "signpool.h"
+#include "spawner.h"
 #include "statedir.h"
 #include "util.h"
 #include "ocspd_int.h"
@@ -389,6 +391,7 @@ serve(const sigset_t *set)
 			last_check = time(NULL);
 			continue;
 		}
+		(void)spawner_gone(spawner);	/* logs ES-OCSPD-12 once */
 		if (cfg.reload_interval > 0 &&
 		    time(NULL) - last_check >= cfg.reload_interval) {
 			last_check = time(NULL);
@@ -452,11 +455,12 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sdir_write = !check_only;
-	if (!load_trust() || !load_initial()) {
+	/* The spawner is forked first, while this is the only thread. */
+	if (!signers_prepare() || !load_trust() || !load_initial()) {
 		goto out;
 	}
 	if ((pool = signpool_new(cfg.signers, cfg.signer_timeout,
-	    spawn_signer, NULL)) == NULL) {
+	    spawn_signer, end_signer, NULL)) == NULL) {
 		goto out;
 	}
 	rsigner.sign = signpool_sign;
@@ -487,6 +491,14 @@ main(int argc, char **argv)
 		}
 	}
 	if (!priv_drop(cfg.user, 0)) {
+		close(lfd);
+		goto out;
+	}
+	/*
+	 * Every thread (the pool's dispatchers already run) under the
+	 * filter without fork or execve; the HTTP threads add theirs.
+	 */
+	if (cfg.sandbox && !sandbox_apply(SANDBOX_RESPONDER_MAIN)) {
 		close(lfd);
 		goto out;
 	}
@@ -527,6 +539,8 @@ main(int argc, char **argv)
 	listen_stop(d);
 	signpool_free(pool);
 	pool = NULL;
+	spawner_free(spawner);
+	spawner = NULL;
 	state_swap(NULL);
 	statedir_free(sdir);
 	responder_signer_clear(&rsigner);

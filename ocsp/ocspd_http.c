@@ -37,6 +37,7 @@
 #include "responder.h"
 #include "secret.h"
 #include "signpool.h"
+#include "spawner.h"
 #include "statedir.h"
 #include "util.h"
 #include "ocspd_int.h"
@@ -340,7 +341,8 @@ static enum MHD_Result
 answer_health(struct MHD_Connection *c)
 {
 	struct rstate *st = state_get();
-	int fresh = rstate_fresh(st, now_utc()) && signers_alive();
+	int fresh = rstate_fresh(st, now_utc()) && signers_alive() &&
+	    !spawner_gone(spawner);
 
 	rstate_unref(st);
 	if (fresh) {

@@ -56,6 +56,11 @@ int	config_read(const char *);
 /* ocspd_signer.c */
 extern struct responder_signer rsigner;
 extern struct signpool *pool;
+extern struct spawner *spawner;
+/* Build the signer command line and fork the spawner. 1/0 (logged). */
+int	signers_prepare(void);
+/* signpool_end_fn over the spawner. */
+void	end_signer(void *, pid_t);
 /* signpool_spawn_fn: start one signer process (see ocspd_signer.c). */
 int	spawn_signer(void *, int, int *, pid_t *);
 /* 1 if the pool has a signer process up. */

@@ -1,8 +1,9 @@
 /*
- * The signer processes of eseal-ocspd: start eseal-ocsp-signer on a
- * socketpair and check its HELLO (the first one sets rsigner, later ones
- * must announce the same certificate and algorithm).  The pool
- * (signpool.c) calls spawn_signer() to start and restart them.
+ * The signer processes of eseal-ocspd: have the spawner (spawner.h)
+ * start eseal-ocsp-signer and check its HELLO (the first one sets
+ * rsigner, later ones must announce the same certificate and
+ * algorithm).  The pool (signpool.c) calls spawn_signer() to start and
+ * restart them and end_signer() to end a lost one.
  */
 #include "config.h"
 
@@ -38,6 +39,7 @@
 #include "responder.h"
 #include "secret.h"
 #include "signpool.h"
+#include "spawner.h"
 #include "statedir.h"
 #include "util.h"
 #include "ocspd_int.h"
@@ -53,17 +55,59 @@ struct signer_proc {
 
 struct responder_signer rsigner;
 struct signpool *pool;
+struct spawner *spawner;
 
 /* --- signer processes --------------------------------------------- */
 
-/* fork+exec a signer; its HELLO (signer-timeout) sets/matches rsigner. 1/0 */
+/* The signer's command line, built once before the spawner is forked. */
+static const char *sargv[16];
+
+/*
+ * Build the signer's command line from cfg and fork the spawner (before
+ * any thread and before the privilege drop: signers started later still
+ * read their key with the start-up privileges).  1/0 (logged).
+ */
+int
+signers_prepare(void)
+{
+	int n = 0;
+
+	sargv[n++] = cfg.signer_program != NULL ? cfg.signer_program :
+	    SBINDIR "/eseal-ocsp-signer";
+	sargv[n++] = "-f";
+	sargv[n++] = "3";
+	sargv[n++] = "-c";
+	sargv[n++] = cfg.signer_cert;
+	sargv[n++] = "-k";
+	sargv[n++] = cfg.signer_key;
+	if (cfg.signer_pass != NULL) {
+		sargv[n++] = "-p";
+		sargv[n++] = cfg.signer_pass;
+	}
+	if (cfg.signer_alg != NULL) {
+		sargv[n++] = "-a";
+		sargv[n++] = cfg.signer_alg;
+	}
+	if (cfg.user != NULL) {
+		sargv[n++] = "-u";
+		sargv[n++] = cfg.user;
+	}
+	if (!cfg.sandbox) {
+		sargv[n++] = "-S";
+	}
+	if (cfg.syslog) {
+		sargv[n++] = "-s";
+	}
+	sargv[n] = NULL;
+	return (spawner = spawner_start((char *const *)sargv)) != NULL;
+}
+
+/* Have the spawner start a signer; its HELLO (signer-timeout) sets/matches rsigner. 1/0 */
 static int
 signer_start(struct signer_proc *sp, int first)
 {
-	const char *prog = cfg.signer_program != NULL ? cfg.signer_program :
-	    SBINDIR "/eseal-ocsp-signer";
-	const char *argv[16];
-	int sv[2], n = 0, ret = 0;
+	const char *prog = sargv[0];
+	int ret = 0;
 	enum signop type;
 	unsigned char *msg = NULL;
 	const unsigned char *p;
@@ -71,58 +115,9 @@ signer_start(struct signer_proc *sp, int first)
 	uint32_t clen;
 	X509 *cert;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-		log_warn("socketpair");
+	if (!spawner_spawn(spawner, &sp->fd, &sp->pid)) {
 		return 0;
 	}
-	argv[n++] = prog;
-	argv[n++] = "-f";
-	argv[n++] = "3";
-	argv[n++] = "-c";
-	argv[n++] = cfg.signer_cert;
-	argv[n++] = "-k";
-	argv[n++] = cfg.signer_key;
-	if (cfg.signer_pass != NULL) {
-		argv[n++] = "-p";
-		argv[n++] = cfg.signer_pass;
-	}
-	if (cfg.signer_alg != NULL) {
-		argv[n++] = "-a";
-		argv[n++] = cfg.signer_alg;
-	}
-	if (cfg.user != NULL) {
-		argv[n++] = "-u";
-		argv[n++] = cfg.user;
-	}
-	if (!cfg.sandbox) {
-		argv[n++] = "-S";
-	}
-	if (cfg.syslog) {
-		argv[n++] = "-s";
-	}
-	argv[n] = NULL;
-	switch ((sp->pid = fork())) {
-	case -1:
-		log_warn("fork");
-		close(sv[0]);
-		close(sv[1]);
-		return 0;
-	case 0:
-		/* Possibly forked from a dispatcher thread: async-signal-safe. */
-		if (dup2(sv[1], 3) == -1) {
-			_exit(127);
-		}
-		execv(prog, (char *const *)argv);
-		if (write(2, "eseal-ocspd: cannot exec the signer program\n",
-		    44) == -1) {
-			_exit(127);
-		}
-		_exit(127);
-	default:
-		break;
-	}
-	close(sv[1]);
-	sp->fd = sv[0];
 	(void)setsockopt(sp->fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){
 	    cfg.signer_timeout, 0 }, sizeof(struct timeval));
 	if (!ipc_recv(sp->fd, &type, &msg, &len, IPC_MAX) ||
@@ -170,10 +165,7 @@ signer_start(struct signer_proc *sp, int first)
 	if (!ret) {
 		close(sp->fd);
 		sp->fd = -1;
-		(void)kill(sp->pid, SIGKILL);
-		while (waitpid(sp->pid, NULL, 0) == -1 && errno == EINTR) {
-			;
-		}
+		spawner_kill(spawner, sp->pid);
 	}
 	return ret;
 }
@@ -194,6 +186,13 @@ spawn_signer(void *arg, int index, int *fd, pid_t *pid)
 	*fd = sp.fd;
 	*pid = sp.pid;
 	return 1;
+}
+
+/* signpool_end_fn: the spawner kills and reaps signer pid. */
+void
+end_signer(void *arg, pid_t pid)
+{
+	spawner_kill(spawner, pid);
 }
 
 /* 1 if the pool has a signer process up. */
