@@ -81,7 +81,6 @@ pass_cb(char *buf, int size, int rwflag, void *u)
 	return (int)n;
 }
 
-/* Sign tbs after checking it is exactly one ResponseData. 1/0. */
 /*
  * A key on the signer's own PKCS#11 token (never the CA's): the library
  * context that holds the eseal-hsm provider, and the objects that must
@@ -141,12 +140,21 @@ token_key(const char *spec, const char *pin_src)
  */
 static EVP_MD_CTX *sign_tmpl;
 static size_t sign_max;
+/* What a token's signatures are checked with (ES-HSM-SIG-01). */
+static EVP_PKEY *sign_pub;	/* get0, from the certificate */
+static enum sig_alg sign_alg;
 
+/*
+ * Set the signing context up for key under alg; pub (the certificate's
+ * key, kept as get0) checks what a token signs.  1/0 (logged).
+ */
 static int
-sign_prepare(EVP_PKEY *key, enum sig_alg alg)
+sign_prepare(EVP_PKEY *key, enum sig_alg alg, EVP_PKEY *pub)
 {
 	int n;
 
+	sign_pub = pub;
+	sign_alg = alg;
 	if ((sign_tmpl = EVP_MD_CTX_new()) == NULL ||
 	    !sig_ctx_init(sign_tmpl, key, alg, sign_libctx, sign_propq,
 	    "signer") || (n = EVP_PKEY_get_size(key)) <= 0) {
@@ -156,6 +164,10 @@ sign_prepare(EVP_PKEY *key, enum sig_alg alg)
 	return 1;
 }
 
+/*
+ * Sign tbs after checking it is exactly one ResponseData; a token's
+ * signature must verify (ES-HSM-SIG-01).  *sig malloc'd.  1/0 (logged).
+ */
 static int
 sign_one(const unsigned char *tbs, size_t len, unsigned char **sig,
     size_t *sig_len)
@@ -182,6 +194,19 @@ sign_one(const unsigned char *tbs, size_t len, unsigned char **sig,
 	*sig_len = sign_max;
 	if (EVP_DigestSign(mctx, *sig, sig_len, tbs, len) != 1) {
 		log_ssl("sign: signature failed");
+		free(*sig);
+		*sig = NULL;
+		goto out;
+	}
+	/*
+	 * A token's signature is checked before it leaves this process:
+	 * a wrong one must not become an OCSP response (a short one was
+	 * refused by the HSM layer already).
+	 */
+	if (sign_hk != NULL && !sig_verify(sign_pub, sign_alg, tbs, len, *sig,
+	    *sig_len)) {
+		log_ssl("sign: ES-HSM-SIG-01: the token's signature does not "
+		    "verify with the signer certificate; refused");
 		free(*sig);
 		*sig = NULL;
 		goto out;
@@ -467,7 +492,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (!priv_drop(user, 1) || !algid(key, alg, &aid, &aid_len) ||
-	    !sign_prepare(key, alg)) {
+	    !sign_prepare(key, alg, X509_get0_pubkey(cert))) {
 		goto out;
 	}
 	/*
