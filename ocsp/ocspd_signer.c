@@ -102,7 +102,11 @@ signers_prepare(void)
 	return (spawner = spawner_start((char *const *)sargv)) != NULL;
 }
 
-/* Have the spawner start a signer; its HELLO (signer-timeout) sets/matches rsigner. 1/0 */
+/*
+ * Have the spawner start a signer; its HELLO (within signer-timeout)
+ * sets rsigner (first) or must match it.  1/0 (logged; a signer that
+ * failed is ended by the spawner).
+ */
 static int
 signer_start(struct signer_proc *sp, int first)
 {

@@ -162,7 +162,7 @@ static int
 kill_one(int sock, pid_t pid)
 {
 	struct spawn_ans ans = { 1, 0 };
-	int i, st;
+	int i, st = 0;
 
 	for (i = 0; i < SPAWNER_CHILDREN; i++) {
 		if (pid > 0 && kids[i] == pid) {
