@@ -18,6 +18,7 @@
 
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <linux/seccomp.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -64,6 +65,22 @@ static const int responder_calls[] = {
 	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait),
 	SCMP_SYS(epoll_pwait), SCMP_SYS(eventfd2), SCMP_SYS(poll),
 	SCMP_SYS(ppoll), SCMP_SYS(pipe2),
+};
+
+/*
+ * The rest of eseal-ocspd (main thread, signer dispatchers, pre-signing
+ * threads): reload the export and record it in the state directory,
+ * wait for signals, receive signer sockets from the spawner (recvmsg)
+ * and reap the spawner at exit.  No fork, no execve: the spawner starts
+ * the signers.
+ */
+static const int main_calls[] = {
+	SCMP_SYS(openat), SCMP_SYS(rename), SCMP_SYS(renameat),
+	SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
+	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(fchmod),
+	SCMP_SYS(ftruncate), SCMP_SYS(statx), SCMP_SYS(getdents64),
+	SCMP_SYS(rt_sigtimedwait), SCMP_SYS(wait4), SCMP_SYS(prlimit64),
+	SCMP_SYS(pread64),
 };
 
 /*
@@ -144,14 +161,14 @@ allow_checked(scmp_filter_ctx ctx, enum sandbox_role role)
 	 * thread's heap, and does without when it cannot).
 	 */
 #ifndef SANITIZED	/* there, sanitizer_calls[] allows them */
-	if (role != SANDBOX_SIGNER_TOKEN) {
+	if (role != SANDBOX_SIGNER_TOKEN && role != SANDBOX_RESPONDER_MAIN) {
 		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
 		    SCMP_SYS(openat), 0);
 		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
 		    SCMP_SYS(open), 0);
 	}
 #endif
-	if (role == SANDBOX_RESPONDER) {
+	if (role == SANDBOX_RESPONDER || role == SANDBOX_RESPONDER_MAIN) {
 		/* Threads (libmicrohttpd's workers), never processes. */
 		r |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 		    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
@@ -159,6 +176,16 @@ allow_checked(scmp_filter_ctx ctx, enum sandbox_role role)
 		    SCMP_SYS(clone3), 0);
 		r |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 		    SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+	}
+	if (role == SANDBOX_RESPONDER_MAIN) {
+		/*
+		 * The HTTP threads narrow their filter further: they may set
+		 * no_new_privs and add a filter, which only takes rights away.
+		 */
+		r |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+		    SCMP_A0(SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS));
+		r |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 1,
+		    SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
 	}
 	if (r != 0) {
 		log_warnx("seccomp: cannot add the argument rules");
@@ -185,8 +212,14 @@ sandbox_apply(enum sandbox_role role)
 	    !allow_checked(ctx, role)) {
 		goto out;
 	}
-	if (role == SANDBOX_RESPONDER &&
+	if ((role == SANDBOX_RESPONDER || role == SANDBOX_RESPONDER_MAIN) &&
 	    !allow_list(ctx, responder_calls, N(responder_calls))) {
+		goto out;
+	}
+	if (role == SANDBOX_RESPONDER_MAIN &&
+	    (!allow_list(ctx, main_calls, N(main_calls)) ||
+	    (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) != 0)) {
+		log_warnx("seccomp: cannot synchronise the threads' filters");
 		goto out;
 	}
 	if (role == SANDBOX_SIGNER_TOKEN &&
@@ -203,7 +236,8 @@ sandbox_apply(enum sandbox_role role)
 		goto out;
 	}
 	log_debug("seccomp filter installed (%s)", role == SANDBOX_RESPONDER ?
-	    "responder" : role == SANDBOX_SIGNER ? "signer" : "token signer");
+	    "responder" : role == SANDBOX_RESPONDER_MAIN ? "every responder "
+	    "thread" : role == SANDBOX_SIGNER ? "signer" : "token signer");
 	ret = 1;
  out:
 	seccomp_release(ctx);

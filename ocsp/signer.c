@@ -81,7 +81,6 @@ pass_cb(char *buf, int size, int rwflag, void *u)
 	return (int)n;
 }
 
-/* Sign tbs after checking it is exactly one ResponseData. 1/0. */
 /*
  * A key on the signer's own PKCS#11 token (never the CA's): the library
  * context that holds the eseal-hsm provider, and the objects that must
@@ -141,12 +140,21 @@ token_key(const char *spec, const char *pin_src)
  */
 static EVP_MD_CTX *sign_tmpl;
 static size_t sign_max;
+/* What a token's signatures are checked with (ES-HSM-SIG-01). */
+static EVP_PKEY *sign_pub;	/* get0, from the certificate */
+static enum sig_alg sign_alg;
 
+/*
+ * Set the signing context up for key under alg; pub (the certificate's
+ * key, kept as get0) checks what a token signs.  1/0 (logged).
+ */
 static int
-sign_prepare(EVP_PKEY *key, enum sig_alg alg)
+sign_prepare(EVP_PKEY *key, enum sig_alg alg, EVP_PKEY *pub)
 {
 	int n;
 
+	sign_pub = pub;
+	sign_alg = alg;
 	if ((sign_tmpl = EVP_MD_CTX_new()) == NULL ||
 	    !sig_ctx_init(sign_tmpl, key, alg, sign_libctx, sign_propq,
 	    "signer") || (n = EVP_PKEY_get_size(key)) <= 0) {
@@ -156,6 +164,10 @@ sign_prepare(EVP_PKEY *key, enum sig_alg alg)
 	return 1;
 }
 
+/*
+ * Sign tbs after checking it is exactly one ResponseData; a token's
+ * signature must verify (ES-HSM-SIG-01).  *sig malloc'd.  1/0 (logged).
+ */
 static int
 sign_one(const unsigned char *tbs, size_t len, unsigned char **sig,
     size_t *sig_len)
@@ -182,6 +194,19 @@ sign_one(const unsigned char *tbs, size_t len, unsigned char **sig,
 	*sig_len = sign_max;
 	if (EVP_DigestSign(mctx, *sig, sig_len, tbs, len) != 1) {
 		log_ssl("sign: signature failed");
+		free(*sig);
+		*sig = NULL;
+		goto out;
+	}
+	/*
+	 * A token's signature is checked before it leaves this process:
+	 * a wrong one must not become an OCSP response (a short one was
+	 * refused by the HSM layer already).
+	 */
+	if (sign_hk != NULL && !sig_verify(sign_pub, sign_alg, tbs, len, *sig,
+	    *sig_len)) {
+		log_ssl("sign: ES-HSM-SIG-01: the token's signature does not "
+		    "verify with the signer certificate; refused");
 		free(*sig);
 		*sig = NULL;
 		goto out;
@@ -278,6 +303,86 @@ algid(EVP_PKEY *key, enum sig_alg alg, unsigned char **out, size_t *len)
 	return ret;
 }
 
+/*
+ * Announce the certificate cert (file fn) and the signature
+ * AlgorithmIdentifier aid on fd: HELLO = u32 certificate length, DER
+ * certificate, DER AlgorithmIdentifier.  1/0.
+ */
+static int
+send_hello(int fd, X509 *cert, const char *fn, const unsigned char *aid,
+    size_t aid_len)
+{
+	unsigned char *cder = NULL, *hello = NULL;
+	int clen, ret = 0;
+
+	if ((clen = i2d_X509(cert, &cder)) <= 0) {
+		log_ssl("%s", fn);
+		goto out;
+	}
+	if ((hello = malloc(4 + (size_t)clen + aid_len)) == NULL) {
+		fatalx("out of memory");
+	}
+	ipc_put32(hello, (uint32_t)clen);
+	memcpy(hello + 4, cder, (size_t)clen);
+	memcpy(hello + 4 + clen, aid, aid_len);
+	ret = ipc_send(fd, SIGNOP_HELLO, hello, 4 + (size_t)clen + aid_len);
+ out:
+	free(hello);
+	OPENSSL_free(cder);
+	return ret;
+}
+
+/*
+ * Answer requests on fd until SIGNOP_STOP or the daemon closes it (1);
+ * 0 on a refused request type or a failed send (logged).
+ */
+static int
+serve(int fd)
+{
+	enum signop type;
+	unsigned char *msg = NULL, *sig = NULL;
+	size_t len, sig_len;
+	int ret = 0, sent;
+
+	for (;;) {
+		free(msg);
+		msg = NULL;
+		if (!ipc_recv(fd, &type, &msg, &len, IPC_MAX)) {
+			break;
+		}
+		if (type == SIGNOP_STOP) {
+			break;
+		}
+		if (type == SIGNOP_SIGNV) {
+			if (!sign_batch(fd, msg, len)) {
+				goto out;
+			}
+			continue;
+		}
+		if (type != SIGNOP_SIGN) {
+			log_warnx("signer: ES-OCSPD-05: refusing request type %d",
+			    (int)type);
+			goto out;
+		}
+		if (!sign_one(msg, len, &sig, &sig_len)) {
+			if (!ipc_send(fd, SIGNOP_ERROR, NULL, 0)) {
+				goto out;
+			}
+			continue;
+		}
+		sent = ipc_send(fd, SIGNOP_SIG, sig, sig_len);
+		free(sig);
+		sig = NULL;
+		if (!sent) {
+			goto out;
+		}
+	}
+	ret = 1;
+ out:
+	free(msg);
+	return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -286,13 +391,11 @@ main(int argc, char **argv)
 	X509 *cert = NULL;
 	EVP_PKEY *key = NULL;
 	enum sig_alg alg = SIG_NONE;
-	enum signop type;
-	unsigned char *msg = NULL, *cder = NULL, *aid = NULL, *sig = NULL;
-	unsigned char *hello = NULL;
-	size_t len, aid_len, sig_len;
+	unsigned char *aid = NULL;
+	size_t aid_len;
 	char *pass = NULL;
 	FILE *f = NULL;
-	int ch, fd = -1, check_only = 0, clen, rc = 1, sandbox = 1;
+	int ch, fd = -1, check_only = 0, rc = 1, sandbox = 1;
 
 	log_init(argv[0]);
 	while ((ch = getopt(argc, argv, "a:c:Cf:k:p:sSu:")) != -1) {
@@ -389,7 +492,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (!priv_drop(user, 1) || !algid(key, alg, &aid, &aid_len) ||
-	    !sign_prepare(key, alg)) {
+	    !sign_prepare(key, alg, X509_get0_pubkey(cert))) {
 		goto out;
 	}
 	/*
@@ -400,54 +503,11 @@ main(int argc, char **argv)
 	    SANDBOX_SIGNER)) {
 		goto out;
 	}
-	if ((clen = i2d_X509(cert, &cder)) <= 0) {
-		log_ssl("%s", certfn);
+	if (!send_hello(fd, cert, certfn, aid, aid_len)) {
 		goto out;
 	}
-	if ((hello = malloc(4 + (size_t)clen + aid_len)) == NULL) {
-		fatalx("out of memory");
-	}
-	hello[0] = (unsigned char)(clen >> 24);
-	hello[1] = (unsigned char)(clen >> 16);
-	hello[2] = (unsigned char)(clen >> 8);
-	hello[3] = (unsigned char)clen;
-	memcpy(hello + 4, cder, (size_t)clen);
-	memcpy(hello + 4 + clen, aid, aid_len);
-	if (!ipc_send(fd, SIGNOP_HELLO, hello, 4 + (size_t)clen + aid_len)) {
+	if (!serve(fd)) {
 		goto out;
-	}
-	for (;;) {
-		free(msg);
-		msg = NULL;
-		if (!ipc_recv(fd, &type, &msg, &len, IPC_MAX)) {
-			break;
-		}
-		if (type == SIGNOP_STOP) {
-			break;
-		}
-		if (type == SIGNOP_SIGNV) {
-			if (!sign_batch(fd, msg, len)) {
-				goto out;
-			}
-			continue;
-		}
-		if (type != SIGNOP_SIGN) {
-			log_warnx("signer: ES-OCSPD-05: refusing request type %d",
-			    (int)type);
-			goto out;
-		}
-		if (!sign_one(msg, len, &sig, &sig_len)) {
-			if (!ipc_send(fd, SIGNOP_ERROR, NULL, 0)) {
-				goto out;
-			}
-			continue;
-		}
-		ch = ipc_send(fd, SIGNOP_SIG, sig, sig_len);
-		free(sig);
-		sig = NULL;
-		if (!ch) {
-			goto out;
-		}
 	}
 	rc = 0;
 	goto out;
@@ -463,11 +523,8 @@ main(int argc, char **argv)
 		fclose(f);
 	}
 	secret_free(pass);
-	free(msg);
 	free(aid);
-	free(hello);
 	EVP_MD_CTX_free(sign_tmpl);
-	OPENSSL_free(cder);
 	X509_free(cert);
 	if (sign_hk == NULL) {
 		EVP_PKEY_free(key);

@@ -10,9 +10,9 @@
 
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -69,6 +69,7 @@ struct signpool {
 	int			 norestart;	/* signpool_kill() */
 	int			 spawn_failed;	/* last start attempt failed */
 	signpool_spawn_fn	 spawn;
+	signpool_end_fn		 end;
 	void			*spawn_arg;
 	int			 n;
 	struct dispatcher	 d[SIGNPOOL_MAX];
@@ -274,10 +275,7 @@ lose(struct dispatcher *d, struct job *batch)
 	d->pid = 0;
 	pthread_mutex_unlock(&p->lock);
 	if (pid > 0) {
-		(void)kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR) {
-			;
-		}
+		p->end(p->spawn_arg, pid);
 	}
 	if (d->fd != -1) {
 		close(d->fd);
@@ -368,30 +366,26 @@ respawn(struct dispatcher *d)
 	return 1;
 }
 
-/* 1 while d's signer process has not exited (reaped here if it has). */
+/*
+ * 1 while d's signer process lives.  Its parent (the spawner) reaps it;
+ * here a death shows as its socket closing: a signer never speaks
+ * unasked, so a readable or hung-up socket between batches means lost.
+ */
 static int
 child_lives(struct dispatcher *d)
 {
-	struct signpool *p = d->pool;
-	pid_t pid;
-	int st;
+	struct pollfd pfd;
 
-	pthread_mutex_lock(&p->lock);
-	pid = d->pid;
-	pthread_mutex_unlock(&p->lock);
-	if (pid <= 0 || waitpid(pid, &st, WNOHANG) != pid) {
+	if (d->fd == -1) {
+		return 0;
+	}
+	pfd.fd = d->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 1 || pfd.revents == 0) {
 		return 1;
 	}
-	pthread_mutex_lock(&p->lock);
-	d->pid = 0;
-	pthread_mutex_unlock(&p->lock);
-	if (WIFSIGNALED(st)) {
-		log_warnx("signer %d: gone (signal %d)", d->index,
-		    WTERMSIG(st));
-	} else {
-		log_warnx("signer %d: gone (exit %d)", d->index,
-		    WEXITSTATUS(st));
-	}
+	log_warnx("signer %d: gone (its socket closed)", d->index);
 	return 0;
 }
 
@@ -462,13 +456,13 @@ dispatch(void *arg)
 }
 
 /*
- * Ask every signer still there to stop and reap it; one that has not
- * exited after 5 s (hung in its token) is killed.
+ * Ask every signer still there to stop and close its socket; its parent
+ * (the spawner) reaps it, and kills one that has not exited within 5 s.
  */
 static void
 stop_signers(struct signpool *p)
 {
-	int i, left, tries;
+	int i;
 
 	for (i = 0; i < p->n; i++) {
 		if (p->d[i].fd != -1) {
@@ -476,33 +470,13 @@ stop_signers(struct signpool *p)
 			close(p->d[i].fd);
 			p->d[i].fd = -1;
 		}
-	}
-	for (tries = 0; tries < 500; tries++) {
-		for (i = 0, left = 0; i < p->n; i++) {
-			if (p->d[i].pid > 0 &&
-			    waitpid(p->d[i].pid, NULL, WNOHANG) == 0) {
-				left++;
-			} else {
-				p->d[i].pid = 0;
-			}
-		}
-		if (left == 0) {
-			return;
-		}
-		usleep(10000);
-	}
-	for (i = 0; i < p->n; i++) {
-		if (p->d[i].pid > 0) {
-			log_warnx("signer %d does not stop: killed", i);
-			kill(p->d[i].pid, SIGKILL);
-			waitpid(p->d[i].pid, NULL, 0);
-			p->d[i].pid = 0;
-		}
+		p->d[i].pid = 0;
 	}
 }
 
 struct signpool *
-signpool_new(int n, int timeout, signpool_spawn_fn spawn, void *arg)
+signpool_new(int n, int timeout, signpool_spawn_fn spawn,
+    signpool_end_fn end, void *arg)
 {
 	struct signpool *p;
 	pthread_condattr_t ca;
@@ -525,6 +499,7 @@ signpool_new(int n, int timeout, signpool_spawn_fn spawn, void *arg)
 	p->n = n;
 	p->timeout = timeout;
 	p->spawn = spawn;
+	p->end = end;
 	p->spawn_arg = arg;
 	for (i = 0; i < n; i++) {
 		p->d[i].pool = p;
@@ -660,17 +635,21 @@ signpool_alive(const struct signpool *p)
 void
 signpool_kill(struct signpool *p)
 {
+	pid_t pids[SIGNPOOL_MAX];
 	int i;
 
 	pthread_mutex_lock(&p->lock);
 	p->norestart = 1;
 	pthread_cond_broadcast(&p->stop_cv);
 	for (i = 0; i < p->n; i++) {
-		if (p->d[i].pid > 0) {
-			(void)kill(p->d[i].pid, SIGKILL);
-		}
+		pids[i] = p->d[i].pid;
 	}
 	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < p->n; i++) {
+		if (pids[i] > 0) {
+			p->end(p->spawn_arg, pids[i]);
+		}
+	}
 }
 
 void

@@ -7,8 +7,9 @@
  * is busy while another is idle, and a signer always finds the next
  * batch ready when it finishes one.
  *
- * Each dispatcher also supervises its signer process: one that dies, or
- * does not answer within the timeout, is killed (SIGKILL), reaped and
+ * Each dispatcher also supervises its signer process: one that dies
+ * (its socket closes), or does not answer within the timeout, is ended
+ * (signpool_end_fn: killed and reaped by whoever is its parent) and
  * started again after a backoff (SIGNPOOL_BACKOFF_MIN ms doubling up to
  * SIGNPOOL_BACKOFF_MAX ms, back to the minimum once a signer has served
  * SIGNPOOL_HEALTHY seconds).  The batch it held goes back to the head of
@@ -34,11 +35,16 @@ struct signpool;
 /*
  * Start signer process number index: on success *fd is connected to a
  * signer that said HELLO (the pool owns it from then on) and *pid is
- * its process id, a child of this process.  Called from the thread of
+ * its process id (eseal-ocspd: a child of the spawner, spawner.h).  Called from the thread of
  * signpool_new() at start and from dispatcher threads on restarts.
  * 1/0 (logged; nothing is left running on failure).
  */
 typedef int (*signpool_spawn_fn)(void *arg, int index, int *fd, pid_t *pid);
+/*
+ * End signer process pid (SIGKILL) and have it reaped.  Called from
+ * dispatcher threads and signpool_kill(); arg is the one of spawn.
+ */
+typedef void (*signpool_end_fn)(void *arg, pid_t pid);
 
 /*
  * Start n signers with spawn (arg passed along) and one dispatcher for
@@ -48,7 +54,7 @@ typedef int (*signpool_spawn_fn)(void *arg, int index, int *fd, pid_t *pid);
  * signers started are stopped).
  */
 struct signpool *signpool_new(int n, int timeout, signpool_spawn_fn spawn,
-    void *arg);
+    signpool_end_fn end, void *arg);
 /*
  * responder_sign_fn over the pool (arg is the pool): queue tbs and wait
  * for its signature; *sig is malloc'd.  0 when the signer refused, or
@@ -76,15 +82,15 @@ unsigned long long signpool_restarts(const struct signpool *p);
 /* 1 while every signer process is up and answers. */
 int signpool_alive(const struct signpool *p);
 /*
- * Shutdown with signers that hang: kill every signer (SIGKILL) and
+ * Shutdown with signers that hang: end every signer (SIGKILL) and
  * start none again, so that the work waiting for them fails.
  */
 void signpool_kill(struct signpool *p);
 /*
  * Stop the dispatchers once the queue is empty (callers of
  * signpool_sign must have returned), then the signers: each is asked to
- * stop and reaped; one that has not exited within 5 s is killed.  Frees
- * the pool.  Accepts NULL.
+ * stop and its socket closed (their parent reaps them, and kills one
+ * that has not exited within 5 s).  Frees the pool.  Accepts NULL.
  */
 void signpool_free(struct signpool *p);
 

@@ -120,6 +120,16 @@ ocsp_start() {
 	URL=http://127.0.0.1:$PORT
 }
 
+# ocsp_spawner [PID]: the signer spawner of the responder PID ($PID).
+ocsp_spawner() { pgrep -P "${1:-$PID}" -x ocspd-spawner; }
+# ocsp_signers [PID]: the signer processes of the responder PID ($PID),
+# children of its spawner.
+ocsp_signers() {
+	for _sp in $(ocsp_spawner "$@"); do
+		pgrep -P "$_sp"
+	done
+}
+
 # ocsp_query CERT... : openssl ocsp against $URL, output in $T/.out
 ocsp_query() {
 	openssl ocsp -url "$URL" -issuer "$P/ca.pem" -VAfile "$P/ocsp.pem" \

@@ -6,7 +6,10 @@
  *
  *   test-sandbox kind                       prints "seccomp" or "none"
  *   test-sandbox ROLE ACTION                ROLE: responder signer token
- *     allowed   memory, a thread (responder), random bytes, write: exit 0
+ *                                           main (every thread, TSYNC)
+ *     allowed   memory, a thread (responder, main), random bytes, write:
+ *               exit 0; main: also a thread that already ran gets the
+ *               filter and adds the responder filter on top
  *     execve    execve("/bin/true")         fork     fork()
  *     open      open("/etc/hostname"): prints "opened" or "EACCES"
  *     inet      socket(AF_INET)
@@ -38,6 +41,45 @@ thread_main(void *arg)
 	return arg;
 }
 
+/* The Seccomp: line of /proc/thread-self/status (its mode), or -1. */
+static int
+seccomp_mode(void)
+{
+	char line[128];
+	FILE *f;
+	int mode = -1;
+
+	if ((f = fopen("/proc/thread-self/status", "r")) == NULL) {
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "Seccomp:", 8) == 0) {
+			mode = atoi(line + 8);
+		}
+	}
+	fclose(f);
+	return mode;
+}
+
+/*
+ * A thread started before the main filter: it waits until the filter is
+ * in, then reports its mode (TSYNC gave it the filter: 2) and adds the
+ * responder filter as the HTTP threads do.
+ */
+static int go;
+static int early_mode = -1, early_added;
+
+static void *
+early_thread(void *arg)
+{
+	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE)) {
+		usleep(1000);
+	}
+	early_mode = seccomp_mode();
+	early_added = sandbox_apply(SANDBOX_RESPONDER);
+	return arg;
+}
+
 static int
 allowed(enum sandbox_role role)
 {
@@ -53,7 +95,7 @@ allowed(enum sandbox_role role)
 	if (getrandom(buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
 		return 3;
 	}
-	if (role == SANDBOX_RESPONDER) {
+	if (role == SANDBOX_RESPONDER || role == SANDBOX_RESPONDER_MAIN) {
 		if (pthread_create(&t, NULL, thread_main, NULL) != 0 ||
 		    pthread_join(t, NULL) != 0) {
 			return 3;
@@ -67,7 +109,7 @@ main(int argc, char **argv)
 {
 	enum sandbox_role role;
 	char *const args[] = { "/bin/true", NULL };
-	pthread_t t;
+	pthread_t t, early;
 	pid_t pid;
 	void *m;
 	int fd;
@@ -87,6 +129,8 @@ main(int argc, char **argv)
 		role = SANDBOX_SIGNER;
 	} else if (strcmp(argv[1], "token") == 0) {
 		role = SANDBOX_SIGNER_TOKEN;
+	} else if (strcmp(argv[1], "main") == 0) {
+		role = SANDBOX_RESPONDER_MAIN;
 	} else {
 		return 2;
 	}
@@ -98,8 +142,22 @@ main(int argc, char **argv)
 	    pthread_join(t, NULL) != 0) {
 		return 1;
 	}
+	if (role == SANDBOX_RESPONDER_MAIN && (seccomp_mode() != 0 ||
+	    pthread_create(&early, NULL, early_thread, NULL) != 0)) {
+		return 1;
+	}
 	if (!sandbox_apply(role)) {
 		return 1;
+	}
+	if (role == SANDBOX_RESPONDER_MAIN) {
+		__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+		if (pthread_join(early, NULL) != 0 || early_mode != 2 ||
+		    !early_added) {
+			fprintf(stderr, "thread started before: mode %d, "
+			    "responder filter %s\n", early_mode, early_added ?
+			    "added" : "refused");
+			return 4;
+		}
 	}
 	if (strcmp(argv[2], "allowed") == 0) {
 		return allowed(role);
