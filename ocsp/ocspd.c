@@ -33,6 +33,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 
+#include "accesslog.h"
 #include "export.h"
 #include "ipc.h"
 #include "listen.h"
@@ -200,6 +201,7 @@ config_read(const char *fn)
 	FILE *f;
 	char buf[1024], *k, *v, *e;
 	int line = 0, ret = 0;
+	enum alog_conf ac;
 
 	cfg.listen = strdup("127.0.0.1");
 	cfg.port = 8080;
@@ -369,6 +371,11 @@ config_read(const char *fn)
 			} else {
 				log_warnx("%s:%d: log: want stderr or syslog",
 				    fn, line);
+				goto out;
+			}
+		} else if ((ac = accesslog_config(k, v, fn, line)) !=
+		    ALOG_CONF_NOT_MINE) {	/* access log */
+			if (ac == ALOG_CONF_BAD) {
 				goto out;
 			}
 		} else {
@@ -721,6 +728,7 @@ struct req {
 	size_t		 len, cap;
 	int		 too_big;
 	int		 is_post;
+	struct alog_req	 al;		/* access log */
 };
 
 static void
@@ -765,6 +773,7 @@ send_buf(struct MHD_Connection *c, int code, const char *ctype,
 		MHD_add_response_header(r, "Allow", allow);
 	}
 	count_http(code);
+	accesslog_bytes(len);	/* access log */
 	ret = MHD_queue_response(c, (unsigned int)code, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -850,6 +859,7 @@ send_blob(struct MHD_Connection *c, struct req *rq, struct rblob *b,
 	if (b->ocsp_status >= 0 && b->ocsp_status < 7) {
 		inc(&m_ocsp[b->ocsp_status]);
 	}
+	accesslog_blob(&rq->al, b, rq->conn != NULL);	/* access log */
 	if (is_get && b->ocsp_status == 0 && etag_matches(c, b->etag)) {
 		code = 304;
 		r = MHD_create_response_from_buffer(0, (void *)"",
@@ -982,6 +992,7 @@ answer_crl(struct MHD_Connection *c, const char *name)
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type", "application/pkix-crl");
+	accesslog_bytes(crl->der_len);	/* access log */
 	cache_headers(r, crl->this_update, nu, etag, now);
 	count_http(200);
 	ret = MHD_queue_response(c, 200, r);
@@ -1091,6 +1102,7 @@ answer_metrics(struct MHD_Connection *c)
 	    ld(&m_reload_refused),
 	    ld(&m_reload_failed));
 	listen_metrics(f);
+	accesslog_metrics(f);	/* access log */
 	fclose(f);
 	rstate_unref(st);
 	ret = send_buf(c, 200, "text/plain; version=0.0.4", buf, sz, 1, NULL);
@@ -1110,6 +1122,9 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	enum MHD_Result ret;
 	int is_post = strcmp(method, "POST") == 0;
 
+	if (rq != NULL) {
+		accesslog_enter(&rq->al);	/* access log */
+	}
 	if (rq != NULL && rq->result != NULL) {
 		/* Resumed: the signature came back. */
 		struct rblob *b = rq->result;
@@ -1124,6 +1139,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		clock_gettime(CLOCK_MONOTONIC, &rq->start);
 		rq->is_post = is_post;
 		*con_cls = rq;
+		accesslog_begin(&rq->al, method, url, version);	/* access log */
 		if (!is_post && strcmp(method, "GET") != 0 &&
 		    strcmp(method, "HEAD") != 0) {
 			return send_buf(c, 405, "text/plain",
@@ -1232,6 +1248,7 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct req *rq = *con_cls;
 
 	if (rq != NULL) {
+		accesslog_end(&rq->al, c, rq->body, rq->len);	/* access log */
 		rblob_unref(rq->result);
 		rpending_free(rq->pend);
 		free(rq->body);
@@ -1401,6 +1418,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);	/* access log */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sdir_write = !check_only;
 	if (!load_trust() || !load_initial()) {
@@ -1442,6 +1460,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	conn_opts(&lo, conf);
+	if (!accesslog_start(cfg.sandbox)) {	/* access log */
+		goto out;
+	}
 	if ((d = listen_start(lfd, &lo, handler, completed)) == NULL) {
 		goto out;
 	}
@@ -1458,6 +1479,10 @@ main(int argc, char **argv)
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("signal %d: shutting down", sig);
 			break;
+		}
+		if (sig == SIGUSR1) {	/* access log */
+			accesslog_reopen();
+			continue;
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reloading %s", cfg.export_path);
@@ -1497,6 +1522,7 @@ main(int argc, char **argv)
 		}
 	}
 	listen_stop(d);
+	accesslog_stop();	/* access log */
 	signpool_free(pool);
 	pool = NULL;
 	state_swap(NULL);

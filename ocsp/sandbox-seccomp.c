@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stddef.h>
@@ -144,7 +145,20 @@ allow_checked(scmp_filter_ctx ctx, enum sandbox_role role)
 	 * thread's heap, and does without when it cannot).
 	 */
 #ifndef SANITIZED	/* there, sanitizer_calls[] allows them */
-	if (role != SANDBOX_SIGNER_TOKEN) {
+	if (role == SANDBOX_LOGWRITER) {
+		/*
+		 * The access log writer reopens its file (rotation): with
+		 * exactly the flags of ocsp/accesslog.c, nothing else.
+		 */
+		r |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+		    SCMP_A2(SCMP_CMP_EQ, O_WRONLY | O_APPEND | O_CREAT |
+		    O_CLOEXEC));
+		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+		    SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_NE, O_WRONLY |
+		    O_APPEND | O_CREAT | O_CLOEXEC));
+		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+		    SCMP_SYS(open), 0);
+	} else if (role != SANDBOX_SIGNER_TOKEN) {
 		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
 		    SCMP_SYS(openat), 0);
 		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
@@ -203,7 +217,8 @@ sandbox_apply(enum sandbox_role role)
 		goto out;
 	}
 	log_debug("seccomp filter installed (%s)", role == SANDBOX_RESPONDER ?
-	    "responder" : role == SANDBOX_SIGNER ? "signer" : "token signer");
+	    "responder" : role == SANDBOX_SIGNER ? "signer" :
+	    role == SANDBOX_LOGWRITER ? "access log writer" : "token signer");
 	ret = 1;
  out:
 	seccomp_release(ctx);
