@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -980,6 +981,28 @@ writer_main(void *arg)
 }
 
 int
+accesslog_prepare(const char *user)
+{
+	struct passwd *pw;
+
+	if (conf.mode != AL_FILE || geteuid() != 0 || user == NULL) {
+		return 1;
+	}
+	if ((pw = getpwnam(user)) == NULL) {
+		log_warnx("access-log: no user \"%s\"", user);
+		return 0;
+	}
+	if ((fd = log_open()) == -1) {
+		return 0;
+	}
+	if (fchown(fd, pw->pw_uid, pw->pw_gid) == -1) {
+		log_warn("access-log: %s: chown", conf.path);
+		return 0;
+	}
+	return 1;
+}
+
+int
 accesslog_start(int sandbox)
 {
 	static int sb;
@@ -990,7 +1013,7 @@ accesslog_start(int sandbox)
 	if ((ring = calloc(conf.ring, sizeof(*ring))) == NULL) {
 		fatalx("out of memory");
 	}
-	if ((fd = log_open()) == -1) {
+	if (fd == -1 && (fd = log_open()) == -1) {
 		return 0;
 	}
 	/* A file over RLIMIT_FSIZE: EFBIG (lines dropped), not a kill. */

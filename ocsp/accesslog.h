@@ -48,6 +48,13 @@ enum alog_conf accesslog_config(const char *key, const char *val,
     const char *fn, int line);
 
 /*
+ * accesslog_prepare: as root, before privileges are dropped: open (or
+ * create) the log file and give it to user, so that the service user
+ * can write it in a directory it cannot write.  1/0 (logged).
+ */
+int accesslog_prepare(const char *user);
+
+/*
  * accesslog_start: open the log (as the calling, unprivileged, user)
  * and start the writer thread, which installs its sandbox first when
  * sandbox is set.  Nothing to do for "none".  1/0 (logged).

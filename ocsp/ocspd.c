@@ -38,6 +38,7 @@
 #include "ipc.h"
 #include "listen.h"
 #include "log.h"
+#include "notify.h"
 #include "priv.h"
 #include "responder.h"
 #include "secret.h"
@@ -103,9 +104,10 @@ is_stopping(void)
 
 /* Metrics (updated with atomics). */
 static uint64_t m_ocsp[7];		/* by OCSPResponseStatus */
-#define NHTTP	7
-static uint64_t m_http[NHTTP];	/* 200 304 404 405 413 414 415 */
-static const int http_codes[NHTTP] = { 200, 304, 404, 405, 413, 414, 415 };
+#define NHTTP	9	/* 500 and 503 for the alert on 5xx (doc/prometheus) */
+static uint64_t m_http[NHTTP];	/* 200 304 404 405 413 414 415 500 503 */
+static const int http_codes[NHTTP] = { 200, 304, 404, 405, 413, 414, 415,
+    500, 503 };
 static uint64_t m_other_http;
 static uint64_t m_lat[NBUCKETS + 1];
 static uint64_t m_lat_sum_us, m_lat_count;
@@ -1413,6 +1415,7 @@ main(int argc, char **argv)
 	if (cfg.syslog) {
 		log_use_syslog(1);
 	}
+	(void)notify_init();	/* service manager */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
@@ -1455,7 +1458,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!priv_drop(cfg.user, 0)) {
+	if (!accesslog_prepare(cfg.user) || !priv_drop(cfg.user, 0)) {
 		close(lfd);
 		goto out;
 	}
@@ -1474,10 +1477,12 @@ main(int argc, char **argv)
 		}
 		have_presigner = i + 1;
 	}
+	notify_send("READY=1");	/* service manager */
 	while (!is_stopping()) {
 		sig = sigtimedwait(&set, &si, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("signal %d: shutting down", sig);
+			notify_send("STOPPING=1");	/* service manager */
 			break;
 		}
 		if (sig == SIGUSR1) {	/* access log */
@@ -1486,7 +1491,9 @@ main(int argc, char **argv)
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reloading %s", cfg.export_path);
+			notify_send("RELOADING=1");	/* service manager */
 			reload(0);
+			notify_send("READY=1");	/* service manager */
 			last_check = time(NULL);
 			continue;
 		}
