@@ -1,8 +1,8 @@
 /*
  * The access log of eseal-ocspd (see accesslog.h).  An answering thread
- * reserves a slot of the ring under a short lock, fills it without the
- * lock (times, client address, trusted X-Forwarded-For, the GET path or
- * the POST body, a reference on the OCSP answer) and marks it ready.
+ * reserves a slot of the ring (a compare-and-swap), fills it (times,
+ * client address, trusted X-Forwarded-For, the GET path or the POST
+ * body, a reference on the OCSP answer) and marks it ready.
  * The writer thread takes ready slots in order, formats them (walking
  * the DER of our own answers for each CertID and its certStatus, hashing
  * POST bodies) into one buffer and writes it with one write(2), or one
@@ -78,8 +78,7 @@ static struct {
 } conf = { .ring = RING_DEFAULT };
 
 static struct slot *ring;
-static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t head, tail;		/* under ring_lock */
+static uint64_t head, tail;		/* atomic; tail moved by the writer */
 static int on;				/* atomic: producers queue lines */
 static int reopen_asked, stop_asked;	/* atomic */
 static int fd = -1;			/* the writer's */
@@ -308,22 +307,23 @@ accesslog_blob(struct alog_req *ar, struct rblob *b, int is_signed)
 	ar->bytes = b->len;
 }
 
-/* Reserve a slot; NULL (counted) when the ring is full. */
+/*
+ * Reserve a slot without a lock; NULL (counted) when the ring is full.
+ * The writer empties a slot (ready 0) before it moves tail past it.
+ */
 static struct slot *
 slot_reserve(void)
 {
-	struct slot *s = NULL;
+	uint64_t h = __atomic_load_n(&head, __ATOMIC_RELAXED);
 
-	pthread_mutex_lock(&ring_lock);
-	if (head - tail < conf.ring) {
-		s = &ring[head % conf.ring];
-		head++;
-	}
-	pthread_mutex_unlock(&ring_lock);
-	if (s == NULL) {
-		__atomic_add_fetch(&m_dropped, 1, __ATOMIC_RELAXED);
-	}
-	return s;
+	do {
+		if (h - __atomic_load_n(&tail, __ATOMIC_ACQUIRE) >= conf.ring) {
+			__atomic_add_fetch(&m_dropped, 1, __ATOMIC_RELAXED);
+			return NULL;
+		}
+	} while (!__atomic_compare_exchange_n(&head, &h, h + 1, 1,
+	    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+	return &ring[h % conf.ring];
 }
 
 /* The peer address and, from a trusted proxy, X-Forwarded-For into s. */
@@ -506,8 +506,9 @@ put_time(struct obuf *o, const struct timespec *ts, int clf)
 	static time_t last = -1;
 	static char pre[2][40];
 	static size_t prelen[2];
-	char ms[8];
+	char ms[5];
 	struct tm tm;
+	int n;
 
 	if (ts->tv_sec != last) {
 		gmtime_r(&ts->tv_sec, &tm);
@@ -519,7 +520,12 @@ put_time(struct obuf *o, const struct timespec *ts, int clf)
 	}
 	put(o, pre[clf], prelen[clf]);
 	if (!clf) {
-		snprintf(ms, sizeof(ms), ".%03dZ", (int)(ts->tv_nsec / 1000000));
+		n = (int)(ts->tv_nsec / 1000000);
+		ms[0] = '.';
+		ms[1] = (char)('0' + n / 100);
+		ms[2] = (char)('0' + n / 10 % 10);
+		ms[3] = (char)('0' + n % 10);
+		ms[4] = 'Z';
 		put(o, ms, 5);
 	}
 }
@@ -899,9 +905,7 @@ drain(struct obuf *o)
 	uint64_t t;
 	size_t n = 0;
 
-	pthread_mutex_lock(&ring_lock);
-	t = tail;
-	pthread_mutex_unlock(&ring_lock);
+	t = __atomic_load_n(&tail, __ATOMIC_RELAXED);
 	for (;;) {
 		s = &ring[t % conf.ring];
 		if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE)) {
@@ -923,14 +927,10 @@ drain(struct obuf *o)
 		__atomic_store_n(&s->ready, 0, __ATOMIC_RELAXED);
 		t++;
 		if (++n % 256 == 0) {
-			pthread_mutex_lock(&ring_lock);
-			tail = t;
-			pthread_mutex_unlock(&ring_lock);
+			__atomic_store_n(&tail, t, __ATOMIC_RELEASE);
 		}
 	}
-	pthread_mutex_lock(&ring_lock);
-	tail = t;
-	pthread_mutex_unlock(&ring_lock);
+	__atomic_store_n(&tail, t, __ATOMIC_RELEASE);
 	if (o->len > 0) {
 		flush(o);
 	}
