@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -844,7 +845,7 @@ flush(struct obuf *o)
 {
 	static int failing;
 	const char *p = o->b, *nl;
-	size_t left = o->len;
+	size_t left = o->len, chunk;
 	ssize_t w;
 
 	if (conf.mode == AL_SYSLOG) {
@@ -856,7 +857,17 @@ flush(struct obuf *o)
 		left = 0;
 	}
 	while (left > 0) {
-		if ((w = write(fd, p, left)) == -1) {
+		chunk = left;
+		if (conf.mode == AL_STDERR && chunk > PIPE_BUF &&
+		    (nl = memrchr(p, '\n', PIPE_BUF)) != NULL) {
+			/*
+			 * stderr is shared with the daemon's own log and is
+			 * often a pipe: whole lines of at most PIPE_BUF bytes
+			 * are written atomically, never cut by another line.
+			 */
+			chunk = (size_t)(nl + 1 - p);
+		}
+		if ((w = write(fd, p, chunk)) == -1) {
 			if (errno == EINTR) {
 				continue;
 			}
