@@ -1458,12 +1458,14 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!accesslog_prepare(cfg.user) || !priv_drop(cfg.user, 0)) {
+	if (!accesslog_prepare(cfg.user) ||	/* access log */
+	    !priv_drop(cfg.user, 0)) {
 		close(lfd);
 		goto out;
 	}
 	conn_opts(&lo, conf);
 	if (!accesslog_start(cfg.sandbox)) {	/* access log */
+		close(lfd);
 		goto out;
 	}
 	if ((d = listen_start(lfd, &lo, handler, completed)) == NULL) {
