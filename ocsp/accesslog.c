@@ -486,14 +486,19 @@ put_esc(struct obuf *o, const char *s, size_t n, int clf)
 {
 	static const char hx[] = "0123456789abcdef";
 	unsigned char ch;
-	size_t i;
+	size_t i, run;
 
 	for (i = 0; i < n; i++) {
-		ch = (unsigned char)s[i];
-		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
-			o->b[o->len++] = (char)ch;
-			continue;
+		for (run = i; run < n && (unsigned char)s[run] >= 0x20 &&
+		    (unsigned char)s[run] < 0x7f && s[run] != '"' &&
+		    s[run] != '\\'; run++) {
+			;
 		}
+		put(o, s + i, run - i);		/* the plain run at once */
+		if ((i = run) == n) {
+			break;
+		}
+		ch = (unsigned char)s[i];
 		put(o, clf ? "\\x" : "\\u00", clf ? 2 : 4);
 		o->b[o->len++] = hx[ch >> 4];
 		o->b[o->len++] = hx[ch & 15];
@@ -673,23 +678,41 @@ put_ocsp(struct obuf *o, const struct slot *s)
 
 static const char *const methods[4] = { "OTHER", "GET", "HEAD", "POST" };
 
-/* The client address of s (or "-"). */
+/*
+ * The client address of s (or "-").  Consecutive lines mostly come from
+ * the same address (a client's keep-alive connection, a proxy): the
+ * last one formatted is kept.
+ */
 static void
 put_client(struct obuf *o, const struct slot *s)
 {
-	char buf[INET6_ADDRSTRLEN];
-	const void *a;
+	static unsigned char last[16];
+	static int last_family;
+	static char buf[INET6_ADDRSTRLEN] = "-";
+	const unsigned char *a;
+	size_t n;
 
 	if (s->salen == 0) {
 		puts_(o, "-");
 		return;
 	}
-	a = s->sa.sin6_family == AF_INET6 ? (const void *)&s->sa.sin6_addr :
-	    (const void *)&((const struct sockaddr_in *)(const void *)&s->sa)->
-	    sin_addr;
-	if (inet_ntop(s->sa.sin6_family, a, buf, sizeof(buf)) == NULL) {
-		puts_(o, "-");
-		return;
+	if (s->sa.sin6_family == AF_INET6) {
+		a = (const unsigned char *)&s->sa.sin6_addr;
+		n = 16;
+	} else {
+		a = (const unsigned char *)&((const struct sockaddr_in *)
+		    (const void *)&s->sa)->sin_addr;
+		n = 4;
+	}
+	if (last_family != s->sa.sin6_family || memcmp(last, a, n) != 0) {
+		if (inet_ntop(s->sa.sin6_family, a, buf, sizeof(buf)) ==
+		    NULL) {
+			puts_(o, "-");
+			last_family = 0;
+			return;
+		}
+		memcpy(last, a, n);
+		last_family = s->sa.sin6_family;
 	}
 	puts_(o, buf);
 }
