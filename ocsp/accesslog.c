@@ -480,6 +480,19 @@ put_hex(struct obuf *o, const unsigned char *p, size_t n)
 	}
 }
 
+/* Bytes written as they are in a JSON string or a CLF field. */
+static unsigned char plain[256];
+
+static void
+plain_init(void)
+{
+	int c;
+
+	for (c = 0x20; c < 0x7f; c++) {
+		plain[c] = c != '"' && c != '\\';
+	}
+}
+
 /* s[0..n) as the inside of a JSON string (clf: printable, \xNN else). */
 static void
 put_esc(struct obuf *o, const char *s, size_t n, int clf)
@@ -489,9 +502,7 @@ put_esc(struct obuf *o, const char *s, size_t n, int clf)
 	size_t i, run;
 
 	for (i = 0; i < n; i++) {
-		for (run = i; run < n && (unsigned char)s[run] >= 0x20 &&
-		    (unsigned char)s[run] < 0x7f && s[run] != '"' &&
-		    s[run] != '\\'; run++) {
+		for (run = i; run < n && plain[(unsigned char)s[run]]; run++) {
 			;
 		}
 		put(o, s + i, run - i);		/* the plain run at once */
@@ -993,6 +1004,7 @@ writer_main(void *arg)
 	if ((o.b = malloc(OBUF_SIZE)) == NULL) {
 		fatalx("out of memory");
 	}
+	plain_init();
 	if (*(int *)arg && !sandbox_apply(SANDBOX_LOGWRITER)) {
 		free(o.b);
 		started(-1);
