@@ -33,7 +33,9 @@
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 
+#include "accesslog.h"
 #include "export.h"
+#include "notify.h"
 #include "ipc.h"
 #include "listen.h"
 #include "log.h"
@@ -383,11 +385,18 @@ serve(const sigset_t *set)
 		sig = sigtimedwait(set, &si, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("signal %d: shutting down", sig);
+			notify_send("STOPPING=1");	/* service manager */
 			break;
+		}
+		if (sig == SIGUSR1) {	/* access log */
+			accesslog_reopen();
+			continue;
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reloading %s", cfg.export_path);
+			notify_send("RELOADING=1");	/* service manager */
 			reload(0);
+			notify_send("READY=1");	/* service manager */
 			last_check = time(NULL);
 			continue;
 		}
@@ -448,11 +457,13 @@ main(int argc, char **argv)
 	if (cfg.syslog) {
 		log_use_syslog(1);
 	}
+	(void)notify_init();	/* service manager */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);	/* access log */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sdir_write = !check_only;
 	/* The spawner is forked first, while this is the only thread. */
@@ -482,6 +493,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_info("listening on %s port %u", cfg.listen, bound);
+	log_info("response cache: presign-memory %zu MiB, shard %u/%u",
+	    cfg.ro.cache_max >> 20, cfg.ro.shard_n > 1 ? cfg.ro.shard_k : 1,
+	    cfg.ro.shard_n > 1 ? cfg.ro.shard_n : 1);
 	if (cfg.port_file != NULL) {
 		snprintf(portbuf, sizeof(portbuf), "%u\n", bound);
 		if (!file_write_atomic(cfg.port_file, portbuf, strlen(portbuf),
@@ -490,7 +504,8 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!priv_drop(cfg.user, 0)) {
+	if (!accesslog_prepare(cfg.user) ||	/* access log */
+	    !priv_drop(cfg.user, 0)) {
 		close(lfd);
 		goto out;
 	}
@@ -503,6 +518,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	conn_opts(&lo, conf);
+	if (!accesslog_start(cfg.sandbox)) {	/* access log */
+		close(lfd);
+		goto out;
+	}
 	if ((d = listen_start(lfd, &lo, http_handler, http_completed)) == NULL) {
 		goto out;
 	}
@@ -514,6 +533,7 @@ main(int argc, char **argv)
 		}
 		have_presigner = i + 1;
 	}
+	notify_send("READY=1");	/* service manager */
 	serve(&set);
 	rc = 0;
  out:
@@ -537,6 +557,7 @@ main(int argc, char **argv)
 		}
 	}
 	listen_stop(d);
+	accesslog_stop();	/* access log */
 	signpool_free(pool);
 	pool = NULL;
 	spawner_free(spawner);

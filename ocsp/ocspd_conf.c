@@ -29,6 +29,8 @@
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 
+#include "accesslog.h"
+#include "cachecfg.h"
 #include "export.h"
 #include "ipc.h"
 #include "listen.h"
@@ -137,8 +139,16 @@ config_set(const char *k, const char *v, const char *fn, int line)
 {
 	const struct ckey *ck = NULL;
 	char *base = (char *)&cfg;
+	enum alog_conf ac;
 	size_t i;
+	int r;
 
+	if ((ac = accesslog_config(k, v, fn, line)) != ALOG_CONF_NOT_MINE) {
+		return ac != ALOG_CONF_BAD;	/* access log */
+	}
+	if ((r = cache_config_key(k, v, &cfg.ro, fn, line)) >= 0) {
+		return r;	/* response cache */
+	}
 	for (i = 0; i < sizeof(ckeys) / sizeof(ckeys[0]); i++) {
 		if (strcmp(k, ckeys[i].name) == 0) {
 			ck = &ckeys[i];
@@ -213,6 +223,7 @@ config_defaults(void)
 	cfg.presign = 1;
 	cfg.sandbox = 1;
 	cfg.ro.validity = 86400;
+	cfg.ro.cache_max = cache_default_max();
 	cfg.state_dir = strdup(STATEDIR_DEFAULT);
 }
 

@@ -29,6 +29,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 
+#include "accesslog.h"
 #include "export.h"
 #include "ipc.h"
 #include "listen.h"
@@ -46,9 +47,10 @@
 
 /* Metrics (updated with atomics). */
 static uint64_t m_ocsp[7];		/* by OCSPResponseStatus */
-#define NHTTP	7
-static uint64_t m_http[NHTTP];	/* 200 304 404 405 413 414 415 */
-static const int http_codes[NHTTP] = { 200, 304, 404, 405, 413, 414, 415 };
+#define NHTTP	9	/* 500 and 503 for the alert on 5xx (doc/prometheus) */
+static uint64_t m_http[NHTTP];	/* 200 304 404 405 413 414 415 500 503 */
+static const int http_codes[NHTTP] = { 200, 304, 404, 405, 413, 414, 415,
+    500, 503 };
 static uint64_t m_other_http;
 static uint64_t m_lat[NBUCKETS + 1];
 static uint64_t m_lat_sum_us, m_lat_count;
@@ -58,6 +60,7 @@ static const double lat_bounds[NBUCKETS] = { 0.0001, 0.00025, 0.0005,
 /* --- HTTP --------------------------------------------------------- */
 
 struct req {
+	struct alog_req	 al;		/* access log */
 	struct timespec	 start;
 	/* An answer waiting for its signature (connection suspended): */
 	struct MHD_Connection *conn;
@@ -113,6 +116,7 @@ send_buf(struct MHD_Connection *c, int code, const char *ctype,
 		MHD_add_response_header(r, "Allow", allow);
 	}
 	count_http(code);
+	accesslog_bytes(len);	/* access log */
 	ret = MHD_queue_response(c, (unsigned int)code, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -198,6 +202,7 @@ send_blob(struct MHD_Connection *c, struct req *rq, struct rblob *b,
 	if (b->ocsp_status >= 0 && b->ocsp_status < 7) {
 		inc(&m_ocsp[b->ocsp_status]);
 	}
+	accesslog_blob(&rq->al, b, rq->conn != NULL);	/* access log */
 	if (is_get && b->ocsp_status == 0 && etag_matches(c, b->etag)) {
 		code = 304;
 		r = MHD_create_response_from_buffer(0, (void *)"",
@@ -330,6 +335,7 @@ answer_crl(struct MHD_Connection *c, const char *name)
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type", "application/pkix-crl");
+	accesslog_bytes(crl->der_len);	/* access log */
 	cache_headers(r, crl->this_update, nu, etag, now);
 	count_http(200);
 	ret = MHD_queue_response(c, 200, r);
@@ -407,6 +413,18 @@ answer_metrics(struct MHD_Connection *c)
 	    ld(&responder_stats.sign_failures),
 	    pool != NULL ? signpool_batches(pool) : 0ULL,
 	    pool != NULL ? signpool_restarts(pool) : 0ULL);
+	fprintf(f, "# TYPE eseal_ocsp_cache_bytes gauge\n"
+	    "eseal_ocsp_cache_bytes %llu\n"
+	    "# TYPE eseal_ocsp_cache_entries gauge\n"
+	    "eseal_ocsp_cache_entries %llu\n"
+	    "# TYPE eseal_ocsp_cache_max_bytes gauge\n"
+	    "eseal_ocsp_cache_max_bytes %llu\n"
+	    "# TYPE eseal_ocsp_cache_evictions_total counter\n"
+	    "eseal_ocsp_cache_evictions_total %llu\n",
+	    ld(&responder_stats.cache_bytes),
+	    ld(&responder_stats.cache_entries),
+	    (unsigned long long)cfg.ro.cache_max,
+	    ld(&responder_stats.evictions));
 	fprintf(f, "# TYPE eseal_ocsp_request_duration_seconds histogram\n");
 	for (i = 0; i < NBUCKETS; i++) {
 		cum += ld(&m_lat[i]);
@@ -440,6 +458,7 @@ answer_metrics(struct MHD_Connection *c)
 	    ld(&m_reload_refused),
 	    ld(&m_reload_failed));
 	listen_metrics(f);
+	accesslog_metrics(f);	/* access log */
 	fclose(f);
 	rstate_unref(st);
 	ret = send_buf(c, 200, "text/plain; version=0.0.4", buf, sz, 1, NULL);
@@ -460,6 +479,9 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	enum MHD_Result ret;
 	int is_post = strcmp(method, "POST") == 0;
 
+	if (rq != NULL) {
+		accesslog_enter(&rq->al);	/* access log */
+	}
 	if (rq != NULL && rq->result != NULL) {
 		/* Resumed: the signature came back. */
 		struct rblob *b = rq->result;
@@ -474,6 +496,7 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		clock_gettime(CLOCK_MONOTONIC, &rq->start);
 		rq->is_post = is_post;
 		*con_cls = rq;
+		accesslog_begin(&rq->al, method, url, version);	/* access log */
 		if (!is_post && strcmp(method, "GET") != 0 &&
 		    strcmp(method, "HEAD") != 0) {
 			return send_buf(c, 405, "text/plain",
@@ -583,6 +606,7 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct req *rq = *con_cls;
 
 	if (rq != NULL) {
+		accesslog_end(&rq->al, c, rq->body, rq->len);	/* access log */
 		rblob_unref(rq->result);
 		rpending_free(rq->pend);
 		free(rq->body);

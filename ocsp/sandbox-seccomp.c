@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stddef.h>
@@ -161,7 +162,21 @@ allow_checked(scmp_filter_ctx ctx, enum sandbox_role role)
 	 * thread's heap, and does without when it cannot).
 	 */
 #ifndef SANITIZED	/* there, sanitizer_calls[] allows them */
-	if (role != SANDBOX_SIGNER_TOKEN && role != SANDBOX_RESPONDER_MAIN) {
+	if (role == SANDBOX_LOGWRITER) {
+		/*
+		 * The access log writer reopens its file (rotation): with
+		 * exactly the flags of ocsp/accesslog.c, nothing else.
+		 */
+		r |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+		    SCMP_A2(SCMP_CMP_EQ, O_WRONLY | O_APPEND | O_CREAT |
+		    O_CLOEXEC));
+		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+		    SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_NE, O_WRONLY |
+		    O_APPEND | O_CREAT | O_CLOEXEC));
+		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+		    SCMP_SYS(open), 0);
+	} else if (role != SANDBOX_SIGNER_TOKEN &&
+	    role != SANDBOX_RESPONDER_MAIN) {
 		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
 		    SCMP_SYS(openat), 0);
 		r |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
@@ -237,7 +252,8 @@ sandbox_apply(enum sandbox_role role)
 	}
 	log_debug("seccomp filter installed (%s)", role == SANDBOX_RESPONDER ?
 	    "responder" : role == SANDBOX_RESPONDER_MAIN ? "every responder "
-	    "thread" : role == SANDBOX_SIGNER ? "signer" : "token signer");
+	    "thread" : role == SANDBOX_SIGNER ? "signer" :
+	    role == SANDBOX_LOGWRITER ? "access log writer" : "token signer");
 	ret = 1;
  out:
 	seccomp_release(ctx);

@@ -12,7 +12,8 @@ enum sandbox_role {
 	SANDBOX_RESPONDER,	/* eseal-ocspd threads that read the network */
 	SANDBOX_RESPONDER_MAIN,	/* every eseal-ocspd thread: no fork, no exec */
 	SANDBOX_SIGNER,		/* eseal-ocsp-signer, key from a PEM file */
-	SANDBOX_SIGNER_TOKEN	/* eseal-ocsp-signer, key on a PKCS#11 token */
+	SANDBOX_SIGNER_TOKEN,	/* eseal-ocsp-signer, key on a PKCS#11 token */
+	SANDBOX_LOGWRITER	/* eseal-ocspd's access log writer thread */
 };
 
 /*

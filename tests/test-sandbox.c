@@ -6,12 +6,15 @@
  *
  *   test-sandbox kind                       prints "seccomp" or "none"
  *   test-sandbox ROLE ACTION                ROLE: responder signer token
- *                                           main (every thread, TSYNC)
+ *                                           main (every thread, TSYNC),
+ *                                           logwriter
  *     allowed   memory, a thread (responder, main), random bytes, write:
  *               exit 0; main: also a thread that already ran gets the
  *               filter and adds the responder filter on top
  *     execve    execve("/bin/true")         fork     fork()
  *     open      open("/etc/hostname"): prints "opened" or "EACCES"
+ *     append    open("/dev/null") as the access log writer does (O_WRONLY
+ *               O_APPEND O_CREAT O_CLOEXEC): prints "opened" or "EACCES"
  *     inet      socket(AF_INET)
  *     exec-mem  mmap(PROT_EXEC)
  * A call that the filter lets through exits 0 after it ran (or 3 when
@@ -131,6 +134,8 @@ main(int argc, char **argv)
 		role = SANDBOX_SIGNER_TOKEN;
 	} else if (strcmp(argv[1], "main") == 0) {
 		role = SANDBOX_RESPONDER_MAIN;
+	} else if (strcmp(argv[1], "logwriter") == 0) {
+		role = SANDBOX_LOGWRITER;
 	} else {
 		return 2;
 	}
@@ -173,6 +178,15 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(argv[2], "open") == 0) {
 		if ((fd = open("/etc/hostname", O_RDONLY)) != -1) {
+			close(fd);
+			printf("opened\n");
+			return 0;
+		}
+		printf("%s\n", errno == EACCES ? "EACCES" : "other error");
+		return 0;
+	} else if (strcmp(argv[2], "append") == 0) {
+		if ((fd = open("/dev/null", O_WRONLY | O_APPEND | O_CREAT |
+		    O_CLOEXEC, 0640)) != -1) {
 			close(fd);
 			printf("opened\n");
 			return 0;

@@ -6,10 +6,12 @@
 #   tools/install-deps.sh --bench  also the benchmark tools (nginx, wrk)
 set -eu
 
+# logrotate and prometheus (for promtool): tests/ocsp-service.test.
 PKGS="gcc make autoconf automake libtool pkg-config libc6-dev
 libssl-dev openssl libsqlite3-dev sqlite3 uuid-dev libp11-kit-dev libp11-dev
 softhsm2 opensc libmicrohttpd-dev libjansson-dev libseccomp-dev libcurl4-openssl-dev libnss3-tools gnutls-bin
-curl time python3 python3-cryptography procps binutils gzip xxd jq nginx-light chromium"
+curl time python3 python3-cryptography python3-yaml procps binutils gzip xxd jq nginx-light chromium
+logrotate prometheus"
 if [ "${1:-}" = "--bench" ]; then
 	PKGS="$PKGS nginx-light wrk"
 fi
