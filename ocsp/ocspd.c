@@ -33,6 +33,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 
+#include "cachecfg.h"
 #include "export.h"
 #include "ipc.h"
 #include "listen.h"
@@ -199,7 +200,7 @@ config_read(const char *fn)
 {
 	FILE *f;
 	char buf[1024], *k, *v, *e;
-	int line = 0, ret = 0;
+	int line = 0, ret = 0, r;
 
 	cfg.listen = strdup("127.0.0.1");
 	cfg.port = 8080;
@@ -217,6 +218,7 @@ config_read(const char *fn)
 	cfg.presign = 1;
 	cfg.sandbox = 1;
 	cfg.ro.validity = 86400;
+	cfg.ro.cache_max = cache_default_max();
 	cfg.state_dir = strdup(STATEDIR_DEFAULT);
 	if ((f = fopen(fn, "r")) == NULL) {
 		log_warn("%s", fn);
@@ -355,6 +357,11 @@ config_read(const char *fn)
 		} else if (strcmp(k, "extended-revoke") == 0) {
 			if (!parse_bool(v, &cfg.ro.extended_revoke, fn, line,
 			    k)) {
+				goto out;
+			}
+		} else if ((r = cache_config_key(k, v, &cfg.ro, fn, line)) >=
+		    0) {
+			if (r == 0) {
 				goto out;
 			}
 		} else if (strcmp(k, "user") == 0) {
@@ -1058,6 +1065,18 @@ answer_metrics(struct MHD_Connection *c)
 	    ld(&responder_stats.sign_failures),
 	    pool != NULL ? signpool_batches(pool) : 0ULL,
 	    pool != NULL ? signpool_restarts(pool) : 0ULL);
+	fprintf(f, "# TYPE eseal_ocsp_cache_bytes gauge\n"
+	    "eseal_ocsp_cache_bytes %llu\n"
+	    "# TYPE eseal_ocsp_cache_entries gauge\n"
+	    "eseal_ocsp_cache_entries %llu\n"
+	    "# TYPE eseal_ocsp_cache_max_bytes gauge\n"
+	    "eseal_ocsp_cache_max_bytes %llu\n"
+	    "# TYPE eseal_ocsp_cache_evictions_total counter\n"
+	    "eseal_ocsp_cache_evictions_total %llu\n",
+	    ld(&responder_stats.cache_bytes),
+	    ld(&responder_stats.cache_entries),
+	    (unsigned long long)cfg.ro.cache_max,
+	    ld(&responder_stats.evictions));
 	fprintf(f, "# TYPE eseal_ocsp_request_duration_seconds histogram\n");
 	for (i = 0; i < NBUCKETS; i++) {
 		cum += ld(&m_lat[i]);
@@ -1429,6 +1448,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_info("listening on %s port %u", cfg.listen, bound);
+	log_info("response cache: presign-memory %zu MiB, shard %u/%u",
+	    cfg.ro.cache_max >> 20, cfg.ro.shard_n > 1 ? cfg.ro.shard_k : 1,
+	    cfg.ro.shard_n > 1 ? cfg.ro.shard_n : 1);
 	if (cfg.port_file != NULL) {
 		snprintf(portbuf, sizeof(portbuf), "%u\n", bound);
 		if (!file_write_atomic(cfg.port_file, portbuf, strlen(portbuf),
