@@ -53,7 +53,8 @@ static struct rstate *
 make_state(X509 *ca, enum unknown_policy up)
 {
 	/* The CA signs its own responses here (RFC 6960 4.2.2.2). */
-	struct responder_opts o = { up, 1, 7, 3600, ca };
+	struct responder_opts o = { .unknown = up, .extended_revoke = 1,
+	    .archive_cutoff_days = 7, .validity = 3600, .signer = ca };
 	struct export *e;
 	struct export_issuer *is;
 

@@ -36,6 +36,7 @@ struct rissuer {
 	uint32_t		*table;		/* open addressing: index+1 */
 	size_t			 mask;
 	struct rblob		**cache[HALG__MAX];	/* per entry */
+	unsigned char		*used[HALG__MAX];	/* CLOCK reference bits */
 	int			 authorized;	/* signer may answer for it */
 };
 
@@ -45,6 +46,10 @@ struct rstate {
 	struct responder_opts	 o;
 	struct rissuer		*issuers;
 	pthread_mutex_t		 stripes[NSTRIPES];
+	uint64_t		 bytes, entries;	/* the cache's (atomics) */
+	pthread_mutex_t		 clock_mu;	/* one sweeper at a time */
+	size_t			 hand_i, hand_j;	/* CLOCK hand */
+	int			 hand_h;
 };
 
 struct responder_stats responder_stats;
@@ -177,6 +182,7 @@ rstate_new(struct export *e, const struct responder_opts *o)
 	for (i = 0; i < NSTRIPES; i++) {
 		pthread_mutex_init(&st->stripes[i], NULL);
 	}
+	pthread_mutex_init(&st->clock_mu, NULL);
 	for (i = 0; i < e->nissuers; i++) {
 		struct rissuer *ri = &st->issuers[i];
 		const ASN1_BIT_STRING *key;
@@ -199,8 +205,10 @@ rstate_new(struct export *e, const struct responder_opts *o)
 				fatalx("digest failed");
 			}
 			if (ri->is->nentries > 0 &&
-			    (ri->cache[h] = calloc(ri->is->nentries,
-			    sizeof(struct rblob *))) == NULL) {
+			    ((ri->cache[h] = calloc(ri->is->nentries,
+			    sizeof(struct rblob *))) == NULL ||
+			    (ri->used[h] = calloc(ri->is->nentries, 1)) ==
+			    NULL)) {
 				fatalx("out of memory");
 			}
 		}
@@ -255,12 +263,18 @@ rstate_unref(struct rstate *st)
 				rblob_unref(ri->cache[h][j]);
 			}
 			free(ri->cache[h]);
+			free(ri->used[h]);
 		}
 		free(ri->table);
 	}
+	__atomic_sub_fetch(&responder_stats.cache_bytes, st->bytes,
+	    __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&responder_stats.cache_entries, st->entries,
+	    __ATOMIC_RELAXED);
 	for (i = 0; i < NSTRIPES; i++) {
 		pthread_mutex_destroy(&st->stripes[i]);
 	}
+	pthread_mutex_destroy(&st->clock_mu);
 	free(st->issuers);
 	export_free(st->e);
 	free(st);
@@ -763,9 +777,112 @@ cache_get(struct rstate *st, const struct lookup *lk)
 	b = lk->ri->cache[lk->h][lk->idx];
 	if (b != NULL) {
 		rblob_ref(b);
+		lk->ri->used[lk->h][lk->idx] = 1;
 	}
 	pthread_mutex_unlock(m);
 	return b;
+}
+
+static uint64_t
+blob_cost(const struct rblob *b)
+{
+	return b == NULL ? 0 : sizeof(*b) + b->len;
+}
+
+/* Count (sign 1) or uncount (-1) b in the state's and the global sizes. */
+static void
+cache_account(struct rstate *st, const struct rblob *b, int sign)
+{
+	uint64_t c = blob_cost(b);
+
+	if (b == NULL) {
+		return;
+	}
+	if (sign > 0) {
+		__atomic_add_fetch(&st->bytes, c, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&st->entries, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&responder_stats.cache_bytes, c,
+		    __ATOMIC_RELAXED);
+		__atomic_add_fetch(&responder_stats.cache_entries, 1,
+		    __ATOMIC_RELAXED);
+	} else {
+		__atomic_sub_fetch(&st->bytes, c, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&st->entries, 1, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&responder_stats.cache_bytes, c,
+		    __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&responder_stats.cache_entries, 1,
+		    __ATOMIC_RELAXED);
+	}
+}
+
+/* Move the CLOCK hand one slot on; 0 when the state has no slots. */
+static int
+clock_advance(struct rstate *st)
+{
+	size_t tries;
+
+	if (st->e->nissuers == 0) {
+		return 0;
+	}
+	st->hand_j++;
+	for (tries = 0; tries <= st->e->nissuers * HALG__MAX; tries++) {
+		struct rissuer *ri = &st->issuers[st->hand_i];
+
+		if (ri->cache[st->hand_h] != NULL &&
+		    st->hand_j < ri->is->nentries) {
+			return 1;
+		}
+		st->hand_j = 0;
+		if (++st->hand_h == HALG__MAX) {
+			st->hand_h = 0;
+			st->hand_i = (st->hand_i + 1) % st->e->nissuers;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Bring the cache under 90 % of its bound: the CLOCK hand clears the
+ * reference bit of a recently used response and drops one not used
+ * since its last pass.  One sweeper at a time; the others go on.
+ */
+static void
+cache_evict(struct rstate *st)
+{
+	uint64_t target = st->o.cache_max / 10 * 9, slots = 0, scanned = 0;
+	size_t i;
+
+	if (pthread_mutex_trylock(&st->clock_mu) != 0) {
+		return;
+	}
+	for (i = 0; i < st->e->nissuers; i++) {
+		slots += HALG__MAX * st->issuers[i].is->nentries;
+	}
+	while (__atomic_load_n(&st->bytes, __ATOMIC_RELAXED) > target &&
+	    scanned++ < 2 * slots && clock_advance(st)) {
+		struct rissuer *ri = &st->issuers[st->hand_i];
+		size_t j = st->hand_j;
+		pthread_mutex_t *m = &st->stripes[j % NSTRIPES];
+		struct rblob *gone = NULL;
+
+		pthread_mutex_lock(m);
+		if (ri->cache[st->hand_h][j] != NULL) {
+			if (ri->used[st->hand_h][j]) {
+				ri->used[st->hand_h][j] = 0;
+			} else {
+				gone = ri->cache[st->hand_h][j];
+				ri->cache[st->hand_h][j] = NULL;
+				cache_account(st, gone, -1);
+			}
+		}
+		pthread_mutex_unlock(m);
+		if (gone != NULL) {
+			rblob_unref(gone);
+			__atomic_add_fetch(&responder_stats.evictions, 1,
+			    __ATOMIC_RELAXED);
+		}
+	}
+	pthread_mutex_unlock(&st->clock_mu);
 }
 
 static void
@@ -778,8 +895,33 @@ cache_put(struct rstate *st, const struct lookup *lk, struct rblob *b)
 	pthread_mutex_lock(m);
 	old = lk->ri->cache[lk->h][lk->idx];
 	lk->ri->cache[lk->h][lk->idx] = b;
+	lk->ri->used[lk->h][lk->idx] = 1;
+	cache_account(st, old, -1);
+	cache_account(st, b, 1);
 	pthread_mutex_unlock(m);
 	rblob_unref(old);
+	if (st->o.cache_max > 0 &&
+	    __atomic_load_n(&st->bytes, __ATOMIC_RELAXED) > st->o.cache_max) {
+		cache_evict(st);
+	}
+}
+
+unsigned int
+responder_shard_of(const unsigned char *serial, size_t len, unsigned int n)
+{
+	if (n < 2) {
+		return 1;
+	}
+	return (unsigned int)(serial_hash(serial, len) % n) + 1;
+}
+
+/* 1 while pre-signing may add to the cache (under 80 % of its bound). */
+static int
+presign_room(struct rstate *st)
+{
+	return st->o.cache_max == 0 ||
+	    __atomic_load_n(&st->bytes, __ATOMIC_RELAXED) <
+	    st->o.cache_max / 10 * 8;
 }
 
 struct rpending {
@@ -998,14 +1140,19 @@ responder_presign(struct rstate *st, const struct responder_signer *sg,
 		if (!ri->authorized || now >= ri->is->next_update) {
 			continue;
 		}
-		for (j = part; j < ri->is->nentries && !stopped(stop);
-		    j += nparts) {
+		for (j = part; j < ri->is->nentries && !stopped(stop) &&
+		    presign_room(st); j += nparts) {
 			struct export_entry *en = &ri->is->entries[j];
 			struct lookup lk;
 			struct rblob *b;
 			ASN1_INTEGER *ai;
 			int usable;
 
+			if (st->o.shard_n > 1 &&
+			    responder_shard_of(en->serial, en->serial_len,
+			    st->o.shard_n) != st->o.shard_k) {
+				continue;
+			}
 			lk.ri = ri;
 			lk.h = HALG_SHA1;
 			lk.idx = (long)j;

@@ -33,6 +33,18 @@ struct responder_opts {
 	 * (ES-OCSPD-08).  Must be set before rstate_new().
 	 */
 	X509			*signer;
+	/*
+	 * Bytes the cache of responses may hold (0: no bound).  Pre-signing
+	 * fills it to 80 %; an answer signed on demand that takes it over
+	 * the bound evicts, least recently used first (CLOCK), to 90 %.
+	 */
+	size_t			cache_max;
+	/*
+	 * shard K of N (1 <= K <= N; N 0 or 1: every certificate): only
+	 * certificates whose serial hashes to shard K are pre-signed; the
+	 * others are signed on demand and cached (responder_shard_of()).
+	 */
+	unsigned int		shard_k, shard_n;
 };
 
 /*
@@ -86,6 +98,7 @@ struct rstate;
 struct responder_stats {
 	uint64_t	good, revoked, unknown;
 	uint64_t	presigned_hits, signatures, sign_failures;
+	uint64_t	cache_bytes, cache_entries, evictions;
 };
 extern struct responder_stats responder_stats;
 
@@ -142,9 +155,14 @@ void rpending_free(struct rpending *p);
  * Pre-sign (or refresh) SHA-1 CertID responses of every issued
  * certificate of an answered section whose cached response is missing
  * or past half its validity; only entries whose index is part modulo
- * nparts, so that nparts threads share the work.  Stops early when *stop
- * becomes non-zero.  Returns the number of responses signed.
+ * nparts, so that nparts threads share the work, and of the configured
+ * shard only; stops when the cache reaches 80 % of its bound.  Stops
+ * early when *stop becomes non-zero.  Returns the number signed.
  */
+/* The 1-based shard (of n) a certificate serial belongs to; 1 if n < 2. */
+unsigned int responder_shard_of(const unsigned char *serial, size_t len,
+    unsigned int n);
+
 size_t responder_presign(struct rstate *st, const struct responder_signer *sg,
     time_t now, int *stop, unsigned int part, unsigned int nparts);
 

@@ -31,7 +31,7 @@ case "${1:-}" in
 	mkdir -p "$build/tsan"
 	TSAN_OPTIONS="halt_on_error=0 report_signal_unsafe=0 log_path=$build/tsan/report"
 	export TSAN_OPTIONS
-	tests="TESTS=tests/ocsp-responder.test tests/ocsp-reload.test tests/ocsp-conn.test tests/ocsp-heal.test tests/ocsp-sandbox.test tests/ocsp-nginx.test tests/ocsp-signer.test tests/crlcmd.test tests/ocsp-accesslog.test tests/tsan-reports.test"
+	tests="TESTS=tests/ocsp-responder.test tests/ocsp-reload.test tests/ocsp-conn.test tests/ocsp-heal.test tests/ocsp-sandbox.test tests/ocsp-nginx.test tests/ocsp-signer.test tests/crlcmd.test tests/ocsp-accesslog.test tests/ocsp-shard.test tests/tsan-reports.test"
 	;;
 esac
 [ -x configure ] || autoreconf -fi
