@@ -48,7 +48,8 @@ struct eseal_profile {
 };
 
 struct lint_ctx {
-	X509				*cert;
+	X509				*cert;		/* NULL: a subject alone */
+	const X509_NAME			*subject;	/* cert's or the CSR's */
 	const struct lint_opts		*o;
 	const struct alg_policy		*ap;
 	time_t				 now;
@@ -69,6 +70,10 @@ struct lint_rule {
 };
 
 /* rules_eseal.c */
+/* The subject DN rules (they read c->subject and c->profile only). */
+extern const struct lint_rule subject_rules[];
+extern const size_t subject_nrules;
+/* The other e-seal rules (they read c->cert). */
 extern const struct lint_rule eseal_rules[];
 extern const size_t eseal_nrules;
 /* The profile called name, or NULL if unknown. */
@@ -76,15 +81,17 @@ const struct eseal_profile *eseal_profile_find(const char *name);
 /* Decode the qcStatements of c->cert into c->qc. */
 void qc_parse(struct lint_ctx *c);
 
-/* rules_cert.c helpers */
+/* rules_cert.c */
+/* Run the rows of rules that apply to c->o->kind, adding one finding each. */
+void run_rules(struct lint_ctx *c, const struct lint_rule *rules, size_t n,
+    struct findings *out);
+/* helpers */
 /* -1 absent, 0 present non-critical, 1 critical, 2 present more than once. */
 int ext_state(X509 *cert, int nid);
 /* Occurrences of attribute nid in name. */
 int name_count(const X509_NAME *name, int nid);
 /* The first nid value as UTF-8 into buf; 1 if found and convertible. */
 int name_utf8(const X509_NAME *name, int nid, char *buf, size_t bufsz);
-/* 1 if cc is an assigned ISO 3166-1 alpha-2 code (upper case). */
-int iso3166_valid(const char *cc);
 /* notAfter/notBefore as time_t; 0 if unreadable. */
 time_t asn1_time_t(const ASN1_TIME *t);
 

@@ -568,7 +568,7 @@ static const struct lint_rule cert_rules[] = {
 	    r_not_ca },
 };
 
-static void
+void
 run_rules(struct lint_ctx *c, const struct lint_rule *rules, size_t n,
     struct findings *out)
 {
@@ -601,6 +601,7 @@ lint_certificate(X509 *cert, const struct lint_opts *o,
 	c.o = o;
 	c.ap = o->ap != NULL ? o->ap : alg_policy_default();
 	c.now = o->now != 0 ? o->now : now_utc();
+	c.subject = X509_get_subject_name(cert);
 	c.pub = X509_get0_pubkey(cert);
 	ERR_clear_error();
 	if (o->kind == LINT_ESEAL && o->profile != NULL &&
@@ -614,6 +615,7 @@ lint_certificate(X509 *cert, const struct lint_opts *o,
 	    out);
 	if (o->kind == LINT_ESEAL) {
 		qc_parse(&c);
+		run_rules(&c, subject_rules, subject_nrules, out);
 		run_rules(&c, eseal_rules, eseal_nrules, out);
 	}
 
