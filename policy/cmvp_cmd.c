@@ -22,13 +22,15 @@
 #include "actor.h"
 #include "audit.h"
 #include "cmvp.h"
-#include "cmvp_file.h"
+#include "cmvp_parse.h"
 #include "db.h"
 #include "log.h"
 #include "policy.h"
 #include "subcmd.h"
 #include "util.h"
 
+
+#define CMVP_MAX_FILE	(256 * 1024 * 1024)
 
 struct counts {
 	long	records, added, changed, unchanged, skipped;
@@ -368,6 +370,59 @@ static const char cmvp_usage[] =
 
 
 
+/* The snapshot date in metadata.json beside path, or "". */
+static void
+metadata_beside(const char *path, char out[11])
+{
+	char *copy, *dir, meta[4096];
+	json_t *root;
+	json_error_t err;
+
+	out[0] = '\0';
+	copy = xstrdup_or_empty(path);
+	dir = dirname(copy);
+	snprintf(meta, sizeof(meta), "%s/metadata.json", dir);
+	free(copy);
+	if ((root = json_load_file(meta, 0, &err)) == NULL) {
+		return;
+	}
+	cmvpf_generated_at(root, out);
+	json_decref(root);
+}
+
+/*
+ * Read and parse one file (at most CMVP_MAX_FILE), settle its snapshot
+ * date (snapshot_opt, the file, metadata.json beside it).  1/0 (logged).
+ */
+static int
+cmvp_load(struct infile *f, const char *snapshot_opt)
+{
+	unsigned char *buf = NULL;
+	size_t len;
+	int ret = 0;
+
+	if (!file_read(f->path, CMVP_MAX_FILE, &buf, &len) ||
+	    !cmvpf_parse(f, buf, len)) {
+		goto out;
+	}
+	if (snapshot_opt != NULL) {
+		memcpy(f->snapshot, snapshot_opt, 11);
+	} else if (f->embedded[0] != '\0') {
+		memcpy(f->snapshot, f->embedded, 11);
+	} else {
+		metadata_beside(f->path, f->snapshot);
+	}
+	if (f->snapshot[0] == '\0') {
+		log_warnx("%s: ES-CMVP-02: snapshot date unknown (use "
+		    "--snapshot-date)", f->path);
+		goto out;
+	}
+	ret = 1;
+ out:
+	free(buf);
+	return ret;
+}
+
 static int
 cmvp_import(int argc, char **argv)
 {
@@ -409,7 +464,7 @@ cmvp_import(int argc, char **argv)
 	/* Parse everything first: a bad file changes nothing. */
 	for (i = 0; i < nfiles; i++) {
 		files[i].path = argv[first + i];
-		if (!cmvpf_load(&files[i], o.snapshot != NULL ? snap : NULL)) {
+		if (!cmvp_load(&files[i], o.snapshot != NULL ? snap : NULL)) {
 			goto out;
 		}
 	}
