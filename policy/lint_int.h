@@ -1,7 +1,7 @@
 /*
- * Internal to the lint rule tables (rules_cert.c, rules_eseal.c): the
- * per-certificate context handed to every rule, the rule row, and the
- * small X.509 helpers the rules share.
+ * Internal to the lint rule tables (rules_cert.c, rules_eseal.c) and
+ * their runner (lint_run.c): the per-certificate context handed to every
+ * rule, the rule row and the tables.  The X.509 helpers are x509util.h.
  */
 #ifndef ESEAL_LINT_INT_H
 #define ESEAL_LINT_INT_H
@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "lint.h"
+#include "x509util.h"
 
 #define K_ROOT		(1u << LINT_ROOT_CA)
 #define K_ISSUING	(1u << LINT_ISSUING_CA)
@@ -81,18 +82,8 @@ const struct eseal_profile *eseal_profile_find(const char *name);
 /* Decode the qcStatements of c->cert into c->qc. */
 void qc_parse(struct lint_ctx *c);
 
-/* rules_cert.c */
-/* Run the rows of rules that apply to c->o->kind, adding one finding each. */
-void run_rules(struct lint_ctx *c, const struct lint_rule *rules, size_t n,
-    struct findings *out);
-/* helpers */
-/* -1 absent, 0 present non-critical, 1 critical, 2 present more than once. */
-int ext_state(X509 *cert, int nid);
-/* Occurrences of attribute nid in name. */
-int name_count(const X509_NAME *name, int nid);
-/* The first nid value as UTF-8 into buf; 1 if found and convertible. */
-int name_utf8(const X509_NAME *name, int nid, char *buf, size_t bufsz);
-/* notAfter/notBefore as time_t; 0 if unreadable. */
-time_t asn1_time_t(const ASN1_TIME *t);
+/* rules_cert.c: the rows shared by every kind, the CA and OCSP rows. */
+extern const struct lint_rule cert_rules[];
+extern const size_t cert_nrules;
 
 #endif

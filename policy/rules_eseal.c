@@ -1185,28 +1185,6 @@ const struct lint_rule subject_rules[] = {
 const size_t subject_nrules = sizeof(subject_rules) /
     sizeof(subject_rules[0]);
 
-int
-lint_subject(const X509_NAME *subject, const char *profile, int ntrjp,
-    struct findings *out)
-{
-	struct lint_ctx		c;
-	struct lint_opts	o;
-	struct eseal_profile	p;
-	int			fails = out->fails;
-
-	memset(&c, 0, sizeof(c));
-	memset(&o, 0, sizeof(o));
-	memset(&p, 0, sizeof(p));
-	o.kind = LINT_ESEAL;
-	p.name = profile != NULL ? profile : "";
-	p.jp = ntrjp;
-	c.o = &o;
-	c.subject = subject;
-	c.profile = &p;
-	run_rules(&c, subject_rules, subject_nrules, out);
-	return out->fails == fails;
-}
-
 const struct lint_rule eseal_rules[] = {
 	{ "ES-KU-01", "EN 319 412-2 4.3.2; RFC 5280 4.2.1.3", K_ESEAL,
 	    r_ku_present },
