@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -468,15 +467,9 @@ cmvp_import(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
-		goto out;
-	}
-	if ((rc = actor_auth(db, o.operator, NULL, 0, ACTOR_ALONE,
-	    "cmvp-import", &act)) != EXIT_OK) {
+	if ((rc = store_change(&o, path, ACTOR_ALONE, "cmvp-import", &db,
+	    &act)) != EXIT_OK) {
 		ret = rc;
-		goto out;
-	}
-	if (!db_begin(db)) {
 		goto out;
 	}
 	for (i = 0; i < nfiles; i++) {
@@ -491,10 +484,7 @@ cmvp_import(int argc, char **argv)
 	}
 	ret = EXIT_OK;
  out:
-	if (db != NULL && ret != EXIT_OK) {
-		db_rollback(db);
-	}
-	db_close(db);
+	store_done(db, ret);
 	actor_clear(&act);
 	for (i = 0; i < nfiles; i++) {
 		cmvpf_infile_free(&files[i]);
@@ -913,10 +903,7 @@ cmvp_declare(int argc, char **argv)
 	if (have_im) {
 		importer_free(&im);
 	}
-	if (db != NULL && ret != EXIT_OK) {
-		db_rollback(db);
-	}
-	db_close(db);
+	store_done(db, ret);
 	free(src);
 	free(detail);
 	actor_clear(&act);
@@ -970,17 +957,11 @@ cmvp_mark(int argc, char **argv)
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
-		goto out;
-	}
-	if ((ret = actor_auth(db, o.operator, o.officers, o.nofficers,
-	    ACTOR_QUORUM_PROD, "cmvp-mark", &act)) != EXIT_OK) {
+	if ((ret = store_change(&o, path, ACTOR_QUORUM_PROD, "cmvp-mark", &db,
+	    &act)) != EXIT_OK) {
 		goto out;
 	}
 	ret = EXIT_ERROR;
-	if (!db_begin(db)) {
-		goto out;
-	}
 	if ((found = cmvp_lookup(db, o.cert, &old)) < 0) {
 		goto out;
 	}
@@ -1041,10 +1022,7 @@ cmvp_mark(int argc, char **argv)
 	if (have_im) {
 		importer_free(&im);
 	}
-	if (db != NULL && ret != EXIT_OK) {
-		db_rollback(db);
-	}
-	db_close(db);
+	store_done(db, ret);
 	free(detail);
 	actor_clear(&act);
 	return ret;

@@ -540,6 +540,23 @@ static const char *const csv_columns[] = { "cert_number", "vendor",
 #define CSV_NCOLS (sizeof(csv_columns) / sizeof(csv_columns[0]))
 
 /*
+ * Append c to the field of length *flen in a buffer of *fcap bytes,
+ * growing it; keeps room for the terminating NUL.  Returns the buffer.
+ */
+static char *
+field_put(char *field, size_t *flen, size_t *fcap, char c)
+{
+	if (*flen + 2 > *fcap) {
+		*fcap *= 2;
+		if ((field = realloc(field, *fcap)) == NULL) {
+			fatalx("out of memory");
+		}
+	}
+	field[(*flen)++] = c;
+	return field;
+}
+
+/*
  * Read one CSV record starting at *pos: fields are malloc'd into fld
  * (at most CSV_NCOLS + 1 are kept, *nf counts them all).  *line is
  * advanced past the record's line breaks.  Returns 1 for a record, 0 at
@@ -586,14 +603,8 @@ csv_record(const struct infile *f, const char *buf, size_t len, size_t *pos,
 				} else if (buf[p] == '\n') {
 					(*line)++;
 				}
-				if (flen + 2 > fcap) {
-					fcap *= 2;
-					if ((field = realloc(field, fcap)) ==
-					    NULL) {
-						fatalx("out of memory");
-					}
-				}
-				field[flen++] = buf[p++];
+				field = field_put(field, &flen, &fcap,
+				    buf[p++]);
 			}
 			if (p < len && buf[p] != ',' && buf[p] != '\n' &&
 			    !(buf[p] == '\r' && p + 1 < len &&
@@ -615,14 +626,8 @@ csv_record(const struct infile *f, const char *buf, size_t len, size_t *pos,
 					free(field);
 					return -1;
 				}
-				if (flen + 2 > fcap) {
-					fcap *= 2;
-					if ((field = realloc(field, fcap)) ==
-					    NULL) {
-						fatalx("out of memory");
-					}
-				}
-				field[flen++] = buf[p++];
+				field = field_put(field, &flen, &fcap,
+				    buf[p++]);
 			}
 		}
 		field[flen] = '\0';

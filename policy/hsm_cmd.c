@@ -114,17 +114,11 @@ hsm_map(int argc, char **argv)
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
-		goto out;
-	}
-	if ((ret = actor_auth(db, o.operator, o.officers, o.nofficers,
-	    ACTOR_QUORUM_PROD, "hsm-map", &act)) != EXIT_OK) {
+	if ((ret = store_change(&o, path, ACTOR_QUORUM_PROD, "hsm-map", &db,
+	    &act)) != EXIT_OK) {
 		goto out;
 	}
 	ret = EXIT_ERROR;
-	if (!db_begin(db)) {
-		goto out;
-	}
 	if ((found = cmvp_lookup(db, o.cert, &r)) < 0) {
 		goto out;
 	}
@@ -202,10 +196,7 @@ hsm_map(int argc, char **argv)
 	free(detail);
 	actor_clear(&act);
 	sqlite3_finalize(st);
-	if (db != NULL && ret != EXIT_OK) {
-		db_rollback(db);
-	}
-	db_close(db);
+	store_done(db, ret);
 	return ret;
 }
 
@@ -234,16 +225,12 @@ hsm_unmap(int argc, char **argv)
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
-		goto out;
-	}
-	if ((ret = actor_auth(db, o.operator, NULL, 0, ACTOR_ALONE,
-	    "hsm-unmap", &act)) != EXIT_OK) {
+	if ((ret = store_change(&o, path, ACTOR_ALONE, "hsm-unmap", &db,
+	    &act)) != EXIT_OK) {
 		goto out;
 	}
 	ret = EXIT_ERROR;
-	if (!db_begin(db) ||
-	    (st = db_prepare(db, "DELETE FROM hsm_map WHERE manufacturer = ?"
+	if ((st = db_prepare(db, "DELETE FROM hsm_map WHERE manufacturer = ?"
 	    " AND model = ? AND serial = ? AND firmware = ?")) == NULL) {
 		goto out;
 	}
@@ -276,10 +263,7 @@ hsm_unmap(int argc, char **argv)
 	free(object);
 	actor_clear(&act);
 	sqlite3_finalize(st);
-	if (db != NULL && ret != EXIT_OK) {
-		db_rollback(db);
-	}
-	db_close(db);
+	store_done(db, ret);
 	return ret;
 }
 

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "actor.h"
 #include "db.h"
 #include "log.h"
 #include "policy.h"
@@ -206,6 +207,39 @@ store_path(const char *opt)
 		return NULL;
 	}
 	return p;
+}
+
+int
+store_change(const struct opts *o, const char *path, enum actor_quorum need,
+    const char *action, struct db **db, struct actor *act)
+{
+	int rc;
+
+	if ((*db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
+		return EXIT_ERROR;
+	}
+	if (need == ACTOR_ALONE) {
+		rc = actor_auth(*db, o->operator, NULL, 0, need, action, act);
+	} else {
+		rc = actor_auth(*db, o->operator, o->officers, o->nofficers,
+		    need, action, act);
+	}
+	if (rc != EXIT_OK) {
+		return rc;
+	}
+	if (!db_begin(*db)) {
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+void
+store_done(struct db *db, int ret)
+{
+	if (db != NULL && ret != EXIT_OK) {
+		db_rollback(db);
+	}
+	db_close(db);
 }
 
 void

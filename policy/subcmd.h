@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "actor.h"
 #include "db.h"
 
 enum opt {
@@ -68,6 +69,18 @@ int operands_utf8(const char *what, int argc, char **argv, int first);
 
 /* The store: opt, else $ESEAL_DB; NULL (logged) if neither. */
 const char *store_path(const char *opt);
+/*
+ * Open the store at path for a change: the store, o->operator
+ * authenticated for action (with need ACTOR_QUORUM_PROD also the quorum
+ * of o->officers), a transaction begun.  Returns EXIT_OK, else the exit
+ * code (logged); *db may be set either way: the caller rolls back and
+ * closes it, and clears *act.
+ */
+int store_change(const struct opts *o, const char *path,
+    enum actor_quorum need, const char *action, struct db **db,
+    struct actor *act);
+/* The end of store_change(): roll back unless ret is EXIT_OK, close db. */
+void store_done(struct db *db, int ret);
 /* Today (UTC) as YYYY-MM-DD. */
 void today(char out[11]);
 /* Bind s (NULL as ""). */
