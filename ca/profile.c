@@ -25,36 +25,6 @@
 #define PKGDATADIR "/usr/local/share/eseal"
 #endif
 
-#define SRC_LEG		"EN 319 412-3"
-#define SRC_ORGID	"EN 319 412-1 5.1.4"
-
-/* ISO 3166-1 alpha-2, assigned codes, concatenated and sorted. */
-static const char iso3166[] =
-	"ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBS"
-	"BTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEE"
-	"EGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHM"
-	"HNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLC"
-	"LILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNA"
-	"NCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARERORSRURW"
-	"SASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTO"
-	"TRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVIVNVUWFWSYEYTZAZMZW";
-
-static int
-country_valid(const char *cc)
-{
-	size_t i;
-
-	if (strlen(cc) != 2) {
-		return 0;
-	}
-	for (i = 0; i + 1 < sizeof(iso3166) - 1; i += 2) {
-		if (iso3166[i] == cc[0] && iso3166[i + 1] == cc[1]) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
 const char *
 profile_dir(const char *dir)
 {
@@ -228,7 +198,7 @@ parse_qc(struct profile *p, json_t *qc, const char *file)
 		}
 		json_array_foreach(v, i, e) {
 			if (!json_is_string(e) ||
-			    !country_valid(json_string_value(e))) {
+			    !iso3166_valid(json_string_value(e))) {
 				log_warnx("%s: qc-statements: cc-legislation: not "
 				    "an ISO 3166-1 alpha-2 code", file);
 				return 0;
@@ -380,184 +350,14 @@ out:
 	return ret;
 }
 
-int
-ntrjp_valid(const char *s)
-{
-	const char *num;
-	int n, sum = 0;
-
-	if (strncmp(s, "NTRJP-", 6) != 0) {
-		return 0;
-	}
-	num = s + 6;
-	if (strlen(num) != 13 || strspn(num, "0123456789") != 13) {
-		return 0;
-	}
-	/* 法人番号: check = 9 - (sum P_n * Q_n mod 9), n from the right. */
-	for (n = 1; n <= 12; n++) {
-		sum += (num[13 - n] - '0') * ((n % 2) ? 1 : 2);
-	}
-	return num[0] - '0' == 9 - sum % 9;
-}
-
-/* The UTF-8 value of the first attribute nid in name, or 0 if absent. */
-static int
-attr_utf8(const X509_NAME *name, int nid, char *out, size_t outsz)
-{
-	unsigned char *u = NULL;
-	int i, len;
-
-	out[0] = '\0';
-	if ((i = X509_NAME_get_index_by_NID(name, nid, -1)) < 0) {
-		return 0;
-	}
-	len = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(
-	    X509_NAME_get_entry(name, i)));
-	if (len < 0) {
-		return 0;
-	}
-	snprintf(out, outsz, "%.*s", len, u);
-	OPENSSL_free(u);
-	return 1;
-}
-
-static int
-attr_count(const X509_NAME *name, int nid)
-{
-	int i = -1, n = 0;
-
-	while ((i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0) {
-		n++;
-	}
-	return n;
-}
-
-static void
-check_orgid(const struct profile *p, const char *oi, struct findings *f)
-{
-	static const char *const vat_extra[] = { "EU", "EZ", "SU", "UN", "EL",
-	    "XI" };
-	char scheme[4], cc[3];
-	size_t i;
-	int ok;
-
-	if (strlen(oi) < 7 || !isupper((unsigned char)oi[0]) ||
-	    !isupper((unsigned char)oi[1]) ||
-	    !(isupper((unsigned char)oi[2]) || oi[2] == ':') ||
-	    !isalpha((unsigned char)oi[3]) || !isalpha((unsigned char)oi[4])) {
-		findings_add(f, "ES-ORGID-01", SRC_ORGID, RULE_FAIL,
-		    "organizationIdentifier \"%.64s\" does not match "
-		    "[A-Z]{2}[A-Z:][A-Za-z]{2}-reference", oi);
-		return;
-	}
-	if (oi[5] != '-') {
-		findings_add(f, "ES-ORGID-01", SRC_ORGID, RULE_FAIL,
-		    "organizationIdentifier \"%.64s\": '-' and a reference must "
-		    "follow the country code (no +SP part)", oi);
-		return;
-	}
-	memcpy(scheme, oi, 3);
-	scheme[3] = '\0';
-	cc[0] = toupper((unsigned char)oi[3]);
-	cc[1] = toupper((unsigned char)oi[4]);
-	cc[2] = '\0';
-	if (strcmp(scheme, "VAT") != 0 && strcmp(scheme, "NTR") != 0 &&
-	    strcmp(scheme, "PSD") != 0 && strcmp(scheme, "LEI") != 0 &&
-	    scheme[2] != ':') {
-		findings_add(f, "ES-ORGID-01", SRC_ORGID, RULE_FAIL,
-		    "organizationIdentifier \"%.64s\": unknown scheme %s (VAT, "
-		    "NTR, PSD, LEI or XX:)", oi, scheme);
-		return;
-	}
-	ok = country_valid(cc);
-	for (i = 0; strcmp(scheme, "VAT") == 0 &&
-	    i < sizeof(vat_extra) / sizeof(vat_extra[0]); i++) {
-		if (strcmp(cc, vat_extra[i]) == 0) {
-			ok = 1;
-		}
-	}
-	if (strcmp(scheme, "LEI") == 0) {
-		ok = strcmp(cc, "XG") == 0;
-	}
-	if (!ok) {
-		findings_add(f, "ES-ORGID-01", SRC_ORGID, RULE_FAIL,
-		    "organizationIdentifier \"%.64s\": %s is not a valid country "
-		    "for scheme %s", oi, cc, scheme);
-		return;
-	}
-	findings_add(f, "ES-ORGID-01", SRC_ORGID, RULE_PASS, "%s", "");
-	if (strncmp(oi, "NTRJP-", 6) == 0 || p->orgid_ntrjp) {
-		if (strncmp(oi, "NTRJP-", 6) != 0) {
-			findings_add(f, "ES-JP-ID-01", "法人番号の指定等に関する省令 2",
-			    RULE_FAIL, "profile %s needs organizationIdentifier "
-			    "NTRJP-<13-digit 法人番号>, not \"%.64s\"", p->name, oi);
-		} else if (!ntrjp_valid(oi)) {
-			findings_add(f, "ES-JP-ID-01", "法人番号の指定等に関する省令 2",
-			    RULE_FAIL, "organizationIdentifier \"%.64s\": not 13 "
-			    "digits with a valid check digit (法人番号)", oi);
-		} else {
-			findings_add(f, "ES-JP-ID-01", "法人番号の指定等に関する省令 2",
-			    RULE_PASS, "%s", "");
-		}
-	}
-}
-
+/*
+ * The subject rules live in policy/ (lint_subject()), the same rows the
+ * issuance lint runs, so a CSR is refused at submission for what issuance
+ * would refuse.
+ */
 int
 profile_check_subject(const struct profile *p, const X509_NAME *subject,
     struct findings *f)
 {
-	static const struct {
-		int		 nid;
-		const char	*name;
-	} attrs[] = {
-		{ NID_countryName, "countryName" },
-		{ NID_organizationName, "organizationName" },
-		{ NID_organizationIdentifier, "organizationIdentifier" },
-		{ NID_commonName, "commonName" },
-	};
-	char missing[160] = "", cc[16], o[512], oi[512];
-	int fails = f->fails;
-	size_t i;
-
-	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
-		if (attr_count(subject, attrs[i].nid) == 0) {
-			snprintf(missing + strlen(missing), sizeof(missing) -
-			    strlen(missing), "%s%s", missing[0] ? ", " : "",
-			    attrs[i].name);
-		}
-	}
-	if (missing[0] != '\0') {
-		findings_add(f, "ES-SUBJ-01", SRC_LEG " LEG-4.2.1-2", RULE_FAIL,
-		    "subject lacks %s", missing);
-	} else {
-		findings_add(f, "ES-SUBJ-01", SRC_LEG " LEG-4.2.1-2", RULE_PASS,
-		    "%s", "");
-	}
-	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
-		if (attr_count(subject, attrs[i].nid) > 1) {
-			findings_add(f, "ES-SUBJ-02", SRC_LEG " LEG-4.2.1-3",
-			    RULE_FAIL, "subject %s appears more than once",
-			    attrs[i].name);
-		}
-	}
-	if (attr_utf8(subject, NID_countryName, cc, sizeof(cc)) &&
-	    !country_valid(cc)) {
-		findings_add(f, "ES-SUBJ-03", SRC_LEG " LEG-4.2.1-4", RULE_FAIL,
-		    "countryName \"%s\" is not an ISO 3166-1 alpha-2 code", cc);
-	}
-	if (attr_utf8(subject, NID_organizationName, o, sizeof(o)) &&
-	    attr_utf8(subject, NID_organizationIdentifier, oi, sizeof(oi)) &&
-	    strcasecmp(o, oi) == 0) {
-		findings_add(f, "ES-SUBJ-04", SRC_LEG " LEG-4.2.1-6", RULE_FAIL,
-		    "organizationIdentifier equals organizationName \"%.64s\"",
-		    o);
-	}
-	if (attr_utf8(subject, NID_organizationIdentifier, oi, sizeof(oi))) {
-		check_orgid(p, oi, f);
-	} else if (p->orgid_ntrjp) {
-		findings_add(f, "ES-JP-ID-01", "法人番号の指定等に関する省令 2",
-		    RULE_FAIL, "profile %s needs organizationIdentifier "
-		    "NTRJP-<13-digit 法人番号>", p->name);
-	}
-	return f->fails == fails;
+	return lint_subject(subject, p->name, p->orgid_ntrjp, f);
 }

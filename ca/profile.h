@@ -73,13 +73,11 @@ const char *ku_setting_name(enum ku_setting k);
 
 /*
  * Check the subject rules that a CSR can be checked for (ES-SUBJ-01..04,
- * ES-ORGID-01, ES-JP-ID-01 for the profile) and add a finding per rule.
+ * ES-ORGID-01, ES-JP-ID-01 for the profile; policy/lint.h lint_subject())
+ * and add a finding per rule.
  * Returns 1 if no FAIL was added.
  */
 int profile_check_subject(const struct profile *p, const X509_NAME *subject,
     struct findings *f);
-
-/* 1 if s is "NTRJP-" and 13 digits with a correct check digit. */
-int ntrjp_valid(const char *s);
 
 #endif

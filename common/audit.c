@@ -331,44 +331,11 @@ out:
 	return ret;
 }
 
-/*
- * Set up mctx to verify under alg with pkey: the verification twin of
- * sig_ctx_init() (digest; for PSS, salt length = digest length and MGF1
- * with the same digest).  1/0, errors left on the OpenSSL queue.
- */
-static int
-verify_ctx_init(EVP_MD_CTX *mctx, EVP_PKEY *pkey, enum sig_alg alg)
-{
-	OSSL_PARAM params[4], *p = params;
-	const char *md = sig_alg_digest(alg);
-	char pad[] = OSSL_PKEY_RSA_PAD_MODE_PSS;
-	char salt[] = OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST;
-	char mgfmd[16];
-
-	if (alg == SIG_NONE || alg >= SIG__MAX) {
-		return 0;
-	}
-	if (sig_alg_is_pss(alg)) {
-		strncpy(mgfmd, md, sizeof(mgfmd) - 1);
-		mgfmd[sizeof(mgfmd) - 1] = '\0';
-		*p++ = OSSL_PARAM_construct_utf8_string(
-		    OSSL_SIGNATURE_PARAM_PAD_MODE, pad, 0);
-		*p++ = OSSL_PARAM_construct_utf8_string(
-		    OSSL_SIGNATURE_PARAM_PSS_SALTLEN, salt, 0);
-		*p++ = OSSL_PARAM_construct_utf8_string(
-		    OSSL_SIGNATURE_PARAM_MGF1_DIGEST, mgfmd, 0);
-	}
-	*p = OSSL_PARAM_construct_end();
-	return EVP_DigestVerifyInit_ex(mctx, NULL, md, NULL, NULL, pkey,
-	    params) == 1;
-}
-
 /* 1 if sig over msg verifies with cert's public key under alg_name. */
 static int
 sig_verifies(X509 *cert, const char *alg_name, const unsigned char *msg,
     size_t msglen, const unsigned char *sig, size_t siglen)
 {
-	EVP_MD_CTX *mctx = NULL;
 	EVP_PKEY *pkey;
 	enum sig_alg alg = SIG_NONE;
 	size_t i;
@@ -380,18 +347,9 @@ sig_verifies(X509 *cert, const char *alg_name, const unsigned char *msg,
 			alg = (enum sig_alg)i;
 		}
 	}
-	if (alg == SIG_NONE || (pkey = X509_get0_pubkey(cert)) == NULL) {
-		goto out;
+	if (alg != SIG_NONE && (pkey = X509_get0_pubkey(cert)) != NULL) {
+		ret = sig_verify(pkey, alg, msg, msglen, sig, siglen);
 	}
-	if ((mctx = EVP_MD_CTX_new()) == NULL) {
-		fatalx("out of memory");
-	}
-	if (!verify_ctx_init(mctx, pkey, alg)) {
-		goto out;
-	}
-	ret = EVP_DigestVerify(mctx, sig, siglen, msg, msglen) == 1;
-out:
-	EVP_MD_CTX_free(mctx);
 	ERR_clear_error();
 	return ret;
 }

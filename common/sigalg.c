@@ -212,9 +212,15 @@ key_alg_of_pkey(const EVP_PKEY *pkey)
 	return KEY_NONE;
 }
 
-int
-sig_ctx_init(EVP_MD_CTX *mctx, EVP_PKEY *pkey, enum sig_alg alg,
-    OSSL_LIB_CTX *libctx, const char *propq, const char *what)
+/*
+ * Set up mctx to sign (verify 0) or verify (verify 1) under alg with pkey:
+ * the digest and, for PSS, salt length = digest length and MGF1 with the
+ * same digest.  The one place both directions take their parameters
+ * from.  1/0, errors left on the OpenSSL queue.
+ */
+static int
+md_ctx_init(EVP_MD_CTX *mctx, EVP_PKEY *pkey, enum sig_alg alg,
+    OSSL_LIB_CTX *libctx, const char *propq, int verify)
 {
 	OSSL_PARAM params[4], *p = params;
 	const char *md = sig_alg_digest(alg);
@@ -222,10 +228,6 @@ sig_ctx_init(EVP_MD_CTX *mctx, EVP_PKEY *pkey, enum sig_alg alg,
 	char salt[] = OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST;
 	char mgfmd[16];
 
-	if (alg == SIG_NONE || alg >= SIG__MAX) {
-		log_warnx("%s: no signature algorithm", what);
-		return 0;
-	}
 	if (sig_alg_is_pss(alg)) {
 		strncpy(mgfmd, md, sizeof(mgfmd) - 1);
 		mgfmd[sizeof(mgfmd) - 1] = '\0';
@@ -237,8 +239,23 @@ sig_ctx_init(EVP_MD_CTX *mctx, EVP_PKEY *pkey, enum sig_alg alg,
 		    OSSL_SIGNATURE_PARAM_MGF1_DIGEST, mgfmd, 0);
 	}
 	*p = OSSL_PARAM_construct_end();
-	if (EVP_DigestSignInit_ex(mctx, NULL, md, libctx, propq, pkey,
-	    params) != 1) {
+	if (verify) {
+		return EVP_DigestVerifyInit_ex(mctx, NULL, md, libctx, propq,
+		    pkey, params) == 1;
+	}
+	return EVP_DigestSignInit_ex(mctx, NULL, md, libctx, propq, pkey,
+	    params) == 1;
+}
+
+int
+sig_ctx_init(EVP_MD_CTX *mctx, EVP_PKEY *pkey, enum sig_alg alg,
+    OSSL_LIB_CTX *libctx, const char *propq, const char *what)
+{
+	if (alg == SIG_NONE || alg >= SIG__MAX) {
+		log_warnx("%s: no signature algorithm", what);
+		return 0;
+	}
+	if (!md_ctx_init(mctx, pkey, alg, libctx, propq, 0)) {
 		log_ssl("%s: cannot sign with %s", what, sig_alg_name(alg));
 		return 0;
 	}
@@ -249,33 +266,16 @@ int
 sig_verify(EVP_PKEY *pub, enum sig_alg alg, const unsigned char *msg,
     size_t msglen, const unsigned char *sig, size_t siglen)
 {
-	OSSL_PARAM params[4], *p = params;
 	EVP_MD_CTX *mctx = NULL;
-	const char *md = sig_alg_digest(alg);
-	char pad[] = OSSL_PKEY_RSA_PAD_MODE_PSS;
-	char salt[] = OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST;
-	char mgfmd[16];
 	int ret = 0;
 
 	if (alg == SIG_NONE || alg >= SIG__MAX || pub == NULL) {
 		return 0;
 	}
-	if (sig_alg_is_pss(alg)) {
-		strncpy(mgfmd, md, sizeof(mgfmd) - 1);
-		mgfmd[sizeof(mgfmd) - 1] = '\0';
-		*p++ = OSSL_PARAM_construct_utf8_string(
-		    OSSL_SIGNATURE_PARAM_PAD_MODE, pad, 0);
-		*p++ = OSSL_PARAM_construct_utf8_string(
-		    OSSL_SIGNATURE_PARAM_PSS_SALTLEN, salt, 0);
-		*p++ = OSSL_PARAM_construct_utf8_string(
-		    OSSL_SIGNATURE_PARAM_MGF1_DIGEST, mgfmd, 0);
-	}
-	*p = OSSL_PARAM_construct_end();
 	if ((mctx = EVP_MD_CTX_new()) == NULL) {
 		fatalx("out of memory");
 	}
-	if (EVP_DigestVerifyInit_ex(mctx, NULL, md, NULL, NULL, pub,
-	    params) == 1 &&
+	if (md_ctx_init(mctx, pub, alg, NULL, NULL, 1) &&
 	    EVP_DigestVerify(mctx, sig, siglen, msg, msglen) == 1) {
 		ret = 1;
 	}

@@ -1,16 +1,15 @@
 /*
- * "eseal-policy cmvp ..." and "eseal-policy hsm ...": import of NIST CMVP
+ * "eseal-policy cmvp ...": import of NIST CMVP
  * snapshots (the NIST-CMVP-API JSON layout and our CSV layout,
  * doc/cmvp-csv.md) into the store with a history of every change, the
- * effective status report, local declarations for test instances, and the
- * table binding exact PKCS#11 token identities to certificate numbers.
+ * effective status report and local declarations for test instances (the
+ * token identity table is hsm_cmd.c's, the shared options subcmd.c's).
  * Every import or change is one transaction; a malformed file changes
  * nothing.
  */
 #include "config.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +21,15 @@
 #include "actor.h"
 #include "audit.h"
 #include "cmvp.h"
-#include "cmvp_file.h"
+#include "cmvp_parse.h"
 #include "db.h"
 #include "log.h"
 #include "policy.h"
+#include "subcmd.h"
 #include "util.h"
 
+
+#define CMVP_MAX_FILE	(256 * 1024 * 1024)
 
 struct counts {
 	long	records, added, changed, unchanged, skipped;
@@ -35,56 +37,6 @@ struct counts {
 
 
 /* ---- the store ---- */
-
-static const char *
-store_path(const char *opt)
-{
-	const char *p = opt != NULL ? opt : getenv("ESEAL_DB");
-
-	if (p == NULL || *p == '\0') {
-		log_warnx("no store given (use --db DB or set ESEAL_DB)");
-		return NULL;
-	}
-	return p;
-}
-
-static void
-today(char out[11])
-{
-	time_t t = now_utc();
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
-/* Bind s, or NULL for an empty string when empty_null is set. */
-static void
-bind_str(sqlite3_stmt *st, int i, const char *s)
-{
-	sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_TRANSIENT);
-}
-
-/* Column col of the current row as text (NULL for NULL). */
-static const char *
-col_text(sqlite3_stmt *st, int col)
-{
-	return (const char *)sqlite3_column_text(st, col);
-}
-
-static int
-step_done(struct db *db, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, what);
-		return 0;
-	}
-	return 1;
-}
 
 /* The newest snapshot date imported from CMVP ("" if none).  1/0. */
 static int
@@ -415,201 +367,59 @@ static const char cmvp_usage[] =
     "--db defaults to $ESEAL_DB.  Exit status: 0 success, 1 refused or not\n"
     "Active, 2 usage error, 3 bad input or store error.\n";
 
-static const char hsm_usage[] =
-    "usage: eseal-policy hsm map --db DB --manufacturer M --model MODEL [--serial S]\n"
-    "                            [--firmware F] --cert N --operator NAME=SRC\n"
-    "                            [--officer NAME=SRC...]\n"
-    "       eseal-policy hsm unmap --db DB --manufacturer M --model MODEL [--serial S]\n"
-    "                            [--firmware F] --operator NAME=SRC\n"
-    "       eseal-policy hsm lookup --db DB --manufacturer M --model MODEL [--serial S]\n"
-    "                            [--firmware F]\n"
-    "       eseal-policy hsm list --db DB [--json]\n"
-    "\n"
-    "Binds an exact token identity (CK_TOKEN_INFO manufacturerID and model,\n"
-    "trailing blanks removed) to a CMVP certificate number.  No fuzzy matching:\n"
-    "an omitted serial or firmware is the wildcard \"*\"; the most specific\n"
-    "mapping wins (serial+firmware, serial, firmware, wildcard).  A production\n"
-    "instance refuses SoftHSM tokens and local CMVP records.\n"
-    "\n"
-    "map and unmap authenticate who does it (--operator NAME=SRC, an officer\n"
-    "or operator); in a production instance map also needs the quorum of\n"
-    "officers (--officer NAME=SRC, repeated).\n"
-    "\n"
-    "--db defaults to $ESEAL_DB.  Exit status: 0 success, 1 refused or not\n"
-    "mapped, 2 usage error, 3 bad input or store error.\n";
 
-enum opt {
-	O_DB = 256, O_FORCE, O_SNAPSHOT, O_BY, O_ASOF, O_JSON, O_CERT,
-	O_VENDOR, O_MODULE, O_STANDARD, O_LEVEL, O_STATUS, O_SUNSET, O_DATE,
-	O_MANUF, O_MODEL, O_SERIAL, O_FIRMWARE, O_OPERATOR, O_OFFICER, O_HELP
-};
 
-#define MAX_OFFICERS	16
-
-static const struct option long_opts[] = {
-	{ "db", required_argument, NULL, O_DB },
-	{ "force", no_argument, NULL, O_FORCE },
-	{ "snapshot-date", required_argument, NULL, O_SNAPSHOT },
-	{ "by", required_argument, NULL, O_BY },
-	{ "as-of", required_argument, NULL, O_ASOF },
-	{ "json", no_argument, NULL, O_JSON },
-	{ "cert", required_argument, NULL, O_CERT },
-	{ "vendor", required_argument, NULL, O_VENDOR },
-	{ "module", required_argument, NULL, O_MODULE },
-	{ "standard", required_argument, NULL, O_STANDARD },
-	{ "level", required_argument, NULL, O_LEVEL },
-	{ "status", required_argument, NULL, O_STATUS },
-	{ "sunset", required_argument, NULL, O_SUNSET },
-	{ "date", required_argument, NULL, O_DATE },
-	{ "manufacturer", required_argument, NULL, O_MANUF },
-	{ "model", required_argument, NULL, O_MODEL },
-	{ "serial", required_argument, NULL, O_SERIAL },
-	{ "firmware", required_argument, NULL, O_FIRMWARE },
-	{ "operator", required_argument, NULL, O_OPERATOR },
-	{ "officer", required_argument, NULL, O_OFFICER },
-	{ "help", no_argument, NULL, O_HELP },
-	{ NULL, 0, NULL, 0 }
-};
-
-struct opts {
-	const char	*db, *snapshot, *asof, *cert, *vendor, *module;
-	const char	*standard, *level, *status, *sunset, *date;
-	const char	*manuf, *model, *serial, *firmware, *operator;
-	char		*officers[MAX_OFFICERS];	/* --officer NAME=SRC */
-	size_t		 nofficers;
-	int		 force, json, help;
-	unsigned	 seen;		/* bit per option, O_x - O_DB */
-};
-
-/*
- * Parse the options of one subcommand (argv[0] is its name); allowed is a
- * bit set of the options it takes.  Returns the index of the first
- * operand, or -1 after a usage message.
- */
-static int
-parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
-    const char *usage)
+/* The snapshot date in metadata.json beside path, or "". */
+static void
+metadata_beside(const char *path, char out[11])
 {
-	int c;
+	char *copy, *dir, meta[4096];
+	json_t *root;
+	json_error_t err;
 
-	memset(o, 0, sizeof(*o));
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
-		if (c == 'h') {
-			c = O_HELP;
-		}
-		if (c == O_BY) {
-			log_warnx("%s: --by is gone: name who changes the "
-			    "store with --operator NAME=SRC (authenticated; "
-			    "SRC is prompt, file:PATH, fd:N or env:VAR) and, "
-			    "for mark, declare and map in a production "
-			    "instance, the officers with --officer NAME=SRC",
-			    argv[0]);
-			return -1;
-		}
-		if (c == '?' || c == ':' ||
-		    (c != O_HELP && !(allowed & (1u << (c - O_DB))))) {
-			log_warnx("%s: bad or unknown option %s", argv[0],
-			    argv[optind - 1]);
-			fputs(usage, stderr);
-			return -1;
-		}
-		o->seen |= 1u << (c - O_DB);
-		switch (c) {
-		case O_DB: o->db = optarg; break;
-		case O_FORCE: o->force = 1; break;
-		case O_SNAPSHOT: o->snapshot = optarg; break;
-		case O_ASOF: o->asof = optarg; break;
-		case O_JSON: o->json = 1; break;
-		case O_CERT: o->cert = optarg; break;
-		case O_VENDOR: o->vendor = optarg; break;
-		case O_MODULE: o->module = optarg; break;
-		case O_STANDARD: o->standard = optarg; break;
-		case O_LEVEL: o->level = optarg; break;
-		case O_STATUS: o->status = optarg; break;
-		case O_SUNSET: o->sunset = optarg; break;
-		case O_DATE: o->date = optarg; break;
-		case O_MANUF: o->manuf = optarg; break;
-		case O_MODEL: o->model = optarg; break;
-		case O_SERIAL: o->serial = optarg; break;
-		case O_FIRMWARE: o->firmware = optarg; break;
-		case O_OPERATOR: o->operator = optarg; break;
-		case O_OFFICER:
-			if (o->nofficers == MAX_OFFICERS) {
-				log_warnx("%s: at most %d --officer options",
-				    argv[0], MAX_OFFICERS);
-				return -1;
-			}
-			o->officers[o->nofficers++] = optarg;
-			break;
-		case O_HELP: o->help = 1; break;
-		}
+	out[0] = '\0';
+	copy = xstrdup_or_empty(path);
+	dir = dirname(copy);
+	snprintf(meta, sizeof(meta), "%s/metadata.json", dir);
+	free(copy);
+	if ((root = json_load_file(meta, 0, &err)) == NULL) {
+		return;
 	}
-	return optind;
-}
-
-#define B(x) (1u << ((x) - O_DB))
-
-/* Log "what: --NAME is required" for the first missing option. */
-static int
-require(const char *what, const char *const *vals, const char *const *names,
-    size_t n, const char *usage)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (vals[i] == NULL || *vals[i] == '\0') {
-			log_warnx("%s: --%s is required", what, names[i]);
-			fputs(usage, stderr);
-			return 0;
-		}
-	}
-	return 1;
+	cmvpf_generated_at(root, out);
+	json_decref(root);
 }
 
 /*
- * Log "what: --NAME: ES-CMVP-08: not valid UTF-8" for the first value
- * that is not, and return 0; values may be NULL.
+ * Read and parse one file (at most CMVP_MAX_FILE), settle its snapshot
+ * date (snapshot_opt, the file, metadata.json beside it).  1/0 (logged).
  */
 static int
-require_utf8(const char *what, const char *const *vals,
-    const char *const *names, size_t n)
+cmvp_load(struct infile *f, const char *snapshot_opt)
 {
-	size_t i, len;
-
-	for (i = 0; i < n; i++) {
-		if (vals[i] == NULL) {
-			continue;
-		}
-		len = strlen(vals[i]);
-		if (utf8_invalid_at((const unsigned char *)vals[i], len) !=
-		    len) {
-			log_warnx("%s: --%s: ES-CMVP-08: not valid UTF-8", what,
-			    names[i]);
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* Log "what: ES-CMVP-08: ..." for the first operand that is not UTF-8. */
-static int
-operands_utf8(const char *what, int argc, char **argv, int first)
-{
+	unsigned char *buf = NULL;
 	size_t len;
-	int i;
+	int ret = 0;
 
-	for (i = first; i < argc; i++) {
-		len = strlen(argv[i]);
-		if (utf8_invalid_at((const unsigned char *)argv[i], len) !=
-		    len) {
-			log_warnx("%s: ES-CMVP-08: certificate number %d is "
-			    "not valid UTF-8", what, i - first + 1);
-			return 0;
-		}
+	if (!file_read(f->path, CMVP_MAX_FILE, &buf, &len) ||
+	    !cmvpf_parse(f, buf, len)) {
+		goto out;
 	}
-	return 1;
+	if (snapshot_opt != NULL) {
+		memcpy(f->snapshot, snapshot_opt, 11);
+	} else if (f->embedded[0] != '\0') {
+		memcpy(f->snapshot, f->embedded, 11);
+	} else {
+		metadata_beside(f->path, f->snapshot);
+	}
+	if (f->snapshot[0] == '\0') {
+		log_warnx("%s: ES-CMVP-02: snapshot date unknown (use "
+		    "--snapshot-date)", f->path);
+		goto out;
+	}
+	ret = 1;
+ out:
+	free(buf);
+	return ret;
 }
 
 static int
@@ -623,13 +433,9 @@ cmvp_import(int argc, char **argv)
 	char snap[11];
 	int first, nfiles = 0, i, ret = EXIT_ERROR, rc;
 
-	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_FORCE) |
-	    B(O_SNAPSHOT) | B(O_OPERATOR), &o, cmvp_usage)) < 0) {
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		fputs(cmvp_usage, stdout);
-		return EXIT_OK;
+	if (!sub_open(argc, argv, B(O_DB) | B(O_FORCE) | B(O_SNAPSHOT) |
+	    B(O_OPERATOR), cmvp_usage, OPERANDS_ANY, &o, &first, &ret)) {
+		return ret;
 	}
 	if (first >= argc) {
 		log_warnx("import: no file given");
@@ -657,19 +463,13 @@ cmvp_import(int argc, char **argv)
 	/* Parse everything first: a bad file changes nothing. */
 	for (i = 0; i < nfiles; i++) {
 		files[i].path = argv[first + i];
-		if (!cmvpf_load(&files[i], o.snapshot != NULL ? snap : NULL)) {
+		if (!cmvp_load(&files[i], o.snapshot != NULL ? snap : NULL)) {
 			goto out;
 		}
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
-		goto out;
-	}
-	if ((rc = actor_auth(db, o.operator, NULL, 0, ACTOR_ALONE,
-	    "cmvp-import", &act)) != EXIT_OK) {
+	if ((rc = store_change(&o, path, ACTOR_ALONE, "cmvp-import", &db,
+	    &act)) != EXIT_OK) {
 		ret = rc;
-		goto out;
-	}
-	if (!db_begin(db)) {
 		goto out;
 	}
 	for (i = 0; i < nfiles; i++) {
@@ -684,10 +484,7 @@ cmvp_import(int argc, char **argv)
 	}
 	ret = EXIT_OK;
  out:
-	if (db != NULL && ret != EXIT_OK) {
-		db_rollback(db);
-	}
-	db_close(db);
+	store_done(db, ret);
 	actor_clear(&act);
 	for (i = 0; i < nfiles; i++) {
 		cmvpf_infile_free(&files[i]);
@@ -713,51 +510,6 @@ status_text(const char *cert, const struct cmvp_record *r, int found,
 	    found ? r->vendor : "-", found ? r->module_name : "-", e->reason);
 }
 
-/*
- * s as a JSON string, json_null() for NULL.  A store written before
- * imports checked UTF-8 (or by hand) may hold bytes that are not UTF-8,
- * which jansson refuses: they are shown as U+FFFD with one warning
- * naming what (so JSON output never fails).
- */
-static json_t *
-jtext(const char *s, const char *what)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t len, i, bad, n = 0;
-	char *fixed;
-	json_t *j;
-
-	if (s == NULL) {
-		return json_null();
-	}
-	len = strlen(s);
-	if ((bad = utf8_invalid_at(u, len)) == len) {
-		if ((j = json_stringn(s, len)) == NULL) {
-			fatalx("out of memory");
-		}
-		return j;
-	}
-	log_warnx("%s: ES-CMVP-08: stored text is not valid UTF-8 (byte "
-	    "0x%02x shown as U+FFFD)", what, u[bad]);
-	if ((fixed = malloc(len * 3 + 1)) == NULL) {
-		fatalx("out of memory");
-	}
-	for (i = 0; i < len; i = bad) {
-		bad = i + utf8_invalid_at(u + i, len - i);
-		memcpy(fixed + n, s + i, bad - i);
-		n += bad - i;
-		if (bad < len) {
-			memcpy(fixed + n, "\xef\xbf\xbd", 3);
-			n += 3;
-			bad++;
-		}
-	}
-	if ((j = json_stringn(fixed, n)) == NULL) {
-		fatalx("out of memory");
-	}
-	free(fixed);
-	return j;
-}
 
 /* The history rows of cert as a JSON array (NULL after logging). */
 static json_t *
@@ -808,13 +560,9 @@ cmvp_status(int argc, char **argv)
 	struct tm tm;
 	int first, i, found, all_active = 1, ret = EXIT_ERROR;
 
-	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_ASOF) | B(O_JSON),
-	    &o, cmvp_usage)) < 0) {
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		fputs(cmvp_usage, stdout);
-		return EXIT_OK;
+	if (!sub_open(argc, argv, B(O_DB) | B(O_ASOF) | B(O_JSON), cmvp_usage,
+	    OPERANDS_ANY, &o, &first, &ret)) {
+		return ret;
 	}
 	if (first >= argc) {
 		log_warnx("status: no certificate number given");
@@ -905,13 +653,9 @@ cmvp_history(int argc, char **argv)
 	size_t j;
 	int first, i, ret = EXIT_ERROR;
 
-	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_JSON), &o,
-	    cmvp_usage)) < 0) {
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		fputs(cmvp_usage, stdout);
-		return EXIT_OK;
+	if (!sub_open(argc, argv, B(O_DB) | B(O_JSON), cmvp_usage, OPERANDS_ANY,
+	    &o, &first, &ret)) {
+		return ret;
 	}
 	if (first >= argc) {
 		log_warnx("history: no certificate number given");
@@ -967,17 +711,9 @@ cmvp_snapshots(int argc, char **argv)
 	const char *path;
 	int first, rc, ret = EXIT_ERROR;
 
-	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_JSON), &o,
-	    cmvp_usage)) < 0) {
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		fputs(cmvp_usage, stdout);
-		return EXIT_OK;
-	}
-	if (first < argc) {
-		log_warnx("snapshots: unexpected argument %s", argv[first]);
-		return EXIT_USAGE;
+	if (!sub_open(argc, argv, B(O_DB) | B(O_JSON), cmvp_usage,
+	    OPERANDS_NONE, &o, &first, &ret)) {
+		return ret;
 	}
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
@@ -1053,14 +789,11 @@ cmvp_declare(int argc, char **argv)
 	int first, found, ret = EXIT_ERROR, have_im = 0;
 
 	memset(&r, 0, sizeof(r));
-	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_CERT) | B(O_VENDOR) |
-	    B(O_MODULE) | B(O_STANDARD) | B(O_LEVEL) | B(O_STATUS) |
-	    B(O_SUNSET) | B(O_OPERATOR) | B(O_OFFICER), &o, cmvp_usage)) < 0) {
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		fputs(cmvp_usage, stdout);
-		return EXIT_OK;
+	if (!sub_open(argc, argv, B(O_DB) | B(O_CERT) | B(O_VENDOR) |
+	    B(O_MODULE) | B(O_STANDARD) | B(O_LEVEL) | B(O_STATUS) | B(O_SUNSET)
+	    | B(O_OPERATOR) | B(O_OFFICER), cmvp_usage, OPERANDS_NONE, &o,
+	    &first, &ret)) {
+		return ret;
 	}
 	vals[0] = o.cert;
 	vals[1] = o.vendor;
@@ -1070,10 +803,6 @@ cmvp_declare(int argc, char **argv)
 	vals[5] = o.status;
 	vals[6] = o.operator;
 	vals[7] = o.sunset;
-	if (first < argc) {
-		log_warnx("declare: unexpected argument %s", argv[first]);
-		return EXIT_USAGE;
-	}
 	if (!require("declare", vals, names, 7, cmvp_usage) ||
 	    !require_utf8("declare", vals, names, 8)) {
 		return EXIT_USAGE;
@@ -1174,10 +903,7 @@ cmvp_declare(int argc, char **argv)
 	if (have_im) {
 		importer_free(&im);
 	}
-	if (db != NULL && ret != EXIT_OK) {
-		db_rollback(db);
-	}
-	db_close(db);
+	store_done(db, ret);
 	free(src);
 	free(detail);
 	actor_clear(&act);
@@ -1201,22 +927,15 @@ cmvp_mark(int argc, char **argv)
 	int64_t snap = 0;
 	int first, found, ret = EXIT_ERROR, have_im = 0;
 
-	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_CERT) | B(O_STATUS) |
-	    B(O_DATE) | B(O_OPERATOR) | B(O_OFFICER), &o, cmvp_usage)) < 0) {
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		fputs(cmvp_usage, stdout);
-		return EXIT_OK;
+	if (!sub_open(argc, argv, B(O_DB) | B(O_CERT) | B(O_STATUS) | B(O_DATE)
+	    | B(O_OPERATOR) | B(O_OFFICER), cmvp_usage, OPERANDS_NONE, &o,
+	    &first, &ret)) {
+		return ret;
 	}
 	vals[0] = o.cert;
 	vals[1] = o.status;
 	vals[2] = o.date;
 	vals[3] = o.operator;
-	if (first < argc) {
-		log_warnx("mark: unexpected argument %s", argv[first]);
-		return EXIT_USAGE;
-	}
 	if (!require("mark", vals, names, 4, cmvp_usage) ||
 	    !require_utf8("mark", vals, names, 1)) {
 		return EXIT_USAGE;
@@ -1238,17 +957,11 @@ cmvp_mark(int argc, char **argv)
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
-		goto out;
-	}
-	if ((ret = actor_auth(db, o.operator, o.officers, o.nofficers,
-	    ACTOR_QUORUM_PROD, "cmvp-mark", &act)) != EXIT_OK) {
+	if ((ret = store_change(&o, path, ACTOR_QUORUM_PROD, "cmvp-mark", &db,
+	    &act)) != EXIT_OK) {
 		goto out;
 	}
 	ret = EXIT_ERROR;
-	if (!db_begin(db)) {
-		goto out;
-	}
 	if ((found = cmvp_lookup(db, o.cert, &old)) < 0) {
 		goto out;
 	}
@@ -1309,46 +1022,12 @@ cmvp_mark(int argc, char **argv)
 	if (have_im) {
 		importer_free(&im);
 	}
-	if (db != NULL && ret != EXIT_OK) {
-		db_rollback(db);
-	}
-	db_close(db);
+	store_done(db, ret);
 	free(detail);
 	actor_clear(&act);
 	return ret;
 }
 
-struct subcmd {
-	const char	*name;
-	int		(*fn)(int, char **);
-};
-
-/*
- * Run the subcommand argv[1] of group (its table ends with a NULL name);
- * --help, -h and help print usage.  Returns the subcommand's exit code.
- */
-static int
-dispatch(const char *group, const char *usage, const struct subcmd *t,
-    int argc, char **argv)
-{
-	if (argc < 2) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		fputs(usage, stdout);
-		return EXIT_OK;
-	}
-	for (; t->name != NULL; t++) {
-		if (strcmp(argv[1], t->name) == 0) {
-			return t->fn(argc - 1, argv + 1);
-		}
-	}
-	log_warnx("%s: unknown subcommand \"%s\" (see eseal-policy %s "
-	    "--help)", group, argv[1], group);
-	return EXIT_USAGE;
-}
 
 int
 cmd_cmvp(int argc, char **argv)
@@ -1364,394 +1043,4 @@ cmd_cmvp(int argc, char **argv)
 	};
 
 	return dispatch("cmvp", cmvp_usage, t, argc, argv);
-}
-
-/* ---- hsm ---- */
-
-/* Token identity options: manufacturer and model required, no "*" in them. */
-static int
-identity_opts(const char *what, const struct opts *o, const char **serial,
-    const char **firmware)
-{
-	const char *names[] = { "manufacturer", "model" };
-	const char *vals[2];
-
-	vals[0] = o->manuf;
-	vals[1] = o->model;
-	const char *all[4], *allnames[] = { "manufacturer", "model", "serial",
-	    "firmware" };
-
-	all[0] = o->manuf;
-	all[1] = o->model;
-	all[2] = o->serial;
-	all[3] = o->firmware;
-	if (!require(what, vals, names, 2, hsm_usage) ||
-	    !require_utf8(what, all, allnames, 4)) {
-		return 0;
-	}
-	if (strchr(o->manuf, '*') != NULL || strchr(o->model, '*') != NULL) {
-		log_warnx("%s: no wildcards in --manufacturer or --model "
-		    "(exact token identity only)", what);
-		return 0;
-	}
-	*serial = o->serial != NULL && *o->serial != '\0' ? o->serial : "*";
-	*firmware = o->firmware != NULL && *o->firmware != '\0' ?
-	    o->firmware : "*";
-	return 1;
-}
-
-static int
-softhsm_identity(const char *manuf, const char *model)
-{
-	return strncasecmp(manuf, "SoftHSM", 7) == 0 ||
-	    strncasecmp(model, "SoftHSM", 7) == 0;
-}
-
-static int
-hsm_map(int argc, char **argv)
-{
-	struct opts o;
-	struct db *db = NULL;
-	struct cmvp_record r;
-	struct cmvp_effective e;
-	sqlite3_stmt *st = NULL;
-	struct actor act = { NULL, NULL };
-	const char *path, *serial, *firmware, *names[] = { "cert", "operator" };
-	const char *vals[2];
-	char now[32], base[64], *detail = NULL, *object = NULL;
-	int first, found, rc, ret = EXIT_ERROR;
-
-	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
-	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_CERT) | B(O_OPERATOR) |
-	    B(O_OFFICER), &o, hsm_usage)) < 0) {
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		fputs(hsm_usage, stdout);
-		return EXIT_OK;
-	}
-	vals[0] = o.cert;
-	vals[1] = o.operator;
-	if (first < argc) {
-		log_warnx("map: unexpected argument %s", argv[first]);
-		return EXIT_USAGE;
-	}
-	if (!identity_opts("map", &o, &serial, &firmware) ||
-	    !require("map", vals, names, 2, hsm_usage) ||
-	    !require_utf8("map", vals, names, 1)) {
-		return EXIT_USAGE;
-	}
-	if ((path = store_path(o.db)) == NULL) {
-		return EXIT_USAGE;
-	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
-		goto out;
-	}
-	if ((ret = actor_auth(db, o.operator, o.officers, o.nofficers,
-	    ACTOR_QUORUM_PROD, "hsm-map", &act)) != EXIT_OK) {
-		goto out;
-	}
-	ret = EXIT_ERROR;
-	if (!db_begin(db)) {
-		goto out;
-	}
-	if ((found = cmvp_lookup(db, o.cert, &r)) < 0) {
-		goto out;
-	}
-	if (!found) {
-		log_warnx("%s: ES-CMVP-04: certificate %s is not in the CMVP "
-		    "registry (import a snapshot first)", path, o.cert);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (!actor_test_instance(db)) {
-		if (softhsm_identity(o.manuf, o.model)) {
-			log_warnx("%s: ES-CMVP-06: a SoftHSM token (%s / %s) "
-			    "cannot be mapped in a production instance", path,
-			    o.manuf, o.model);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		if (r.local) {
-			log_warnx("%s: ES-CMVP-06: certificate %s is a local "
-			    "declaration; refused in a production instance",
-			    path, o.cert);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-	}
-	time_fmt(now_utc(), now, sizeof(now));
-	if ((st = db_prepare(db, "INSERT INTO hsm_map (manufacturer, model,"
-	    " serial, firmware, cert_number, mapped_by, mapped)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)")) == NULL) {
-		goto out;
-	}
-	bind_str(st, 1, o.manuf);
-	bind_str(st, 2, o.model);
-	bind_str(st, 3, serial);
-	bind_str(st, 4, firmware);
-	bind_str(st, 5, o.cert);
-	bind_str(st, 6, act.who);
-	bind_str(st, 7, now);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT ||
-	    sqlite3_extended_errcode(db_handle(db)) ==
-	    SQLITE_CONSTRAINT_UNIQUE) {
-		log_warnx("%s: token %s / %s serial %s firmware %s is already "
-		    "mapped (hsm unmap first)", path, o.manuf, o.model, serial,
-		    firmware);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "adding the mapping");
-		goto out;
-	}
-	if (asprintf(&object, "%s / %s serial %s firmware %s", o.manuf,
-	    o.model, serial, firmware) == -1) {
-		fatalx("out of memory");
-	}
-	snprintf(base, sizeof(base), "CMVP certificate %s", o.cert);
-	detail = actor_detail(&act, base);
-	if (!audit_append(db, act.who, "hsm-map", object, NULL, "ok",
-	    detail) ||
-	    !db_commit(db)) {
-		goto out;
-	}
-	printf("%s / %s serial %s firmware %s -> CMVP #%s (%s, %s)\n",
-	    o.manuf, o.model, serial, firmware, o.cert, r.vendor,
-	    r.module_name);
-	if (cmvp_effective(db, o.cert, now_utc(), &e) &&
-	    e.status != CMVP_ACTIVE) {
-		log_warnx("%s: ES-HSM-01: certificate %s is %s today (%s)",
-		    path, o.cert, cmvp_status_name(e.status), e.reason);
-	}
-	ret = EXIT_OK;
- out:
-	free(object);
-	free(detail);
-	actor_clear(&act);
-	sqlite3_finalize(st);
-	if (db != NULL && ret != EXIT_OK) {
-		db_rollback(db);
-	}
-	db_close(db);
-	return ret;
-}
-
-static int
-hsm_unmap(int argc, char **argv)
-{
-	struct opts o;
-	struct db *db = NULL;
-	sqlite3_stmt *st = NULL;
-	struct actor act = { NULL, NULL };
-	const char *path, *serial, *firmware, *names[] = { "operator" };
-	const char *vals[1];
-	char *object = NULL;
-	int first, ret = EXIT_ERROR;
-
-	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
-	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_OPERATOR), &o, hsm_usage)) < 0) {
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		fputs(hsm_usage, stdout);
-		return EXIT_OK;
-	}
-	vals[0] = o.operator;
-	if (first < argc) {
-		log_warnx("unmap: unexpected argument %s", argv[first]);
-		return EXIT_USAGE;
-	}
-	if (!identity_opts("unmap", &o, &serial, &firmware) ||
-	    !require("unmap", vals, names, 1, hsm_usage)) {
-		return EXIT_USAGE;
-	}
-	if ((path = store_path(o.db)) == NULL) {
-		return EXIT_USAGE;
-	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
-		goto out;
-	}
-	if ((ret = actor_auth(db, o.operator, NULL, 0, ACTOR_ALONE,
-	    "hsm-unmap", &act)) != EXIT_OK) {
-		goto out;
-	}
-	ret = EXIT_ERROR;
-	if (!db_begin(db) ||
-	    (st = db_prepare(db, "DELETE FROM hsm_map WHERE manufacturer = ?"
-	    " AND model = ? AND serial = ? AND firmware = ?")) == NULL) {
-		goto out;
-	}
-	bind_str(st, 1, o.manuf);
-	bind_str(st, 2, o.model);
-	bind_str(st, 3, serial);
-	bind_str(st, 4, firmware);
-	if (!step_done(db, st, "removing the mapping")) {
-		goto out;
-	}
-	if (sqlite3_changes(db_handle(db)) == 0) {
-		log_warnx("%s: no mapping for %s / %s serial %s firmware %s",
-		    path, o.manuf, o.model, serial, firmware);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (asprintf(&object, "%s / %s serial %s firmware %s", o.manuf,
-	    o.model, serial, firmware) == -1) {
-		fatalx("out of memory");
-	}
-	if (!audit_append(db, act.who, "hsm-unmap", object, NULL, "ok",
-	    NULL) ||
-	    !db_commit(db)) {
-		goto out;
-	}
-	printf("unmapped %s / %s serial %s firmware %s (by %s)\n", o.manuf,
-	    o.model, serial, firmware, act.who);
-	ret = EXIT_OK;
- out:
-	free(object);
-	actor_clear(&act);
-	sqlite3_finalize(st);
-	if (db != NULL && ret != EXIT_OK) {
-		db_rollback(db);
-	}
-	db_close(db);
-	return ret;
-}
-
-static int
-hsm_lookup(int argc, char **argv)
-{
-	struct opts o;
-	struct db *db = NULL;
-	const char *path, *serial, *firmware;
-	char cert[32];
-	int first, rc, ret = EXIT_ERROR;
-
-	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
-	    B(O_SERIAL) | B(O_FIRMWARE), &o, hsm_usage)) < 0) {
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		fputs(hsm_usage, stdout);
-		return EXIT_OK;
-	}
-	if (first < argc) {
-		log_warnx("lookup: unexpected argument %s", argv[first]);
-		return EXIT_USAGE;
-	}
-	if (!identity_opts("lookup", &o, &serial, &firmware)) {
-		return EXIT_USAGE;
-	}
-	if ((path = store_path(o.db)) == NULL) {
-		return EXIT_USAGE;
-	}
-	if ((db = db_open(path, DB_OPEN_READONLY, 0)) == NULL) {
-		goto out;
-	}
-	rc = cmvp_token_mapping(db, o.manuf, o.model, o.serial, o.firmware,
-	    cert, sizeof(cert));
-	if (rc < 0) {
-		goto out;
-	}
-	if (rc == 0) {
-		log_warnx("%s / %s: ES-HSM-ID-01: no mapping for this token "
-		    "identity (exact match only)", o.manuf, o.model);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	printf("%s\n", cert);
-	ret = EXIT_OK;
- out:
-	db_close(db);
-	return ret;
-}
-
-static int
-hsm_list(int argc, char **argv)
-{
-	struct opts o;
-	struct db *db = NULL;
-	sqlite3_stmt *st = NULL;
-	json_t *a = NULL;
-	const char *path;
-	int first, rc, ret = EXIT_ERROR;
-
-	if ((first = parse_opts(argc, argv, B(O_DB) | B(O_JSON), &o,
-	    hsm_usage)) < 0) {
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		fputs(hsm_usage, stdout);
-		return EXIT_OK;
-	}
-	if (first < argc) {
-		log_warnx("list: unexpected argument %s", argv[first]);
-		return EXIT_USAGE;
-	}
-	if ((path = store_path(o.db)) == NULL) {
-		return EXIT_USAGE;
-	}
-	if ((db = db_open(path, DB_OPEN_READONLY, 0)) == NULL ||
-	    (st = db_prepare(db, "SELECT manufacturer, model, serial, firmware,"
-	    " cert_number, mapped_by, mapped FROM hsm_map"
-	    " ORDER BY manufacturer, model, serial, firmware")) == NULL) {
-		goto out;
-	}
-	a = json_array();
-	if (!o.json) {
-		printf("MANUFACTURER\tMODEL\tSERIAL\tFIRMWARE\tCERT\tMAPPED-BY\t"
-		    "MAPPED\n");
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (o.json) {
-			json_array_append_new(a, json_pack("{s:o, s:o, s:o, "
-			    "s:o, s:o, s:o, s:o}",
-			    "manufacturer", jtext(col_text(st, 0), "mapping"),
-			    "model", jtext(col_text(st, 1), "mapping"),
-			    "serial", jtext(col_text(st, 2), "mapping"),
-			    "firmware", jtext(col_text(st, 3), "mapping"),
-			    "cert_number", jtext(col_text(st, 4), "mapping"),
-			    "mapped_by", jtext(col_text(st, 5), "mapping"),
-			    "mapped", jtext(col_text(st, 6), "mapping")));
-		} else {
-			printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			    sqlite3_column_text(st, 0),
-			    sqlite3_column_text(st, 1),
-			    sqlite3_column_text(st, 2),
-			    sqlite3_column_text(st, 3),
-			    sqlite3_column_text(st, 4),
-			    sqlite3_column_text(st, 5),
-			    sqlite3_column_text(st, 6));
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "reading mappings");
-		goto out;
-	}
-	if (o.json) {
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		printf("\n");
-	}
-	ret = EXIT_OK;
- out:
-	json_decref(a);
-	sqlite3_finalize(st);
-	db_close(db);
-	return ret;
-}
-
-int
-cmd_hsm(int argc, char **argv)
-{
-	static const struct subcmd t[] = {
-		{ "map", hsm_map },
-		{ "unmap", hsm_unmap },
-		{ "lookup", hsm_lookup },
-		{ "list", hsm_list },
-		{ NULL, NULL }
-	};
-
-	return dispatch("hsm", hsm_usage, t, argc, argv);
 }

@@ -98,6 +98,20 @@ struct lint_opts {
 int lint_certificate(X509 *cert, const struct lint_opts *o,
     struct findings *out);
 
+/*
+ * Check a subject DN (a certificate's or a CSR's) against the e-seal subject
+ * rules ES-SUBJ-01..04, ES-ORGID-01 (with the LEI mod-97 check) and
+ * ES-JP-ID-01; profile names the e-seal profile in messages, and ntrjp set
+ * requires an organizationIdentifier NTRJP-<法人番号>.  The same rows run
+ * in lint_certificate(), so a request is refused for what issuance would
+ * refuse.  Adds findings; 1 if no FAIL.
+ */
+int lint_subject(const X509_NAME *subject, const char *profile, int ntrjp,
+    struct findings *out);
+
+/* 1 if cc is an assigned ISO 3166-1 alpha-2 code (upper case). */
+int iso3166_valid(const char *cc);
+
 /* 1 if name is a known e-seal profile. */
 int lint_profile_known(const char *name);
 /* The qualified certificate policy OID profile name requires, or NULL. */

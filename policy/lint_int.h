@@ -1,7 +1,7 @@
 /*
- * Internal to the lint rule tables (rules_cert.c, rules_eseal.c): the
- * per-certificate context handed to every rule, the rule row, and the
- * small X.509 helpers the rules share.
+ * Internal to the lint rule tables (rules_cert.c, rules_eseal.c) and
+ * their runner (lint_run.c): the per-certificate context handed to every
+ * rule, the rule row and the tables.  The X.509 helpers are x509util.h.
  */
 #ifndef ESEAL_LINT_INT_H
 #define ESEAL_LINT_INT_H
@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "lint.h"
+#include "x509util.h"
 
 #define K_ROOT		(1u << LINT_ROOT_CA)
 #define K_ISSUING	(1u << LINT_ISSUING_CA)
@@ -48,7 +49,8 @@ struct eseal_profile {
 };
 
 struct lint_ctx {
-	X509				*cert;
+	X509				*cert;		/* NULL: a subject alone */
+	const X509_NAME			*subject;	/* cert's or the CSR's */
 	const struct lint_opts		*o;
 	const struct alg_policy		*ap;
 	time_t				 now;
@@ -69,6 +71,10 @@ struct lint_rule {
 };
 
 /* rules_eseal.c */
+/* The subject DN rules (they read c->subject and c->profile only). */
+extern const struct lint_rule subject_rules[];
+extern const size_t subject_nrules;
+/* The other e-seal rules (they read c->cert). */
 extern const struct lint_rule eseal_rules[];
 extern const size_t eseal_nrules;
 /* The profile called name, or NULL if unknown. */
@@ -76,16 +82,8 @@ const struct eseal_profile *eseal_profile_find(const char *name);
 /* Decode the qcStatements of c->cert into c->qc. */
 void qc_parse(struct lint_ctx *c);
 
-/* rules_cert.c helpers */
-/* -1 absent, 0 present non-critical, 1 critical, 2 present more than once. */
-int ext_state(X509 *cert, int nid);
-/* Occurrences of attribute nid in name. */
-int name_count(const X509_NAME *name, int nid);
-/* The first nid value as UTF-8 into buf; 1 if found and convertible. */
-int name_utf8(const X509_NAME *name, int nid, char *buf, size_t bufsz);
-/* 1 if cc is an assigned ISO 3166-1 alpha-2 code (upper case). */
-int iso3166_valid(const char *cc);
-/* notAfter/notBefore as time_t; 0 if unreadable. */
-time_t asn1_time_t(const ASN1_TIME *t);
+/* rules_cert.c: the rows shared by every kind, the CA and OCSP rows. */
+extern const struct lint_rule cert_rules[];
+extern const size_t cert_nrules;
 
 #endif

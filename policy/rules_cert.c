@@ -1,8 +1,8 @@
 /*
  * Certificate lint: the rules shared by every kind of certificate, the CA
  * rules (root and issuing CA) and the delegated OCSP signer rules, each a
- * table row {id, source, kinds, handler}; lint_certificate() runs the rows
- * for a kind, then the algorithm policy on the key and the signature.
+ * table row {id, source, kinds, handler}; lint_run.c runs the rows for a
+ * kind.
  */
 #include "config.h"
 
@@ -19,133 +19,6 @@
 #include "lint.h"
 #include "lint_int.h"
 #include "util.h"
-
-/* ISO 3166-1 alpha-2, assigned codes (249), concatenated and sorted. */
-static const char iso3166[] =
-	"ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBS"
-	"BTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEE"
-	"EGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHM"
-	"HNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLC"
-	"LILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNA"
-	"NCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARERORSRURW"
-	"SASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTO"
-	"TRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVIVNVUWFWSYEYTZAZMZW";
-
-int
-iso3166_valid(const char *cc)
-{
-	size_t	i;
-
-	if (strlen(cc) != 2) {
-		return 0;
-	}
-	for (i = 0; i + 1 < sizeof(iso3166) - 1; i += 2) {
-		if (iso3166[i] == cc[0] && iso3166[i + 1] == cc[1]) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
-int
-ext_state(X509 *cert, int nid)
-{
-	X509_EXTENSION	*ext;
-	int		 i, n = 0, crit = 0;
-
-	for (i = -1; (i = X509_get_ext_by_NID(cert, nid, i)) >= 0; ) {
-		ext = X509_get_ext(cert, i);
-		crit = X509_EXTENSION_get_critical(ext);
-		n++;
-	}
-	if (n == 0) {
-		return -1;
-	}
-	if (n > 1) {
-		return 2;
-	}
-	return crit ? 1 : 0;
-}
-
-int
-name_count(const X509_NAME *name, int nid)
-{
-	int	i, n = 0;
-
-	for (i = -1; (i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0; ) {
-		n++;
-	}
-	return n;
-}
-
-int
-name_utf8(const X509_NAME *name, int nid, char *buf, size_t bufsz)
-{
-	const X509_NAME_ENTRY	*e;
-	unsigned char		*u = NULL;
-	int			 i, len;
-
-	if ((i = X509_NAME_get_index_by_NID(name, nid, -1)) < 0) {
-		return 0;
-	}
-	e = X509_NAME_get_entry(name, i);
-	if ((len = ASN1_STRING_to_UTF8(&u,
-	    X509_NAME_ENTRY_get_data(e))) < 0) {
-		ERR_clear_error();
-		return 0;
-	}
-	if ((size_t)len >= bufsz || memchr(u, '\0', len) != NULL) {
-		OPENSSL_free(u);
-		return 0;
-	}
-	memcpy(buf, u, len);
-	buf[len] = '\0';
-	OPENSSL_free(u);
-	return 1;
-}
-
-time_t
-asn1_time_t(const ASN1_TIME *t)
-{
-	struct tm	tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || !ASN1_TIME_to_tm(t, &tm)) {
-		return 0;
-	}
-	return timegm(&tm);
-}
-
-static void
-ku_str(uint32_t ku, char *buf, size_t bufsz)
-{
-	static const struct {
-		uint32_t	 bit;
-		const char	*name;
-	} names[] = {
-		{ KU_DIGITAL_SIGNATURE, "digitalSignature" },
-		{ KU_NON_REPUDIATION, "nonRepudiation" },
-		{ KU_KEY_ENCIPHERMENT, "keyEncipherment" },
-		{ KU_DATA_ENCIPHERMENT, "dataEncipherment" },
-		{ KU_KEY_AGREEMENT, "keyAgreement" },
-		{ KU_KEY_CERT_SIGN, "keyCertSign" },
-		{ KU_CRL_SIGN, "cRLSign" },
-		{ KU_ENCIPHER_ONLY, "encipherOnly" },
-		{ KU_DECIPHER_ONLY, "decipherOnly" },
-	};
-	size_t	i, len = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if ((ku & names[i].bit) != 0 && len < bufsz) {
-			len += snprintf(buf + len, bufsz - len, "%s%s",
-			    len > 0 ? "," : "", names[i].name);
-		}
-	}
-	if (len == 0) {
-		snprintf(buf, bufsz, "(none)");
-	}
-}
 
 /* Shared rules. */
 
@@ -547,7 +420,7 @@ r_not_ca(struct lint_ctx *c, char *d, size_t dsz)
 	return RULE_PASS;
 }
 
-static const struct lint_rule cert_rules[] = {
+const struct lint_rule cert_rules[] = {
 	{ "ES-VER-01", "RFC 5280 4.1.2.1", K_ALL, r_version },
 	{ "ES-SER-01", "RFC 5280 4.1.2.2; eseal issuance rule", K_ALL,
 	    r_serial },
@@ -567,77 +440,4 @@ static const struct lint_rule cert_rules[] = {
 	{ "ES-BC-01", "RFC 5280 4.2.1.9; EN 319 412-2 4.3.1", K_ESEAL,
 	    r_not_ca },
 };
-
-static void
-run_rules(struct lint_ctx *c, const struct lint_rule *rules, size_t n,
-    struct findings *out)
-{
-	enum rule_result	 r;
-	char			 detail[256];
-	size_t			 i;
-
-	for (i = 0; i < n; i++) {
-		if ((rules[i].kinds & (1u << c->o->kind)) == 0) {
-			continue;
-		}
-		detail[0] = '\0';
-		r = rules[i].fn(c, detail, sizeof(detail));
-		findings_add(out, rules[i].id, rules[i].source, r, "%s",
-		    detail);
-	}
-}
-
-int
-lint_certificate(X509 *cert, const struct lint_opts *o,
-    struct findings *out)
-{
-	struct lint_ctx		 c;
-	const EVP_PKEY		*signer = NULL;
-	enum key_use		 use;
-	int			 fails = out->fails;
-
-	memset(&c, 0, sizeof(c));
-	c.cert = cert;
-	c.o = o;
-	c.ap = o->ap != NULL ? o->ap : alg_policy_default();
-	c.now = o->now != 0 ? o->now : now_utc();
-	c.pub = X509_get0_pubkey(cert);
-	ERR_clear_error();
-	if (o->kind == LINT_ESEAL && o->profile != NULL &&
-	    (c.profile = eseal_profile_find(o->profile)) == NULL) {
-		findings_add(out, "ES-PROF-01", "eseal profiles", RULE_FAIL,
-		    "unknown profile \"%s\"", o->profile);
-		return 0;
-	}
-
-	run_rules(&c, cert_rules, sizeof(cert_rules) / sizeof(cert_rules[0]),
-	    out);
-	if (o->kind == LINT_ESEAL) {
-		qc_parse(&c);
-		run_rules(&c, eseal_rules, eseal_nrules, out);
-	}
-
-	switch (o->kind) {
-	case LINT_ROOT_CA:
-	case LINT_ISSUING_CA:
-		use = KEY_USE_CA;
-		break;
-	case LINT_OCSP_SIGNER:
-		use = KEY_USE_OCSP;
-		break;
-	default:
-		use = KEY_USE_SUBJECT;
-		break;
-	}
-	alg_policy_check_key(c.ap, c.pub, use,
-	    asn1_time_t(X509_get0_notAfter(cert)), out);
-	if (o->kind == LINT_ROOT_CA) {
-		signer = c.pub;
-	} else if (o->issuer != NULL) {
-		signer = X509_get0_pubkey(o->issuer);
-	}
-	alg_policy_check_sigalg(c.ap, X509_get0_tbs_sigalg(cert), signer,
-	    asn1_time_t(X509_get0_notAfter(cert)), out);
-	ERR_clear_error();
-	return out->fails == fails;
-}
+const size_t cert_nrules = sizeof(cert_rules) / sizeof(cert_rules[0]);

@@ -334,7 +334,7 @@ static const struct {
 static enum rule_result
 r_subj_present(struct lint_ctx *c, char *d, size_t dsz)
 {
-	const X509_NAME	*n = X509_get_subject_name(c->cert);
+	const X509_NAME	*n = c->subject;
 	size_t		 i, len = 0;
 
 	for (i = 0; i < NSUBJ; i++) {
@@ -350,7 +350,7 @@ r_subj_present(struct lint_ctx *c, char *d, size_t dsz)
 static enum rule_result
 r_subj_once(struct lint_ctx *c, char *d, size_t dsz)
 {
-	const X509_NAME	*n = X509_get_subject_name(c->cert);
+	const X509_NAME	*n = c->subject;
 	size_t		 i;
 
 	for (i = 0; i < NSUBJ; i++) {
@@ -368,12 +368,12 @@ r_subj_country(struct lint_ctx *c, char *d, size_t dsz)
 {
 	char	cc[16];
 
-	if (name_count(X509_get_subject_name(c->cert), NID_countryName) ==
+	if (name_count(c->subject, NID_countryName) ==
 	    0) {
 		snprintf(d, dsz, "no countryName");
 		return RULE_NA;
 	}
-	if (!name_utf8(X509_get_subject_name(c->cert), NID_countryName, cc,
+	if (!name_utf8(c->subject, NID_countryName, cc,
 	    sizeof(cc)) || !iso3166_valid(cc)) {
 		snprintf(d, dsz, "countryName is not an ISO 3166-1 alpha-2 "
 		    "code");
@@ -386,7 +386,7 @@ r_subj_country(struct lint_ctx *c, char *d, size_t dsz)
 static enum rule_result
 r_subj_orgid_ne_o(struct lint_ctx *c, char *d, size_t dsz)
 {
-	const X509_NAME	*n = X509_get_subject_name(c->cert);
+	const X509_NAME	*n = c->subject;
 	char		 o[512], oi[512];
 
 	if (!name_utf8(n, NID_organizationIdentifier, oi, sizeof(oi)) ||
@@ -436,7 +436,7 @@ r_orgid_syntax(struct lint_ctx *c, char *d, size_t dsz)
 	size_t	 i;
 	int	 ok;
 
-	if (!name_utf8(X509_get_subject_name(c->cert),
+	if (!name_utf8(c->subject,
 	    NID_organizationIdentifier, oi, sizeof(oi))) {
 		snprintf(d, dsz, "no organizationIdentifier");
 		return RULE_NA;
@@ -507,7 +507,7 @@ r_jp_id(struct lint_ctx *c, char *d, size_t dsz)
 	const char	*num;
 	int		 n, sum = 0, check;
 
-	if (!name_utf8(X509_get_subject_name(c->cert),
+	if (!name_utf8(c->subject,
 	    NID_organizationIdentifier, oi, sizeof(oi))) {
 		if (c->profile != NULL && c->profile->jp) {
 			snprintf(d, dsz, "profile %s needs organizationIdentifier "
@@ -1172,7 +1172,7 @@ r_validity(struct lint_ctx *c, char *d, size_t dsz)
 	return RULE_PASS;
 }
 
-const struct lint_rule eseal_rules[] = {
+const struct lint_rule subject_rules[] = {
 	{ "ES-SUBJ-01", "EN 319 412-3 LEG-4.2.1-2", K_ESEAL, r_subj_present },
 	{ "ES-SUBJ-02", "EN 319 412-3 LEG-4.2.1-3", K_ESEAL, r_subj_once },
 	{ "ES-SUBJ-03", "EN 319 412-3 LEG-4.2.1-4", K_ESEAL, r_subj_country },
@@ -1181,6 +1181,11 @@ const struct lint_rule eseal_rules[] = {
 	{ "ES-ORGID-01", "EN 319 412-1 5.1.4", K_ESEAL, r_orgid_syntax },
 	{ "ES-JP-ID-01", "法人番号の指定等に関する省令 2; eseal-rules 1.2",
 	    K_ESEAL, r_jp_id },
+};
+const size_t subject_nrules = sizeof(subject_rules) /
+    sizeof(subject_rules[0]);
+
+const struct lint_rule eseal_rules[] = {
 	{ "ES-KU-01", "EN 319 412-2 4.3.2; RFC 5280 4.2.1.3", K_ESEAL,
 	    r_ku_present },
 	{ "ES-KU-02", "EN 319 412-3 LEG-4.3.1-3/-4", K_ESEAL, r_ku_setting },

@@ -1,14 +1,17 @@
 /*
- * Reading CMVP snapshot files for "eseal-policy cmvp import": the
+ * Parsing CMVP snapshot data for "eseal-policy cmvp import": the
  * NIST-CMVP-API JSON layout and our CSV layout (doc/cmvp-csv.md), parsed
  * whole and normalised into records before anything touches the store,
  * so that a malformed file changes nothing.  Every problem is logged once
- * as "FILE: line N: ES-CMVP-0x: problem".
+ * as "FILE: line N: ES-CMVP-0x: problem".  No I/O: the caller reads the
+ * file (cmvp_cmd.c).
  */
-#ifndef ESEAL_CMVP_FILE_H
-#define ESEAL_CMVP_FILE_H
+#ifndef ESEAL_CMVP_PARSE_H
+#define ESEAL_CMVP_PARSE_H
 
 #include <stddef.h>
+
+#include <jansson.h>
 
 /* One certificate record as read from a file, normalised. */
 struct rec {
@@ -52,10 +55,12 @@ int cmvpf_ieq(const char *a, const char *b);
  */
 int cmvpf_rec_normalise(struct rec *r, const char *where, int local);
 /*
- * Read and parse f->path (JSON or CSV, at most 256 MiB), settle its
- * snapshot date (snapshot_opt, the file, metadata.json beside it).  1/0
- * (logged).
+ * Parse the text of one snapshot file (JSON or CSV; f->path names it in
+ * messages) into f->v, with its SHA-256 and any snapshot date it carries
+ * in f->embedded.  A certificate twice is an error.  1/0 (logged).
  */
-int cmvpf_load(struct infile *f, const char *snapshot_opt);
+int cmvpf_parse(struct infile *f, const unsigned char *buf, size_t len);
+/* The date of meta's "generated_at" (YYYY-MM-DD), or "" in out. */
+void cmvpf_generated_at(json_t *meta, char out[11]);
 
 #endif

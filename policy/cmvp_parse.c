@@ -1,12 +1,13 @@
 /*
- * Reading CMVP snapshot files (cmvp_file.h): the NIST-CMVP-API JSON
+ * Parsing CMVP snapshot data (cmvp_parse.h): the NIST-CMVP-API JSON
  * layout and our CSV layout (doc/cmvp-csv.md, RFC 4180, UTF-8 only),
- * parsed whole and normalised before the store is touched.
+ * parsed whole and normalised before the store is touched, and the dates
+ * they use.  Pure: text in, records out, no file and no store access
+ * (policy/fuzz_cmvp.c is its fuzz target).
  */
 #include "config.h"
 
 #include <ctype.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,9 @@
 
 #include <jansson.h>
 
-#include "cmvp_file.h"
+#include "cmvp_parse.h"
 #include "log.h"
 #include "util.h"
-#define CMVP_MAX_FILE	(256 * 1024 * 1024)
 
 
 
@@ -435,8 +435,8 @@ static const char *const f_vdates[] = { "Validation Date", "validation_dates",
     "validation_date", NULL };
 
 /* "2026-03-29T03:09:34Z" -> "2026-03-29" if it starts with a date. */
-static void
-generated_at_date(json_t *meta, char out[11])
+void
+cmvpf_generated_at(json_t *meta, char out[11])
 {
 	const char *s;
 	char tmp[11];
@@ -473,7 +473,7 @@ parse_json(struct infile *f, const unsigned char *buf, size_t len)
 	if (json_is_array(root)) {
 		list = root;
 	} else if (json_is_object(root)) {
-		generated_at_date(json_object_get(root, "metadata"),
+		cmvpf_generated_at(json_object_get(root, "metadata"),
 		    f->embedded);
 		list = json_object_get(root, "modules");
 		if (!json_is_array(list)) {
@@ -540,6 +540,23 @@ static const char *const csv_columns[] = { "cert_number", "vendor",
 #define CSV_NCOLS (sizeof(csv_columns) / sizeof(csv_columns[0]))
 
 /*
+ * Append c to the field of length *flen in a buffer of *fcap bytes,
+ * growing it; keeps room for the terminating NUL.  Returns the buffer.
+ */
+static char *
+field_put(char *field, size_t *flen, size_t *fcap, char c)
+{
+	if (*flen + 2 > *fcap) {
+		*fcap *= 2;
+		if ((field = realloc(field, *fcap)) == NULL) {
+			fatalx("out of memory");
+		}
+	}
+	field[(*flen)++] = c;
+	return field;
+}
+
+/*
  * Read one CSV record starting at *pos: fields are malloc'd into fld
  * (at most CSV_NCOLS + 1 are kept, *nf counts them all).  *line is
  * advanced past the record's line breaks.  Returns 1 for a record, 0 at
@@ -586,14 +603,8 @@ csv_record(const struct infile *f, const char *buf, size_t len, size_t *pos,
 				} else if (buf[p] == '\n') {
 					(*line)++;
 				}
-				if (flen + 2 > fcap) {
-					fcap *= 2;
-					if ((field = realloc(field, fcap)) ==
-					    NULL) {
-						fatalx("out of memory");
-					}
-				}
-				field[flen++] = buf[p++];
+				field = field_put(field, &flen, &fcap,
+				    buf[p++]);
 			}
 			if (p < len && buf[p] != ',' && buf[p] != '\n' &&
 			    !(buf[p] == '\r' && p + 1 < len &&
@@ -615,14 +626,8 @@ csv_record(const struct infile *f, const char *buf, size_t len, size_t *pos,
 					free(field);
 					return -1;
 				}
-				if (flen + 2 > fcap) {
-					fcap *= 2;
-					if ((field = realloc(field, fcap)) ==
-					    NULL) {
-						fatalx("out of memory");
-					}
-				}
-				field[flen++] = buf[p++];
+				field = field_put(field, &flen, &fcap,
+				    buf[p++]);
 			}
 		}
 		field[flen] = '\0';
@@ -773,37 +778,16 @@ parse_csv(struct infile *f, const unsigned char *ubuf, size_t len)
 	return ret;
 }
 
-/* The snapshot date in metadata.json beside path, or "". */
-static void
-metadata_beside(const char *path, char out[11])
-{
-	char *copy, *dir, meta[4096];
-	json_t *root;
-	json_error_t err;
-
-	out[0] = '\0';
-	copy = xstrdup_or_empty(path);
-	dir = dirname(copy);
-	snprintf(meta, sizeof(meta), "%s/metadata.json", dir);
-	free(copy);
-	if ((root = json_load_file(meta, 0, &err)) == NULL) {
-		return;
-	}
-	generated_at_date(root, out);
-	json_decref(root);
-}
-
-/* Read and parse one file, settle its snapshot date.  1/0 (logged). */
+/*
+ * Parse the text of one snapshot file (JSON or CSV) into f->v, with its
+ * SHA-256 and any snapshot date it carries (f->embedded).  1/0 (logged).
+ */
 int
-cmvpf_load(struct infile *f, const char *snapshot_opt)
+cmvpf_parse(struct infile *f, const unsigned char *buf, size_t len)
 {
-	unsigned char *buf = NULL;
-	size_t len, i, j, skip;
+	size_t i, j, skip;
 	int ret = 0;
 
-	if (!file_read(f->path, CMVP_MAX_FILE, &buf, &len)) {
-		goto out;
-	}
 	sha256_hex(buf, len, f->sha256);
 	skip = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 	for (i = skip; i < len && isspace(buf[i]); i++) {
@@ -815,9 +799,8 @@ cmvpf_load(struct infile *f, const char *snapshot_opt)
 		ret = parse_csv(f, buf, len);
 	}
 	if (!ret) {
-		goto out;
+		return 0;
 	}
-	ret = 0;
 	/* A certificate twice in one file is an error of the file. */
 	if (f->n > 1) {
 		char **nums;
@@ -834,25 +817,10 @@ cmvpf_load(struct infile *f, const char *snapshot_opt)
 				log_warnx("%s: ES-CMVP-01: certificate %s "
 				    "appears twice", f->path, nums[j]);
 				free(nums);
-				goto out;
+				return 0;
 			}
 		}
 		free(nums);
 	}
-	if (snapshot_opt != NULL) {
-		memcpy(f->snapshot, snapshot_opt, 11);
-	} else if (f->embedded[0] != '\0') {
-		memcpy(f->snapshot, f->embedded, 11);
-	} else {
-		metadata_beside(f->path, f->snapshot);
-	}
-	if (f->snapshot[0] == '\0') {
-		log_warnx("%s: ES-CMVP-02: snapshot date unknown (use "
-		    "--snapshot-date)", f->path);
-		goto out;
-	}
-	ret = 1;
- out:
-	free(buf);
-	return ret;
+	return 1;
 }

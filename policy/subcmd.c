@@ -1,0 +1,354 @@
+/*
+ * The shared half of the "eseal-policy cmvp" and "eseal-policy hsm"
+ * subcommands (subcmd.h): one option table and parser, the opening every
+ * subcommand makes, required-value and UTF-8 checks, the store path, the
+ * dispatch, and the SQLite and JSON helpers of their store access.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "actor.h"
+#include "db.h"
+#include "log.h"
+#include "policy.h"
+#include "subcmd.h"
+#include "util.h"
+
+static const struct option long_opts[] = {
+	{ "db", required_argument, NULL, O_DB },
+	{ "force", no_argument, NULL, O_FORCE },
+	{ "snapshot-date", required_argument, NULL, O_SNAPSHOT },
+	{ "by", required_argument, NULL, O_BY },
+	{ "as-of", required_argument, NULL, O_ASOF },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "cert", required_argument, NULL, O_CERT },
+	{ "vendor", required_argument, NULL, O_VENDOR },
+	{ "module", required_argument, NULL, O_MODULE },
+	{ "standard", required_argument, NULL, O_STANDARD },
+	{ "level", required_argument, NULL, O_LEVEL },
+	{ "status", required_argument, NULL, O_STATUS },
+	{ "sunset", required_argument, NULL, O_SUNSET },
+	{ "date", required_argument, NULL, O_DATE },
+	{ "manufacturer", required_argument, NULL, O_MANUF },
+	{ "model", required_argument, NULL, O_MODEL },
+	{ "serial", required_argument, NULL, O_SERIAL },
+	{ "firmware", required_argument, NULL, O_FIRMWARE },
+	{ "operator", required_argument, NULL, O_OPERATOR },
+	{ "officer", required_argument, NULL, O_OFFICER },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+/*
+ * Parse the options of one subcommand (argv[0] is its name); allowed is a
+ * bit set of the options it takes.  Returns the index of the first
+ * operand, or -1 after a usage message.
+ */
+static int
+parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
+    const char *usage)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			c = O_HELP;
+		}
+		if (c == O_BY) {
+			log_warnx("%s: --by is gone: name who changes the "
+			    "store with --operator NAME=SRC (authenticated; "
+			    "SRC is prompt, file:PATH, fd:N or env:VAR) and, "
+			    "for mark, declare and map in a production "
+			    "instance, the officers with --officer NAME=SRC",
+			    argv[0]);
+			return -1;
+		}
+		if (c == '?' || c == ':' ||
+		    (c != O_HELP && !(allowed & (1u << (c - O_DB))))) {
+			log_warnx("%s: bad or unknown option %s", argv[0],
+			    argv[optind - 1]);
+			fputs(usage, stderr);
+			return -1;
+		}
+		o->seen |= 1u << (c - O_DB);
+		switch (c) {
+		case O_DB: o->db = optarg; break;
+		case O_FORCE: o->force = 1; break;
+		case O_SNAPSHOT: o->snapshot = optarg; break;
+		case O_ASOF: o->asof = optarg; break;
+		case O_JSON: o->json = 1; break;
+		case O_CERT: o->cert = optarg; break;
+		case O_VENDOR: o->vendor = optarg; break;
+		case O_MODULE: o->module = optarg; break;
+		case O_STANDARD: o->standard = optarg; break;
+		case O_LEVEL: o->level = optarg; break;
+		case O_STATUS: o->status = optarg; break;
+		case O_SUNSET: o->sunset = optarg; break;
+		case O_DATE: o->date = optarg; break;
+		case O_MANUF: o->manuf = optarg; break;
+		case O_MODEL: o->model = optarg; break;
+		case O_SERIAL: o->serial = optarg; break;
+		case O_FIRMWARE: o->firmware = optarg; break;
+		case O_OPERATOR: o->operator = optarg; break;
+		case O_OFFICER:
+			if (o->nofficers == MAX_OFFICERS) {
+				log_warnx("%s: at most %d --officer options",
+				    argv[0], MAX_OFFICERS);
+				return -1;
+			}
+			o->officers[o->nofficers++] = optarg;
+			break;
+		case O_HELP: o->help = 1; break;
+		}
+	}
+	return optind;
+}
+
+int
+sub_open(int argc, char **argv, unsigned allowed, const char *usage,
+    enum operands operands, struct opts *o, int *first, int *exitcode)
+{
+	if ((*first = parse_opts(argc, argv, allowed, o, usage)) < 0) {
+		*exitcode = EXIT_USAGE;
+		return 0;
+	}
+	if (o->help) {
+		fputs(usage, stdout);
+		*exitcode = EXIT_OK;
+		return 0;
+	}
+	if (operands == OPERANDS_NONE && *first < argc) {
+		log_warnx("%s: unexpected argument %s", argv[0], argv[*first]);
+		*exitcode = EXIT_USAGE;
+		return 0;
+	}
+	return 1;
+}
+
+
+/* Log "what: --NAME is required" for the first missing option. */
+int
+require(const char *what, const char *const *vals, const char *const *names,
+    size_t n, const char *usage)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (vals[i] == NULL || *vals[i] == '\0') {
+			log_warnx("%s: --%s is required", what, names[i]);
+			fputs(usage, stderr);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Log "what: --NAME: ES-CMVP-08: not valid UTF-8" for the first value
+ * that is not, and return 0; values may be NULL.
+ */
+int
+require_utf8(const char *what, const char *const *vals,
+    const char *const *names, size_t n)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		if (vals[i] == NULL) {
+			continue;
+		}
+		len = strlen(vals[i]);
+		if (utf8_invalid_at((const unsigned char *)vals[i], len) !=
+		    len) {
+			log_warnx("%s: --%s: ES-CMVP-08: not valid UTF-8", what,
+			    names[i]);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Log "what: ES-CMVP-08: ..." for the first operand that is not UTF-8. */
+int
+operands_utf8(const char *what, int argc, char **argv, int first)
+{
+	size_t len;
+	int i;
+
+	for (i = first; i < argc; i++) {
+		len = strlen(argv[i]);
+		if (utf8_invalid_at((const unsigned char *)argv[i], len) !=
+		    len) {
+			log_warnx("%s: ES-CMVP-08: certificate number %d is "
+			    "not valid UTF-8", what, i - first + 1);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+const char *
+store_path(const char *opt)
+{
+	const char *p = opt != NULL ? opt : getenv("ESEAL_DB");
+
+	if (p == NULL || *p == '\0') {
+		log_warnx("no store given (use --db DB or set ESEAL_DB)");
+		return NULL;
+	}
+	return p;
+}
+
+int
+store_change(const struct opts *o, const char *path, enum actor_quorum need,
+    const char *action, struct db **db, struct actor *act)
+{
+	int rc;
+
+	if ((*db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
+		return EXIT_ERROR;
+	}
+	if (need == ACTOR_ALONE) {
+		rc = actor_auth(*db, o->operator, NULL, 0, need, action, act);
+	} else {
+		rc = actor_auth(*db, o->operator, o->officers, o->nofficers,
+		    need, action, act);
+	}
+	if (rc != EXIT_OK) {
+		return rc;
+	}
+	if (!db_begin(*db)) {
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+void
+store_done(struct db *db, int ret)
+{
+	if (db != NULL && ret != EXIT_OK) {
+		db_rollback(db);
+	}
+	db_close(db);
+}
+
+void
+today(char out[11])
+{
+	time_t t = now_utc();
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Bind s, or NULL for an empty string when empty_null is set. */
+void
+bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_TRANSIENT);
+}
+
+/* Column col of the current row as text (NULL for NULL). */
+const char *
+col_text(sqlite3_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(st, col);
+}
+
+int
+step_done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, what);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * s as a JSON string, json_null() for NULL.  A store written before
+ * imports checked UTF-8 (or by hand) may hold bytes that are not UTF-8,
+ * which jansson refuses: they are shown as U+FFFD with one warning
+ * naming what (so JSON output never fails).
+ */
+json_t *
+jtext(const char *s, const char *what)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len, i, bad, n = 0;
+	char *fixed;
+	json_t *j;
+
+	if (s == NULL) {
+		return json_null();
+	}
+	len = strlen(s);
+	if ((bad = utf8_invalid_at(u, len)) == len) {
+		if ((j = json_stringn(s, len)) == NULL) {
+			fatalx("out of memory");
+		}
+		return j;
+	}
+	log_warnx("%s: ES-CMVP-08: stored text is not valid UTF-8 (byte "
+	    "0x%02x shown as U+FFFD)", what, u[bad]);
+	if ((fixed = malloc(len * 3 + 1)) == NULL) {
+		fatalx("out of memory");
+	}
+	for (i = 0; i < len; i = bad) {
+		bad = i + utf8_invalid_at(u + i, len - i);
+		memcpy(fixed + n, s + i, bad - i);
+		n += bad - i;
+		if (bad < len) {
+			memcpy(fixed + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			bad++;
+		}
+	}
+	if ((j = json_stringn(fixed, n)) == NULL) {
+		fatalx("out of memory");
+	}
+	free(fixed);
+	return j;
+}
+
+/*
+ * Run the subcommand argv[1] of group (its table ends with a NULL name);
+ * --help, -h and help print usage.  Returns the subcommand's exit code.
+ */
+int
+dispatch(const char *group, const char *usage, const struct subcmd *t,
+    int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	for (; t->name != NULL; t++) {
+		if (strcmp(argv[1], t->name) == 0) {
+			return t->fn(argc - 1, argv + 1);
+		}
+	}
+	log_warnx("%s: unknown subcommand \"%s\" (see eseal-policy %s "
+	    "--help)", group, argv[1], group);
+	return EXIT_USAGE;
+}

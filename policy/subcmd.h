@@ -1,0 +1,102 @@
+/*
+ * What the "eseal-policy cmvp" and "eseal-policy hsm" subcommands share:
+ * their options (one table, a bit per option), the opening every
+ * subcommand makes (options, --help, operands), the checks of required
+ * and UTF-8 values, the store path, the subcommand dispatch, and the
+ * small SQLite and JSON helpers of their store access.
+ */
+#ifndef ESEAL_SUBCMD_H
+#define ESEAL_SUBCMD_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "actor.h"
+#include "db.h"
+
+enum opt {
+	O_DB = 256, O_FORCE, O_SNAPSHOT, O_BY, O_ASOF, O_JSON, O_CERT,
+	O_VENDOR, O_MODULE, O_STANDARD, O_LEVEL, O_STATUS, O_SUNSET, O_DATE,
+	O_MANUF, O_MODEL, O_SERIAL, O_FIRMWARE, O_OPERATOR, O_OFFICER, O_HELP
+};
+
+#define MAX_OFFICERS	16
+
+struct opts {
+	const char	*db, *snapshot, *asof, *cert, *vendor, *module;
+	const char	*standard, *level, *status, *sunset, *date;
+	const char	*manuf, *model, *serial, *firmware, *operator;
+	char		*officers[MAX_OFFICERS];	/* --officer NAME=SRC */
+	size_t		 nofficers;
+	int		 force, json, help;
+	unsigned	 seen;		/* bit per option, O_x - O_DB */
+};
+
+/* The bit of option x in an allowed set. */
+#define B(x) (1u << ((x) - O_DB))
+
+struct subcmd {
+	const char	*name;
+	int		(*fn)(int, char **);
+};
+
+/* What a subcommand takes after its options. */
+enum operands {
+	OPERANDS_ANY = 0,	/* checked by the subcommand */
+	OPERANDS_NONE		/* "what: unexpected argument X" */
+};
+
+/*
+ * The opening of every subcommand: parse its options (allowed: a bit set
+ * of B(O_x); argv[0] is the subcommand's name), answer --help with usage
+ * on stdout, check the operands.
+ * Returns 1 to go on, *first set to the first operand; 0 when the
+ * subcommand is done, *exitcode set to what it returns (EXIT_OK after
+ * --help, EXIT_USAGE after a logged usage error).
+ */
+int sub_open(int argc, char **argv, unsigned allowed, const char *usage,
+    enum operands operands, struct opts *o, int *first, int *exitcode);
+
+/* Log "what: --NAME is required" and usage for the first missing value. */
+int require(const char *what, const char *const *vals,
+    const char *const *names, size_t n, const char *usage);
+/* Log "what: --NAME: ES-CMVP-08: not valid UTF-8" for the first bad value. */
+int require_utf8(const char *what, const char *const *vals,
+    const char *const *names, size_t n);
+/* Log "what: ES-CMVP-08: ..." for the first operand that is not UTF-8. */
+int operands_utf8(const char *what, int argc, char **argv, int first);
+
+/* The store: opt, else $ESEAL_DB; NULL (logged) if neither. */
+const char *store_path(const char *opt);
+/*
+ * Open the store at path for a change: the store, o->operator
+ * authenticated for action (with need ACTOR_QUORUM_PROD also the quorum
+ * of o->officers), a transaction begun.  Returns EXIT_OK, else the exit
+ * code (logged); *db may be set either way: the caller rolls back and
+ * closes it, and clears *act.
+ */
+int store_change(const struct opts *o, const char *path,
+    enum actor_quorum need, const char *action, struct db **db,
+    struct actor *act);
+/* The end of store_change(): roll back unless ret is EXIT_OK, close db. */
+void store_done(struct db *db, int ret);
+/* Today (UTC) as YYYY-MM-DD. */
+void today(char out[11]);
+/* Bind s (NULL as ""). */
+void bind_str(sqlite3_stmt *st, int i, const char *s);
+/* Column col of the current row as text (NULL for NULL). */
+const char *col_text(sqlite3_stmt *st, int col);
+/* Step a statement that returns no row, then reset it; 1/0 (logged). */
+int step_done(struct db *db, sqlite3_stmt *st, const char *what);
+/* s as a JSON string (json_null() for NULL; bad UTF-8 as U+FFFD, warned). */
+json_t *jtext(const char *s, const char *what);
+
+/*
+ * Run the subcommand argv[1] of group (its table ends with a NULL name);
+ * --help, -h and help print usage.  Returns the subcommand's exit code.
+ */
+int dispatch(const char *group, const char *usage, const struct subcmd *t,
+    int argc, char **argv);
+
+#endif
