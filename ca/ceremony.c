@@ -263,26 +263,203 @@ arl_parse(struct ceremony *c)
 	return 1;
 }
 
-/* Parse and check the whole ceremony file before anything happens. 1/0. */
+/*
+ * The token of a root or issuing ceremony (module, PIN, and exactly one
+ * of label and serial), its key and the signature algorithm, which must
+ * fit the key.  1/0 (logged).
+ */
+static int
+parse_token_key(struct ceremony *c)
+{
+	static const char *const tokk[] = { "module", "label", "serial", "pin",
+	    NULL };
+	static const char *const keyk[] = { "algorithm", "label", NULL };
+	const char *file = c->file, *s;
+	json_t *t, *k;
+
+	t = json_object_get(c->root, "token");
+	if (t == NULL || !json_known_keys(t, tokk, "token", file) ||
+	    (c->module = get_str(t, "module", 1, "token", file)) == NULL ||
+	    (c->pin = get_str(t, "pin", 1, "token", file)) == NULL) {
+		if (t == NULL) {
+			log_warnx("%s: \"token\" is required", file);
+		}
+		return 0;
+	}
+	/* The token by label or by serial number: exactly one of them. */
+	c->token_label = get_str(t, "label", 0, "token", file);
+	c->token_serial = get_str(t, "serial", 0, "token", file);
+	if ((c->token_label == NULL) == (c->token_serial == NULL)) {
+		log_warnx("%s: token: name the token by \"label\" or by "
+		    "\"serial\" (exactly one)", file);
+		return 0;
+	}
+	k = json_object_get(c->root, "key");
+	if (k == NULL || !json_known_keys(k, keyk, "key", file) ||
+	    (s = get_str(k, "algorithm", 1, "key", file)) == NULL ||
+	    !key_alg_from_name(s, &c->kalg, file) ||
+	    (c->key_label = get_str(k, "label", 1, "key", file)) == NULL) {
+		if (k == NULL) {
+			log_warnx("%s: \"key\" is required", file);
+		}
+		return 0;
+	}
+	if ((s = get_str(c->root, "signature", 1, "ceremony", file)) == NULL ||
+	    !sig_alg_from_name(s, &c->salg, file)) {
+		return 0;
+	}
+	if (!sig_alg_fits_key(c->salg, c->kalg)) {
+		log_warnx("%s: ES-ALG-SIG-02: signature %s does not fit key %s",
+		    file, sig_alg_name(c->salg), key_alg_name(c->kalg));
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The certificate's "policies": at most MAX_POLICIES OIDs (dotted or
+ * names OpenSSL knows), kept as the file's strings.  1/0 (logged).
+ */
+static int
+parse_policies(struct ceremony *c, json_t *v)
+{
+	ASN1_OBJECT *obj;
+	json_t *o;
+	size_t i;
+
+	if (!json_is_array(v) || json_array_size(v) > MAX_POLICIES) {
+		log_warnx("%s: certificate: \"policies\" must be an array "
+		    "of OIDs", c->file);
+		return 0;
+	}
+	for (i = 0; i < json_array_size(v); i++) {
+		o = json_array_get(v, i);
+		if (!json_is_string(o) || (obj = OBJ_txt2obj(
+		    json_string_value(o), 1)) == NULL) {
+			log_warnx("%s: certificate: bad policy OID", c->file);
+			return 0;
+		}
+		ASN1_OBJECT_free(obj);
+		c->policies[c->npolicies++] = (char *)json_string_value(o);
+	}
+	return 1;
+}
+
+/*
+ * The "certificate" object: subject, validity (not-after after
+ * not-before), path length, URLs, policies and output.  1/0 (logged).
+ */
+static int
+parse_certificate(struct ceremony *c)
+{
+	static const char *const certk[] = { "subject", "not-before",
+	    "not-after", "path-length", "crl-distribution-point", "ca-issuers",
+	    "ocsp", "policies", "output", NULL };
+	const char *file = c->file, *s;
+	json_t *ce, *v;
+
+	ce = json_object_get(c->root, "certificate");
+	if (ce == NULL || !json_known_keys(ce, certk, "certificate", file)) {
+		if (ce == NULL) {
+			log_warnx("%s: \"certificate\" is required", file);
+		}
+		return 0;
+	}
+	if ((c->subject = json_object_get(ce, "subject")) == NULL) {
+		log_warnx("%s: certificate: \"subject\" is required", file);
+		return 0;
+	}
+	if ((s = get_str(ce, "not-before", 1, "certificate", file)) == NULL ||
+	    !time_parse(s, &c->nb, file) ||
+	    (s = get_str(ce, "not-after", 1, "certificate", file)) == NULL ||
+	    !time_parse(s, &c->na, file)) {
+		return 0;
+	}
+	if (c->na <= c->nb) {
+		log_warnx("%s: ES-VAL-02: not-after is not after not-before", file);
+		return 0;
+	}
+	if ((v = json_object_get(ce, "path-length")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 8) {
+			log_warnx("%s: certificate: \"path-length\" must be 0..8",
+			    file);
+			return 0;
+		}
+		c->path_len = (int)json_integer_value(v);
+	}
+	c->crldp = get_str(ce, "crl-distribution-point", 0, "certificate", file);
+	c->ca_issuers = get_str(ce, "ca-issuers", 0, "certificate", file);
+	c->ocsp = get_str(ce, "ocsp", 0, "certificate", file);
+	if ((v = json_object_get(ce, "policies")) != NULL &&
+	    !parse_policies(c, v)) {
+		return 0;
+	}
+	c->output = get_str(ce, "output", 0, "certificate", file);
+	return 1;
+}
+
+/*
+ * Who signs the certificate: a root signs itself (no parent, external,
+ * CRL DP, caIssuers or policies); an issuing CA names either a "parent"
+ * in the store or an "external" root (a CSR is written instead of a
+ * certificate).  1/0 (logged).
+ */
+static int
+parse_signer(struct ceremony *c)
+{
+	static const char *const parentk[] = { "ca", "pin", NULL };
+	static const char *const extk[] = { "csr-output", NULL };
+	const char *file = c->file;
+	json_t *p, *v;
+
+	p = json_object_get(c->root, "parent");
+	v = json_object_get(c->root, "external");
+	if (!c->issuing) {
+		if (p != NULL || v != NULL || c->crldp != NULL ||
+		    c->ca_issuers != NULL || c->npolicies > 0) {
+			log_warnx("%s: a root ceremony takes no parent, external, "
+			    "crl-distribution-point, ca-issuers or policies", file);
+			return 0;
+		}
+	} else if ((p == NULL) == (v == NULL)) {
+		log_warnx("%s: an issuing ceremony names either \"parent\" or "
+		    "\"external\" (a CSR for an external root)", file);
+		return 0;
+	} else if (p != NULL) {
+		if (!json_known_keys(p, parentk, "parent", file) ||
+		    (c->parent = get_str(p, "ca", 1, "parent", file)) == NULL ||
+		    (c->parent_pin = get_str(p, "pin", 1, "parent", file)) ==
+		    NULL) {
+			return 0;
+		}
+	} else {
+		return json_known_keys(v, extk, "external", file) &&
+		    (c->csr_output = get_str(v, "csr-output", 1, "external",
+		    file)) != NULL;
+	}
+	if (c->output == NULL) {
+		log_warnx("%s: certificate: \"output\" is required", file);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Parse and check the whole ceremony file before anything happens: c
+ * points into c->root afterwards (release with ceremony_free(), also
+ * after a failure).  1/0 (logged).
+ */
 static int
 ceremony_parse(const char *file, struct ceremony *c)
 {
 	static const char *const top[] = { "ceremony", "ca", "officers", "token",
 	    "key", "signature", "certificate", "parent", "external", "settings",
 	    "transcript", "comment", NULL };
-	static const char *const tokk[] = { "module", "label", "serial", "pin",
-	    NULL };
-	static const char *const keyk[] = { "algorithm", "label", NULL };
-	static const char *const certk[] = { "subject", "not-before",
-	    "not-after", "path-length", "crl-distribution-point", "ca-issuers",
-	    "ocsp", "policies", "output", NULL };
-	static const char *const parentk[] = { "ca", "pin", NULL };
-	static const char *const extk[] = { "csr-output", NULL };
 	unsigned char *buf = NULL;
 	json_error_t jerr;
-	json_t *t, *k, *ce, *p, *v;
 	const char *s;
-	size_t len, i;
+	size_t len;
 	int ret = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -317,143 +494,17 @@ ceremony_parse(const char *file, struct ceremony *c)
 		goto out;
 	}
 	if ((c->ca = get_str(c->root, "ca", 1, "ceremony", file)) == NULL ||
-	    !ca_name_valid(c->ca, file)) {
+	    !ca_name_valid(c->ca, file) || !parse_officers(c) ||
+	    !parse_token_key(c) || !parse_certificate(c)) {
 		goto out;
 	}
-	if (!parse_officers(c)) {
-		goto out;
-	}
-	t = json_object_get(c->root, "token");
-	if (t == NULL || !json_known_keys(t, tokk, "token", file) ||
-	    (c->module = get_str(t, "module", 1, "token", file)) == NULL ||
-	    (c->pin = get_str(t, "pin", 1, "token", file)) == NULL) {
-		if (t == NULL) {
-			log_warnx("%s: \"token\" is required", file);
-		}
-		goto out;
-	}
-	/* The token by label or by serial number: exactly one of them. */
-	c->token_label = get_str(t, "label", 0, "token", file);
-	c->token_serial = get_str(t, "serial", 0, "token", file);
-	if ((c->token_label == NULL) == (c->token_serial == NULL)) {
-		log_warnx("%s: token: name the token by \"label\" or by "
-		    "\"serial\" (exactly one)", file);
-		goto out;
-	}
-	k = json_object_get(c->root, "key");
-	if (k == NULL || !json_known_keys(k, keyk, "key", file) ||
-	    (s = get_str(k, "algorithm", 1, "key", file)) == NULL ||
-	    !key_alg_from_name(s, &c->kalg, file) ||
-	    (c->key_label = get_str(k, "label", 1, "key", file)) == NULL) {
-		if (k == NULL) {
-			log_warnx("%s: \"key\" is required", file);
-		}
-		goto out;
-	}
-	if ((s = get_str(c->root, "signature", 1, "ceremony", file)) == NULL ||
-	    !sig_alg_from_name(s, &c->salg, file)) {
-		goto out;
-	}
-	if (!sig_alg_fits_key(c->salg, c->kalg)) {
-		log_warnx("%s: ES-ALG-SIG-02: signature %s does not fit key %s",
-		    file, sig_alg_name(c->salg), key_alg_name(c->kalg));
-		goto out;
-	}
-	ce = json_object_get(c->root, "certificate");
-	if (ce == NULL || !json_known_keys(ce, certk, "certificate", file)) {
-		if (ce == NULL) {
-			log_warnx("%s: \"certificate\" is required", file);
-		}
-		goto out;
-	}
-	if ((c->subject = json_object_get(ce, "subject")) == NULL) {
-		log_warnx("%s: certificate: \"subject\" is required", file);
-		goto out;
-	}
-	if ((s = get_str(ce, "not-before", 1, "certificate", file)) == NULL ||
-	    !time_parse(s, &c->nb, file) ||
-	    (s = get_str(ce, "not-after", 1, "certificate", file)) == NULL ||
-	    !time_parse(s, &c->na, file)) {
-		goto out;
-	}
-	if (c->na <= c->nb) {
-		log_warnx("%s: ES-VAL-02: not-after is not after not-before", file);
-		goto out;
-	}
-	if ((v = json_object_get(ce, "path-length")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 8) {
-			log_warnx("%s: certificate: \"path-length\" must be 0..8",
-			    file);
-			goto out;
-		}
-		c->path_len = (int)json_integer_value(v);
-	}
-	c->crldp = get_str(ce, "crl-distribution-point", 0, "certificate", file);
-	c->ca_issuers = get_str(ce, "ca-issuers", 0, "certificate", file);
-	c->ocsp = get_str(ce, "ocsp", 0, "certificate", file);
-	if ((v = json_object_get(ce, "policies")) != NULL) {
-		if (!json_is_array(v) || json_array_size(v) > MAX_POLICIES) {
-			log_warnx("%s: certificate: \"policies\" must be an array "
-			    "of OIDs", file);
-			goto out;
-		}
-		for (i = 0; i < json_array_size(v); i++) {
-			json_t *o = json_array_get(v, i);
-			ASN1_OBJECT *obj;
-
-			if (!json_is_string(o) || (obj = OBJ_txt2obj(
-			    json_string_value(o), 1)) == NULL) {
-				log_warnx("%s: certificate: bad policy OID", file);
-				goto out;
-			}
-			ASN1_OBJECT_free(obj);
-			c->policies[c->npolicies++] = (char *)json_string_value(o);
-		}
-	}
-	c->output = get_str(ce, "output", 0, "certificate", file);
 	c->transcript = get_str(c->root, "transcript", 0, "ceremony", file);
 	c->settings = json_object_get(c->root, "settings");
 	if (c->settings != NULL && !json_is_object(c->settings)) {
 		log_warnx("%s: \"settings\" must be an object", file);
 		goto out;
 	}
-	p = json_object_get(c->root, "parent");
-	v = json_object_get(c->root, "external");
-	if (!c->issuing) {
-		if (p != NULL || v != NULL || c->crldp != NULL ||
-		    c->ca_issuers != NULL || c->npolicies > 0) {
-			log_warnx("%s: a root ceremony takes no parent, external, "
-			    "crl-distribution-point, ca-issuers or policies", file);
-			goto out;
-		}
-		if (c->output == NULL) {
-			log_warnx("%s: certificate: \"output\" is required", file);
-			goto out;
-		}
-	} else if ((p == NULL) == (v == NULL)) {
-		log_warnx("%s: an issuing ceremony names either \"parent\" or "
-		    "\"external\" (a CSR for an external root)", file);
-		goto out;
-	} else if (p != NULL) {
-		if (!json_known_keys(p, parentk, "parent", file) ||
-		    (c->parent = get_str(p, "ca", 1, "parent", file)) == NULL ||
-		    (c->parent_pin = get_str(p, "pin", 1, "parent", file)) ==
-		    NULL) {
-			goto out;
-		}
-		if (c->output == NULL) {
-			log_warnx("%s: certificate: \"output\" is required", file);
-			goto out;
-		}
-	} else {
-		if (!json_known_keys(v, extk, "external", file) ||
-		    (c->csr_output = get_str(v, "csr-output", 1, "external",
-		    file)) == NULL) {
-			goto out;
-		}
-	}
-	ret = 1;
+	ret = parse_signer(c);
 out:
 	free(buf);
 	return ret;
@@ -648,343 +699,507 @@ record_token(struct db *db, const struct hsm_token_info *ti, const char *hw,
 	return ok;
 }
 
-static int
-ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
-{
-	struct transcript tx = { NULL, 0, quiet };
-	struct quorum q = { 0 };
-	struct findings f;
-	struct db *db = NULL;
-	struct hsm_module *mod = NULL;
-	struct hsm_token *tok = NULL;
-	struct hsm_key *key = NULL;
-	struct hsm_provenance prov;
-	const struct hsm_token_info *ti;
-	struct ca_key *parent = NULL, newca;
-	struct lint_opts lo;
-	X509_NAME *subject = NULL;
-	X509 *cert = NULL;
-	X509_REQ *req = NULL;
-	EVP_PKEY *tk = NULL, *tsign = NULL;
-	struct alg_policy *ap = NULL;
-	BIO *bio = NULL;
-	sqlite3_stmt *st = NULL;
-	struct cacert_spec spec;
-	char *who = NULL, *mode = NULL, *fp = NULL, *settings = NULL;
-	char object[160], ceremony_id[37], hw[16], fw[16], tx_sha[65];
-	char cmvp_cert[32] = "", cmvp_status[32] = "", cert_sha[65] = "";
-	char sunset_warn[256] = "", *mechs = NULL;
-	char nb[32], na[32], now[32], started[32];
-	unsigned char *der = NULL;
-	const char *kind_name = c->issuing ? "issuing" : "root";
-	enum sig_alg cert_alg;
-	enum hsm_login_result lr;
-	uuid_t uu;
-	size_t i;
-	int ret = EXIT_ERROR, derlen = 0, committed = 0;
+/*
+ * One running ceremony: what its steps share.  Owned pointers start NULL
+ * and run_free() releases them all; ret is the exit code the ceremony
+ * ends with (EXIT_ERROR until a step refuses or everything succeeds).
+ */
+struct run {
+	const struct ceremony		*c;
+	struct transcript		 tx;
+	struct quorum			 q;
+	struct findings			 f;
+	struct db			*db;
+	struct hsm_module		*mod;
+	struct hsm_token		*tok;
+	struct hsm_key			*key;
+	struct hsm_provenance		 prov;
+	const struct hsm_token_info	*ti;
+	struct ca_key			*parent;
+	X509_NAME			*subject;
+	X509				*cert;
+	X509_REQ			*req;
+	EVP_PKEY			*tk;
+	struct alg_policy		*ap;
+	char				*who, *mode, *fp, *mechs;
+	char				 object[160], ceremony_id[37];
+	char				 hw[16], fw[16], tx_sha[65];
+	char				 cmvp_cert[32], cmvp_status[32];
+	char				 cert_sha[65], started[32];
+	unsigned char			*der;
+	int				 derlen;
+	const char			*kind_name;
+	int				 committed;
+	int				 ret;
+};
 
-	findings_init(&f);
-	memset(&newca, 0, sizeof(newca));
-	snprintf(object, sizeof(object), "ca:%s", c->ca);
+/* Start a run of ceremony c: its id, its object name, its start time. */
+static void
+run_init(struct run *r, const struct ceremony *c, int quiet)
+{
+	uuid_t uu;
+
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	r->tx.quiet = quiet;
+	r->ret = EXIT_ERROR;
+	r->kind_name = c->issuing ? "issuing" : "root";
+	findings_init(&r->f);
+	snprintf(r->object, sizeof(r->object), "ca:%s", c->ca);
 	uuid_generate_random(uu);
-	uuid_unparse_lower(uu, ceremony_id);
-	time_fmt(now_utc(), started, sizeof(started));
-	if ((subject = name_from_json(c->subject, c->file)) == NULL) {
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if ((db = ca_open_db()) == NULL) {
-		goto out;
-	}
-	mode = db_meta_get(db, "instance_mode");
-	/* The CA name must be new. */
+	uuid_unparse_lower(uu, r->ceremony_id);
+	time_fmt(now_utc(), r->started, sizeof(r->started));
+}
+
+/* Release everything run r owns (any of it may be NULL). */
+static void
+run_free(struct run *r)
+{
+	findings_free(&r->f);
+	ca_key_free(r->parent);
+	hsm_key_free(r->key);
+	hsm_token_close(r->tok);
+	hsm_module_free(r->mod);
+	X509_NAME_free(r->subject);
+	X509_free(r->cert);
+	X509_REQ_free(r->req);
+	EVP_PKEY_free(r->tk);
+	alg_policy_free(r->ap);
+	OPENSSL_free(r->der);
+	quorum_free(&r->q);
+	db_close(r->db);
+	free(r->tx.buf);
+	free(r->who);
+	free(r->mode);
+	free(r->fp);
+	free(r->mechs);
+}
+
+/* Whether CA name is in the store: 1 yes, 0 no, -1 error (logged). */
+static int
+ca_name_taken(struct db *db, const char *name)
+{
+	sqlite3_stmt *st;
+	int taken;
+
 	if ((st = db_prepare(db, "SELECT 1 FROM cas WHERE name = ?")) == NULL) {
-		goto out;
+		return -1;
 	}
-	sqlite3_bind_text(st, 1, c->ca, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		log_warnx("%s: CA \"%s\" already exists in %s", c->file, c->ca,
-		    db_path(db));
-		ret = EXIT_REFUSED;
-		goto out;
-	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	taken = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
-	st = NULL;
-	if (mode != NULL && strcmp(mode, "test") == 0 && !cn_has_test(subject)) {
+	return taken;
+}
+
+/*
+ * The store and the name: the subject parses, the store opens, the CA
+ * name is new, and a test instance's CA carries "TEST" in its CN.
+ * 1/0 (logged; r->ret set).
+ */
+static int
+run_open(struct run *r)
+{
+	const struct ceremony *c = r->c;
+
+	if ((r->subject = name_from_json(c->subject, c->file)) == NULL) {
+		r->ret = EXIT_REFUSED;
+		return 0;
+	}
+	if ((r->db = ca_open_db()) == NULL) {
+		return 0;
+	}
+	r->mode = db_meta_get(r->db, "instance_mode");
+	/* The CA name must be new. */
+	switch (ca_name_taken(r->db, c->ca)) {
+	case -1:
+		return 0;
+	case 1:
+		log_warnx("%s: CA \"%s\" already exists in %s", c->file, c->ca,
+		    db_path(r->db));
+		r->ret = EXIT_REFUSED;
+		return 0;
+	}
+	if (r->mode != NULL && strcmp(r->mode, "test") == 0 &&
+	    !cn_has_test(r->subject)) {
 		log_warnx("%s: ES-ENV-01: a test instance's CA names carry a "
 		    "visible test marker: put \"TEST\" in the subject CN", c->file);
-		ret = EXIT_REFUSED;
-		goto out;
+		r->ret = EXIT_REFUSED;
+		return 0;
 	}
+	return 1;
+}
 
-	/* Dual control: M distinct officers, from the file's list if given. */
-	if (!quorum_gather(db, specs, nspecs, quorum_size(db), ROLE_OFFICER,
-	    "ceremony", &q)) {
-		ret = EXIT_REFUSED;
-		goto out;
+/*
+ * Dual control: M distinct officers, from the file's list if given;
+ * the start goes into the transcript and the audit chain.  1/0 (logged;
+ * r->ret set).
+ */
+static int
+run_quorum(struct run *r, char **specs, size_t nspecs)
+{
+	const struct ceremony *c = r->c;
+	size_t i;
+
+	if (!quorum_gather(r->db, specs, nspecs, quorum_size(r->db),
+	    ROLE_OFFICER, "ceremony", &r->q)) {
+		r->ret = EXIT_REFUSED;
+		return 0;
 	}
-	for (i = 0; i < q.n; i++) {
-		if (!officer_listed(c, q.names[i])) {
+	for (i = 0; i < r->q.n; i++) {
+		if (!officer_listed(c, r->q.names[i])) {
 			log_warnx("%s: ES-QUORUM-04: officer %s is not named in the "
-			    "ceremony file", c->file, q.names[i]);
-			audit_append(db, q.names[i], "ceremony", object,
+			    "ceremony file", c->file, r->q.names[i]);
+			audit_append(r->db, r->q.names[i], "ceremony", r->object,
 			    c->file_sha256, "refused: officer not named", NULL);
-			ret = EXIT_REFUSED;
-			goto out;
+			r->ret = EXIT_REFUSED;
+			return 0;
 		}
 	}
-	who = quorum_names(&q);
-	tx_step(&tx, "ceremony %s: %s CA \"%s\" from %s (sha256 %s)",
-	    ceremony_id, kind_name, c->ca, c->file, c->file_sha256);
-	tx_step(&tx, "officers present and authenticated: %s", who);
-	audit_append(db, who, "ceremony-start", object, c->file_sha256, "ok",
-	    ceremony_id);
+	r->who = quorum_names(&r->q);
+	tx_step(&r->tx, "ceremony %s: %s CA \"%s\" from %s (sha256 %s)",
+	    r->ceremony_id, r->kind_name, c->ca, c->file, c->file_sha256);
+	tx_step(&r->tx, "officers present and authenticated: %s", r->who);
+	audit_append(r->db, r->who, "ceremony-start", r->object,
+	    c->file_sha256, "ok", r->ceremony_id);
+	return 1;
+}
 
-	/* The token, its identity and the policy gate. */
-	if ((mod = hsm_module_load(c->module)) == NULL ||
-	    (tok = hsm_token_open(mod, c->token_label, c->token_label != NULL ?
-	    NULL : c->token_serial)) == NULL) {
-		audit_append(db, who, "ceremony", object, c->file_sha256,
-		    "refused: token missing", c->token_label != NULL ?
-		    c->token_label : c->token_serial);
-		goto out;
+/*
+ * The token, its identity and the policy gate; then the login and the
+ * mechanisms the ceremony needs.  1/0 (logged; r->ret set).
+ */
+static int
+run_token(struct run *r)
+{
+	const struct ceremony *c = r->c;
+	char sunset_warn[256] = "";
+	enum hsm_login_result lr;
+
+	if ((r->mod = hsm_module_load(c->module)) == NULL ||
+	    (r->tok = hsm_token_open(r->mod, c->token_label,
+	    c->token_label != NULL ? NULL : c->token_serial)) == NULL) {
+		audit_append(r->db, r->who, "ceremony", r->object,
+		    c->file_sha256, "refused: token missing",
+		    c->token_label != NULL ? c->token_label : c->token_serial);
+		return 0;
 	}
-	ti = hsm_token_get_info(tok);
-	snprintf(hw, sizeof(hw), "%u.%u", ti->hw_major, ti->hw_minor);
-	snprintf(fw, sizeof(fw), "%u.%u", ti->fw_major, ti->fw_minor);
-	tx_step(&tx, "token: label \"%s\" manufacturer \"%s\" model \"%s\" "
-	    "serial \"%s\" hw %s fw %s library \"%s\"", ti->label,
-	    ti->manufacturer, ti->model, ti->serial, hw, fw,
-	    ti->lib_description);
-	if (!gate_check(db, ti, c->issuing ? GATE_KEYGEN_ISSUING :
-	    GATE_KEYGEN_ROOT, who, object, cmvp_cert, sizeof(cmvp_cert),
-	    cmvp_status, sizeof(cmvp_status))) {
-		ret = EXIT_REFUSED;
-		goto out;
+	r->ti = hsm_token_get_info(r->tok);
+	snprintf(r->hw, sizeof(r->hw), "%u.%u", r->ti->hw_major,
+	    r->ti->hw_minor);
+	snprintf(r->fw, sizeof(r->fw), "%u.%u", r->ti->fw_major,
+	    r->ti->fw_minor);
+	tx_step(&r->tx, "token: label \"%s\" manufacturer \"%s\" model \"%s\" "
+	    "serial \"%s\" hw %s fw %s library \"%s\"", r->ti->label,
+	    r->ti->manufacturer, r->ti->model, r->ti->serial, r->hw, r->fw,
+	    r->ti->lib_description);
+	if (!gate_check(r->db, r->ti, c->issuing ? GATE_KEYGEN_ISSUING :
+	    GATE_KEYGEN_ROOT, r->who, r->object, r->cmvp_cert,
+	    sizeof(r->cmvp_cert), r->cmvp_status, sizeof(r->cmvp_status))) {
+		r->ret = EXIT_REFUSED;
+		return 0;
 	}
-	tx_step(&tx, "policy gate: CMVP certificate %s, effective status %s",
-	    cmvp_cert, cmvp_status);
-	gate_sunset_warn(db, cmvp_cert, c->na, who, object, sunset_warn,
-	    sizeof(sunset_warn));
+	tx_step(&r->tx, "policy gate: CMVP certificate %s, effective status %s",
+	    r->cmvp_cert, r->cmvp_status);
+	gate_sunset_warn(r->db, r->cmvp_cert, c->na, r->who, r->object,
+	    sunset_warn, sizeof(sunset_warn));
 	if (sunset_warn[0] != '\0') {
-		tx_step(&tx, "%s", sunset_warn);
+		tx_step(&r->tx, "%s", sunset_warn);
 	}
-	if ((mechs = token_mechanisms_json(mod, ti)) == NULL) {
-		goto out;
+	if ((r->mechs = token_mechanisms_json(r->mod, r->ti)) == NULL) {
+		return 0;
 	}
-	lr = hsm_token_login(tok, c->pin);
+	lr = hsm_token_login(r->tok, c->pin);
 	if (lr != HSM_LOGIN_OK) {
-		audit_append(db, who, "token-login", object, NULL,
+		audit_append(r->db, r->who, "token-login", r->object, NULL,
 		    lr == HSM_LOGIN_BAD_PIN ? "refused: wrong PIN" :
-		    "refused: login failed", ti->serial);
-		ret = lr == HSM_LOGIN_ERROR ? EXIT_ERROR : EXIT_REFUSED;
-		goto out;
+		    "refused: login failed", r->ti->serial);
+		r->ret = lr == HSM_LOGIN_ERROR ? EXIT_ERROR : EXIT_REFUSED;
+		return 0;
 	}
-	audit_append(db, who, "token-login", object, NULL, "ok", ti->serial);
-	if (!hsm_token_can_generate(tok, c->kalg) ||
-	    !hsm_token_can_sign(tok, c->salg)) {
+	audit_append(r->db, r->who, "token-login", r->object, NULL, "ok",
+	    r->ti->serial);
+	if (!hsm_token_can_generate(r->tok, c->kalg) ||
+	    !hsm_token_can_sign(r->tok, c->salg)) {
 		log_warnx("%s: ES-HSM-MECH-01: token %s does not support %s "
-		    "with %s", c->file, ti->serial, key_alg_name(c->kalg),
+		    "with %s", c->file, r->ti->serial, key_alg_name(c->kalg),
 		    sig_alg_name(c->salg));
-		audit_append(db, who, "ceremony", object, c->file_sha256,
-		    "refused: mechanism not supported", key_alg_name(c->kalg));
-		ret = EXIT_REFUSED;
-		goto out;
+		audit_append(r->db, r->who, "ceremony", r->object,
+		    c->file_sha256, "refused: mechanism not supported",
+		    key_alg_name(c->kalg));
+		r->ret = EXIT_REFUSED;
+		return 0;
 	}
+	return 1;
+}
 
-	/* An issuing CA's parent key must be usable before a key is made. */
-	if (c->parent != NULL) {
-		int why;
+/*
+ * An issuing CA's parent key must be usable before a key is made: open
+ * it and check that its certificate is valid now and outlives the new
+ * one.  A root (or external) ceremony has nothing to do.  1/0 (logged;
+ * r->ret set).
+ */
+static int
+run_parent(struct run *r)
+{
+	const struct ceremony *c = r->c;
+	time_t now_t;
+	int why;
 
-		if ((parent = ca_key_open_signing(db, c->parent,
-		    c->parent_pin, who, object, NULL, &why)) == NULL) {
-			ret = why;
-			goto out;
-		}
-		if (parent->cert == NULL) {
-			log_warnx("%s: parent CA %s has no certificate yet",
-			    c->file, c->parent);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		time_t now_t = now_utc();
-
-		if (X509_cmp_time(X509_get0_notAfter(parent->cert), &now_t) <= 0 ||
-		    X509_cmp_time(X509_get0_notBefore(parent->cert), &now_t) > 0) {
-			log_warnx("%s: ES-CA-05: parent CA %s is not valid now",
-			    c->file, c->parent);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		if (ASN1_TIME_cmp_time_t(X509_get0_notAfter(parent->cert),
-		    c->na) < 0) {
-			log_warnx("%s: ES-VAL-02: not-after is beyond the parent "
-			    "CA's notAfter", c->file);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		tx_step(&tx, "parent CA \"%s\" key opened on token %s", c->parent,
-		    hsm_token_get_info(parent->tok)->serial);
+	if (c->parent == NULL) {
+		return 1;
 	}
+	if ((r->parent = ca_key_open_signing(r->db, c->parent, c->parent_pin,
+	    r->who, r->object, NULL, &why)) == NULL) {
+		r->ret = why;
+		return 0;
+	}
+	if (r->parent->cert == NULL) {
+		log_warnx("%s: parent CA %s has no certificate yet", c->file,
+		    c->parent);
+		r->ret = EXIT_REFUSED;
+		return 0;
+	}
+	now_t = now_utc();
+	if (X509_cmp_time(X509_get0_notAfter(r->parent->cert), &now_t) <= 0 ||
+	    X509_cmp_time(X509_get0_notBefore(r->parent->cert), &now_t) > 0) {
+		log_warnx("%s: ES-CA-05: parent CA %s is not valid now",
+		    c->file, c->parent);
+		r->ret = EXIT_REFUSED;
+		return 0;
+	}
+	if (ASN1_TIME_cmp_time_t(X509_get0_notAfter(r->parent->cert),
+	    c->na) < 0) {
+		log_warnx("%s: ES-VAL-02: not-after is beyond the parent "
+		    "CA's notAfter", c->file);
+		r->ret = EXIT_REFUSED;
+		return 0;
+	}
+	tx_step(&r->tx, "parent CA \"%s\" key opened on token %s", c->parent,
+	    hsm_token_get_info(r->parent->tok)->serial);
+	return 1;
+}
 
-	/* Algorithm policy on a throw-away key of the same type, before keygen. */
-	if ((tk = throwaway_key(c->kalg)) == NULL) {
+/*
+ * Algorithm policy on a throw-away key of the same type, before keygen
+ * (the throw-away key r->tk later signs the throw-away copy of a root's
+ * certificate).  1/0 (logged; r->ret set).
+ */
+static int
+run_alg_policy(struct run *r)
+{
+	const struct ceremony *c = r->c;
+
+	if ((r->tk = throwaway_key(c->kalg)) == NULL) {
 		log_ssl("%s: cannot make a throw-away %s key", c->file,
 		    key_alg_name(c->kalg));
-		goto out;
+		return 0;
 	}
-	if ((ap = ca_alg_policy(db)) == NULL) {
-		goto out;
+	if ((r->ap = ca_alg_policy(r->db)) == NULL) {
+		return 0;
 	}
-	if (!alg_policy_check_key(ap, tk, KEY_USE_CA, c->na, &f)) {
-		findings_log_fails(&f, c->file);
-		audit_append(db, who, "ceremony", object, c->file_sha256,
-		    "refused: algorithm policy", key_alg_name(c->kalg));
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-
-	/* Generate the key on the token and check its provenance. */
-	if ((key = hsm_key_generate(tok, c->kalg, c->key_label)) == NULL) {
-		audit_append(db, who, "key-generate", object, NULL, "failed",
+	if (!alg_policy_check_key(r->ap, r->tk, KEY_USE_CA, c->na, &r->f)) {
+		findings_log_fails(&r->f, c->file);
+		audit_append(r->db, r->who, "ceremony", r->object,
+		    c->file_sha256, "refused: algorithm policy",
 		    key_alg_name(c->kalg));
-		goto out;
+		r->ret = EXIT_REFUSED;
+		return 0;
 	}
-	if ((fp = spki_sha256(hsm_key_public(key))) == NULL) {
-		goto out;
+	return 1;
+}
+
+/*
+ * Generate the key on the token and check its provenance (LOCAL,
+ * ALWAYS_SENSITIVE, NEVER_EXTRACTABLE, not EXTRACTABLE).  On failure
+ * after the key exists, the caller destroys it.  1/0 (logged; r->ret
+ * set).
+ */
+static int
+run_keygen(struct run *r)
+{
+	const struct ceremony *c = r->c;
+	struct hsm_provenance *prov = &r->prov;
+
+	if ((r->key = hsm_key_generate(r->tok, c->kalg, c->key_label)) ==
+	    NULL) {
+		audit_append(r->db, r->who, "key-generate", r->object, NULL,
+		    "failed", key_alg_name(c->kalg));
+		return 0;
 	}
-	if (!hsm_key_provenance(key, &prov)) {
-		goto destroy;
+	if ((r->fp = spki_sha256(hsm_key_public(r->key))) == NULL ||
+	    !hsm_key_provenance(r->key, prov)) {
+		return 0;
 	}
-	tx_step(&tx, "key generated on token %s: %s id %s label \"%s\" SPKI "
-	    "sha256 %s", ti->serial, key_alg_name(c->kalg), hsm_key_id(key),
-	    c->key_label, fp);
-	tx_step(&tx, "key provenance: LOCAL=%d ALWAYS_SENSITIVE=%d "
-	    "NEVER_EXTRACTABLE=%d EXTRACTABLE=%d SENSITIVE=%d", prov.local,
-	    prov.always_sensitive, prov.never_extractable, prov.extractable,
-	    prov.sensitive);
-	if (!prov.local || !prov.always_sensitive || !prov.never_extractable ||
-	    prov.extractable) {
+	tx_step(&r->tx, "key generated on token %s: %s id %s label \"%s\" SPKI "
+	    "sha256 %s", r->ti->serial, key_alg_name(c->kalg),
+	    hsm_key_id(r->key), c->key_label, r->fp);
+	tx_step(&r->tx, "key provenance: LOCAL=%d ALWAYS_SENSITIVE=%d "
+	    "NEVER_EXTRACTABLE=%d EXTRACTABLE=%d SENSITIVE=%d", prov->local,
+	    prov->always_sensitive, prov->never_extractable, prov->extractable,
+	    prov->sensitive);
+	if (!prov->local || !prov->always_sensitive ||
+	    !prov->never_extractable || prov->extractable) {
 		log_warnx("%s: ES-KEY-01: key provenance not proven (LOCAL, "
 		    "ALWAYS_SENSITIVE, NEVER_EXTRACTABLE must be true, "
 		    "EXTRACTABLE false)", c->file);
-		audit_append(db, who, "key-generate", object, fp,
+		audit_append(r->db, r->who, "key-generate", r->object, r->fp,
 		    "refused: provenance", NULL);
-		ret = EXIT_REFUSED;
-		goto destroy;
+		r->ret = EXIT_REFUSED;
+		return 0;
+	}
+	return 1;
+}
+
+/* External root: a CSR signed on the token, into r->req.  1/0 (logged). */
+static int
+run_csr(struct run *r)
+{
+	const struct ceremony *c = r->c;
+	EVP_MD_CTX *mctx = NULL;
+	int ok = 0;
+
+	if ((r->req = csr_build(r->subject, hsm_key_public(r->key),
+	    c->file)) == NULL) {
+		goto out;
+	}
+	if ((mctx = EVP_MD_CTX_new()) == NULL ||
+	    !hsm_sign_init(mctx, r->key, c->salg) ||
+	    X509_REQ_sign_ctx(r->req, mctx) <= 0 ||
+	    X509_REQ_verify(r->req, hsm_key_public(r->key)) != 1) {
+		log_ssl("%s: cannot sign the CSR on the token", c->file);
+		goto out;
+	}
+	tx_step(&r->tx, "CSR signed on the token with %s",
+	    sig_alg_name(c->salg));
+	ok = 1;
+out:
+	EVP_MD_CTX_free(mctx);
+	return ok;
+}
+
+/*
+ * Throw-away copy: the certificate's contents signed by an ephemeral key
+ * of the real signer's type, and linted; nothing is signed on a token if
+ * it fails.  1/0 (logged; r->ret set).
+ */
+static int
+run_lint_throwaway(struct run *r, struct lint_opts *lo, enum sig_alg alg)
+{
+	const struct ceremony *c = r->c;
+	EVP_PKEY *tsign = NULL;
+	int ok = 0;
+
+	/* The throw-away signer has the real signer's key type. */
+	if (r->parent != NULL && (tsign = throwaway_key(key_alg_of_pkey(
+	    X509_get0_pubkey(r->parent->cert)))) == NULL) {
+		log_ssl("%s: cannot make a throw-away signer key", c->file);
+		goto out;
+	}
+	if (!x509_sign_with(r->cert, tsign != NULL ? tsign : r->tk, NULL, alg,
+	    c->file)) {
+		goto out;
+	}
+	findings_free(&r->f);
+	findings_init(&r->f);
+	if (!lint_certificate(r->cert, lo, &r->f)) {
+		findings_log_fails(&r->f, c->file);
+		tx_step(&r->tx, "lint of the throw-away certificate: %d "
+		    "FAIL; nothing signed", r->f.fails);
+		audit_append(r->db, r->who, "lint", r->object, c->file_sha256,
+		    "refused", "throw-away certificate failed lint");
+		r->ret = EXIT_REFUSED;
+		goto out;
+	}
+	tx_step(&r->tx, "lint of the throw-away certificate: %zu rules, 0 "
+	    "FAIL, %d WARN", r->f.n, r->f.warns);
+	ok = 1;
+out:
+	EVP_PKEY_free(tsign);
+	return ok;
+}
+
+/*
+ * The certificate: built, its throw-away copy linted, then signed on the
+ * token (the parent's, or the new key for a root), verified, linted
+ * again and encoded into r->der.  1/0 (logged; r->ret set).
+ */
+static int
+run_certificate(struct run *r)
+{
+	const struct ceremony *c = r->c;
+	struct cacert_spec spec;
+	struct lint_opts lo;
+	enum sig_alg cert_alg;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.subject = r->subject;
+	spec.not_before = c->nb;
+	spec.not_after = c->na;
+	spec.path_len = c->path_len;
+	spec.subject_pub = hsm_key_public(r->key);
+	spec.issuer = r->parent != NULL ? r->parent->cert : NULL;
+	spec.crldp_url = c->crldp;
+	spec.ca_issuers_url = c->ca_issuers;
+	spec.ocsp_url = c->ocsp;
+	spec.policies = (char **)c->policies;
+	spec.npolicies = c->npolicies;
+	if ((r->cert = cacert_build(&spec, c->file)) == NULL) {
+		return 0;
+	}
+	cert_alg = r->parent != NULL ? r->parent->alg : c->salg;
+	memset(&lo, 0, sizeof(lo));
+	lo.kind = c->issuing ? LINT_ISSUING_CA : LINT_ROOT_CA;
+	lo.ap = r->ap;
+	lo.issuer = r->parent != NULL ? r->parent->cert : NULL;
+	lo.throwaway = 1;
+	if (!run_lint_throwaway(r, &lo, cert_alg)) {
+		return 0;
 	}
 
-	if (c->csr_output != NULL) {
-		/* External root: a CSR signed on the token. */
-		EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-
-		if ((req = csr_build(subject, hsm_key_public(key), c->file)) ==
-		    NULL) {
-			EVP_MD_CTX_free(mctx);
-			goto destroy;
-		}
-		if (mctx == NULL || !hsm_sign_init(mctx, key, c->salg) ||
-		    X509_REQ_sign_ctx(req, mctx) <= 0 ||
-		    X509_REQ_verify(req, hsm_key_public(key)) != 1) {
-			log_ssl("%s: cannot sign the CSR on the token", c->file);
-			EVP_MD_CTX_free(mctx);
-			goto destroy;
-		}
-		EVP_MD_CTX_free(mctx);
-		tx_step(&tx, "CSR signed on the token with %s",
-		    sig_alg_name(c->salg));
-	} else {
-		memset(&spec, 0, sizeof(spec));
-		spec.subject = subject;
-		spec.not_before = c->nb;
-		spec.not_after = c->na;
-		spec.path_len = c->path_len;
-		spec.subject_pub = hsm_key_public(key);
-		spec.issuer = parent != NULL ? parent->cert : NULL;
-		spec.crldp_url = c->crldp;
-		spec.ca_issuers_url = c->ca_issuers;
-		spec.ocsp_url = c->ocsp;
-		spec.policies = c->policies;
-		spec.npolicies = c->npolicies;
-		if ((cert = cacert_build(&spec, c->file)) == NULL) {
-			goto destroy;
-		}
-		cert_alg = parent != NULL ? parent->alg : c->salg;
-
-		/* Throw-away copy: same contents, ephemeral signer, linted. */
-		memset(&lo, 0, sizeof(lo));
-		lo.kind = c->issuing ? LINT_ISSUING_CA : LINT_ROOT_CA;
-		lo.ap = ap;
-		lo.issuer = parent != NULL ? parent->cert : NULL;
-		lo.throwaway = 1;
-		/* The throw-away signer has the real signer's key type. */
-		if (parent != NULL && (tsign = throwaway_key(key_alg_of_pkey(
-		    X509_get0_pubkey(parent->cert)))) == NULL) {
-			log_ssl("%s: cannot make a throw-away signer key",
-			    c->file);
-			goto destroy;
-		}
-		if (!x509_sign_with(cert, tsign != NULL ? tsign : tk, NULL, cert_alg,
-		    c->file)) {
-			goto destroy;
-		}
-		findings_free(&f);
-		findings_init(&f);
-		if (!lint_certificate(cert, &lo, &f)) {
-			findings_log_fails(&f, c->file);
-			tx_step(&tx, "lint of the throw-away certificate: %d "
-			    "FAIL; nothing signed", f.fails);
-			audit_append(db, who, "lint", object, c->file_sha256,
-			    "refused", "throw-away certificate failed lint");
-			ret = EXIT_REFUSED;
-			goto destroy;
-		}
-		tx_step(&tx, "lint of the throw-away certificate: %zu rules, 0 "
-		    "FAIL, %d WARN", f.n, f.warns);
-
-		/* The real signature, on the token. */
-		if (!x509_sign_with(cert, NULL, parent != NULL ? parent->key : key,
-		    cert_alg, c->file)) {
-			goto destroy;
-		}
-		if (X509_verify(cert, parent != NULL ?
-		    X509_get0_pubkey(parent->cert) : hsm_key_public(key)) != 1) {
-			log_ssl("%s: the token's signature does not verify",
-			    c->file);
-			goto destroy;
-		}
-		lo.throwaway = 0;
-		findings_free(&f);
-		findings_init(&f);
-		if (!lint_certificate(cert, &lo, &f)) {
-			findings_log_fails(&f, c->file);
-			goto destroy;
-		}
-		x509_sha256_hex(cert, cert_sha);
-		tx_step(&tx, "certificate signed on token %s with %s: sha256 %s",
-		    parent != NULL ? hsm_token_get_info(parent->tok)->serial :
-		    ti->serial, sig_alg_name(cert_alg), cert_sha);
-		if ((derlen = i2d_X509(cert, &der)) <= 0) {
-			log_ssl("%s: cannot encode certificate", c->file);
-			goto destroy;
-		}
+	/* The real signature, on the token. */
+	if (!x509_sign_with(r->cert, NULL, r->parent != NULL ? r->parent->key :
+	    r->key, cert_alg, c->file)) {
+		return 0;
 	}
+	if (X509_verify(r->cert, r->parent != NULL ?
+	    X509_get0_pubkey(r->parent->cert) : hsm_key_public(r->key)) != 1) {
+		log_ssl("%s: the token's signature does not verify", c->file);
+		return 0;
+	}
+	lo.throwaway = 0;
+	findings_free(&r->f);
+	findings_init(&r->f);
+	if (!lint_certificate(r->cert, &lo, &r->f)) {
+		findings_log_fails(&r->f, c->file);
+		return 0;
+	}
+	x509_sha256_hex(r->cert, r->cert_sha);
+	tx_step(&r->tx, "certificate signed on token %s with %s: sha256 %s",
+	    r->parent != NULL ? hsm_token_get_info(r->parent->tok)->serial :
+	    r->ti->serial, sig_alg_name(cert_alg), r->cert_sha);
+	if ((r->derlen = i2d_X509(r->cert, &r->der)) <= 0) {
+		log_ssl("%s: cannot encode certificate", c->file);
+		return 0;
+	}
+	return 1;
+}
 
-	/* Commit: CA row, ceremony with transcript, audit entries. */
-	tx_step(&tx, "ceremony complete");
-	sha256_hex(tx.buf, tx.len, tx_sha);
-	time_fmt(now_utc(), now, sizeof(now));
+/*
+ * The new CA's row in cas (in the caller's transaction), from the
+ * ceremony, its token and key; r->c->settings or "{}".  1/0 (logged).
+ */
+static int
+run_insert_ca(struct run *r, const char *now)
+{
+	const struct ceremony *c = r->c;
+	sqlite3_stmt *st;
+	char nb[32], na[32];
+	char *settings = NULL, *subj = NULL;
+	int ok = 0;
+
 	time_fmt(c->nb, nb, sizeof(nb));
 	time_fmt(c->na, na, sizeof(na));
-	if (c->settings != NULL) {
-		settings = json_dumps(c->settings, JSON_COMPACT | JSON_SORT_KEYS);
-	} else if ((settings = strdup("{}")) == NULL) {
-		fatalx("out of memory");
-	}
-	if (!db_begin(db)) {
-		goto destroy;
-	}
-	st = db_prepare(db, "INSERT INTO cas (name, kind, parent_id, status,"
+	st = db_prepare(r->db, "INSERT INTO cas (name, kind, parent_id, status,"
 	    " cert_der, cert_sha256, subject, not_before, not_after, key_alg,"
 	    " sig_alg, module_path, token_label, token_serial,"
 	    " token_manufacturer, token_model, token_hw, token_fw, key_id,"
@@ -993,180 +1208,236 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 	    " cmvp_status_at_gen, ceremony_id, settings, created) VALUES"
 	    " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (st == NULL) {
-		goto rollback;
+		return 0;
 	}
-	{
-		char *subj = x509_name_str(subject);
-
-		sqlite3_bind_text(st, 1, c->ca, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, kind_name, -1, SQLITE_STATIC);
-		if (parent != NULL) {
-			sqlite3_bind_int64(st, 3, parent->id);
-		}
-		sqlite3_bind_text(st, 4, cert != NULL ? "active" : "pending", -1,
-		    SQLITE_STATIC);
-		if (der != NULL) {
-			sqlite3_bind_blob(st, 5, der, derlen, SQLITE_TRANSIENT);
-			sqlite3_bind_text(st, 6, cert_sha, -1, SQLITE_TRANSIENT);
-		}
-		sqlite3_bind_text(st, 7, subj, -1, SQLITE_TRANSIENT);
-		free(subj);
+	if (c->settings != NULL) {
+		settings = json_dumps(c->settings, JSON_COMPACT | JSON_SORT_KEYS);
+	} else if ((settings = strdup("{}")) == NULL) {
+		fatalx("out of memory");
 	}
+	subj = x509_name_str(r->subject);
+	sqlite3_bind_text(st, 1, c->ca, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, r->kind_name, -1, SQLITE_STATIC);
+	if (r->parent != NULL) {
+		sqlite3_bind_int64(st, 3, r->parent->id);
+	}
+	sqlite3_bind_text(st, 4, r->cert != NULL ? "active" : "pending", -1,
+	    SQLITE_STATIC);
+	if (r->der != NULL) {
+		sqlite3_bind_blob(st, 5, r->der, r->derlen, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 6, r->cert_sha, -1, SQLITE_TRANSIENT);
+	}
+	sqlite3_bind_text(st, 7, subj, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 8, nb, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 9, na, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 10, key_alg_name(c->kalg), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, sig_alg_name(c->salg), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 12, c->module, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 13, ti->label, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 14, ti->serial, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 15, ti->manufacturer, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 16, ti->model, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 17, hw, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 18, fw, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 19, hsm_key_id(key), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 13, r->ti->label, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 14, r->ti->serial, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 15, r->ti->manufacturer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 16, r->ti->model, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 17, r->hw, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 18, r->fw, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 19, hsm_key_id(r->key), -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 20, c->key_label, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 21, prov.local);
-	sqlite3_bind_int(st, 22, prov.always_sensitive);
-	sqlite3_bind_int(st, 23, prov.never_extractable);
-	sqlite3_bind_int(st, 24, prov.extractable);
-	sqlite3_bind_text(st, 25, cmvp_cert, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 26, cmvp_status, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 27, ceremony_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 21, r->prov.local);
+	sqlite3_bind_int(st, 22, r->prov.always_sensitive);
+	sqlite3_bind_int(st, 23, r->prov.never_extractable);
+	sqlite3_bind_int(st, 24, r->prov.extractable);
+	sqlite3_bind_text(st, 25, r->cmvp_cert, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 26, r->cmvp_status, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 27, r->ceremony_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 28, settings, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 29, now, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "insert CA");
-		goto rollback;
+		db_log_error(r->db, "insert CA");
+		goto out;
 	}
-	newca.id = sqlite3_last_insert_rowid(db_handle(db));
+	ok = 1;
+out:
 	sqlite3_finalize(st);
-	st = db_prepare(db, "INSERT INTO ceremonies (id, kind, file_sha256,"
+	free(subj);
+	free(settings);
+	return ok;
+}
+
+/* The ceremony's row with its transcript (in the caller's transaction). */
+static int
+run_insert_ceremony(struct run *r, const char *now)
+{
+	sqlite3_stmt *st;
+	int ok;
+
+	st = db_prepare(r->db, "INSERT INTO ceremonies (id, kind, file_sha256,"
 	    " officers, started, finished, result, transcript,"
 	    " transcript_sha256) VALUES (?,?,?,?,?,?,'ok',?,?)");
 	if (st == NULL) {
-		goto rollback;
+		return 0;
 	}
-	sqlite3_bind_text(st, 1, ceremony_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, kind_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->file_sha256, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, who, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, started, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 1, r->ceremony_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, r->kind_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->c->file_sha256, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, r->who, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, r->started, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 6, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 7, tx.buf, (int)tx.len, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 8, tx_sha, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "insert ceremony");
-		goto rollback;
+	sqlite3_bind_text(st, 7, r->tx.buf, (int)r->tx.len, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, r->tx_sha, -1, SQLITE_TRANSIENT);
+	ok = sqlite3_step(st) == SQLITE_DONE;
+	if (!ok) {
+		db_log_error(r->db, "insert ceremony");
 	}
 	sqlite3_finalize(st);
-	st = NULL;
-	if (!audit_append(db, who, "key-generate", object, fp, "ok",
-	    hsm_key_id(key)) ||
-	    (cert != NULL && !audit_append(db, who, "certificate-sign", object,
-	    c->file_sha256, "ok", cert_sha)) ||
-	    (req != NULL && !audit_append(db, who, "csr-sign", object,
-	    c->file_sha256, "ok", fp)) ||
-	    !audit_append(db, who, "ceremony-end", object, tx_sha, "ok",
-	    ceremony_id)) {
+	return ok;
+}
+
+/*
+ * Commit: CA row, ceremony with transcript, audit entries, the token in
+ * the inventory and, for a root, the audit CA if none yet, in one
+ * transaction.  Sets r->committed.  1/0 (logged; rolled back).
+ */
+static int
+run_commit(struct run *r)
+{
+	const struct ceremony *c = r->c;
+	char now[32], *cur = NULL;
+
+	tx_step(&r->tx, "ceremony complete");
+	sha256_hex(r->tx.buf, r->tx.len, r->tx_sha);
+	time_fmt(now_utc(), now, sizeof(now));
+	if (!db_begin(r->db)) {
+		return 0;
+	}
+	if (!run_insert_ca(r, now) || !run_insert_ceremony(r, now)) {
 		goto rollback;
 	}
-	if (!record_token(db, ti, hw, fw, c->module, mechs, now)) {
+	if (!audit_append(r->db, r->who, "key-generate", r->object, r->fp, "ok",
+	    hsm_key_id(r->key)) ||
+	    (r->cert != NULL && !audit_append(r->db, r->who, "certificate-sign",
+	    r->object, c->file_sha256, "ok", r->cert_sha)) ||
+	    (r->req != NULL && !audit_append(r->db, r->who, "csr-sign",
+	    r->object, c->file_sha256, "ok", r->fp)) ||
+	    !audit_append(r->db, r->who, "ceremony-end", r->object, r->tx_sha,
+	    "ok", r->ceremony_id)) {
+		goto rollback;
+	}
+	if (!record_token(r->db, r->ti, r->hw, r->fw, c->module, r->mechs,
+	    now)) {
 		goto rollback;
 	}
 	if (!c->issuing) {
-		char *cur = db_meta_get(db, "audit_ca");
-
-		if (cur == NULL && !db_meta_set(db, "audit_ca", c->ca)) {
-			free(cur);
+		cur = db_meta_get(r->db, "audit_ca");
+		if (cur == NULL && !db_meta_set(r->db, "audit_ca", c->ca)) {
 			goto rollback;
 		}
 		free(cur);
+		cur = NULL;
 	}
-	if (!db_commit(db)) {
+	if (!db_commit(r->db)) {
 		goto rollback;
 	}
-	committed = 1;
+	r->committed = 1;
+	return 1;
+rollback:
+	free(cur);
+	db_rollback(r->db);
+	return 0;
+}
 
-	/* Outputs after the commit: the store is the record. */
-	if (cert != NULL && !x509_write_pem(cert, c->output)) {
+/* The CSR of an external-root ceremony, as PEM into its file.  1/0. */
+static int
+write_csr(X509_REQ *req, const char *path)
+{
+	BIO *bio = NULL;
+	char *data;
+	long len;
+	int ok = 0;
+
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    !PEM_write_bio_X509_REQ(bio, req)) {
+		log_ssl("%s: cannot encode CSR", path);
 		goto out;
 	}
-	if (req != NULL) {
-		char *data;
-		long len;
+	len = BIO_get_mem_data(bio, &data);
+	ok = file_write_atomic(path, data, (size_t)len, 0644);
+out:
+	BIO_free(bio);
+	return ok;
+}
 
-		if ((bio = BIO_new(BIO_s_mem())) == NULL ||
-		    !PEM_write_bio_X509_REQ(bio, req)) {
-			log_ssl("%s: cannot encode CSR", c->csr_output);
-			goto out;
-		}
-		len = BIO_get_mem_data(bio, &data);
-		if (!file_write_atomic(c->csr_output, data, (size_t)len, 0644)) {
-			goto out;
-		}
+/*
+ * Outputs after the commit (the store is the record): certificate or
+ * CSR, transcript; then the audit head signed with the root's key or
+ * the parent's.  Sets r->ret.
+ */
+static void
+run_outputs(struct run *r)
+{
+	const struct ceremony *c = r->c;
+	struct ca_key newca;
+
+	if ((r->cert != NULL && !x509_write_pem(r->cert, c->output)) ||
+	    (r->req != NULL && !write_csr(r->req, c->csr_output)) ||
+	    (c->transcript != NULL && !file_write_atomic(c->transcript,
+	    r->tx.buf, r->tx.len, 0644))) {
+		return;
 	}
-	if (c->transcript != NULL &&
-	    !file_write_atomic(c->transcript, tx.buf, tx.len, 0644)) {
-		goto out;
-	}
-	/* Sign the audit head: with the root's key, or the parent's. */
-	if (parent != NULL) {
-		ret = ca_audit_sign(db, parent, NULL) ? EXIT_OK : EXIT_ERROR;
-	} else if (cert != NULL) {
+	if (r->parent != NULL) {
+		r->ret = ca_audit_sign(r->db, r->parent, NULL) ? EXIT_OK :
+		    EXIT_ERROR;
+	} else if (r->cert != NULL) {
+		memset(&newca, 0, sizeof(newca));
 		newca.name = (char *)c->ca;
-		newca.key = key;
-		newca.cert = cert;
+		newca.key = r->key;
+		newca.cert = r->cert;
 		newca.alg = c->salg;
-		x509_sha256_hex(cert, newca.cert_sha256);
-		ret = ca_audit_sign(db, &newca, NULL) ? EXIT_OK : EXIT_ERROR;
-		newca.name = NULL;
-		newca.key = NULL;
-		newca.cert = NULL;
+		x509_sha256_hex(r->cert, newca.cert_sha256);
+		r->ret = ca_audit_sign(r->db, &newca, NULL) ? EXIT_OK :
+		    EXIT_ERROR;
 	} else {
-		ret = EXIT_OK;
+		r->ret = EXIT_OK;
 	}
 	if (g.json) {
 		json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-		    "ceremony", ceremony_id, "ca", c->ca, "kind", kind_name,
-		    "key_id", hsm_key_id(key), "spki_sha256", fp,
-		    "certificate_sha256", cert_sha, "transcript_sha256", tx_sha,
-		    "officers", who));
+		    "ceremony", r->ceremony_id, "ca", c->ca, "kind", r->kind_name,
+		    "key_id", hsm_key_id(r->key), "spki_sha256", r->fp,
+		    "certificate_sha256", r->cert_sha, "transcript_sha256",
+		    r->tx_sha, "officers", r->who));
 	}
-	goto out;
+}
 
-rollback:
-	db_rollback(db);
-destroy:
-	/* Nothing was committed: the new key must not survive on the token. */
-	if (key != NULL && !committed) {
-		if (hsm_key_destroy(key)) {
-			key = NULL;
-			tx_step(&tx, "ceremony aborted: the new key was destroyed");
-		}
+/*
+ * Run ceremony c (root or issuing) with the officers of specs; quiet
+ * keeps the transcript off stdout.  Each step logs its own refusal; a
+ * key generated by a ceremony that then fails before its commit is
+ * destroyed on the token.  Returns an exit code.
+ */
+static int
+ceremony_run(const struct ceremony *c, char **specs, size_t nspecs,
+    int quiet)
+{
+	struct run r;
+	int ret;
+
+	run_init(&r, c, quiet);
+	if (!run_open(&r) || !run_quorum(&r, specs, nspecs) ||
+	    !run_token(&r) || !run_parent(&r) || !run_alg_policy(&r)) {
+		goto out;
 	}
+	if (!run_keygen(&r) || !(c->csr_output != NULL ? run_csr(&r) :
+	    run_certificate(&r)) || !run_commit(&r)) {
+		/* Nothing was committed: the new key must not survive. */
+		if (r.key != NULL && hsm_key_destroy(r.key)) {
+			r.key = NULL;
+			tx_step(&r.tx, "ceremony aborted: the new key was "
+			    "destroyed");
+		}
+		goto out;
+	}
+	run_outputs(&r);
 out:
-	sqlite3_finalize(st);
-	findings_free(&f);
-	ca_key_free(parent);
-	hsm_key_free(key);
-	hsm_token_close(tok);
-	hsm_module_free(mod);
-	X509_NAME_free(subject);
-	X509_free(cert);
-	X509_REQ_free(req);
-	EVP_PKEY_free(tk);
-	EVP_PKEY_free(tsign);
-	alg_policy_free(ap);
-	BIO_free(bio);
-	OPENSSL_free(der);
-	quorum_free(&q);
-	db_close(db);
-	free(tx.buf);
-	free(who);
-	free(mode);
-	free(fp);
-	free(settings);
-	free(mechs);
+	ret = r.ret;
+	run_free(&r);
 	return ret;
 }
 
