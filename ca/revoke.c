@@ -78,28 +78,296 @@ usage(FILE *fp)
 	    "  M approvers (the instance quorum), none of them the requester.\n");
 }
 
+/*
+ * The certificate of CA ca_id with serial: 0 none, 1 issued and not
+ * revoked, 2 revoked (its revocation time into since), -1 error
+ * (logged).  Its row id into *cert_id.
+ */
+static int
+cert_revocation_state(struct db *db, int64_t ca_id, const char *serial,
+    int64_t *cert_id, char *since, size_t sincesz)
+{
+	sqlite3_stmt *st;
+	int state = 0;
+
+	st = db_prepare(db, "SELECT c.id, r.time FROM certificates c LEFT JOIN"
+	    " revocations r ON r.cert_id = c.id WHERE c.serial = ? AND"
+	    " c.ca_id = ?");
+	if (st == NULL) {
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, ca_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*cert_id = sqlite3_column_int64(st, 0);
+		state = 1;
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+			snprintf(since, sincesz, "%s",
+			    (const char *)sqlite3_column_text(st, 1));
+			state = 2;
+		}
+	}
+	sqlite3_finalize(st);
+	return state;
+}
+
+/*
+ * One revocation being decided: what the command line asks, who asks,
+ * and who approves.  Owned: ca, who, names[0..napp).
+ */
+struct revocation {
+	struct ca_row	*ca;
+	char		*who;
+	int64_t		 req_id, cert_id;
+	const char	*rname;
+	int		 code;
+	char		 serial[80], object[128], now[32], inv[32], hash[65];
+	char		 approved[512];
+	char		*names[MAX_APPROVERS];
+	int64_t		 ids[MAX_APPROVERS];
+	size_t		 napp;
+};
+
+/*
+ * The serial, reason and invalidity date of the command line into rv.
+ * 1/0 (logged; a usage error).
+ */
+static int
+revoke_args(struct args *a, struct revocation *rv)
+{
+	const char *s;
+	time_t it;
+	size_t i;
+
+	if (!serial_norm(a->pos[0], rv->serial, 41)) {
+		log_warnx("revoke: \"%s\" is not a serial number (hex)",
+		    a->pos[0]);
+		return 0;
+	}
+	snprintf(rv->object, sizeof(rv->object), "certificate:%s", rv->serial);
+	rv->rname = args_get(a, "reason");
+	rv->code = -1;
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (strcmp(reasons[i].name, rv->rname) == 0) {
+			rv->code = reasons[i].code;
+		}
+	}
+	if (rv->code < 0) {
+		log_warnx("revoke: unknown reason \"%s\" (see eseal-ca revoke "
+		    "--help)", rv->rname);
+		return 0;
+	}
+	if ((s = args_get(a, "invalidity-date")) != NULL) {
+		if (!time_parse(s, &it, "revoke: --invalidity-date")) {
+			return 0;
+		}
+		time_fmt(it, rv->inv, sizeof(rv->inv));
+	}
+	return 1;
+}
+
+/*
+ * A refusal of the revocation (already logged by the caller) into the
+ * audit chain as "refused: why".  Returns EXIT_REFUSED.
+ */
+static int
+revoke_refused(struct db *db, const struct revocation *rv, const char *why,
+    const char *detail)
+{
+	char result[128];
+
+	snprintf(result, sizeof(result), "refused: %s", why);
+	audit_append(db, rv->who, "revoke", rv->object, NULL, result, detail);
+	return EXIT_REFUSED;
+}
+
+/*
+ * What may be revoked: a real reason (not removeFromCRL), a known CA
+ * (loaded into rv->ca), a certificate of that CA not yet revoked (its id
+ * into rv->cert_id), certificateHold only where the CA allows it, and no
+ * invalidity date in the future.  Returns an exit code (EXIT_OK: go on;
+ * refusals logged and audited).
+ */
+static int
+revoke_check(struct db *db, struct revocation *rv, const char *ca_name)
+{
+	char since[32];
+
+	if (rv->code == 8) {
+		log_warnx("revoke %s: ES-REV-04: removeFromCRL is not a reason "
+		    "to revoke (RFC 5280 5.3.1: it only appears in delta CRLs)",
+		    rv->serial);
+		return revoke_refused(db, rv, "removeFromCRL", NULL);
+	}
+	if ((rv->ca = ca_row_load(db, ca_name)) == NULL) {
+		return revoke_refused(db, rv, "no such CA", ca_name);
+	}
+	switch (cert_revocation_state(db, rv->ca->id, rv->serial,
+	    &rv->cert_id, since, sizeof(since))) {
+	case -1:
+		return EXIT_ERROR;
+	case 0:
+		log_warnx("revoke: ES-REV-01: no certificate with serial %s "
+		    "issued by CA %s", rv->serial, rv->ca->name);
+		return revoke_refused(db, rv, "unknown serial", rv->ca->name);
+	case 2:
+		log_warnx("revoke: ES-REV-03: certificate %s is already revoked "
+		    "(since %s)", rv->serial, since);
+		return revoke_refused(db, rv, "already revoked", NULL);
+	}
+	if (rv->code == 6 &&
+	    !json_is_true(json_object_get(rv->ca->settings, "allow-hold"))) {
+		log_warnx("revoke %s: ES-REV-02: certificateHold is not allowed "
+		    "by CA %s's policy (settings \"allow-hold\")", rv->serial,
+		    rv->ca->name);
+		return revoke_refused(db, rv, "hold not allowed", rv->ca->name);
+	}
+	if (rv->inv[0] != '\0' && strcmp(rv->inv, rv->now) > 0) {
+		log_warnx("revoke %s: ES-REV-05: the invalidity date %s is in "
+		    "the future", rv->serial, rv->inv);
+		return revoke_refused(db, rv, "invalidity date in the future",
+		    rv->inv);
+	}
+	return EXIT_OK;
+}
+
+/*
+ * M approvers of specs other than the requester, each once, into
+ * rv->names/ids and rv->approved; those who fail to authenticate do not
+ * count.  1/0 (logged and audited: too few approvers).
+ */
+static int
+revoke_approvers(struct db *db, struct revocation *rv, char **specs,
+    size_t nspecs)
+{
+	char *nm;
+	int64_t id;
+	size_t i, j, m = quorum_size(db);
+
+	for (i = 0; i < nspecs; i++) {
+		if (!auth_spec(db, specs[i], "approve a revocation", &nm, &id)) {
+			continue;
+		}
+		if (id == rv->req_id) {
+			log_warnx("revoke %s: ES-APPR-01: %s requested the "
+			    "revocation and cannot approve it", rv->serial, nm);
+			audit_append(db, nm, "revoke-approve", rv->object,
+			    rv->hash, "refused: own request", NULL);
+			free(nm);
+			continue;
+		}
+		for (j = 0; j < rv->napp; j++) {
+			if (rv->ids[j] == id) {
+				break;
+			}
+		}
+		if (j < rv->napp) {
+			log_warnx("revoke %s: ES-QUORUM-02: %s approves only "
+			    "once", rv->serial, nm);
+			free(nm);
+			continue;
+		}
+		rv->ids[rv->napp] = id;
+		rv->names[rv->napp++] = nm;
+	}
+	if (rv->napp < m) {
+		log_warnx("revoke %s: ES-QUORUM-01: %zu approvers needed besides "
+		    "the requester, %zu authenticated", rv->serial, m, rv->napp);
+		audit_append(db, rv->who, "revoke", rv->object, rv->hash,
+		    "refused: approvals", NULL);
+		return 0;
+	}
+	for (j = 0; j < rv->napp; j++) {
+		snprintf(rv->approved + strlen(rv->approved),
+		    sizeof(rv->approved) - strlen(rv->approved), "%s%s",
+		    j > 0 ? "," : "", rv->names[j]);
+	}
+	return 1;
+}
+
+/*
+ * Revocation row, approvals and audit entry: one transaction.  1/0
+ * (logged; rolled back).
+ */
+static int
+revoke_commit(struct db *db, const struct revocation *rv)
+{
+	sqlite3_stmt *st = NULL;
+	char detail[1280];
+	size_t j;
+
+	if (!db_begin(db)) {
+		return 0;
+	}
+	st = db_prepare(db, "INSERT INTO revocations (cert_id, ca_id, serial,"
+	    " time, reason, invalidity_date, approved_by) VALUES"
+	    " (?,?,?,?,?,?,?)");
+	if (st == NULL) {
+		goto rollback;
+	}
+	sqlite3_bind_int64(st, 1, rv->cert_id);
+	sqlite3_bind_int64(st, 2, rv->ca->id);
+	sqlite3_bind_text(st, 3, rv->serial, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, rv->now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 5, rv->code);
+	if (rv->inv[0] != '\0') {
+		sqlite3_bind_text(st, 6, rv->inv, -1, SQLITE_TRANSIENT);
+	}
+	sqlite3_bind_text(st, 7, rv->approved, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, "insert revocation");
+		goto rollback;
+	}
+	sqlite3_finalize(st);
+	st = db_prepare(db, "INSERT INTO approvals (kind, object, content_hash,"
+	    " operator_id, decision, time) VALUES ('revocation', ?, ?, ?,"
+	    " 'approve', ?)");
+	if (st == NULL) {
+		goto rollback;
+	}
+	for (j = 0; j < rv->napp; j++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, rv->serial, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, rv->hash, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, rv->ids[j]);
+		sqlite3_bind_text(st, 4, rv->now, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			db_log_error(db, "record approval");
+			goto rollback;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	snprintf(detail, sizeof(detail), "CA %s; reason %s (%d)%s%s; requested "
+	    "by %s; approved by %s", rv->ca->name, rv->rname, rv->code,
+	    rv->inv[0] != '\0' ? "; invalidity date " : "", rv->inv, rv->who,
+	    rv->approved);
+	if (!audit_append(db, rv->who, "revoke", rv->object, rv->hash, "ok",
+	    detail) || !db_commit(db)) {
+		goto rollback;
+	}
+	return 1;
+rollback:
+	sqlite3_finalize(st);
+	db_rollback(db);
+	return 0;
+}
+
 int
 cmd_revoke(int argc, char **argv)
 {
 	static const char *const valued[] = { "ca", "reason",
 	    "invalidity-date", "requester", "approver", "pin", NULL };
 	static const char *const flags[] = { NULL };
+	struct revocation rv;
 	struct args a;
 	struct db *db = NULL;
-	struct ca_row *ca = NULL;
-	sqlite3_stmt *st = NULL;
-	char *specs[MAX_APPROVERS], *names[MAX_APPROVERS];
-	int64_t ids[MAX_APPROVERS];
-	char *who = NULL, *buf = NULL;
-	char serial[80], object[128], now[32], inv[32] = "", hash[65];
-	char detail[1280], approved[512] = "";
-	const char *rname, *s;
-	json_t *hold;
-	time_t it;
-	int64_t req_id, cert_id = 0;
-	size_t nspecs, napp = 0, i, j, m;
-	int code = -1, ret = EXIT_ERROR;
+	char *specs[MAX_APPROVERS];
+	char *buf = NULL;
+	size_t nspecs, j;
+	int ret = EXIT_ERROR;
 
+	memset(&rv, 0, sizeof(rv));
 	if (!args_parse(argc, argv, valued, flags, &a)) {
 		return EXIT_USAGE;
 	}
@@ -113,223 +381,58 @@ cmd_revoke(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!serial_norm(a.pos[0], serial, 41)) {
-		log_warnx("revoke: \"%s\" is not a serial number (hex)",
-		    a.pos[0]);
-		return EXIT_USAGE;
-	}
-	snprintf(object, sizeof(object), "certificate:%s", serial);
-	rname = args_get(&a, "reason");
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-		if (strcmp(reasons[i].name, rname) == 0) {
-			code = reasons[i].code;
-		}
-	}
-	if (code < 0) {
-		log_warnx("revoke: unknown reason \"%s\" (see eseal-ca revoke "
-		    "--help)", rname);
+	if (!revoke_args(&a, &rv)) {
 		return EXIT_USAGE;
 	}
 	nspecs = args_all(&a, "approver", specs, MAX_APPROVERS);
-	if ((s = args_get(&a, "invalidity-date")) != NULL) {
-		if (!time_parse(s, &it, "revoke: --invalidity-date")) {
-			return EXIT_USAGE;
-		}
-		time_fmt(it, inv, sizeof(inv));
-	}
 	if ((db = ca_open_db()) == NULL) {
 		return EXIT_ERROR;
 	}
-	time_fmt(now_utc(), now, sizeof(now));
+	time_fmt(now_utc(), rv.now, sizeof(rv.now));
 	if (!auth_spec(db, args_get(&a, "requester"), "request a revocation",
-	    &who, &req_id)) {
+	    &rv.who, &rv.req_id)) {
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	if (code == 8) {
-		log_warnx("revoke %s: ES-REV-04: removeFromCRL is not a reason "
-		    "to revoke (RFC 5280 5.3.1: it only appears in delta CRLs)",
-		    serial);
-		audit_append(db, who, "revoke", object, NULL,
-		    "refused: removeFromCRL", NULL);
-		ret = EXIT_REFUSED;
+	if ((ret = revoke_check(db, &rv, args_get(&a, "ca"))) != EXIT_OK) {
 		goto out;
 	}
-	if ((ca = ca_row_load(db, args_get(&a, "ca"))) == NULL) {
-		audit_append(db, who, "revoke", object, NULL,
-		    "refused: no such CA", args_get(&a, "ca"));
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	st = db_prepare(db, "SELECT c.id, r.time FROM certificates c LEFT JOIN"
-	    " revocations r ON r.cert_id = c.id WHERE c.serial = ? AND"
-	    " c.ca_id = ?");
-	if (st == NULL) {
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, ca->id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		log_warnx("revoke: ES-REV-01: no certificate with serial %s "
-		    "issued by CA %s", serial, ca->name);
-		audit_append(db, who, "revoke", object, NULL,
-		    "refused: unknown serial", ca->name);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	cert_id = sqlite3_column_int64(st, 0);
-	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-		log_warnx("revoke: ES-REV-03: certificate %s is already revoked "
-		    "(since %s)", serial, sqlite3_column_text(st, 1));
-		audit_append(db, who, "revoke", object, NULL,
-		    "refused: already revoked", NULL);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	hold = json_object_get(ca->settings, "allow-hold");
-	if (code == 6 && !json_is_true(hold)) {
-		log_warnx("revoke %s: ES-REV-02: certificateHold is not allowed "
-		    "by CA %s's policy (settings \"allow-hold\")", serial,
-		    ca->name);
-		audit_append(db, who, "revoke", object, NULL,
-		    "refused: hold not allowed", ca->name);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (inv[0] != '\0' && strcmp(inv, now) > 0) {
-		log_warnx("revoke %s: ES-REV-05: the invalidity date %s is in "
-		    "the future", serial, inv);
-		audit_append(db, who, "revoke", object, NULL,
-		    "refused: invalidity date in the future", inv);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
+	ret = EXIT_ERROR;
 
 	/* What the approvers approve. */
 	if (asprintf(&buf, "eseal-revocation-v1\n%s\n%s\n%d\n%s\n%s\n",
-	    ca->name, serial, code, inv, who) == -1) {
+	    rv.ca->name, rv.serial, rv.code, rv.inv, rv.who) == -1) {
 		fatalx("out of memory");
 	}
-	sha256_hex(buf, strlen(buf), hash);
-
-	/* M approvers other than the requester, each once. */
-	m = quorum_size(db);
-	for (i = 0; i < nspecs; i++) {
-		char *nm;
-		int64_t id;
-
-		if (!auth_spec(db, specs[i], "approve a revocation", &nm, &id)) {
-			continue;
-		}
-		if (id == req_id) {
-			log_warnx("revoke %s: ES-APPR-01: %s requested the "
-			    "revocation and cannot approve it", serial, nm);
-			audit_append(db, nm, "revoke-approve", object, hash,
-			    "refused: own request", NULL);
-			free(nm);
-			continue;
-		}
-		for (j = 0; j < napp; j++) {
-			if (ids[j] == id) {
-				break;
-			}
-		}
-		if (j < napp) {
-			log_warnx("revoke %s: ES-QUORUM-02: %s approves only "
-			    "once", serial, nm);
-			free(nm);
-			continue;
-		}
-		ids[napp] = id;
-		names[napp++] = nm;
-	}
-	if (napp < m) {
-		log_warnx("revoke %s: ES-QUORUM-01: %zu approvers needed besides "
-		    "the requester, %zu authenticated", serial, m, napp);
-		audit_append(db, who, "revoke", object, hash,
-		    "refused: approvals", NULL);
+	sha256_hex(buf, strlen(buf), rv.hash);
+	if (!revoke_approvers(db, &rv, specs, nspecs)) {
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	for (j = 0; j < napp; j++) {
-		snprintf(approved + strlen(approved), sizeof(approved) -
-		    strlen(approved), "%s%s", j > 0 ? "," : "", names[j]);
-	}
-
-	/* Revocation row, approvals and audit: one transaction. */
-	if (!db_begin(db)) {
+	if (!revoke_commit(db, &rv)) {
 		goto out;
-	}
-	st = db_prepare(db, "INSERT INTO revocations (cert_id, ca_id, serial,"
-	    " time, reason, invalidity_date, approved_by) VALUES"
-	    " (?,?,?,?,?,?,?)");
-	if (st == NULL) {
-		goto rollback;
-	}
-	sqlite3_bind_int64(st, 1, cert_id);
-	sqlite3_bind_int64(st, 2, ca->id);
-	sqlite3_bind_text(st, 3, serial, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 5, code);
-	if (inv[0] != '\0') {
-		sqlite3_bind_text(st, 6, inv, -1, SQLITE_TRANSIENT);
-	}
-	sqlite3_bind_text(st, 7, approved, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "insert revocation");
-		goto rollback;
-	}
-	sqlite3_finalize(st);
-	st = db_prepare(db, "INSERT INTO approvals (kind, object, content_hash,"
-	    " operator_id, decision, time) VALUES ('revocation', ?, ?, ?,"
-	    " 'approve', ?)");
-	if (st == NULL) {
-		goto rollback;
-	}
-	for (j = 0; j < napp; j++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 3, ids[j]);
-		sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			db_log_error(db, "record approval");
-			goto rollback;
-		}
-	}
-	snprintf(detail, sizeof(detail), "CA %s; reason %s (%d)%s%s; requested "
-	    "by %s; approved by %s", ca->name, rname, code, inv[0] != '\0' ?
-	    "; invalidity date " : "", inv, who, approved);
-	if (!audit_append(db, who, "revoke", object, hash, "ok", detail) ||
-	    !db_commit(db)) {
-		goto rollback;
 	}
 	if (g.json) {
 		json_print(json_pack("{s:s,s:s,s:s,s:i,s:s,s:s}", "serial",
-		    serial, "ca", ca->name, "reason", rname, "reason_code", code,
-		    "time", now, "approved_by", approved));
+		    rv.serial, "ca", rv.ca->name, "reason", rv.rname,
+		    "reason_code", rv.code, "time", rv.now, "approved_by",
+		    rv.approved));
 	} else {
 		printf("certificate %s revoked (%s) at %s, approved by %s\n",
-		    serial, rname, now, approved);
+		    rv.serial, rv.rname, rv.now, rv.approved);
 	}
 	ret = EXIT_OK;
 	if (args_get(&a, "pin") != NULL &&
 	    !ca_audit_sign(db, NULL, args_get(&a, "pin"))) {
 		ret = EXIT_ERROR;
 	}
-	goto out;
-rollback:
-	db_rollback(db);
 out:
-	sqlite3_finalize(st);
-	for (j = 0; j < napp; j++) {
-		free(names[j]);
+	for (j = 0; j < rv.napp; j++) {
+		free(rv.names[j]);
 	}
-	ca_row_free(ca);
+	ca_row_free(rv.ca);
 	db_close(db);
-	free(who);
+	free(rv.who);
 	free(buf);
 	return ret;
 }
