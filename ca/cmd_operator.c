@@ -225,6 +225,106 @@ op_list(struct db *db)
 	return EXIT_OK;
 }
 
+/*
+ * "operator add NAME --role R --pass SRC" under a quorum of officers
+ * (specs): the operator row and its audit entry in one transaction.
+ * Returns an exit code (logged).
+ */
+static int
+op_add(struct db *db, struct args *a, const char *name, char **specs,
+    size_t n)
+{
+	struct quorum q = { 0 };
+	enum op_role role;
+	char *who = NULL;
+	int ret = EXIT_ERROR;
+
+	if (!args_need(a, "role", "operator add") ||
+	    !args_need(a, "pass", "operator add")) {
+		return EXIT_USAGE;
+	}
+	if (!op_role_from_name(args_get(a, "role"), &role) ||
+	    role == ROLE_ANY) {
+		log_warnx("operator add: --role must be officer, operator "
+		    "or auditor");
+		return EXIT_USAGE;
+	}
+	if (!quorum_gather(db, specs, n, quorum_size(db), ROLE_OFFICER,
+	    "operator-add", &q)) {
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	who = quorum_names(&q);
+	if (!db_begin(db)) {
+		goto out;
+	}
+	if (!operator_add(db, name, role, args_get(a, "pass"), who) ||
+	    !audit_append(db, who, "operator-add", name, NULL, "ok",
+	    op_role_name(role)) || !db_commit(db)) {
+		db_rollback(db);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	printf("operator %s added as %s (approved by %s)\n", name,
+	    op_role_name(role), who);
+	ret = EXIT_OK;
+out:
+	quorum_free(&q);
+	free(who);
+	return ret;
+}
+
+/*
+ * "operator unlock NAME" under a quorum of officers (specs): failures
+ * and lock cleared, audited, in one transaction.  Returns an exit code
+ * (logged; ES-OP-01 for an unknown operator).
+ */
+static int
+op_unlock(struct db *db, const char *name, char **specs, size_t n)
+{
+	struct quorum q = { 0 };
+	sqlite3_stmt *st;
+	char *who = NULL;
+	int ret = EXIT_ERROR;
+
+	if (!quorum_gather(db, specs, n, quorum_size(db), ROLE_OFFICER,
+	    "operator-unlock", &q)) {
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	who = quorum_names(&q);
+	if (!db_begin(db)) {
+		goto out;
+	}
+	st = db_prepare(db, "UPDATE operators SET locked = 0, failures = 0"
+	    " WHERE name = ?");
+	if (st == NULL) {
+		db_rollback(db);
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE ||
+	    sqlite3_changes(db_handle(db)) != 1) {
+		sqlite3_finalize(st);
+		db_rollback(db);
+		log_warnx("operator %s: ES-OP-01: unknown operator", name);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	if (!audit_append(db, who, "operator-unlock", name, NULL, "ok",
+	    NULL) || !db_commit(db)) {
+		db_rollback(db);
+		goto out;
+	}
+	printf("operator %s unlocked (approved by %s)\n", name, who);
+	ret = EXIT_OK;
+out:
+	quorum_free(&q);
+	free(who);
+	return ret;
+}
+
 int
 cmd_operator(int argc, char **argv)
 {
@@ -235,7 +335,6 @@ cmd_operator(int argc, char **argv)
 	struct quorum q = { 0 };
 	char *officers[MAX_OFFICERS], *who = NULL;
 	const char *sub, *name;
-	enum op_role role;
 	size_t n;
 	int ret = EXIT_ERROR;
 
@@ -276,70 +375,13 @@ cmd_operator(int argc, char **argv)
 		}
 		printf("operator %s: passphrase changed\n", name);
 	} else if (strcmp(sub, "add") == 0) {
-		if (!args_need(&a, "role", "operator add") ||
-		    !args_need(&a, "pass", "operator add")) {
-			ret = EXIT_USAGE;
+		if ((ret = op_add(db, &a, name, officers, n)) != EXIT_OK) {
 			goto out;
 		}
-		if (!op_role_from_name(args_get(&a, "role"), &role) ||
-		    role == ROLE_ANY) {
-			log_warnx("operator add: --role must be officer, operator "
-			    "or auditor");
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		if (!quorum_gather(db, officers, n, quorum_size(db),
-		    ROLE_OFFICER, "operator-add", &q)) {
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		who = quorum_names(&q);
-		if (!db_begin(db)) {
-			goto out;
-		}
-		if (!operator_add(db, name, role, args_get(&a, "pass"), who) ||
-		    !audit_append(db, who, "operator-add", name, NULL, "ok",
-		    op_role_name(role)) || !db_commit(db)) {
-			db_rollback(db);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		printf("operator %s added as %s (approved by %s)\n", name,
-		    op_role_name(role), who);
 	} else if (strcmp(sub, "unlock") == 0) {
-		sqlite3_stmt *st;
-
-		if (!quorum_gather(db, officers, n, quorum_size(db),
-		    ROLE_OFFICER, "operator-unlock", &q)) {
-			ret = EXIT_REFUSED;
+		if ((ret = op_unlock(db, name, officers, n)) != EXIT_OK) {
 			goto out;
 		}
-		who = quorum_names(&q);
-		if (!db_begin(db)) {
-			goto out;
-		}
-		st = db_prepare(db, "UPDATE operators SET locked = 0, failures = 0"
-		    " WHERE name = ?");
-		if (st == NULL) {
-			db_rollback(db);
-			goto out;
-		}
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) != SQLITE_DONE ||
-		    sqlite3_changes(db_handle(db)) != 1) {
-			sqlite3_finalize(st);
-			db_rollback(db);
-			log_warnx("operator %s: ES-OP-01: unknown operator", name);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		sqlite3_finalize(st);
-		if (!audit_append(db, who, "operator-unlock", name, NULL, "ok",
-		    NULL) || !db_commit(db)) {
-			db_rollback(db);
-			goto out;
-		}
-		printf("operator %s unlocked (approved by %s)\n", name, who);
 	} else if (strcmp(sub, "bind-card") == 0) {
 		if (!args_need(&a, "module", "operator bind-card") ||
 		    !args_need(&a, "token-serial", "operator bind-card") ||
