@@ -456,7 +456,7 @@ ca_key_open_signing(struct db *db, const char *name, const char *pin_source,
 		goto refused;
 	}
 	return ck;
- refused:
+refused:
 	ca_key_free(ck);
 	*why = EXIT_REFUSED;
 	return NULL;
