@@ -461,3 +461,51 @@ refused:
 	*why = EXIT_REFUSED;
 	return NULL;
 }
+
+X509_REQ *
+csr_read_file(const char *path, unsigned char **der, int *derlen)
+{
+	unsigned char *buf = NULL, *out = NULL;
+	const unsigned char *p;
+	X509_REQ *req = NULL;
+	BIO *bio = NULL;
+	size_t len;
+	int n;
+
+	*der = NULL;
+	if (!file_read(path, 1 << 20, &buf, &len)) {
+		goto out;
+	}
+	if (len > 11 && memcmp(buf, "-----BEGIN ", 11) == 0) {
+		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
+		    (req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL)) ==
+		    NULL) {
+			log_ssl("%s: not a PEM CSR", path);
+		}
+	} else {
+		p = buf;
+		if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL) {
+			log_ssl("%s: not a DER CSR", path);
+		} else if (p != buf + len) {
+			log_warnx("%s: %td bytes trailing garbage after the CSR",
+			    path, (ptrdiff_t)(buf + len - p));
+			X509_REQ_free(req);
+			req = NULL;
+		}
+	}
+	if (req == NULL) {
+		goto out;
+	}
+	if ((n = i2d_X509_REQ(req, &out)) <= 0) {
+		log_ssl("%s: cannot encode the CSR", path);
+		X509_REQ_free(req);
+		req = NULL;
+		goto out;
+	}
+	*der = out;
+	*derlen = n;
+out:
+	BIO_free(bio);
+	free(buf);
+	return req;
+}

@@ -23,6 +23,7 @@
 #include "audit.h"
 #include "ca.h"
 #include "cacert.h"
+#include "carow.h"
 #include "ceremony.h"
 #include "gate.h"
 #include "lint.h"
@@ -255,22 +256,6 @@ run_free(struct run *r)
 	free(r->mechs);
 }
 
-/* Whether CA name is in the store: 1 yes, 0 no, -1 error (logged). */
-static int
-ca_name_taken(struct db *db, const char *name)
-{
-	sqlite3_stmt *st;
-	int taken;
-
-	if ((st = db_prepare(db, "SELECT 1 FROM cas WHERE name = ?")) == NULL) {
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	taken = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return taken;
-}
-
 /*
  * The store and the name: the subject parses, the store opens, the CA
  * name is new, and a test instance's CA carries "TEST" in its CN.
@@ -290,7 +275,7 @@ run_open(struct run *r)
 	}
 	r->mode = db_meta_get(r->db, "instance_mode");
 	/* The CA name must be new. */
-	switch (ca_name_taken(r->db, c->ca)) {
+	switch (carow_exists(r->db, c->ca)) {
 	case -1:
 		return 0;
 	case 1:
@@ -672,71 +657,45 @@ static int
 run_insert_ca(struct run *r, const char *now)
 {
 	const struct ceremony *c = r->c;
-	sqlite3_stmt *st;
+	struct carow_new row;
 	char nb[32], na[32];
 	char *settings = NULL, *subj = NULL;
-	int ok = 0;
+	int ok;
 
 	time_fmt(c->nb, nb, sizeof(nb));
 	time_fmt(c->na, na, sizeof(na));
-	st = db_prepare(r->db, "INSERT INTO cas (name, kind, parent_id, status,"
-	    " cert_der, cert_sha256, subject, not_before, not_after, key_alg,"
-	    " sig_alg, module_path, token_label, token_serial,"
-	    " token_manufacturer, token_model, token_hw, token_fw, key_id,"
-	    " key_label, prov_local, prov_always_sensitive,"
-	    " prov_never_extractable, prov_extractable, cmvp_cert,"
-	    " cmvp_status_at_gen, ceremony_id, settings, created) VALUES"
-	    " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-	if (st == NULL) {
-		return 0;
-	}
 	if (c->settings != NULL) {
 		settings = json_dumps(c->settings, JSON_COMPACT | JSON_SORT_KEYS);
 	} else if ((settings = strdup("{}")) == NULL) {
 		fatalx("out of memory");
 	}
 	subj = x509_name_str(r->subject);
-	sqlite3_bind_text(st, 1, c->ca, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, r->kind_name, -1, SQLITE_STATIC);
-	if (r->parent != NULL) {
-		sqlite3_bind_int64(st, 3, r->parent->id);
-	}
-	sqlite3_bind_text(st, 4, r->cert != NULL ? "active" : "pending", -1,
-	    SQLITE_STATIC);
-	if (r->der != NULL) {
-		sqlite3_bind_blob(st, 5, r->der, r->derlen, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 6, r->cert_sha, -1, SQLITE_TRANSIENT);
-	}
-	sqlite3_bind_text(st, 7, subj, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 8, nb, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 9, na, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 10, key_alg_name(c->kalg), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, sig_alg_name(c->salg), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, c->module, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 13, r->ti->label, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 14, r->ti->serial, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 15, r->ti->manufacturer, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 16, r->ti->model, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 17, r->hw, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 18, r->fw, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 19, hsm_key_id(r->key), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 20, c->key_label, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 21, r->prov.local);
-	sqlite3_bind_int(st, 22, r->prov.always_sensitive);
-	sqlite3_bind_int(st, 23, r->prov.never_extractable);
-	sqlite3_bind_int(st, 24, r->prov.extractable);
-	sqlite3_bind_text(st, 25, r->cmvp_cert, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 26, r->cmvp_status, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 27, r->ceremony_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 28, settings, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 29, now, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(r->db, "insert CA");
-		goto out;
-	}
-	ok = 1;
-out:
-	sqlite3_finalize(st);
+	memset(&row, 0, sizeof(row));
+	row.name = c->ca;
+	row.kind = r->kind_name;
+	row.parent_id = r->parent != NULL ? r->parent->id : 0;
+	row.status = r->cert != NULL ? "active" : "pending";
+	row.cert_der = r->der;
+	row.cert_der_len = r->derlen;
+	row.cert_sha256 = r->cert_sha;
+	row.subject = subj;
+	row.not_before = nb;
+	row.not_after = na;
+	row.key_alg = key_alg_name(c->kalg);
+	row.sig_alg = sig_alg_name(c->salg);
+	row.module_path = c->module;
+	row.ti = r->ti;
+	row.hw = r->hw;
+	row.fw = r->fw;
+	row.key_id = hsm_key_id(r->key);
+	row.key_label = c->key_label;
+	row.prov = &r->prov;
+	row.cmvp_cert = r->cmvp_cert;
+	row.cmvp_status = r->cmvp_status;
+	row.ceremony_id = r->ceremony_id;
+	row.settings = settings;
+	row.created = now;
+	ok = carow_insert(r->db, &row) != 0;
 	free(subj);
 	free(settings);
 	return ok;

@@ -14,6 +14,7 @@
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
+#include "carow.h"
 #include "lint.h"
 #include "log.h"
 #include "operators.h"
@@ -162,7 +163,6 @@ ca_import_cert(struct db *db, const char *name, const char *file,
 	struct ca_key *ck = NULL;
 	struct findings f;
 	struct lint_opts lo;
-	sqlite3_stmt *st = NULL;
 	X509 *x = NULL;
 	unsigned char *der = NULL;
 	char sha[65], nb[32], na[32], *who = NULL, object[160];
@@ -225,19 +225,7 @@ ca_import_cert(struct db *db, const char *name, const char *file,
 	if (!db_begin(db)) {
 		goto out;
 	}
-	st = db_prepare(db, "UPDATE cas SET cert_der = ?, cert_sha256 = ?,"
-	    " status = 'active', not_before = ?, not_after = ? WHERE id = ?"
-	    " AND cert_der IS NULL");
-	if (st == NULL) {
-		db_rollback(db);
-		goto out;
-	}
-	sqlite3_bind_blob(st, 1, der, len, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, sha, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, nb, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, na, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, ck->id);
-	if (sqlite3_step(st) != SQLITE_DONE ||
+	if (!carow_set_certificate(db, ck->id, der, len, sha, nb, na) ||
 	    !audit_append(db, who, "ca-import-cert", object, NULL, "ok", sha) ||
 	    !db_commit(db)) {
 		db_rollback(db);
@@ -246,7 +234,6 @@ ca_import_cert(struct db *db, const char *name, const char *file,
 	printf("ca %s: certificate %s installed\n", name, sha);
 	ret = ca_audit_sign(db, NULL, pin) ? EXIT_OK : EXIT_ERROR;
 out:
-	sqlite3_finalize(st);
 	findings_free(&f);
 	OPENSSL_free(der);
 	X509_free(x);

@@ -15,11 +15,12 @@
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
+#include "carow.h"
+#include "certrow.h"
 #include "export.h"
 #include "gate.h"
 #include "log.h"
 #include "operators.h"
-#include "request.h"
 #include "util.h"
 
 /* Most issuing CAs in one export. */
@@ -52,57 +53,52 @@ stored_time(const unsigned char *s)
 	return t;
 }
 
+/* Where add_entry() adds and counts. */
+struct entries {
+	struct export_builder	*b;
+	size_t			*n, *nrev;
+};
+
+/* Add one issued serial (good or revoked) to the export.  1/0 (logged). */
+static int
+add_entry(void *arg, const struct certrow_status *cs)
+{
+	struct entries *e = arg;
+	unsigned char *mag;
+	char hex[64];
+	size_t len;
+	int ok;
+
+	/* Stored serials are hex without leading zeros: pad to even. */
+	snprintf(hex, sizeof(hex), "%s%s", strlen(cs->serial) % 2 ? "0" : "",
+	    cs->serial);
+	if ((mag = hex_decode(hex, &len)) == NULL) {
+		log_warnx("export: stored serial %s is not hex", cs->serial);
+		return 0;
+	}
+	ok = export_builder_add_entry(e->b, mag, len, cs->revoked ?
+	    EXPORT_REVOKED : EXPORT_GOOD, cs->revoked ? stored_time(
+	    (const unsigned char *)cs->time) : 0, cs->revoked ? cs->reason :
+	    -1, cs->revoked ? stored_time(
+	    (const unsigned char *)cs->invalidity_date) : 0);
+	free(mag);
+	if (ok) {
+		(*e->n)++;
+		if (cs->revoked) {
+			(*e->nrev)++;
+		}
+	}
+	return ok;
+}
+
 /* Add every issued serial of the CA (good or revoked). 1/0. */
 static int
 add_entries(struct db *db, struct export_builder *b, int64_t ca_id,
     size_t *n, size_t *nrev)
 {
-	sqlite3_stmt *st;
-	unsigned char *mag = NULL;
-	char hex[64];
-	size_t len;
-	int rc, ok = 0;
+	struct entries e = { b, n, nrev };
 
-	st = db_prepare(db, "SELECT c.serial, r.time, r.reason,"
-	    " r.invalidity_date FROM certificates c LEFT JOIN revocations r"
-	    " ON r.cert_id = c.id WHERE c.ca_id = ? ORDER BY c.id");
-	if (st == NULL) {
-		return 0;
-	}
-	sqlite3_bind_int64(st, 1, ca_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *serial = (const char *)sqlite3_column_text(st, 0);
-		int revoked = sqlite3_column_type(st, 1) != SQLITE_NULL;
-
-		/* Stored serials are hex without leading zeros: pad to even. */
-		snprintf(hex, sizeof(hex), "%s%s", strlen(serial) % 2 ? "0" : "",
-		    serial);
-		free(mag);
-		if ((mag = hex_decode(hex, &len)) == NULL) {
-			log_warnx("export: stored serial %s is not hex", serial);
-			goto out;
-		}
-		if (!export_builder_add_entry(b, mag, len, revoked ?
-		    EXPORT_REVOKED : EXPORT_GOOD, revoked ?
-		    stored_time(sqlite3_column_text(st, 1)) : 0, revoked ?
-		    sqlite3_column_int(st, 2) : -1, revoked ?
-		    stored_time(sqlite3_column_text(st, 3)) : 0)) {
-			goto out;
-		}
-		(*n)++;
-		if (revoked) {
-			(*nrev)++;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "export: reading certificates");
-		goto out;
-	}
-	ok = 1;
-out:
-	free(mag);
-	sqlite3_finalize(st);
-	return ok;
+	return certrow_each_status(db, ca_id, add_entry, &e);
 }
 
 /* Add the CA's latest full, delta and partition CRLs. 1/0. */

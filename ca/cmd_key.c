@@ -14,6 +14,7 @@
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
+#include "carow.h"
 #include "lint.h"
 #include "log.h"
 #include "operators.h"
@@ -39,7 +40,6 @@ cmd_key(int argc, char **argv)
 	struct db *db = NULL;
 	struct quorum q = { 0 };
 	struct ca_key *ck = NULL;
-	sqlite3_stmt *st = NULL;
 	char *specs[MAX_OFFICERS], *who = NULL, now[32], object[160];
 	const char *name;
 	char *status = NULL;
@@ -75,16 +75,7 @@ cmd_key(int argc, char **argv)
 		ret = why;
 		goto out;
 	}
-	if ((st = db_prepare(db, "SELECT status FROM cas WHERE id = ?")) ==
-	    NULL) {
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, ck->id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		status = strdup((const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
-	st = NULL;
+	status = carow_status(db, ck->id);
 	now_t = now_utc();
 	expired = ck->cert != NULL &&
 	    X509_cmp_time(X509_get0_notAfter(ck->cert), &now_t) < 0;
@@ -101,16 +92,7 @@ cmd_key(int argc, char **argv)
 	if (!db_begin(db)) {
 		goto out;
 	}
-	st = db_prepare(db, "UPDATE cas SET key_destroyed = ?, status ="
-	    " CASE WHEN status = 'revoked' THEN 'revoked' ELSE 'retired' END"
-	    " WHERE id = ?");
-	if (st == NULL) {
-		db_rollback(db);
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, ck->id);
-	if (sqlite3_step(st) != SQLITE_DONE ||
+	if (!carow_set_key_destroyed(db, ck->id, now) ||
 	    !audit_append(db, who, "key-destroy", object, NULL, "ok",
 	    hsm_key_id(ck->key))) {
 		db_rollback(db);
@@ -132,7 +114,6 @@ cmd_key(int argc, char **argv)
 	/* The destroyed key cannot sign: the audit CA signs the head if it can. */
 	ret = ca_audit_sign(db, NULL, NULL) ? EXIT_OK : EXIT_ERROR;
 out:
-	sqlite3_finalize(st);
 	ca_key_free(ck);
 	quorum_free(&q);
 	free(who);

@@ -35,12 +35,6 @@
 #define MAX_FAILS_TEXT	4096
 
 
-static char *
-col_dup(sqlite3_stmt *st, int i)
-{
-	return xstrdup((const char *)sqlite3_column_text(st, i));
-}
-
 void
 request_hash(const unsigned char *csr, size_t csrlen, const char *profile,
     const char *details, const char *subject_hsm, const char *ca_name,
@@ -141,21 +135,21 @@ request_load(struct db *db, const char *id, int *why)
 	}
 	snprintf(r->id, sizeof(r->id), "%s", sqlite3_column_text(st, 0));
 	r->ca_id = sqlite3_column_int64(st, 1);
-	r->ca_name = col_dup(st, 2);
+	r->ca_name = db_col_dup(st, 2);
 	blob = sqlite3_column_blob(st, 3);
 	r->csr_len = sqlite3_column_bytes(st, 3);
 	if ((r->csr_der = malloc(r->csr_len + 1)) == NULL) {
 		fatalx("out of memory");
 	}
 	memcpy(r->csr_der, blob, r->csr_len);
-	r->profile = col_dup(st, 4);
-	r->details = col_dup(st, 5);
-	r->subject_hsm = col_dup(st, 6);
+	r->profile = db_col_dup(st, 4);
+	r->details = db_col_dup(st, 5);
+	r->subject_hsm = db_col_dup(st, 6);
 	snprintf(r->hash, sizeof(r->hash), "%s", sqlite3_column_text(st, 7));
-	r->submitter = col_dup(st, 8);
-	r->submitted = col_dup(st, 9);
-	r->status = col_dup(st, 10);
-	r->refusal = col_dup(st, 11);
+	r->submitter = db_col_dup(st, 8);
+	r->submitted = db_col_dup(st, 9);
+	r->status = db_col_dup(st, 10);
+	r->refusal = db_col_dup(st, 11);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		log_warnx("request %s: ambiguous id prefix (give more of it)",
 		    id);
@@ -220,200 +214,6 @@ request_approvals(struct db *db, const struct request *r, char **names)
 		free(list);
 	}
 	return n;
-}
-
-int
-auth_spec(struct db *db, const char *spec, const char *what, char **name,
-    int64_t *op_id)
-{
-	char *nm = NULL, *src = NULL, *card = NULL, *p;
-	sqlite3_stmt *st = NULL;
-	enum auth_result ar;
-	int ret = 0;
-
-	*name = NULL;
-	if ((p = strchr(spec, '=')) == NULL || p == spec) {
-		log_warnx("%s: expected NAME=SRC (SRC: prompt, file:PATH, fd:N, "
-		    "env:VAR)", what);
-		return 0;
-	}
-	nm = strndup(spec, (size_t)(p - spec));
-	src = xstrdup(p + 1);
-	if (nm == NULL) {
-		fatalx("out of memory");
-	}
-	if ((p = strstr(src, ",card=")) != NULL) {
-		*p = '\0';
-		card = p + 6;
-	}
-	if (!secret_source_valid(src, what)) {
-		goto out;
-	}
-	ar = operator_authenticate(db, nm, src, card, ROLE_ANY, op_id);
-	if (ar != AUTH_OK) {
-		goto out;
-	}
-	if ((st = db_prepare(db, "SELECT role FROM operators WHERE id = ?")) ==
-	    NULL) {
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, *op_id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		db_log_error(db, "operator lookup");
-		goto out;
-	}
-	if (strcmp((const char *)sqlite3_column_text(st, 0), "auditor") == 0) {
-		log_warnx("operator %s: ES-QUORUM-03: an auditor cannot %s",
-		    nm, what);
-		audit_append(db, nm, what, "operator", NULL,
-		    "refused: auditor", NULL);
-		goto out;
-	}
-	*name = nm;
-	nm = NULL;
-	ret = 1;
-out:
-	sqlite3_finalize(st);
-	free(nm);
-	free(src);
-	return ret;
-}
-
-void
-ca_row_free(struct ca_row *c)
-{
-	if (c == NULL) {
-		return;
-	}
-	free(c->name);
-	free(c->kind);
-	free(c->status);
-	free(c->sig_alg);
-	X509_free(c->cert);
-	json_decref(c->settings);
-	free(c);
-}
-
-static struct ca_row *
-ca_row_query(struct db *db, const char *name, int64_t id)
-{
-	struct ca_row *c = NULL, *ret = NULL;
-	sqlite3_stmt *st;
-	const unsigned char *p;
-	const char *set;
-
-	st = db_prepare(db, name != NULL ?
-	    "SELECT id, name, kind, status, sig_alg, cert_der, settings FROM cas"
-	    " WHERE name = ?" :
-	    "SELECT id, name, kind, status, sig_alg, cert_der, settings FROM cas"
-	    " WHERE id = ?");
-	if (st == NULL) {
-		return NULL;
-	}
-	if (name != NULL) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	} else {
-		sqlite3_bind_int64(st, 1, id);
-	}
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		log_warnx("ca %s: no such CA in %s", name != NULL ? name : "?",
-		    db_path(db));
-		goto out;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		fatalx("out of memory");
-	}
-	c->id = sqlite3_column_int64(st, 0);
-	c->name = col_dup(st, 1);
-	c->kind = col_dup(st, 2);
-	c->status = col_dup(st, 3);
-	c->sig_alg = col_dup(st, 4);
-	if ((p = sqlite3_column_blob(st, 5)) != NULL &&
-	    (c->cert = d2i_X509(NULL, &p, sqlite3_column_bytes(st, 5))) ==
-	    NULL) {
-		log_ssl("ca %s: stored certificate unreadable", c->name);
-		goto out;
-	}
-	set = (const char *)sqlite3_column_text(st, 6);
-	if ((c->settings = json_loads(set != NULL ? set : "{}", 0, NULL)) ==
-	    NULL || !json_is_object(c->settings)) {
-		log_warnx("ca %s: settings are not a JSON object", c->name);
-		goto out;
-	}
-	ret = c;
-	c = NULL;
-out:
-	sqlite3_finalize(st);
-	ca_row_free(c);
-	return ret;
-}
-
-struct ca_row *
-ca_row_load(struct db *db, const char *name)
-{
-	return ca_row_query(db, name, 0);
-}
-
-struct ca_row *
-ca_row_load_id(struct db *db, int64_t id)
-{
-	return ca_row_query(db, NULL, id);
-}
-
-const char *
-ca_setting(const struct ca_row *c, const char *key)
-{
-	json_t *v = json_object_get(c->settings, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-X509_REQ *
-csr_read_file(const char *path, unsigned char **der, int *derlen)
-{
-	unsigned char *buf = NULL, *out = NULL;
-	const unsigned char *p;
-	X509_REQ *req = NULL;
-	BIO *bio = NULL;
-	size_t len;
-	int n;
-
-	*der = NULL;
-	if (!file_read(path, 1 << 20, &buf, &len)) {
-		goto out;
-	}
-	if (len > 11 && memcmp(buf, "-----BEGIN ", 11) == 0) {
-		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
-		    (req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL)) ==
-		    NULL) {
-			log_ssl("%s: not a PEM CSR", path);
-		}
-	} else {
-		p = buf;
-		if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL) {
-			log_ssl("%s: not a DER CSR", path);
-		} else if (p != buf + len) {
-			log_warnx("%s: %td bytes trailing garbage after the CSR",
-			    path, (ptrdiff_t)(buf + len - p));
-			X509_REQ_free(req);
-			req = NULL;
-		}
-	}
-	if (req == NULL) {
-		goto out;
-	}
-	if ((n = i2d_X509_REQ(req, &out)) <= 0) {
-		log_ssl("%s: cannot encode the CSR", path);
-		X509_REQ_free(req);
-		req = NULL;
-		goto out;
-	}
-	*der = out;
-	*derlen = n;
-out:
-	BIO_free(bio);
-	free(buf);
-	return req;
 }
 
 /* The parameters of a request that its checks depend on. */

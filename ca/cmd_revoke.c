@@ -17,9 +17,10 @@
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
+#include "carow.h"
+#include "certrow.h"
 #include "log.h"
 #include "operators.h"
-#include "request.h"
 #include "util.h"
 
 #define MAX_APPROVERS	16
@@ -76,39 +77,6 @@ usage(FILE *fp)
 	    "  superseded, cessationOfOperation, certificateHold (only if the CA's\n"
 	    "  settings say \"allow-hold\": true), privilegeWithdrawn, aACompromise.\n"
 	    "  M approvers (the instance quorum), none of them the requester.\n");
-}
-
-/*
- * The certificate of CA ca_id with serial: 0 none, 1 issued and not
- * revoked, 2 revoked (its revocation time into since), -1 error
- * (logged).  Its row id into *cert_id.
- */
-static int
-cert_revocation_state(struct db *db, int64_t ca_id, const char *serial,
-    int64_t *cert_id, char *since, size_t sincesz)
-{
-	sqlite3_stmt *st;
-	int state = 0;
-
-	st = db_prepare(db, "SELECT c.id, r.time FROM certificates c LEFT JOIN"
-	    " revocations r ON r.cert_id = c.id WHERE c.serial = ? AND"
-	    " c.ca_id = ?");
-	if (st == NULL) {
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, ca_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*cert_id = sqlite3_column_int64(st, 0);
-		state = 1;
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-			snprintf(since, sincesz, "%s",
-			    (const char *)sqlite3_column_text(st, 1));
-			state = 2;
-		}
-	}
-	sqlite3_finalize(st);
-	return state;
 }
 
 /*
@@ -202,7 +170,7 @@ revoke_check(struct db *db, struct revocation *rv, const char *ca_name)
 	if ((rv->ca = ca_row_load(db, ca_name)) == NULL) {
 		return revoke_refused(db, rv, "no such CA", ca_name);
 	}
-	switch (cert_revocation_state(db, rv->ca->id, rv->serial,
+	switch (certrow_revocation_state(db, rv->ca->id, rv->serial,
 	    &rv->cert_id, since, sizeof(since))) {
 	case -1:
 		return EXIT_ERROR;
