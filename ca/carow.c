@@ -257,3 +257,59 @@ carow_set_revoked(struct db *db, int64_t id, const char *settings)
 	sqlite3_finalize(st);
 	return ok;
 }
+
+int
+carow_token_load(struct db *db, const char *name, struct carow_token *t)
+{
+	sqlite3_stmt *st;
+	const unsigned char *p;
+	int ret = -1;
+
+	memset(t, 0, sizeof(*t));
+	st = db_prepare(db, "SELECT id, kind, module_path, token_serial, key_id,"
+	    " token_manufacturer, token_model, sig_alg, cert_der,"
+	    " key_destroyed FROM cas WHERE name = ?");
+	if (st == NULL) {
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		log_warnx("ca %s: no such CA in %s", name, db_path(db));
+		ret = 0;
+		goto out;
+	}
+	t->id = sqlite3_column_int64(st, 0);
+	t->kind = db_col_dup(st, 1);
+	t->module_path = db_col_dup(st, 2);
+	t->token_serial = db_col_dup(st, 3);
+	t->key_id = db_col_dup(st, 4);
+	t->manufacturer = db_col_dup(st, 5);
+	t->model = db_col_dup(st, 6);
+	t->sig_alg = db_col_dup(st, 7);
+	t->key_destroyed = db_col_dup(st, 9);
+	if ((p = sqlite3_column_blob(st, 8)) != NULL &&
+	    (t->cert = d2i_X509(NULL, &p, sqlite3_column_bytes(st, 8))) ==
+	    NULL) {
+		log_ssl("ca %s: stored certificate unreadable", name);
+		goto out;
+	}
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+void
+carow_token_clear(struct carow_token *t)
+{
+	free(t->kind);
+	free(t->module_path);
+	free(t->token_serial);
+	free(t->key_id);
+	free(t->manufacturer);
+	free(t->model);
+	free(t->sig_alg);
+	free(t->key_destroyed);
+	X509_free(t->cert);
+	memset(t, 0, sizeof(*t));
+}

@@ -93,4 +93,25 @@ int carow_set_certificate(struct db *db, int64_t id, const unsigned char *der,
  */
 int carow_set_revoked(struct db *db, int64_t id, const char *settings);
 
+/* Where a CA's key lives, as its row records it (all malloc'd). */
+struct carow_token {
+	int64_t	 id;
+	char	*kind;
+	char	*module_path;
+	char	*token_serial;
+	char	*key_id;
+	char	*manufacturer, *model;	/* of the token the key was made on */
+	char	*sig_alg;
+	char	*key_destroyed;		/* NULL unless destroyed: when */
+	X509	*cert;			/* NULL while pending */
+};
+
+/*
+ * CA name's key location into t.  1 found, 0 no such CA (logged as "ca
+ * NAME: no such CA in STORE"), -1 error (logged).  Release t with
+ * carow_token_clear() whatever the result.
+ */
+int carow_token_load(struct db *db, const char *name, struct carow_token *t);
+void carow_token_clear(struct carow_token *t);
+
 #endif
