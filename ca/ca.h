@@ -160,4 +160,7 @@ int serial_norm(const char *in, char *out, size_t outsz);
 /* "ca revoke ..." (argv[0] is "revoke"), dispatched by cmd_ca. */
 int cmd_ca_revoke(int argc, char **argv);
 
+/* Parse a CSR file (PEM or DER, no trailing bytes).  NULL (logged). */
+X509_REQ *csr_read_file(const char *path, unsigned char **der, int *derlen);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "ca.h"
+#include "carow.h"
 #include "gate.h"
 #include "lint.h"
 #include "log.h"
@@ -150,82 +151,51 @@ ca_key_free(struct ca_key *ck)
 	free(ck);
 }
 
-static char *
-col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	char *s;
-
-	if (t == NULL) {
-		return NULL;
-	}
-	if ((s = strdup((const char *)t)) == NULL) {
-		fatalx("out of memory");
-	}
-	return s;
-}
-
 struct ca_key *
 ca_key_open(struct db *db, const char *name, const char *pin_source,
     const char *actor, int *why)
 {
 	struct ca_key *ck = NULL, *ret = NULL;
-	sqlite3_stmt *st = NULL;
+	struct carow_token t;
 	struct hsm_provenance prov;
 	const struct hsm_token_info *ti;
-	char *module = NULL, *serial = NULL, *keyid = NULL, *manuf = NULL;
-	char *model = NULL, *sigalg = NULL, *status = NULL, *keyd = NULL;
+	const char *module, *serial, *keyid, *manuf, *model;
 	char object[160];
 	enum hsm_login_result lr;
-	const void *der;
-	int derlen;
 
 	*why = EXIT_ERROR;
 	snprintf(object, sizeof(object), "ca:%s", name);
 	if ((ck = calloc(1, sizeof(*ck))) == NULL) {
 		fatalx("out of memory");
 	}
-	st = db_prepare(db, "SELECT id, kind, module_path, token_serial, key_id,"
-	    " token_manufacturer, token_model, sig_alg, cert_der, status,"
-	    " key_destroyed FROM cas WHERE name = ?");
-	if (st == NULL) {
+	switch (carow_token_load(db, name, &t)) {
+	case -1:
 		goto out;
-	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		log_warnx("ca %s: no such CA in %s", name, db_path(db));
+	case 0:
 		*why = EXIT_REFUSED;
 		goto out;
 	}
-	ck->id = sqlite3_column_int64(st, 0);
+	ck->id = t.id;
 	ck->name = strdup(name);
-	ck->kind = col_text(st, 1);
-	module = col_text(st, 2);
-	serial = col_text(st, 3);
-	keyid = col_text(st, 4);
-	manuf = col_text(st, 5);
-	model = col_text(st, 6);
-	sigalg = col_text(st, 7);
-	status = col_text(st, 9);
-	keyd = col_text(st, 10);
-	if ((der = sqlite3_column_blob(st, 8)) != NULL) {
-		const unsigned char *p = der;
-
-		derlen = sqlite3_column_bytes(st, 8);
-		if ((ck->cert = d2i_X509(NULL, &p, derlen)) == NULL) {
-			log_ssl("ca %s: stored certificate unreadable", name);
-			goto out;
-		}
+	ck->kind = t.kind;
+	t.kind = NULL;
+	ck->cert = t.cert;
+	t.cert = NULL;
+	if (ck->cert != NULL) {
 		x509_sha256_hex(ck->cert, ck->cert_sha256);
 	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (keyd != NULL) {
-		log_warnx("ca %s: ES-KEY-03: key destroyed on %s", name, keyd);
+	module = t.module_path;
+	serial = t.token_serial;
+	keyid = t.key_id;
+	manuf = t.manufacturer;
+	model = t.model;
+	if (t.key_destroyed != NULL) {
+		log_warnx("ca %s: ES-KEY-03: key destroyed on %s", name,
+		    t.key_destroyed);
 		*why = EXIT_REFUSED;
 		goto out;
 	}
-	if (!sig_alg_from_name(sigalg, &ck->alg, name)) {
+	if (!sig_alg_from_name(t.sig_alg, &ck->alg, name)) {
 		goto out;
 	}
 	if ((ck->mod = hsm_module_load(module)) == NULL) {
@@ -275,21 +245,12 @@ ca_key_open(struct db *db, const char *name, const char *pin_source,
 		*why = EXIT_REFUSED;
 		goto out;
 	}
-	(void)status;
 	ret = ck;
 	ck = NULL;
 	*why = EXIT_OK;
 out:
-	sqlite3_finalize(st);
 	ca_key_free(ck);
-	free(module);
-	free(serial);
-	free(keyid);
-	free(manuf);
-	free(model);
-	free(sigalg);
-	free(status);
-	free(keyd);
+	carow_token_clear(&t);
 	return ret;
 }
 
@@ -456,8 +417,56 @@ ca_key_open_signing(struct db *db, const char *name, const char *pin_source,
 		goto refused;
 	}
 	return ck;
- refused:
+refused:
 	ca_key_free(ck);
 	*why = EXIT_REFUSED;
 	return NULL;
+}
+
+X509_REQ *
+csr_read_file(const char *path, unsigned char **der, int *derlen)
+{
+	unsigned char *buf = NULL, *out = NULL;
+	const unsigned char *p;
+	X509_REQ *req = NULL;
+	BIO *bio = NULL;
+	size_t len;
+	int n;
+
+	*der = NULL;
+	if (!file_read(path, 1 << 20, &buf, &len)) {
+		goto out;
+	}
+	if (len > 11 && memcmp(buf, "-----BEGIN ", 11) == 0) {
+		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
+		    (req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL)) ==
+		    NULL) {
+			log_ssl("%s: not a PEM CSR", path);
+		}
+	} else {
+		p = buf;
+		if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL) {
+			log_ssl("%s: not a DER CSR", path);
+		} else if (p != buf + len) {
+			log_warnx("%s: %td bytes trailing garbage after the CSR",
+			    path, (ptrdiff_t)(buf + len - p));
+			X509_REQ_free(req);
+			req = NULL;
+		}
+	}
+	if (req == NULL) {
+		goto out;
+	}
+	if ((n = i2d_X509_REQ(req, &out)) <= 0) {
+		log_ssl("%s: cannot encode the CSR", path);
+		X509_REQ_free(req);
+		req = NULL;
+		goto out;
+	}
+	*der = out;
+	*derlen = n;
+out:
+	BIO_free(bio);
+	free(buf);
+	return req;
 }

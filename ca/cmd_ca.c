@@ -1,8 +1,7 @@
 /*
  * "eseal-ca ca ..." (list, show, export the CAs of the instance; import
- * the certificate an external root issued for a pending CA) and
- * "eseal-ca key destroy" (retire a CA key on its token under quorum, once
- * its certificate is revoked or expired).
+ * the certificate an external root issued for a pending CA; "ca revoke"
+ * is cmd_carevoke.c's).
  */
 #include "config.h"
 
@@ -15,6 +14,7 @@
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
+#include "carow.h"
 #include "lint.h"
 #include "log.h"
 #include "operators.h"
@@ -163,7 +163,6 @@ ca_import_cert(struct db *db, const char *name, const char *file,
 	struct ca_key *ck = NULL;
 	struct findings f;
 	struct lint_opts lo;
-	sqlite3_stmt *st = NULL;
 	X509 *x = NULL;
 	unsigned char *der = NULL;
 	char sha[65], nb[32], na[32], *who = NULL, object[160];
@@ -226,19 +225,7 @@ ca_import_cert(struct db *db, const char *name, const char *file,
 	if (!db_begin(db)) {
 		goto out;
 	}
-	st = db_prepare(db, "UPDATE cas SET cert_der = ?, cert_sha256 = ?,"
-	    " status = 'active', not_before = ?, not_after = ? WHERE id = ?"
-	    " AND cert_der IS NULL");
-	if (st == NULL) {
-		db_rollback(db);
-		goto out;
-	}
-	sqlite3_bind_blob(st, 1, der, len, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, sha, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, nb, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, na, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, ck->id);
-	if (sqlite3_step(st) != SQLITE_DONE ||
+	if (!carow_set_certificate(db, ck->id, der, len, sha, nb, na) ||
 	    !audit_append(db, who, "ca-import-cert", object, NULL, "ok", sha) ||
 	    !db_commit(db)) {
 		db_rollback(db);
@@ -247,7 +234,6 @@ ca_import_cert(struct db *db, const char *name, const char *file,
 	printf("ca %s: certificate %s installed\n", name, sha);
 	ret = ca_audit_sign(db, NULL, pin) ? EXIT_OK : EXIT_ERROR;
 out:
-	sqlite3_finalize(st);
 	findings_free(&f);
 	OPENSSL_free(der);
 	X509_free(x);
@@ -298,126 +284,6 @@ cmd_ca(int argc, char **argv)
 		ca_usage(stderr);
 		ret = EXIT_USAGE;
 	}
-	db_close(db);
-	return ret;
-}
-
-static void
-key_usage(FILE *fp)
-{
-	fprintf(fp,
-	    "usage: eseal-ca key destroy --ca NAME --pin SRC --officer NAME=SRC...\n"
-	    "  Destroys a retired CA key on its token (C_DestroyObject) under the\n"
-	    "  quorum, after its certificate has expired or been revoked.  The\n"
-	    "  CA's records and certificate stay in the store.\n");
-}
-
-int
-cmd_key(int argc, char **argv)
-{
-	static const char *const valued[] = { "ca", "pin", "officer", NULL };
-	struct args a;
-	struct db *db = NULL;
-	struct quorum q = { 0 };
-	struct ca_key *ck = NULL;
-	sqlite3_stmt *st = NULL;
-	char *specs[MAX_OFFICERS], *who = NULL, now[32], object[160];
-	const char *name;
-	char *status = NULL;
-	int ret = EXIT_ERROR, why, expired;
-	time_t now_t;
-
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		key_usage(stdout);
-		return EXIT_OK;
-	}
-	if (a.npos != 1 || strcmp(a.pos[0], "destroy") != 0 ||
-	    !args_need(&a, "ca", "key destroy") ||
-	    !args_need(&a, "pin", "key destroy")) {
-		key_usage(stderr);
-		return EXIT_USAGE;
-	}
-	name = args_get(&a, "ca");
-	snprintf(object, sizeof(object), "ca:%s", name);
-	if ((db = ca_open_db()) == NULL) {
-		goto out;
-	}
-	if (!quorum_gather(db, specs, args_all(&a, "officer", specs,
-	    MAX_OFFICERS), quorum_size(db), ROLE_OFFICER, "key-destroy", &q)) {
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	who = quorum_names(&q);
-	if ((ck = ca_key_open(db, name, args_get(&a, "pin"), who, &why)) ==
-	    NULL) {
-		ret = why;
-		goto out;
-	}
-	if ((st = db_prepare(db, "SELECT status FROM cas WHERE id = ?")) ==
-	    NULL) {
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, ck->id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		status = strdup((const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	now_t = now_utc();
-	expired = ck->cert != NULL &&
-	    X509_cmp_time(X509_get0_notAfter(ck->cert), &now_t) < 0;
-	if (!expired && (status == NULL || strcmp(status, "revoked") != 0)) {
-		log_warnx("ca %s: ES-KEY-02: key destruction refused: the CA "
-		    "certificate is neither expired nor revoked", name);
-		audit_append(db, who, "key-destroy", object, NULL,
-		    "refused: certificate still valid", hsm_key_id(ck->key));
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	/* Record the intent first: a crash after C_DestroyObject must not lose it. */
-	time_fmt(now_utc(), now, sizeof(now));
-	if (!db_begin(db)) {
-		goto out;
-	}
-	st = db_prepare(db, "UPDATE cas SET key_destroyed = ?, status ="
-	    " CASE WHEN status = 'revoked' THEN 'revoked' ELSE 'retired' END"
-	    " WHERE id = ?");
-	if (st == NULL) {
-		db_rollback(db);
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, ck->id);
-	if (sqlite3_step(st) != SQLITE_DONE ||
-	    !audit_append(db, who, "key-destroy", object, NULL, "ok",
-	    hsm_key_id(ck->key))) {
-		db_rollback(db);
-		goto out;
-	}
-	if (!hsm_key_destroy(ck->key)) {
-		ck->key = NULL;
-		db_rollback(db);
-		audit_append(db, who, "key-destroy", object, NULL,
-		    "failed: token refused C_DestroyObject", NULL);
-		goto out;
-	}
-	ck->key = NULL;
-	if (!db_commit(db)) {
-		goto out;
-	}
-	printf("ca %s: key destroyed on token %s (approved by %s)\n", name,
-	    hsm_token_get_info(ck->tok)->serial, who);
-	/* The destroyed key cannot sign: the audit CA signs the head if it can. */
-	ret = ca_audit_sign(db, NULL, NULL) ? EXIT_OK : EXIT_ERROR;
-out:
-	sqlite3_finalize(st);
-	ca_key_free(ck);
-	quorum_free(&q);
-	free(who);
-	free(status);
 	db_close(db);
 	return ret;
 }

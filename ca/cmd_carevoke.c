@@ -17,6 +17,7 @@
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
+#include "carow.h"
 #include "crl/crl.h"
 #include "log.h"
 #include "operators.h"
@@ -146,18 +147,10 @@ cmd_ca_revoke(int argc, char **argv)
 	if (!db_begin(db)) {
 		goto out;
 	}
-	if ((st = db_prepare(db, "UPDATE cas SET status = 'revoked', settings ="
-	    " ? WHERE id = ? AND status IN ('active', 'retired')")) == NULL) {
-		db_rollback(db);
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, id);
 	snprintf(detail, sizeof(detail), "reason %s (%d)%s%s; approved by %s",
 	    crl_reason_name(reason), reason, inv[0] != '\0' ?
 	    "; invalidity date " : "", inv, who);
-	if (sqlite3_step(st) != SQLITE_DONE ||
-	    sqlite3_changes(db_handle(db)) != 1 ||
+	if (!carow_set_revoked(db, id, text) ||
 	    !audit_append(db, who, "ca-revoke", object, NULL, "ok", detail) ||
 	    !db_commit(db)) {
 		db_log_error(db, "revoking the CA");

@@ -1,5 +1,4 @@
 /*
- * "eseal-ca init" (create an instance with its first officers) and
  * "eseal-ca operator ..." (add, list, passwd, unlock, bind-card).  Adding,
  * unlocking and binding need a quorum of officers.
  */
@@ -20,149 +19,6 @@
 #include "util.h"
 
 #define MAX_OFFICERS 16
-
-static void
-init_usage(FILE *fp)
-{
-	fprintf(fp, "usage: eseal-ca init --db STORE --mode test|production "
-	    "[--quorum M] --officer NAME=SRC...\n"
-	    "  Creates the CA instance store (SQLite, mode 0600) and registers its\n"
-	    "  first officers; SRC is where each officer's new passphrase is read\n"
-	    "  (prompt, file:PATH, fd:N, env:VAR).  At least M officers (default 2).\n"
-	    "  A test instance accepts locally declared CMVP records and SoftHSM2;\n"
-	    "  a production instance refuses both.\n");
-}
-
-int
-cmd_init(int argc, char **argv)
-{
-	static const char *const valued[] = { "mode", "quorum", "officer", NULL };
-	struct args a;
-	struct db *db = NULL;
-	char *officers[MAX_OFFICERS];
-	char idstr[37], now[32], qbuf[16], *names = NULL;
-	const char *mode;
-	size_t n, i, j, m = 2, namelen = 0;
-	uuid_t uu;
-	int ret = EXIT_ERROR, created = 0;
-
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		init_usage(stdout);
-		return EXIT_OK;
-	}
-	if (g.db_path == NULL || !args_need(&a, "mode", "init")) {
-		init_usage(stderr);
-		return EXIT_USAGE;
-	}
-	mode = args_get(&a, "mode");
-	if (strcmp(mode, "test") != 0 && strcmp(mode, "production") != 0) {
-		log_warnx("init: --mode must be test or production");
-		return EXIT_USAGE;
-	}
-	if (args_get(&a, "quorum") != NULL) {
-		long q = strtol(args_get(&a, "quorum"), NULL, 10);
-
-		if (q < 1 || q > MAX_OFFICERS) {
-			log_warnx("init: --quorum must be 1..%d", MAX_OFFICERS);
-			return EXIT_USAGE;
-		}
-		m = (size_t)q;
-	}
-	n = args_all(&a, "officer", officers, MAX_OFFICERS);
-	if (n < m) {
-		log_warnx("init: ES-QUORUM-01: a quorum of %zu needs at least %zu "
-		    "officers, %zu given", m, m, n);
-		return EXIT_REFUSED;
-	}
-	for (i = 0; i < n; i++) {
-		if (strchr(officers[i], '=') == NULL) {
-			log_warnx("init: --officer %s: want NAME=SRC", officers[i]);
-			return EXIT_USAGE;
-		}
-		for (j = 0; j < i; j++) {
-			size_t li = strcspn(officers[i], "=");
-
-			if (li == strcspn(officers[j], "=") &&
-			    strncmp(officers[i], officers[j], li) == 0) {
-				log_warnx("init: ES-QUORUM-02: officer %.*s given "
-				    "twice", (int)li, officers[i]);
-				return EXIT_REFUSED;
-			}
-		}
-	}
-	if ((db = db_open(g.db_path, DB_OPEN_CREATE, g.busy_ms)) == NULL) {
-		goto out;
-	}
-	created = 1;
-	if (!db_begin(db)) {
-		goto out;
-	}
-	uuid_generate_random(uu);
-	uuid_unparse_lower(uu, idstr);
-	time_fmt(now_utc(), now, sizeof(now));
-	snprintf(qbuf, sizeof(qbuf), "%zu", m);
-	if (!db_meta_set(db, "instance_id", idstr) ||
-	    !db_meta_set(db, "instance_mode", mode) ||
-	    !db_meta_set(db, "quorum", qbuf) ||
-	    !db_meta_set(db, "created", now)) {
-		goto out;
-	}
-	if ((names = calloc(1, 1)) == NULL) {
-		fatalx("out of memory");
-	}
-	for (i = 0; i < n; i++) {
-		char *eq = strchr(officers[i], '=');
-
-		*eq = '\0';
-		if (!operator_add(db, officers[i], ROLE_OFFICER, eq + 1, "init")) {
-			goto out;
-		}
-		namelen += strlen(officers[i]) + 2;
-		if ((names = realloc(names, namelen)) == NULL) {
-			fatalx("out of memory");
-		}
-		if (i > 0) {
-			strcat(names, ",");
-		}
-		strcat(names, officers[i]);
-	}
-	if (!audit_append(db, names, "init", idstr, NULL, "ok", mode)) {
-		goto out;
-	}
-	if (!db_commit(db)) {
-		goto out;
-	}
-	if (g.json) {
-		json_print(json_pack("{s:s,s:s,s:s,s:i,s:s}", "store", g.db_path,
-		    "instance_id", idstr, "mode", mode, "quorum", (int)m,
-		    "officers", names));
-	} else {
-		printf("created %s instance %s in %s: quorum %zu, officers %s\n",
-		    mode, idstr, g.db_path, m, names);
-	}
-	created = 0;
-	ret = EXIT_OK;
-out:
-	if (db != NULL) {
-		db_rollback(db);
-	}
-	db_close(db);
-	if (created) {
-		/* Nothing committed: leave no half-made store behind. */
-		char side[4096];
-
-		unlink(g.db_path);
-		snprintf(side, sizeof(side), "%s-wal", g.db_path);
-		unlink(side);
-		snprintf(side, sizeof(side), "%s-shm", g.db_path);
-		unlink(side);
-	}
-	free(names);
-	return ret;
-}
 
 static void
 op_usage(FILE *fp)
@@ -225,6 +81,106 @@ op_list(struct db *db)
 	return EXIT_OK;
 }
 
+/*
+ * "operator add NAME --role R --pass SRC" under a quorum of officers
+ * (specs): the operator row and its audit entry in one transaction.
+ * Returns an exit code (logged).
+ */
+static int
+op_add(struct db *db, struct args *a, const char *name, char **specs,
+    size_t n)
+{
+	struct quorum q = { 0 };
+	enum op_role role;
+	char *who = NULL;
+	int ret = EXIT_ERROR;
+
+	if (!args_need(a, "role", "operator add") ||
+	    !args_need(a, "pass", "operator add")) {
+		return EXIT_USAGE;
+	}
+	if (!op_role_from_name(args_get(a, "role"), &role) ||
+	    role == ROLE_ANY) {
+		log_warnx("operator add: --role must be officer, operator "
+		    "or auditor");
+		return EXIT_USAGE;
+	}
+	if (!quorum_gather(db, specs, n, quorum_size(db), ROLE_OFFICER,
+	    "operator-add", &q)) {
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	who = quorum_names(&q);
+	if (!db_begin(db)) {
+		goto out;
+	}
+	if (!operator_add(db, name, role, args_get(a, "pass"), who) ||
+	    !audit_append(db, who, "operator-add", name, NULL, "ok",
+	    op_role_name(role)) || !db_commit(db)) {
+		db_rollback(db);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	printf("operator %s added as %s (approved by %s)\n", name,
+	    op_role_name(role), who);
+	ret = EXIT_OK;
+out:
+	quorum_free(&q);
+	free(who);
+	return ret;
+}
+
+/*
+ * "operator unlock NAME" under a quorum of officers (specs): failures
+ * and lock cleared, audited, in one transaction.  Returns an exit code
+ * (logged; ES-OP-01 for an unknown operator).
+ */
+static int
+op_unlock(struct db *db, const char *name, char **specs, size_t n)
+{
+	struct quorum q = { 0 };
+	sqlite3_stmt *st;
+	char *who = NULL;
+	int ret = EXIT_ERROR;
+
+	if (!quorum_gather(db, specs, n, quorum_size(db), ROLE_OFFICER,
+	    "operator-unlock", &q)) {
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	who = quorum_names(&q);
+	if (!db_begin(db)) {
+		goto out;
+	}
+	st = db_prepare(db, "UPDATE operators SET locked = 0, failures = 0"
+	    " WHERE name = ?");
+	if (st == NULL) {
+		db_rollback(db);
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE ||
+	    sqlite3_changes(db_handle(db)) != 1) {
+		sqlite3_finalize(st);
+		db_rollback(db);
+		log_warnx("operator %s: ES-OP-01: unknown operator", name);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	if (!audit_append(db, who, "operator-unlock", name, NULL, "ok",
+	    NULL) || !db_commit(db)) {
+		db_rollback(db);
+		goto out;
+	}
+	printf("operator %s unlocked (approved by %s)\n", name, who);
+	ret = EXIT_OK;
+out:
+	quorum_free(&q);
+	free(who);
+	return ret;
+}
+
 int
 cmd_operator(int argc, char **argv)
 {
@@ -235,7 +191,6 @@ cmd_operator(int argc, char **argv)
 	struct quorum q = { 0 };
 	char *officers[MAX_OFFICERS], *who = NULL;
 	const char *sub, *name;
-	enum op_role role;
 	size_t n;
 	int ret = EXIT_ERROR;
 
@@ -276,70 +231,13 @@ cmd_operator(int argc, char **argv)
 		}
 		printf("operator %s: passphrase changed\n", name);
 	} else if (strcmp(sub, "add") == 0) {
-		if (!args_need(&a, "role", "operator add") ||
-		    !args_need(&a, "pass", "operator add")) {
-			ret = EXIT_USAGE;
+		if ((ret = op_add(db, &a, name, officers, n)) != EXIT_OK) {
 			goto out;
 		}
-		if (!op_role_from_name(args_get(&a, "role"), &role) ||
-		    role == ROLE_ANY) {
-			log_warnx("operator add: --role must be officer, operator "
-			    "or auditor");
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		if (!quorum_gather(db, officers, n, quorum_size(db),
-		    ROLE_OFFICER, "operator-add", &q)) {
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		who = quorum_names(&q);
-		if (!db_begin(db)) {
-			goto out;
-		}
-		if (!operator_add(db, name, role, args_get(&a, "pass"), who) ||
-		    !audit_append(db, who, "operator-add", name, NULL, "ok",
-		    op_role_name(role)) || !db_commit(db)) {
-			db_rollback(db);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		printf("operator %s added as %s (approved by %s)\n", name,
-		    op_role_name(role), who);
 	} else if (strcmp(sub, "unlock") == 0) {
-		sqlite3_stmt *st;
-
-		if (!quorum_gather(db, officers, n, quorum_size(db),
-		    ROLE_OFFICER, "operator-unlock", &q)) {
-			ret = EXIT_REFUSED;
+		if ((ret = op_unlock(db, name, officers, n)) != EXIT_OK) {
 			goto out;
 		}
-		who = quorum_names(&q);
-		if (!db_begin(db)) {
-			goto out;
-		}
-		st = db_prepare(db, "UPDATE operators SET locked = 0, failures = 0"
-		    " WHERE name = ?");
-		if (st == NULL) {
-			db_rollback(db);
-			goto out;
-		}
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) != SQLITE_DONE ||
-		    sqlite3_changes(db_handle(db)) != 1) {
-			sqlite3_finalize(st);
-			db_rollback(db);
-			log_warnx("operator %s: ES-OP-01: unknown operator", name);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		sqlite3_finalize(st);
-		if (!audit_append(db, who, "operator-unlock", name, NULL, "ok",
-		    NULL) || !db_commit(db)) {
-			db_rollback(db);
-			goto out;
-		}
-		printf("operator %s unlocked (approved by %s)\n", name, who);
 	} else if (strcmp(sub, "bind-card") == 0) {
 		if (!args_need(&a, "module", "operator bind-card") ||
 		    !args_need(&a, "token-serial", "operator bind-card") ||

@@ -1330,3 +1330,60 @@ out:
 	quorum_free(&q);
 	return ok;
 }
+
+int
+auth_spec(struct db *db, const char *spec, const char *what, char **name,
+    int64_t *op_id)
+{
+	char *nm = NULL, *src = NULL, *card = NULL, *p;
+	sqlite3_stmt *st = NULL;
+	enum auth_result ar;
+	int ret = 0;
+
+	*name = NULL;
+	if ((p = strchr(spec, '=')) == NULL || p == spec) {
+		log_warnx("%s: expected NAME=SRC (SRC: prompt, file:PATH, fd:N, "
+		    "env:VAR)", what);
+		return 0;
+	}
+	nm = strndup(spec, (size_t)(p - spec));
+	src = xstrdup(p + 1);
+	if (nm == NULL) {
+		fatalx("out of memory");
+	}
+	if ((p = strstr(src, ",card=")) != NULL) {
+		*p = '\0';
+		card = p + 6;
+	}
+	if (!secret_source_valid(src, what)) {
+		goto out;
+	}
+	ar = operator_authenticate(db, nm, src, card, ROLE_ANY, op_id);
+	if (ar != AUTH_OK) {
+		goto out;
+	}
+	if ((st = db_prepare(db, "SELECT role FROM operators WHERE id = ?")) ==
+	    NULL) {
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, *op_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_log_error(db, "operator lookup");
+		goto out;
+	}
+	if (strcmp((const char *)sqlite3_column_text(st, 0), "auditor") == 0) {
+		log_warnx("operator %s: ES-QUORUM-03: an auditor cannot %s",
+		    nm, what);
+		audit_append(db, nm, what, "operator", NULL,
+		    "refused: auditor", NULL);
+		goto out;
+	}
+	*name = nm;
+	nm = NULL;
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	free(nm);
+	free(src);
+	return ret;
+}

@@ -68,6 +68,16 @@ enum auth_result operator_authenticate(struct db *db, const char *name,
 enum auth_result operator_auth_spec(struct db *db, const char *spec, const char *what,
     enum op_role need, const char *act, char **name, int64_t *op_id);
 
+/*
+ * Authenticate one person from "NAME=SRC" or "NAME=SRC,card=SRC" (any
+ * role but auditor: an auditor is refused under ES-QUORUM-03 and
+ * audited), what naming the act in messages.  On success *name is
+ * malloc'd and *op_id set.  Refusals are logged (and audited by
+ * operator_authenticate).  1/0.
+ */
+int auth_spec(struct db *db, const char *spec, const char *what,
+    char **name, int64_t *op_id);
+
 /* Change name's passphrase after checking the old one. 1/0. */
 int operator_passwd(struct db *db, const char *name, const char *old_source,
     const char *new_source);

@@ -1,8 +1,8 @@
 /*
- * Issuance requests and their approvals, shared by "request", "issue"
- * and "revoke": the request row, its content hash (what an approval
- * binds), counting the approvals that still count, authenticating one
- * operator from a NAME=SRC spec, and reading an issuing CA's row.
+ * Issuance requests and their approvals, shared by "request" and
+ * "issue": the request row, its content hash (what an approval binds),
+ * counting the approvals that still count.  (A CA's
+ * row is carow.h's; authenticating one person is operators.h's.)
  */
 #ifndef ESEAL_REQUEST_H
 #define ESEAL_REQUEST_H
@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
+#include "carow.h"
 #include "db.h"
 
 struct request {
@@ -30,17 +31,6 @@ struct request {
 	char		*submitted;
 	char		*status;
 	char		*refusal;
-};
-
-/* An issuing CA's row (no token opened). */
-struct ca_row {
-	int64_t	 id;
-	char	*name;
-	char	*kind;
-	char	*status;
-	char	*sig_alg;
-	X509	*cert;		/* NULL while pending */
-	json_t	*settings;	/* never NULL */
 };
 
 /*
@@ -66,23 +56,5 @@ void request_hash(const unsigned char *csr, size_t csrlen,
  * malloc'd "alice,bob".
  */
 int request_approvals(struct db *db, const struct request *r, char **names);
-
-/*
- * Authenticate one person from "NAME=SRC" or "NAME=SRC,card=SRC" (any
- * role but auditor).  On success *name is malloc'd and *op_id set.
- * Refusals are logged (and audited by the operator layer).  1/0.
- */
-int auth_spec(struct db *db, const char *spec, const char *what,
-    char **name, int64_t *op_id);
-
-/* Load CA name's row.  NULL if absent (logged) or on error. */
-struct ca_row *ca_row_load(struct db *db, const char *name);
-struct ca_row *ca_row_load_id(struct db *db, int64_t id);
-void ca_row_free(struct ca_row *c);
-/* A string setting of the CA ("crl-url"...), or NULL. */
-const char *ca_setting(const struct ca_row *c, const char *key);
-
-/* Parse a CSR file (PEM or DER, no trailing bytes).  NULL (logged). */
-X509_REQ *csr_read_file(const char *path, unsigned char **der, int *derlen);
 
 #endif

@@ -104,9 +104,9 @@ anchor_parse(const unsigned char *buf, size_t len, struct audit_witness *w,
 	    when, ca);
 	ret = 1;
 	goto out;
- bad:
+bad:
 	log_warnx("%s: ES-AUDIT-05: malformed audit anchor statement", path);
- out:
+out:
 	free(again);
 	free(text);
 	return ret;
@@ -141,7 +141,7 @@ cms_verify_certs(CMS_ContentInfo *cms, X509 *const *certs, size_t ncerts,
 		goto out;
 	}
 	ok = 1;
- out:
+out:
 	X509_STORE_free(store);
 	return ok;
 }
@@ -219,7 +219,7 @@ witness_read(const char *path, X509 *const *certs, size_t ncerts,
 	    (size_t)ASN1_STRING_length(*pos), w, path)) {
 		ret = WITNESS_OK;
 	}
- out:
+out:
 	CMS_ContentInfo_free(cms);
 	free(buf);
 	return ret;
@@ -258,7 +258,7 @@ anchor_write(struct db *db, struct ca_key *ck, const char *path,
 	}
 	sha256_hex(der, derlen, sha);
 	ret = 1;
- out:
+out:
 	OPENSSL_free(der);
 	free(stmt);
 	free(inst);
@@ -326,7 +326,7 @@ audit_anchor_cmd(const struct args *a)
 		    name, when);
 	}
 	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
- out:
+out:
 	ca_key_free(ck);
 	free(name);
 	db_close(db);

@@ -546,3 +546,9 @@ out:
 	sqlite3_finalize(st);
 	return ret;
 }
+
+char *
+db_col_dup(sqlite3_stmt *st, int i)
+{
+	return xstrdup((const char *)sqlite3_column_text(st, i));
+}

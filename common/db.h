@@ -50,6 +50,8 @@ int db_exec(struct db *db, const char *sql);
 sqlite3_stmt *db_prepare(struct db *db, const char *sql);
 /* Log "PATH: what: sqlite message" for the last error. */
 void db_log_error(struct db *db, const char *what);
+/* Column i of st's current row as a malloc'd string; NULL for SQL NULL. */
+char *db_col_dup(sqlite3_stmt *st, int i);
 
 /* meta table: small key/value settings of the instance.  get returns a malloc'd string or NULL. */
 char *db_meta_get(struct db *db, const char *key);

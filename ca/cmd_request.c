@@ -35,12 +35,6 @@
 #define MAX_FAILS_TEXT	4096
 
 
-static char *
-col_dup(sqlite3_stmt *st, int i)
-{
-	return xstrdup((const char *)sqlite3_column_text(st, i));
-}
-
 void
 request_hash(const unsigned char *csr, size_t csrlen, const char *profile,
     const char *details, const char *subject_hsm, const char *ca_name,
@@ -141,21 +135,21 @@ request_load(struct db *db, const char *id, int *why)
 	}
 	snprintf(r->id, sizeof(r->id), "%s", sqlite3_column_text(st, 0));
 	r->ca_id = sqlite3_column_int64(st, 1);
-	r->ca_name = col_dup(st, 2);
+	r->ca_name = db_col_dup(st, 2);
 	blob = sqlite3_column_blob(st, 3);
 	r->csr_len = sqlite3_column_bytes(st, 3);
 	if ((r->csr_der = malloc(r->csr_len + 1)) == NULL) {
 		fatalx("out of memory");
 	}
 	memcpy(r->csr_der, blob, r->csr_len);
-	r->profile = col_dup(st, 4);
-	r->details = col_dup(st, 5);
-	r->subject_hsm = col_dup(st, 6);
+	r->profile = db_col_dup(st, 4);
+	r->details = db_col_dup(st, 5);
+	r->subject_hsm = db_col_dup(st, 6);
 	snprintf(r->hash, sizeof(r->hash), "%s", sqlite3_column_text(st, 7));
-	r->submitter = col_dup(st, 8);
-	r->submitted = col_dup(st, 9);
-	r->status = col_dup(st, 10);
-	r->refusal = col_dup(st, 11);
+	r->submitter = db_col_dup(st, 8);
+	r->submitted = db_col_dup(st, 9);
+	r->status = db_col_dup(st, 10);
+	r->refusal = db_col_dup(st, 11);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		log_warnx("request %s: ambiguous id prefix (give more of it)",
 		    id);
@@ -220,200 +214,6 @@ request_approvals(struct db *db, const struct request *r, char **names)
 		free(list);
 	}
 	return n;
-}
-
-int
-auth_spec(struct db *db, const char *spec, const char *what, char **name,
-    int64_t *op_id)
-{
-	char *nm = NULL, *src = NULL, *card = NULL, *p;
-	sqlite3_stmt *st = NULL;
-	enum auth_result ar;
-	int ret = 0;
-
-	*name = NULL;
-	if ((p = strchr(spec, '=')) == NULL || p == spec) {
-		log_warnx("%s: expected NAME=SRC (SRC: prompt, file:PATH, fd:N, "
-		    "env:VAR)", what);
-		return 0;
-	}
-	nm = strndup(spec, (size_t)(p - spec));
-	src = xstrdup(p + 1);
-	if (nm == NULL) {
-		fatalx("out of memory");
-	}
-	if ((p = strstr(src, ",card=")) != NULL) {
-		*p = '\0';
-		card = p + 6;
-	}
-	if (!secret_source_valid(src, what)) {
-		goto out;
-	}
-	ar = operator_authenticate(db, nm, src, card, ROLE_ANY, op_id);
-	if (ar != AUTH_OK) {
-		goto out;
-	}
-	if ((st = db_prepare(db, "SELECT role FROM operators WHERE id = ?")) ==
-	    NULL) {
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, *op_id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		db_log_error(db, "operator lookup");
-		goto out;
-	}
-	if (strcmp((const char *)sqlite3_column_text(st, 0), "auditor") == 0) {
-		log_warnx("operator %s: ES-QUORUM-03: an auditor cannot %s",
-		    nm, what);
-		audit_append(db, nm, what, "operator", NULL,
-		    "refused: auditor", NULL);
-		goto out;
-	}
-	*name = nm;
-	nm = NULL;
-	ret = 1;
-out:
-	sqlite3_finalize(st);
-	free(nm);
-	free(src);
-	return ret;
-}
-
-void
-ca_row_free(struct ca_row *c)
-{
-	if (c == NULL) {
-		return;
-	}
-	free(c->name);
-	free(c->kind);
-	free(c->status);
-	free(c->sig_alg);
-	X509_free(c->cert);
-	json_decref(c->settings);
-	free(c);
-}
-
-static struct ca_row *
-ca_row_query(struct db *db, const char *name, int64_t id)
-{
-	struct ca_row *c = NULL, *ret = NULL;
-	sqlite3_stmt *st;
-	const unsigned char *p;
-	const char *set;
-
-	st = db_prepare(db, name != NULL ?
-	    "SELECT id, name, kind, status, sig_alg, cert_der, settings FROM cas"
-	    " WHERE name = ?" :
-	    "SELECT id, name, kind, status, sig_alg, cert_der, settings FROM cas"
-	    " WHERE id = ?");
-	if (st == NULL) {
-		return NULL;
-	}
-	if (name != NULL) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	} else {
-		sqlite3_bind_int64(st, 1, id);
-	}
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		log_warnx("ca %s: no such CA in %s", name != NULL ? name : "?",
-		    db_path(db));
-		goto out;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		fatalx("out of memory");
-	}
-	c->id = sqlite3_column_int64(st, 0);
-	c->name = col_dup(st, 1);
-	c->kind = col_dup(st, 2);
-	c->status = col_dup(st, 3);
-	c->sig_alg = col_dup(st, 4);
-	if ((p = sqlite3_column_blob(st, 5)) != NULL &&
-	    (c->cert = d2i_X509(NULL, &p, sqlite3_column_bytes(st, 5))) ==
-	    NULL) {
-		log_ssl("ca %s: stored certificate unreadable", c->name);
-		goto out;
-	}
-	set = (const char *)sqlite3_column_text(st, 6);
-	if ((c->settings = json_loads(set != NULL ? set : "{}", 0, NULL)) ==
-	    NULL || !json_is_object(c->settings)) {
-		log_warnx("ca %s: settings are not a JSON object", c->name);
-		goto out;
-	}
-	ret = c;
-	c = NULL;
-out:
-	sqlite3_finalize(st);
-	ca_row_free(c);
-	return ret;
-}
-
-struct ca_row *
-ca_row_load(struct db *db, const char *name)
-{
-	return ca_row_query(db, name, 0);
-}
-
-struct ca_row *
-ca_row_load_id(struct db *db, int64_t id)
-{
-	return ca_row_query(db, NULL, id);
-}
-
-const char *
-ca_setting(const struct ca_row *c, const char *key)
-{
-	json_t *v = json_object_get(c->settings, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-X509_REQ *
-csr_read_file(const char *path, unsigned char **der, int *derlen)
-{
-	unsigned char *buf = NULL, *out = NULL;
-	const unsigned char *p;
-	X509_REQ *req = NULL;
-	BIO *bio = NULL;
-	size_t len;
-	int n;
-
-	*der = NULL;
-	if (!file_read(path, 1 << 20, &buf, &len)) {
-		goto out;
-	}
-	if (len > 11 && memcmp(buf, "-----BEGIN ", 11) == 0) {
-		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
-		    (req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL)) ==
-		    NULL) {
-			log_ssl("%s: not a PEM CSR", path);
-		}
-	} else {
-		p = buf;
-		if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL) {
-			log_ssl("%s: not a DER CSR", path);
-		} else if (p != buf + len) {
-			log_warnx("%s: %td bytes trailing garbage after the CSR",
-			    path, (ptrdiff_t)(buf + len - p));
-			X509_REQ_free(req);
-			req = NULL;
-		}
-	}
-	if (req == NULL) {
-		goto out;
-	}
-	if ((n = i2d_X509_REQ(req, &out)) <= 0) {
-		log_ssl("%s: cannot encode the CSR", path);
-		X509_REQ_free(req);
-		req = NULL;
-		goto out;
-	}
-	*der = out;
-	*derlen = n;
-out:
-	BIO_free(bio);
-	free(buf);
-	return req;
 }
 
 /* The parameters of a request that its checks depend on. */
@@ -672,6 +472,94 @@ hsm_decision_text(const struct hsm_decision *hd, char *buf, size_t bufsz)
 	return hd->checked && hd->eff.status == CMVP_ACTIVE ? "ok" : "refused";
 }
 
+/*
+ * --validity-days of command what (if given) into *days: a positive
+ * decimal number.  1/0 (logged; a usage error).
+ */
+static int
+days_arg(struct args *a, const char *what, int *days)
+{
+	const char *s;
+
+	if ((s = args_get(a, "validity-days")) == NULL) {
+		return 1;
+	}
+	*days = atoi(s);
+	if (*days <= 0 || strspn(s, "0123456789") != strlen(s)) {
+		log_warnx("%s: --validity-days must be a positive number of "
+		    "days", what);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The request row of a submission, pending or refused (with its refusal
+ * text), in the caller's transaction.  1/0 (logged).
+ */
+static int
+request_insert(struct db *db, const char *id, int64_t ca_id,
+    const unsigned char *der, int derlen, const char *profile,
+    const char *details, const char *subject_hsm, const char *hash,
+    const char *who, const char *now, const char *refusal)
+{
+	sqlite3_stmt *st;
+	int ok;
+
+	st = db_prepare(db, "INSERT INTO requests (id, ca_id, csr_der, profile,"
+	    " details, subject_hsm, content_hash, submitter, submitted, status,"
+	    " refusal) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+	if (st == NULL) {
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, ca_id);
+	sqlite3_bind_blob(st, 3, der, derlen, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, profile, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, details, -1, SQLITE_TRANSIENT);
+	if (subject_hsm != NULL) {
+		sqlite3_bind_text(st, 6, subject_hsm, -1, SQLITE_TRANSIENT);
+	}
+	sqlite3_bind_text(st, 7, hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, who, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 9, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 10, refusal != NULL ? "refused" : "pending", -1,
+	    SQLITE_STATIC);
+	if (refusal != NULL) {
+		sqlite3_bind_text(st, 11, refusal, -1, SQLITE_TRANSIENT);
+	}
+	ok = sqlite3_step(st) == SQLITE_DONE;
+	if (!ok) {
+		db_log_error(db, "insert request");
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/*
+ * The attestation decision of a submission into the audit chain (in the
+ * caller's transaction); an attestation never looked at (the profile was
+ * unreadable) is recorded as refused under ES-PROF-01.  1/0.
+ */
+static int
+audit_attestation(struct db *db, struct hsm_decision *hd, const char *who,
+    const char *object, const char *hash)
+{
+	char text[1024];
+	const char *result;
+
+	if (hd->att.rule[0] == '\0' && !hd->checked) {
+		/* The attestation was not looked at (profile unreadable). */
+		snprintf(hd->att.rule, sizeof(hd->att.rule), "ES-PROF-01");
+		snprintf(hd->att.reason, sizeof(hd->att.reason), "not checked: "
+		    "the profile cannot be loaded");
+		hd->att_result = ATTEST_REFUSED;
+	}
+	result = hsm_decision_text(hd, text, sizeof(text));
+	return audit_append(db, who, "request-attestation", object, hash,
+	    result, text);
+}
+
 static int
 req_submit(struct args *a)
 {
@@ -681,11 +569,10 @@ req_submit(struct args *a)
 	struct db *db = NULL;
 	struct ca_row *ca = NULL;
 	X509_REQ *req = NULL;
-	sqlite3_stmt *st = NULL;
 	unsigned char *der = NULL, *att = NULL;
 	char *who = NULL, *details = NULL, *refusal = NULL;
-	char id[37], hash[65], now[32], object[64], hsm_text[1024];
-	const char *csr_path, *s, *att_path, *subject_hsm, *hsm_result;
+	char id[37], hash[65], now[32], object[64];
+	const char *csr_path, *att_path, *subject_hsm;
 	int64_t op_id;
 	uuid_t uu;
 	int derlen = 0, ret = EXIT_ERROR;
@@ -710,13 +597,8 @@ req_submit(struct args *a)
 	rp.profile = args_get(a, "profile");
 	rp.ku = args_get(a, "key-usage");
 	rp.subject_hsm = args_get(a, "subject-hsm");
-	if ((s = args_get(a, "validity-days")) != NULL) {
-		rp.days = atoi(s);
-		if (rp.days <= 0 || strspn(s, "0123456789") != strlen(s)) {
-			log_warnx("request submit: --validity-days must be a "
-			    "positive number of days");
-			return EXIT_USAGE;
-		}
+	if (!days_arg(a, "request submit", &rp.days)) {
+		return EXIT_USAGE;
 	}
 	if ((req = csr_read_file(csr_path, &der, &derlen)) == NULL) {
 		goto out;
@@ -763,30 +645,8 @@ req_submit(struct args *a)
 	if (!db_begin(db)) {
 		goto out;
 	}
-	st = db_prepare(db, "INSERT INTO requests (id, ca_id, csr_der, profile,"
-	    " details, subject_hsm, content_hash, submitter, submitted, status,"
-	    " refusal) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-	if (st == NULL) {
-		goto rollback;
-	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, ca->id);
-	sqlite3_bind_blob(st, 3, der, derlen, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, rp.profile, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, details, -1, SQLITE_TRANSIENT);
-	if (subject_hsm != NULL) {
-		sqlite3_bind_text(st, 6, subject_hsm, -1, SQLITE_TRANSIENT);
-	}
-	sqlite3_bind_text(st, 7, hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 8, who, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 9, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 10, refusal != NULL ? "refused" : "pending", -1,
-	    SQLITE_STATIC);
-	if (refusal != NULL) {
-		sqlite3_bind_text(st, 11, refusal, -1, SQLITE_TRANSIENT);
-	}
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "insert request");
+	if (!request_insert(db, id, ca->id, der, derlen, rp.profile, details,
+	    subject_hsm, hash, who, now, refusal)) {
 		goto rollback;
 	}
 	if (!audit_append(db, who, "request-submit", object, hash,
@@ -794,19 +654,9 @@ req_submit(struct args *a)
 	    refusal != NULL ? refusal : details)) {
 		goto rollback;
 	}
-	if (att_path != NULL && hd.att.rule[0] == '\0' && !hd.checked) {
-		/* The attestation was not looked at (profile unreadable). */
-		snprintf(hd.att.rule, sizeof(hd.att.rule), "ES-PROF-01");
-		snprintf(hd.att.reason, sizeof(hd.att.reason), "not checked: "
-		    "the profile cannot be loaded");
-		hd.att_result = ATTEST_REFUSED;
-	}
-	if (att_path != NULL) {
-		hsm_result = hsm_decision_text(&hd, hsm_text, sizeof(hsm_text));
-		if (!audit_append(db, who, "request-attestation", object, hash,
-		    hsm_result, hsm_text)) {
-			goto rollback;
-		}
+	if (att_path != NULL &&
+	    !audit_attestation(db, &hd, who, object, hash)) {
+		goto rollback;
 	}
 	if (!db_commit(db)) {
 		goto rollback;
@@ -833,7 +683,6 @@ req_submit(struct args *a)
 rollback:
 	db_rollback(db);
 out:
-	sqlite3_finalize(st);
 	findings_free(&f);
 	ca_row_free(ca);
 	X509_REQ_free(req);
@@ -1172,6 +1021,71 @@ out:
 	return ret;
 }
 
+/*
+ * What an amendment of request r evaluates: the stored request with the
+ * command line's --profile, --key-usage and --validity-days over it (ku
+ * holds the stored key usage; what names the request).  An attested
+ * request is verified again: its root may be gone.  1/0 (logged; a usage
+ * error).
+ */
+static int
+amend_params(struct args *a, const struct request *r, const char *what,
+    char ku[2], struct req_params *rp)
+{
+	const char *chain;
+
+	snprintf(ku, 2, "%s", json_string_value(json_object_get(r->dj,
+	    "key_usage")));
+	rp->what = what;
+	rp->profiles_dir = args_get(a, "profiles");
+	rp->profile = args_get(a, "profile") != NULL ? args_get(a, "profile") :
+	    r->profile;
+	rp->ku = args_get(a, "key-usage") != NULL ? args_get(a, "key-usage") :
+	    ku;
+	rp->days = (int)json_integer_value(json_object_get(r->dj,
+	    "validity_days"));
+	rp->subject_hsm = r->subject_hsm;
+	chain = json_string_value(json_object_get(json_object_get(r->dj,
+	    "attestation"), "chain"));
+	if (chain != NULL) {
+		rp->subject_hsm = NULL;
+		rp->att_buf = (const unsigned char *)chain;
+		rp->att_len = strlen(chain);
+	}
+	return days_arg(a, "request amend", &rp->days);
+}
+
+/*
+ * The amended request id: profile, details, content hash and subject
+ * HSM, in the caller's transaction.  1/0 (logged).
+ */
+static int
+request_update(struct db *db, const char *id, const char *profile,
+    const char *details, const char *hash, const char *subject_hsm)
+{
+	sqlite3_stmt *st;
+	int ok;
+
+	st = db_prepare(db, "UPDATE requests SET profile = ?, details = ?,"
+	    " content_hash = ?, subject_hsm = ? WHERE id = ?");
+	if (st == NULL) {
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, profile, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, details, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, hash, -1, SQLITE_TRANSIENT);
+	if (subject_hsm != NULL) {
+		sqlite3_bind_text(st, 4, subject_hsm, -1, SQLITE_TRANSIENT);
+	}
+	sqlite3_bind_text(st, 5, id, -1, SQLITE_TRANSIENT);
+	ok = sqlite3_step(st) == SQLITE_DONE;
+	if (!ok) {
+		db_log_error(db, "amend request");
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
 static int
 req_amend(struct args *a)
 {
@@ -1182,11 +1096,10 @@ req_amend(struct args *a)
 	struct request *r = NULL;
 	struct ca_row *ca = NULL;
 	X509_REQ *req = NULL;
-	sqlite3_stmt *st = NULL;
 	const unsigned char *p;
 	char *who = NULL, *details = NULL, *refusal = NULL;
 	char hash[65], object[64], detail[256], ku[2] = "";
-	const char *s, *chain, *subject_hsm;
+	const char *subject_hsm;
 	int64_t op_id;
 	int ret = EXIT_ERROR, why, before;
 
@@ -1237,38 +1150,14 @@ req_amend(struct args *a)
 		log_ssl("request %s: stored CSR unreadable", r->id);
 		goto out;
 	}
-	snprintf(ku, sizeof(ku), "%s", json_string_value(json_object_get(r->dj,
-	    "key_usage")));
-	rp.what = object;
-	rp.profiles_dir = args_get(a, "profiles");
-	rp.profile = args_get(a, "profile") != NULL ? args_get(a, "profile") :
-	    r->profile;
-	rp.ku = args_get(a, "key-usage") != NULL ? args_get(a, "key-usage") :
-	    ku;
-	rp.days = (int)json_integer_value(json_object_get(r->dj,
-	    "validity_days"));
-	rp.subject_hsm = r->subject_hsm;
-	/* An attested request is verified again: its root may be gone. */
-	chain = json_string_value(json_object_get(json_object_get(r->dj,
-	    "attestation"), "chain"));
-	if (chain != NULL) {
-		rp.subject_hsm = NULL;
-		rp.att_buf = (const unsigned char *)chain;
-		rp.att_len = strlen(chain);
-	}
-	if ((s = args_get(a, "validity-days")) != NULL) {
-		rp.days = atoi(s);
-		if (rp.days <= 0 || strspn(s, "0123456789") != strlen(s)) {
-			log_warnx("request amend: --validity-days must be a "
-			    "positive number of days");
-			ret = EXIT_USAGE;
-			goto out;
-		}
+	if (!amend_params(a, r, object, ku, &rp)) {
+		ret = EXIT_USAGE;
+		goto out;
 	}
 	if (!request_evaluate(db, ca, req, &rp, &f, &details, &hd)) {
 		goto out;
 	}
-	subject_hsm = chain == NULL ? r->subject_hsm : hd.att.cmvp;
+	subject_hsm = rp.att_buf == NULL ? r->subject_hsm : hd.att.cmvp;
 	if (f.fails > 0) {
 		findings_log_fails(&f, object);
 		refusal = fails_text(&f, object);
@@ -1290,20 +1179,8 @@ req_amend(struct args *a)
 	if (!db_begin(db)) {
 		goto out;
 	}
-	st = db_prepare(db, "UPDATE requests SET profile = ?, details = ?,"
-	    " content_hash = ?, subject_hsm = ? WHERE id = ?");
-	if (st == NULL) {
-		goto rollback;
-	}
-	sqlite3_bind_text(st, 1, rp.profile, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, details, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, hash, -1, SQLITE_TRANSIENT);
-	if (subject_hsm != NULL) {
-		sqlite3_bind_text(st, 4, subject_hsm, -1, SQLITE_TRANSIENT);
-	}
-	sqlite3_bind_text(st, 5, r->id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "amend request");
+	if (!request_update(db, r->id, rp.profile, details, hash,
+	    subject_hsm)) {
 		goto rollback;
 	}
 	snprintf(detail, sizeof(detail), "content hash was %s; %d earlier "
@@ -1326,7 +1203,6 @@ req_amend(struct args *a)
 rollback:
 	db_rollback(db);
 out:
-	sqlite3_finalize(st);
 	findings_free(&f);
 	attest_clear(&hd.att);
 	request_free(r);

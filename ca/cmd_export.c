@@ -15,11 +15,12 @@
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
+#include "carow.h"
+#include "certrow.h"
 #include "export.h"
 #include "gate.h"
 #include "log.h"
 #include "operators.h"
-#include "request.h"
 #include "util.h"
 
 /* Most issuing CAs in one export. */
@@ -52,57 +53,52 @@ stored_time(const unsigned char *s)
 	return t;
 }
 
+/* Where add_entry() adds and counts. */
+struct entries {
+	struct export_builder	*b;
+	size_t			*n, *nrev;
+};
+
+/* Add one issued serial (good or revoked) to the export.  1/0 (logged). */
+static int
+add_entry(void *arg, const struct certrow_status *cs)
+{
+	struct entries *e = arg;
+	unsigned char *mag;
+	char hex[64];
+	size_t len;
+	int ok;
+
+	/* Stored serials are hex without leading zeros: pad to even. */
+	snprintf(hex, sizeof(hex), "%s%s", strlen(cs->serial) % 2 ? "0" : "",
+	    cs->serial);
+	if ((mag = hex_decode(hex, &len)) == NULL) {
+		log_warnx("export: stored serial %s is not hex", cs->serial);
+		return 0;
+	}
+	ok = export_builder_add_entry(e->b, mag, len, cs->revoked ?
+	    EXPORT_REVOKED : EXPORT_GOOD, cs->revoked ? stored_time(
+	    (const unsigned char *)cs->time) : 0, cs->revoked ? cs->reason :
+	    -1, cs->revoked ? stored_time(
+	    (const unsigned char *)cs->invalidity_date) : 0);
+	free(mag);
+	if (ok) {
+		(*e->n)++;
+		if (cs->revoked) {
+			(*e->nrev)++;
+		}
+	}
+	return ok;
+}
+
 /* Add every issued serial of the CA (good or revoked). 1/0. */
 static int
 add_entries(struct db *db, struct export_builder *b, int64_t ca_id,
     size_t *n, size_t *nrev)
 {
-	sqlite3_stmt *st;
-	unsigned char *mag = NULL;
-	char hex[64];
-	size_t len;
-	int rc, ok = 0;
+	struct entries e = { b, n, nrev };
 
-	st = db_prepare(db, "SELECT c.serial, r.time, r.reason,"
-	    " r.invalidity_date FROM certificates c LEFT JOIN revocations r"
-	    " ON r.cert_id = c.id WHERE c.ca_id = ? ORDER BY c.id");
-	if (st == NULL) {
-		return 0;
-	}
-	sqlite3_bind_int64(st, 1, ca_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *serial = (const char *)sqlite3_column_text(st, 0);
-		int revoked = sqlite3_column_type(st, 1) != SQLITE_NULL;
-
-		/* Stored serials are hex without leading zeros: pad to even. */
-		snprintf(hex, sizeof(hex), "%s%s", strlen(serial) % 2 ? "0" : "",
-		    serial);
-		free(mag);
-		if ((mag = hex_decode(hex, &len)) == NULL) {
-			log_warnx("export: stored serial %s is not hex", serial);
-			goto out;
-		}
-		if (!export_builder_add_entry(b, mag, len, revoked ?
-		    EXPORT_REVOKED : EXPORT_GOOD, revoked ?
-		    stored_time(sqlite3_column_text(st, 1)) : 0, revoked ?
-		    sqlite3_column_int(st, 2) : -1, revoked ?
-		    stored_time(sqlite3_column_text(st, 3)) : 0)) {
-			goto out;
-		}
-		(*n)++;
-		if (revoked) {
-			(*nrev)++;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "export: reading certificates");
-		goto out;
-	}
-	ok = 1;
-out:
-	free(mag);
-	sqlite3_finalize(st);
-	return ok;
+	return certrow_each_status(db, ca_id, add_entry, &e);
 }
 
 /* Add the CA's latest full, delta and partition CRLs. 1/0. */
@@ -248,30 +244,165 @@ check_issuing(struct db *db, const char *name)
 	return ok;
 }
 
+/* One export in the making: its numbers, times and counts. */
+struct export_run {
+	int64_t	 seq, aseq;
+	char	 ahash[65];
+	time_t	 now, next;
+	size_t	 n, nrev, ncrls;
+};
+
+/*
+ * The command line of export-status: --next-update into *hours, --ca
+ * into names (*nca of them, pointing into *cabuf), --pin into pins (one
+ * for all CAs or one per CA), and an --out that can be written.  1/0
+ * (logged; a usage error).
+ */
+static int
+export_args(struct args *a, long *hours, char **cabuf, const char **names,
+    size_t *nca, char **pins, size_t *npin)
+{
+	if (args_get(a, "next-update") != NULL) {
+		*hours = strtol(args_get(a, "next-update"), NULL, 10);
+		if (*hours < 1 || *hours > 24 * 31) {
+			log_warnx("export-status: --next-update must be 1..744 "
+			    "hours");
+			return 0;
+		}
+	}
+	if ((*nca = split_cas(args_get(a, "ca"), cabuf, names)) == 0) {
+		return 0;
+	}
+	*npin = args_all(a, "pin", pins, EXPORT_MAX_CAS + 1);
+	if (*npin != 1 && *npin != *nca) {
+		log_warnx("export-status: give one --pin for every CA, or one "
+		    "--pin per CA in the --ca order (%zu CAs, %zu --pin)", *nca,
+		    *npin);
+		return 0;
+	}
+	/* Before a number is taken or a token opened. */
+	return out_path_writable(args_get(a, "out"), "export-status --out");
+}
+
+/*
+ * Who makes the export: the --operator authenticated, else "system",
+ * into *who (malloc'd).  1/0 (logged).
+ */
+static int
+export_actor(struct db *db, struct args *a, char **who)
+{
+	int64_t op_id;
+
+	if (args_get(a, "operator") != NULL) {
+		return auth_spec(db, args_get(a, "operator"), "export-status",
+		    who, &op_id);
+	}
+	if ((*who = strdup("system")) == NULL) {
+		fatalx("out of memory");
+	}
+	return 1;
+}
+
+/*
+ * The signed export of the nca CAs whose keys ck holds: the audit head
+ * at this point (the export witnesses the chain up to it), every serial
+ * and CRL of each CA, one signature per CA on its token, checked as
+ * eseal-ocspd will check them.  *der (OPENSSL_malloc'd) and the counts
+ * of er on success.  1/0 (logged).
+ */
+static int
+export_build(struct db *db, struct ca_key **ck, const char **names,
+    size_t nca, const char *out, struct export_run *er, unsigned char **der,
+    size_t *derlen)
+{
+	struct export_signer sg[EXPORT_MAX_CAS];
+	struct export_builder *b = NULL;
+	struct export *check = NULL;
+	X509 *trust[EXPORT_MAX_CAS];
+	size_t i;
+	int ok = 0;
+
+	for (i = 0; i < nca; i++) {
+		sg[i].cert = ck[i]->cert;
+		sg[i].key = hsm_key_private(ck[i]->key);
+		sg[i].alg = ck[i]->alg;
+		trust[i] = ck[i]->cert;
+	}
+	if (!audit_head(db, &er->aseq, er->ahash) ||
+	    (b = export_builder_new(er->seq, er->now)) == NULL ||
+	    !export_builder_set_audit_head(b, er->aseq, er->ahash)) {
+		goto out;
+	}
+	for (i = 0; i < nca; i++) {
+		if (!export_builder_add_issuer(b, ck[i]->cert, er->now,
+		    er->next) || !add_entries(db, b, ck[i]->id, &er->n,
+		    &er->nrev) || !add_crls(db, b, ck[i]->id, names[i],
+		    &er->ncrls)) {
+			goto out;
+		}
+	}
+	if (!export_builder_sign_multi(b, sg, nca, hsm_libctx(), hsm_propq(),
+	    der, derlen)) {
+		goto out;
+	}
+	if ((check = export_decode(*der, *derlen, trust, nca, out)) == NULL) {
+		log_warnx("export-status: ES-HSM-SIG-01: the export signed on "
+		    "the token does not verify; nothing written");
+		goto out;
+	}
+	ok = 1;
+out:
+	export_free(check);
+	export_builder_free(b);
+	return ok;
+}
+
+/* What export-status tells: the export's file, numbers and CAs. */
+static void
+export_print(const char *out, const char **names, size_t nca,
+    const struct export_run *er, const char *ts, const char *tn,
+    const char *sha, const char *detail)
+{
+	json_t *jcas;
+	size_t i;
+
+	if (!g.json) {
+		printf("%s: status export %s\n", out, detail);
+		return;
+	}
+	if ((jcas = json_array()) == NULL) {
+		fatalx("out of memory");
+	}
+	for (i = 0; i < nca; i++) {
+		json_array_append_new(jcas, json_string(names[i]));
+	}
+	json_print(json_pack("{s:s,s:I,s:o,s:I,s:I,s:I,s:s,s:s,s:s,"
+	    "s:{s:I,s:s}}", "file", out, "sequence", (json_int_t)er->seq,
+	    "cas", jcas, "certificates", (json_int_t)er->n, "revoked",
+	    (json_int_t)er->nrev, "crls", (json_int_t)er->ncrls, "produced",
+	    ts, "next_update", tn, "sha256", sha, "audit_head", "seq",
+	    (json_int_t)er->aseq, "hash", er->ahash));
+}
+
 int
 cmd_export_status(int argc, char **argv)
 {
 	static const char *const valued[] = { "ca", "pin", "out", "next-update",
 	    "operator", NULL };
+	struct export_run er;
 	struct args a;
 	struct db *db = NULL;
 	struct ca_key *ck[EXPORT_MAX_CAS];
-	struct export_signer sg[EXPORT_MAX_CAS];
-	struct export_builder *b = NULL;
-	struct export *check = NULL;
-	X509 *trust[EXPORT_MAX_CAS];
 	unsigned char *der = NULL;
 	char *who = NULL, *cabuf = NULL, *pins[EXPORT_MAX_CAS + 1];
-	char object[512], sha[65], detail[1024], ts[32], tn[32], ahash[65];
+	char object[512], sha[65], detail[1024], ts[32], tn[32], obj[160];
 	const char *names[EXPORT_MAX_CAS], *out;
-	size_t i, nca = 0, npin, n = 0, nrev = 0, ncrls = 0, derlen = 0;
-	int64_t seq, op_id, aseq;
-	time_t now, next;
+	size_t i, nca = 0, npin, derlen = 0;
 	long hours = 48;
 	int ret = EXIT_ERROR, why;
-	json_t *jcas;
 
 	memset(ck, 0, sizeof(ck));
+	memset(&er, 0, sizeof(er));
 	if (!args_parse(argc, argv, valued, NULL, &a)) {
 		return EXIT_USAGE;
 	}
@@ -285,32 +416,11 @@ cmd_export_status(int argc, char **argv)
 		export_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (args_get(&a, "next-update") != NULL) {
-		hours = strtol(args_get(&a, "next-update"), NULL, 10);
-		if (hours < 1 || hours > 24 * 31) {
-			log_warnx("export-status: --next-update must be 1..744 "
-			    "hours");
-			return EXIT_USAGE;
-		}
-	}
-	if ((nca = split_cas(args_get(&a, "ca"), &cabuf, names)) == 0) {
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	npin = args_all(&a, "pin", pins, EXPORT_MAX_CAS + 1);
-	if (npin != 1 && npin != nca) {
-		log_warnx("export-status: give one --pin for every CA, or one "
-		    "--pin per CA in the --ca order (%zu CAs, %zu --pin)", nca,
-		    npin);
+	if (!export_args(&a, &hours, &cabuf, names, &nca, pins, &npin)) {
 		ret = EXIT_USAGE;
 		goto out;
 	}
 	out = args_get(&a, "out");
-	/* Before a number is taken or a token opened. */
-	if (!out_path_writable(out, "export-status --out")) {
-		ret = EXIT_USAGE;
-		goto out;
-	}
 	snprintf(object, sizeof(object), "ca:%s", args_get(&a, "ca"));
 	if ((db = ca_open_db()) == NULL) {
 		goto out;
@@ -321,18 +431,11 @@ cmd_export_status(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (args_get(&a, "operator") != NULL) {
-		if (!auth_spec(db, args_get(&a, "operator"), "export-status",
-		    &who, &op_id)) {
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-	} else if ((who = strdup("system")) == NULL) {
-		fatalx("out of memory");
+	if (!export_actor(db, &a, &who)) {
+		ret = EXIT_REFUSED;
+		goto out;
 	}
 	for (i = 0; i < nca; i++) {
-		char obj[160];
-
 		snprintf(obj, sizeof(obj), "ca:%s", names[i]);
 		/* Checked above; the row could not change since (one store). */
 		if ((ck[i] = ca_key_open_signing(db, names[i],
@@ -341,57 +444,30 @@ cmd_export_status(int argc, char **argv)
 			ret = why;
 			goto out;
 		}
-		sg[i].cert = ck[i]->cert;
-		sg[i].key = hsm_key_private(ck[i]->key);
-		sg[i].alg = ck[i]->alg;
 	}
-	now = now_utc();
-	next = now + hours * 3600;
+	er.now = now_utc();
+	er.next = er.now + hours * 3600;
 	/*
 	 * One counter for the whole store, so the number increases strictly
 	 * for every CA whichever exports carry it.  It is taken with the
 	 * audit record, before the file exists (never reused), and only once
 	 * the export is signed and verified (a failed run takes none).
 	 */
-	if ((seq = peek_sequence(db)) < 0) {
+	if ((er.seq = peek_sequence(db)) < 0) {
 		goto out;
 	}
-	/*
-	 * The audit head at this point goes into the signed content: the
-	 * export witnesses the chain up to it (audit verify --witness).
-	 */
-	if (!audit_head(db, &aseq, ahash) ||
-	    (b = export_builder_new(seq, now)) == NULL ||
-	    !export_builder_set_audit_head(b, aseq, ahash)) {
-		goto fail;
-	}
-	for (i = 0; i < nca; i++) {
-		if (!export_builder_add_issuer(b, ck[i]->cert, now, next) ||
-		    !add_entries(db, b, ck[i]->id, &n, &nrev) ||
-		    !add_crls(db, b, ck[i]->id, names[i], &ncrls)) {
-			goto fail;
-		}
-	}
-	if (!export_builder_sign_multi(b, sg, nca, hsm_libctx(), hsm_propq(),
-	    &der, &derlen)) {
-		goto fail;
-	}
-	/* The token's signatures, checked as eseal-ocspd will check them. */
-	for (i = 0; i < nca; i++) {
-		trust[i] = ck[i]->cert;
-	}
-	if ((check = export_decode(der, derlen, trust, nca, out)) == NULL) {
-		log_warnx("export-status: ES-HSM-SIG-01: the export signed on "
-		    "the token does not verify; nothing written");
-		goto fail;
+	if (!export_build(db, ck, names, nca, out, &er, &der, &derlen)) {
+		audit_append(db, who, "status-export", object, NULL, "failed",
+		    NULL);
+		goto out;
 	}
 	sha256_hex(der, derlen, sha);
-	time_fmt(now, ts, sizeof(ts));
-	time_fmt(next, tn, sizeof(tn));
+	time_fmt(er.now, ts, sizeof(ts));
+	time_fmt(er.next, tn, sizeof(tn));
 	snprintf(detail, sizeof(detail), "sequence %lld, %zu certificates "
 	    "(%zu revoked), %zu CRLs, produced %s, nextUpdate %s, audit head "
-	    "%lld, sha256 %s", (long long)seq, n, nrev, ncrls, ts, tn,
-	    (long long)aseq, sha);
+	    "%lld, sha256 %s", (long long)er.seq, er.n, er.nrev, er.ncrls, ts,
+	    tn, (long long)er.aseq, sha);
 	if (nca > 1) {
 		size_t l = strlen(detail);
 
@@ -401,7 +477,7 @@ cmd_export_status(int argc, char **argv)
 	if (!db_begin(db)) {
 		goto out;
 	}
-	if (!record_sequence(db, seq) ||
+	if (!record_sequence(db, er.seq) ||
 	    !audit_append(db, who, "status-export", object, sha, "ok", detail) ||
 	    !db_meta_set(db, "last_status_export", detail) || !db_commit(db)) {
 		db_rollback(db);
@@ -413,30 +489,10 @@ cmd_export_status(int argc, char **argv)
 		    "failed: file not written", out);
 		goto out;
 	}
-	if (g.json) {
-		if ((jcas = json_array()) == NULL) {
-			fatalx("out of memory");
-		}
-		for (i = 0; i < nca; i++) {
-			json_array_append_new(jcas, json_string(names[i]));
-		}
-		json_print(json_pack("{s:s,s:I,s:o,s:I,s:I,s:I,s:s,s:s,s:s,"
-		    "s:{s:I,s:s}}", "file", out, "sequence", (json_int_t)seq,
-		    "cas", jcas, "certificates", (json_int_t)n, "revoked",
-		    (json_int_t)nrev, "crls", (json_int_t)ncrls, "produced", ts,
-		    "next_update", tn, "sha256", sha, "audit_head", "seq",
-		    (json_int_t)aseq, "hash", ahash));
-	} else {
-		printf("%s: status export %s\n", out, detail);
-	}
+	export_print(out, names, nca, &er, ts, tn, sha, detail);
 	ret = ca_audit_sign(db, ck[0], NULL) ? EXIT_OK : EXIT_ERROR;
-	goto out;
- fail:
-	audit_append(db, who, "status-export", object, NULL, "failed", NULL);
- out:
+out:
 	OPENSSL_free(der);
-	export_free(check);
-	export_builder_free(b);
 	/*
 	 * Reverse order: CAs sharing a module or token opened it after the
 	 * first, which alone finalizes the module.

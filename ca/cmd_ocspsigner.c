@@ -18,12 +18,13 @@
 #include "audit.h"
 #include "ca.h"
 #include "cacert.h"
+#include "carow.h"
+#include "certrow.h"
 #include "eecert.h"
 #include "gate.h"
 #include "lint.h"
 #include "log.h"
 #include "operators.h"
-#include "request.h"
 #include "util.h"
 
 #define MAX_OFFICERS 16
@@ -116,7 +117,7 @@ signer_issue(struct db *db, const struct args *a)
 	struct ca_row *row = NULL;
 	struct findings f;
 	struct lint_opts lo;
-	sqlite3_stmt *st = NULL;
+	struct certrow_new cr;
 	X509_REQ *req = NULL;
 	X509 *cert = NULL;
 	EVP_PKEY *tk = NULL;
@@ -215,22 +216,19 @@ signer_issue(struct db *db, const struct args *a)
 	if (!db_begin(db)) {
 		goto out;
 	}
-	st = db_prepare(db, "INSERT INTO certificates (ca_id, serial, subject,"
-	    " profile, not_before, not_after, der, sha256, issued) VALUES"
-	    " (?,?,?,'ocsp-signer',?,?,?,?,?)");
-	if (st == NULL) {
-		db_rollback(db);
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, ck->id);
-	sqlite3_bind_text(st, 2, serial, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, subj, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, nb, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, na, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(st, 6, der, derlen, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 7, sha, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 8, now, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE ||
+	memset(&cr, 0, sizeof(cr));
+	cr.ca_id = ck->id;
+	cr.serial = serial;
+	cr.subject = subj;
+	cr.profile = "ocsp-signer";
+	cr.not_before = nb;
+	cr.not_after = na;
+	cr.der = der;
+	cr.der_len = derlen;
+	cr.sha256 = sha;
+	cr.issued = now;
+	cr.partition = -1;
+	if (!certrow_insert(db, &cr) ||
 	    !audit_append(db, who, "ocsp-signer-issue", object, sha, "ok",
 	    serial) || !db_commit(db)) {
 		db_log_error(db, "record the OCSP signer certificate");
@@ -244,7 +242,6 @@ signer_issue(struct db *db, const struct args *a)
 	    "approved by %s)\n", args_get(a, "out"), sha, serial, na, who);
 	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
 out:
-	sqlite3_finalize(st);
 	findings_free(&f);
 	quorum_free(&q);
 	ca_key_free(ck);
