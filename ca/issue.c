@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,26 @@ struct pending {
 	int		 written;	/* its PEM file is in place */
 };
 
+/*
+ * The certificate the token signs in a thread while the next one is
+ * rechecked, built and linted (sign_thread).  Only that thread uses the
+ * token meanwhile; the store is the main thread's.
+ */
+struct inflight {
+	pthread_t		 th;
+	int			 running;
+	struct ca_key		*ck;
+	X509			*issuer;
+	struct request		*r;
+	X509			*cert;
+	time_t			 not_before, not_after;
+	char			 serial[33];
+	char			 object[64];
+	char			*names;
+	int			 capped;
+	const char		*why;		/* set by the thread on failure */
+};
+
 struct batch {
 	struct db		*db;
 	struct ca_key		*ck;
@@ -79,9 +100,14 @@ struct batch {
 	struct alg_policy	*ap;		/* the instance's algorithm policy */
 	int			 partition;	/* of the certificate being built */
 	int			 open;		/* the batch's transaction is open */
+	int			 overlap;	/* sign in a thread (no partitions) */
+	int			 failed;	/* a certificate in flight failed */
+	struct inflight		 fl;
 	struct pending		 v[BATCH];
 	size_t			 n;
 };
+
+static int inflight_finish(struct batch *b);
 
 /* Mark r refused with text, audited, in one transaction. 1/0. */
 static int
@@ -290,7 +316,8 @@ placeholder_sign(struct batch *b, X509 *cert)
 }
 
 /*
- * Make the batch's work durable: commit its transaction (certificate
+ * Make the batch's work durable: record the certificate in flight,
+ * commit the batch's transaction (certificate
  * rows, request statuses, audit entries, pending-PEM notes), write the
  * PEM files, make them durable with one syncfs(2) of the output's file
  * system, then forget their notes in one transaction.  A file not written
@@ -305,6 +332,7 @@ batch_flush(struct batch *b)
 	size_t i, nwritten = 0;
 	int dfd, ok = 1;
 
+	(void)inflight_finish(b);
 	if (!b->open) {
 		return 1;
 	}
@@ -641,59 +669,132 @@ out:
 }
 
 /*
- * Sign cert on the token, check the signature, and record it under a
- * savepoint of the batch's transaction; it joins the batch's list.  A
- * failure burns the serial (in the batch) and is ONE_ERROR.
+ * The signing thread: fl->cert signed on the token and its signature
+ * checked with the issuer's key; fl->why says what failed.
  */
-static enum one_result
-sign_and_record(struct batch *b, struct request *r, X509 *cert,
-    const struct eecert_spec *spec, const char *serial, const char *names,
-    int capped, const char *object)
+static void *
+sign_thread(void *arg)
 {
+	struct inflight *fl = arg;
+
+	if (!x509_sign_with(fl->cert, NULL, fl->ck->key, fl->ck->alg,
+	    fl->object)) {
+		fl->why = "token signing failed";
+	} else if (X509_verify(fl->cert, X509_get0_pubkey(fl->issuer)) != 1) {
+		log_ssl("%s: the token's signature does not verify",
+		    fl->object);
+		fl->why = "token signature did not verify";
+	}
+	return NULL;
+}
+
+/*
+ * Wait for the certificate in flight, if any, and record it in the
+ * batch's transaction (a failure burns its serial and sets b->failed).
+ * 1 if none failed, else 0.
+ */
+static int
+inflight_finish(struct batch *b)
+{
+	struct inflight *fl = &b->fl;
+	struct eecert_spec spec;
 	struct pending *pd;
 	char sha[65], detail[1024];
-	const char *why = NULL;
+	int ok = 0;
 
-	if (!x509_sign_with(cert, NULL, b->ck->key, b->ck->alg, object)) {
-		why = "token signing failed";
-	} else if (X509_verify(cert, X509_get0_pubkey(b->ca->cert)) != 1) {
-		log_ssl("%s: the token's signature does not verify", object);
-		why = "token signature did not verify";
+	if (!fl->running) {
+		return 1;
 	}
-	if (why != NULL) {
-		burn_serial(b->db, serial, why);
-		return ONE_ERROR;
+	pthread_join(fl->th, NULL);
+	fl->running = 0;
+	if (fl->why != NULL) {
+		burn_serial(b->db, fl->serial, fl->why);
+		goto out;
 	}
-	x509_sha256_hex(cert, sha);
+	x509_sha256_hex(fl->cert, sha);
 	snprintf(detail, sizeof(detail), "serial %s; certificate sha256 %s; "
-	    "approved by %s; profile %s; CA %s%s", serial, sha, names,
-	    r->profile, b->ca->name, capped ? "; notAfter capped at the CA's "
-	    "notAfter" : "");
+	    "approved by %s; profile %s; CA %s%s", fl->serial, sha, fl->names,
+	    fl->r->profile, b->ca->name, fl->capped ? "; notAfter capped at "
+	    "the CA's notAfter" : "");
+	memset(&spec, 0, sizeof(spec));
+	spec.not_before = fl->not_before;
+	spec.not_after = fl->not_after;
 	if (!db_exec(b->db, "SAVEPOINT one")) {
-		burn_serial(b->db, serial, "store busy at commit");
-		return ONE_ERROR;
+		burn_serial(b->db, fl->serial, "store busy at commit");
+		goto out;
 	}
-	if (!record_cert(b, r, cert, spec, serial, sha, detail, object)) {
+	if (!record_cert(b, fl->r, fl->cert, &spec, fl->serial, sha, detail,
+	    fl->object)) {
 		(void)db_exec(b->db, "ROLLBACK TO one");
 		(void)db_exec(b->db, "RELEASE one");
-		burn_serial(b->db, serial, "commit failed");
-		return ONE_ERROR;
+		burn_serial(b->db, fl->serial, "commit failed");
+		goto out;
 	}
 	(void)db_exec(b->db, "RELEASE one");
 	pd = &b->v[b->n++];
-	pd->cert = cert;
+	pd->cert = fl->cert;
+	fl->cert = NULL;
 	pd->written = 0;
-	snprintf(pd->serial, sizeof(pd->serial), "%s", serial);
+	snprintf(pd->serial, sizeof(pd->serial), "%s", fl->serial);
 	snprintf(pd->sha, sizeof(pd->sha), "%s", sha);
-	if ((pd->request = strdup(r->id)) == NULL) {
+	if ((pd->request = strdup(fl->r->id)) == NULL) {
 		fatalx("out of memory");
+	}
+	ok = 1;
+out:
+	if (!ok) {
+		b->failed = 1;
+	}
+	X509_free(fl->cert);
+	fl->cert = NULL;
+	free(fl->names);
+	fl->names = NULL;
+	return ok;
+}
+
+/*
+ * Hand cert (owned from here on) to the signing thread, after the
+ * certificate before it is recorded; without overlap, wait for it too.
+ * ONE_ISSUED, or ONE_ERROR (logged).
+ */
+static enum one_result
+sign_start(struct batch *b, struct request *r, X509 *cert,
+    const struct eecert_spec *spec, const char *serial, char *names,
+    int capped, const char *object)
+{
+	struct inflight *fl = &b->fl;
+	int rc;
+
+	if (!inflight_finish(b)) {
+		X509_free(cert);
+		free(names);
+		return ONE_ERROR;
+	}
+	fl->ck = b->ck;
+	fl->issuer = b->ca->cert;
+	fl->r = r;
+	fl->cert = cert;
+	fl->not_before = spec->not_before;
+	fl->not_after = spec->not_after;
+	snprintf(fl->serial, sizeof(fl->serial), "%s", serial);
+	snprintf(fl->object, sizeof(fl->object), "%s", object);
+	fl->names = names;
+	fl->capped = capped;
+	fl->why = NULL;
+	if ((rc = pthread_create(&fl->th, NULL, sign_thread, fl)) != 0) {
+		fatalx("pthread_create: %s", strerror(rc));
+	}
+	fl->running = 1;
+	if (!b->overlap && !inflight_finish(b)) {
+		return ONE_ERROR;
 	}
 	return ONE_ISSUED;
 }
 
 /*
- * Issue r in the batch: recheck, build, lint the copy, sign on the token,
- * record.  The certificate is committed by batch_flush().
+ * Issue r in the batch: recheck, build, lint the copy, then the token
+ * signs it in a thread while the next request is prepared; it is
+ * recorded by inflight_finish() and committed by batch_flush().
  */
 static enum one_result
 issue_one(struct batch *b, struct request *r)
@@ -725,10 +826,9 @@ issue_one(struct batch *b, struct request *r)
 	if ((ret = lint_copy(b, r, cert, prof, object)) != ONE_ISSUED) {
 		goto out;
 	}
-	if ((ret = sign_and_record(b, r, cert, &spec, serial, names, capped,
-	    object)) == ONE_ISSUED) {
-		cert = NULL;	/* the batch's now */
-	}
+	ret = sign_start(b, r, cert, &spec, serial, names, capped, object);
+	cert = NULL;
+	names = NULL;
 out:
 	profile_free(prof);
 	X509_REQ_free(req);
@@ -1102,7 +1202,7 @@ run_batches(struct batch *b, struct request **ready, size_t nready,
 			ret = EXIT_ERROR;
 			break;
 		}
-		if (b->n == BATCH && !batch_flush(b)) {
+		if (b->failed || (b->n == BATCH && !batch_flush(b))) {
 			ret = EXIT_ERROR;
 			break;
 		}
@@ -1111,7 +1211,7 @@ run_batches(struct batch *b, struct request **ready, size_t nready,
 			fprintf(stderr, "\rissued %zu/%zu", issued, nready);
 		}
 	}
-	if (!batch_flush(b)) {
+	if (!batch_flush(b) || b->failed) {
 		ret = EXIT_ERROR;
 	}
 	issued = json_array_size(b->issued);
@@ -1149,6 +1249,7 @@ cmd_issue(int argc, char **argv)
 	    "operator", "out-dir", "profiles", NULL };
 	static const char *const flags[] = { NULL };
 	struct batch b;
+	struct crl_cfg cfg;
 	struct args a;
 	struct request **reqs = NULL, **ready = NULL;
 	struct db *db = NULL;
@@ -1240,10 +1341,18 @@ cmd_issue(int argc, char **argv)
 		ret = why;
 		goto out;
 	}
-	if (!placeholder_init(&b, object)) {
+	if (!placeholder_init(&b, object) || !crl_cfg_load(db, b.ca->id, &cfg,
+	    object)) {
 		ret = EXIT_ERROR;
 		goto out;
 	}
+	/*
+	 * The token signs in a thread while the next request is prepared,
+	 * unless partitions are counted: the next certificate's partition
+	 * must see the one before it.
+	 */
+	b.overlap = cfg.partitions <= 1;
+	crl_cfg_clear(&cfg);
 	ret = run_batches(&b, ready, nready, refused, ca_name);
 out:
 	if (!pems_ok && ret == EXIT_OK) {
