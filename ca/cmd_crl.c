@@ -30,6 +30,7 @@
 #include "audit.h"
 #include "ca.h"
 #include "crlsel.h"
+#include "crlstore.h"
 #include "gate.h"
 #include "log.h"
 #include "operators.h"
@@ -72,6 +73,14 @@ usage(FILE *fp)
 	    "  A root's ARL is signed in a ceremony: --officer NAME=SRC for each\n"
 	    "  officer of the quorum; the transcript is stored with the ceremonies.\n"
 	    "  Output: --out FILE, default NAME[-pN][-delta].crl, DER or --pem.\n");
+}
+
+/* "arl", "delta" or "full". */
+static const char *
+crl_kind(const struct crlrun *r)
+{
+	return strcmp(r->kind, "root") == 0 ? "arl" : r->delta ? "delta" :
+	    "full";
 }
 
 /* The CRL encoder's signer: the CA key, and whether the token failed. */
@@ -480,13 +489,12 @@ publish_wait(struct publish *pb, const char *what)
 /*
  * In the caller's write transaction: the crls row, with sha (the DER's
  * SHA-256 hex, from the encoder) and the DER, len bytes at off in the
- * encoder's spill fd, bound straight from a read-only mapping of it.
- * SQLite builds the record in one buffer (the DER once more in memory),
- * and the pages reach the WAL once.  (A zeroblob written in place with
- * sqlite3_blob_write saves nothing here: der is not the record's last
- * column, so SQLite expands the zeroblob anyway, and writes every page
- * twice; an UPDATE for the hash afterwards would rewrite the record.)
- * 1/0 (logged).
+ * encoder's spill fd.  A CRL of crl_file_min() bytes or more goes to its
+ * content-addressed file beside the store (common/crlstore.c), copied in
+ * the kernel and fsync'ed before the row, which keeps an empty der: the
+ * store never holds it in memory or in the WAL.  A smaller one is bound
+ * straight from a read-only mapping of the spill; SQLite builds the
+ * record in one buffer (the DER once more in memory).  1/0 (logged).
  */
 static int
 store_crl(struct db *db, const struct crlrun *r, int fd, uint64_t off,
@@ -495,19 +503,22 @@ store_crl(struct db *db, const struct crlrun *r, int fd, uint64_t off,
 	sqlite3_stmt *st = NULL;
 	void *map = MAP_FAILED;
 	char t1[32], t2[32];
-	int ret = 0;
+	int ret = 0, as_file = len >= crl_file_min();
 
 	if (len == 0 || len > INT_MAX) {
 		log_warnx("%s: a CRL of %llu bytes does not fit a store blob",
 		    r->out, (unsigned long long)len);
 		return 0;
 	}
-	if ((map = mmap(NULL, (size_t)(off + len), PROT_READ, MAP_PRIVATE,
-	    fd, 0)) == MAP_FAILED) {
+	/* A large CRL: a file beside the store, durable before the row. */
+	if (as_file && !crl_file_store(db_path(db), fd, off, len, sha)) {
+		return 0;
+	}
+	if (!as_file && (map = mmap(NULL, (size_t)(off + len), PROT_READ,
+	    MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
 		log_warn("%s: mapping the temporary CRL", r->out);
 		return 0;
 	}
-	(void)madvise(map, (size_t)(off + len), MADV_SEQUENTIAL);
 	time_fmt(r->this_update, t1, sizeof(t1));
 	time_fmt(r->next_update, t2, sizeof(t2));
 	if ((st = db_prepare(db, "INSERT INTO crls (ca_id, number, kind,"
@@ -527,8 +538,12 @@ store_crl(struct db *db, const struct crlrun *r, int fd, uint64_t off,
 	}
 	sqlite3_bind_text(st, 6, t1, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 7, t2, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob64(st, 8, (unsigned char *)map + off, len,
-	    SQLITE_STATIC);
+	if (as_file) {
+		sqlite3_bind_zeroblob(st, 8, 0);
+	} else {
+		sqlite3_bind_blob64(st, 8, (unsigned char *)map + off, len,
+		    SQLITE_STATIC);
+	}
 	sqlite3_bind_text(st, 9, sha, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		db_log_error(db, "recording the CRL");
@@ -537,7 +552,9 @@ store_crl(struct db *db, const struct crlrun *r, int fd, uint64_t off,
 	ret = 1;
 out:
 	sqlite3_finalize(st);
-	munmap(map, (size_t)(off + len));
+	if (map != MAP_FAILED) {
+		munmap(map, (size_t)(off + len));
+	}
 	return ret;
 }
 
@@ -692,30 +709,261 @@ out:
 	return ok;
 }
 
+/*
+ * Who signs: a root's ARL in a ceremony under the officer quorum (*q
+ * gathered, *started set), an issuing CA's CRL by the --operator or
+ * "system".  r->actor is set.  EXIT_OK, or the exit status (logged).
+ */
+static int
+crl_actor(struct db *db, struct crlrun *r, struct quorum *q,
+    char started[32], const char *object)
+{
+	if (strcmp(r->kind, "root") != 0) {
+		if (r->op_spec != NULL) {
+			return auth_operator(db, r->op_spec, &r->actor) ?
+			    EXIT_OK : EXIT_REFUSED;
+		}
+		if ((r->actor = strdup("system")) == NULL) {
+			fatalx("out of memory");
+		}
+		return EXIT_OK;
+	}
+	/* The root's ARL: a ceremony under the quorum of officers. */
+	if (r->nofficers == 0) {
+		log_warnx("crl %s: ES-CRL-09: a root's ARL is signed in a "
+		    "ceremony: name the quorum of officers (--officer "
+		    "NAME=SRC)", r->ca);
+		return EXIT_REFUSED;
+	}
+	if (!quorum_gather(db, r->officers, r->nofficers, quorum_size(db),
+	    ROLE_OFFICER, "arl-ceremony", q)) {
+		return EXIT_REFUSED;
+	}
+	r->actor = quorum_names(q);
+	if (r->file != NULL && !officers_listed(r->file, q)) {
+		audit_append(db, r->actor, "ceremony", object,
+		    r->file->file_sha256, "refused: officer not named", NULL);
+		return EXIT_REFUSED;
+	}
+	time_fmt(now_utc(), started, 32);
+	return EXIT_OK;
+}
+
+/*
+ * The encoder's parameters *p (signed by signer's key) and the store
+ * selection *sel of r.  1/0 (logged).
+ */
+static int
+crl_setup(const struct crlrun *r, struct crl_signer *signer,
+    struct crl_params *p, struct crl_sel *sel)
+{
+	struct ca_key *ck = signer->ck;
+	struct tm tm;
+
+	memset(p, 0, sizeof(*p));
+	p->issuer = ck->cert;
+	p->alg = ck->alg;
+	p->sign = token_sign;
+	p->sign_arg = signer;
+	p->this_update = r->this_update;
+	p->next_update = r->next_update;
+	p->number = r->num;
+	p->have_last = r->last > 0;
+	p->last_number = r->last;
+	p->delta = r->delta;
+	p->base_number = (uint64_t)r->base_number;
+	p->idp_uri = r->idp;
+	if (strcmp(r->kind, "root") == 0) {
+		p->scope = CRL_SCOPE_CA;
+	} else {
+		p->scope = r->idp != NULL ? CRL_SCOPE_USER : CRL_SCOPE_ALL;
+	}
+	p->freshest_uri = r->freshest;
+	if (r->cfg.expired_on_crl) {
+		/* Every certificate the CA issued stays after it expires. */
+		if (!ASN1_TIME_to_tm(X509_get0_notBefore(ck->cert), &tm)) {
+			log_ssl("crl %s: CA notBefore", r->ca);
+			return 0;
+		}
+		p->expired_certs_on_crl = timegm(&tm);
+	}
+	memset(sel, 0, sizeof(*sel));
+	sel->ca_id = r->ca_id;
+	sel->arl = strcmp(r->kind, "root") == 0;
+	sel->partition = r->partition > 0 ? r->partition :
+	    r->cfg.partitions > 1 ? -1 : 0;
+	sel->since = r->delta ? r->base_this : NULL;
+	sel->keep_expired = r->cfg.expired_on_crl;
+	sel->this_update = r->this_update;
+	return 1;
+}
+
+/*
+ * Consume the number: in one transaction, check it is still unused, the
+ * crls row (or the CRL's file beside the store), the audit entry (text
+ * in *detail), and commit once pb's output file is durable.  EXIT_OK, or
+ * the exit status (logged).
+ */
+static int
+crl_record(struct db *db, const struct crlrun *r, int crl_fd,
+    uint64_t crl_off, const struct crl_stats *cs, const char *sha,
+    struct publish *pb, const char *out_tmp, char **detail)
+{
+	char object[160], t1[32], t2[32];
+	uint64_t again;
+
+	snprintf(object, sizeof(object), "ca:%s", r->ca);
+	if (!db_begin(db)) {
+		return EXIT_ERROR;
+	}
+	if (!last_number(db, r->ca_id, &again)) {
+		goto fail;
+	}
+	if (r->num <= again) {
+		log_warnx("crl %s: ES-CRL-03: CRL number %llu was used meanwhile "
+		    "(last used %llu); nothing published", r->ca,
+		    (unsigned long long)r->num, (unsigned long long)again);
+		db_rollback(db);
+		return EXIT_REFUSED;
+	}
+	if (!store_crl(db, r, crl_fd, crl_off, cs->bytes, sha)) {
+		goto fail;
+	}
+	time_fmt(r->this_update, t1, sizeof(t1));
+	time_fmt(r->next_update, t2, sizeof(t2));
+	if (asprintf(detail, "%s CRL number %llu (base %lld, partition %d);"
+	    " %llu entries; thisUpdate %s nextUpdate %s; sha256 %s; %s",
+	    crl_kind(r), (unsigned long long)r->num, (long long)r->base_number,
+	    r->partition, (unsigned long long)cs->entries, t1, t2, sha,
+	    r->out) == -1) {
+		fatalx("out of memory");
+	}
+	if (!audit_append(db, r->actor, "crl-sign", object, sha, "ok",
+	    *detail) || !publish_wait(pb, out_tmp) || !db_commit(db)) {
+		goto fail;
+	}
+	return EXIT_OK;
+fail:
+	db_rollback(db);
+	return EXIT_ERROR;
+}
+
+/* Print what was published (text or --json). */
+static void
+crl_print(const struct crlrun *r, const struct crl_stats *cs,
+    const char *sha)
+{
+	char t1[32], t2[32];
+
+	time_fmt(r->this_update, t1, sizeof(t1));
+	time_fmt(r->next_update, t2, sizeof(t2));
+	if (g.json) {
+		json_print(json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:s}",
+		    "ca", r->ca, "kind", crl_kind(r), "number",
+		    (json_int_t)r->num, "partition", (json_int_t)r->partition,
+		    "entries", (json_int_t)cs->entries,
+		    "bytes", (json_int_t)cs->bytes, "sha256", sha,
+		    "this_update", t1, "next_update", t2, "file", r->out));
+	} else {
+		printf("%s: %s CRL number %llu of CA %s, %llu entries, next "
+		    "update %s\n", r->out, crl_kind(r), (unsigned long long)r->num,
+		    r->ca, (unsigned long long)cs->entries, t2);
+	}
+}
+
+/* The default output name: NAME[-pN][-delta].crl. */
+static void
+crl_default_out(struct crlrun *r)
+{
+	char part[16] = "";
+
+	if (r->out != NULL) {
+		return;
+	}
+	if (r->partition > 0) {
+		snprintf(part, sizeof(part), "-p%d", r->partition);
+	}
+	snprintf(r->out_buf, sizeof(r->out_buf), "%s%s%s.crl", r->ca, part,
+	    r->delta ? "-delta" : "");
+	r->out = r->out_buf;
+}
+
+/*
+ * Generate r's CRL into the encoder's spill beside the output, all
+ * passes in one read transaction of the store; the publish thread pb
+ * writes the output's temporary file (outfp) once the CRL is placed.
+ * *crl_fd, *crl_off, *cs and sha are set.  EXIT_OK or the exit status.
+ */
+static int
+crl_generate(struct db *db, const struct crlrun *r, struct crl_signer *signer,
+    struct publish *pb, FILE *outfp, int *crl_fd, uint64_t *crl_off,
+    struct crl_stats *cs, char sha[65])
+{
+	struct crl_rows *rows = NULL;
+	struct crl_params p;
+	struct crl_iter it;
+	struct crl_sel sel;
+	struct stat sb;
+	char *out_dir = NULL, *hex;
+	int ret = EXIT_ERROR;
+
+	if (!crl_setup(r, signer, &p, &sel)) {
+		return EXIT_ERROR;
+	}
+	/* One scan of the store: later passes re-read the encoder's spill. */
+	if ((out_dir = strdup(r->out)) == NULL) {
+		fatalx("out of memory");
+	}
+	p.spill_dir = dirname(out_dir);
+	pb->out = outfp;
+	pb->pem = r->pem;
+	pb->what = r->out;
+	p.placed = publish_placed;
+	p.placed_arg = pb;
+	if (!db_exec(db, "BEGIN")) {
+		goto out;
+	}
+	if ((rows = crl_rows_open(db, &sel, r->out)) == NULL) {
+		db_rollback(db);
+		goto out;
+	}
+	crl_rows_iter(rows, &it);
+	if (!crl_write_spilled(r->out, &p, &it, cs, crl_fd, crl_off)) {
+		ret = signer->token_failed ? EXIT_ERROR : EXIT_REFUSED;
+	}
+	crl_rows_free(rows);
+	db_rollback(db);		/* end of the read transaction */
+	if (ret == EXIT_REFUSED || signer->token_failed || !pb->running) {
+		goto out;		/* logged (publish_placed too) */
+	}
+	if (fstat(*crl_fd, &sb) == -1 ||
+	    (uint64_t)sb.st_size != *crl_off + cs->bytes) {
+		log_warnx("%s: the temporary CRL has the wrong size", r->out);
+		goto out;
+	}
+	hex = hex_encode(cs->sha256, sizeof(cs->sha256));
+	snprintf(sha, 65, "%s", hex);
+	free(hex);
+	ret = EXIT_OK;
+out:
+	free(out_dir);
+	return ret;
+}
+
 static int
 crl_run(struct crlrun *r)
 {
 	struct db *db = NULL;
 	struct ca_key *ck = NULL;
-	struct crl_rows *rows = NULL;
-	struct crl_params p;
 	struct crl_signer signer;
-	struct crl_iter it;
 	struct crl_stats cs;
-	struct crl_sel sel;
-	struct stat sb;
 	struct publish pb = { .fd = -1 };
-	FILE *outfp = NULL;
-	char *out_tmp = NULL, *detail = NULL, *out_dir = NULL;
-	uint64_t crl_off = 0;
-	int crl_fd = -1;
-	char *hex;
-	char object[160], sha[65] = "", t1[32], t2[32];
-	const char *kind;
 	struct quorum q = { 0 };
-	char started[32] = "";
-	uint64_t again;
-	int ret = EXIT_ERROR, why, ceremony = 0;
+	FILE *outfp = NULL;
+	char *out_tmp = NULL, *detail = NULL;
+	char object[160], sha[65] = "", started[32] = "";
+	uint64_t crl_off = 0;
+	int crl_fd = -1, ret = EXIT_ERROR, why;
 
 	snprintf(object, sizeof(object), "ca:%s", r->ca);
 	if ((db = ca_open_db()) == NULL) {
@@ -731,187 +979,42 @@ crl_run(struct crlrun *r)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
+	crl_default_out(r);
+	if ((ret = crl_actor(db, r, &q, started, object)) != EXIT_OK) {
+		goto out;
+	}
 	ret = EXIT_ERROR;
-	kind = strcmp(r->kind, "root") == 0 ? "arl" : r->delta ? "delta" :
-	    "full";
-	if (r->out == NULL) {
-		char part[16] = "";
-
-		if (r->partition > 0) {
-			snprintf(part, sizeof(part), "-p%d", r->partition);
-		}
-		snprintf(r->out_buf, sizeof(r->out_buf), "%s%s%s.crl", r->ca,
-		    part, r->delta ? "-delta" : "");
-		r->out = r->out_buf;
-	}
-	if (strcmp(r->kind, "root") == 0) {
-		/* The root's ARL: a ceremony under the quorum of officers. */
-		if (r->nofficers == 0) {
-			log_warnx("crl %s: ES-CRL-09: a root's ARL is signed in a "
-			    "ceremony: name the quorum of officers (--officer "
-			    "NAME=SRC)", r->ca);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		if (!quorum_gather(db, r->officers, r->nofficers,
-		    quorum_size(db), ROLE_OFFICER, "arl-ceremony", &q)) {
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		r->actor = quorum_names(&q);
-		if (r->file != NULL && !officers_listed(r->file, &q)) {
-			audit_append(db, r->actor, "ceremony", object,
-			    r->file->file_sha256, "refused: officer not named",
-			    NULL);
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-		ceremony = 1;
-		time_fmt(now_utc(), started, sizeof(started));
-	} else if (r->op_spec != NULL) {
-		if (!auth_operator(db, r->op_spec, &r->actor)) {
-			ret = EXIT_REFUSED;
-			goto out;
-		}
-	} else if ((r->actor = strdup("system")) == NULL) {
-		fatalx("out of memory");
-	}
 
 	/* The key: token present, PIN, provenance, then the policy gate. */
 	if ((ck = ca_key_open(db, r->ca, r->pin, r->actor, &why)) == NULL) {
 		ret = why;
 		goto out;
 	}
-	if (r->file != NULL && !token_named(db, r->ca_id, r->file,
-	    hsm_token_get_info(ck->tok))) {
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (!gate_check(db, hsm_token_get_info(ck->tok), GATE_SIGN, r->actor,
-	    object, NULL, 0, NULL, 0)) {
+	if ((r->file != NULL && !token_named(db, r->ca_id, r->file,
+	    hsm_token_get_info(ck->tok))) || !gate_check(db,
+	    hsm_token_get_info(ck->tok), GATE_SIGN, r->actor, object, NULL, 0,
+	    NULL, 0)) {
 		ret = EXIT_REFUSED;
 		goto out;
 	}
 
-	/* Generate into a temporary file, all passes in one read transaction. */
-	memset(&p, 0, sizeof(p));
-	p.issuer = ck->cert;
-	p.alg = ck->alg;
-	p.sign = token_sign;
-	signer.ck = ck;
-	signer.token_failed = 0;
-	p.sign_arg = &signer;
-	p.this_update = r->this_update;
-	p.next_update = r->next_update;
-	p.number = r->num;
-	p.have_last = r->last > 0;
-	p.last_number = r->last;
-	p.delta = r->delta;
-	p.base_number = (uint64_t)r->base_number;
-	p.idp_uri = r->idp;
-	if (strcmp(r->kind, "root") == 0) {
-		p.scope = CRL_SCOPE_CA;
-	} else {
-		p.scope = r->idp != NULL ? CRL_SCOPE_USER : CRL_SCOPE_ALL;
-	}
-	p.freshest_uri = r->freshest;
-	if (r->cfg.expired_on_crl) {
-		struct tm tm;
-
-		/* Every certificate the CA issued stays after it expires. */
-		if (!ASN1_TIME_to_tm(X509_get0_notBefore(ck->cert), &tm)) {
-			log_ssl("crl %s: CA notBefore", r->ca);
-			goto out;
-		}
-		p.expired_certs_on_crl = timegm(&tm);
-	}
-	memset(&sel, 0, sizeof(sel));
-	sel.ca_id = r->ca_id;
-	sel.arl = strcmp(r->kind, "root") == 0;
-	sel.partition = r->partition > 0 ? r->partition :
-	    r->cfg.partitions > 1 ? -1 : 0;
-	sel.since = r->delta ? r->base_this : NULL;
-	sel.keep_expired = r->cfg.expired_on_crl;
-	sel.this_update = r->this_update;
-	/* One scan of the store: later passes re-read the encoder's spill. */
-	if ((out_dir = strdup(r->out)) == NULL) {
-		fatalx("out of memory");
-	}
-	p.spill_dir = dirname(out_dir);
 	/* The output is written by the publish thread, started once placed. */
 	if ((outfp = tmp_beside(r->out, &out_tmp)) == NULL) {
 		goto out;
 	}
-	pb.out = outfp;
-	pb.pem = r->pem;
-	pb.what = r->out;
-	p.placed = publish_placed;
-	p.placed_arg = &pb;
-	if (!db_exec(db, "BEGIN")) {
+	signer.ck = ck;
+	signer.token_failed = 0;
+	if ((ret = crl_generate(db, r, &signer, &pb, outfp, &crl_fd, &crl_off,
+	    &cs, sha)) != EXIT_OK) {
 		goto out;
 	}
-	if ((rows = crl_rows_open(db, &sel, r->out)) == NULL) {
-		db_rollback(db);
-		goto out;
-	}
-	crl_rows_iter(rows, &it);
-	if (!crl_write_spilled(r->out, &p, &it, &cs, &crl_fd, &crl_off)) {
-		crl_rows_free(rows);
-		rows = NULL;
-		db_rollback(db);
-		ret = signer.token_failed ? EXIT_ERROR : EXIT_REFUSED;
-		goto out;
-	}
-	crl_rows_free(rows);
-	rows = NULL;
-	db_rollback(db);		/* end of the read transaction */
-	if (!pb.running) {
-		goto out;		/* logged by publish_placed */
-	}
-	if (fstat(crl_fd, &sb) == -1 ||
-	    (uint64_t)sb.st_size != crl_off + cs.bytes) {
-		log_warnx("%s: the temporary CRL has the wrong size", r->out);
-		goto out;
-	}
-	hex = hex_encode(cs.sha256, sizeof(cs.sha256));
-	snprintf(sha, sizeof(sha), "%s", hex);
-	free(hex);
 
 	/* The number is consumed here, with the CRL and its audit record. */
-	if (!db_begin(db)) {
+	if ((ret = crl_record(db, r, crl_fd, crl_off, &cs, sha, &pb, out_tmp,
+	    &detail)) != EXIT_OK) {
 		goto out;
 	}
-	if (!last_number(db, r->ca_id, &again)) {
-		db_rollback(db);
-		goto out;
-	}
-	if (r->num <= again) {
-		log_warnx("crl %s: ES-CRL-03: CRL number %llu was used meanwhile "
-		    "(last used %llu); nothing published", r->ca,
-		    (unsigned long long)r->num, (unsigned long long)again);
-		db_rollback(db);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (!store_crl(db, r, crl_fd, crl_off, cs.bytes, sha)) {
-		db_rollback(db);
-		goto out;
-	}
-	time_fmt(r->this_update, t1, sizeof(t1));
-	time_fmt(r->next_update, t2, sizeof(t2));
-	if (asprintf(&detail, "%s CRL number %llu (base %lld, partition %d);"
-	    " %llu entries; thisUpdate %s nextUpdate %s; sha256 %s; %s", kind,
-	    (unsigned long long)r->num, (long long)r->base_number,
-	    r->partition, (unsigned long long)cs.entries, t1, t2, sha,
-	    r->out) == -1) {
-		fatalx("out of memory");
-	}
-	if (!audit_append(db, r->actor, "crl-sign", object, sha, "ok",
-	    detail) || !publish_wait(&pb, out_tmp) ||
-	    !db_commit(db)) {
-		db_rollback(db);
-		goto out;
-	}
+	ret = EXIT_ERROR;
 
 	/* Published: move the file into place. */
 	if (rename(out_tmp, r->out) == -1) {
@@ -922,26 +1025,15 @@ crl_run(struct crlrun *r)
 	free(out_tmp);
 	out_tmp = NULL;
 	sync_dir(r->out);
-	if (g.json) {
-		json_print(json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:s}",
-		    "ca", r->ca, "kind", kind, "number", (json_int_t)r->num,
-		    "partition", (json_int_t)r->partition,
-		    "entries", (json_int_t)cs.entries,
-		    "bytes", (json_int_t)cs.bytes, "sha256", sha,
-		    "this_update", t1, "next_update", t2, "file", r->out));
-	} else {
-		printf("%s: %s CRL number %llu of CA %s, %llu entries, next "
-		    "update %s\n", r->out, kind, (unsigned long long)r->num,
-		    r->ca, (unsigned long long)cs.entries, t2);
-	}
-	if (ceremony && !record_arl_ceremony(db, r, started, sha, detail)) {
+	crl_print(r, &cs, sha);
+	if (started[0] != '\0' && !record_arl_ceremony(db, r, started, sha,
+	    detail)) {
 		goto out;
 	}
 	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
 out:
 	(void)publish_wait(&pb, out_tmp);
 	quorum_free(&q);
-	crl_rows_free(rows);
 	if (crl_fd != -1) {
 		close(crl_fd);
 	}
@@ -953,7 +1045,6 @@ out:
 	}
 	free(out_tmp);
 	free(detail);
-	free(out_dir);
 	ca_key_free(ck);
 	db_close(db);
 	return ret;

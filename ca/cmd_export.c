@@ -17,6 +17,7 @@
 #include "ca.h"
 #include "carow.h"
 #include "certrow.h"
+#include "crlstore.h"
 #include "export.h"
 #include "gate.h"
 #include "log.h"
@@ -107,10 +108,13 @@ add_crls(struct db *db, struct export_builder *b, int64_t ca_id,
     const char *ca_name, size_t *ncrls)
 {
 	sqlite3_stmt *st;
+	unsigned char *file_der = NULL;
+	const void *der;
+	size_t der_len;
 	char name[160];
 	int rc, ok = 0;
 
-	st = db_prepare(db, "SELECT kind, partition, der FROM crls c WHERE"
+	st = db_prepare(db, "SELECT kind, partition, der, sha256 FROM crls c WHERE"
 	    " ca_id = ?1 AND kind IN ('full', 'delta') AND number = (SELECT"
 	    " MAX(number) FROM crls d WHERE d.ca_id = ?1 AND d.kind = c.kind AND"
 	    " d.partition IS c.partition) ORDER BY kind, partition");
@@ -130,8 +134,18 @@ add_crls(struct db *db, struct export_builder *b, int64_t ca_id,
 
 			snprintf(name + l, sizeof(name) - l, "-p%d", part);
 		}
-		if (!export_builder_add_crl(b, name, sqlite3_column_blob(st, 2),
-		    (size_t)sqlite3_column_bytes(st, 2))) {
+		der = sqlite3_column_blob(st, 2);
+		der_len = (size_t)sqlite3_column_bytes(st, 2);
+		/* An empty der: the CRL is a file beside the store. */
+		if (der_len == 0) {
+			free(file_der);
+			if (!crl_der_load(db_path(db), (const char *)
+			    sqlite3_column_text(st, 3), &file_der, &der_len)) {
+				goto out;
+			}
+			der = file_der;
+		}
+		if (!export_builder_add_crl(b, name, der, der_len)) {
 			goto out;
 		}
 		(*ncrls)++;
@@ -142,6 +156,7 @@ add_crls(struct db *db, struct export_builder *b, int64_t ca_id,
 	}
 	ok = 1;
 out:
+	free(file_der);
 	sqlite3_finalize(st);
 	return ok;
 }

@@ -3,27 +3,33 @@
  * (or the listed ones) in one run with one token login.  Before anything
  * is signed the CA must be valid now and not revoked, its token must pass
  * the policy gate, and each request must hold M approvals of its current
- * content.  Each certificate is built once, signed by a throw-away
- * software key and linted; only a clean lint lets the token sign it.  The
- * certificate row, the request's status and the audit entry commit in one
- * transaction before the certificate file is written; the same
- * transaction notes the file as pending (meta "pem_pending:SERIAL" = the
- * absolute output directory) until it is written, so that a run killed
- * in between leaves the next run to write it.
+ * content.  Each certificate is built once and linted with the token's
+ * signature AlgorithmIdentifier and a placeholder signature of the
+ * token's length; only a clean lint lets the token sign it.  Certificates
+ * are recorded in batches: the certificate rows, the requests' statuses
+ * and the audit entries of up to BATCH certificates commit in one
+ * transaction before their files are written; the same transaction notes
+ * each file as pending (meta "pem_pending:SERIAL" = the absolute output
+ * directory) until the files are written and synced, so that a run killed
+ * in between leaves the next run to write them.
  */
 #include "config.h"
 
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "args.h"
@@ -44,14 +50,47 @@
 
 #define MAX_LISTED	1024
 #define PEM_PENDING	"pem_pending:"
+/* Certificates per store transaction (and per syncfs of the PEM files). */
+#define BATCH		64
 
 enum one_result { ONE_ISSUED = 0, ONE_REFUSED, ONE_ERROR };
+
+/* A certificate signed and recorded in the open batch, not yet committed. */
+struct pending {
+	X509		*cert;
+	char		*request;
+	char		 serial[33];
+	char		 sha[65];
+	int		 written;	/* its PEM file is in place */
+};
+
+/*
+ * The certificate the token signs in a thread while the next one is
+ * rechecked, built and linted (sign_thread).  Only that thread uses the
+ * token meanwhile; the store is the main thread's.
+ */
+struct inflight {
+	pthread_t		 th;
+	int			 running;
+	struct ca_key		*ck;
+	X509			*issuer;
+	struct request		*r;
+	X509			*cert;
+	time_t			 not_before, not_after;
+	char			 serial[33];
+	char			 object[64];
+	char			*names;
+	int			 capped;
+	const char		*why;		/* set by the thread on failure */
+};
 
 struct batch {
 	struct db		*db;
 	struct ca_key		*ck;
 	struct ca_row		*ca;
-	EVP_PKEY		*tk;		/* throw-away signer */
+	X509_ALGOR		*aid;		/* the token's AlgorithmIdentifier */
+	unsigned char		*placeholder;	/* signature of the token's length */
+	int			 placeholder_len;
 	const char		*who;
 	const char		*out_dir;
 	char			*out_dir_abs;	/* recorded while the PEM is pending */
@@ -59,7 +98,16 @@ struct batch {
 	const char		*crl_url, *ocsp_url, *ca_issuers_url;
 	json_t			*issued;	/* [{request, serial, sha256}] */
 	struct alg_policy	*ap;		/* the instance's algorithm policy */
+	int			 partition;	/* of the certificate being built */
+	int			 open;		/* the batch's transaction is open */
+	int			 overlap;	/* sign in a thread (no partitions) */
+	int			 failed;	/* a certificate in flight failed */
+	struct inflight		 fl;
+	struct pending		 v[BATCH];
+	size_t			 n;
 };
+
+static int inflight_finish(struct batch *b);
 
 /* Mark r refused with text, audited, in one transaction. 1/0. */
 static int
@@ -118,42 +166,287 @@ burn_serial(struct db *db, const char *serial, const char *why)
 }
 
 
-static enum one_result
-issue_one(struct batch *b, struct request *r)
+/*
+ * Write cert as PEM to path through a temporary file renamed into place,
+ * without fsync: batch_flush() makes a whole batch durable with one
+ * syncfs(2) before it forgets the pending notes.  1/0 (logged).
+ */
+static int
+pem_write_nosync(X509 *cert, const char *path)
 {
-	struct eecert_spec spec;
-	struct profile *prof = NULL;
-	struct findings f;
-	struct lint_opts lo;
+	char *tmp = NULL;
+	FILE *fp = NULL;
+	int fd, ret = 0;
+
+	if (asprintf(&tmp, "%s.tmpXXXXXX", path) == -1) {
+		fatalx("out of memory");
+	}
+	if ((fd = mkstemp(tmp)) == -1) {
+		log_warn("%s: cannot create a temporary file", path);
+		goto out;
+	}
+	if (fchmod(fd, 0644) == -1 || (fp = fdopen(fd, "w")) == NULL) {
+		log_warn("%s", tmp);
+		close(fd);
+		goto out;
+	}
+	if (!PEM_write_X509(fp, cert)) {
+		log_ssl("%s: cannot write the certificate", tmp);
+		goto out;
+	}
+	if (fclose(fp) == EOF) {
+		fp = NULL;
+		log_warn("%s: write", tmp);
+		goto out;
+	}
+	fp = NULL;
+	if (rename(tmp, path) == -1) {
+		log_warn("%s: rename", path);
+		goto out;
+	}
+	ret = 1;
+out:
+	if (fp != NULL) {
+		fclose(fp);
+	}
+	if (!ret && tmp != NULL) {
+		(void)unlink(tmp);
+	}
+	free(tmp);
+	return ret;
+}
+
+/*
+ * The token's AlgorithmIdentifier for the CA key under ck->alg, asked of
+ * a signing context on the token key (nothing is signed), and a
+ * placeholder signature as long as the token's: the modulus length for
+ * RSA, the longest DER ECDSA-Sig-Value of the curve for ECDSA (r and s
+ * with their top bit set: no token signature is longer), 64 bytes for
+ * Ed25519.  The lint of the copy needs its contents, its signature
+ * AlgorithmIdentifier and the signature's length, not a signature anyone
+ * verifies.  1/0 (logged).
+ */
+static int
+placeholder_init(struct batch *b, const char *what)
+{
+	unsigned char aid[256], *der = NULL;
+	const unsigned char *p;
+	OSSL_PARAM params[2];
+	EVP_MD_CTX *mctx = NULL;
+	EVP_PKEY *pub = hsm_key_public(b->ck->key);
+	ECDSA_SIG *es = NULL;
+	BIGNUM *r = NULL, *s = NULL;
+	int len, ret = 0;
+
+	if ((mctx = EVP_MD_CTX_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	if (!hsm_sign_init(mctx, b->ck->key, b->ck->alg)) {
+		goto out;
+	}
+	params[0] = OSSL_PARAM_construct_octet_string(
+	    OSSL_SIGNATURE_PARAM_ALGORITHM_ID, aid, sizeof(aid));
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_CTX_get_params(EVP_MD_CTX_get_pkey_ctx(mctx),
+	    params) != 1 || !OSSL_PARAM_modified(params)) {
+		log_ssl("%s: the token's signature AlgorithmIdentifier", what);
+		goto out;
+	}
+	p = aid;
+	if ((b->aid = d2i_X509_ALGOR(NULL, &p,
+	    (long)params[0].return_size)) == NULL ||
+	    p != aid + params[0].return_size) {
+		log_ssl("%s: the token's signature AlgorithmIdentifier is not "
+		    "one DER AlgorithmIdentifier", what);
+		goto out;
+	}
+	if (sig_alg_is_ecdsa(b->ck->alg)) {
+		if ((es = ECDSA_SIG_new()) == NULL || (r = BN_new()) == NULL ||
+		    (s = BN_new()) == NULL ||
+		    !BN_set_bit(r, EVP_PKEY_get_bits(pub) - 1) ||
+		    !BN_set_bit(s, EVP_PKEY_get_bits(pub) - 1) ||
+		    !ECDSA_SIG_set0(es, r, s)) {
+			fatalx("out of memory");
+		}
+		r = s = NULL;
+		if ((len = i2d_ECDSA_SIG(es, &der)) <= 0) {
+			fatalx("i2d_ECDSA_SIG");
+		}
+	} else {
+		len = EVP_PKEY_get_size(pub);
+		if (len <= 0 || (der = OPENSSL_zalloc((size_t)len)) == NULL) {
+			fatalx("out of memory");
+		}
+	}
+	b->placeholder = der;
+	b->placeholder_len = len;
+	der = NULL;
+	ret = 1;
+out:
+	EVP_MD_CTX_free(mctx);
+	ECDSA_SIG_free(es);
+	BN_free(r);
+	BN_free(s);
+	OPENSSL_free(der);
+	return ret;
+}
+
+/*
+ * Give cert the token's AlgorithmIdentifier (inside and outside the
+ * TBSCertificate) and the placeholder signature, as X509_sign_ctx() would
+ * with a real signature.  OpenSSL has no setters for these fields of an
+ * X509: the pointers it hands out are written through.
+ */
+static void
+placeholder_sign(struct batch *b, X509 *cert)
+{
+	const ASN1_BIT_STRING *sig;
+	const X509_ALGOR *alg;
+
+	X509_get0_signature(&sig, &alg, cert);
+	if (!X509_ALGOR_copy((X509_ALGOR *)X509_get0_tbs_sigalg(cert),
+	    b->aid) || !X509_ALGOR_copy((X509_ALGOR *)alg, b->aid) ||
+	    !ASN1_BIT_STRING_set((ASN1_BIT_STRING *)sig, b->placeholder,
+	    b->placeholder_len) || i2d_re_X509_tbs(cert, NULL) <= 0) {
+		fatalx("out of memory");
+	}
+	/* No unused bits (RFC 5280 4.1.1.3: the signature's octets). */
+	((ASN1_BIT_STRING *)sig)->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
+	((ASN1_BIT_STRING *)sig)->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+}
+
+/*
+ * Make the batch's work durable: record the certificate in flight,
+ * commit the batch's transaction (certificate
+ * rows, request statuses, audit entries, pending-PEM notes), write the
+ * PEM files, make them durable with one syncfs(2) of the output's file
+ * system, then forget their notes in one transaction.  A file not written
+ * stays pending for the next run.  1 if the batch committed (or none was
+ * open); 0 if the commit failed: its serials are burned (logged).
+ */
+static int
+batch_flush(struct batch *b)
+{
+	struct pending *pd;
+	char *path = NULL, pkey[64];
+	size_t i, nwritten = 0;
+	int dfd, ok = 1;
+
+	(void)inflight_finish(b);
+	if (!b->open) {
+		return 1;
+	}
+	b->open = 0;
+	if (!db_commit(b->db)) {
+		db_rollback(b->db);
+		for (i = 0; i < b->n; i++) {
+			burn_serial(b->db, b->v[i].serial, "commit failed");
+		}
+		ok = 0;
+		goto out;
+	}
+	for (i = 0; i < b->n; i++) {
+		pd = &b->v[i];
+		json_array_append_new(b->issued, json_pack("{s:s,s:s,s:s}",
+		    "request", pd->request, "serial", pd->serial, "sha256",
+		    pd->sha));
+		if (b->out_dir == NULL) {
+			continue;
+		}
+		free(path);
+		if (asprintf(&path, "%s/%s.pem", b->out_dir, pd->serial) ==
+		    -1) {
+			fatalx("out of memory");
+		}
+		if ((pd->written = pem_write_nosync(pd->cert, path))) {
+			nwritten++;
+		}
+	}
+	if (nwritten == 0) {
+		goto out;
+	}
+	if ((dfd = open(b->out_dir_abs, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || syncfs(dfd) == -1) {
+		log_warn("issue: %s: syncfs (the certificates stay pending)",
+		    b->out_dir);
+		if (dfd != -1) {
+			close(dfd);
+		}
+		goto out;
+	}
+	close(dfd);
+	if (!db_begin(b->db)) {
+		goto out;
+	}
+	for (i = 0; i < b->n; i++) {
+		snprintf(pkey, sizeof(pkey), PEM_PENDING "%s", b->v[i].serial);
+		if (b->v[i].written && !db_meta_delete(b->db, pkey)) {
+			db_rollback(b->db);
+			goto out;
+		}
+	}
+	if (!db_commit(b->db)) {
+		db_rollback(b->db);
+	}
+out:
+	for (i = 0; i < b->n; i++) {
+		X509_free(b->v[i].cert);
+		free(b->v[i].request);
+	}
+	b->n = 0;
+	free(path);
+	return ok;
+}
+
+/*
+ * The batch's write transaction, begun if none is open.  Every
+ * certificate goes into it under a savepoint of its own.  1/0.
+ */
+static int
+batch_open(struct batch *b)
+{
+	if (b->open) {
+		return 1;
+	}
+	if (!db_begin(b->db)) {
+		return 0;
+	}
+	b->open = 1;
+	return 1;
+}
+
+/*
+ * Refuse r with text (logged by the caller): the open batch is committed
+ * first, so that the audit entries keep the order of the requests.
+ */
+static enum one_result
+refuse(struct batch *b, const struct request *r, const char *text)
+{
+	if (!batch_flush(b)) {
+		return ONE_ERROR;
+	}
+	return refuse_request(b, r, text) ? ONE_REFUSED : ONE_ERROR;
+}
+
+/*
+ * What may have changed since r was approved: its approvals (*names gets
+ * the approvers), its profile (*prof), an attested key's chain and the
+ * subject key HSM's CMVP status.  ONE_ISSUED if r may go on.
+ */
+static enum one_result
+recheck(struct batch *b, struct request *r, X509_REQ *req,
+    struct profile **prof, char **names, const char *object)
+{
 	struct cmvp_effective eff;
 	struct attest att;
 	enum attest_result ar;
-	sqlite3_stmt *st = NULL;
-	X509_REQ *req = NULL;
-	X509 *cert = NULL;
-	const unsigned char *p;
-	unsigned char *der = NULL;
-	char *names = NULL, *subj = NULL, *path = NULL, *part_url = NULL;
-	char object[64], serial[33], sha[65], nb[32], na[32], now[32];
-	char pkey[64];
-	int partition = 0;
-	char text[1024], detail[1024];
-	const char *psha, *chain;
-	enum ku_setting ku = KU_A;
 	enum one_result ret = ONE_ERROR;
-	size_t i, len;
-	int derlen, capped;
+	const char *psha, *chain;
+	char text[1024];
 
-	findings_init(&f);
 	memset(&att, 0, sizeof(att));
-	snprintf(object, sizeof(object), "request:%s", r->id);
-	p = r->csr_der;
-	if ((req = d2i_X509_REQ(NULL, &p, r->csr_len)) == NULL ||
-	    X509_REQ_get0_pubkey(req) == NULL) {
-		log_ssl("%s: stored CSR unreadable", object);
-		goto out;
-	}
-	if (request_approvals(b->db, r, &names) < (int)quorum_size(b->db)) {
+	text[0] = '\0';
+	if (request_approvals(b->db, r, names) < (int)quorum_size(b->db)) {
 		/* Checked by the caller; a change since is a refusal too. */
 		log_warnx("%s: ES-APPR-04: approvals changed during the run",
 		    object);
@@ -162,14 +455,12 @@ issue_one(struct batch *b, struct request *r)
 	}
 	/* The profile must still be the one the approvers saw. */
 	psha = json_string_value(json_object_get(r->dj, "profile_sha256"));
-	if ((prof = profile_load(b->profiles_dir, r->profile)) == NULL ||
-	    psha == NULL || strcmp(psha, prof->sha256) != 0) {
+	if ((*prof = profile_load(b->profiles_dir, r->profile)) == NULL ||
+	    psha == NULL || strcmp(psha, (*prof)->sha256) != 0) {
 		snprintf(text, sizeof(text), "%s: ES-PROF-02: profile %s %s "
 		    "since the request was approved: submit it again", object,
-		    r->profile, prof == NULL ? "is gone" : "changed");
-		log_warnx("%s", text);
-		ret = refuse_request(b, r, text) ? ONE_REFUSED : ONE_ERROR;
-		goto out;
+		    r->profile, *prof == NULL ? "is gone" : "changed");
+		goto refused;
 	}
 	/*
 	 * An attested subject key: the chain must still verify to a
@@ -186,19 +477,15 @@ issue_one(struct batch *b, struct request *r)
 		if (ar == ATTEST_REFUSED) {
 			snprintf(text, sizeof(text), "%s: %s: %s", object,
 			    att.rule, att.reason);
-		} else if (r->subject_hsm == NULL ||
+			goto refused;
+		}
+		if (r->subject_hsm == NULL ||
 		    strcmp(att.cmvp, r->subject_hsm) != 0) {
 			snprintf(text, sizeof(text), "%s: ES-ATT-01: vendor "
 			    "root %s now attests CMVP #%s, the request says "
 			    "#%s: submit it again", object, att.root, att.cmvp,
 			    r->subject_hsm != NULL ? r->subject_hsm : "-");
-		}
-		if (ar == ATTEST_REFUSED || r->subject_hsm == NULL ||
-		    strcmp(att.cmvp, r->subject_hsm) != 0) {
-			log_warnx("%s", text);
-			ret = refuse_request(b, r, text) ? ONE_REFUSED :
-			    ONE_ERROR;
-			goto out;
+			goto refused;
 		}
 	}
 	/* The subject key's HSM may have lost its validation since. */
@@ -211,44 +498,82 @@ issue_one(struct batch *b, struct request *r)
 			    "HSM CMVP #%s is %s%s%s", object, r->subject_hsm,
 			    cmvp_status_name(eff.status), eff.since[0] != '\0' ?
 			    " since " : "", eff.since);
-			log_warnx("%s", text);
-			ret = refuse_request(b, r, text) ? ONE_REFUSED :
-			    ONE_ERROR;
-			goto out;
+			goto refused;
 		}
 	}
+	ret = ONE_ISSUED;
+	goto out;
+refused:
+	log_warnx("%s", text);
+	ret = refuse(b, r, text);
+out:
+	attest_clear(&att);
+	return ret;
+}
+
+/*
+ * Build r's certificate with serial (drawn here): validity, CRL
+ * partition, URLs.  *capped tells whether the CA's notAfter applied.
+ * NULL (logged).
+ */
+static X509 *
+build_cert(struct batch *b, struct request *r, X509_REQ *req,
+    const struct profile *prof, char serial[33], struct eecert_spec *spec,
+    int *capped, const char *object)
+{
+	enum ku_setting ku = KU_A;
+	char *part_url = NULL;
+	int partition = 0;
+	X509 *cert = NULL;
+
 	ku_setting_from_name(json_string_value(json_object_get(r->dj,
 	    "key_usage")), &ku);
 	if (!eecert_new_serial(b->db, serial)) {
-		goto out;
+		return NULL;
 	}
-	memset(&spec, 0, sizeof(spec));
-	spec.subject = json_object_get(r->dj, "subject");
-	spec.subject_pub = X509_REQ_get0_pubkey(req);
-	spec.issuer = b->ca->cert;
-	spec.profile = prof;
-	spec.ku = ku;
-	spec.not_before = now_utc();
-	spec.not_after = eecert_not_after(b->ca->cert, spec.not_before,
+	memset(spec, 0, sizeof(*spec));
+	spec->subject = json_object_get(r->dj, "subject");
+	spec->subject_pub = X509_REQ_get0_pubkey(req);
+	spec->issuer = b->ca->cert;
+	spec->profile = prof;
+	spec->ku = ku;
+	spec->not_before = now_utc();
+	spec->not_after = eecert_not_after(b->ca->cert, spec->not_before,
 	    (int)json_integer_value(json_object_get(r->dj, "validity_days")),
-	    &capped);
-	/* The certificate's CRL partition, chosen now and written into its CRLDP. */
+	    capped);
+	/* The CRL partition, chosen now (counting this batch's rows). */
 	if (!crl_partition_for_new_cert(b->db, b->ca->id, &partition,
 	    &part_url)) {
-		goto out;
+		return NULL;
 	}
-	spec.crl_url = part_url;
-	spec.ocsp_url = b->ocsp_url;
-	spec.ca_issuers_url = b->ca_issuers_url;
-	spec.serial_hex = serial;
-	if ((cert = eecert_build(&spec, object)) == NULL) {
-		goto out;
-	}
+	b->partition = partition;
+	spec->crl_url = part_url;
+	spec->ocsp_url = b->ocsp_url;
+	spec->ca_issuers_url = b->ca_issuers_url;
+	spec->serial_hex = serial;
+	cert = eecert_build(spec, object);
+	spec->crl_url = NULL;
+	free(part_url);
+	return cert;
+}
 
-	/* Throw-away copy: same contents, ephemeral signer, linted. */
-	if (!x509_sign_with(cert, b->tk, NULL, b->ck->alg, object)) {
-		goto out;
-	}
+/*
+ * Lint the copy of cert that carries the token's AlgorithmIdentifier and
+ * a placeholder signature of the token's length (placeholder_sign).
+ * ONE_ISSUED if clean; else r is refused with every FAIL (logged).
+ */
+static enum one_result
+lint_copy(struct batch *b, struct request *r, X509 *cert,
+    const struct profile *prof, const char *object)
+{
+	struct findings f;
+	struct lint_opts lo;
+	enum one_result ret = ONE_ISSUED;
+	char text[1024];
+	size_t i, len;
+
+	findings_init(&f);
+	placeholder_sign(b, cert);
 	memset(&lo, 0, sizeof(lo));
 	lo.kind = LINT_ESEAL;
 	lo.ap = b->ap;
@@ -257,6 +582,7 @@ issue_one(struct batch *b, struct request *r)
 	lo.throwaway = 1;
 	if (!lint_certificate(cert, &lo, &f)) {
 		findings_log_fails(&f, object);
+		text[0] = '\0';
 		for (i = 0, len = 0; i < f.n && len < sizeof(text); i++) {
 			if (f.v[i].result == RULE_FAIL) {
 				len += snprintf(text + len, sizeof(text) - len,
@@ -266,41 +592,39 @@ issue_one(struct batch *b, struct request *r)
 		}
 		log_warnx("%s: the throw-away certificate failed lint (%d "
 		    "FAIL): nothing signed", object, f.fails);
-		ret = refuse_request(b, r, text) ? ONE_REFUSED : ONE_ERROR;
-		goto out;
+		ret = refuse(b, r, text);
 	}
+	findings_free(&f);
+	return ret;
+}
 
-	/* The real signature, on the token, checked before it is kept. */
-	if (!x509_sign_with(cert, NULL, b->ck->key, b->ck->alg, object)) {
-		burn_serial(b->db, serial, "token signing failed");
-		goto out;
-	}
-	if (X509_verify(cert, X509_get0_pubkey(b->ca->cert)) != 1) {
-		log_ssl("%s: the token's signature does not verify", object);
-		burn_serial(b->db, serial, "token signature did not verify");
-		goto out;
-	}
-	x509_sha256_hex(cert, sha);
+/*
+ * In the batch's transaction: the certificate row, the request's status,
+ * the pending-PEM note and the audit entry.  1/0 (logged).
+ */
+static int
+record_cert(struct batch *b, struct request *r, X509 *cert,
+    const struct eecert_spec *spec, const char *serial, const char *sha,
+    const char *detail, const char *object)
+{
+	sqlite3_stmt *st = NULL;
+	unsigned char *der = NULL;
+	char *subj = NULL, nb[32], na[32], now[32], pkey[64];
+	int derlen, ret = 0;
+
 	if ((derlen = i2d_X509(cert, &der)) <= 0) {
 		log_ssl("%s: cannot encode certificate", object);
-		burn_serial(b->db, serial, "certificate not encodable");
 		goto out;
 	}
 	subj = x509_name_str(X509_get_subject_name(cert));
-	time_fmt(spec.not_before, nb, sizeof(nb));
-	time_fmt(spec.not_after, na, sizeof(na));
+	time_fmt(spec->not_before, nb, sizeof(nb));
+	time_fmt(spec->not_after, na, sizeof(na));
 	time_fmt(now_utc(), now, sizeof(now));
-
-	/* Commit: certificate row, request status, audit entry. */
-	if (!db_begin(b->db)) {
-		burn_serial(b->db, serial, "store busy at commit");
-		goto out;
-	}
 	st = db_prepare(b->db, "INSERT INTO certificates (ca_id, serial,"
 	    " request_id, subject, profile, not_before, not_after, der, sha256,"
 	    " issued, partition) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
 	if (st == NULL) {
-		goto rollback;
+		goto out;
 	}
 	sqlite3_bind_int64(st, 1, b->ca->id);
 	sqlite3_bind_text(st, 2, serial, -1, SQLITE_TRANSIENT);
@@ -312,67 +636,204 @@ issue_one(struct batch *b, struct request *r)
 	sqlite3_bind_blob(st, 8, der, derlen, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 9, sha, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 10, now, -1, SQLITE_TRANSIENT);
-	if (partition > 0) {
-		sqlite3_bind_int(st, 11, partition);
+	if (b->partition > 0) {
+		sqlite3_bind_int(st, 11, b->partition);
 	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		db_log_error(b->db, "insert certificate");
-		goto rollback;
+		goto out;
 	}
 	sqlite3_finalize(st);
 	st = db_prepare(b->db, "UPDATE requests SET status = 'issued' WHERE"
 	    " id = ? AND status = 'pending'");
 	if (st == NULL) {
-		goto rollback;
+		goto out;
 	}
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE ||
 	    sqlite3_changes(db_handle(b->db)) != 1) {
 		log_warnx("%s: the request is no longer pending", object);
-		goto rollback;
+		goto out;
 	}
-	snprintf(detail, sizeof(detail), "serial %s; certificate sha256 %s; "
-	    "approved by %s; profile %s; CA %s%s", serial, sha, names,
-	    r->profile, b->ca->name, capped ? "; notAfter capped at the CA's "
-	    "notAfter" : "");
-	if (b->out_dir != NULL) {
-		snprintf(pkey, sizeof(pkey), PEM_PENDING "%s", serial);
-		if (!db_meta_set(b->db, pkey, b->out_dir_abs)) {
-			goto rollback;
-		}
+	snprintf(pkey, sizeof(pkey), PEM_PENDING "%s", serial);
+	if ((b->out_dir == NULL || db_meta_set(b->db, pkey,
+	    b->out_dir_abs)) && audit_append(b->db, b->who,
+	    "certificate-issue", object, r->hash, "ok", detail)) {
+		ret = 1;
 	}
-	if (!audit_append(b->db, b->who, "certificate-issue", object, r->hash,
-	    "ok", detail) || !db_commit(b->db)) {
-		goto rollback;
-	}
-	if (b->out_dir != NULL) {
-		if (asprintf(&path, "%s/%s.pem", b->out_dir, serial) == -1) {
-			fatalx("out of memory");
-		}
-		if (!x509_write_pem(cert, path)) {
-			goto out;	/* still pending: the next run writes it */
-		}
-		(void)db_meta_delete(b->db, pkey);
-	}
-	json_array_append_new(b->issued, json_pack("{s:s,s:s,s:s}", "request",
-	    r->id, "serial", serial, "sha256", sha));
-	ret = ONE_ISSUED;
-	goto out;
-rollback:
-	db_rollback(b->db);
-	burn_serial(b->db, serial, "commit failed");
 out:
 	sqlite3_finalize(st);
-	attest_clear(&att);
-	free(part_url);
-	findings_free(&f);
+	OPENSSL_free(der);
+	free(subj);
+	return ret;
+}
+
+/*
+ * The signing thread: fl->cert signed on the token and its signature
+ * checked with the issuer's key; fl->why says what failed.
+ */
+static void *
+sign_thread(void *arg)
+{
+	struct inflight *fl = arg;
+
+	if (!x509_sign_with(fl->cert, NULL, fl->ck->key, fl->ck->alg,
+	    fl->object)) {
+		fl->why = "token signing failed";
+	} else if (X509_verify(fl->cert, X509_get0_pubkey(fl->issuer)) != 1) {
+		log_ssl("%s: the token's signature does not verify",
+		    fl->object);
+		fl->why = "token signature did not verify";
+	}
+	return NULL;
+}
+
+/*
+ * Wait for the certificate in flight, if any, and record it in the
+ * batch's transaction (a failure burns its serial and sets b->failed).
+ * 1 if none failed, else 0.
+ */
+static int
+inflight_finish(struct batch *b)
+{
+	struct inflight *fl = &b->fl;
+	struct eecert_spec spec;
+	struct pending *pd;
+	char sha[65], detail[1024];
+	int ok = 0;
+
+	if (!fl->running) {
+		return 1;
+	}
+	pthread_join(fl->th, NULL);
+	fl->running = 0;
+	if (fl->why != NULL) {
+		burn_serial(b->db, fl->serial, fl->why);
+		goto out;
+	}
+	x509_sha256_hex(fl->cert, sha);
+	snprintf(detail, sizeof(detail), "serial %s; certificate sha256 %s; "
+	    "approved by %s; profile %s; CA %s%s", fl->serial, sha, fl->names,
+	    fl->r->profile, b->ca->name, fl->capped ? "; notAfter capped at "
+	    "the CA's notAfter" : "");
+	memset(&spec, 0, sizeof(spec));
+	spec.not_before = fl->not_before;
+	spec.not_after = fl->not_after;
+	if (!db_exec(b->db, "SAVEPOINT one")) {
+		burn_serial(b->db, fl->serial, "store busy at commit");
+		goto out;
+	}
+	if (!record_cert(b, fl->r, fl->cert, &spec, fl->serial, sha, detail,
+	    fl->object)) {
+		(void)db_exec(b->db, "ROLLBACK TO one");
+		(void)db_exec(b->db, "RELEASE one");
+		burn_serial(b->db, fl->serial, "commit failed");
+		goto out;
+	}
+	(void)db_exec(b->db, "RELEASE one");
+	pd = &b->v[b->n++];
+	pd->cert = fl->cert;
+	fl->cert = NULL;
+	pd->written = 0;
+	snprintf(pd->serial, sizeof(pd->serial), "%s", fl->serial);
+	snprintf(pd->sha, sizeof(pd->sha), "%s", sha);
+	if ((pd->request = strdup(fl->r->id)) == NULL) {
+		fatalx("out of memory");
+	}
+	ok = 1;
+out:
+	if (!ok) {
+		b->failed = 1;
+	}
+	X509_free(fl->cert);
+	fl->cert = NULL;
+	free(fl->names);
+	fl->names = NULL;
+	return ok;
+}
+
+/*
+ * Hand cert (owned from here on) to the signing thread, after the
+ * certificate before it is recorded; without overlap, wait for it too.
+ * ONE_ISSUED, or ONE_ERROR (logged).
+ */
+static enum one_result
+sign_start(struct batch *b, struct request *r, X509 *cert,
+    const struct eecert_spec *spec, const char *serial, char *names,
+    int capped, const char *object)
+{
+	struct inflight *fl = &b->fl;
+	int rc;
+
+	if (!inflight_finish(b)) {
+		X509_free(cert);
+		free(names);
+		return ONE_ERROR;
+	}
+	fl->ck = b->ck;
+	fl->issuer = b->ca->cert;
+	fl->r = r;
+	fl->cert = cert;
+	fl->not_before = spec->not_before;
+	fl->not_after = spec->not_after;
+	snprintf(fl->serial, sizeof(fl->serial), "%s", serial);
+	snprintf(fl->object, sizeof(fl->object), "%s", object);
+	fl->names = names;
+	fl->capped = capped;
+	fl->why = NULL;
+	if ((rc = pthread_create(&fl->th, NULL, sign_thread, fl)) != 0) {
+		fatalx("pthread_create: %s", strerror(rc));
+	}
+	fl->running = 1;
+	if (!b->overlap && !inflight_finish(b)) {
+		return ONE_ERROR;
+	}
+	return ONE_ISSUED;
+}
+
+/*
+ * Issue r in the batch: recheck, build, lint the copy, then the token
+ * signs it in a thread while the next request is prepared; it is
+ * recorded by inflight_finish() and committed by batch_flush().
+ */
+static enum one_result
+issue_one(struct batch *b, struct request *r)
+{
+	struct eecert_spec spec;
+	struct profile *prof = NULL;
+	X509_REQ *req = NULL;
+	X509 *cert = NULL;
+	const unsigned char *p;
+	char *names = NULL, object[64], serial[33];
+	enum one_result ret = ONE_ERROR;
+	int capped = 0;
+
+	snprintf(object, sizeof(object), "request:%s", r->id);
+	p = r->csr_der;
+	if ((req = d2i_X509_REQ(NULL, &p, r->csr_len)) == NULL ||
+	    X509_REQ_get0_pubkey(req) == NULL) {
+		log_ssl("%s: stored CSR unreadable", object);
+		goto out;
+	}
+	if ((ret = recheck(b, r, req, &prof, &names, object)) != ONE_ISSUED) {
+		goto out;
+	}
+	ret = ONE_ERROR;
+	if (!batch_open(b) || (cert = build_cert(b, r, req, prof, serial,
+	    &spec, &capped, object)) == NULL) {
+		goto out;
+	}
+	if ((ret = lint_copy(b, r, cert, prof, object)) != ONE_ISSUED) {
+		goto out;
+	}
+	ret = sign_start(b, r, cert, &spec, serial, names, capped, object);
+	cert = NULL;
+	names = NULL;
+out:
 	profile_free(prof);
 	X509_REQ_free(req);
 	X509_free(cert);
-	OPENSSL_free(der);
 	free(names);
-	free(subj);
-	free(path);
 	return ret;
 }
 
@@ -550,6 +1011,237 @@ out:
 	return ret;
 }
 
+/*
+ * Which CA: --ca, or the one CA of the listed or pending requests.
+ * EXIT_OK with *ca_name set, or NULL if nothing is pending; else the exit
+ * status (logged).
+ */
+static int
+pick_ca(struct db *db, struct args *a, int listed, char **ca_name)
+{
+	sqlite3_stmt *st = NULL;
+	struct request *r0;
+	char *ids[1];
+	int why, ret = EXIT_ERROR;
+
+	*ca_name = NULL;
+	if (args_get(a, "ca") != NULL) {
+		*ca_name = strdup(args_get(a, "ca"));
+		ret = EXIT_OK;
+	} else if (listed) {
+		args_all(a, "request", ids, 1);
+		if ((r0 = request_load(db, ids[0], &why)) == NULL) {
+			return why;
+		}
+		*ca_name = strdup(r0->ca_name);
+		request_free(r0);
+		ret = EXIT_OK;
+	} else {
+		if ((st = db_prepare(db, "SELECT DISTINCT c.name FROM requests r"
+		    " JOIN cas c ON c.id = r.ca_id WHERE r.status ="
+		    " 'pending'")) == NULL) {
+			return EXIT_ERROR;
+		}
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			log_info("issue: no pending requests");
+			sqlite3_finalize(st);
+			return EXIT_OK;
+		}
+		*ca_name = strdup((const char *)sqlite3_column_text(st, 0));
+		ret = EXIT_OK;
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			log_warnx("issue: pending requests for several CAs: name "
+			    "one with --ca");
+			free(*ca_name);
+			*ca_name = NULL;
+			ret = EXIT_USAGE;
+		}
+		sqlite3_finalize(st);
+		return ret;
+	}
+	if (*ca_name == NULL) {
+		fatalx("out of memory");
+	}
+	return ret;
+}
+
+/*
+ * The requests of reqs that are ready to issue (for ca_name, pending, M
+ * approvals of their current content) into ready; the others refused
+ * (explicitly listed ones) or left for later.  1/0.
+ */
+static int
+filter_ready(struct db *db, const char *who, const char *ca_name,
+    int listed, struct request **reqs, size_t nreqs, struct request **ready,
+    size_t *nready, size_t *refused)
+{
+	char text[160];
+	size_t i, m = quorum_size(db);
+	int nap;
+
+	for (i = 0; i < nreqs; i++) {
+		struct request *r = reqs[i];
+
+		snprintf(text, sizeof(text), "request:%s", r->id);
+		if (strcmp(r->ca_name, ca_name) != 0) {
+			log_warnx("request %s: for CA %s, not %s", r->id,
+			    r->ca_name, ca_name);
+			audit_append(db, who, "certificate-issue", text, r->hash,
+			    "refused: other CA", r->ca_name);
+			(*refused)++;
+			continue;
+		}
+		if (strcmp(r->status, "pending") != 0) {
+			log_warnx("request %s: ES-APPR-05: the request is %s, "
+			    "not pending", r->id, r->status);
+			audit_append(db, who, "certificate-issue", text, r->hash,
+			    "refused: not pending", r->status);
+			(*refused)++;
+			continue;
+		}
+		if ((nap = request_approvals(db, r, NULL)) < 0) {
+			return 0;
+		}
+		if ((size_t)nap < m) {
+			if (listed) {
+				log_warnx("request %s: ES-APPR-04: %d of %zu "
+				    "approvals of its current content (approvals "
+				    "of an earlier content are void)", r->id, nap,
+				    m);
+				audit_append(db, who, "certificate-issue", text,
+				    r->hash, "refused: approvals", NULL);
+				(*refused)++;
+			} else {
+				log_debug("request %s: %d of %zu approvals: not "
+				    "yet", r->id, nap, m);
+			}
+			continue;
+		}
+		ready[(*nready)++] = r;
+	}
+	return 1;
+}
+
+/*
+ * The issuing CA: an issuing CA with a certificate, active, valid now,
+ * its URLs set; b's algorithm policy and URLs are loaded.  EXIT_OK, or
+ * the exit status (refusals audited).
+ */
+static int
+check_ca(struct batch *b, const char *ca_name, const char *object)
+{
+	struct tm tb, ta;
+	char nb[32] = "", na[32] = "", text[64];
+	time_t now = now_utc();
+
+	if (strcmp(b->ca->kind, "issuing") != 0 || b->ca->cert == NULL) {
+		log_warnx("ca %s: ES-CA-07: e-seals are issued by an issuing CA "
+		    "with a certificate", ca_name);
+		audit_append(b->db, b->who, "certificate-issue", object, NULL,
+		    "refused: not an issuing CA", NULL);
+		return EXIT_REFUSED;
+	}
+	if (strcmp(b->ca->status, "active") != 0) {
+		log_warnx("ca %s: ES-CA-06: issuing CA %s is %s: it issues "
+		    "nothing", ca_name, ca_name, b->ca->status);
+		audit_append(b->db, b->who, "certificate-issue", object, NULL,
+		    "refused: CA not active", b->ca->status);
+		return EXIT_REFUSED;
+	}
+	if (X509_cmp_time(X509_get0_notAfter(b->ca->cert), &now) <= 0 ||
+	    X509_cmp_time(X509_get0_notBefore(b->ca->cert), &now) > 0) {
+		time_fmt(now, text, sizeof(text));
+		if (ASN1_TIME_to_tm(X509_get0_notBefore(b->ca->cert),
+		    &tb) == 1 && ASN1_TIME_to_tm(X509_get0_notAfter(
+		    b->ca->cert), &ta) == 1) {
+			time_fmt(timegm(&tb), nb, sizeof(nb));
+			time_fmt(timegm(&ta), na, sizeof(na));
+		}
+		log_warnx("ca %s: ES-CA-05: issuing CA %s is not valid at %s "
+		    "(valid %s .. %s)", ca_name, ca_name, text, nb, na);
+		audit_append(b->db, b->who, "certificate-issue", object, NULL,
+		    "refused: CA not valid now", text);
+		return EXIT_REFUSED;
+	}
+	if ((b->ap = ca_alg_policy(b->db)) == NULL) {
+		return EXIT_ERROR;
+	}
+	b->crl_url = ca_setting(b->ca, "crl-url");
+	b->ocsp_url = ca_setting(b->ca, "ocsp-url");
+	b->ca_issuers_url = ca_setting(b->ca, "ca-issuers-url");
+	if (b->crl_url == NULL || b->ocsp_url == NULL ||
+	    b->ca_issuers_url == NULL || strncmp(b->crl_url, "http://", 7) !=
+	    0 || strncmp(b->ocsp_url, "http://", 7) != 0 ||
+	    strncmp(b->ca_issuers_url, "http://", 7) != 0) {
+		log_warnx("ca %s: ES-CA-08: the CA's settings need http:// "
+		    "\"crl-url\", \"ocsp-url\" and \"ca-issuers-url\"", ca_name);
+		audit_append(b->db, b->who, "certificate-issue", object, NULL,
+		    "refused: CA settings", NULL);
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
+/*
+ * Issue the ready requests in batches of BATCH (one store transaction
+ * and one syncfs of the PEM files each), print the result and sign the
+ * audit head.  Returns the exit status.
+ */
+static int
+run_batches(struct batch *b, struct request **ready, size_t nready,
+    size_t refused, const char *ca_name)
+{
+	enum one_result or;
+	size_t i, issued = 0;
+	int ret = EXIT_OK, tty = isatty(STDERR_FILENO);
+
+	for (i = 0; i < nready; i++) {
+		if ((or = issue_one(b, ready[i])) == ONE_REFUSED) {
+			refused++;
+		} else if (or == ONE_ERROR) {
+			ret = EXIT_ERROR;
+			break;
+		}
+		if (b->failed || (b->n == BATCH && !batch_flush(b))) {
+			ret = EXIT_ERROR;
+			break;
+		}
+		issued = json_array_size(b->issued) + b->n;
+		if (tty) {
+			fprintf(stderr, "\rissued %zu/%zu", issued, nready);
+		}
+	}
+	if (!batch_flush(b) || b->failed) {
+		ret = EXIT_ERROR;
+	}
+	issued = json_array_size(b->issued);
+	if (tty) {
+		fprintf(stderr, "\n");
+	}
+	if (ret == EXIT_OK && refused > 0) {
+		ret = EXIT_REFUSED;
+	}
+	if (!ca_audit_sign(b->db, b->ck, NULL) && ret == EXIT_OK) {
+		ret = EXIT_ERROR;
+	}
+	if (g.json) {
+		json_print(json_pack("{s:s,s:I,s:I,s:O}", "ca", ca_name,
+		    "issued", (json_int_t)issued, "refused", (json_int_t)refused,
+		    "certificates", b->issued));
+		return ret;
+	}
+	for (i = 0; i < issued; i++) {
+		json_t *e = json_array_get(b->issued, i);
+
+		printf("%s %s\n", json_string_value(json_object_get(e,
+		    "serial")), json_string_value(json_object_get(e,
+		    "request")));
+	}
+	log_info("issue: CA %s: %zu issued, %zu refused", ca_name, issued,
+	    refused);
+	return ret;
+}
+
 int
 cmd_issue(int argc, char **argv)
 {
@@ -557,15 +1249,14 @@ cmd_issue(int argc, char **argv)
 	    "operator", "out-dir", "profiles", NULL };
 	static const char *const flags[] = { NULL };
 	struct batch b;
+	struct crl_cfg cfg;
 	struct args a;
 	struct request **reqs = NULL, **ready = NULL;
 	struct db *db = NULL;
-	char *who = NULL, *ca_name = NULL;
-	char object[160], nb[32], na[32], text[512];
-	size_t nreqs = 0, nready = 0, i, issued = 0, refused = 0, m;
-	time_t now;
+	char *who = NULL, *ca_name = NULL, object[160];
+	size_t nreqs = 0, nready = 0, i, refused = 0;
 	int64_t op_id;
-	int ret = EXIT_ERROR, why, tty, listed, nap, pems_ok = 1;
+	int ret = EXIT_ERROR, why, listed, pems_ok = 1;
 
 	memset(&b, 0, sizeof(b));
 	if (!args_parse(argc, argv, valued, flags, &a)) {
@@ -610,51 +1301,11 @@ cmd_issue(int argc, char **argv)
 		fatalx("out of memory");
 	}
 	b.who = who;
-
-	/* Which CA: --ca, or the one CA of the listed/pending requests. */
-	if (args_get(&a, "ca") != NULL) {
-		ca_name = strdup(args_get(&a, "ca"));
-	} else {
-		sqlite3_stmt *st = db_prepare(db, "SELECT DISTINCT c.name FROM"
-		    " requests r JOIN cas c ON c.id = r.ca_id WHERE r.status ="
-		    " 'pending'");
-
-		if (st == NULL) {
-			goto out;
-		}
-		if (listed) {
-			struct request *r0;
-			char *ids[1];
-
-			args_all(&a, "request", ids, 1);
-			if ((r0 = request_load(db, ids[0], &why)) == NULL) {
-				sqlite3_finalize(st);
-				ret = why;
-				goto out;
-			}
-			ca_name = strdup(r0->ca_name);
-			request_free(r0);
-		} else if (sqlite3_step(st) == SQLITE_ROW) {
-			ca_name = strdup((const char *)sqlite3_column_text(st,
-			    0));
-			if (sqlite3_step(st) == SQLITE_ROW) {
-				log_warnx("issue: pending requests for several "
-				    "CAs: name one with --ca");
-				sqlite3_finalize(st);
-				ret = EXIT_USAGE;
-				goto out;
-			}
-		} else {
-			log_info("issue: no pending requests");
-			sqlite3_finalize(st);
-			ret = EXIT_OK;
-			goto out;
-		}
-		sqlite3_finalize(st);
+	if ((ret = pick_ca(db, &a, listed, &ca_name)) != EXIT_OK ||
+	    ca_name == NULL) {
+		goto out;
 	}
-	if (ca_name == NULL) {
-		fatalx("out of memory");
-	}
+	ret = EXIT_ERROR;
 	snprintf(object, sizeof(object), "ca:%s", ca_name);
 	if ((b.ca = ca_row_load(db, ca_name)) == NULL) {
 		ret = EXIT_REFUSED;
@@ -668,46 +1319,9 @@ cmd_issue(int argc, char **argv)
 	if ((ready = calloc(nreqs + 1, sizeof(*ready))) == NULL) {
 		fatalx("out of memory");
 	}
-	m = quorum_size(db);
-	for (i = 0; i < nreqs; i++) {
-		struct request *r = reqs[i];
-
-		snprintf(text, sizeof(text), "request:%s", r->id);
-		if (strcmp(r->ca_name, ca_name) != 0) {
-			log_warnx("request %s: for CA %s, not %s", r->id,
-			    r->ca_name, ca_name);
-			audit_append(db, who, "certificate-issue", text, r->hash,
-			    "refused: other CA", r->ca_name);
-			refused++;
-			continue;
-		}
-		if (strcmp(r->status, "pending") != 0) {
-			log_warnx("request %s: ES-APPR-05: the request is %s, "
-			    "not pending", r->id, r->status);
-			audit_append(db, who, "certificate-issue", text, r->hash,
-			    "refused: not pending", r->status);
-			refused++;
-			continue;
-		}
-		if ((nap = request_approvals(db, r, NULL)) < 0) {
-			goto out;
-		}
-		if ((size_t)nap < m) {
-			if (listed) {
-				log_warnx("request %s: ES-APPR-04: %d of %zu "
-				    "approvals of its current content (approvals "
-				    "of an earlier content are void)", r->id, nap,
-				    m);
-				audit_append(db, who, "certificate-issue", text,
-				    r->hash, "refused: approvals", NULL);
-				refused++;
-			} else {
-				log_debug("request %s: %d of %zu approvals: not "
-				    "yet", r->id, nap, m);
-			}
-			continue;
-		}
-		ready[nready++] = r;
+	if (!filter_ready(db, who, ca_name, listed, reqs, nreqs, ready,
+	    &nready, &refused)) {
+		goto out;
 	}
 	if (nready == 0) {
 		if (refused == 0) {
@@ -717,58 +1331,7 @@ cmd_issue(int argc, char **argv)
 		ret = refused > 0 ? EXIT_REFUSED : EXIT_OK;
 		goto out;
 	}
-
-	/* The issuing CA: active, valid now, its URLs set. */
-	now = now_utc();
-	if (strcmp(b.ca->kind, "issuing") != 0 || b.ca->cert == NULL) {
-		log_warnx("ca %s: ES-CA-07: e-seals are issued by an issuing CA "
-		    "with a certificate", ca_name);
-		audit_append(db, who, "certificate-issue", object, NULL,
-		    "refused: not an issuing CA", NULL);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (strcmp(b.ca->status, "active") != 0) {
-		log_warnx("ca %s: ES-CA-06: issuing CA %s is %s: it issues "
-		    "nothing", ca_name, ca_name, b.ca->status);
-		audit_append(db, who, "certificate-issue", object, NULL,
-		    "refused: CA not active", b.ca->status);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if (X509_cmp_time(X509_get0_notAfter(b.ca->cert), &now) <= 0 ||
-	    X509_cmp_time(X509_get0_notBefore(b.ca->cert), &now) > 0) {
-		struct tm tb, ta;
-
-		time_fmt(now, text, sizeof(text));
-		nb[0] = na[0] = '\0';
-		if (ASN1_TIME_to_tm(X509_get0_notBefore(b.ca->cert), &tb) == 1 &&
-		    ASN1_TIME_to_tm(X509_get0_notAfter(b.ca->cert), &ta) == 1) {
-			time_fmt(timegm(&tb), nb, sizeof(nb));
-			time_fmt(timegm(&ta), na, sizeof(na));
-		}
-		log_warnx("ca %s: ES-CA-05: issuing CA %s is not valid at %s "
-		    "(valid %s .. %s)", ca_name, ca_name, text, nb, na);
-		audit_append(db, who, "certificate-issue", object, NULL,
-		    "refused: CA not valid now", text);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	if ((b.ap = ca_alg_policy(db)) == NULL) {
-		goto out;
-	}
-	b.crl_url = ca_setting(b.ca, "crl-url");
-	b.ocsp_url = ca_setting(b.ca, "ocsp-url");
-	b.ca_issuers_url = ca_setting(b.ca, "ca-issuers-url");
-	if (b.crl_url == NULL || b.ocsp_url == NULL || b.ca_issuers_url ==
-	    NULL || strncmp(b.crl_url, "http://", 7) != 0 ||
-	    strncmp(b.ocsp_url, "http://", 7) != 0 ||
-	    strncmp(b.ca_issuers_url, "http://", 7) != 0) {
-		log_warnx("ca %s: ES-CA-08: the CA's settings need http:// "
-		    "\"crl-url\", \"ocsp-url\" and \"ca-issuers-url\"", ca_name);
-		audit_append(db, who, "certificate-issue", object, NULL,
-		    "refused: CA settings", NULL);
-		ret = EXIT_REFUSED;
+	if ((ret = check_ca(&b, ca_name, object)) != EXIT_OK) {
 		goto out;
 	}
 
@@ -778,53 +1341,19 @@ cmd_issue(int argc, char **argv)
 		ret = why;
 		goto out;
 	}
-	if ((b.tk = throwaway_key(key_alg_of_pkey(hsm_key_public(
-	    b.ck->key)))) == NULL) {
-		log_ssl("ca %s: cannot make a throw-away key", ca_name);
+	if (!placeholder_init(&b, object) || !crl_cfg_load(db, b.ca->id, &cfg,
+	    object)) {
+		ret = EXIT_ERROR;
 		goto out;
 	}
-
-	tty = isatty(STDERR_FILENO);
-	ret = EXIT_OK;
-	for (i = 0; i < nready; i++) {
-		enum one_result or = issue_one(&b, ready[i]);
-
-		if (or == ONE_ISSUED) {
-			issued++;
-		} else if (or == ONE_REFUSED) {
-			refused++;
-		} else {
-			ret = EXIT_ERROR;
-			break;
-		}
-		if (tty) {
-			fprintf(stderr, "\rissued %zu/%zu", issued, nready);
-		}
-	}
-	if (tty) {
-		fprintf(stderr, "\n");
-	}
-	if (ret == EXIT_OK && refused > 0) {
-		ret = EXIT_REFUSED;
-	}
-	if (!ca_audit_sign(db, b.ck, NULL) && ret == EXIT_OK) {
-		ret = EXIT_ERROR;
-	}
-	if (g.json) {
-		json_print(json_pack("{s:s,s:I,s:I,s:O}", "ca", ca_name,
-		    "issued", (json_int_t)issued, "refused", (json_int_t)refused,
-		    "certificates", b.issued));
-	} else {
-		for (i = 0; i < json_array_size(b.issued); i++) {
-			json_t *e = json_array_get(b.issued, i);
-
-			printf("%s %s\n", json_string_value(json_object_get(e,
-			    "serial")), json_string_value(json_object_get(e,
-			    "request")));
-		}
-		log_info("issue: CA %s: %zu issued, %zu refused", ca_name,
-		    issued, refused);
-	}
+	/*
+	 * The token signs in a thread while the next request is prepared,
+	 * unless partitions are counted: the next certificate's partition
+	 * must see the one before it.
+	 */
+	b.overlap = cfg.partitions <= 1;
+	crl_cfg_clear(&cfg);
+	ret = run_batches(&b, ready, nready, refused, ca_name);
 out:
 	if (!pems_ok && ret == EXIT_OK) {
 		ret = EXIT_ERROR;	/* an earlier certificate's file is missing */
@@ -836,7 +1365,8 @@ out:
 	free(ready);
 	ca_key_free(b.ck);
 	ca_row_free(b.ca);
-	EVP_PKEY_free(b.tk);
+	X509_ALGOR_free(b.aid);
+	OPENSSL_free(b.placeholder);
 	alg_policy_free(b.ap);
 	json_decref(b.issued);
 	db_close(db);

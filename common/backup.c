@@ -29,6 +29,7 @@
 
 #include "audit.h"
 #include "backup.h"
+#include "crlstore.h"
 #include "log.h"
 #include "schema.h"
 #include "secret.h"
@@ -391,6 +392,10 @@ backup_write(struct db *db, const char *path, const char *pass_source,
 		goto out;
 	}
 	bk = NULL;
+	/* The backup carries the CRLs kept as files beside the store. */
+	if (!crl_files_inline(dst, db_path(db))) {
+		goto out;
+	}
 	h.info.created = now_utc();
 	if (!read_info(dst, tmp, &h.info)) {
 		goto out;

@@ -1,0 +1,229 @@
+/*
+ * Large CRLs as content-addressed files beside the store: the DER of a
+ * CRL of CRL_FILE_MIN bytes or more lives in <store dir>/crls/<sha256>.der
+ * (written and fsync'ed, with its directory, before the crls row
+ * commits), and its crls row keeps an empty der, the sha256 and nothing
+ * else of it; smaller CRLs stay in the row.  A file is read back only
+ * through crl_der_load(), which checks its SHA-256 against the row.
+ * Backups carry the DER in the row (crl_files_inline() on the backup's
+ * copy), so a backup restores anywhere; a restore in place keeps the files.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crlstore.h"
+#include "log.h"
+#include "util.h"
+
+uint64_t
+crl_file_min(void)
+{
+	const char *s = getenv("ESEAL_CRL_FILE_MIN");
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s == '\0') {
+		return CRL_FILE_MIN;
+	}
+	v = strtoull(s, &end, 10);
+	return *end == '\0' ? (uint64_t)v : CRL_FILE_MIN;
+}
+
+/* "<dir of db_path>/crls", malloc'd. */
+static char *
+crls_dir(const char *db_path)
+{
+	char *d, *out;
+
+	if ((d = strdup(db_path)) == NULL ||
+	    asprintf(&out, "%s/crls", dirname(d)) == -1) {
+		fatalx("out of memory");
+	}
+	free(d);
+	return out;
+}
+
+char *
+crl_file_path(const char *db_path, const char *sha)
+{
+	char *dir, *out;
+
+	dir = crls_dir(db_path);
+	if (asprintf(&out, "%s/%s.der", dir, sha) == -1) {
+		fatalx("out of memory");
+	}
+	free(dir);
+	return out;
+}
+
+/* fsync the directory dir.  1/0 (logged). */
+static int
+sync_dir(const char *dir)
+{
+	int fd, ok;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_warn("%s", dir);
+		return 0;
+	}
+	if (!(ok = fsync(fd) != -1)) {
+		log_warn("%s: fsync", dir);
+	}
+	close(fd);
+	return ok;
+}
+
+/* Copy len bytes at off in in to out (in the kernel).  1/0, errno set. */
+static int
+copy_range(int in, uint64_t off, uint64_t len, int out)
+{
+	loff_t o = (loff_t)off;
+	ssize_t n;
+
+	while (len > 0) {
+		n = copy_file_range(in, &o, out, NULL, len > (1u << 30) ?
+		    (size_t)1 << 30 : (size_t)len, 0);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			if (n == 0) {
+				errno = EIO;
+			}
+			return 0;
+		}
+		len -= (uint64_t)n;
+	}
+	return 1;
+}
+
+int
+crl_file_store(const char *db_path, int fd, uint64_t off, uint64_t len,
+    const char *sha)
+{
+	char *dir = NULL, *path = NULL, *tmp = NULL;
+	int out = -1, ret = 0;
+
+	dir = crls_dir(db_path);
+	path = crl_file_path(db_path, sha);
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		log_warn("%s", dir);
+		goto out;
+	}
+	if (asprintf(&tmp, "%s.tmpXXXXXX", path) == -1) {
+		fatalx("out of memory");
+	}
+	if ((out = mkstemp(tmp)) == -1) {
+		log_warn("%s: cannot create a temporary file", path);
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(out, 0644) == -1 || !copy_range(fd, off, len, out) ||
+	    fsync(out) == -1) {
+		log_warn("%s", tmp);
+		goto out;
+	}
+	if (close(out) == -1) {
+		out = -1;
+		log_warn("%s: close", tmp);
+		goto out;
+	}
+	out = -1;
+	if (rename(tmp, path) == -1) {
+		log_warn("%s: rename", path);
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	ret = sync_dir(dir);
+out:
+	if (out != -1) {
+		close(out);
+	}
+	if (tmp != NULL) {
+		(void)unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+	free(dir);
+	return ret;
+}
+
+int
+crl_der_load(const char *db_path, const char *sha, unsigned char **der,
+    size_t *len)
+{
+	char *path, got[65];
+	int ret = 0;
+
+	*der = NULL;
+	*len = 0;
+	path = crl_file_path(db_path, sha);
+	if (!file_read(path, (size_t)1 << 32, der, len)) {
+		goto out;
+	}
+	sha256_hex(*der, *len, got);
+	if (strcmp(got, sha) != 0) {
+		log_warnx("%s: ES-CRL-10: the file's SHA-256 is %s, its crls "
+		    "row says %s", path, got, sha);
+		free(*der);
+		*der = NULL;
+		*len = 0;
+		goto out;
+	}
+	ret = 1;
+out:
+	free(path);
+	return ret;
+}
+
+int
+crl_files_inline(sqlite3 *h, const char *db_path)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	unsigned char *der = NULL;
+	size_t len;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(h, "SELECT id, sha256 FROM crls WHERE"
+	    " length(der) = 0", -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h, "UPDATE crls SET der = ? WHERE id = ?", -1,
+	    &upd, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", db_path, sqlite3_errmsg(h));
+		goto out;
+	}
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		if (!crl_der_load(db_path, (const char *)sqlite3_column_text(sel,
+		    1), &der, &len)) {
+			goto out;
+		}
+		sqlite3_reset(upd);
+		sqlite3_bind_blob64(upd, 1, der, len, SQLITE_STATIC);
+		sqlite3_bind_int64(upd, 2, sqlite3_column_int64(sel, 0));
+		if (sqlite3_step(upd) != SQLITE_DONE) {
+			log_warnx("%s: %s", db_path, sqlite3_errmsg(h));
+			goto out;
+		}
+		free(der);
+		der = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: %s", db_path, sqlite3_errmsg(h));
+		goto out;
+	}
+	ret = 1;
+out:
+	free(der);
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return ret;
+}
