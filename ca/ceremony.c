@@ -15,7 +15,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -648,6 +650,44 @@ record_token(struct db *db, const struct hsm_token_info *ti, const char *hw,
 	return ok;
 }
 
+/*
+ * Record the SHA-256 of this executable and of the PKCS#11 module loaded,
+ * so that auditors can match the binaries of the ceremony with those
+ * built from the reviewed source (tools/repro-check.sh): a transcript
+ * step and an audit entry "ceremony-binaries" whose request hash is the
+ * executable's and whose detail names both.  1/0 (logged).
+ */
+static int
+record_binaries(struct db *db, struct transcript *tx, const char *who,
+    const char *object, const struct hsm_module *mod)
+{
+	char exe[PATH_MAX], exe_sha[65], mod_sha[65], *detail = NULL;
+	const char *mfile = hsm_module_file(mod);
+	ssize_t n;
+	int ok = 0;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1) {
+		log_warn("/proc/self/exe");
+		goto out;
+	}
+	exe[n] = '\0';
+	if (!sha256_file_hex("/proc/self/exe", exe_sha) ||
+	    !sha256_file_hex(mfile, mod_sha)) {
+		goto out;
+	}
+	tx_step(tx, "executable: %s sha256 %s", exe, exe_sha);
+	tx_step(tx, "PKCS#11 module: %s sha256 %s", mfile, mod_sha);
+	if (asprintf(&detail, "eseal-ca %s %s; module %s %s", exe_sha, exe,
+	    mod_sha, mfile) == -1) {
+		fatalx("out of memory");
+	}
+	ok = audit_append(db, who, "ceremony-binaries", object, exe_sha, "ok",
+	    detail);
+out:
+	free(detail);
+	return ok;
+}
+
 static int
 ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 {
@@ -747,6 +787,9 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 		audit_append(db, who, "ceremony", object, c->file_sha256,
 		    "refused: token missing", c->token_label != NULL ?
 		    c->token_label : c->token_serial);
+		goto out;
+	}
+	if (!record_binaries(db, &tx, who, object, mod)) {
 		goto out;
 	}
 	ti = hsm_token_get_info(tok);
