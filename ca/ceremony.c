@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dlfcn.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
@@ -651,21 +652,47 @@ record_token(struct db *db, const struct hsm_token_info *ti, const char *hw,
 }
 
 /*
- * Record the SHA-256 of this executable and of the PKCS#11 module loaded,
- * so that auditors can match the binaries of the ceremony with those
- * built from the reviewed source (tools/repro-check.sh): a transcript
- * step and an audit entry "ceremony-binaries" whose request hash is the
- * executable's and whose detail names both.  1/0 (logged).
+ * The file the dynamic loader mapped for the already loaded PKCS#11
+ * module at path (which a path without '/' does not name) into buf; path
+ * itself when the loader cannot tell.
+ */
+static void
+module_file(const char *path, char *buf, size_t bufsz)
+{
+	Dl_info di;
+	void *h, *sym;
+
+	snprintf(buf, bufsz, "%s", path);
+	/* RTLD_NOLOAD: the handle of the mapping hsm_module_load() made. */
+	if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)) == NULL) {
+		return;
+	}
+	sym = dlsym(h, "C_GetFunctionList");
+	if (sym != NULL && dladdr(sym, &di) != 0 && di.dli_fname != NULL &&
+	    di.dli_fname[0] == '/') {
+		snprintf(buf, bufsz, "%s", di.dli_fname);
+	}
+	dlclose(h);
+}
+
+/*
+ * Record the SHA-256 of this executable and of the PKCS#11 module loaded
+ * from module, so that auditors can match the binaries of the ceremony
+ * with those built from the reviewed source (tools/repro-check.sh): a
+ * transcript step each and an audit entry "ceremony-binaries" whose
+ * request hash is the executable's and whose detail names both.  1/0
+ * (logged).
  */
 static int
 record_binaries(struct db *db, struct transcript *tx, const char *who,
-    const char *object, const struct hsm_module *mod)
+    const char *object, const char *module)
 {
-	char exe[PATH_MAX], exe_sha[65], mod_sha[65], *detail = NULL;
-	const char *mfile = hsm_module_file(mod);
+	char exe[PATH_MAX], mfile[PATH_MAX], exe_sha[65], mod_sha[65];
+	char *detail = NULL;
 	ssize_t n;
 	int ok = 0;
 
+	module_file(module, mfile, sizeof(mfile));
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1) {
 		log_warn("/proc/self/exe");
 		goto out;
@@ -789,7 +816,7 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 		    c->token_label : c->token_serial);
 		goto out;
 	}
-	if (!record_binaries(db, &tx, who, object, mod)) {
+	if (!record_binaries(db, &tx, who, object, c->module)) {
 		goto out;
 	}
 	ti = hsm_token_get_info(tok);

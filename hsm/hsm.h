@@ -68,12 +68,6 @@ enum hsm_login_result {
 /* Load a module by path and C_Initialize it.  NULL on failure (logged). */
 struct hsm_module *hsm_module_load(const char *path);
 void hsm_module_free(struct hsm_module *mod);
-/*
- * The file the dynamic loader mapped for the module (which a path
- * without '/' does not name), for hashing it.  Never NULL: the path given
- * to hsm_module_load() when the loader cannot tell.
- */
-const char *hsm_module_file(const struct hsm_module *mod);
 
 /* Tokens present in the module's slots; *out is malloc'd (free()). 1/0. */
 int hsm_module_tokens(struct hsm_module *mod, struct hsm_token_info **out,

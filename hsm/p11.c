@@ -301,21 +301,6 @@ fail:
 	return NULL;
 }
 
-const char *
-hsm_module_file(const struct hsm_module *mod)
-{
-	Dl_info di;
-	void *sym;
-
-	/* The address of its entry point lies in the module's own mapping. */
-	sym = dlsym(mod->dl, "C_GetFunctionList");
-	if (sym != NULL && dladdr(sym, &di) != 0 && di.dli_fname != NULL &&
-	    di.dli_fname[0] == '/') {
-		return di.dli_fname;
-	}
-	return mod->path;
-}
-
 void
 hsm_module_free(struct hsm_module *mod)
 {
