@@ -15,10 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <dlfcn.h>
-#include <limits.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -651,70 +648,6 @@ record_token(struct db *db, const struct hsm_token_info *ti, const char *hw,
 	return ok;
 }
 
-/*
- * The file the dynamic loader mapped for the already loaded PKCS#11
- * module at path (which a path without '/' does not name) into buf; path
- * itself when the loader cannot tell.
- */
-static void
-module_file(const char *path, char *buf, size_t bufsz)
-{
-	Dl_info di;
-	void *h, *sym;
-
-	snprintf(buf, bufsz, "%s", path);
-	/* RTLD_NOLOAD: the handle of the mapping hsm_module_load() made. */
-	if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)) == NULL) {
-		return;
-	}
-	sym = dlsym(h, "C_GetFunctionList");
-	if (sym != NULL && dladdr(sym, &di) != 0 && di.dli_fname != NULL &&
-	    di.dli_fname[0] == '/') {
-		snprintf(buf, bufsz, "%s", di.dli_fname);
-	}
-	dlclose(h);
-}
-
-/*
- * Record the SHA-256 of this executable and of the PKCS#11 module loaded
- * from module, so that auditors can match the binaries of the ceremony
- * with those built from the reviewed source (tools/repro-check.sh): a
- * transcript step each and an audit entry "ceremony-binaries" whose
- * request hash is the executable's and whose detail names both.  1/0
- * (logged).
- */
-static int
-record_binaries(struct db *db, struct transcript *tx, const char *who,
-    const char *object, const char *module)
-{
-	char exe[PATH_MAX], mfile[PATH_MAX], exe_sha[65], mod_sha[65];
-	char *detail = NULL;
-	ssize_t n;
-	int ok = 0;
-
-	module_file(module, mfile, sizeof(mfile));
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1) {
-		log_warn("/proc/self/exe");
-		goto out;
-	}
-	exe[n] = '\0';
-	if (!sha256_file_hex("/proc/self/exe", exe_sha) ||
-	    !sha256_file_hex(mfile, mod_sha)) {
-		goto out;
-	}
-	tx_step(tx, "executable: %s sha256 %s", exe, exe_sha);
-	tx_step(tx, "PKCS#11 module: %s sha256 %s", mfile, mod_sha);
-	if (asprintf(&detail, "eseal-ca %s %s; module %s %s", exe_sha, exe,
-	    mod_sha, mfile) == -1) {
-		fatalx("out of memory");
-	}
-	ok = audit_append(db, who, "ceremony-binaries", object, exe_sha, "ok",
-	    detail);
-out:
-	free(detail);
-	return ok;
-}
-
 static int
 ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 {
@@ -726,6 +659,7 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 	struct hsm_token *tok = NULL;
 	struct hsm_key *key = NULL;
 	struct hsm_provenance prov;
+	struct ca_binaries bins;
 	const struct hsm_token_info *ti;
 	struct ca_key *parent = NULL, newca;
 	struct lint_opts lo;
@@ -816,9 +750,13 @@ ceremony_run(struct ceremony *c, char **specs, size_t nspecs, int quiet)
 		    c->token_label : c->token_serial);
 		goto out;
 	}
-	if (!record_binaries(db, &tx, who, object, c->module)) {
+	if (!ca_binaries_hash(c->module, &bins) ||
+	    !ca_binaries_audit(db, who, object, &bins)) {
 		goto out;
 	}
+	tx_step(&tx, "executable: %s sha256 %s", bins.exe, bins.exe_sha256);
+	tx_step(&tx, "PKCS#11 module: %s sha256 %s", bins.module,
+	    bins.module_sha256);
 	ti = hsm_token_get_info(tok);
 	snprintf(hw, sizeof(hw), "%u.%u", ti->hw_major, ti->hw_minor);
 	snprintf(fw, sizeof(fw), "%u.%u", ti->fw_major, ti->fw_minor);
