@@ -66,6 +66,30 @@ struct ca_key *ca_key_open_signing(struct db *db, const char *name,
     const char *need_issuing, int *why);
 
 /*
+ * The binaries of a ceremony: this eseal-ca and the PKCS#11 module file
+ * the dynamic loader mapped (which a module path without '/' does not
+ * name), with their SHA-256, to match against the package hashes that
+ * tools/repro-check.sh prints and sha256sum of the installed files.
+ */
+struct ca_binaries {
+	char	exe[4096];		/* readlink /proc/self/exe */
+	char	exe_sha256[65];
+	char	module[4096];
+	char	module_sha256[65];
+};
+/*
+ * Fill b for the module already loaded from module_path.  1/0 (logged).
+ */
+int ca_binaries_hash(const char *module_path, struct ca_binaries *b);
+/*
+ * The audit entry "ceremony-binaries" for b: request hash the
+ * executable's, detail "eseal-ca HEX PATH; module HEX PATH" (joins an
+ * open transaction).  1/0 (logged).
+ */
+int ca_binaries_audit(struct db *db, const char *who, const char *object,
+    const struct ca_binaries *b);
+
+/*
  * Sign the audit chain head with ck (a CA key on its token).  If ck is
  * NULL, open the instance's audit CA (meta "audit_ca") with pin_source;
  * if there is no such CA yet or no pin_source, leave the head unsigned

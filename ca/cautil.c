@@ -1,13 +1,16 @@
 /*
  * Helpers shared by the eseal-ca subcommands: opening the store, opening
  * a CA's key on its token (with the audit record of a refusal), signing
- * the audit head, and certificate file I/O.
+ * the audit head, certificate file I/O, and the hashes of a ceremony's
+ * binaries.
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -469,4 +472,56 @@ out:
 	BIO_free(bio);
 	free(buf);
 	return req;
+/* The file the loader mapped for the loaded module at path, else path. */
+static void
+module_file(const char *path, char *buf, size_t bufsz)
+{
+	Dl_info di;
+	void *h, *sym;
+
+	snprintf(buf, bufsz, "%s", path);
+	/* RTLD_NOLOAD: the handle of the mapping hsm_module_load() made. */
+	if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)) == NULL) {
+		return;
+	}
+	sym = dlsym(h, "C_GetFunctionList");
+	if (sym != NULL && dladdr(sym, &di) != 0 && di.dli_fname != NULL &&
+	    di.dli_fname[0] == '/') {
+		snprintf(buf, bufsz, "%s", di.dli_fname);
+	}
+	dlclose(h);
+}
+
+int
+ca_binaries_hash(const char *module_path, struct ca_binaries *b)
+{
+	ssize_t n;
+
+	memset(b, 0, sizeof(*b));
+	module_file(module_path, b->module, sizeof(b->module));
+	if ((n = readlink("/proc/self/exe", b->exe, sizeof(b->exe) - 1)) ==
+	    -1) {
+		log_warn("/proc/self/exe");
+		return 0;
+	}
+	b->exe[n] = '\0';
+	return sha256_file_hex("/proc/self/exe", b->exe_sha256) &&
+	    sha256_file_hex(b->module, b->module_sha256);
+}
+
+int
+ca_binaries_audit(struct db *db, const char *who, const char *object,
+    const struct ca_binaries *b)
+{
+	char *detail = NULL;
+	int ok;
+
+	if (asprintf(&detail, "eseal-ca %s %s; module %s %s", b->exe_sha256,
+	    b->exe, b->module_sha256, b->module) == -1) {
+		fatalx("out of memory");
+	}
+	ok = audit_append(db, who, "ceremony-binaries", object, b->exe_sha256,
+	    "ok", detail);
+	free(detail);
+	return ok;
 }

@@ -195,6 +195,7 @@ struct run {
 	struct hsm_token		*tok;
 	struct hsm_key			*key;
 	struct hsm_provenance		 prov;
+	struct ca_binaries		 bins;	/* sha256 of eseal-ca, module */
 	const struct hsm_token_info	*ti;
 	struct ca_key			*parent;
 	X509_NAME			*subject;
@@ -348,6 +349,14 @@ run_token(struct run *r)
 		    c->token_label != NULL ? c->token_label : c->token_serial);
 		return 0;
 	}
+	if (!ca_binaries_hash(c->module, &r->bins) ||
+	    !ca_binaries_audit(r->db, r->who, r->object, &r->bins)) {
+		return 0;
+	}
+	tx_step(&r->tx, "executable: %s sha256 %s", r->bins.exe,
+	    r->bins.exe_sha256);
+	tx_step(&r->tx, "PKCS#11 module: %s sha256 %s", r->bins.module,
+	    r->bins.module_sha256);
 	r->ti = hsm_token_get_info(r->tok);
 	snprintf(r->hw, sizeof(r->hw), "%u.%u", r->ti->hw_major,
 	    r->ti->hw_minor);

@@ -641,7 +641,7 @@ token_named(struct db *db, int64_t ca_id, const struct arl_ceremony *ac,
 
 /*
  * The root's ARL ceremony record: officers, the ceremony file's hash (if
- * run from a file), the ARL's hash, a short transcript (also written to
+ * run from a file), the binaries' hashes (also audited), the ARL's hash, a short transcript (also written to
  * the file's "transcript" path, if any), and its hash in the audit
  * chain.  1/0 (logged).
  */
@@ -650,10 +650,30 @@ record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
     const char *sha, const char *detail)
 {
 	sqlite3_stmt *st;
+	struct ca_binaries bins;
 	char id[37], now[32], tsha[65], object[160], *tx = NULL, *from = NULL;
+	char *module = NULL;
 	uuid_t uu;
 	int ok = 0;
 
+	/* The binaries, as in a key ceremony: the module is the CA's. */
+	if ((st = db_prepare(db, "SELECT module_path FROM cas WHERE name = ?"))
+	    == NULL) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, r->ca, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		module = xstrdup_or_empty((const char *)sqlite3_column_text(st,
+		    0));
+	}
+	sqlite3_finalize(st);
+	if (module == NULL) {
+		log_warnx("%s: CA not in the store", r->ca);
+		goto out;
+	}
+	if (!ca_binaries_hash(module, &bins)) {
+		goto out;
+	}
 	uuid_generate_random(uu);
 	uuid_unparse_lower(uu, id);
 	time_fmt(now_utc(), now, sizeof(now));
@@ -666,9 +686,11 @@ record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
 	}
 	if (asprintf(&tx, "%s  ARL ceremony %s for root CA \"%s\"%s\n"
 	    "%s  officers present and authenticated: %s\n"
+	    "%s  executable: %s sha256 %s\n%s  PKCS#11 module: %s sha256 %s\n"
 	    "%s  %s\n%s  ARL signed on the token: sha256 %s\n",
 	    started, id, r->ca, from != NULL ? from : "", started, r->actor,
-	    now, detail, now, sha) == -1) {
+	    started, bins.exe, bins.exe_sha256, started, bins.module,
+	    bins.module_sha256, now, detail, now, sha) == -1) {
 		fatalx("out of memory");
 	}
 	sha256_hex(tx, strlen(tx), tsha);
@@ -692,8 +714,9 @@ record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
 	sqlite3_bind_text(st, 7, tsha, -1, SQLITE_TRANSIENT);
 	ok = sqlite3_step(st) == SQLITE_DONE;
 	sqlite3_finalize(st);
-	if (!ok || !audit_append(db, r->actor, "ceremony-end", object, tsha,
-	    "ok", id) || !db_commit(db)) {
+	if (!ok || !ca_binaries_audit(db, r->actor, object, &bins) ||
+	    !audit_append(db, r->actor, "ceremony-end", object, tsha, "ok", id) ||
+	    !db_commit(db)) {
 		db_log_error(db, "record the ARL ceremony");
 		db_rollback(db);
 		ok = 0;
@@ -704,6 +727,7 @@ record_arl_ceremony(struct db *db, const struct crlrun *r, const char *started,
 		ok = 0;
 	}
 out:
+	free(module);
 	free(from);
 	free(tx);
 	return ok;

@@ -321,6 +321,51 @@ sha256_hex(const void *buf, size_t len, char out[65])
 	free(h);
 }
 
+int
+sha256_file_hex(const char *path, char out[65])
+{
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char buf[65536], md[32];
+	unsigned int mdlen = 0;
+	char *h = NULL;
+	ssize_t n;
+	int fd = -1, ok = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("%s: cannot open", path);
+		goto out;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		fatalx("out of memory");
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n == -1) {
+			if (errno == EINTR) {
+				continue;
+			}
+			log_warn("%s: read", path);
+			goto out;
+		}
+		if (!EVP_DigestUpdate(ctx, buf, (size_t)n)) {
+			fatalx("SHA-256 failed");
+		}
+	}
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != sizeof(md)) {
+		fatalx("SHA-256 failed");
+	}
+	h = hex_encode(md, sizeof(md));
+	memcpy(out, h, 65);
+	ok = 1;
+out:
+	free(h);
+	EVP_MD_CTX_free(ctx);
+	if (fd != -1) {
+		close(fd);
+	}
+	return ok;
+}
+
 void
 fixed_to_str(char *dst, size_t dstsz, const unsigned char *src, size_t srclen)
 {

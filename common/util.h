@@ -55,6 +55,11 @@ time_t now_utc(void);
 void sha256(const void *buf, size_t len, unsigned char out[32]);
 /* SHA-256 hex (65 bytes with NUL) of buf. */
 void sha256_hex(const void *buf, size_t len, char out[65]);
+/*
+ * SHA-256 hex (65 bytes with NUL) of the file at path, read in blocks (no
+ * size limit: executables and PKCS#11 modules).  1/0 (logged).
+ */
+int sha256_file_hex(const char *path, char out[65]);
 
 /*
  * The offset of the first byte of s (len bytes) that does not start a

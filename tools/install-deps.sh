@@ -4,6 +4,7 @@
 # verifier the tests need); runs apt-get update at most once.
 #   tools/install-deps.sh          build + test + demo packages
 #   tools/install-deps.sh --bench  also the benchmark tools (nginx, wrk)
+#   tools/install-deps.sh --packages  also diffoscope (tools/repro-check.sh)
 set -eu
 
 # logrotate and prometheus (for promtool): tests/ocsp-service.test.
@@ -11,9 +12,14 @@ PKGS="gcc make autoconf automake libtool pkg-config libc6-dev
 libssl-dev openssl libsqlite3-dev sqlite3 uuid-dev libp11-kit-dev libp11-dev
 softhsm2 opensc libmicrohttpd-dev libjansson-dev libseccomp-dev libcurl4-openssl-dev libnss3-tools gnutls-bin
 curl time python3 python3-cryptography python3-yaml procps binutils gzip xxd jq nginx-light chromium
-logrotate prometheus"
+logrotate prometheus
+build-essential dpkg-dev debhelper fakeroot lintian adduser git"
 if [ "${1:-}" = "--bench" ]; then
 	PKGS="$PKGS nginx-light wrk"
+fi
+# tools/repro-check.sh compares the two builds with diffoscope.
+if [ "${1:-}" = "--packages" ]; then
+	PKGS="$PKGS diffoscope-minimal"
 fi
 
 missing=""
