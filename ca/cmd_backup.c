@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "backup.h"
@@ -30,7 +31,7 @@ static void
 backup_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca backup create FILE --pass SRC --officer NAME=SRC...\n"
+	    _("usage: eseal-ca backup create FILE --pass SRC --officer NAME=SRC...\n"
 	    "       eseal-ca backup verify FILE --pass SRC [--json]\n"
 	    "       eseal-ca restore FILE --pass SRC --officer NAME=SRC...\n"
 	    "                [--witness FILE...] [--replace-newer] [--json]\n"
@@ -45,7 +46,7 @@ backup_usage(FILE *fp)
 	    "  witnesses (status exports, CRLs in DER or PEM, verified against the\n"
 	    "  CA certificates) and carries it over: certificates, revocations\n"
 	    "  (audited again with their reason and time), CRL numbers and export\n"
-	    "  sequences never go back.\n");
+	    "  sequences never go back.\n"));
 }
 
 static void

@@ -12,6 +12,7 @@
 
 #include <openssl/x509v3.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
@@ -26,14 +27,14 @@ static void
 ca_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca ca list [--json]\n"
+	    _("usage: eseal-ca ca list [--json]\n"
 	    "       eseal-ca ca show NAME [--json]\n"
 	    "       eseal-ca ca export NAME --out FILE\n"
 	    "       eseal-ca ca import-cert NAME CERT --officer NAME=SRC... [--pin SRC]\n"
 	    "       eseal-ca ca revoke NAME --reason R --officer NAME=SRC... [--pin SRC]\n"
 	    "  import-cert installs the certificate an external root issued for a\n"
 	    "  pending issuing CA (its public key must be the token key's; it is\n"
-	    "  linted first).\n");
+	    "  linted first).\n"));
 }
 
 static int
@@ -306,10 +307,10 @@ static void
 key_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca key destroy --ca NAME --pin SRC --officer NAME=SRC...\n"
+	    _("usage: eseal-ca key destroy --ca NAME --pin SRC --officer NAME=SRC...\n"
 	    "  Destroys a retired CA key on its token (C_DestroyObject) under the\n"
 	    "  quorum, after its certificate has expired or been revoked.  The\n"
-	    "  CA's records and certificate stay in the store.\n");
+	    "  CA's records and certificate stay in the store.\n"));
 }
 
 int

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
@@ -28,12 +29,12 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca ca revoke NAME --reason R [--invalidity-date DATE]\n"
+	    _("usage: eseal-ca ca revoke NAME --reason R [--invalidity-date DATE]\n"
 	    "           --officer NAME=SRC... [--pin SRC]\n"
 	    "  Revokes issuing CA NAME (reasons: unspecified, keyCompromise,\n"
 	    "  cACompromise, affiliationChanged, superseded, cessationOfOperation,\n"
 	    "  privilegeWithdrawn, aACompromise).  The root's next ARL lists it.\n"
-	    "  --pin: the audit CA's token PIN, to sign the audit head.\n");
+	    "  --pin: the audit CA's token PIN, to sign the audit head.\n"));
 }
 
 int

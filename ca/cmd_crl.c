@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 #include <uuid/uuid.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
@@ -62,7 +63,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca crl --ca NAME --pin SRC [--out FILE] [--pem] [--delta]\n"
+	    _("usage: eseal-ca crl --ca NAME --pin SRC [--out FILE] [--pem] [--delta]\n"
 	    "           [--partition N] [--next-update DAYS | --next-update-date DATE]\n"
 	    "           [--number N] [--operator NAME=SRC] [--json]\n"
 	    "  Signs CA NAME's CRL on its token: an issuing CA's full CRL (or, with\n"
@@ -71,7 +72,7 @@ usage(FILE *fp)
 	    "  The CRL number is the next unused one (--number may only go up).\n"
 	    "  A root's ARL is signed in a ceremony: --officer NAME=SRC for each\n"
 	    "  officer of the quorum; the transcript is stored with the ceremonies.\n"
-	    "  Output: --out FILE, default NAME[-pN][-delta].crl, DER or --pem.\n");
+	    "  Output: --out FILE, default NAME[-pN][-delta].crl, DER or --pem.\n"));
 }
 
 /* The CRL encoder's signer: the CA key, and whether the token failed. */

@@ -12,6 +12,7 @@
 
 #include <uuid/uuid.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
@@ -24,13 +25,13 @@
 static void
 init_usage(FILE *fp)
 {
-	fprintf(fp, "usage: eseal-ca init --db STORE --mode test|production "
+	fprintf(fp, _("usage: eseal-ca init --db STORE --mode test|production "
 	    "[--quorum M] --officer NAME=SRC...\n"
 	    "  Creates the CA instance store (SQLite, mode 0600) and registers its\n"
 	    "  first officers; SRC is where each officer's new passphrase is read\n"
 	    "  (prompt, file:PATH, fd:N, env:VAR).  At least M officers (default 2).\n"
 	    "  A test instance accepts locally declared CMVP records and SoftHSM2;\n"
-	    "  a production instance refuses both.\n");
+	    "  a production instance refuses both.\n"));
 }
 
 int
@@ -168,7 +169,7 @@ static void
 op_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca operator add NAME --role officer|operator|auditor --pass SRC\n"
+	    _("usage: eseal-ca operator add NAME --role officer|operator|auditor --pass SRC\n"
 	    "                         --officer NAME=SRC... [--pin SRC]\n"
 	    "       eseal-ca operator list [--json]\n"
 	    "       eseal-ca operator passwd NAME --old SRC --new SRC [--pin SRC]\n"
@@ -176,7 +177,7 @@ op_usage(FILE *fp)
 	    "       eseal-ca operator bind-card NAME --module PATH --token-serial S\n"
 	    "                         --key-id HEX --card-pin SRC --officer NAME=SRC... [--pin SRC]\n"
 	    "  SRC: prompt, file:PATH, fd:N or env:VAR.  --pin is the PIN source of the\n"
-	    "  audit CA's token, used to sign the audit head at the end.\n");
+	    "  audit CA's token, used to sign the audit head at the end.\n"));
 }
 
 static int

@@ -12,6 +12,7 @@
 
 #include <openssl/err.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
@@ -29,7 +30,7 @@ static void
 export_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca export-status --ca NAME[,NAME...] --pin SRC [--pin SRC...]\n"
+	    _("usage: eseal-ca export-status --ca NAME[,NAME...] --pin SRC [--pin SRC...]\n"
 	    "                              --out FILE [--next-update HOURS]\n"
 	    "                              [--operator NAME=SRC]\n"
 	    "  Writes the status export for eseal-ocspd: for each issuing CA named,\n"
@@ -37,7 +38,7 @@ export_usage(FILE *fp)
 	    "  one strictly increasing sequence number, as CMS SignedData with one\n"
 	    "  signature per CA made on its token.  One --pin serves every CA (read\n"
 	    "  once per CA: use file: or env:), or give one --pin per CA in the\n"
-	    "  --ca order.  nextUpdate defaults to 48 hours.\n");
+	    "  --ca order.  nextUpdate defaults to 48 hours.\n"));
 }
 
 /* Parse a stored UTC time; 0 for NULL. */

@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
@@ -32,11 +33,11 @@ static void
 signer_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca ocsp-signer issue --ca NAME --csr FILE --out FILE --pin SRC\n"
+	    _("usage: eseal-ca ocsp-signer issue --ca NAME --csr FILE --out FILE --pin SRC\n"
 	    "                                  --officer NAME=SRC... [--validity-days N]\n"
 	    "  Issues the delegated OCSP signing certificate (RFC 6960 4.2.2.2) for\n"
 	    "  the key in the CSR: id-kp-OCSPSigning, id-pkix-ocsp-nocheck,\n"
-	    "  keyUsage digitalSignature, CA:FALSE; 30 days by default, at most 90.\n");
+	    "  keyUsage digitalSignature, CA:FALSE; 30 days by default, at most 90.\n"));
 }
 
 static int

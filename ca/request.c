@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <uuid/uuid.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "attest.h"
 #include "audit.h"
@@ -1343,7 +1344,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca request submit CSR --profile NAME --ca ISSUING --submitter NAME=SRC\n"
+	    _("usage: eseal-ca request submit CSR --profile NAME --ca ISSUING --submitter NAME=SRC\n"
 	    "           [--subject-hsm CMVP-NUMBER | --attestation FILE] [--validity-days N]\n"
 	    "           [--key-usage A|B] [--profiles DIR] [--pin SRC]\n"
 	    "       eseal-ca request list [--status pending|refused|rejected|issued] [--json]\n"
@@ -1356,7 +1357,7 @@ usage(FILE *fp)
 	    "  profile's subject rules, the subject key's HSM) and needs M approvals\n"
 	    "  (meta \"quorum\") by others than its submitter; amending it voids them.\n"
 	    "  --pin signs the audit head with the audit CA's key.  Profiles are read\n"
-	    "  from --profiles DIR, else $ESEAL_PROFILES, else " PKGDATADIR ".\n");
+	    "  from --profiles DIR, else $ESEAL_PROFILES, else %s.\n"), PKGDATADIR);
 }
 
 int

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
@@ -70,12 +71,12 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca revoke SERIAL --ca NAME --reason REASON [--invalidity-date T]\n"
+	    _("usage: eseal-ca revoke SERIAL --ca NAME --reason REASON [--invalidity-date T]\n"
 	    "           --requester NAME=SRC --approver NAME=SRC... [--pin SRC]\n"
 	    "  REASON: unspecified, keyCompromise, cACompromise, affiliationChanged,\n"
 	    "  superseded, cessationOfOperation, certificateHold (only if the CA's\n"
 	    "  settings say \"allow-hold\": true), privilegeWithdrawn, aACompromise.\n"
-	    "  M approvers (the instance quorum), none of them the requester.\n");
+	    "  M approvers (the instance quorum), none of them the requester.\n"));
 }
 
 int

@@ -22,6 +22,7 @@
 #include "actor.h"
 #include "audit.h"
 #include "cmvp.h"
+#include "i18n.h"
 #include "cmvp_file.h"
 #include "db.h"
 #include "log.h"
@@ -383,7 +384,7 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 
 /* ---- commands ---- */
 
-static const char cmvp_usage[] =
+static const char *const cmvp_usage = N_(
     "usage: eseal-policy cmvp import [--db DB] [--force] [--snapshot-date YYYY-MM-DD]\n"
     "                                --operator NAME=SRC FILE...\n"
     "       eseal-policy cmvp status [--db DB] [--as-of DATE] [--json] NUMBER...\n"
@@ -413,9 +414,9 @@ static const char cmvp_usage[] =
     "NAME=SRC, repeated; prompted for on a terminal when none is named).\n"
     "\n"
     "--db defaults to $ESEAL_DB.  Exit status: 0 success, 1 refused or not\n"
-    "Active, 2 usage error, 3 bad input or store error.\n";
+    "Active, 2 usage error, 3 bad input or store error.\n");
 
-static const char hsm_usage[] =
+static const char *const hsm_usage = N_(
     "usage: eseal-policy hsm map --db DB --manufacturer M --model MODEL [--serial S]\n"
     "                            [--firmware F] --cert N --operator NAME=SRC\n"
     "                            [--officer NAME=SRC...]\n"
@@ -436,7 +437,7 @@ static const char hsm_usage[] =
     "officers (--officer NAME=SRC, repeated).\n"
     "\n"
     "--db defaults to $ESEAL_DB.  Exit status: 0 success, 1 refused or not\n"
-    "mapped, 2 usage error, 3 bad input or store error.\n";
+    "mapped, 2 usage error, 3 bad input or store error.\n");
 
 enum opt {
 	O_DB = 256, O_FORCE, O_SNAPSHOT, O_BY, O_ASOF, O_JSON, O_CERT,
@@ -512,7 +513,7 @@ parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
 		    (c != O_HELP && !(allowed & (1u << (c - O_DB))))) {
 			log_warnx("%s: bad or unknown option %s", argv[0],
 			    argv[optind - 1]);
-			fputs(usage, stderr);
+			fputs(_(usage), stderr);
 			return -1;
 		}
 		o->seen |= 1u << (c - O_DB);
@@ -561,7 +562,7 @@ require(const char *what, const char *const *vals, const char *const *names,
 	for (i = 0; i < n; i++) {
 		if (vals[i] == NULL || *vals[i] == '\0') {
 			log_warnx("%s: --%s is required", what, names[i]);
-			fputs(usage, stderr);
+			fputs(_(usage), stderr);
 			return 0;
 		}
 	}
@@ -628,12 +629,12 @@ cmvp_import(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.help) {
-		fputs(cmvp_usage, stdout);
+		fputs(_(cmvp_usage), stdout);
 		return EXIT_OK;
 	}
 	if (first >= argc) {
 		log_warnx("import: no file given");
-		fputs(cmvp_usage, stderr);
+		fputs(_(cmvp_usage), stderr);
 		return EXIT_USAGE;
 	}
 	if (!require("import", &o.operator, names, 1, cmvp_usage)) {
@@ -813,12 +814,12 @@ cmvp_status(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.help) {
-		fputs(cmvp_usage, stdout);
+		fputs(_(cmvp_usage), stdout);
 		return EXIT_OK;
 	}
 	if (first >= argc) {
 		log_warnx("status: no certificate number given");
-		fputs(cmvp_usage, stderr);
+		fputs(_(cmvp_usage), stderr);
 		return EXIT_USAGE;
 	}
 	if (!operands_utf8("status", argc, argv, first)) {
@@ -910,7 +911,7 @@ cmvp_history(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.help) {
-		fputs(cmvp_usage, stdout);
+		fputs(_(cmvp_usage), stdout);
 		return EXIT_OK;
 	}
 	if (first >= argc) {
@@ -972,7 +973,7 @@ cmvp_snapshots(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.help) {
-		fputs(cmvp_usage, stdout);
+		fputs(_(cmvp_usage), stdout);
 		return EXIT_OK;
 	}
 	if (first < argc) {
@@ -1059,7 +1060,7 @@ cmvp_declare(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.help) {
-		fputs(cmvp_usage, stdout);
+		fputs(_(cmvp_usage), stdout);
 		return EXIT_OK;
 	}
 	vals[0] = o.cert;
@@ -1206,7 +1207,7 @@ cmvp_mark(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.help) {
-		fputs(cmvp_usage, stdout);
+		fputs(_(cmvp_usage), stdout);
 		return EXIT_OK;
 	}
 	vals[0] = o.cert;
@@ -1332,12 +1333,12 @@ dispatch(const char *group, const char *usage, const struct subcmd *t,
     int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(usage, stderr);
+		fputs(_(usage), stderr);
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		fputs(usage, stdout);
+		fputs(_(usage), stdout);
 		return EXIT_OK;
 	}
 	for (; t->name != NULL; t++) {
@@ -1427,7 +1428,7 @@ hsm_map(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.help) {
-		fputs(hsm_usage, stdout);
+		fputs(_(hsm_usage), stdout);
 		return EXIT_OK;
 	}
 	vals[0] = o.cert;
@@ -1556,7 +1557,7 @@ hsm_unmap(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.help) {
-		fputs(hsm_usage, stdout);
+		fputs(_(hsm_usage), stdout);
 		return EXIT_OK;
 	}
 	vals[0] = o.operator;
@@ -1634,7 +1635,7 @@ hsm_lookup(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.help) {
-		fputs(hsm_usage, stdout);
+		fputs(_(hsm_usage), stdout);
 		return EXIT_OK;
 	}
 	if (first < argc) {
@@ -1683,7 +1684,7 @@ hsm_list(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.help) {
-		fputs(hsm_usage, stdout);
+		fputs(_(hsm_usage), stdout);
 		return EXIT_OK;
 	}
 	if (first < argc) {
