@@ -60,7 +60,7 @@ update)
 			mv "$tmp/mine.pot" "$tmp/eseal.pot"
 		fi
 	fi
-	"$MSGMERGE" --quiet --no-wrap --sort-by-file --update --backup=none \
+	"$MSGMERGE" --quiet --no-wrap --no-fuzzy-matching --sort-by-file --update --backup=none \
 	    "$src/po/ja.po" "$tmp/eseal.pot"
 	;;
 check)
