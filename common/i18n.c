@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,16 @@
 #endif
 
 static int ja;
+
+/* The last few reasons made by i18n_reasonf on this thread. */
+#define NREASONS 8
+#define REASON_MAX 512
+static __thread struct {
+	const char	*buf;
+	char		 en[REASON_MAX];
+	char		 tr[REASON_MAX];
+} reasons[NREASONS];
+static __thread unsigned next_reason;
 
 static int
 env_is_ja(void)
@@ -135,4 +147,45 @@ int
 i18n_is_ja(void)
 {
 	return ja;
+}
+
+void
+i18n_reasonf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	unsigned k;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (!ja || size == 0) {
+		return;
+	}
+	k = next_reason++ % NREASONS;
+	reasons[k].buf = buf;
+	snprintf(reasons[k].en, sizeof(reasons[k].en), "%s", buf);
+	va_start(ap, fmt);
+	/* msgfmt --check keeps the translation's conversions those of fmt. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	vsnprintf(reasons[k].tr, sizeof(reasons[k].tr),
+	    dgettext(ESEAL_TEXTDOMAIN, fmt), ap);
+#pragma GCC diagnostic pop
+	va_end(ap);
+}
+
+const char *
+i18n_reason(const char *buf)
+{
+	unsigned i;
+
+	if (!ja || !log_get_translate()) {
+		return buf;
+	}
+	for (i = 0; i < NREASONS; i++) {
+		if (reasons[i].buf == buf && strcmp(reasons[i].en, buf) == 0) {
+			return reasons[i].tr;
+		}
+	}
+	return buf;
 }

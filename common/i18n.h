@@ -8,6 +8,7 @@
 #ifndef ESEAL_I18N_H
 #define ESEAL_I18N_H
 
+#include <stddef.h>
 #include <libintl.h>
 
 #define ESEAL_TEXTDOMAIN "eseal"
@@ -40,6 +41,17 @@ int i18n_take_lang(int *argc, char **argv, const char **lang);
  * 0 (logged) for a bad --lang: exit with EXIT_USAGE.
  */
 int i18n_setup(int *argc, char **argv);
+
+/*
+ * Refusal reasons are written in English into a buffer that also goes to
+ * the audit chain.  i18n_reasonf formats fmt into buf (as snprintf) and
+ * remembers, for this thread, the translation of fmt formatted with the
+ * same arguments; i18n_reason(buf) returns that translation while buf
+ * still holds the same English text and the log is translated, else buf.
+ */
+void i18n_reasonf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *i18n_reason(const char *buf);
 
 /* 1 when operator-facing text is currently Japanese. */
 int i18n_is_ja(void);

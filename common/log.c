@@ -59,6 +59,12 @@ log_set_translate(int on)
 	translate = on;
 }
 
+int
+log_get_translate(void)
+{
+	return translate && !use_syslog;
+}
+
 /*
  * The format as the reader of this line should see it: translated for a
  * person at a terminal (i18n_init chose Japanese), as written for syslog,

@@ -21,6 +21,7 @@ int log_get_verbose(void);
  * default).  Never applies to syslog or debug lines.
  */
 void log_set_translate(int on);
+int log_get_translate(void);
 
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,7 +13,7 @@ set -eu
 XGETTEXT=${XGETTEXT:-xgettext}
 MSGMERGE=${MSGMERGE:-msgmerge}
 MSGCAT=${MSGCAT:-msgcat}
-MSGCMP=${MSGCMP:-msgcmp}
+MSGATTRIB=${MSGATTRIB:-msgattrib}
 MSGCOMM=${MSGCOMM:-msgcomm}
 
 sources() {
@@ -27,11 +27,25 @@ pot() {
 	    --sort-by-file --package-name=eseal --msgid-bugs-address=eseal \
 	    --keyword=_ --keyword=N_ \
 	    --keyword=log_warnx:1 --keyword=log_warn:1 --keyword=log_info:1 \
-	    --keyword=log_ssl:1 --keyword=fatalx:1 \
+	    --keyword=log_ssl:1 --keyword=fatalx:1 --keyword=i18n_reasonf:3 \
 	    --flag=log_warnx:1:c-format --flag=log_warn:1:c-format \
 	    --flag=log_info:1:c-format --flag=log_ssl:1:c-format \
-	    --flag=fatalx:1:c-format \
+	    --flag=fatalx:1:c-format --flag=i18n_reasonf:3:c-format \
 	    -o - $(sources "$src")) >"$out"
+}
+
+# The msgids of a PO file on stdin, one a line (pieces joined), but the header.
+msgids() {
+	awk -v tag="$1" '
+	/^msgid / { id = substr($0, 7); inid = 1; next }
+	/^"/ { if (inid) id = id $0; next }
+	/^msgstr/ {
+		if (inid) {
+			gsub(/"[ \t]*"/, "", id); gsub(/^"|"$/, "", id)
+			if (id != "") print tag ": " id
+		}
+		inid = 0
+	}'
 }
 
 others() {
@@ -68,7 +82,17 @@ check)
 	pot "$src" "$tmp/eseal.pot"
 	# shellcheck disable=SC2046
 	"$MSGCAT" --use-first -o "$tmp/all.po" "$src/po/ja.po" $(others "$src")
-	"$MSGCMP" "$tmp/all.po" "$tmp/eseal.pot"
+	"$MSGMERGE" --quiet --no-wrap --no-fuzzy-matching -o "$tmp/merged.po" \
+	    "$tmp/all.po" "$tmp/eseal.pot"
+	"$MSGATTRIB" --no-wrap --no-obsolete --untranslated "$tmp/merged.po" |
+	    msgids untranslated >"$tmp/bad"
+	"$MSGATTRIB" --no-wrap --no-obsolete --only-fuzzy "$tmp/merged.po" |
+	    msgids fuzzy >>"$tmp/bad"
+	if [ -s "$tmp/bad" ]; then
+		echo "i18n-po: $(wc -l <"$tmp/bad") msgid(s) without a Japanese translation (po/ja.po, po/ja-*.po):" >&2
+		cat "$tmp/bad" >&2
+		exit 1
+	fi
 	;;
 *)
 	echo "usage: $0 pot SRCDIR OUT | update SRCDIR | check SRCDIR" >&2
