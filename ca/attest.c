@@ -498,7 +498,7 @@ root_add(struct db *db, struct args *a)
 	    detail) || !db_commit(db)) {
 		goto rollback;
 	}
-	printf("attestation root %s added: %s (approved by %s)\n", name, detail,
+	printf(_("attestation root %s added: %s (approved by %s)\n"), name, detail,
 	    who);
 	ret = ca_audit_sign(db, NULL, args_get(a, "pin")) ? EXIT_OK :
 	    EXIT_ERROR;
@@ -559,7 +559,7 @@ root_remove(struct db *db, struct args *a)
 	    !db_commit(db)) {
 		goto rollback;
 	}
-	printf("attestation root %s removed (approved by %s)\n", name, who);
+	printf(_("attestation root %s removed (approved by %s)\n"), name, who);
 	ret = ca_audit_sign(db, NULL, args_get(a, "pin")) ? EXIT_OK :
 	    EXIT_ERROR;
 	goto out;

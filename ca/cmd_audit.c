@@ -145,15 +145,15 @@ verify_print(int intact, const struct audit_verify_result *res,
 		    "witnesses", jw));
 		return;
 	}
-	printf("audit chain %s: %lld entries, %lld signed heads verified, "
-	    "last signed entry %lld, %d entries after it, %d problems",
+	printf(_("audit chain %s: %lld entries, %lld signed heads verified, "
+	    "last signed entry %lld, %d entries after it, %d problems"),
 	    intact ? "intact" : "TAMPERED", (long long)res->entries,
 	    (long long)res->signatures, (long long)res->last_signed_seq,
 	    res->unsigned_tail, res->problems);
 	if (nw > 0) {
 		for (i = 0; i < nw && w[i].result == AUDIT_WITNESS_MATCHES; i++)
 			;
-		printf(", %zu witnesses %s", nw, i == nw ? "match" :
+		printf(_(", %zu witnesses %s"), nw, i == nw ? "match" :
 		    "contradict it");
 	}
 	printf("\n");

@@ -212,7 +212,7 @@ restore_merge_all(struct restore_run *r)
 	if (!restore_witness_load(files, n, r->db, r->old, &r->seen)) {
 		return EXIT_REFUSED;
 	}
-	fprintf(out, "restore %s: what the backup lacks, compared with %s:\n",
+	fprintf(out, _("restore %s: what the backup lacks, compared with %s:\n"),
 	    r->file, r->old != NULL ? "the store it replaces and the "
 	    "witnesses" : "the witnesses (no store to replace)");
 	if (!restore_merge(r->db, r->old != NULL ? g.db_path : NULL, &r->seen,
@@ -263,9 +263,9 @@ restore_report(const struct restore_run *r)
 	}
 	if (s->cas + s->certificates + s->revocations + s->crl_numbers +
 	    s->sequences + s->serials_reserved == 0) {
-		printf("  nothing\n");
+		printf(_("  nothing\n"));
 	}
-	printf("restored %s into %s (approved by %s)\n", r->file, g.db_path,
+	printf(_("restored %s into %s (approved by %s)\n"), r->file, g.db_path,
 	    r->who);
 }
 

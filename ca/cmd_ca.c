@@ -245,7 +245,7 @@ ca_import_cert(struct db *db, const char *name, const char *file,
 		db_rollback(db);
 		goto out;
 	}
-	printf("ca %s: certificate %s installed\n", name, sha);
+	printf(_("ca %s: certificate %s installed\n"), name, sha);
 	ret = ca_audit_sign(db, NULL, pin) ? EXIT_OK : EXIT_ERROR;
 out:
 	sqlite3_finalize(st);
@@ -409,7 +409,7 @@ cmd_key(int argc, char **argv)
 	if (!db_commit(db)) {
 		goto out;
 	}
-	printf("ca %s: key destroyed on token %s (approved by %s)\n", name,
+	printf(_("ca %s: key destroyed on token %s (approved by %s)\n"), name,
 	    hsm_token_get_info(ck->tok)->serial, who);
 	/* The destroyed key cannot sign: the audit CA signs the head if it can. */
 	ret = ca_audit_sign(db, NULL, NULL) ? EXIT_OK : EXIT_ERROR;

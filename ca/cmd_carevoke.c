@@ -170,8 +170,8 @@ cmd_ca_revoke(int argc, char **argv)
 		    "reason", crl_reason_name(reason), "reason_code", reason,
 		    "time", now, "approved_by", who));
 	} else {
-		printf("ca %s revoked (%s) at %s, approved by %s; sign the "
-		    "root's ARL to publish it\n", name, crl_reason_name(reason),
+		printf(_("ca %s revoked (%s) at %s, approved by %s; sign the "
+		    "root's ARL to publish it\n"), name, crl_reason_name(reason),
 		    now, who);
 	}
 	ret = ca_audit_sign(db, NULL, args_get(&a, "pin")) ? EXIT_OK :

@@ -931,8 +931,8 @@ crl_run(struct crlrun *r)
 		    "bytes", (json_int_t)cs.bytes, "sha256", sha,
 		    "this_update", t1, "next_update", t2, "file", r->out));
 	} else {
-		printf("%s: %s CRL number %llu of CA %s, %llu entries, next "
-		    "update %s\n", r->out, kind, (unsigned long long)r->num,
+		printf(_("%s: %s CRL number %llu of CA %s, %llu entries, next "
+		    "update %s\n"), r->out, kind, (unsigned long long)r->num,
 		    r->ca, (unsigned long long)cs.entries, t2);
 	}
 	if (ceremony && !record_arl_ceremony(db, r, started, sha, detail)) {

@@ -141,7 +141,7 @@ cmd_init(int argc, char **argv)
 		    "instance_id", idstr, "mode", mode, "quorum", (int)m,
 		    "officers", names));
 	} else {
-		printf("created %s instance %s in %s: quorum %zu, officers %s\n",
+		printf(_("created %s instance %s in %s: quorum %zu, officers %s\n"),
 		    mode, idstr, g.db_path, m, names);
 	}
 	created = 0;
@@ -275,7 +275,7 @@ cmd_operator(int argc, char **argv)
 			ret = EXIT_REFUSED;
 			goto out;
 		}
-		printf("operator %s: passphrase changed\n", name);
+		printf(_("operator %s: passphrase changed\n"), name);
 	} else if (strcmp(sub, "add") == 0) {
 		if (!args_need(&a, "role", "operator add") ||
 		    !args_need(&a, "pass", "operator add")) {
@@ -305,7 +305,7 @@ cmd_operator(int argc, char **argv)
 			ret = EXIT_REFUSED;
 			goto out;
 		}
-		printf("operator %s added as %s (approved by %s)\n", name,
+		printf(_("operator %s added as %s (approved by %s)\n"), name,
 		    op_role_name(role), who);
 	} else if (strcmp(sub, "unlock") == 0) {
 		sqlite3_stmt *st;
@@ -340,7 +340,7 @@ cmd_operator(int argc, char **argv)
 			db_rollback(db);
 			goto out;
 		}
-		printf("operator %s unlocked (approved by %s)\n", name, who);
+		printf(_("operator %s unlocked (approved by %s)\n"), name, who);
 	} else if (strcmp(sub, "bind-card") == 0) {
 		if (!args_need(&a, "module", "operator bind-card") ||
 		    !args_need(&a, "token-serial", "operator bind-card") ||
@@ -363,7 +363,7 @@ cmd_operator(int argc, char **argv)
 		}
 		audit_append(db, who, "operator-bind-card", name, NULL, "ok",
 		    args_get(&a, "token-serial"));
-		printf("operator %s bound to card %s key %s\n", name,
+		printf(_("operator %s bound to card %s key %s\n"), name,
 		    args_get(&a, "token-serial"), args_get(&a, "key-id"));
 	} else {
 		log_warnx("operator: unknown subcommand \"%s\"", sub);

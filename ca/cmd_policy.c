@@ -165,7 +165,7 @@ cmd_policy(int argc, char **argv)
 		db_rollback(db);
 		goto out;
 	}
-	printf("policy %s (approved by %s)\n", detail, who);
+	printf(_("policy %s (approved by %s)\n"), detail, who);
 	ret = ca_audit_sign(db, NULL, args_get(&a, "pin")) ? EXIT_OK :
 	    EXIT_ERROR;
 out:

@@ -428,7 +428,7 @@ cmd_export_status(int argc, char **argv)
 		    "next_update", tn, "sha256", sha, "audit_head", "seq",
 		    (json_int_t)aseq, "hash", ahash));
 	} else {
-		printf("%s: status export %s\n", out, detail);
+		printf(_("%s: status export %s\n"), out, detail);
 	}
 	ret = ca_audit_sign(db, ck[0], NULL) ? EXIT_OK : EXIT_ERROR;
 	goto out;

@@ -241,8 +241,8 @@ signer_issue(struct db *db, const struct args *a)
 	if (!x509_write_pem(cert, args_get(a, "out"))) {
 		goto out;
 	}
-	printf("%s: OCSP signer certificate %s (serial %s, valid to %s, "
-	    "approved by %s)\n", args_get(a, "out"), sha, serial, na, who);
+	printf(_("%s: OCSP signer certificate %s (serial %s, valid to %s, "
+	    "approved by %s)\n"), args_get(a, "out"), sha, serial, na, who);
 	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
 out:
 	sqlite3_finalize(st);

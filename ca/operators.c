@@ -270,7 +270,7 @@ new_pass_read(const char *name, const char *source)
 {
 	char what[128], *pass = NULL, *again = NULL;
 
-	snprintf(what, sizeof(what), "new passphrase for %s", name);
+	snprintf(what, sizeof(what), _("new passphrase for %s"), name);
 	if ((pass = secret_read(source, what)) == NULL) {
 		goto out;
 	}
@@ -282,7 +282,7 @@ new_pass_read(const char *name, const char *source)
 		goto out;
 	}
 	if (source == NULL || strcmp(source, "prompt") == 0) {
-		snprintf(what, sizeof(what), "repeat new passphrase for %s",
+		snprintf(what, sizeof(what), _("repeat new passphrase for %s"),
 		    name);
 		if ((again = secret_read(source, what)) == NULL) {
 			secret_free(pass);
@@ -590,7 +590,7 @@ card_check(const char *name, const struct op_row *r,
 		    r->card_serial);
 		goto out;
 	}
-	snprintf(what, sizeof(what), "card PIN for %s", name);
+	snprintf(what, sizeof(what), _("card PIN for %s"), name);
 	if (hsm_token_login(tok, pin_source != NULL ? pin_source : "prompt")
 	    != HSM_LOGIN_OK) {
 		i18n_reasonf(reason, reasonsz, "ES-OP-04: card %s login failed",
@@ -812,7 +812,7 @@ authenticate(struct db *db, const char *name, const char *pass_source,
 		    "transaction", name);
 		return AUTH_ERROR;
 	}
-	snprintf(what, sizeof(what), "passphrase for %s", name);
+	snprintf(what, sizeof(what), _("passphrase for %s"), name);
 	if ((pass = secret_read(pass_source, what)) == NULL) {
 		ret = AUTH_NO_SECRET;
 		i18n_reasonf(reason, sizeof(reason), "no passphrase");
@@ -1268,8 +1268,8 @@ quorum_gather(struct db *db, char *const *specs, size_t nspecs, size_t m,
 		}
 		/* Interactive: refusals may be retried, within reason. */
 		for (tries = 0; q.n < m && tries < 3 * m; tries++) {
-			snprintf(prompt, sizeof(prompt), "%s %zu of %zu for %s "
-			    "(empty to stop): ", role_plural(need, 1), q.n + 1, m,
+			snprintf(prompt, sizeof(prompt), _("%s %zu of %zu for %s "
+			    "(empty to stop): "), role_plural(need, 1), q.n + 1, m,
 			    action);
 			if (!tty_line(fd, prompt, line, sizeof(line)) ||
 			    line[0] == '\0') {

@@ -1155,10 +1155,10 @@ req_decide(struct args *a, int approve)
 		    (int)quorum_size(db), "approved_by", names != NULL ?
 		    names : ""));
 	} else if (approve) {
-		printf("request %s: approved by %s (%d of %zu approvals)\n",
+		printf(_("request %s: approved by %s (%d of %zu approvals)\n"),
 		    r->id, who, n, quorum_size(db));
 	} else {
-		printf("request %s: rejected by %s\n", r->id, who);
+		printf(_("request %s: rejected by %s\n"), r->id, who);
 	}
 	ret = sign_head(db, args_get(a, "pin")) ? EXIT_OK : EXIT_ERROR;
 	goto out;
@@ -1318,8 +1318,8 @@ req_amend(struct args *a)
 		    "content_hash", hash, "previous_hash", r->hash,
 		    "voided_approvals", before));
 	} else {
-		printf("request %s amended: %d earlier approval%s void; it needs "
-		    "%zu new approvals\n", r->id, before, before == 1 ? " is" :
+		printf(_("request %s amended: %d earlier approval%s void; it needs "
+		    "%zu new approvals\n"), r->id, before, before == 1 ? " is" :
 		    "s are", quorum_size(db));
 	}
 	ret = sign_head(db, args_get(a, "pin")) ? EXIT_OK : EXIT_ERROR;

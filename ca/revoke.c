@@ -312,7 +312,7 @@ cmd_revoke(int argc, char **argv)
 		    serial, "ca", ca->name, "reason", rname, "reason_code", code,
 		    "time", now, "approved_by", approved));
 	} else {
-		printf("certificate %s revoked (%s) at %s, approved by %s\n",
+		printf(_("certificate %s revoked (%s) at %s, approved by %s\n"),
 		    serial, rname, now, approved);
 	}
 	ret = EXIT_OK;

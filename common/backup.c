@@ -29,6 +29,7 @@
 
 #include "audit.h"
 #include "backup.h"
+#include "i18n.h"
 #include "log.h"
 #include "schema.h"
 #include "secret.h"
@@ -361,7 +362,7 @@ backup_write(struct db *db, const char *path, const char *pass_source,
 	int fd = -1, len, rc, ret = 0;
 
 	memset(&h, 0, sizeof(h));
-	if ((pass = secret_read(pass_source, "backup passphrase")) == NULL) {
+	if ((pass = secret_read(pass_source, _("backup passphrase"))) == NULL) {
 		goto out;
 	}
 	if ((fd = tmp_file(NULL, "eseal-backup", &tmp)) == -1) {
@@ -481,7 +482,7 @@ decrypt_to_file(const char *path, const char *pass_source, const char *dir,
 		goto out;
 	}
 	sha256_hex(buf, len, h->info.sha256);
-	if ((pass = secret_read(pass_source, "backup passphrase")) == NULL ||
+	if ((pass = secret_read(pass_source, _("backup passphrase"))) == NULL ||
 	    !derive_key(pass, h, key)) {
 		goto out;
 	}

@@ -137,7 +137,10 @@ i18n_setup(int *argc, char **argv)
 	}
 	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
+			/* Machines read this run: no text of it is translated. */
+			setlocale(LC_MESSAGES, "C");
 			log_set_translate(0);
+			ja = 0;
 		}
 	}
 	return 1;

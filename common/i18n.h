@@ -37,7 +37,7 @@ int i18n_take_lang(int *argc, char **argv, const char **lang);
 
 /*
  * For a program's main: i18n_take_lang, then i18n_init; a "--json" among
- * the arguments keeps the log English (machines read it).  Returns 1, or
+ * the arguments keeps the whole run English (machines read it).  Returns 1, or
  * 0 (logged) for a bad --lang: exit with EXIT_USAGE.
  */
 int i18n_setup(int *argc, char **argv);

@@ -371,8 +371,8 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 	    detail)) {
 		goto out;
 	}
-	printf("%s: snapshot %s: %ld records: %ld new, %ld changed, "
-	    "%ld unchanged, %ld skipped\n", f->path, f->snapshot, c.records,
+	printf(_("%s: snapshot %s: %ld records: %ld new, %ld changed, "
+	    "%ld unchanged, %ld skipped\n"), f->path, f->snapshot, c.records,
 	    c.added, c.changed, c.unchanged, c.skipped);
 	ret = EXIT_OK;
  out:
@@ -1167,7 +1167,7 @@ cmvp_declare(int argc, char **argv)
 	    !db_commit(db)) {
 		goto out;
 	}
-	printf("certificate %s declared locally: %s, %s, %s level %d, %s\n",
+	printf(_("certificate %s declared locally: %s, %s, %s level %d, %s\n"),
 	    r.cert, r.vendor, r.module, r.standard, r.level, r.status);
 	ret = EXIT_OK;
  out:
@@ -1267,7 +1267,7 @@ cmvp_mark(int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(old.status, status) == 0) {
-		printf("certificate %s is already %s\n", o.cert, status);
+		printf(_("certificate %s is already %s\n"), o.cert, status);
 		ret = EXIT_OK;
 		goto out;
 	}
@@ -1301,7 +1301,7 @@ cmvp_mark(int argc, char **argv)
 	    !db_commit(db)) {
 		goto out;
 	}
-	printf("certificate %s: %s -> %s on %s (by %s%s%s)\n", o.cert,
+	printf(_("certificate %s: %s -> %s on %s (by %s%s%s)\n"), o.cert,
 	    old.status, status, date, act.who, act.approvers != NULL ?
 	    ", approved by " : "", act.approvers != NULL ? act.approvers : "");
 	ret = EXIT_OK;
@@ -1519,7 +1519,7 @@ hsm_map(int argc, char **argv)
 	    !db_commit(db)) {
 		goto out;
 	}
-	printf("%s / %s serial %s firmware %s -> CMVP #%s (%s, %s)\n",
+	printf(_("%s / %s serial %s firmware %s -> CMVP #%s (%s, %s)\n"),
 	    o.manuf, o.model, serial, firmware, o.cert, r.vendor,
 	    r.module_name);
 	if (cmvp_effective(db, o.cert, now_utc(), &e) &&
@@ -1607,7 +1607,7 @@ hsm_unmap(int argc, char **argv)
 	    !db_commit(db)) {
 		goto out;
 	}
-	printf("unmapped %s / %s serial %s firmware %s (by %s)\n", o.manuf,
+	printf(_("unmapped %s / %s serial %s firmware %s (by %s)\n"), o.manuf,
 	    o.model, serial, firmware, act.who);
 	ret = EXIT_OK;
  out:

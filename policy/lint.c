@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "lint.h"
+#include "i18n.h"
 #include "log.h"
 
 static const char *const result_names[] = {
@@ -96,7 +97,7 @@ print_text(FILE *fp, const struct findings *f, const char *what)
 		    result_names[fd->result], fd->id, fd->source,
 		    fd->detail[0] != '\0' ? " " : "", fd->detail);
 	}
-	fprintf(fp, "%s: %s: %zu pass, %d fail, %d warn, %zu n/a\n", what,
+	fprintf(fp, _("%s: %s: %zu pass, %d fail, %d warn, %zu n/a\n"), what,
 	    f->fails > 0 ? "FAIL" : "PASS", npass, f->fails, f->warns, nna);
 }
 
