@@ -2,8 +2,9 @@
 # The Japanese catalogue's upkeep (doc/i18n.md).
 #   tools/i18n-po.sh pot SRCDIR OUT   extract every operator-facing msgid
 #                                     (_, N_ and the log functions' formats
-#                                     of eseal-ca, eseal-policy, common/,
-#                                     hsm/) into the template OUT
+#                                     of eseal-ca, eseal-policy,
+#                                     eseal-verify, common/, hsm/) into
+#                                     the template OUT
 #   tools/i18n-po.sh update SRCDIR    merge the template into po/ja.po
 #                                     (msgids another po/ja-*.po translates
 #                                     are left to that catalogue)
@@ -17,7 +18,7 @@ MSGATTRIB=${MSGATTRIB:-msgattrib}
 MSGCOMM=${MSGCOMM:-msgcomm}
 
 sources() {
-	(cd "$1" && ls ca/*.c policy/*.c common/*.c hsm/*.c | grep -v '/fuzz_')
+	(cd "$1" && ls ca/*.c policy/*.c common/*.c hsm/*.c verify/*.c | grep -v '/fuzz_')
 }
 
 pot() {
