@@ -10,6 +10,9 @@
 #                                     are left to that catalogue)
 #   tools/i18n-po.sh check SRCDIR     exit 1 naming every msgid that no
 #                                     catalogue translates (or only fuzzily)
+#                                     and every translation that loses a
+#                                     rule ID, option or conversion
+#                                     (tools/i18n-ids.py)
 set -eu
 XGETTEXT=${XGETTEXT:-xgettext}
 MSGMERGE=${MSGMERGE:-msgmerge}
@@ -94,6 +97,8 @@ check)
 		cat "$tmp/bad" >&2
 		exit 1
 	fi
+	# shellcheck disable=SC2046
+	python3 "$(dirname "$0")/i18n-ids.py" "$src/po/ja.po" $(others "$src")
 	;;
 *)
 	echo "usage: $0 pot SRCDIR OUT | update SRCDIR | check SRCDIR" >&2
