@@ -21,15 +21,17 @@
 
 static int ja;
 
-/* The last few reasons made by i18n_reasonf on this thread. */
-#define NREASONS 8
-#define REASON_MAX 512
-static __thread struct {
-	const char	*buf;
-	char		 en[REASON_MAX];
-	char		 tr[REASON_MAX];
-} reasons[NREASONS];
-static __thread unsigned next_reason;
+/*
+ * English texts made by i18n_reasonf/i18n_vnote on this thread and their
+ * translations (only while the text is Japanese; the programs that use
+ * this are short-lived, so the table only grows).
+ */
+struct note {
+	char	*en;
+	char	*tr;
+};
+static __thread struct note *notes;
+static __thread size_t nnotes, capnotes;
 
 static int
 env_is_ja(void)
@@ -153,42 +155,75 @@ i18n_is_ja(void)
 }
 
 void
+i18n_vnote(const char *en, const char *fmt, va_list ap)
+{
+	char tr[1024];
+	size_t i;
+
+	if (!ja || en == NULL || fmt == NULL) {
+		return;
+	}
+	for (i = 0; i < nnotes; i++) {
+		if (strcmp(notes[i].en, en) == 0) {
+			return;
+		}
+	}
+	/* msgfmt --check keeps the translation's conversions those of fmt. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	vsnprintf(tr, sizeof(tr), dgettext(ESEAL_TEXTDOMAIN, fmt), ap);
+#pragma GCC diagnostic pop
+	if (strcmp(tr, en) == 0) {
+		return;
+	}
+	if (nnotes == capnotes) {
+		size_t ncap = capnotes == 0 ? 16 : capnotes * 2;
+		struct note *n = reallocarray(notes, ncap, sizeof(*n));
+
+		if (n == NULL) {
+			return;
+		}
+		notes = n;
+		capnotes = ncap;
+	}
+	if ((notes[nnotes].en = strdup(en)) == NULL) {
+		return;
+	}
+	if ((notes[nnotes].tr = strdup(tr)) == NULL) {
+		free(notes[nnotes].en);
+		return;
+	}
+	nnotes++;
+}
+
+void
 i18n_reasonf(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
-	unsigned k;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, size, fmt, ap);
 	va_end(ap);
-	if (!ja || size == 0) {
+	if (size == 0) {
 		return;
 	}
-	k = next_reason++ % NREASONS;
-	reasons[k].buf = buf;
-	snprintf(reasons[k].en, sizeof(reasons[k].en), "%s", buf);
 	va_start(ap, fmt);
-	/* msgfmt --check keeps the translation's conversions those of fmt. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	vsnprintf(reasons[k].tr, sizeof(reasons[k].tr),
-	    dgettext(ESEAL_TEXTDOMAIN, fmt), ap);
-#pragma GCC diagnostic pop
+	i18n_vnote(buf, fmt, ap);
 	va_end(ap);
 }
 
 const char *
-i18n_reason(const char *buf)
+i18n_reason(const char *text)
 {
-	unsigned i;
+	size_t i;
 
-	if (!ja || !log_get_translate()) {
-		return buf;
+	if (!ja || !log_get_translate() || text == NULL) {
+		return text;
 	}
-	for (i = 0; i < NREASONS; i++) {
-		if (reasons[i].buf == buf && strcmp(reasons[i].en, buf) == 0) {
-			return reasons[i].tr;
+	for (i = 0; i < nnotes; i++) {
+		if (strcmp(notes[i].en, text) == 0) {
+			return notes[i].tr;
 		}
 	}
-	return buf;
+	return text;
 }

@@ -8,6 +8,7 @@
 #ifndef ESEAL_I18N_H
 #define ESEAL_I18N_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <libintl.h>
 
@@ -43,15 +44,18 @@ int i18n_take_lang(int *argc, char **argv, const char **lang);
 int i18n_setup(int *argc, char **argv);
 
 /*
- * Refusal reasons are written in English into a buffer that also goes to
- * the audit chain.  i18n_reasonf formats fmt into buf (as snprintf) and
- * remembers, for this thread, the translation of fmt formatted with the
- * same arguments; i18n_reason(buf) returns that translation while buf
- * still holds the same English text and the log is translated, else buf.
+ * Refusal reasons and lint details are written in English into buffers
+ * that also go to the audit chain and JSON.  i18n_reasonf formats fmt
+ * into buf (as snprintf); i18n_vnote remembers, for this thread, the
+ * translation of fmt formatted with the same arguments as the English
+ * text en.  i18n_reason(text) returns the translation remembered for that
+ * English text while the log is translated, else text itself.
  */
 void i18n_reasonf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-const char *i18n_reason(const char *buf);
+void i18n_vnote(const char *en, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+const char *i18n_reason(const char *text);
 
 /* 1 when operator-facing text is currently Japanese. */
 int i18n_is_ja(void);
