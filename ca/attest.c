@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "attest.h"
 #include "audit.h"
@@ -350,13 +351,13 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca attestation-root add NAME --cert ROOT.pem --cmvp NUMBER\n"
+	    _("usage: eseal-ca attestation-root add NAME --cert ROOT.pem --cmvp NUMBER\n"
 	    "           --officer NAME=SRC... [--pin SRC]\n"
 	    "       eseal-ca attestation-root list [--json]\n"
 	    "       eseal-ca attestation-root remove NAME --officer NAME=SRC... [--pin SRC]\n"
 	    "  Vendor roots of HSM key attestation chains (YubiHSM 2, Thales Luna PKC,\n"
 	    "  nShield), each mapped to the CMVP certificate of the HSM product line it\n"
-	    "  attests.  \"request submit --attestation FILE\" verifies against them only.\n");
+	    "  attests.  \"request submit --attestation FILE\" verifies against them only.\n"));
 }
 
 static int
@@ -497,7 +498,7 @@ root_add(struct db *db, struct args *a)
 	    detail) || !db_commit(db)) {
 		goto rollback;
 	}
-	printf("attestation root %s added: %s (approved by %s)\n", name, detail,
+	printf(_("attestation root %s added: %s (approved by %s)\n"), name, detail,
 	    who);
 	ret = ca_audit_sign(db, NULL, args_get(a, "pin")) ? EXIT_OK :
 	    EXIT_ERROR;
@@ -558,7 +559,7 @@ root_remove(struct db *db, struct args *a)
 	    !db_commit(db)) {
 		goto rollback;
 	}
-	printf("attestation root %s removed (approved by %s)\n", name, who);
+	printf(_("attestation root %s removed (approved by %s)\n"), name, who);
 	ret = ca_audit_sign(db, NULL, args_get(a, "pin")) ? EXIT_OK :
 	    EXIT_ERROR;
 	goto out;

@@ -26,6 +26,7 @@
 #include "carow.h"
 #include "ceremony.h"
 #include "gate.h"
+#include "i18n.h"
 #include "lint.h"
 #include "log.h"
 #include "operators.h"
@@ -933,11 +934,11 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca ceremony show FILE\n"
+	    _("usage: eseal-ca ceremony show FILE\n"
 	    "       eseal-ca ceremony run FILE --officer NAME=SRC... [--quiet]\n"
 	    "  show prints every input of a ceremony file for review; run performs\n"
 	    "  it with a quorum of officers (SRC: prompt, file:PATH, fd:N, env:VAR).\n"
-	    "  See eseal-ca(8) and doc/ceremony.md for the file format.\n");
+	    "  See eseal-ca(8) and doc/ceremony.md for the file format.\n"));
 }
 
 int

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "backup.h"
@@ -24,7 +25,7 @@ static void
 audit_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca audit verify --ca-cert FILE... [--witness FILE...] [--json]\n"
+	    _("usage: eseal-ca audit verify --ca-cert FILE... [--witness FILE...] [--json]\n"
 	    "       eseal-ca audit show [--last N] [--json]\n"
 	    "       eseal-ca audit sign --pin SRC\n"
 	    "       eseal-ca audit anchor --pin SRC --out FILE [--ca NAME]\n"
@@ -35,7 +36,7 @@ audit_usage(FILE *fp)
 	    "  store must still hold.  sign signs the current head with the audit\n"
 	    "  CA's key on its token (PIN from SRC).  anchor writes a statement of\n"
 	    "  the current head signed by CA NAME (default: the audit CA) to keep\n"
-	    "  off-site.\n");
+	    "  off-site.\n"));
 }
 
 static int
@@ -144,15 +145,15 @@ verify_print(int intact, const struct audit_verify_result *res,
 		    "witnesses", jw));
 		return;
 	}
-	printf("audit chain %s: %lld entries, %lld signed heads verified, "
-	    "last signed entry %lld, %d entries after it, %d problems",
+	printf(_("audit chain %s: %lld entries, %lld signed heads verified, "
+	    "last signed entry %lld, %d entries after it, %d problems"),
 	    intact ? "intact" : "TAMPERED", (long long)res->entries,
 	    (long long)res->signatures, (long long)res->last_signed_seq,
 	    res->unsigned_tail, res->problems);
 	if (nw > 0) {
 		for (i = 0; i < nw && w[i].result == AUDIT_WITNESS_MATCHES; i++)
 			;
-		printf(", %zu witnesses %s", nw, i == nw ? "match" :
+		printf(_(", %zu witnesses %s"), nw, i == nw ? "match" :
 		    "contradict it");
 	}
 	printf("\n");

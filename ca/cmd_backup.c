@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "backup.h"
@@ -30,7 +31,7 @@ static void
 backup_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca backup create FILE --pass SRC --officer NAME=SRC...\n"
+	    _("usage: eseal-ca backup create FILE --pass SRC --officer NAME=SRC...\n"
 	    "       eseal-ca backup verify FILE --pass SRC [--json]\n"
 	    "       eseal-ca restore FILE --pass SRC --officer NAME=SRC...\n"
 	    "                [--witness FILE...] [--replace-newer] [--json]\n"
@@ -45,7 +46,7 @@ backup_usage(FILE *fp)
 	    "  witnesses (status exports, CRLs in DER or PEM, verified against the\n"
 	    "  CA certificates) and carries it over: certificates, revocations\n"
 	    "  (audited again with their reason and time), CRL numbers and export\n"
-	    "  sequences never go back.\n");
+	    "  sequences never go back.\n"));
 }
 
 static void
@@ -211,7 +212,7 @@ restore_merge_all(struct restore_run *r)
 	if (!restore_witness_load(files, n, r->db, r->old, &r->seen)) {
 		return EXIT_REFUSED;
 	}
-	fprintf(out, "restore %s: what the backup lacks, compared with %s:\n",
+	fprintf(out, _("restore %s: what the backup lacks, compared with %s:\n"),
 	    r->file, r->old != NULL ? "the store it replaces and the "
 	    "witnesses" : "the witnesses (no store to replace)");
 	if (!restore_merge(r->db, r->old != NULL ? g.db_path : NULL, &r->seen,
@@ -262,9 +263,9 @@ restore_report(const struct restore_run *r)
 	}
 	if (s->cas + s->certificates + s->revocations + s->crl_numbers +
 	    s->sequences + s->serials_reserved == 0) {
-		printf("  nothing\n");
+		printf(_("  nothing\n"));
 	}
-	printf("restored %s into %s (approved by %s)\n", r->file, g.db_path,
+	printf(_("restored %s into %s (approved by %s)\n"), r->file, g.db_path,
 	    r->who);
 }
 

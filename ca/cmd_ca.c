@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "ca.h"
 #include "carow.h"
+#include "i18n.h"
 #include "lint.h"
 #include "log.h"
 #include "operators.h"
@@ -26,14 +27,14 @@ static void
 ca_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca ca list [--json]\n"
+	    _("usage: eseal-ca ca list [--json]\n"
 	    "       eseal-ca ca show NAME [--json]\n"
 	    "       eseal-ca ca export NAME --out FILE\n"
 	    "       eseal-ca ca import-cert NAME CERT --officer NAME=SRC... [--pin SRC]\n"
 	    "       eseal-ca ca revoke NAME --reason R --officer NAME=SRC... [--pin SRC]\n"
 	    "  import-cert installs the certificate an external root issued for a\n"
 	    "  pending issuing CA (its public key must be the token key's; it is\n"
-	    "  linted first).\n");
+	    "  linted first).\n"));
 }
 
 static int
@@ -231,7 +232,7 @@ ca_import_cert(struct db *db, const char *name, const char *file,
 		db_rollback(db);
 		goto out;
 	}
-	printf("ca %s: certificate %s installed\n", name, sha);
+	printf(_("ca %s: certificate %s installed\n"), name, sha);
 	ret = ca_audit_sign(db, NULL, pin) ? EXIT_OK : EXIT_ERROR;
 out:
 	findings_free(&f);

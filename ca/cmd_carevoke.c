@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
@@ -29,12 +30,12 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca ca revoke NAME --reason R [--invalidity-date DATE]\n"
+	    _("usage: eseal-ca ca revoke NAME --reason R [--invalidity-date DATE]\n"
 	    "           --officer NAME=SRC... [--pin SRC]\n"
 	    "  Revokes issuing CA NAME (reasons: unspecified, keyCompromise,\n"
 	    "  cACompromise, affiliationChanged, superseded, cessationOfOperation,\n"
 	    "  privilegeWithdrawn, aACompromise).  The root's next ARL lists it.\n"
-	    "  --pin: the audit CA's token PIN, to sign the audit head.\n");
+	    "  --pin: the audit CA's token PIN, to sign the audit head.\n"));
 }
 
 int
@@ -162,8 +163,8 @@ cmd_ca_revoke(int argc, char **argv)
 		    "reason", crl_reason_name(reason), "reason_code", reason,
 		    "time", now, "approved_by", who));
 	} else {
-		printf("ca %s revoked (%s) at %s, approved by %s; sign the "
-		    "root's ARL to publish it\n", name, crl_reason_name(reason),
+		printf(_("ca %s revoked (%s) at %s, approved by %s; sign the "
+		    "root's ARL to publish it\n"), name, crl_reason_name(reason),
 		    now, who);
 	}
 	ret = ca_audit_sign(db, NULL, args_get(&a, "pin")) ? EXIT_OK :

@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "ca.h"
 #include "log.h"
@@ -23,11 +24,11 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca cert export SERIAL [--out FILE] [--der]\n"
+	    _("usage: eseal-ca cert export SERIAL [--out FILE] [--der]\n"
 	    "  Prints an issued certificate from the store (PEM, or DER with\n"
 	    "  --der) to stdout, or writes it to FILE.  SERIAL is hex, in any\n"
 	    "  case, colons allowed.  With --json: serial, CA, subject, validity,\n"
-	    "  SHA-256, revoked, and the PEM (or the file written).\n");
+	    "  SHA-256, revoked, and the PEM (or the file written).\n"));
 }
 
 /* The certificate as one stored row, checked against its hash. */

@@ -32,6 +32,7 @@
 #include "crlsel.h"
 #include "crlstore.h"
 #include "gate.h"
+#include "i18n.h"
 #include "log.h"
 #include "operators.h"
 #include "secret.h"
@@ -63,7 +64,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca crl --ca NAME --pin SRC [--out FILE] [--pem] [--delta]\n"
+	    _("usage: eseal-ca crl --ca NAME --pin SRC [--out FILE] [--pem] [--delta]\n"
 	    "           [--partition N] [--next-update DAYS | --next-update-date DATE]\n"
 	    "           [--number N] [--operator NAME=SRC] [--json]\n"
 	    "  Signs CA NAME's CRL on its token: an issuing CA's full CRL (or, with\n"
@@ -72,7 +73,7 @@ usage(FILE *fp)
 	    "  The CRL number is the next unused one (--number may only go up).\n"
 	    "  A root's ARL is signed in a ceremony: --officer NAME=SRC for each\n"
 	    "  officer of the quorum; the transcript is stored with the ceremonies.\n"
-	    "  Output: --out FILE, default NAME[-pN][-delta].crl, DER or --pem.\n");
+	    "  Output: --out FILE, default NAME[-pN][-delta].crl, DER or --pem.\n"));
 }
 
 /* "arl", "delta" or "full". */
@@ -889,8 +890,8 @@ crl_print(const struct crlrun *r, const struct crl_stats *cs,
 		    "bytes", (json_int_t)cs->bytes, "sha256", sha,
 		    "this_update", t1, "next_update", t2, "file", r->out));
 	} else {
-		printf("%s: %s CRL number %llu of CA %s, %llu entries, next "
-		    "update %s\n", r->out, crl_kind(r), (unsigned long long)r->num,
+		printf(_("%s: %s CRL number %llu of CA %s, %llu entries, next "
+		    "update %s\n"), r->out, crl_kind(r), (unsigned long long)r->num,
 		    r->ca, (unsigned long long)cs->entries, t2);
 	}
 }

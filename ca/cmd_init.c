@@ -14,6 +14,7 @@
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
+#include "i18n.h"
 #include "log.h"
 #include "operators.h"
 #include "util.h"
@@ -23,13 +24,13 @@
 static void
 init_usage(FILE *fp)
 {
-	fprintf(fp, "usage: eseal-ca init --db STORE --mode test|production "
+	fprintf(fp, _("usage: eseal-ca init --db STORE --mode test|production "
 	    "[--quorum M] --officer NAME=SRC...\n"
 	    "  Creates the CA instance store (SQLite, mode 0600) and registers its\n"
 	    "  first officers; SRC is where each officer's new passphrase is read\n"
 	    "  (prompt, file:PATH, fd:N, env:VAR).  At least M officers (default 2).\n"
 	    "  A test instance accepts locally declared CMVP records and SoftHSM2;\n"
-	    "  a production instance refuses both.\n");
+	    "  a production instance refuses both.\n"));
 }
 
 int
@@ -139,7 +140,7 @@ cmd_init(int argc, char **argv)
 		    "instance_id", idstr, "mode", mode, "quorum", (int)m,
 		    "officers", names));
 	} else {
-		printf("created %s instance %s in %s: quorum %zu, officers %s\n",
+		printf(_("created %s instance %s in %s: quorum %zu, officers %s\n"),
 		    mode, idstr, g.db_path, m, names);
 	}
 	created = 0;

@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "ca.h"
 #include "carow.h"
+#include "i18n.h"
 #include "lint.h"
 #include "log.h"
 #include "operators.h"
@@ -26,10 +27,10 @@ static void
 key_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca key destroy --ca NAME --pin SRC --officer NAME=SRC...\n"
+	    _("usage: eseal-ca key destroy --ca NAME --pin SRC --officer NAME=SRC...\n"
 	    "  Destroys a retired CA key on its token (C_DestroyObject) under the\n"
 	    "  quorum, after its certificate has expired or been revoked.  The\n"
-	    "  CA's records and certificate stay in the store.\n");
+	    "  CA's records and certificate stay in the store.\n"));
 }
 
 int
@@ -109,7 +110,7 @@ cmd_key(int argc, char **argv)
 	if (!db_commit(db)) {
 		goto out;
 	}
-	printf("ca %s: key destroyed on token %s (approved by %s)\n", name,
+	printf(_("ca %s: key destroyed on token %s (approved by %s)\n"), name,
 	    hsm_token_get_info(ck->tok)->serial, who);
 	/* The destroyed key cannot sign: the audit CA signs the head if it can. */
 	ret = ca_audit_sign(db, NULL, NULL) ? EXIT_OK : EXIT_ERROR;

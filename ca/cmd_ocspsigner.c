@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
@@ -33,11 +34,11 @@ static void
 signer_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca ocsp-signer issue --ca NAME --csr FILE --out FILE --pin SRC\n"
+	    _("usage: eseal-ca ocsp-signer issue --ca NAME --csr FILE --out FILE --pin SRC\n"
 	    "                                  --officer NAME=SRC... [--validity-days N]\n"
 	    "  Issues the delegated OCSP signing certificate (RFC 6960 4.2.2.2) for\n"
 	    "  the key in the CSR: id-kp-OCSPSigning, id-pkix-ocsp-nocheck,\n"
-	    "  keyUsage digitalSignature, CA:FALSE; 30 days by default, at most 90.\n");
+	    "  keyUsage digitalSignature, CA:FALSE; 30 days by default, at most 90.\n"));
 }
 
 static int
@@ -238,8 +239,8 @@ signer_issue(struct db *db, const struct args *a)
 	if (!x509_write_pem(cert, args_get(a, "out"))) {
 		goto out;
 	}
-	printf("%s: OCSP signer certificate %s (serial %s, valid to %s, "
-	    "approved by %s)\n", args_get(a, "out"), sha, serial, na, who);
+	printf(_("%s: OCSP signer certificate %s (serial %s, valid to %s, "
+	    "approved by %s)\n"), args_get(a, "out"), sha, serial, na, who);
 	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
 out:
 	findings_free(&f);

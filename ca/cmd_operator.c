@@ -14,6 +14,7 @@
 #include "args.h"
 #include "audit.h"
 #include "ca.h"
+#include "i18n.h"
 #include "log.h"
 #include "operators.h"
 #include "util.h"
@@ -24,7 +25,7 @@ static void
 op_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca operator add NAME --role officer|operator|auditor --pass SRC\n"
+	    _("usage: eseal-ca operator add NAME --role officer|operator|auditor --pass SRC\n"
 	    "                         --officer NAME=SRC... [--pin SRC]\n"
 	    "       eseal-ca operator list [--json]\n"
 	    "       eseal-ca operator passwd NAME --old SRC --new SRC [--pin SRC]\n"
@@ -32,7 +33,7 @@ op_usage(FILE *fp)
 	    "       eseal-ca operator bind-card NAME --module PATH --token-serial S\n"
 	    "                         --key-id HEX --card-pin SRC --officer NAME=SRC... [--pin SRC]\n"
 	    "  SRC: prompt, file:PATH, fd:N or env:VAR.  --pin is the PIN source of the\n"
-	    "  audit CA's token, used to sign the audit head at the end.\n");
+	    "  audit CA's token, used to sign the audit head at the end.\n"));
 }
 
 static int
@@ -121,7 +122,7 @@ op_add(struct db *db, struct args *a, const char *name, char **specs,
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	printf("operator %s added as %s (approved by %s)\n", name,
+	printf(_("operator %s added as %s (approved by %s)\n"), name,
 	    op_role_name(role), who);
 	ret = EXIT_OK;
 out:
@@ -173,7 +174,7 @@ op_unlock(struct db *db, const char *name, char **specs, size_t n)
 		db_rollback(db);
 		goto out;
 	}
-	printf("operator %s unlocked (approved by %s)\n", name, who);
+	printf(_("operator %s unlocked (approved by %s)\n"), name, who);
 	ret = EXIT_OK;
 out:
 	quorum_free(&q);
@@ -229,7 +230,7 @@ cmd_operator(int argc, char **argv)
 			ret = EXIT_REFUSED;
 			goto out;
 		}
-		printf("operator %s: passphrase changed\n", name);
+		printf(_("operator %s: passphrase changed\n"), name);
 	} else if (strcmp(sub, "add") == 0) {
 		if ((ret = op_add(db, &a, name, officers, n)) != EXIT_OK) {
 			goto out;
@@ -260,7 +261,7 @@ cmd_operator(int argc, char **argv)
 		}
 		audit_append(db, who, "operator-bind-card", name, NULL, "ok",
 		    args_get(&a, "token-serial"));
-		printf("operator %s bound to card %s key %s\n", name,
+		printf(_("operator %s bound to card %s key %s\n"), name,
 		    args_get(&a, "token-serial"), args_get(&a, "key-id"));
 	} else {
 		log_warnx("operator: unknown subcommand \"%s\"", sub);

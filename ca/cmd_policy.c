@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "audit.h"
 #include "lint.h"
@@ -30,14 +31,14 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca policy show [--json]\n"
+	    _("usage: eseal-ca policy show [--json]\n"
 	    "       eseal-ca policy set allow-historical-signing DATE|none --officer NAME=SRC... [--pin SRC]\n"
 	    "       eseal-ca policy set min-cmvp-level N --officer NAME=SRC... [--pin SRC]\n"
 	    "       eseal-ca policy set algorithm-policy FILE|default --officer NAME=SRC... [--pin SRC]\n"
 	    "  allow-historical-signing lets CA keys on an HSM whose CMVP status turned\n"
 	    "  Historical keep signing until DATE (default: refused, ES-HSM-02).\n"
 	    "  min-cmvp-level is the lowest FIPS 140 level for new CA keys (default 3).\n"
-	    "  algorithm-policy replaces the documented default algorithm policy.\n");
+	    "  algorithm-policy replaces the documented default algorithm policy.\n"));
 }
 
 int
@@ -164,7 +165,7 @@ cmd_policy(int argc, char **argv)
 		db_rollback(db);
 		goto out;
 	}
-	printf("policy %s (approved by %s)\n", detail, who);
+	printf(_("policy %s (approved by %s)\n"), detail, who);
 	ret = ca_audit_sign(db, NULL, args_get(&a, "pin")) ? EXIT_OK :
 	    EXIT_ERROR;
 out:

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <uuid/uuid.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "attest.h"
 #include "audit.h"
@@ -1003,10 +1004,10 @@ req_decide(struct args *a, int approve)
 		    (int)quorum_size(db), "approved_by", names != NULL ?
 		    names : ""));
 	} else if (approve) {
-		printf("request %s: approved by %s (%d of %zu approvals)\n",
+		printf(_("request %s: approved by %s (%d of %zu approvals)\n"),
 		    r->id, who, n, quorum_size(db));
 	} else {
-		printf("request %s: rejected by %s\n", r->id, who);
+		printf(_("request %s: rejected by %s\n"), r->id, who);
 	}
 	ret = sign_head(db, args_get(a, "pin")) ? EXIT_OK : EXIT_ERROR;
 	goto out;
@@ -1194,8 +1195,8 @@ req_amend(struct args *a)
 		    "content_hash", hash, "previous_hash", r->hash,
 		    "voided_approvals", before));
 	} else {
-		printf("request %s amended: %d earlier approval%s void; it needs "
-		    "%zu new approvals\n", r->id, before, before == 1 ? " is" :
+		printf(_("request %s amended: %d earlier approval%s void; it needs "
+		    "%zu new approvals\n"), r->id, before, before == 1 ? " is" :
 		    "s are", quorum_size(db));
 	}
 	ret = sign_head(db, args_get(a, "pin")) ? EXIT_OK : EXIT_ERROR;
@@ -1219,7 +1220,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca request submit CSR --profile NAME --ca ISSUING --submitter NAME=SRC\n"
+	    _("usage: eseal-ca request submit CSR --profile NAME --ca ISSUING --submitter NAME=SRC\n"
 	    "           [--subject-hsm CMVP-NUMBER | --attestation FILE] [--validity-days N]\n"
 	    "           [--key-usage A|B] [--profiles DIR] [--pin SRC]\n"
 	    "       eseal-ca request list [--status pending|refused|rejected|issued] [--json]\n"
@@ -1232,7 +1233,7 @@ usage(FILE *fp)
 	    "  profile's subject rules, the subject key's HSM) and needs M approvals\n"
 	    "  (meta \"quorum\") by others than its submitter; amending it voids them.\n"
 	    "  --pin signs the audit head with the audit CA's key.  Profiles are read\n"
-	    "  from --profiles DIR, else $ESEAL_PROFILES, else " PKGDATADIR ".\n");
+	    "  from --profiles DIR, else $ESEAL_PROFILES, else %s.\n"), PKGDATADIR);
 }
 
 int

@@ -19,6 +19,7 @@
 #include "ca.h"
 #include "carow.h"
 #include "certrow.h"
+#include "i18n.h"
 #include "log.h"
 #include "operators.h"
 #include "util.h"
@@ -71,12 +72,12 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca revoke SERIAL --ca NAME --reason REASON [--invalidity-date T]\n"
+	    _("usage: eseal-ca revoke SERIAL --ca NAME --reason REASON [--invalidity-date T]\n"
 	    "           --requester NAME=SRC --approver NAME=SRC... [--pin SRC]\n"
 	    "  REASON: unspecified, keyCompromise, cACompromise, affiliationChanged,\n"
 	    "  superseded, cessationOfOperation, certificateHold (only if the CA's\n"
 	    "  settings say \"allow-hold\": true), privilegeWithdrawn, aACompromise.\n"
-	    "  M approvers (the instance quorum), none of them the requester.\n");
+	    "  M approvers (the instance quorum), none of them the requester.\n"));
 }
 
 /*
@@ -386,7 +387,7 @@ cmd_revoke(int argc, char **argv)
 		    "reason_code", rv.code, "time", rv.now, "approved_by",
 		    rv.approved));
 	} else {
-		printf("certificate %s revoked (%s) at %s, approved by %s\n",
+		printf(_("certificate %s revoked (%s) at %s, approved by %s\n"),
 		    rv.serial, rv.rname, rv.now, rv.approved);
 	}
 	ret = EXIT_OK;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "ca.h"
 #include "log.h"
@@ -15,11 +16,11 @@
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: eseal-ca token list --module PATH [--json]\n"
+	fprintf(fp, _("usage: eseal-ca token list --module PATH [--json]\n"
 	    "       eseal-ca token mechanisms --module PATH --token LABEL [--json]\n"
 	    "  Lists the tokens present in a PKCS#11 module (label, manufacturer,\n"
 	    "  model, serial, firmware and hardware versions, flags) or the\n"
-	    "  mechanisms of one token.  A token in CKF_ERROR_STATE is flagged.\n");
+	    "  mechanisms of one token.  A token in CKF_ERROR_STATE is flagged.\n"));
 }
 
 static json_t *

@@ -32,6 +32,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "i18n.h"
 #include "args.h"
 #include "attest.h"
 #include "audit.h"
@@ -943,13 +944,13 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-ca issue [--ca NAME] [--request ID...] --pin SRC\n"
+	    _("usage: eseal-ca issue [--ca NAME] [--request ID...] --pin SRC\n"
 	    "           [--operator NAME=SRC] [--out-dir DIR] [--profiles DIR]\n"
 	    "  Issues every approved request of the issuing CA (or the listed\n"
 	    "  ones) with one token login: lint of a throw-away copy first, then\n"
 	    "  the token's signature; the store records each certificate before\n"
 	    "  DIR/SERIAL.pem is written.  A run first writes the files that an\n"
-	    "  interrupted run committed but did not write.\n");
+	    "  interrupted run committed but did not write.\n"));
 }
 
 /* The pending requests to work on; *nlisted counts explicit ones. */

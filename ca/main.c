@@ -14,6 +14,7 @@
 
 #include "attest.h"
 #include "ca.h"
+#include "i18n.h"
 #include "log.h"
 
 struct ca_global g;
@@ -24,60 +25,60 @@ static const struct {
 	const char	*synopsis;
 } commands[] = {
 	{ "init", cmd_init,
-	  "init --mode test|production [--quorum M] --officer NAME=SRC...\n"
-	  "                        create a CA instance store and its first officers" },
+	  N_("init --mode test|production [--quorum M] --officer NAME=SRC...\n"
+	  "                        create a CA instance store and its first officers") },
 	{ "token", cmd_token,
-	  "token list|mechanisms --module PATH [--token LABEL]\n"
-	  "                        list PKCS#11 tokens and their mechanisms" },
+	  N_("token list|mechanisms --module PATH [--token LABEL]\n"
+	  "                        list PKCS#11 tokens and their mechanisms") },
 	{ "operator", cmd_operator,
-	  "operator add|list|passwd|unlock|bind-card ...\n"
-	  "                        manage operators (officer, operator, auditor)" },
+	  N_("operator add|list|passwd|unlock|bind-card ...\n"
+	  "                        manage operators (officer, operator, auditor)") },
 	{ "ceremony", cmd_ceremony,
-	  "ceremony show|run FILE --officer NAME=SRC...\n"
-	  "                        review or run a key ceremony (root or issuing CA)" },
+	  N_("ceremony show|run FILE --officer NAME=SRC...\n"
+	  "                        review or run a key ceremony (root or issuing CA)") },
 	{ "ca", cmd_ca,
-	  "ca list|show|export|import-cert|revoke ...\n"
-	  "                        CAs of this instance" },
+	  N_("ca list|show|export|import-cert|revoke ...\n"
+	  "                        CAs of this instance") },
 	{ "key", cmd_key,
-	  "key destroy --ca NAME --pin SRC --officer NAME=SRC...\n"
-	  "                        destroy a retired CA key on its token" },
+	  N_("key destroy --ca NAME --pin SRC --officer NAME=SRC...\n"
+	  "                        destroy a retired CA key on its token") },
 	{ "request", cmd_request,
-	  "request submit|list|show|approve|reject|amend ...\n"
-	  "                        e-seal certificate requests under dual control" },
+	  N_("request submit|list|show|approve|reject|amend ...\n"
+	  "                        e-seal certificate requests under dual control") },
 	{ "attestation-root", cmd_attestation_root,
-	  "attestation-root add|list|remove ...\n"
-	  "                        vendor roots of HSM key attestation chains (quorum)" },
+	  N_("attestation-root add|list|remove ...\n"
+	  "                        vendor roots of HSM key attestation chains (quorum)") },
 	{ "issue", cmd_issue,
-	  "issue --ca NAME [--request ID...] --pin SRC [--operator NAME=SRC]\n"
-	  "                        issue every approved request (lint first, one login)" },
+	  N_("issue --ca NAME [--request ID...] --pin SRC [--operator NAME=SRC]\n"
+	  "                        issue every approved request (lint first, one login)") },
 	{ "cert", cmd_cert,
-	  "cert export SERIAL [--out FILE] [--der]\n"
-	  "                        print an issued certificate from the store" },
+	  N_("cert export SERIAL [--out FILE] [--der]\n"
+	  "                        print an issued certificate from the store") },
 	{ "revoke", cmd_revoke,
-	  "revoke SERIAL --ca NAME --reason R --requester NAME=SRC --approver NAME=SRC...\n"
-	  "                        revoke an e-seal certificate under dual control" },
+	  N_("revoke SERIAL --ca NAME --reason R --requester NAME=SRC --approver NAME=SRC...\n"
+	  "                        revoke an e-seal certificate under dual control") },
 	{ "policy", cmd_policy,
-	  "policy show | policy set allow-historical-signing DATE|none | policy set min-cmvp-level N\n"
-	  "                        the policy gate's settings (quorum, audited)" },
+	  N_("policy show | policy set allow-historical-signing DATE|none | policy set min-cmvp-level N\n"
+	  "                        the policy gate's settings (quorum, audited)") },
 	{ "crl", cmd_crl,
-	  "crl --ca NAME --pin SRC [--delta] [--partition N] [--out FILE] [--pem]\n"
-	  "                        sign a CA's CRL (full, delta, partition) or a root's ARL" },
+	  N_("crl --ca NAME --pin SRC [--delta] [--partition N] [--out FILE] [--pem]\n"
+	  "                        sign a CA's CRL (full, delta, partition) or a root's ARL") },
 	{ "export-status", cmd_export_status,
-	  "export-status --ca NAME --pin SRC --out FILE [--next-update HOURS]\n"
-	  "                        the signed status export for eseal-ocspd" },
+	  N_("export-status --ca NAME --pin SRC --out FILE [--next-update HOURS]\n"
+	  "                        the signed status export for eseal-ocspd") },
 	{ "ocsp-signer", cmd_ocsp_signer,
-	  "ocsp-signer issue --ca NAME --csr FILE --out FILE --pin SRC --officer NAME=SRC...\n"
-	  "                        the delegated OCSP signing certificate" },
+	  N_("ocsp-signer issue --ca NAME --csr FILE --out FILE --pin SRC --officer NAME=SRC...\n"
+	  "                        the delegated OCSP signing certificate") },
 	{ "audit", cmd_audit,
-	  "audit verify --ca-cert FILE... | audit show [--last N] | audit sign --pin SRC\n"
-	  "                        verify or show the audit chain" },
+	  N_("audit verify --ca-cert FILE... | audit show [--last N] | audit sign --pin SRC\n"
+	  "                        verify or show the audit chain") },
 	{ "backup", cmd_backup,
-	  "backup create|verify FILE --pass SRC [--officer NAME=SRC...]\n"
-	  "                        encrypted, integrity-protected store backups (create: quorum)" },
+	  N_("backup create|verify FILE --pass SRC [--officer NAME=SRC...]\n"
+	  "                        encrypted, integrity-protected store backups (create: quorum)") },
 	{ "restore", cmd_restore,
-	  "restore FILE --pass SRC --officer NAME=SRC... [--witness FILE...] [--replace-newer]\n"
+	  N_("restore FILE --pass SRC --officer NAME=SRC... [--witness FILE...] [--replace-newer]\n"
 	  "                        restore a verified backup under the quorum; revocations,\n"
-	  "                        serials, CRL numbers and export sequences never go back" },
+	  "                        serials, CRL numbers and export sequences never go back") },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -87,17 +88,18 @@ usage(FILE *fp)
 {
 	size_t i;
 
-	fprintf(fp, "usage: eseal-ca [--db STORE] [--json] COMMAND [options]\n\n"
-	    "commands:\n");
+	fputs(_("usage: eseal-ca [--db STORE] [--json] [--lang ja|en] COMMAND [options]\n\n"
+	    "commands:\n"), fp);
 	for (i = 0; i < NCOMMANDS; i++) {
-		fprintf(fp, "  %s\n", commands[i].synopsis);
+		fprintf(fp, "  %s\n", _(commands[i].synopsis));
 	}
-	fprintf(fp, "\n"
+	fputs(_("\n"
 	    "Secrets (PINs, passphrases) are never taken from the command line: SRC is\n"
 	    "prompt, file:PATH, fd:N or env:VAR.  The store is --db or $ESEAL_DB.\n"
 	    "Run \"eseal-ca COMMAND --help\" for a command's options.\n"
 	    "Exit status: 0 done, 1 refused (policy, quorum, lint, verification),\n"
-	    "2 usage error, 3 input, store or token error.\n");
+	    "2 usage error, 3 input, store or token error.\n"
+	    "Language: --lang ja|en, else the locale (LANG=ja_JP.UTF-8: Japanese).\n"), fp);
 }
 
 int
@@ -107,6 +109,9 @@ main(int argc, char **argv)
 	int argi = 1;
 
 	log_init("eseal-ca");
+	if (!i18n_setup(&argc, argv)) {
+		return EXIT_USAGE;
+	}
 	g.db_path = getenv("ESEAL_DB");
 	g.busy_ms = 2000;
 	while (argi < argc && argv[argi][0] == '-') {

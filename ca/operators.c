@@ -34,6 +34,7 @@
 #include "audit.h"
 #include "db.h"
 #include "hsm/hsm.h"
+#include "i18n.h"
 #include "log.h"
 #include "operators.h"
 #include "secret.h"
@@ -269,7 +270,7 @@ new_pass_read(const char *name, const char *source)
 {
 	char what[128], *pass = NULL, *again = NULL;
 
-	snprintf(what, sizeof(what), "new passphrase for %s", name);
+	snprintf(what, sizeof(what), _("new passphrase for %s"), name);
 	if ((pass = secret_read(source, what)) == NULL) {
 		goto out;
 	}
@@ -281,7 +282,7 @@ new_pass_read(const char *name, const char *source)
 		goto out;
 	}
 	if (source == NULL || strcmp(source, "prompt") == 0) {
-		snprintf(what, sizeof(what), "repeat new passphrase for %s",
+		snprintf(what, sizeof(what), _("repeat new passphrase for %s"),
 		    name);
 		if ((again = secret_read(source, what)) == NULL) {
 			secret_free(pass);
@@ -506,13 +507,13 @@ card_challenge(struct hsm_key *key, EVP_PKEY *pub, char *reason,
 
 	alg = sig_alg_default(hsm_key_alg(key));
 	if (alg == SIG_NONE || key_alg_of_pkey(pub) != hsm_key_alg(key)) {
-		snprintf(reason, reasonsz, "ES-OP-04: card key type does not "
+		i18n_reasonf(reason, reasonsz, "ES-OP-04: card key type does not "
 		    "match the bound key");
 		goto out;
 	}
 	if (RAND_bytes(chal, sizeof(chal)) != 1) {
 		log_ssl("%s: no random challenge", what);
-		snprintf(reason, reasonsz, "ES-OP-04: no random challenge");
+		i18n_reasonf(reason, reasonsz, "ES-OP-04: no random challenge");
 		goto out;
 	}
 	if ((sctx = EVP_MD_CTX_new()) == NULL ||
@@ -522,7 +523,7 @@ card_challenge(struct hsm_key *key, EVP_PKEY *pub, char *reason,
 	if (!hsm_sign_init(sctx, key, alg) ||
 	    EVP_DigestSign(sctx, NULL, &siglen, chal, sizeof(chal)) != 1) {
 		log_ssl("%s: card signature", what);
-		snprintf(reason, reasonsz, "ES-OP-04: card cannot sign");
+		i18n_reasonf(reason, reasonsz, "ES-OP-04: card cannot sign");
 		goto out;
 	}
 	if ((sig = malloc(siglen)) == NULL) {
@@ -530,13 +531,13 @@ card_challenge(struct hsm_key *key, EVP_PKEY *pub, char *reason,
 	}
 	if (EVP_DigestSign(sctx, sig, &siglen, chal, sizeof(chal)) != 1) {
 		log_ssl("%s: card signature", what);
-		snprintf(reason, reasonsz, "ES-OP-04: card cannot sign");
+		i18n_reasonf(reason, reasonsz, "ES-OP-04: card cannot sign");
 		goto out;
 	}
 	if (!verify_init(vctx, pub, alg, what) ||
 	    EVP_DigestVerify(vctx, sig, siglen, chal, sizeof(chal)) != 1) {
 		ERR_clear_error();
-		snprintf(reason, reasonsz, "ES-OP-04: card signature does not "
+		i18n_reasonf(reason, reasonsz, "ES-OP-04: card signature does not "
 		    "verify with the bound key");
 		goto out;
 	}
@@ -568,36 +569,36 @@ card_check(const char *name, const struct op_row *r,
 	snprintf(what, sizeof(what), "operator %s", name);
 	if (r->card_module == NULL || r->card_serial == NULL ||
 	    r->card_key_id == NULL || r->card_pubkey == NULL) {
-		snprintf(reason, reasonsz, "ES-OP-04: card binding incomplete");
+		i18n_reasonf(reason, reasonsz, "ES-OP-04: card binding incomplete");
 		goto out;
 	}
 	p = r->card_pubkey;
 	if ((pub = d2i_PUBKEY(NULL, &p, (long)r->card_pubkey_len)) == NULL ||
 	    p != r->card_pubkey + r->card_pubkey_len) {
 		ERR_clear_error();
-		snprintf(reason, reasonsz, "ES-OP-04: stored card key is "
+		i18n_reasonf(reason, reasonsz, "ES-OP-04: stored card key is "
 		    "malformed");
 		goto out;
 	}
 	if ((mod = hsm_module_load(r->card_module)) == NULL) {
-		snprintf(reason, reasonsz, "ES-OP-04: card module %s cannot "
+		i18n_reasonf(reason, reasonsz, "ES-OP-04: card module %s cannot "
 		    "be loaded", r->card_module);
 		goto out;
 	}
 	if ((tok = hsm_token_open(mod, NULL, r->card_serial)) == NULL) {
-		snprintf(reason, reasonsz, "ES-OP-04: card %s not present",
+		i18n_reasonf(reason, reasonsz, "ES-OP-04: card %s not present",
 		    r->card_serial);
 		goto out;
 	}
-	snprintf(what, sizeof(what), "card PIN for %s", name);
+	snprintf(what, sizeof(what), _("card PIN for %s"), name);
 	if (hsm_token_login(tok, pin_source != NULL ? pin_source : "prompt")
 	    != HSM_LOGIN_OK) {
-		snprintf(reason, reasonsz, "ES-OP-04: card %s login failed",
+		i18n_reasonf(reason, reasonsz, "ES-OP-04: card %s login failed",
 		    r->card_serial);
 		goto out;
 	}
 	if ((key = hsm_key_find(tok, r->card_key_id)) == NULL) {
-		snprintf(reason, reasonsz, "ES-OP-04: key %s not on card %s",
+		i18n_reasonf(reason, reasonsz, "ES-OP-04: key %s not on card %s",
 		    r->card_key_id, r->card_serial);
 		goto out;
 	}
@@ -636,12 +637,12 @@ attempt_reserve(struct db *db, const char *name, struct op_row *r,
 		goto out;
 	}
 	if (r->locked || r->failures >= MAX_FAILURES) {
-		snprintf(reason, reasonsz, "ES-OP-03: locked after %d failed "
+		i18n_reasonf(reason, reasonsz, "ES-OP-03: locked after %d failed "
 		    "logins", MAX_FAILURES);
 		goto out;
 	}
 	if (r->disabled) {
-		snprintf(reason, reasonsz, "ES-OP-03: disabled");
+		i18n_reasonf(reason, reasonsz, "ES-OP-03: disabled");
 		goto out;
 	}
 	if ((st = db_prepare(db, "UPDATE operators SET failures = failures "
@@ -709,11 +710,17 @@ login_record(struct db *db, const char *name, int64_t id, int attempt,
 		st = NULL;
 		if (disabled) {
 			*ret = AUTH_LOCKED;
-			snprintf(reason, reasonsz, "ES-OP-03: disabled");
+			i18n_reasonf(reason, reasonsz, "ES-OP-03: disabled");
 		} else if (*ret == AUTH_BAD_PASS) {
-			snprintf(reason, reasonsz, "ES-OP-01: wrong passphrase "
-			    "(%d of %d failures)%s", attempt, MAX_FAILURES,
-			    attempt >= MAX_FAILURES ? ", now locked" : "");
+			if (attempt >= MAX_FAILURES) {
+				i18n_reasonf(reason, reasonsz, "ES-OP-01: wrong "
+				    "passphrase (%d of %d failures), now locked",
+				    attempt, MAX_FAILURES);
+			} else {
+				i18n_reasonf(reason, reasonsz, "ES-OP-01: wrong "
+				    "passphrase (%d of %d failures)", attempt,
+				    MAX_FAILURES);
+			}
 		}
 		if (!disabled && (*ret != AUTH_BAD_PASS ||
 		    attempt >= MAX_FAILURES)) {
@@ -764,7 +771,7 @@ after_pass(const char *name, const struct op_row *r, const char *card_pin_source
 {
 	if (need == ROLE_ACTOR ? r->role == ROLE_AUDITOR :
 	    need != ROLE_ANY && r->role != need) {
-		snprintf(reason, reasonsz, "ES-QUORUM-03: role %s, %s needed",
+		i18n_reasonf(reason, reasonsz, "ES-QUORUM-03: role %s, %s needed",
 		    op_role_name(r->role), op_role_name(need));
 		return AUTH_WRONG_ROLE;
 	}
@@ -805,10 +812,10 @@ authenticate(struct db *db, const char *name, const char *pass_source,
 		    "transaction", name);
 		return AUTH_ERROR;
 	}
-	snprintf(what, sizeof(what), "passphrase for %s", name);
+	snprintf(what, sizeof(what), _("passphrase for %s"), name);
 	if ((pass = secret_read(pass_source, what)) == NULL) {
 		ret = AUTH_NO_SECRET;
-		snprintf(reason, sizeof(reason), "no passphrase");
+		i18n_reasonf(reason, sizeof(reason), "no passphrase");
 		goto record;
 	}
 	switch (name_valid(name) ? attempt_reserve(db, name, &r, &attempt,
@@ -817,7 +824,7 @@ authenticate(struct db *db, const char *name, const char *pass_source,
 		break;
 	case ROW_ABSENT:
 		ret = AUTH_UNKNOWN;
-		snprintf(reason, sizeof(reason), "ES-OP-01: unknown operator");
+		i18n_reasonf(reason, sizeof(reason), "ES-OP-01: unknown operator");
 		goto record;
 	default:
 		goto out;
@@ -847,7 +854,7 @@ record:
 		goto out;
 	}
 	if (ret != AUTH_OK && ret != AUTH_NO_SECRET) {
-		log_warnx("operator %s: %s", name, reason);
+		log_warnx("operator %s: %s", name, i18n_reason(reason));
 	} else if (ret == AUTH_OK && op_id != NULL) {
 		*op_id = r.id;
 	}
@@ -971,7 +978,7 @@ operator_bind_card(struct db *db, const char *name, const char *module,
 	}
 	/* Prove now that the card signs and the public key is its own. */
 	if (!card_challenge(key, pub, reason, sizeof(reason), what)) {
-		log_warnx("operator %s: %s", name, reason);
+		log_warnx("operator %s: %s", name, i18n_reason(reason));
 		goto out;
 	}
 	if ((derlen = i2d_PUBKEY(pub, &der)) <= 0) {
@@ -1261,18 +1268,18 @@ quorum_gather(struct db *db, char *const *specs, size_t nspecs, size_t m,
 		}
 		/* Interactive: refusals may be retried, within reason. */
 		for (tries = 0; q.n < m && tries < 3 * m; tries++) {
-			snprintf(prompt, sizeof(prompt), "%s %zu of %zu for %s "
-			    "(empty to stop): ", role_plural(need, 1), q.n + 1, m,
+			snprintf(prompt, sizeof(prompt), _("%s %zu of %zu for %s "
+			    "(empty to stop): "), role_plural(need, 1), q.n + 1, m,
 			    action);
 			if (!tty_line(fd, prompt, line, sizeof(line)) ||
 			    line[0] == '\0') {
 				break;
 			}
 			if (quorum_has(&q, line)) {
-				snprintf(reason, sizeof(reason), "ES-QUORUM-02: "
+				i18n_reasonf(reason, sizeof(reason), "ES-QUORUM-02: "
 				    "%s %s counted twice", role_plural(need, 1),
 				    line);
-				log_warnx("quorum: %s", reason);
+				log_warnx("quorum: %s", i18n_reason(reason));
 				quorum_refusal(db, &q, action, reason);
 				continue;
 			}
@@ -1289,9 +1296,9 @@ quorum_gather(struct db *db, char *const *specs, size_t nspecs, size_t m,
 			continue;
 		}
 		if (spec_repeats(specs, i, name)) {
-			snprintf(reason, sizeof(reason), "ES-QUORUM-02: %s %s "
+			i18n_reasonf(reason, sizeof(reason), "ES-QUORUM-02: %s %s "
 			    "counted twice", role_plural(need, 1), name);
-			log_warnx("quorum: %s", reason);
+			log_warnx("quorum: %s", i18n_reason(reason));
 			quorum_refusal(db, &q, action, reason);
 			free(buf);
 			buf = NULL;
@@ -1308,10 +1315,10 @@ quorum_gather(struct db *db, char *const *specs, size_t nspecs, size_t m,
 		buf = NULL;
 	}
 	if (q.n < m) {
-		snprintf(reason, sizeof(reason), "ES-QUORUM-01: %s needs %zu "
+		i18n_reasonf(reason, sizeof(reason), "ES-QUORUM-01: %s needs %zu "
 		    "%s, %zu authenticated", action, m, role_plural(need, m),
 		    q.n);
-		log_warnx("quorum: %s", reason);
+		log_warnx("quorum: %s", i18n_reason(reason));
 		quorum_refusal(db, &q, action, reason);
 		goto out;
 	}

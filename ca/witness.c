@@ -17,6 +17,7 @@
 #include "args.h"
 #include "ca.h"
 #include "export.h"
+#include "i18n.h"
 #include "log.h"
 #include "util.h"
 #include "witness.h"
@@ -321,8 +322,8 @@ audit_anchor_cmd(const struct args *a)
 		    args_get(a, "out"), "ca", name, "seq", (json_int_t)seq,
 		    "hash", hash, "time", when, "sha256", sha));
 	} else {
-		printf("%s: audit anchor of head %lld (hash %s) signed by CA "
-		    "%s at %s\n", args_get(a, "out"), (long long)seq, hash,
+		printf(_("%s: audit anchor of head %lld (hash %s) signed by CA "
+		    "%s at %s\n"), args_get(a, "out"), (long long)seq, hash,
 		    name, when);
 	}
 	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;

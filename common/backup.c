@@ -29,6 +29,7 @@
 
 #include "audit.h"
 #include "backup.h"
+#include "i18n.h"
 #include "crlstore.h"
 #include "log.h"
 #include "schema.h"
@@ -362,7 +363,7 @@ backup_write(struct db *db, const char *path, const char *pass_source,
 	int fd = -1, len, rc, ret = 0;
 
 	memset(&h, 0, sizeof(h));
-	if ((pass = secret_read(pass_source, "backup passphrase")) == NULL) {
+	if ((pass = secret_read(pass_source, _("backup passphrase"))) == NULL) {
 		goto out;
 	}
 	if ((fd = tmp_file(NULL, "eseal-backup", &tmp)) == -1) {
@@ -486,7 +487,7 @@ decrypt_to_file(const char *path, const char *pass_source, const char *dir,
 		goto out;
 	}
 	sha256_hex(buf, len, h->info.sha256);
-	if ((pass = secret_read(pass_source, "backup passphrase")) == NULL ||
+	if ((pass = secret_read(pass_source, _("backup passphrase"))) == NULL ||
 	    !derive_key(pass, h, key)) {
 		goto out;
 	}

@@ -12,11 +12,13 @@
 
 #include <openssl/err.h>
 
+#include "i18n.h"
 #include "log.h"
 
 static const char *prog = "eseal";
 static int use_syslog;
 static int verbose = 1;
+static int translate;
 
 void
 log_init(const char *progname)
@@ -51,12 +53,42 @@ log_get_verbose(void)
 	return verbose;
 }
 
+void
+log_set_translate(int on)
+{
+	translate = on;
+}
+
+int
+log_get_translate(void)
+{
+	return translate && !use_syslog;
+}
+
+/*
+ * The format as the reader of this line should see it: translated for a
+ * person at a terminal (i18n_init chose Japanese), as written for syslog,
+ * --json runs and debug lines.
+ */
+static const char *
+tr(int pri, const char *fmt)
+{
+	if (!translate || use_syslog || pri == LOG_DEBUG) {
+		return fmt;
+	}
+	return dgettext(ESEAL_TEXTDOMAIN, fmt);
+}
+
 static void
 vlog(int pri, const char *suffix, const char *fmt, va_list ap)
 {
 	char buf[2048];
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* msgfmt --check keeps the translation's conversions those of fmt. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	vsnprintf(buf, sizeof(buf), tr(pri, fmt), ap);
+#pragma GCC diagnostic pop
 	if (use_syslog) {
 		syslog(pri, "%s%s", buf, suffix != NULL ? suffix : "");
 	} else {

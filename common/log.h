@@ -15,6 +15,13 @@ void log_use_syslog(int on);
 /* Verbosity: 0 quiet (errors only), 1 normal, 2 debug. */
 void log_set_verbose(int level);
 int log_get_verbose(void);
+/*
+ * Translate the format of each line through the "eseal" catalogue before
+ * formatting (on: a person reads stderr; off: machines read it, the
+ * default).  Never applies to syslog or debug lines.
+ */
+void log_set_translate(int on);
+int log_get_translate(void);
 
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

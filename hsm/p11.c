@@ -23,6 +23,7 @@
 #include <p11-kit/pkcs11.h>
 
 #include "hsm-int.h"
+#include "i18n.h"
 #include "log.h"
 #include "secret.h"
 #include "sigalg.h"
@@ -568,7 +569,7 @@ hsm_token_login(struct hsm_token *tok, const char *pin_source)
 	char *pin;
 	CK_RV rv;
 
-	snprintf(what, sizeof(what), "token %s: user PIN", tok->info.label);
+	snprintf(what, sizeof(what), _("token %s: user PIN"), tok->info.label);
 	if ((pin = secret_read(pin_source, what)) == NULL) {
 		return HSM_LOGIN_NO_SECRET;
 	}

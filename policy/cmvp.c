@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cmvp.h"
+#include "i18n.h"
 #include "log.h"
 
 /* CMVP accepts FIPS 140-2 modules through this date (eseal-rules.md 4.1). */

@@ -23,6 +23,7 @@
 #include "cmvp.h"
 #include "cmvp_parse.h"
 #include "db.h"
+#include "i18n.h"
 #include "log.h"
 #include "policy.h"
 #include "subcmd.h"
@@ -322,8 +323,8 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 	    detail)) {
 		goto out;
 	}
-	printf("%s: snapshot %s: %ld records: %ld new, %ld changed, "
-	    "%ld unchanged, %ld skipped\n", f->path, f->snapshot, c.records,
+	printf(_("%s: snapshot %s: %ld records: %ld new, %ld changed, "
+	    "%ld unchanged, %ld skipped\n"), f->path, f->snapshot, c.records,
 	    c.added, c.changed, c.unchanged, c.skipped);
 	ret = EXIT_OK;
  out:
@@ -335,7 +336,7 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 
 /* ---- commands ---- */
 
-static const char cmvp_usage[] =
+static const char *const cmvp_usage = N_(
     "usage: eseal-policy cmvp import [--db DB] [--force] [--snapshot-date YYYY-MM-DD]\n"
     "                                --operator NAME=SRC FILE...\n"
     "       eseal-policy cmvp status [--db DB] [--as-of DATE] [--json] NUMBER...\n"
@@ -365,7 +366,7 @@ static const char cmvp_usage[] =
     "NAME=SRC, repeated; prompted for on a terminal when none is named).\n"
     "\n"
     "--db defaults to $ESEAL_DB.  Exit status: 0 success, 1 refused or not\n"
-    "Active, 2 usage error, 3 bad input or store error.\n";
+    "Active, 2 usage error, 3 bad input or store error.\n");
 
 
 
@@ -439,7 +440,7 @@ cmvp_import(int argc, char **argv)
 	}
 	if (first >= argc) {
 		log_warnx("import: no file given");
-		fputs(cmvp_usage, stderr);
+		fputs(_(cmvp_usage), stderr);
 		return EXIT_USAGE;
 	}
 	if (!require("import", &o.operator, names, 1, cmvp_usage)) {
@@ -566,7 +567,7 @@ cmvp_status(int argc, char **argv)
 	}
 	if (first >= argc) {
 		log_warnx("status: no certificate number given");
-		fputs(cmvp_usage, stderr);
+		fputs(_(cmvp_usage), stderr);
 		return EXIT_USAGE;
 	}
 	if (!operands_utf8("status", argc, argv, first)) {
@@ -895,7 +896,7 @@ cmvp_declare(int argc, char **argv)
 	    !db_commit(db)) {
 		goto out;
 	}
-	printf("certificate %s declared locally: %s, %s, %s level %d, %s\n",
+	printf(_("certificate %s declared locally: %s, %s, %s level %d, %s\n"),
 	    r.cert, r.vendor, r.module, r.standard, r.level, r.status);
 	ret = EXIT_OK;
  out:
@@ -979,7 +980,7 @@ cmvp_mark(int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(old.status, status) == 0) {
-		printf("certificate %s is already %s\n", o.cert, status);
+		printf(_("certificate %s is already %s\n"), o.cert, status);
 		ret = EXIT_OK;
 		goto out;
 	}
@@ -1013,7 +1014,7 @@ cmvp_mark(int argc, char **argv)
 	    !db_commit(db)) {
 		goto out;
 	}
-	printf("certificate %s: %s -> %s on %s (by %s%s%s)\n", o.cert,
+	printf(_("certificate %s: %s -> %s on %s (by %s%s%s)\n"), o.cert,
 	    old.status, status, date, act.who, act.approvers != NULL ?
 	    ", approved by " : "", act.approvers != NULL ? act.approvers : "");
 	ret = EXIT_OK;

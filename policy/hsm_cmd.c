@@ -18,12 +18,13 @@
 #include "audit.h"
 #include "cmvp.h"
 #include "db.h"
+#include "i18n.h"
 #include "log.h"
 #include "policy.h"
 #include "subcmd.h"
 #include "util.h"
 
-static const char hsm_usage[] =
+static const char *const hsm_usage = N_(
     "usage: eseal-policy hsm map --db DB --manufacturer M --model MODEL [--serial S]\n"
     "                            [--firmware F] --cert N --operator NAME=SRC\n"
     "                            [--officer NAME=SRC...]\n"
@@ -44,7 +45,7 @@ static const char hsm_usage[] =
     "officers (--officer NAME=SRC, repeated).\n"
     "\n"
     "--db defaults to $ESEAL_DB.  Exit status: 0 success, 1 refused or not\n"
-    "mapped, 2 usage error, 3 bad input or store error.\n";
+    "mapped, 2 usage error, 3 bad input or store error.\n");
 
 /* Token identity options: manufacturer and model required, no "*" in them. */
 static int
@@ -182,7 +183,7 @@ hsm_map(int argc, char **argv)
 	    !db_commit(db)) {
 		goto out;
 	}
-	printf("%s / %s serial %s firmware %s -> CMVP #%s (%s, %s)\n",
+	printf(_("%s / %s serial %s firmware %s -> CMVP #%s (%s, %s)\n"),
 	    o.manuf, o.model, serial, firmware, o.cert, r.vendor,
 	    r.module_name);
 	if (cmvp_effective(db, o.cert, now_utc(), &e) &&
@@ -256,7 +257,7 @@ hsm_unmap(int argc, char **argv)
 	    !db_commit(db)) {
 		goto out;
 	}
-	printf("unmapped %s / %s serial %s firmware %s (by %s)\n", o.manuf,
+	printf(_("unmapped %s / %s serial %s firmware %s (by %s)\n"), o.manuf,
 	    o.model, serial, firmware, act.who);
 	ret = EXIT_OK;
  out:

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "lint.h"
+#include "i18n.h"
 #include "log.h"
 
 static const char *const result_names[] = {
@@ -71,6 +72,10 @@ findings_add(struct findings *f, const char *id, const char *source,
 		va_start(ap, fmt);
 		vsnprintf(fd->detail, sizeof(fd->detail), fmt, ap);
 		va_end(ap);
+		/* The terminal may read it in Japanese (i18n_reason). */
+		va_start(ap, fmt);
+		i18n_vnote(fd->detail, fmt, ap);
+		va_end(ap);
 	}
 	if (r == RULE_FAIL) {
 		f->fails++;
@@ -94,9 +99,9 @@ print_text(FILE *fp, const struct findings *f, const char *what)
 		}
 		fprintf(fp, "%s: %s %s [%s]%s%s\n", what,
 		    result_names[fd->result], fd->id, fd->source,
-		    fd->detail[0] != '\0' ? " " : "", fd->detail);
+		    fd->detail[0] != '\0' ? " " : "", i18n_reason(fd->detail));
 	}
-	fprintf(fp, "%s: %s: %zu pass, %d fail, %d warn, %zu n/a\n", what,
+	fprintf(fp, _("%s: %s: %zu pass, %d fail, %d warn, %zu n/a\n"), what,
 	    f->fails > 0 ? "FAIL" : "PASS", npass, f->fails, f->warns, nna);
 }
 
@@ -152,7 +157,7 @@ findings_log_fails(const struct findings *f, const char *what)
 	for (i = 0; i < f->n; i++) {
 		if (f->v[i].result == RULE_FAIL) {
 			log_warnx("%s: %s: %s", what, f->v[i].id,
-			    f->v[i].detail);
+			    i18n_reason(f->v[i].detail));
 		}
 	}
 }

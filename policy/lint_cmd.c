@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "i18n.h"
 #include "lint.h"
 #include "lint_int.h"
 #include "log.h"
@@ -27,7 +28,7 @@ static void
 lint_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: eseal-policy lint [--json] [--kind eseal|root|issuing|ocsp]\n"
+	    _("usage: eseal-policy lint [--json] [--kind eseal|root|issuing|ocsp]\n"
 	    "           [--profile NAME] [--issuer CERT] [--policy FILE] CERT...\n"
 	    "\n"
 	    "  --json          print one JSON object per certificate (an array\n"
@@ -37,7 +38,7 @@ lint_usage(FILE *fp)
 	    "  --issuer CERT   the issuing CA certificate (chain checks)\n"
 	    "  --policy FILE   algorithm policy (JSON) instead of the default\n"
 	    "\n"
-	    "Exit status: 0 no FAIL, 1 a rule failed, 2 usage, 3 unreadable input.\n");
+	    "Exit status: 0 no FAIL, 1 a rule failed, 2 usage, 3 unreadable input.\n"));
 }
 
 /*

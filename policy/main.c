@@ -9,14 +9,15 @@
 #include <string.h>
 
 #include "cmvp.h"
+#include "exitcodes.h"
+#include "i18n.h"
 #include "log.h"
 #include "policy.h"
 
 static void
 usage(FILE *fp)
 {
-	fprintf(fp,
-	    "usage: eseal-policy COMMAND [options]\n"
+	fputs(_("usage: eseal-policy [--lang ja|en] COMMAND [options]\n"
 	    "\n"
 	    "commands:\n"
 	    "  lint [--json] [--kind eseal|root|issuing|ocsp] [--profile NAME] [--issuer CERT] CERT...\n"
@@ -32,13 +33,17 @@ usage(FILE *fp)
 	    "\n"
 	    "Run \"eseal-policy COMMAND --help\" for a command's options.\n"
 	    "Exit status: 0 success, 1 a check failed (FAIL or refusal), 2 usage error,\n"
-	    "3 input or store error.\n");
+	    "3 input or store error.\n"
+	    "Language: --lang ja|en, else the locale (LANG=ja_JP.UTF-8: Japanese).\n"), fp);
 }
 
 int
 main(int argc, char **argv)
 {
 	log_init("eseal-policy");
+	if (!i18n_setup(&argc, argv)) {
+		return EXIT_USAGE;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

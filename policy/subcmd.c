@@ -16,6 +16,7 @@
 
 #include "actor.h"
 #include "db.h"
+#include "i18n.h"
 #include "log.h"
 #include "policy.h"
 #include "subcmd.h"
@@ -77,7 +78,7 @@ parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
 		    (c != O_HELP && !(allowed & (1u << (c - O_DB))))) {
 			log_warnx("%s: bad or unknown option %s", argv[0],
 			    argv[optind - 1]);
-			fputs(usage, stderr);
+			fputs(_(usage), stderr);
 			return -1;
 		}
 		o->seen |= 1u << (c - O_DB);
@@ -123,7 +124,7 @@ sub_open(int argc, char **argv, unsigned allowed, const char *usage,
 		return 0;
 	}
 	if (o->help) {
-		fputs(usage, stdout);
+		fputs(_(usage), stdout);
 		*exitcode = EXIT_OK;
 		return 0;
 	}
@@ -146,7 +147,7 @@ require(const char *what, const char *const *vals, const char *const *names,
 	for (i = 0; i < n; i++) {
 		if (vals[i] == NULL || *vals[i] == '\0') {
 			log_warnx("%s: --%s is required", what, names[i]);
-			fputs(usage, stderr);
+			fputs(_(usage), stderr);
 			return 0;
 		}
 	}
@@ -335,12 +336,12 @@ dispatch(const char *group, const char *usage, const struct subcmd *t,
     int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(usage, stderr);
+		fputs(_(usage), stderr);
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		fputs(usage, stdout);
+		fputs(_(usage), stdout);
 		return EXIT_OK;
 	}
 	for (; t->name != NULL; t++) {

@@ -14,6 +14,9 @@ _n=0
 _failed=0
 PATH="$top_builddir:$PATH"
 export PATH
+# The Japanese catalogue built from po/ (common/i18n.c).
+ESEAL_LOCALEDIR="$top_builddir/po/locale"
+export ESEAL_LOCALEDIR
 
 _tap() {
 	_n=$((_n + 1))

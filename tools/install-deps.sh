@@ -13,7 +13,8 @@ libssl-dev openssl libsqlite3-dev sqlite3 uuid-dev libp11-kit-dev libp11-dev
 softhsm2 opensc libmicrohttpd-dev libjansson-dev libseccomp-dev libcurl4-openssl-dev libnss3-tools gnutls-bin
 curl time python3 python3-cryptography python3-yaml procps binutils gzip xxd jq nginx-light chromium
 logrotate prometheus
-build-essential dpkg-dev debhelper fakeroot lintian adduser git"
+build-essential dpkg-dev debhelper fakeroot lintian adduser git
+gettext locales fonts-noto-cjk"
 if [ "${1:-}" = "--bench" ]; then
 	PKGS="$PKGS nginx-light wrk"
 fi
@@ -38,8 +39,25 @@ if [ -n "$v" ] && dpkg --compare-versions "$v" lt "$MIN_OPENSSL"; then
 	echo "install-deps: openssl $v is older than $MIN_OPENSSL: upgrading"
 	missing="$missing openssl libssl3 libssl-dev"
 fi
+# Japanese messages are tested under ja_JP.UTF-8 (doc/i18n.md).
+need_ja_locale() {
+	! locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$'
+}
+gen_ja_locale() {
+	if [ -f /etc/locale.gen ] && ! grep -q '^ja_JP.UTF-8 UTF-8' /etc/locale.gen; then
+		echo 'ja_JP.UTF-8 UTF-8' >>/etc/locale.gen
+	fi
+	locale-gen >/dev/null
+}
 if [ -z "$missing" ]; then
 	echo "install-deps: all packages present"
+	if need_ja_locale; then
+		if [ "$(id -u)" != 0 ]; then
+			echo "install-deps: locale ja_JP.UTF-8 missing (run as root)" >&2
+			exit 1
+		fi
+		gen_ja_locale
+	fi
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -51,3 +69,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if need_ja_locale; then gen_ja_locale; fi

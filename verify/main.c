@@ -18,6 +18,8 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "exitcodes.h"
+#include "i18n.h"
 #include "lint.h"
 #include "log.h"
 #include "util.h"
@@ -45,8 +47,7 @@ struct vopts {
 static void
 usage(FILE *fp)
 {
-	fprintf(fp,
-	    "usage: eseal-verify [--anchor FILE|DIR]... [--chain FILE]...\n"
+	fputs(_("usage: eseal-verify [--anchor FILE|DIR]... [--chain FILE]...\n"
 	    "           [--ocsp-url URL] [--ocsp-response FILE]...\n"
 	    "           [--crl FILE|URL]... [--offline] [--at TIME]\n"
 	    "           [--profile eseal|eseal-qualified|eseal-jp|any] [--json]\n"
@@ -55,7 +56,8 @@ usage(FILE *fp)
 	    "       eseal-verify ... --cms FILE [--content FILE]\n"
 	    "\n"
 	    "Exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 usage, 3 input error,\n"
-	    "4 INDETERMINATE.  See eseal-verify(1).\n");
+	    "4 INDETERMINATE.  See eseal-verify(1).\n"
+	    "Language: --lang ja|en, else the locale (LANG=ja_JP.UTF-8: Japanese).\n"), fp);
 }
 
 static int
@@ -368,6 +370,9 @@ main(int argc, char **argv)
 	int		 ret;
 
 	log_init("eseal-verify");
+	if (!i18n_setup(&argc, argv)) {
+		return VEXIT_USAGE;
+	}
 	memset(&o, 0, sizeof(o));
 	o.vp.http.timeout = 10;
 	o.vp.http.max_body = 16u * 1024 * 1024;
