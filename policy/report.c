@@ -31,6 +31,7 @@
 #include "log.h"
 #include "policy.h"
 #include "report.h"
+#include "report_int.h"
 #include "util.h"
 
 #define MAX_CERTS	16
@@ -40,15 +41,8 @@
 #define CKM_ML_DSA_KEY_PAIR_GEN_NUM	0x1cUL
 #define CKM_ML_DSA_NUM			0x1dUL
 
-struct rep {
-	struct db	*db;
-	time_t		 as_of;
-	char		 as_of_str[32];	/* YYYY-MM-DDTHH:MM:SSZ */
-	int		 failed;	/* a store error was logged */
-};
-
-static const char *
-col(sqlite3_stmt *st, int i)
+const char *
+rep_col(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -56,8 +50,8 @@ col(sqlite3_stmt *st, int i)
 }
 
 /* Prepare; on failure (logged by db_prepare) mark the report failed. */
-static sqlite3_stmt *
-prep(struct rep *r, const char *sql)
+sqlite3_stmt *
+rep_prep(struct rep *r, const char *sql)
 {
 	sqlite3_stmt *st;
 
@@ -68,8 +62,8 @@ prep(struct rep *r, const char *sql)
 }
 
 /* 1 for a row, 0 when done or on a store error (logged, report failed). */
-static int
-row(struct rep *r, sqlite3_stmt *st)
+int
+rep_row(struct rep *r, sqlite3_stmt *st)
 {
 	int rc;
 
@@ -96,8 +90,8 @@ count(json_t *obj, const char *key)
 	    json_integer_value(v) + 1 : 1));
 }
 
-static const char *
-jstr(json_t *o, const char *key)
+const char *
+rep_jstr(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 
@@ -176,15 +170,15 @@ header(struct rep *r)
 	id = db_meta_get(r->db, "instance_id");
 	mode = db_meta_get(r->db, "instance_mode");
 	time_fmt(now_utc(), now, sizeof(now));
-	st = prep(r, "SELECT snapshot_date, source, records, local, imported,"
+	st = rep_prep(r, "SELECT snapshot_date, source, records, local, imported,"
 	    " imported_by FROM cmvp_snapshots ORDER BY snapshot_date, id");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		json_array_append_new(snaps, json_pack(
-		    "{s:s,s:s,s:i,s:b,s:s,s:s}", "snapshot_date", col(st, 0),
-		    "source", col(st, 1), "records", sqlite3_column_int(st, 2),
-		    "local", sqlite3_column_int(st, 3), "imported", col(st, 4),
-		    "imported_by", col(st, 5)));
-		json_array_append_new(dates, json_string(col(st, 0)));
+		    "{s:s,s:s,s:i,s:b,s:s,s:s}", "snapshot_date", rep_col(st, 0),
+		    "source", rep_col(st, 1), "records", sqlite3_column_int(st, 2),
+		    "local", sqlite3_column_int(st, 3), "imported", rep_col(st, 4),
+		    "imported_by", rep_col(st, 5)));
+		json_array_append_new(dates, json_string(rep_col(st, 0)));
 	}
 	sqlite3_finalize(st);
 	h = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "instance_id", id ? id : "",
@@ -219,48 +213,48 @@ token_cas(struct rep *r, json_t *tok, json_t *warn)
 {
 	json_t *names = json_array();
 	sqlite3_stmt *st;
-	const char *sunset = jstr(tok, "sunset"), *cert = jstr(tok, "cmvp_cert");
-	const char *status = jstr(tok, "effective_status");
+	const char *sunset = rep_jstr(tok, "sunset"), *cert = rep_jstr(tok, "cmvp_cert");
+	const char *status = rep_jstr(tok, "effective_status");
 	char w[512];
 
-	st = prep(r, "SELECT name, COALESCE(not_after, ''), COALESCE(cmvp_cert,"
+	st = rep_prep(r, "SELECT name, COALESCE(not_after, ''), COALESCE(cmvp_cert,"
 	    " ''), key_destroyed IS NOT NULL AND key_destroyed <= ?4 FROM cas"
 	    " WHERE token_manufacturer = ?1 AND token_model = ?2 AND"
 	    " token_serial = ?3 ORDER BY id");
 	if (st == NULL) {
 		return names;
 	}
-	sqlite3_bind_text(st, 1, jstr(tok, "manufacturer"), -1,
+	sqlite3_bind_text(st, 1, rep_jstr(tok, "manufacturer"), -1,
 	    SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, jstr(tok, "model"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, jstr(tok, "serial"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, rep_jstr(tok, "model"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, rep_jstr(tok, "serial"), -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, r->as_of_str, -1, SQLITE_TRANSIENT);
-	while (row(r, st)) {
-		json_array_append_new(names, json_string(col(st, 0)));
+	while (rep_row(r, st)) {
+		json_array_append_new(names, json_string(rep_col(st, 0)));
 		if (sqlite3_column_int(st, 3)) {
 			continue;	/* key destroyed: nothing left to plan */
 		}
-		if (*sunset != '\0' && *col(st, 1) != '\0' &&
-		    strncmp(sunset, col(st, 1), 10) < 0) {
+		if (*sunset != '\0' && *rep_col(st, 1) != '\0' &&
+		    strncmp(sunset, rep_col(st, 1), 10) < 0) {
 			snprintf(w, sizeof(w), "ES-HSM-02: CMVP certificate %s "
 			    "sunsets on %s, before the notAfter %.10s of CA %s "
 			    "whose key this token holds", cert, sunset,
-			    col(st, 1), col(st, 0));
+			    rep_col(st, 1), rep_col(st, 0));
 			json_array_append_new(warn, json_string(w));
 		}
 		if (strcmp(status, "Historical") == 0 ||
 		    strcmp(status, "Revoked") == 0) {
 			snprintf(w, sizeof(w), "ES-HSM-02: CMVP certificate %s "
 			    "is %s since %s: the key of CA %s may no longer "
-			    "sign", cert, status, jstr(tok, "since"),
-			    col(st, 0));
+			    "sign", cert, status, rep_jstr(tok, "since"),
+			    rep_col(st, 0));
 			json_array_append_new(warn, json_string(w));
 		}
-		if (*col(st, 2) != '\0' && *cert != '\0' &&
-		    strcmp(col(st, 2), cert) != 0) {
+		if (*rep_col(st, 2) != '\0' && *cert != '\0' &&
+		    strcmp(rep_col(st, 2), cert) != 0) {
 			snprintf(w, sizeof(w), "ES-HSM-ID-01: the key of CA %s "
 			    "was generated under CMVP certificate %s, the "
-			    "token maps to %s now", col(st, 0), col(st, 2),
+			    "token maps to %s now", rep_col(st, 0), rep_col(st, 2),
 			    cert);
 			json_array_append_new(warn, json_string(w));
 		}
@@ -292,7 +286,7 @@ token_cert(struct rep *r, const char *manuf, const char *model,
 		return;
 	}
 	*source = "none";
-	st = prep(r, "SELECT cmvp_cert FROM cas WHERE token_manufacturer = ?"
+	st = rep_prep(r, "SELECT cmvp_cert FROM cas WHERE token_manufacturer = ?"
 	    " AND token_model = ? AND token_serial = ? AND cmvp_cert IS NOT"
 	    " NULL AND cmvp_cert <> '' ORDER BY id DESC LIMIT 1");
 	if (st == NULL) {
@@ -301,8 +295,8 @@ token_cert(struct rep *r, const char *manuf, const char *model,
 	sqlite3_bind_text(st, 1, manuf, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, model, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, serial, -1, SQLITE_TRANSIENT);
-	if (row(r, st)) {
-		snprintf(number, numsz, "%s", col(st, 0));
+	if (rep_row(r, st)) {
+		snprintf(number, numsz, "%s", rep_col(st, 0));
 		*source = "recorded at key generation (validation object or "
 		    "earlier mapping)";
 	}
@@ -319,11 +313,11 @@ tokens(struct rep *r)
 	size_t i;
 	int gen, sign;
 
-	st = prep(r, "SELECT label, manufacturer, model, serial, fw, hw,"
+	st = rep_prep(r, "SELECT label, manufacturer, model, serial, fw, hw,"
 	    " library, module_path, mechanisms, first_seen, last_seen"
 	    " FROM tokens ORDER BY id");
-	while (row(r, st)) {
-		mechs = json_loads(col(st, 8), 0, NULL);
+	while (rep_row(r, st)) {
+		mechs = json_loads(rep_col(st, 8), 0, NULL);
 		if (!json_is_array(mechs)) {
 			json_decref(mechs);
 			mechs = json_array();
@@ -340,14 +334,14 @@ tokens(struct rep *r)
 			    CKM_ML_DSA_KEY_PAIR_GEN_NUM);
 			sign |= mech_is(m, "CKM_ML_DSA", CKM_ML_DSA_NUM);
 		}
-		token_cert(r, col(st, 1), col(st, 2), col(st, 3), col(st, 4),
+		token_cert(r, rep_col(st, 1), rep_col(st, 2), rep_col(st, 3), rep_col(st, 4),
 		    number, sizeof(number), &source);
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-		    "label", col(st, 0), "manufacturer", col(st, 1),
-		    "model", col(st, 2), "serial", col(st, 3),
-		    "firmware", col(st, 4), "hardware", col(st, 5),
-		    "library", col(st, 6), "module_path", col(st, 7),
-		    "first_seen", col(st, 9), "last_seen", col(st, 10),
+		    "label", rep_col(st, 0), "manufacturer", rep_col(st, 1),
+		    "model", rep_col(st, 2), "serial", rep_col(st, 3),
+		    "firmware", rep_col(st, 4), "hardware", rep_col(st, 5),
+		    "library", rep_col(st, 6), "module_path", rep_col(st, 7),
+		    "first_seen", rep_col(st, 9), "last_seen", rep_col(st, 10),
 		    "mapping_source", source);
 		cmvp_fill(r, number, r->as_of, o);
 		json_object_set_new(o, "mechanism_count",
@@ -374,19 +368,19 @@ mappings(struct rep *r)
 	json_t *arr = json_array(), *o;
 	sqlite3_stmt *st;
 
-	st = prep(r, "SELECT m.manufacturer, m.model, m.serial, m.firmware,"
+	st = rep_prep(r, "SELECT m.manufacturer, m.model, m.serial, m.firmware,"
 	    " m.cert_number, m.mapped_by, m.mapped, (SELECT COUNT(*) FROM"
 	    " tokens t WHERE t.manufacturer = m.manufacturer AND t.model ="
 	    " m.model AND (m.serial = '*' OR m.serial = t.serial) AND"
 	    " (m.firmware = '*' OR m.firmware = t.fw)) FROM hsm_map m"
 	    " ORDER BY m.id");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i}",
-		    "manufacturer", col(st, 0), "model", col(st, 1),
-		    "serial", col(st, 2), "firmware", col(st, 3),
-		    "mapped_by", col(st, 5), "mapped", col(st, 6),
+		    "manufacturer", rep_col(st, 0), "model", rep_col(st, 1),
+		    "serial", rep_col(st, 2), "firmware", rep_col(st, 3),
+		    "mapped_by", rep_col(st, 5), "mapped", rep_col(st, 6),
 		    "matching_tokens", sqlite3_column_int(st, 7));
-		cmvp_fill(r, col(st, 4), r->as_of, o);
+		cmvp_fill(r, rep_col(st, 4), r->as_of, o);
 		json_array_append_new(arr, o);
 	}
 	sqlite3_finalize(st);
@@ -425,7 +419,7 @@ timeline(struct rep *r, json_t *toks)
 			json_object_set_new(m, series[k], json_integer(0));
 		}
 		json_array_foreach(toks, i, t) {
-			count(m, status_at(r, jstr(t, "cmvp_cert"), end));
+			count(m, status_at(r, rep_jstr(t, "cmvp_cert"), end));
 		}
 		json_array_append_new(months, m);
 	}
@@ -466,7 +460,7 @@ ca_keys(struct rep *r)
 	char number[32];
 	int ok;
 
-	st = prep(r, "SELECT name, kind, status, subject,"
+	st = rep_prep(r, "SELECT name, kind, status, subject,"
 	    " COALESCE(not_before, ''), COALESCE(not_after, ''), key_alg,"
 	    " sig_alg, token_label, token_manufacturer, token_model,"
 	    " token_serial, token_fw, key_id, key_label, prov_local,"
@@ -474,20 +468,20 @@ ca_keys(struct rep *r)
 	    " COALESCE(cmvp_cert, ''), COALESCE(cmvp_status_at_gen, ''),"
 	    " COALESCE(key_destroyed, ''), created, cert_der FROM cas"
 	    " ORDER BY id");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		ok = sqlite3_column_int(st, 15) && sqlite3_column_int(st, 16) &&
 		    sqlite3_column_int(st, 17) && !sqlite3_column_int(st, 18);
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s,"
 		    "s:s,s:s,s:s,s:s}",
-		    "name", col(st, 0), "kind", col(st, 1), "status", col(st, 2),
-		    "subject", col(st, 3), "not_before", col(st, 4),
-		    "not_after", col(st, 5), "key_alg", col(st, 6),
+		    "name", rep_col(st, 0), "kind", rep_col(st, 1), "status", rep_col(st, 2),
+		    "subject", rep_col(st, 3), "not_before", rep_col(st, 4),
+		    "not_after", rep_col(st, 5), "key_alg", rep_col(st, 6),
 		    "key_size", key_bits(sqlite3_column_blob(st, 23),
-		    sqlite3_column_bytes(st, 23), col(st, 6)),
-		    "sig_alg", col(st, 7), "token_label", col(st, 8),
-		    "token_manufacturer", col(st, 9), "token_model", col(st, 10),
-		    "token_serial", col(st, 11), "token_firmware", col(st, 12),
-		    "key_id", col(st, 13), "key_label", col(st, 14));
+		    sqlite3_column_bytes(st, 23), rep_col(st, 6)),
+		    "sig_alg", rep_col(st, 7), "token_label", rep_col(st, 8),
+		    "token_manufacturer", rep_col(st, 9), "token_model", rep_col(st, 10),
+		    "token_serial", rep_col(st, 11), "token_firmware", rep_col(st, 12),
+		    "key_id", rep_col(st, 13), "key_label", rep_col(st, 14));
 		json_object_set_new(o, "prov_local",
 		    json_boolean(sqlite3_column_int(st, 15)));
 		json_object_set_new(o, "prov_always_sensitive",
@@ -498,14 +492,14 @@ ca_keys(struct rep *r)
 		    json_boolean(sqlite3_column_int(st, 18)));
 		json_object_set_new(o, "provenance_ok", json_boolean(ok));
 		json_object_set_new(o, "cmvp_cert_at_generation",
-		    json_string(col(st, 19)));
+		    json_string(rep_col(st, 19)));
 		json_object_set_new(o, "cmvp_status_at_generation",
-		    json_string(col(st, 20)));
+		    json_string(rep_col(st, 20)));
 		/* Now: the token's certificate (ES-HSM-ID-01) as of the date. */
-		token_cert(r, col(st, 9), col(st, 10), col(st, 11), col(st, 12),
+		token_cert(r, rep_col(st, 9), rep_col(st, 10), rep_col(st, 11), rep_col(st, 12),
 		    number, sizeof(number), &source);
 		if (*number == '\0') {
-			snprintf(number, sizeof(number), "%s", col(st, 19));
+			snprintf(number, sizeof(number), "%s", rep_col(st, 19));
 		}
 		now = json_object();
 		cmvp_fill(r, number, r->as_of, now);
@@ -516,10 +510,10 @@ ca_keys(struct rep *r)
 		json_object_set(o, "since", json_object_get(now, "since"));
 		json_decref(now);
 		json_object_set_new(o, "key_destroyed",
-		    json_boolean(*col(st, 21) != '\0'));
+		    json_boolean(*rep_col(st, 21) != '\0'));
 		json_object_set_new(o, "key_destroyed_at",
-		    json_string(col(st, 21)));
-		json_object_set_new(o, "created", json_string(col(st, 22)));
+		    json_string(rep_col(st, 21)));
+		json_object_set_new(o, "created", json_string(rep_col(st, 22)));
 		json_array_append_new(arr, o);
 	}
 	sqlite3_finalize(st);
@@ -554,8 +548,9 @@ out:
 	ERR_clear_error();
 }
 
+/* Counts of the issued certificates; list (the per-certificate rows) kept. */
 static json_t *
-certificates(struct rep *r)
+certificates(struct rep *r, json_t *list)
 {
 	json_t *byp = json_object(), *bya = json_object(), *bys = json_object();
 	json_t *bym = json_object(), *byc = json_object();
@@ -566,17 +561,17 @@ certificates(struct rep *r)
 	json_object_set_new(bys, "good", json_integer(0));
 	json_object_set_new(bys, "revoked", json_integer(0));
 	json_object_set_new(bys, "expired", json_integer(0));
-	st = prep(r, "SELECT c.profile, c.not_after, c.der, r.cert_id IS NOT"
+	st = rep_prep(r, "SELECT c.profile, c.not_after, c.der, r.cert_id IS NOT"
 	    " NULL AND r.time <= ?1, c.issued > ?1, a.name FROM certificates c"
 	    " JOIN cas a ON a.id = c.ca_id LEFT JOIN revocations r ON"
 	    " r.cert_id = c.id ORDER BY c.id");
 	if (st != NULL) {
 		sqlite3_bind_text(st, 1, r->as_of_str, -1, SQLITE_TRANSIENT);
 	}
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		total++;
-		count(byp, col(st, 0));
-		count(byc, col(st, 5));
+		count(byp, rep_col(st, 0));
+		count(byc, rep_col(st, 5));
 		key_name(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2),
 		    alg, sizeof(alg));
 		count(bya, alg);
@@ -584,23 +579,23 @@ certificates(struct rep *r)
 			count(bys, "issued_after_as_of");
 		} else if (sqlite3_column_int(st, 3)) {
 			count(bys, "revoked");
-		} else if (strcmp(col(st, 1), r->as_of_str) < 0) {
+		} else if (strcmp(rep_col(st, 1), r->as_of_str) < 0) {
 			count(bys, "expired");
 		} else {
 			count(bys, "good");
 		}
 	}
 	sqlite3_finalize(st);
-	st = prep(r, "SELECT substr(not_after, 1, 7), COUNT(*) FROM"
+	st = rep_prep(r, "SELECT substr(not_after, 1, 7), COUNT(*) FROM"
 	    " certificates GROUP BY 1 ORDER BY 1");
-	while (row(r, st)) {
-		json_object_set_new(bym, col(st, 0),
+	while (rep_row(r, st)) {
+		json_object_set_new(bym, rep_col(st, 0),
 		    json_integer(sqlite3_column_int(st, 1)));
 	}
 	sqlite3_finalize(st);
-	return json_pack("{s:i,s:o,s:o,s:o,s:o,s:o}", "total", total,
+	return json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "total", total,
 	    "by_profile", byp, "by_algorithm", bya, "by_status", bys,
-	    "by_ca", byc, "by_expiry_month", bym);
+	    "by_ca", byc, "by_expiry_month", bym, "list", list);
 }
 
 /* Rule IDs (ES-[A-Z0-9-]+, trailing '-' dropped) named in text, once each. */
@@ -644,32 +639,32 @@ refusals(struct rep *r)
 	json_t *reqs = json_array(), *aud = json_array(), *rules;
 	sqlite3_stmt *st;
 
-	st = prep(r, "SELECT q.id, a.name, q.profile, q.submitter, q.submitted,"
+	st = rep_prep(r, "SELECT q.id, a.name, q.profile, q.submitter, q.submitted,"
 	    " COALESCE(q.refusal, '') FROM requests q JOIN cas a ON"
 	    " a.id = q.ca_id WHERE q.status = 'refused' ORDER BY q.submitted,"
 	    " q.id");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		rules = json_array();
-		rule_ids(rules, col(st, 5));
+		rule_ids(rules, rep_col(st, 5));
 		json_array_append_new(reqs, json_pack(
-		    "{s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "request", col(st, 0),
-		    "ca", col(st, 1), "profile", col(st, 2), "submitter",
-		    col(st, 3), "time", col(st, 4), "rules", rules,
-		    "refusal", col(st, 5)));
+		    "{s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "request", rep_col(st, 0),
+		    "ca", rep_col(st, 1), "profile", rep_col(st, 2), "submitter",
+		    rep_col(st, 3), "time", rep_col(st, 4), "rules", rules,
+		    "refusal", rep_col(st, 5)));
 	}
 	sqlite3_finalize(st);
-	st = prep(r, "SELECT seq, time, operators, action, object, result,"
+	st = rep_prep(r, "SELECT seq, time, operators, action, object, result,"
 	    " detail FROM audit WHERE result LIKE 'refused%' ORDER BY seq");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		rules = json_array();
-		rule_ids(rules, col(st, 5));
-		rule_ids(rules, col(st, 6));
+		rule_ids(rules, rep_col(st, 5));
+		rule_ids(rules, rep_col(st, 6));
 		json_array_append_new(aud, json_pack(
 		    "{s:I,s:s,s:s,s:s,s:s,s:o,s:s,s:s}", "seq",
-		    (json_int_t)sqlite3_column_int64(st, 0), "time", col(st, 1),
-		    "operators", col(st, 2), "action", col(st, 3),
-		    "object", col(st, 4), "rules", rules, "result", col(st, 5),
-		    "detail", col(st, 6)));
+		    (json_int_t)sqlite3_column_int64(st, 0), "time", rep_col(st, 1),
+		    "operators", rep_col(st, 2), "action", rep_col(st, 3),
+		    "object", rep_col(st, 4), "rules", rules, "result", rep_col(st, 5),
+		    "detail", rep_col(st, 6)));
 	}
 	sqlite3_finalize(st);
 	return json_pack("{s:o,s:o}", "requests", reqs, "audit", aud);
@@ -681,13 +676,13 @@ approvals(struct rep *r)
 	json_t *arr = json_array();
 	sqlite3_stmt *st;
 
-	st = prep(r, "SELECT a.time, a.kind, a.object, o.name, a.decision"
+	st = rep_prep(r, "SELECT a.time, a.kind, a.object, o.name, a.decision"
 	    " FROM approvals a LEFT JOIN operators o ON o.id = a.operator_id"
 	    " ORDER BY a.time, a.id");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s}",
-		    "time", col(st, 0), "kind", col(st, 1), "object", col(st, 2),
-		    "operator", col(st, 3), "decision", col(st, 4)));
+		    "time", rep_col(st, 0), "kind", rep_col(st, 1), "object", rep_col(st, 2),
+		    "operator", rep_col(st, 3), "decision", rep_col(st, 4)));
 	}
 	sqlite3_finalize(st);
 	return arr;
@@ -707,9 +702,9 @@ audit_section(struct rep *r, X509 *const *given, size_t ngiven)
 	int intact;
 
 	if (ngiven == 0) {
-		st = prep(r, "SELECT cert_der FROM cas WHERE cert_der IS NOT"
+		st = rep_prep(r, "SELECT cert_der FROM cas WHERE cert_der IS NOT"
 		    " NULL ORDER BY id");
-		while (row(r, st) && nown < MAX_CERTS) {
+		while (rep_row(r, st) && nown < MAX_CERTS) {
 			const unsigned char *p = sqlite3_column_blob(st, 0);
 			X509 *x = d2i_X509(NULL, &p,
 			    sqlite3_column_bytes(st, 0));
@@ -762,23 +757,23 @@ freshness(struct rep *r)
 	json_t *o;
 
 	/* Every CA with its latest CRL of each kind (and partition), or none. */
-	st = prep(r, "SELECT c.name, l.number, COALESCE(l.kind, ''),"
+	st = rep_prep(r, "SELECT c.name, l.number, COALESCE(l.kind, ''),"
 	    " COALESCE(l.partition, 0), COALESCE(l.this_update, ''),"
 	    " COALESCE(l.next_update, '') FROM cas c LEFT JOIN crls l ON"
 	    " l.ca_id = c.id AND l.number = (SELECT MAX(number) FROM crls m"
 	    " WHERE m.ca_id = l.ca_id AND m.kind = l.kind AND m.partition IS"
 	    " l.partition) ORDER BY c.id, l.kind, l.partition");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		int none = sqlite3_column_type(st, 1) == SQLITE_NULL;
-		int stale = !none && strcmp(col(st, 5), r->as_of_str) < 0;
+		int stale = !none && strcmp(rep_col(st, 5), r->as_of_str) < 0;
 
 		json_array_append_new(crls, json_pack(
-		    "{s:s,s:o,s:s,s:o,s:s,s:s,s:b,s:s}", "ca", col(st, 0),
+		    "{s:s,s:o,s:s,s:o,s:s,s:s,s:b,s:s}", "ca", rep_col(st, 0),
 		    "number", none ? json_null() :
 		    json_integer(sqlite3_column_int64(st, 1)),
-		    "kind", col(st, 2), "partition", none ? json_null() :
+		    "kind", rep_col(st, 2), "partition", none ? json_null() :
 		    json_integer(sqlite3_column_int(st, 3)),
-		    "this_update", col(st, 4), "next_update", col(st, 5),
+		    "this_update", rep_col(st, 4), "next_update", rep_col(st, 5),
 		    "stale", stale, "state", none ? "no CRL signed" : stale ?
 		    "stale" : "fresh"));
 	}
@@ -792,8 +787,8 @@ freshness(struct rep *r)
 }
 
 /* Lower-case hex serial of a certificate DER ("" if unreadable). */
-static void
-cert_serial(const unsigned char *der, int len, char *out, size_t outsz)
+void
+report_cert_serial(const unsigned char *der, int len, char *out, size_t outsz)
 {
 	const unsigned char *p = der;
 	X509 *x = NULL;
@@ -816,80 +811,6 @@ cert_serial(const unsigned char *der, int len, char *out, size_t outsz)
 	ERR_clear_error();
 }
 
-/*
- * Certificates issued under keys whose HSM is Historical or Revoked now:
- * end-entity certificates and subordinate CA certificates.
- */
-static json_t *
-at_risk(struct rep *r, json_t *keys)
-{
-	json_t *arr = json_array(), *k;
-	sqlite3_stmt *st;
-	const char *s;
-	size_t i;
-
-	json_array_foreach(keys, i, k) {
-		s = jstr(k, "effective_status");
-		if (strcmp(s, "Historical") != 0 && strcmp(s, "Revoked") != 0) {
-			continue;
-		}
-		st = prep(r, "SELECT c.serial, c.subject, c.profile, c.issued,"
-		    " c.not_after, r.cert_id IS NOT NULL AND r.time <= ?2 FROM"
-		    " certificates c JOIN cas a ON a.id = c.ca_id LEFT JOIN"
-		    " revocations r ON r.cert_id = c.id WHERE a.name = ?1"
-		    " ORDER BY c.id");
-		if (st == NULL) {
-			break;
-		}
-		sqlite3_bind_text(st, 1, jstr(k, "name"), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, r->as_of_str, -1, SQLITE_TRANSIENT);
-		while (row(r, st)) {
-			json_array_append_new(arr, json_pack(
-			    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-			    "serial", col(st, 0), "subject", col(st, 1),
-			    "profile", col(st, 2), "issued", col(st, 3),
-			    "not_after", col(st, 4), "certificate_status",
-			    sqlite3_column_int(st, 5) ? "revoked" :
-			    strcmp(col(st, 4), r->as_of_str) < 0 ? "expired" :
-			    "good", "ca", jstr(k, "name"),
-			    "token_serial", jstr(k, "token_serial"),
-			    "hsm_cmvp_cert", jstr(k, "cmvp_cert"),
-			    "hsm_status", s, "hsm_status_since",
-			    jstr(k, "since")));
-		}
-		sqlite3_finalize(st);
-		/* Subordinate CA certificates signed by this key too. */
-		st = prep(r, "SELECT s.name, s.subject, s.created,"
-		    " COALESCE(s.not_after, ''), s.status, s.cert_der FROM cas s"
-		    " JOIN cas a ON a.id = s.parent_id WHERE a.name = ?1"
-		    " ORDER BY s.id");
-		if (st == NULL) {
-			break;
-		}
-		sqlite3_bind_text(st, 1, jstr(k, "name"), -1, SQLITE_TRANSIENT);
-		while (row(r, st)) {
-			char serial[80];
-
-			cert_serial(sqlite3_column_blob(st, 5),
-			    sqlite3_column_bytes(st, 5), serial, sizeof(serial));
-			json_array_append_new(arr, json_pack(
-			    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-			    "serial", serial, "subject", col(st, 1),
-			    "profile", "subordinate CA", "issued", col(st, 2),
-			    "not_after", col(st, 3), "certificate_status",
-			    strcmp(col(st, 4), "revoked") == 0 ? "revoked" :
-			    *col(st, 3) != '\0' && strcmp(col(st, 3),
-			    r->as_of_str) < 0 ? "expired" : "good", "ca",
-			    jstr(k, "name"), "token_serial", jstr(k,
-			    "token_serial"), "hsm_cmvp_cert", jstr(k, "cmvp_cert"),
-			    "hsm_status", s, "hsm_status_since",
-			    jstr(k, "since")));
-		}
-		sqlite3_finalize(st);
-	}
-	return arr;
-}
-
 static json_t *
 summary(json_t *rep)
 {
@@ -901,12 +822,13 @@ summary(json_t *rep)
 	json_array_foreach(json_object_get(inv, "tokens"), i, t) {
 		warnings += json_array_size(json_object_get(t, "warnings"));
 		ready += json_is_true(json_object_get(t, "ml_dsa_ready"));
-		inactive += strcmp(jstr(t, "effective_status"), "Active") != 0;
+		inactive += strcmp(rep_jstr(t, "effective_status"), "Active") != 0;
 	}
 	json_array_foreach(fr, i, c) {
 		stale += json_is_true(json_object_get(c, "stale"));
 	}
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:I,s:I,s:I,s:I,s:s}",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:I,s:I,s:I,s:I,s:I,"
+	    "s:s}",
 	    "tokens", (json_int_t)json_array_size(json_object_get(inv,
 	    "tokens")), "tokens_not_active", (json_int_t)inactive,
 	    "tokens_ml_dsa_ready", (json_int_t)ready,
@@ -919,24 +841,30 @@ summary(json_t *rep)
 	    "certificates"), "by_status"),
 	    "certificates_at_risk", (json_int_t)json_array_size(
 	    json_object_get(rep, "at_risk")),
+	    "certificates_at_risk_ahead", (json_int_t)json_array_size(
+	    json_object_get(json_object_get(rep, "at_risk_ahead"),
+	    "certificates")),
 	    "refused_requests", (json_int_t)json_array_size(json_object_get(rf,
 	    "requests")),
 	    "refusals_in_audit", (json_int_t)json_array_size(json_object_get(rf,
 	    "audit")),
 	    "stale_crls", (json_int_t)stale,
-	    "audit_chain", jstr(json_object_get(rep, "audit"), "result"));
+	    "audit_chain", rep_jstr(json_object_get(rep, "audit"), "result"));
 }
 
 json_t *
-report_build(struct db *db, time_t as_of, X509 *const *certs, size_t ncerts)
+report_build(struct db *db, const struct report_opts *opts, X509 *const *certs,
+    size_t ncerts)
 {
 	struct rep r;
-	json_t *rep, *toks, *keys;
+	json_t *rep, *toks, *keys, *list;
 
 	memset(&r, 0, sizeof(r));
 	r.db = db;
-	r.as_of = as_of;
-	time_fmt(as_of, r.as_of_str, sizeof(r.as_of_str));
+	r.as_of = opts->as_of;
+	r.horizon_days = opts->horizon_days;
+	r.audit_entries = opts->audit_entries;
+	time_fmt(r.as_of, r.as_of_str, sizeof(r.as_of_str));
 	rep = json_object();
 	json_object_set_new(rep, "header", header(&r));
 	json_object_set_new(rep, "summary", json_null());
@@ -947,8 +875,11 @@ report_build(struct db *db, time_t as_of, X509 *const *certs, size_t ncerts)
 	json_decref(toks);
 	keys = ca_keys(&r);
 	json_object_set_new(rep, "ca_keys", keys);
-	json_object_set_new(rep, "certificates", certificates(&r));
-	json_object_set_new(rep, "at_risk", at_risk(&r, keys));
+	list = report_cert_list(&r, keys);
+	json_object_set_new(rep, "certificates", certificates(&r, list));
+	json_object_set_new(rep, "at_risk", report_at_risk(&r, keys, list));
+	json_object_set_new(rep, "at_risk_ahead",
+	    report_at_risk_ahead(&r, list));
 	json_object_set_new(rep, "refusals", refusals(&r));
 	json_object_set_new(rep, "approvals", approvals(&r));
 	json_object_set_new(rep, "audit", audit_section(&r, certs, ncerts));
@@ -1062,11 +993,12 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: eseal-policy report --db DB --format html|json|csv "
 	    "[--as-of DATE]\n"
-	    "           [--out FILE] [--ca-cert FILE...]\n"
+	    "           [--horizon DAYS] [--out FILE] [--ca-cert FILE...]\n"
 	    "  The compliance report of a store (read-only): HSM inventory with\n"
 	    "  CMVP status as of DATE (default now), CA keys and provenance,\n"
-	    "  issued certificates, certificates under keys whose HSM is no\n"
-	    "  longer Active, refusals, approvals, the audit chain check\n"
+	    "  issued certificates, certificates whose CA or subject key HSM is\n"
+	    "  no longer Active (and those that will be within DAYS, default\n"
+	    "  365), refusals, approvals, the audit chain check\n"
 	    "  (independent with --ca-cert), CRL and OCSP freshness.\n"
 	    "  Writes to FILE atomically, else to stdout.  See doc/report.md.\n"
 	    "  Exit status: 0 written, 2 usage, 3 store or input error.\n");
@@ -1102,6 +1034,7 @@ cmd_report(int argc, char **argv)
 		{ "as-of", required_argument, NULL, 'a' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "ca-cert", required_argument, NULL, 'c' },
+		{ "horizon", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1111,12 +1044,16 @@ cmd_report(int argc, char **argv)
 	char *files[MAX_CERTS], *buf = NULL;
 	const char *dbpath = getenv("ESEAL_DB"), *format = NULL, *out = NULL;
 	const char *asof = "now";
+	struct report_opts ro;
 	size_t nfiles = 0, len = 0, i;
-	time_t as_of;
 	FILE *mem;
+	char *end;
+	long v;
 	int c, ret = EXIT_ERROR;
 
 	memset(certs, 0, sizeof(certs));
+	memset(&ro, 0, sizeof(ro));
+	ro.horizon_days = 365;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -1139,6 +1076,16 @@ cmd_report(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			files[nfiles++] = optarg;
+			break;
+		case 'H':
+			v = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || v < 0 ||
+			    v > 36500) {
+				log_warnx("report: --horizon %s: a number of "
+				    "days from 0 to 36500", optarg);
+				return EXIT_USAGE;
+			}
+			ro.horizon_days = (int)v;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1166,7 +1113,7 @@ cmd_report(int argc, char **argv)
 		log_warnx("report: --format %s: use html, json or csv", format);
 		return EXIT_USAGE;
 	}
-	if (!time_parse(asof, &as_of, "--as-of")) {
+	if (!time_parse(asof, &ro.as_of, "--as-of")) {
 		return EXIT_USAGE;
 	}
 	if (!read_certs(files, nfiles, certs)) {
@@ -1175,7 +1122,7 @@ cmd_report(int argc, char **argv)
 	if ((db = db_open(dbpath, DB_OPEN_READONLY, 2000)) == NULL) {
 		goto out;
 	}
-	if ((rep = report_build(db, as_of, certs, nfiles)) == NULL) {
+	if ((rep = report_build(db, &ro, certs, nfiles)) == NULL) {
 		goto out;
 	}
 	if ((mem = open_memstream(&buf, &len)) == NULL) {

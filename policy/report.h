@@ -15,15 +15,22 @@
 
 #include "db.h"
 
+/* What a report covers besides the store. */
+struct report_opts {
+	time_t	as_of;		/* the report date */
+	int	horizon_days;	/* forward view of the at-risk section */
+	int	audit_entries;	/* list the audit chain's entries too */
+};
+
 /*
- * Build the report of the store db as of the date as_of.  The audit chain
+ * Build the report of the store db as of the date opts->as_of.  The audit chain
  * is verified against the ncerts certificates certs if ncerts > 0 (an
  * independent check), else against the CA certificates in the store (and
  * the report says so).  Returns a new JSON object, or NULL after a store
  * error was logged.
  */
-json_t *report_build(struct db *db, time_t as_of, X509 *const *certs,
-    size_t ncerts);
+json_t *report_build(struct db *db, const struct report_opts *opts,
+    X509 *const *certs, size_t ncerts);
 
 /* Write rep as indented JSON, keys in report order. */
 void report_write_json(json_t *rep, FILE *fp);

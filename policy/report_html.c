@@ -613,12 +613,19 @@ report_write_html(json_t *rep, FILE *fp)
 	};
 	static const struct column risk_cols[] = {
 		{ "serial", "Serial" }, { "subject", "Subject" },
-		{ "profile", "Profile" }, { "issued", "Issued" },
-		{ "not_after", "notAfter" },
-		{ "certificate_status", "Certificate" }, { "ca", "CA" },
+		{ "profile", "Profile" }, { "not_after", "notAfter" },
+		{ "ca", "CA" }, { "key", "Key" }, { "evidence", "Subject HSM" },
 		{ "hsm_cmvp_cert", "HSM CMVP certificate" },
-		{ "hsm_status", "HSM status" }, { "hsm_status_since", "Since" },
+		{ "hsm_module", "Module" }, { "hsm_status", "HSM status" },
+		{ "hsm_status_since", "Since" }, { "why", "Why (rule)" },
 		{ NULL, NULL }
+	};
+	static const struct column ahead_cols[] = {
+		{ "date", "Date" }, { "serial", "Serial" },
+		{ "subject", "Subject" }, { "not_after", "notAfter" },
+		{ "ca", "CA" }, { "key", "Key" }, { "evidence", "Subject HSM" },
+		{ "cmvp_cert", "HSM CMVP certificate" }, { "module", "Module" },
+		{ "status", "Status then" }, { "rule", "Rule" }, { NULL, NULL }
 	};
 	static const struct column req_cols[] = {
 		{ "time", "Time" }, { "request", "Request" }, { "ca", "CA" },
@@ -646,7 +653,7 @@ report_write_html(json_t *rep, FILE *fp)
 	json_t *inv = json_object_get(rep, "hsm_inventory");
 	json_t *certs = json_object_get(rep, "certificates");
 	json_t *rf = json_object_get(rep, "refusals");
-	json_t *fr = json_object_get(rep, "freshness"), *t;
+	json_t *fr = json_object_get(rep, "freshness"), *t, *ahead;
 	size_t i;
 
 	page_head(fp);
@@ -695,8 +702,20 @@ report_write_html(json_t *rep, FILE *fp)
 	    "by_expiry_month"));
 
 	fputs("<h2 id=\"risk\">Certificates under keys whose HSM is now "
-	    "Historical or Revoked</h2>\n", fp);
+	    "Historical or Revoked</h2>\n<p>Valid certificates whose CA key "
+	    "or subject key is held by an HSM whose CMVP certificate is "
+	    "Historical, Revoked or past its sunset as of the report date. "
+	    "A subject HSM is <i>attested</i> (proved by a key attestation "
+	    "chain) or <i>declared</i> (named by the submitter).</p>\n", fp);
 	table(fp, json_object_get(rep, "at_risk"), risk_cols, "None.");
+	ahead = json_object_get(rep, "at_risk_ahead");
+	fprintf(fp, "<h3 id=\"ahead\">At risk within %" JSON_INTEGER_FORMAT
+	    " days (until ", num(ahead, "horizon_days"));
+	esc(fp, str(ahead, "until"));
+	fputs(")</h3>\n", fp);
+	vbars(fp, "Certificates becoming at risk, by month",
+	    json_object_get(ahead, "by_month"));
+	table(fp, json_object_get(ahead, "certificates"), ahead_cols, "None.");
 
 	fputs("<h2 id=\"refusals\">Refusals</h2>\n<h3>Refused requests</h3>\n",
 	    fp);
