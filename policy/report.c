@@ -688,6 +688,28 @@ approvals(struct rep *r)
 	return arr;
 }
 
+/* Every entry of the audit chain, in order (the audit sheet). */
+static json_t *
+audit_entries(struct rep *r)
+{
+	json_t *arr = json_array();
+	sqlite3_stmt *st;
+
+	st = rep_prep(r, "SELECT seq, time, operators, action, object, result,"
+	    " detail, hash FROM audit ORDER BY seq");
+	while (rep_row(r, st)) {
+		json_array_append_new(arr, json_pack(
+		    "{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq",
+		    (json_int_t)sqlite3_column_int64(st, 0), "time",
+		    rep_col(st, 1), "operators", rep_col(st, 2), "action",
+		    rep_col(st, 3), "object", rep_col(st, 4), "result",
+		    rep_col(st, 5), "detail", rep_col(st, 6), "hash",
+		    rep_col(st, 7)));
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
 static json_t *
 audit_section(struct rep *r, X509 *const *given, size_t ngiven)
 {
@@ -737,7 +759,7 @@ audit_section(struct rep *r, X509 *const *given, size_t ngiven)
 	for (i = 0; i < nown; i++) {
 		X509_free(own[i]);
 	}
-	return json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:i,s:i,s:o}",
+	return json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:i,s:i,s:o,s:o*}",
 	    "result", intact ? "intact" : "TAMPERED", "checked_with",
 	    ngiven > 0 ? "the CA certificates given (independent check)" :
 	    "store copies: not an independent check", "certificates", subjects,
@@ -745,7 +767,8 @@ audit_section(struct rep *r, X509 *const *given, size_t ngiven)
 	    "signed_heads", (json_int_t)res.signatures,
 	    "last_signed_seq", (json_int_t)res.last_signed_seq,
 	    "unsigned_tail", res.unsigned_tail, "problems", res.problems,
-	    "findings", findings);
+	    "findings", findings, "entries_list", r->audit_entries ?
+	    audit_entries(r) : NULL);
 }
 
 static json_t *
@@ -900,8 +923,8 @@ report_write_json(json_t *rep, FILE *fp)
 	fputc('\n', fp);
 }
 
-static void
-csv_field(FILE *fp, const char *s, int text)
+void
+report_csv_field(FILE *fp, const char *s, int text)
 {
 	const char *p;
 
@@ -956,14 +979,14 @@ csv_walk(FILE *fp, const char *section, const char *item, const char *field,
 		}
 		return;
 	}
-	csv_field(fp, section, 0);
+	report_csv_field(fp, section, 0);
 	fputc(',', fp);
-	csv_field(fp, item, 0);
+	report_csv_field(fp, item, 0);
 	fputc(',', fp);
-	csv_field(fp, field, 0);
+	report_csv_field(fp, field, 0);
 	fputc(',', fp);
 	if (json_is_string(v)) {
-		csv_field(fp, json_string_value(v), 1);
+		report_csv_field(fp, json_string_value(v), 1);
 	} else if (json_is_integer(v)) {
 		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
@@ -991,9 +1014,11 @@ report_write_csv(json_t *rep, FILE *fp)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: eseal-policy report --db DB --format html|json|csv "
-	    "[--as-of DATE]\n"
-	    "           [--horizon DAYS] [--out FILE] [--ca-cert FILE...]\n"
+	fprintf(fp, "usage: eseal-policy report --db DB "
+	    "--format html|json|csv|xlsx [--as-of DATE]\n"
+	    "           [--horizon DAYS] [--sheet certificates|hsms|ca-keys|"
+	    "refusals|audit]\n"
+	    "           [--bom] [--out FILE] [--ca-cert FILE...]\n"
 	    "  The compliance report of a store (read-only): HSM inventory with\n"
 	    "  CMVP status as of DATE (default now), CA keys and provenance,\n"
 	    "  issued certificates, certificates whose CA or subject key HSM is\n"
@@ -1025,6 +1050,39 @@ read_certs(char **files, size_t nfiles, X509 **certs)
 	return 1;
 }
 
+/*
+ * rep in format (html, json, csv, xlsx; one sheet of csv if sheet is not
+ * NULL, after a byte order mark if bom) into a new buffer *buf of *len
+ * bytes.  1, or 0 when the XLSX cannot be made (logged).
+ */
+static int
+render(json_t *rep, const char *format, const char *sheet, int bom,
+    char **buf, size_t *len)
+{
+	FILE *mem;
+
+	if (strcmp(format, "xlsx") == 0) {
+		return report_write_xlsx(rep, buf, len);
+	}
+	if ((mem = open_memstream(buf, len)) == NULL) {
+		fatalx("out of memory");
+	}
+	if (strcmp(format, "json") == 0) {
+		report_write_json(rep, mem);
+	} else if (sheet != NULL) {
+		report_write_sheet_csv(rep, sheet, bom, mem);
+	} else if (strcmp(format, "csv") == 0) {
+		if (bom) {
+			fputs("\xef\xbb\xbf", mem);
+		}
+		report_write_csv(rep, mem);
+	} else {
+		report_write_html(rep, mem);
+	}
+	fclose(mem);
+	return 1;
+}
+
 int
 cmd_report(int argc, char **argv)
 {
@@ -1035,6 +1093,8 @@ cmd_report(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "ca-cert", required_argument, NULL, 'c' },
 		{ "horizon", required_argument, NULL, 'H' },
+		{ "sheet", required_argument, NULL, 's' },
+		{ "bom", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1043,10 +1103,10 @@ cmd_report(int argc, char **argv)
 	X509 *certs[MAX_CERTS];
 	char *files[MAX_CERTS], *buf = NULL;
 	const char *dbpath = getenv("ESEAL_DB"), *format = NULL, *out = NULL;
-	const char *asof = "now";
+	const char *asof = "now", *sheet = NULL;
 	struct report_opts ro;
+	int bom = 0;
 	size_t nfiles = 0, len = 0, i;
-	FILE *mem;
 	char *end;
 	long v;
 	int c, ret = EXIT_ERROR;
@@ -1087,6 +1147,12 @@ cmd_report(int argc, char **argv)
 			}
 			ro.horizon_days = (int)v;
 			break;
+		case 's':
+			sheet = optarg;
+			break;
+		case 'b':
+			bom = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -1109,10 +1175,23 @@ cmd_report(int argc, char **argv)
 		format = "html";
 	}
 	if (strcmp(format, "html") != 0 && strcmp(format, "json") != 0 &&
-	    strcmp(format, "csv") != 0) {
-		log_warnx("report: --format %s: use html, json or csv", format);
+	    strcmp(format, "csv") != 0 && strcmp(format, "xlsx") != 0) {
+		log_warnx("report: --format %s: use html, json, csv or xlsx",
+		    format);
 		return EXIT_USAGE;
 	}
+	if (sheet != NULL && (strcmp(format, "csv") != 0 ||
+	    !report_sheet_known(sheet))) {
+		log_warnx("report: --sheet %s: with --format csv, one of "
+		    "certificates, hsms, ca-keys, refusals, audit", sheet);
+		return EXIT_USAGE;
+	}
+	if (bom && strcmp(format, "csv") != 0) {
+		log_warnx("report: --bom goes with --format csv");
+		return EXIT_USAGE;
+	}
+	ro.audit_entries = strcmp(format, "xlsx") == 0 || (sheet != NULL &&
+	    strcmp(sheet, "audit") == 0);
 	if (!time_parse(asof, &ro.as_of, "--as-of")) {
 		return EXIT_USAGE;
 	}
@@ -1125,17 +1204,9 @@ cmd_report(int argc, char **argv)
 	if ((rep = report_build(db, &ro, certs, nfiles)) == NULL) {
 		goto out;
 	}
-	if ((mem = open_memstream(&buf, &len)) == NULL) {
-		fatalx("out of memory");
+	if (!render(rep, format, sheet, bom, &buf, &len)) {
+		goto out;
 	}
-	if (strcmp(format, "json") == 0) {
-		report_write_json(rep, mem);
-	} else if (strcmp(format, "csv") == 0) {
-		report_write_csv(rep, mem);
-	} else {
-		report_write_html(rep, mem);
-	}
-	fclose(mem);
 	if (out != NULL) {
 		if (!file_write_atomic(out, buf, len, 0644)) {
 			goto out;

@@ -43,6 +43,29 @@ void report_write_json(json_t *rep, FILE *fp);
 void report_write_csv(json_t *rep, FILE *fp);
 
 /*
+ * Write s as one CSV field (RFC 4180 quoting); if text, a leading
+ * = + - @ TAB or CR is prefixed with a single quote (no formula).
+ */
+void report_csv_field(FILE *fp, const char *s, int text);
+
+/* 1 if name is a sheet: certificates, hsms, ca-keys, refusals, audit. */
+int report_sheet_known(const char *name);
+
+/*
+ * Write the sheet name of rep as one CSV table (a header row of column
+ * titles, CRLF, RFC 4180), after a UTF-8 byte order mark if bom.
+ */
+void report_write_sheet_csv(json_t *rep, const char *name, int bom,
+    FILE *fp);
+
+/*
+ * Every sheet of rep as one XLSX workbook, into a new buffer *out of
+ * *outlen bytes.  1, or 0 (logged) when it cannot be made or when built
+ * without libxlsxwriter.
+ */
+int report_write_xlsx(json_t *rep, char **out, size_t *outlen);
+
+/*
  * Write rep as one self-contained HTML page (no external resource, no
  * script), print styles, inline SVG charts; every string is escaped.
  */
