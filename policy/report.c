@@ -888,6 +888,10 @@ report_build(struct db *db, const struct report_opts *opts, X509 *const *certs,
 	r.horizon_days = opts->horizon_days;
 	r.audit_entries = opts->audit_entries;
 	time_fmt(r.as_of, r.as_of_str, sizeof(r.as_of_str));
+	if ((r.alg_policies = report_alg_policies(opts->alg_policies_dir)) ==
+	    NULL) {
+		return NULL;
+	}
 	rep = json_object();
 	json_object_set_new(rep, "header", header(&r));
 	json_object_set_new(rep, "summary", json_null());
@@ -903,6 +907,9 @@ report_build(struct db *db, const struct report_opts *opts, X509 *const *certs,
 	json_object_set_new(rep, "at_risk", report_at_risk(&r, keys, list));
 	json_object_set_new(rep, "at_risk_ahead",
 	    report_at_risk_ahead(&r, list));
+	json_object_set_new(rep, "algorithm_horizon",
+	    report_alg_horizon(r.alg_policies, keys, list));
+	json_decref(r.alg_policies);
 	json_object_set_new(rep, "refusals", refusals(&r));
 	json_object_set_new(rep, "approvals", approvals(&r));
 	json_object_set_new(rep, "audit", audit_section(&r, certs, ncerts));
@@ -1018,7 +1025,8 @@ usage(FILE *fp)
 	    "--format html|json|csv|xlsx [--as-of DATE]\n"
 	    "           [--horizon DAYS] [--sheet certificates|hsms|ca-keys|"
 	    "refusals|audit]\n"
-	    "           [--bom] [--out FILE] [--ca-cert FILE...]\n"
+	    "           [--bom] [--algorithm-policies DIR] [--out FILE] "
+	    "[--ca-cert FILE...]\n"
 	    "  The compliance report of a store (read-only): HSM inventory with\n"
 	    "  CMVP status as of DATE (default now), CA keys and provenance,\n"
 	    "  issued certificates, certificates whose CA or subject key HSM is\n"
@@ -1095,6 +1103,7 @@ cmd_report(int argc, char **argv)
 		{ "horizon", required_argument, NULL, 'H' },
 		{ "sheet", required_argument, NULL, 's' },
 		{ "bom", no_argument, NULL, 'b' },
+		{ "algorithm-policies", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1114,6 +1123,9 @@ cmd_report(int argc, char **argv)
 	memset(certs, 0, sizeof(certs));
 	memset(&ro, 0, sizeof(ro));
 	ro.horizon_days = 365;
+	if ((ro.alg_policies_dir = getenv("ESEAL_ALGORITHM_POLICIES")) == NULL) {
+		ro.alg_policies_dir = ESEAL_ALGPOLDIR;
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -1152,6 +1164,9 @@ cmd_report(int argc, char **argv)
 			break;
 		case 'b':
 			bom = 1;
+			break;
+		case 'A':
+			ro.alg_policies_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);

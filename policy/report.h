@@ -20,6 +20,7 @@ struct report_opts {
 	time_t	as_of;		/* the report date */
 	int	horizon_days;	/* forward view of the at-risk section */
 	int	audit_entries;	/* list the audit chain's entries too */
+	const char *alg_policies_dir;	/* the dated algorithm policies */
 };
 
 /*

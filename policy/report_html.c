@@ -563,6 +563,40 @@ ca_key_rows(FILE *fp, json_t *keys)
 	fputs("</tbody></table>\n", fp);
 }
 
+/* The algorithm horizon: policies, CA keys, certificates that leave. */
+static void
+alg_part(FILE *fp, json_t *ah)
+{
+	static const struct column pol_cols[] = {
+		{ "policy", "Policy" }, { "edition", "Edition" },
+		{ "source", "Source" }, { "file", "File" }, { NULL, NULL }
+	};
+	static const struct column key_cols[] = {
+		{ "name", "CA" }, { "key_alg", "Key" }, { "key_size", "Bits" },
+		{ "sig_alg", "Signature" }, { "not_after", "notAfter" },
+		{ "algorithm_policy_end", "Policy end" },
+		{ "leaves_before_not_after", "Leaves before notAfter" },
+		{ NULL, NULL }
+	};
+	static const struct column cert_cols[] = {
+		{ "serial", "Serial" }, { "subject", "Subject" },
+		{ "algorithm", "Key" }, { "not_after", "notAfter" },
+		{ "algorithm_policy_end", "Policy end" }, { NULL, NULL }
+	};
+
+	fputs("<h2 id=\"algorithms\">Algorithm horizon</h2>\n<p>The end "
+	    "date of each key and signature hash under the dated algorithm "
+	    "policies below (the earliest one counts).</p>\n", fp);
+	table(fp, json_object_get(ah, "policies"), pol_cols,
+	    "No dated algorithm policy installed.");
+	fputs("<h3>CA keys</h3>\n", fp);
+	table(fp, json_object_get(ah, "ca_keys"), key_cols, "No CA key.");
+	fputs("<h3>Valid certificates that leave the policies before they "
+	    "expire</h3>\n", fp);
+	table(fp, json_object_get(ah, "certificates_leaving"), cert_cols,
+	    "None.");
+}
+
 static void
 audit_part(FILE *fp, json_t *au)
 {
@@ -716,6 +750,8 @@ report_write_html(json_t *rep, FILE *fp)
 	vbars(fp, "Certificates becoming at risk, by month",
 	    json_object_get(ahead, "by_month"));
 	table(fp, json_object_get(ahead, "certificates"), ahead_cols, "None.");
+
+	alg_part(fp, json_object_get(rep, "algorithm_horizon"));
 
 	fputs("<h2 id=\"refusals\">Refusals</h2>\n<h3>Refused requests</h3>\n",
 	    fp);

@@ -22,6 +22,7 @@ struct rep {
 	char		 as_of_str[32];	/* YYYY-MM-DDTHH:MM:SSZ */
 	int		 horizon_days;	/* forward view of the at-risk section */
 	int		 audit_entries;	/* add the audit chain's entries */
+	json_t		*alg_policies;	/* report_alg_policies() */
 	int		 failed;	/* a store error was logged */
 };
 
@@ -54,5 +55,19 @@ json_t *report_at_risk(struct rep *r, json_t *keys, json_t *list);
  * valid, with the date, and their count per month of the window.
  */
 json_t *report_at_risk_ahead(struct rep *r, json_t *list);
+
+/* report_alg.c */
+/*
+ * The dated algorithm policies (*.json) of dir, by file name, as an array;
+ * empty when dir does not exist; NULL (logged) when a file is malformed.
+ */
+json_t *report_alg_policies(const char *dir);
+/* Set "algorithm_policy_end" and "algorithm_policies" of a certificate row. */
+void report_alg_cert(json_t *pols, json_t *row);
+/*
+ * The algorithm horizon section: the policies, every CA key's end date,
+ * the valid certificates of list that leave the policies before notAfter.
+ */
+json_t *report_alg_horizon(json_t *pols, json_t *keys, json_t *list);
 
 #endif

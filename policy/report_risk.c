@@ -120,12 +120,13 @@ cert_algs(X509 *x, json_t *o)
 	EVP_PKEY *pk = x != NULL ? X509_get0_pubkey(x) : NULL;
 	char curve[64], alg[80];
 	size_t clen;
-	int nid;
+	int nid, md;
 
 	if (pk == NULL) {
 		json_object_set_new(o, "key_algorithm", json_string(""));
 		json_object_set_new(o, "key_size", json_integer(0));
 		json_object_set_new(o, "signature_algorithm", json_string(""));
+		json_object_set_new(o, "signature_hash", json_string(""));
 		ERR_clear_error();
 		return;
 	}
@@ -141,6 +142,12 @@ cert_algs(X509 *x, json_t *o)
 	nid = X509_get_signature_nid(x);
 	json_object_set_new(o, "signature_algorithm", json_string(
 	    nid != NID_undef ? OBJ_nid2ln(nid) : ""));
+	if (!X509_get_signature_info(x, &md, NULL, NULL, NULL) ||
+	    md == NID_undef) {
+		md = NID_undef;
+	}
+	json_object_set_new(o, "signature_hash", json_string(
+	    md != NID_undef ? OBJ_nid2sn(md) : ""));
 	ERR_clear_error();
 }
 
@@ -275,7 +282,7 @@ report_cert_list(struct rep *r, json_t *keys)
 		    revoked && reason >= 0 && reason < (int)(sizeof(reason_names)
 		    / sizeof(reason_names[0])) ? reason_names[reason] : ""));
 		cert_algs(x, o);
-		json_object_set_new(o, "algorithm_policy_end", json_string(""));
+		report_alg_cert(r->alg_policies, o);
 		cert_hsms(r, o, key_of(keys, rep_col(st, 3)), rep_col(st, 10),
 		    sqlite3_column_int(st, 11));
 		json_array_append_new(arr, o);
