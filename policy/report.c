@@ -37,7 +37,29 @@
 #define MAX_CERTS	16
 #define TIMELINE_MONTHS	24	/* either side of the as-of month */
 
-/* PKCS#11 3.2 mechanism numbers of ML-DSA (FIPS 204). */
+/*
+ * Post-quantum signature and KEM families and their PKCS#11 3.2 mechanisms
+ * (OASIS pkcs11t.h): key pair generation and the operation.  The parameter
+ * sets (ML-DSA-44/65/87, the SLH-DSA sets, ML-KEM-512/768/1024) are
+ * attributes of the key (CKA_PARAMETER_SET), not separate mechanisms.
+ */
+static const struct pqc_family {
+	const char	*name;		/* JSON key and label */
+	const char	*sets;		/* parameter sets it covers */
+	const char	*gen;
+	unsigned long	 gen_num;
+	const char	*op;
+	unsigned long	 op_num;
+} pqc_families[] = {
+	{ "ML-DSA", "ML-DSA-44, ML-DSA-65, ML-DSA-87 (FIPS 204)",
+	    "CKM_ML_DSA_KEY_PAIR_GEN", 0x1cUL, "CKM_ML_DSA", 0x1dUL },
+	{ "HashML-DSA", "ML-DSA with a pre-hash (FIPS 204)",
+	    "CKM_ML_DSA_KEY_PAIR_GEN", 0x1cUL, "CKM_HASH_ML_DSA", 0x1fUL },
+	{ "SLH-DSA", "SLH-DSA SHA2/SHAKE 128/192/256 s/f (FIPS 205)",
+	    "CKM_SLH_DSA_KEY_PAIR_GEN", 0x2dUL, "CKM_SLH_DSA", 0x2eUL },
+	{ "ML-KEM", "ML-KEM-512, ML-KEM-768, ML-KEM-1024 (FIPS 203)",
+	    "CKM_ML_KEM_KEY_PAIR_GEN", 0x0fUL, "CKM_ML_KEM", 0x17UL },
+};
 #define CKM_ML_DSA_KEY_PAIR_GEN_NUM	0x1cUL
 #define CKM_ML_DSA_NUM			0x1dUL
 
@@ -207,6 +229,48 @@ mech_is(const char *m, const char *name, unsigned long num)
 	return end != m + 2 && *end == '\0' && v == num;
 }
 
+/* 1 if the JSON array of mechanism names mechs offers name or num. */
+static int
+mech_offered(json_t *mechs, const char *name, unsigned long num)
+{
+	const char *m;
+	size_t i;
+
+	for (i = 0; i < json_array_size(mechs); i++) {
+		m = json_string_value(json_array_get(mechs, i));
+		if (m != NULL && mech_is(m, name, num)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Per post-quantum family, whether the token offers key generation and
+ * the operation; and the names of the families it offers both for.
+ */
+static json_t *
+pqc_readiness(json_t *mechs)
+{
+	json_t *o = json_object(), *ready = json_array();
+	const struct pqc_family *f;
+	size_t i;
+	int gen, op;
+
+	for (i = 0; i < sizeof(pqc_families) / sizeof(pqc_families[0]); i++) {
+		f = &pqc_families[i];
+		gen = mech_offered(mechs, f->gen, f->gen_num);
+		op = mech_offered(mechs, f->op, f->op_num);
+		json_object_set_new(o, f->name, json_pack("{s:s,s:b,s:b,s:b}",
+		    "parameter_sets", f->sets, "key_pair_gen", gen,
+		    "operation", op, "ready", gen && op));
+		if (gen && op) {
+			json_array_append_new(ready, json_string(f->name));
+		}
+	}
+	return json_pack("{s:o,s:o}", "families", o, "offered", ready);
+}
+
 /* The CA keys held by a token, as a JSON array of names; warnings added. */
 static json_t *
 token_cas(struct rep *r, json_t *tok, json_t *warn)
@@ -351,6 +415,7 @@ tokens(struct rep *r)
 		json_object_set_new(o, "ml_dsa_sign", json_boolean(sign));
 		json_object_set_new(o, "ml_dsa_ready",
 		    json_boolean(gen && sign));
+		json_object_set_new(o, "pqc", pqc_readiness(mechs));
 		json_object_set_new(o, "mechanisms", mechs);
 		warn = json_array();
 		names = token_cas(r, o, warn);
@@ -875,6 +940,45 @@ summary(json_t *rep)
 	    "audit_chain", rep_jstr(json_object_get(rep, "audit"), "result"));
 }
 
+/*
+ * Every CA key signs with a classical algorithm: each needs a migration
+ * plan.  Say per key which post-quantum signature families its token
+ * offers (from toks), so the plan is a new key there or a new HSM.
+ */
+static void
+pqc_plan(json_t *keys, json_t *toks)
+{
+	json_t *k, *t, *offered, *f;
+	size_t i, j, n;
+	int sig;
+
+	json_array_foreach(keys, i, k) {
+		offered = NULL;
+		json_array_foreach(toks, j, t) {
+			if (strcmp(rep_jstr(t, "manufacturer"), rep_jstr(k,
+			    "token_manufacturer")) == 0 && strcmp(rep_jstr(t,
+			    "model"), rep_jstr(k, "token_model")) == 0 &&
+			    strcmp(rep_jstr(t, "serial"), rep_jstr(k,
+			    "token_serial")) == 0) {
+				offered = json_object_get(json_object_get(t,
+				    "pqc"), "offered");
+			}
+		}
+		json_object_set_new(k, "pqc_token_offers", offered != NULL ?
+		    json_deep_copy(offered) : json_array());
+		sig = 0;
+		json_array_foreach(offered, n, f) {
+			sig |= strstr(json_string_value(f), "DSA") != NULL;
+		}
+		json_object_set_new(k, "pqc_migration", json_string(
+		    json_is_true(json_object_get(k, "key_destroyed")) ?
+		    "none (key destroyed)" : sig ?
+		    "needed: a post-quantum key on this token" :
+		    "needed: the token offers no post-quantum signature "
+		    "mechanism (new HSM or firmware)"));
+	}
+}
+
 json_t *
 report_build(struct db *db, const struct report_opts *opts, X509 *const *certs,
     size_t ncerts)
@@ -899,8 +1003,9 @@ report_build(struct db *db, const struct report_opts *opts, X509 *const *certs,
 	json_object_set_new(rep, "hsm_inventory", json_pack("{s:O,s:o}",
 	    "tokens", toks, "mappings", mappings(&r)));
 	json_object_set_new(rep, "cmvp_timeline", timeline(&r, toks));
-	json_decref(toks);
 	keys = ca_keys(&r);
+	pqc_plan(keys, toks);
+	json_decref(toks);
 	json_object_set_new(rep, "ca_keys", keys);
 	list = report_cert_list(&r, keys);
 	json_object_set_new(rep, "certificates", certificates(&r, list));

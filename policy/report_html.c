@@ -422,6 +422,31 @@ header_section(FILE *fp, json_t *h, json_t *sum)
 	fputs("</td></tr></table>\n", fp);
 }
 
+/* One row: per post-quantum family, offered or not, and how far. */
+static void
+pqc_row(FILE *fp, json_t *pqc)
+{
+	const char *k;
+	json_t *f;
+	int first = 1;
+
+	fputs("<tr><th>Post-quantum mechanisms</th><td>", fp);
+	json_object_foreach(json_object_get(pqc, "families"), k, f) {
+		fputs(first ? "" : "<br>", fp);
+		first = 0;
+		esc(fp, k);
+		fprintf(fp, ": %s", json_is_true(json_object_get(f, "ready")) ?
+		    "<b>offered</b>" : json_is_true(json_object_get(f,
+		    "key_pair_gen")) || json_is_true(json_object_get(f,
+		    "operation")) ? "partly (key generation or operation "
+		    "missing)" : "not offered");
+		fputs(" <span class=\"mech\">(", fp);
+		esc(fp, str(f, "parameter_sets"));
+		fputs(")</span>", fp);
+	}
+	fputs("</td></tr>\n", fp);
+}
+
 static void
 token_card(FILE *fp, json_t *t)
 {
@@ -475,6 +500,7 @@ token_card(FILE *fp, json_t *t)
 	    json_is_true(json_object_get(t, "ml_dsa_key_pair_gen")) ? "present" :
 	    "absent", json_is_true(json_object_get(t, "ml_dsa_sign")) ?
 	    "present" : "absent");
+	pqc_row(fp, json_object_get(t, "pqc"));
 	fprintf(fp, "<tr><th>Mechanisms</th><td>%" JSON_INTEGER_FORMAT
 	    "<br><span class=\"mech\">", num(t, "mechanism_count"));
 	value(fp, json_object_get(t, "mechanisms"));
