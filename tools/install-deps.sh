@@ -8,7 +8,7 @@ set -eu
 
 PKGS="gcc make autoconf automake libtool pkg-config libc6-dev
 libssl-dev openssl libsqlite3-dev sqlite3 uuid-dev libp11-kit-dev libp11-dev
-softhsm2 opensc libmicrohttpd-dev libjansson-dev libseccomp-dev libcurl4-openssl-dev libnss3-tools
+softhsm2 opensc libmicrohttpd-dev libjansson-dev libseccomp-dev libcurl4-openssl-dev libnss3-tools gnutls-bin
 curl time python3 python3-cryptography procps binutils gzip xxd jq nginx-light chromium
 libxlsxwriter-dev"
 if [ "${1:-}" = "--bench" ]; then
