@@ -31,6 +31,7 @@
 #include "ca.h"
 #include "crlsel.h"
 #include "gate.h"
+#include "lint.h"
 #include "log.h"
 #include "operators.h"
 #include "secret.h"
@@ -582,6 +583,24 @@ officers_listed(const struct arl_ceremony *ac, const struct quorum *q)
 }
 
 /*
+ * ES-ALG-SIG-03: the CRL is signed with the CA key's signature algorithm;
+ * the store's algorithm policy must allow it.  1/0 (logged).
+ */
+static int
+crl_alg_allowed(struct db *db, const struct ca_key *ck, const char *object)
+{
+	struct alg_policy *ap;
+	int ok;
+
+	if ((ap = ca_alg_policy(db)) == NULL) {
+		return 0;
+	}
+	ok = alg_policy_allows_signing(ap, sig_alg_name(ck->alg), object);
+	alg_policy_free(ap);
+	return ok;
+}
+
+/*
  * The CA's key is on the module and token the ceremony file names, if it
  * names them.  1/0 (logged).
  */
@@ -788,7 +807,7 @@ crl_run(struct crlrun *r)
 		goto out;
 	}
 	if (!gate_check(db, hsm_token_get_info(ck->tok), GATE_SIGN, r->actor,
-	    object, NULL, 0, NULL, 0)) {
+	    object, NULL, 0, NULL, 0) || !crl_alg_allowed(db, ck, object)) {
 		ret = EXIT_REFUSED;
 		goto out;
 	}
