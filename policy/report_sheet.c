@@ -18,6 +18,7 @@
 #include <xlsxwriter.h>
 #endif
 
+#include "i18n.h"
 #include "log.h"
 #include "report.h"
 
@@ -27,58 +28,58 @@ struct sheet_col {
 };
 
 static const struct sheet_col cert_cols[] = {
-	{ "serial", "Serial" }, { "subject", "Subject" },
-	{ "organization_identifier", "organizationIdentifier" },
-	{ "profile", "Profile" }, { "ca", "CA" },
-	{ "not_before", "Not before" }, { "not_after", "Not after" },
-	{ "status", "Status" }, { "revocation_reason", "Revocation reason" },
-	{ "key_algorithm", "Key algorithm" }, { "key_size", "Key size" },
-	{ "signature_algorithm", "Signature algorithm" },
-	{ "ca_hsm", "CA HSM (CMVP)" }, { "ca_hsm_module", "CA HSM module" },
-	{ "ca_hsm_status", "CA HSM CMVP status" },
-	{ "subject_hsm", "Subject HSM (CMVP)" },
-	{ "subject_hsm_evidence", "Subject HSM evidence" },
-	{ "subject_hsm_module", "Subject HSM module" },
-	{ "subject_hsm_status", "Subject HSM CMVP status" },
-	{ "algorithm_policy_end", "Algorithm policy end" },
-	{ "at_risk", "At risk" }, { "at_risk_why", "Why" }, { NULL, NULL }
+	{ "serial", N_("Serial") }, { "subject", N_("Subject") },
+	{ "organization_identifier", N_("organizationIdentifier") },
+	{ "profile", N_("Profile") }, { "ca", N_("CA") },
+	{ "not_before", N_("Not before") }, { "not_after", N_("Not after") },
+	{ "status", N_("Status") }, { "revocation_reason", N_("Revocation reason") },
+	{ "key_algorithm", N_("Key algorithm") }, { "key_size", N_("Key size") },
+	{ "signature_algorithm", N_("Signature algorithm") },
+	{ "ca_hsm", N_("CA HSM (CMVP)") }, { "ca_hsm_module", N_("CA HSM module") },
+	{ "ca_hsm_status", N_("CA HSM CMVP status") },
+	{ "subject_hsm", N_("Subject HSM (CMVP)") },
+	{ "subject_hsm_evidence", N_("Subject HSM evidence") },
+	{ "subject_hsm_module", N_("Subject HSM module") },
+	{ "subject_hsm_status", N_("Subject HSM CMVP status") },
+	{ "algorithm_policy_end", N_("Algorithm policy end") },
+	{ "at_risk", N_("At risk") }, { "at_risk_why", N_("Why") }, { NULL, NULL }
 };
 static const struct sheet_col hsm_cols[] = {
-	{ "label", "Label" }, { "manufacturer", "Manufacturer" },
-	{ "model", "Model" }, { "serial", "Serial" },
-	{ "firmware", "Firmware" }, { "hardware", "Hardware" },
-	{ "library", "Library" }, { "cmvp_cert", "CMVP certificate" },
-	{ "mapping_source", "Mapping source" }, { "vendor", "Vendor" },
-	{ "module_name", "Module" }, { "standard", "Standard" },
-	{ "level", "Level" }, { "effective_status", "CMVP status" },
-	{ "since", "Since" }, { "sunset", "Sunset" },
-	{ "ml_dsa_ready", "ML-DSA ready" }, { "ca_keys", "CA keys" },
-	{ "warnings", "Warnings" }, { NULL, NULL }
+	{ "label", N_("Label") }, { "manufacturer", N_("Manufacturer") },
+	{ "model", N_("Model") }, { "serial", N_("Serial") },
+	{ "firmware", N_("Firmware") }, { "hardware", N_("Hardware") },
+	{ "library", N_("Library") }, { "cmvp_cert", N_("CMVP certificate") },
+	{ "mapping_source", N_("Mapping source") }, { "vendor", N_("Vendor") },
+	{ "module_name", N_("Module") }, { "standard", N_("Standard") },
+	{ "level", N_("Level") }, { "effective_status", N_("CMVP status") },
+	{ "since", N_("Since") }, { "sunset", N_("Sunset") },
+	{ "ml_dsa_ready", N_("ML-DSA ready") }, { "ca_keys", N_("CA keys") },
+	{ "warnings", N_("Warnings") }, { NULL, NULL }
 };
 static const struct sheet_col key_cols[] = {
-	{ "name", "CA" }, { "kind", "Kind" }, { "status", "Status" },
-	{ "subject", "Subject" }, { "not_before", "Not before" },
-	{ "not_after", "Not after" }, { "key_alg", "Key algorithm" },
-	{ "key_size", "Key size" }, { "sig_alg", "Signature algorithm" },
-	{ "token_label", "Token" }, { "token_manufacturer", "Manufacturer" },
-	{ "token_model", "Model" }, { "token_serial", "Token serial" },
-	{ "provenance_ok", "Provenance (ES-KEY-01)" },
-	{ "cmvp_cert_at_generation", "CMVP at generation" },
-	{ "cmvp_status_at_generation", "CMVP status at generation" },
-	{ "cmvp_cert", "CMVP certificate" },
-	{ "effective_status", "CMVP status" }, { "since", "Since" },
-	{ "key_destroyed_at", "Key destroyed" }, { NULL, NULL }
+	{ "name", N_("CA") }, { "kind", N_("Kind") }, { "status", N_("Status") },
+	{ "subject", N_("Subject") }, { "not_before", N_("Not before") },
+	{ "not_after", N_("Not after") }, { "key_alg", N_("Key algorithm") },
+	{ "key_size", N_("Key size") }, { "sig_alg", N_("Signature algorithm") },
+	{ "token_label", N_("Token") }, { "token_manufacturer", N_("Manufacturer") },
+	{ "token_model", N_("Model") }, { "token_serial", N_("Token serial") },
+	{ "provenance_ok", N_("Provenance (ES-KEY-01)") },
+	{ "cmvp_cert_at_generation", N_("CMVP at generation") },
+	{ "cmvp_status_at_generation", N_("CMVP status at generation") },
+	{ "cmvp_cert", N_("CMVP certificate") },
+	{ "effective_status", N_("CMVP status") }, { "since", N_("Since") },
+	{ "key_destroyed_at", N_("Key destroyed") }, { NULL, NULL }
 };
 static const struct sheet_col refusal_cols[] = {
-	{ "source", "Source" }, { "time", "Time" }, { "id", "Request or entry" },
-	{ "ca", "CA or object" }, { "what", "Profile or action" },
-	{ "who", "Submitter or operators" }, { "rules", "Rules" },
-	{ "text", "Refusal" }, { NULL, NULL }
+	{ "source", N_("Source") }, { "time", N_("Time") }, { "id", N_("Request or entry") },
+	{ "ca", N_("CA or object") }, { "what", N_("Profile or action") },
+	{ "who", N_("Submitter or operators") }, { "rules", N_("Rules") },
+	{ "text", N_("Refusal") }, { NULL, NULL }
 };
 static const struct sheet_col audit_cols[] = {
-	{ "seq", "Entry" }, { "time", "Time" }, { "operators", "Operators" },
-	{ "action", "Action" }, { "object", "Object" },
-	{ "result", "Result" }, { "detail", "Detail" }, { "hash", "Hash" },
+	{ "seq", N_("Entry") }, { "time", N_("Time") }, { "operators", N_("Operators") },
+	{ "action", N_("Action") }, { "object", N_("Object") },
+	{ "result", N_("Result") }, { "detail", N_("Detail") }, { "hash", N_("Hash") },
 	{ NULL, NULL }
 };
 
@@ -214,7 +215,7 @@ report_write_sheet_csv(json_t *rep, const char *name, int bom, FILE *fp)
 	}
 	for (c = 0; sh->cols[c].key != NULL; c++) {
 		fputs(c > 0 ? "," : "", fp);
-		report_csv_field(fp, sh->cols[c].title, 0);
+		report_csv_field(fp, _(sh->cols[c].title), 0);
 	}
 	fputs("\r\n", fp);
 	rows = sheet_rows(rep, name);
@@ -248,7 +249,7 @@ xlsx_sheet(lxw_workbook *wb, lxw_format *bold, json_t *rep,
 	}
 	for (c = 0; sh->cols[c].key != NULL; c++) {
 		ok &= worksheet_write_string(ws, 0, (lxw_col_t)c,
-		    sh->cols[c].title, bold) == LXW_NO_ERROR;
+		    _(sh->cols[c].title), bold) == LXW_NO_ERROR;
 	}
 	worksheet_freeze_panes(ws, 1, 0);
 	rows = sheet_rows(rep, sh->name);
