@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <getopt.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,8 +204,9 @@ header(struct rep *r)
 		json_array_append_new(dates, json_string(rep_col(st, 0)));
 	}
 	sqlite3_finalize(st);
-	h = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "instance_id", id ? id : "",
-	    "mode", mode ? mode : "production", "as_of", r->as_of_str,
+	h = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "instance_id",
+	    id ? id : "", "mode", mode ? mode : "production", "language",
+	    r->lang, "as_of", r->as_of_str,
 	    "generated", now, "cmvp_snapshot_dates", dates,
 	    "cmvp_snapshots", snaps);
 	free(id);
@@ -991,6 +993,7 @@ report_build(struct db *db, const struct report_opts *opts, X509 *const *certs,
 	r.as_of = opts->as_of;
 	r.horizon_days = opts->horizon_days;
 	r.audit_entries = opts->audit_entries;
+	r.lang = opts->lang != NULL ? opts->lang : "en";
 	time_fmt(r.as_of, r.as_of_str, sizeof(r.as_of_str));
 	if ((r.alg_policies = report_alg_policies(opts->alg_policies_dir)) ==
 	    NULL) {
@@ -1026,6 +1029,36 @@ report_build(struct db *db, const struct report_opts *opts, X509 *const *certs,
 		return NULL;
 	}
 	return rep;
+}
+
+const char *
+report_lang(const char *lang)
+{
+	const char *env[] = { "LC_ALL", "LC_MESSAGES", "LANG" }, *v;
+	const char *cur;
+	size_t i;
+
+	if (lang == NULL) {
+		lang = "en";
+		for (i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
+			if ((v = getenv(env[i])) != NULL && *v != '\0') {
+				lang = strncmp(v, "ja", 2) == 0 ? "ja" : "en";
+				break;
+			}
+		}
+	}
+	/* gettext ignores LANGUAGE in the C locale: take a UTF-8 one. */
+	setenv("LANGUAGE", lang, 1);
+	cur = setlocale(LC_ALL, "");
+	if (cur == NULL || strcmp(setlocale(LC_MESSAGES, NULL), "C") == 0 ||
+	    strcmp(setlocale(LC_MESSAGES, NULL), "POSIX") == 0) {
+		if (strcmp(lang, "ja") != 0 ||
+		    setlocale(LC_ALL, "ja_JP.UTF-8") == NULL) {
+			setlocale(LC_ALL, "C.UTF-8");
+		}
+	}
+	setlocale(LC_NUMERIC, "C");
+	return lang;
 }
 
 void
@@ -1130,8 +1163,8 @@ usage(FILE *fp)
 	    "--format html|json|csv|xlsx [--as-of DATE]\n"
 	    "           [--horizon DAYS] [--sheet certificates|hsms|ca-keys|"
 	    "refusals|audit]\n"
-	    "           [--bom] [--algorithm-policies DIR] [--out FILE] "
-	    "[--ca-cert FILE...]\n"
+	    "           [--bom] [--algorithm-policies DIR] [--lang ja|en] "
+	    "[--out FILE]\n           [--ca-cert FILE...]\n"
 	    "  The compliance report of a store (read-only): HSM inventory with\n"
 	    "  CMVP status as of DATE (default now), CA keys and provenance,\n"
 	    "  issued certificates, certificates whose CA or subject key HSM is\n"
@@ -1209,6 +1242,7 @@ cmd_report(int argc, char **argv)
 		{ "sheet", required_argument, NULL, 's' },
 		{ "bom", no_argument, NULL, 'b' },
 		{ "algorithm-policies", required_argument, NULL, 'A' },
+		{ "lang", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1273,6 +1307,15 @@ cmd_report(int argc, char **argv)
 		case 'A':
 			ro.alg_policies_dir = optarg;
 			break;
+		case 'L':
+			if (strcmp(optarg, "ja") != 0 &&
+			    strcmp(optarg, "en") != 0) {
+				log_warnx("report: --lang %s: use ja or en",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			ro.lang = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -1310,6 +1353,7 @@ cmd_report(int argc, char **argv)
 		log_warnx("report: --bom goes with --format csv");
 		return EXIT_USAGE;
 	}
+	ro.lang = report_lang(ro.lang);
 	ro.audit_entries = strcmp(format, "xlsx") == 0 || (sheet != NULL &&
 	    strcmp(sheet, "audit") == 0);
 	if (!time_parse(asof, &ro.as_of, "--as-of")) {

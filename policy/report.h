@@ -21,6 +21,7 @@ struct report_opts {
 	int	horizon_days;	/* forward view of the at-risk section */
 	int	audit_entries;	/* list the audit chain's entries too */
 	const char *alg_policies_dir;	/* the dated algorithm policies */
+	const char *lang;		/* "en" or "ja": report_lang() */
 };
 
 /*
@@ -32,6 +33,14 @@ struct report_opts {
  */
 json_t *report_build(struct db *db, const struct report_opts *opts,
     X509 *const *certs, size_t ncerts);
+
+/*
+ * The report's language: lang ("ja" or "en") if not NULL, else "ja" when
+ * the locale (LC_ALL, LC_MESSAGES, LANG) is Japanese, else "en".  Makes
+ * gettext translate into it (LANGUAGE, and a UTF-8 locale when the
+ * process has none).  Returns "ja" or "en".
+ */
+const char *report_lang(const char *lang);
 
 /* Write rep as indented JSON, keys in report order. */
 void report_write_json(json_t *rep, FILE *fp);

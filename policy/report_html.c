@@ -336,10 +336,13 @@ timeline_chart(FILE *fp, json_t *tl, const char *as_of)
 	fputs("</svg></figure>\n", fp);
 }
 
+/* The document head; lang is the report's language ("en", "ja"). */
 static void
-page_head(FILE *fp)
+page_head(FILE *fp, const char *lang)
 {
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	fprintf(fp, "<!DOCTYPE html>\n<html lang=\"%s\">",
+	    strcmp(lang, "ja") == 0 ? "ja" : "en");
+	fputs("<head><meta charset=\"utf-8\">"
 	    "\n<meta name=\"viewport\" content=\"width=device-width\">\n"
 	    "<title>eseal compliance report</title>\n<style>\n"
 	    "body{font-family:\"DejaVu Sans\",Arial,Helvetica,sans-serif;"
@@ -767,7 +770,7 @@ report_write_html(json_t *rep, FILE *fp)
 	json_t *fr = json_object_get(rep, "freshness"), *t, *ahead;
 	size_t i;
 
-	page_head(fp);
+	page_head(fp, str(h, "language"));
 	header_section(fp, h, json_object_get(rep, "summary"));
 
 	fprintf(fp, "<h2 id=\"hsm\">%s</h2>\n<p>%s ", _("HSM inventory"),

@@ -23,6 +23,7 @@ struct rep {
 	int		 horizon_days;	/* forward view of the at-risk section */
 	int		 audit_entries;	/* add the audit chain's entries */
 	json_t		*alg_policies;	/* report_alg_policies() */
+	const char	*lang;		/* "en" or "ja" */
 	int		 failed;	/* a store error was logged */
 };
 
