@@ -29,6 +29,7 @@
 #include "audit.h"
 #include "cmvp.h"
 #include "db.h"
+#include "i18n.h"
 #include "log.h"
 #include "policy.h"
 #include "report.h"
@@ -1047,6 +1048,11 @@ report_lang(const char *lang)
 			}
 		}
 	}
+	/* A catalogue directory given for tests and relocated installs. */
+	if ((v = getenv("ESEAL_LOCALEDIR")) != NULL && *v != '\0') {
+		bindtextdomain(ESEAL_TEXTDOMAIN, v);
+	}
+	bind_textdomain_codeset(ESEAL_TEXTDOMAIN, "UTF-8");
 	/* gettext ignores LANGUAGE in the C locale: take a UTF-8 one. */
 	setenv("LANGUAGE", lang, 1);
 	cur = setlocale(LC_ALL, "");
