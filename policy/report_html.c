@@ -76,7 +76,7 @@ value(FILE *fp, json_t *v)
 	} else if (json_is_integer(v)) {
 		fprintf(fp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	} else if (json_is_boolean(v)) {
-		fputs(json_is_true(v) ? "yes" : "no", fp);
+		fputs(json_is_true(v) ? _("yes") : _("no"), fp);
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, e) {
 			fputs(i > 0 ? ", " : "", fp);
@@ -479,10 +479,10 @@ pqc_row(FILE *fp, json_t *pqc)
 		first = 0;
 		esc(fp, k);
 		fprintf(fp, ": %s", json_is_true(json_object_get(f, "ready")) ?
-		    "<b>offered</b>" : json_is_true(json_object_get(f,
+		    _("offered") : json_is_true(json_object_get(f,
 		    "key_pair_gen")) || json_is_true(json_object_get(f,
-		    "operation")) ? "partly (key generation or operation "
-		    "missing)" : "not offered");
+		    "operation")) ? _("partly (key generation or operation "
+		    "missing)") : _("not offered"));
 		fputs(" <span class=\"mech\">(", fp);
 		esc(fp, str(f, "parameter_sets"));
 		fputs(")</span>", fp);
@@ -498,22 +498,22 @@ token_card(FILE *fp, json_t *t)
 
 	fprintf(fp, "<section class=\"card\"><h3>%s ", _("Token"));
 	esc(fp, str(t, "label"));
-	fputs(" &mdash; serial ", fp);
+	fprintf(fp, " &mdash; %s ", _("serial"));
 	esc(fp, str(t, "serial"));
 	fputs("</h3>\n<table class=\"kv\">", fp);
 	fprintf(fp, "<tr><th>%s</th><td>", _("Identity"));
 	esc(fp, str(t, "manufacturer"));
 	fputs(" / ", fp);
 	esc(fp, str(t, "model"));
-	fputs(", firmware ", fp);
+	fprintf(fp, ", %s ", _("firmware"));
 	esc(fp, str(t, "firmware"));
-	fputs(", hardware ", fp);
+	fprintf(fp, ", %s ", _("hardware"));
 	esc(fp, str(t, "hardware"));
 	fputs("</td></tr>\n", fp);
 	kv(fp, _("Library"), t, "library");
 	fprintf(fp, "<tr><th>%s</th><td>", _("CMVP certificate"));
 	esc(fp, *str(t, "cmvp_cert") != '\0' ? str(t, "cmvp_cert") :
-	    "none (unmapped)");
+	    _("none (unmapped)"));
 	fputs(" <span class=\"mech\">(", fp);
 	esc(fp, str(t, "mapping_source"));
 	fputs(")</span>", fp);
@@ -557,7 +557,7 @@ token_card(FILE *fp, json_t *t)
 	esc(fp, str(t, "last_seen"));
 	fprintf(fp, "</td></tr>\n<tr><th>%s</th><td>", _("Warnings"));
 	if (json_array_size(json_object_get(t, "warnings")) == 0) {
-		fputs("none", fp);
+		fputs(_("none"), fp);
 	}
 	json_array_foreach(json_object_get(t, "warnings"), i, w) {
 		fputs(i > 0 ? "<br>" : "", fp);
@@ -630,10 +630,10 @@ ca_key_rows(FILE *fp, json_t *keys)
 		badge(fp, str(k, "effective_status"), str(k, "since"));
 		fputs("</td><td>", fp);
 		if (json_is_true(json_object_get(k, "key_destroyed"))) {
-			fputs("yes, ", fp);
+			fprintf(fp, "%s, ", _("yes"));
 			esc(fp, str(k, "key_destroyed_at"));
 		} else {
-			fputs("no", fp);
+			fputs(_("no"), fp);
 		}
 		fputs("</td></tr>\n", fp);
 	}
@@ -853,8 +853,9 @@ report_write_html(json_t *rep, FILE *fp)
 	table(fp, json_object_get(fr, "crls"), crl_cols, _("No CA."));
 	fprintf(fp, "<p>%s: ", _("OCSP status export"));
 	esc(fp, str(fr, "ocsp_status_export"));
-	fputs("</p>\n<footer>eseal-policy report, generated ", fp);
-	esc(fp, str(h, "generated"));
-	fputs(" from the store; see doc/report.md for the meaning of each "
-	    "section.</footer>\n</body></html>\n", fp);
+	fputs("</p>\n<footer>", fp);
+	fprintf(fp, _("eseal-policy report, generated %s from the store; see "
+	    "doc/report.md for the meaning of each section."),
+	    str(h, "generated"));
+	fputs("</footer>\n</body></html>\n", fp);
 }

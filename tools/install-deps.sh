@@ -10,7 +10,7 @@ PKGS="gcc make autoconf automake libtool pkg-config libc6-dev
 libssl-dev openssl libsqlite3-dev sqlite3 uuid-dev libp11-kit-dev libp11-dev
 softhsm2 opensc libmicrohttpd-dev libjansson-dev libseccomp-dev libcurl4-openssl-dev libnss3-tools gnutls-bin
 curl time python3 python3-cryptography procps binutils gzip xxd jq nginx-light chromium
-libxlsxwriter-dev"
+libxlsxwriter-dev gettext"
 if [ "${1:-}" = "--bench" ]; then
 	PKGS="$PKGS nginx-light wrk"
 fi
