@@ -33,6 +33,7 @@
 #include "crlstore.h"
 #include "gate.h"
 #include "i18n.h"
+#include "lint.h"
 #include "log.h"
 #include "operators.h"
 #include "secret.h"
@@ -600,6 +601,24 @@ officers_listed(const struct arl_ceremony *ac, const struct quorum *q)
 }
 
 /*
+ * ES-ALG-SIG-03: the CRL is signed with the CA key's signature algorithm;
+ * the store's algorithm policy must allow it.  1/0 (logged).
+ */
+static int
+crl_alg_allowed(struct db *db, const struct ca_key *ck, const char *object)
+{
+	struct alg_policy *ap;
+	int ok;
+
+	if ((ap = ca_alg_policy(db)) == NULL) {
+		return 0;
+	}
+	ok = alg_policy_allows_signing(ap, sig_alg_name(ck->alg), object);
+	alg_policy_free(ap);
+	return ok;
+}
+
+/*
  * The CA's key is on the module and token the ceremony file names, if it
  * names them.  1/0 (logged).
  */
@@ -1015,10 +1034,13 @@ crl_run(struct crlrun *r)
 		ret = why;
 		goto out;
 	}
-	if ((r->file != NULL && !token_named(db, r->ca_id, r->file,
-	    hsm_token_get_info(ck->tok))) || !gate_check(db,
-	    hsm_token_get_info(ck->tok), GATE_SIGN, r->actor, object, NULL, 0,
-	    NULL, 0)) {
+	if (r->file != NULL && !token_named(db, r->ca_id, r->file,
+	    hsm_token_get_info(ck->tok))) {
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (!gate_check(db, hsm_token_get_info(ck->tok), GATE_SIGN, r->actor,
+	    object, NULL, 0, NULL, 0) || !crl_alg_allowed(db, ck, object)) {
 		ret = EXIT_REFUSED;
 		goto out;
 	}

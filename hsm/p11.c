@@ -118,69 +118,6 @@ static const struct {
 	{ CKR_CRYPTOKI_ALREADY_INITIALIZED, "CKR_CRYPTOKI_ALREADY_INITIALIZED" },
 };
 
-static const struct {
-	CK_MECHANISM_TYPE	 type;
-	const char		*name;
-} mechs[] = {
-	{ CKM_RSA_PKCS_KEY_PAIR_GEN, "CKM_RSA_PKCS_KEY_PAIR_GEN" },
-	{ CKM_RSA_PKCS, "CKM_RSA_PKCS" },
-	{ CKM_RSA_X_509, "CKM_RSA_X_509" },
-	{ CKM_RSA_PKCS_OAEP, "CKM_RSA_PKCS_OAEP" },
-	{ CKM_RSA_PKCS_PSS, "CKM_RSA_PKCS_PSS" },
-	{ CKM_SHA1_RSA_PKCS, "CKM_SHA1_RSA_PKCS" },
-	{ CKM_SHA256_RSA_PKCS, "CKM_SHA256_RSA_PKCS" },
-	{ CKM_SHA384_RSA_PKCS, "CKM_SHA384_RSA_PKCS" },
-	{ CKM_SHA512_RSA_PKCS, "CKM_SHA512_RSA_PKCS" },
-	{ CKM_SHA1_RSA_PKCS_PSS, "CKM_SHA1_RSA_PKCS_PSS" },
-	{ CKM_SHA256_RSA_PKCS_PSS, "CKM_SHA256_RSA_PKCS_PSS" },
-	{ CKM_SHA384_RSA_PKCS_PSS, "CKM_SHA384_RSA_PKCS_PSS" },
-	{ CKM_SHA512_RSA_PKCS_PSS, "CKM_SHA512_RSA_PKCS_PSS" },
-	{ CKM_EC_KEY_PAIR_GEN, "CKM_EC_KEY_PAIR_GEN" },
-	{ CKM_ECDSA, "CKM_ECDSA" },
-	{ CKM_ECDSA_SHA1, "CKM_ECDSA_SHA1" },
-	{ 0x1043UL, "CKM_ECDSA_SHA224" },
-	{ 0x1044UL, "CKM_ECDSA_SHA256" },
-	{ 0x1045UL, "CKM_ECDSA_SHA384" },
-	{ 0x1046UL, "CKM_ECDSA_SHA512" },
-	{ CKM_ECDH1_DERIVE, "CKM_ECDH1_DERIVE" },
-	{ CKM_EC_EDWARDS_KEY_PAIR_GEN, "CKM_EC_EDWARDS_KEY_PAIR_GEN" },
-	{ CKM_EDDSA, "CKM_EDDSA" },
-	{ CKM_SHA_1, "CKM_SHA_1" },
-	{ CKM_SHA224, "CKM_SHA224" },
-	{ CKM_SHA256, "CKM_SHA256" },
-	{ CKM_SHA384, "CKM_SHA384" },
-	{ CKM_SHA512, "CKM_SHA512" },
-	{ CKM_SHA256_HMAC, "CKM_SHA256_HMAC" },
-	{ CKM_AES_KEY_GEN, "CKM_AES_KEY_GEN" },
-	{ CKM_AES_CBC, "CKM_AES_CBC" },
-	{ CKM_AES_GCM, "CKM_AES_GCM" },
-	{ CKM_GENERIC_SECRET_KEY_GEN, "CKM_GENERIC_SECRET_KEY_GEN" },
-	{ CKM_AES_ECB, "CKM_AES_ECB" },
-	{ CKM_AES_CBC_PAD, "CKM_AES_CBC_PAD" },
-	{ CKM_AES_CTR, "CKM_AES_CTR" },
-	{ CKM_AES_CMAC, "CKM_AES_CMAC" },
-	{ CKM_AES_KEY_WRAP, "CKM_AES_KEY_WRAP" },
-	{ CKM_AES_KEY_WRAP_PAD, "CKM_AES_KEY_WRAP_PAD" },
-	{ CKM_MD5, "CKM_MD5" },
-	{ CKM_MD5_HMAC, "CKM_MD5_HMAC" },
-	{ CKM_MD5_RSA_PKCS, "CKM_MD5_RSA_PKCS" },
-	{ CKM_SHA_1_HMAC, "CKM_SHA_1_HMAC" },
-	{ CKM_SHA224_HMAC, "CKM_SHA224_HMAC" },
-	{ CKM_SHA384_HMAC, "CKM_SHA384_HMAC" },
-	{ CKM_SHA512_HMAC, "CKM_SHA512_HMAC" },
-	{ CKM_SHA224_RSA_PKCS, "CKM_SHA224_RSA_PKCS" },
-	{ CKM_SHA224_RSA_PKCS_PSS, "CKM_SHA224_RSA_PKCS_PSS" },
-	{ CKM_DSA, "CKM_DSA" },
-	{ CKM_DSA_KEY_PAIR_GEN, "CKM_DSA_KEY_PAIR_GEN" },
-	{ CKM_DSA_SHA1, "CKM_DSA_SHA1" },
-	{ CKM_DH_PKCS_KEY_PAIR_GEN, "CKM_DH_PKCS_KEY_PAIR_GEN" },
-	{ CKM_DH_PKCS_DERIVE, "CKM_DH_PKCS_DERIVE" },
-	{ CKM_DES_ECB, "CKM_DES_ECB" },
-	{ CKM_DES_CBC, "CKM_DES_CBC" },
-	{ CKM_DES3_KEY_GEN, "CKM_DES3_KEY_GEN" },
-	{ CKM_DES3_ECB, "CKM_DES3_ECB" },
-	{ CKM_DES3_CBC, "CKM_DES3_CBC" },
-};
 
 /* DER of the namedCurve OIDs (CKA_EC_PARAMS). */
 static const unsigned char oid_p256[] = {
@@ -224,18 +161,6 @@ rv_name(CK_RV rv)
 	return buf;
 }
 
-const char *
-hsm_mech_name(unsigned long type)
-{
-	size_t i;
-
-	for (i = 0; i < NITEMS(mechs); i++) {
-		if (mechs[i].type == type) {
-			return mechs[i].name;
-		}
-	}
-	return NULL;
-}
 
 static const char *
 mech_name_any(CK_MECHANISM_TYPE type)
@@ -246,7 +171,8 @@ mech_name_any(CK_MECHANISM_TYPE type)
 	if ((n = hsm_mech_name(type)) != NULL) {
 		return n;
 	}
-	snprintf(buf, sizeof(buf), "0x%lx", (unsigned long)type);
+	snprintf(buf, sizeof(buf), "0x%lx%s", (unsigned long)type,
+	    type >= CKM_VENDOR_DEFINED ? " (vendor-defined)" : "");
 	return buf;
 }
 

@@ -26,6 +26,7 @@
 
 #include "hsm.h"
 #include "ipc.h"
+#include "lint.h"
 #include "log.h"
 #include "priv.h"
 #include "sandbox.h"
@@ -489,6 +490,10 @@ main(int argc, char **argv)
 	}
 	if (alg == SIG_NONE || !sig_alg_fits_key(alg, key_alg_of_pkey(key))) {
 		log_warnx("%s: signature algorithm does not fit the key", keyfn);
+		goto out;
+	}
+	/* ES-ALG-SIG-03: the responses' algorithm, against the policy. */
+	if (!alg_policy_allows_signing(NULL, sig_alg_name(alg), "signer-alg")) {
 		goto out;
 	}
 	if (!priv_drop(user, 1) || !algid(key, alg, &aid, &aid_len) ||

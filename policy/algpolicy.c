@@ -26,6 +26,7 @@
 #define SRC_RSA_E	"TS 119 312 6.2.2.1 / eseal-rules §3.3"
 #define SRC_SIG		"TS 119 312 / eseal-rules §3.3"
 #define SRC_SIG_FIT	"RFC 5758 3.2 / eseal-rules §3.3"
+#define SRC_SIG_USE	"TS 119 312 / eseal-rules §3.2-3.3"
 
 enum { KT_RSA = 1 << 0, KT_EC = 1 << 1, KT_ED25519 = 1 << 2,
     KT_ED448 = 1 << 3 };
@@ -704,4 +705,49 @@ alg_policy_check_sigalg(const struct alg_policy *ap, const X509_ALGOR *alg,
  out:
 	OPENSSL_free(der);
 	return ok;
+}
+
+/* The toolkit's names (common/sigalg.c) of the sigalg_defs rows. */
+static const struct {
+	const char	*toolkit;
+	const char	*policy;
+} signing_names[] = {
+	{ "rsa-pkcs1-sha256", "sha256WithRSAEncryption" },
+	{ "rsa-pkcs1-sha384", "sha384WithRSAEncryption" },
+	{ "rsa-pkcs1-sha512", "sha512WithRSAEncryption" },
+	{ "rsa-pss-sha256", "rsassa-pss-sha256" },
+	{ "rsa-pss-sha384", "rsassa-pss-sha384" },
+	{ "rsa-pss-sha512", "rsassa-pss-sha512" },
+	{ "ecdsa-sha256", "ecdsa-with-SHA256" },
+	{ "ecdsa-sha384", "ecdsa-with-SHA384" },
+	{ "ecdsa-sha512", "ecdsa-with-SHA512" },
+	{ "ed25519", "ed25519" },
+};
+
+int
+alg_policy_allows_signing(const struct alg_policy *ap, const char *alg_name,
+    const char *what)
+{
+	const char *policy = NULL;
+	size_t i;
+
+	if (ap == NULL) {
+		ap = &default_policy;
+	}
+	for (i = 0; i < sizeof(signing_names) / sizeof(signing_names[0]); i++) {
+		if (strcmp(signing_names[i].toolkit, alg_name) == 0) {
+			policy = signing_names[i].policy;
+		}
+	}
+	for (i = 0; policy != NULL && i < NSIGALGS; i++) {
+		if (strcmp(sigalg_defs[i].name, policy) == 0 &&
+		    (ap->sigalgs & (1u << sigalg_defs[i].bit)) != 0) {
+			return 1;
+		}
+	}
+	log_warnx("%s: ES-ALG-SIG-03: signature algorithm %s%s%s%s is not "
+	    "allowed by the algorithm policy (%s)", what, alg_name,
+	    policy != NULL ? " (" : "", policy != NULL ? policy : "",
+	    policy != NULL ? ")" : "", SRC_SIG_USE);
+	return 0;
 }

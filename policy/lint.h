@@ -69,6 +69,14 @@ void alg_policy_free(struct alg_policy *ap);
  */
 int alg_policy_check_key(const struct alg_policy *ap, const EVP_PKEY *pub,
     enum key_use use, time_t not_after, struct findings *out);
+/*
+ * ES-ALG-SIG-03: is the toolkit signature algorithm alg_name (sigalg.h:
+ * "ecdsa-sha256", "rsa-pss-sha384", "ed25519"...), with which a CRL or an
+ * OCSP response is about to be signed, allowed by ap (NULL: the default)?
+ * 1 if so; 0 if not, logged as "what: ES-ALG-SIG-03: ...".
+ */
+int alg_policy_allows_signing(const struct alg_policy *ap,
+    const char *alg_name, const char *what);
 /* Check a signature AlgorithmIdentifier (exact DER allow-list). 1 if no FAIL. */
 int alg_policy_check_sigalg(const struct alg_policy *ap, const X509_ALGOR *alg,
     const EVP_PKEY *signer_pub, time_t not_after, struct findings *out);

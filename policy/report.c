@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <getopt.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,27 +29,44 @@
 #include "audit.h"
 #include "cmvp.h"
 #include "db.h"
+#include "i18n.h"
 #include "log.h"
 #include "policy.h"
 #include "report.h"
+#include "report_int.h"
 #include "util.h"
 
 #define MAX_CERTS	16
 #define TIMELINE_MONTHS	24	/* either side of the as-of month */
 
-/* PKCS#11 3.2 mechanism numbers of ML-DSA (FIPS 204). */
+/*
+ * Post-quantum signature and KEM families and their PKCS#11 3.2 mechanisms
+ * (OASIS pkcs11t.h): key pair generation and the operation.  The parameter
+ * sets (ML-DSA-44/65/87, the SLH-DSA sets, ML-KEM-512/768/1024) are
+ * attributes of the key (CKA_PARAMETER_SET), not separate mechanisms.
+ */
+static const struct pqc_family {
+	const char	*name;		/* JSON key and label */
+	const char	*sets;		/* parameter sets it covers */
+	const char	*gen;
+	unsigned long	 gen_num;
+	const char	*op;
+	unsigned long	 op_num;
+} pqc_families[] = {
+	{ "ML-DSA", "ML-DSA-44, ML-DSA-65, ML-DSA-87 (FIPS 204)",
+	    "CKM_ML_DSA_KEY_PAIR_GEN", 0x1cUL, "CKM_ML_DSA", 0x1dUL },
+	{ "HashML-DSA", "ML-DSA with a pre-hash (FIPS 204)",
+	    "CKM_ML_DSA_KEY_PAIR_GEN", 0x1cUL, "CKM_HASH_ML_DSA", 0x1fUL },
+	{ "SLH-DSA", "SLH-DSA SHA2/SHAKE 128/192/256 s/f (FIPS 205)",
+	    "CKM_SLH_DSA_KEY_PAIR_GEN", 0x2dUL, "CKM_SLH_DSA", 0x2eUL },
+	{ "ML-KEM", "ML-KEM-512, ML-KEM-768, ML-KEM-1024 (FIPS 203)",
+	    "CKM_ML_KEM_KEY_PAIR_GEN", 0x0fUL, "CKM_ML_KEM", 0x17UL },
+};
 #define CKM_ML_DSA_KEY_PAIR_GEN_NUM	0x1cUL
 #define CKM_ML_DSA_NUM			0x1dUL
 
-struct rep {
-	struct db	*db;
-	time_t		 as_of;
-	char		 as_of_str[32];	/* YYYY-MM-DDTHH:MM:SSZ */
-	int		 failed;	/* a store error was logged */
-};
-
-static const char *
-col(sqlite3_stmt *st, int i)
+const char *
+rep_col(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -56,8 +74,8 @@ col(sqlite3_stmt *st, int i)
 }
 
 /* Prepare; on failure (logged by db_prepare) mark the report failed. */
-static sqlite3_stmt *
-prep(struct rep *r, const char *sql)
+sqlite3_stmt *
+rep_prep(struct rep *r, const char *sql)
 {
 	sqlite3_stmt *st;
 
@@ -68,8 +86,8 @@ prep(struct rep *r, const char *sql)
 }
 
 /* 1 for a row, 0 when done or on a store error (logged, report failed). */
-static int
-row(struct rep *r, sqlite3_stmt *st)
+int
+rep_row(struct rep *r, sqlite3_stmt *st)
 {
 	int rc;
 
@@ -96,8 +114,8 @@ count(json_t *obj, const char *key)
 	    json_integer_value(v) + 1 : 1));
 }
 
-static const char *
-jstr(json_t *o, const char *key)
+const char *
+rep_jstr(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 
@@ -176,19 +194,20 @@ header(struct rep *r)
 	id = db_meta_get(r->db, "instance_id");
 	mode = db_meta_get(r->db, "instance_mode");
 	time_fmt(now_utc(), now, sizeof(now));
-	st = prep(r, "SELECT snapshot_date, source, records, local, imported,"
+	st = rep_prep(r, "SELECT snapshot_date, source, records, local, imported,"
 	    " imported_by FROM cmvp_snapshots ORDER BY snapshot_date, id");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		json_array_append_new(snaps, json_pack(
-		    "{s:s,s:s,s:i,s:b,s:s,s:s}", "snapshot_date", col(st, 0),
-		    "source", col(st, 1), "records", sqlite3_column_int(st, 2),
-		    "local", sqlite3_column_int(st, 3), "imported", col(st, 4),
-		    "imported_by", col(st, 5)));
-		json_array_append_new(dates, json_string(col(st, 0)));
+		    "{s:s,s:s,s:i,s:b,s:s,s:s}", "snapshot_date", rep_col(st, 0),
+		    "source", rep_col(st, 1), "records", sqlite3_column_int(st, 2),
+		    "local", sqlite3_column_int(st, 3), "imported", rep_col(st, 4),
+		    "imported_by", rep_col(st, 5)));
+		json_array_append_new(dates, json_string(rep_col(st, 0)));
 	}
 	sqlite3_finalize(st);
-	h = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "instance_id", id ? id : "",
-	    "mode", mode ? mode : "production", "as_of", r->as_of_str,
+	h = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "instance_id",
+	    id ? id : "", "mode", mode ? mode : "production", "language",
+	    r->lang, "as_of", r->as_of_str,
 	    "generated", now, "cmvp_snapshot_dates", dates,
 	    "cmvp_snapshots", snaps);
 	free(id);
@@ -213,54 +232,96 @@ mech_is(const char *m, const char *name, unsigned long num)
 	return end != m + 2 && *end == '\0' && v == num;
 }
 
+/* 1 if the JSON array of mechanism names mechs offers name or num. */
+static int
+mech_offered(json_t *mechs, const char *name, unsigned long num)
+{
+	const char *m;
+	size_t i;
+
+	for (i = 0; i < json_array_size(mechs); i++) {
+		m = json_string_value(json_array_get(mechs, i));
+		if (m != NULL && mech_is(m, name, num)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Per post-quantum family, whether the token offers key generation and
+ * the operation; and the names of the families it offers both for.
+ */
+static json_t *
+pqc_readiness(json_t *mechs)
+{
+	json_t *o = json_object(), *ready = json_array();
+	const struct pqc_family *f;
+	size_t i;
+	int gen, op;
+
+	for (i = 0; i < sizeof(pqc_families) / sizeof(pqc_families[0]); i++) {
+		f = &pqc_families[i];
+		gen = mech_offered(mechs, f->gen, f->gen_num);
+		op = mech_offered(mechs, f->op, f->op_num);
+		json_object_set_new(o, f->name, json_pack("{s:s,s:b,s:b,s:b}",
+		    "parameter_sets", f->sets, "key_pair_gen", gen,
+		    "operation", op, "ready", gen && op));
+		if (gen && op) {
+			json_array_append_new(ready, json_string(f->name));
+		}
+	}
+	return json_pack("{s:o,s:o}", "families", o, "offered", ready);
+}
+
 /* The CA keys held by a token, as a JSON array of names; warnings added. */
 static json_t *
 token_cas(struct rep *r, json_t *tok, json_t *warn)
 {
 	json_t *names = json_array();
 	sqlite3_stmt *st;
-	const char *sunset = jstr(tok, "sunset"), *cert = jstr(tok, "cmvp_cert");
-	const char *status = jstr(tok, "effective_status");
+	const char *sunset = rep_jstr(tok, "sunset"), *cert = rep_jstr(tok, "cmvp_cert");
+	const char *status = rep_jstr(tok, "effective_status");
 	char w[512];
 
-	st = prep(r, "SELECT name, COALESCE(not_after, ''), COALESCE(cmvp_cert,"
+	st = rep_prep(r, "SELECT name, COALESCE(not_after, ''), COALESCE(cmvp_cert,"
 	    " ''), key_destroyed IS NOT NULL AND key_destroyed <= ?4 FROM cas"
 	    " WHERE token_manufacturer = ?1 AND token_model = ?2 AND"
 	    " token_serial = ?3 ORDER BY id");
 	if (st == NULL) {
 		return names;
 	}
-	sqlite3_bind_text(st, 1, jstr(tok, "manufacturer"), -1,
+	sqlite3_bind_text(st, 1, rep_jstr(tok, "manufacturer"), -1,
 	    SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, jstr(tok, "model"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, jstr(tok, "serial"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, rep_jstr(tok, "model"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, rep_jstr(tok, "serial"), -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, r->as_of_str, -1, SQLITE_TRANSIENT);
-	while (row(r, st)) {
-		json_array_append_new(names, json_string(col(st, 0)));
+	while (rep_row(r, st)) {
+		json_array_append_new(names, json_string(rep_col(st, 0)));
 		if (sqlite3_column_int(st, 3)) {
 			continue;	/* key destroyed: nothing left to plan */
 		}
-		if (*sunset != '\0' && *col(st, 1) != '\0' &&
-		    strncmp(sunset, col(st, 1), 10) < 0) {
+		if (*sunset != '\0' && *rep_col(st, 1) != '\0' &&
+		    strncmp(sunset, rep_col(st, 1), 10) < 0) {
 			snprintf(w, sizeof(w), "ES-HSM-02: CMVP certificate %s "
 			    "sunsets on %s, before the notAfter %.10s of CA %s "
 			    "whose key this token holds", cert, sunset,
-			    col(st, 1), col(st, 0));
+			    rep_col(st, 1), rep_col(st, 0));
 			json_array_append_new(warn, json_string(w));
 		}
 		if (strcmp(status, "Historical") == 0 ||
 		    strcmp(status, "Revoked") == 0) {
 			snprintf(w, sizeof(w), "ES-HSM-02: CMVP certificate %s "
 			    "is %s since %s: the key of CA %s may no longer "
-			    "sign", cert, status, jstr(tok, "since"),
-			    col(st, 0));
+			    "sign", cert, status, rep_jstr(tok, "since"),
+			    rep_col(st, 0));
 			json_array_append_new(warn, json_string(w));
 		}
-		if (*col(st, 2) != '\0' && *cert != '\0' &&
-		    strcmp(col(st, 2), cert) != 0) {
+		if (*rep_col(st, 2) != '\0' && *cert != '\0' &&
+		    strcmp(rep_col(st, 2), cert) != 0) {
 			snprintf(w, sizeof(w), "ES-HSM-ID-01: the key of CA %s "
 			    "was generated under CMVP certificate %s, the "
-			    "token maps to %s now", col(st, 0), col(st, 2),
+			    "token maps to %s now", rep_col(st, 0), rep_col(st, 2),
 			    cert);
 			json_array_append_new(warn, json_string(w));
 		}
@@ -292,7 +353,7 @@ token_cert(struct rep *r, const char *manuf, const char *model,
 		return;
 	}
 	*source = "none";
-	st = prep(r, "SELECT cmvp_cert FROM cas WHERE token_manufacturer = ?"
+	st = rep_prep(r, "SELECT cmvp_cert FROM cas WHERE token_manufacturer = ?"
 	    " AND token_model = ? AND token_serial = ? AND cmvp_cert IS NOT"
 	    " NULL AND cmvp_cert <> '' ORDER BY id DESC LIMIT 1");
 	if (st == NULL) {
@@ -301,8 +362,8 @@ token_cert(struct rep *r, const char *manuf, const char *model,
 	sqlite3_bind_text(st, 1, manuf, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, model, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, serial, -1, SQLITE_TRANSIENT);
-	if (row(r, st)) {
-		snprintf(number, numsz, "%s", col(st, 0));
+	if (rep_row(r, st)) {
+		snprintf(number, numsz, "%s", rep_col(st, 0));
 		*source = "recorded at key generation (validation object or "
 		    "earlier mapping)";
 	}
@@ -319,11 +380,11 @@ tokens(struct rep *r)
 	size_t i;
 	int gen, sign;
 
-	st = prep(r, "SELECT label, manufacturer, model, serial, fw, hw,"
+	st = rep_prep(r, "SELECT label, manufacturer, model, serial, fw, hw,"
 	    " library, module_path, mechanisms, first_seen, last_seen"
 	    " FROM tokens ORDER BY id");
-	while (row(r, st)) {
-		mechs = json_loads(col(st, 8), 0, NULL);
+	while (rep_row(r, st)) {
+		mechs = json_loads(rep_col(st, 8), 0, NULL);
 		if (!json_is_array(mechs)) {
 			json_decref(mechs);
 			mechs = json_array();
@@ -340,14 +401,14 @@ tokens(struct rep *r)
 			    CKM_ML_DSA_KEY_PAIR_GEN_NUM);
 			sign |= mech_is(m, "CKM_ML_DSA", CKM_ML_DSA_NUM);
 		}
-		token_cert(r, col(st, 1), col(st, 2), col(st, 3), col(st, 4),
+		token_cert(r, rep_col(st, 1), rep_col(st, 2), rep_col(st, 3), rep_col(st, 4),
 		    number, sizeof(number), &source);
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-		    "label", col(st, 0), "manufacturer", col(st, 1),
-		    "model", col(st, 2), "serial", col(st, 3),
-		    "firmware", col(st, 4), "hardware", col(st, 5),
-		    "library", col(st, 6), "module_path", col(st, 7),
-		    "first_seen", col(st, 9), "last_seen", col(st, 10),
+		    "label", rep_col(st, 0), "manufacturer", rep_col(st, 1),
+		    "model", rep_col(st, 2), "serial", rep_col(st, 3),
+		    "firmware", rep_col(st, 4), "hardware", rep_col(st, 5),
+		    "library", rep_col(st, 6), "module_path", rep_col(st, 7),
+		    "first_seen", rep_col(st, 9), "last_seen", rep_col(st, 10),
 		    "mapping_source", source);
 		cmvp_fill(r, number, r->as_of, o);
 		json_object_set_new(o, "mechanism_count",
@@ -357,6 +418,7 @@ tokens(struct rep *r)
 		json_object_set_new(o, "ml_dsa_sign", json_boolean(sign));
 		json_object_set_new(o, "ml_dsa_ready",
 		    json_boolean(gen && sign));
+		json_object_set_new(o, "pqc", pqc_readiness(mechs));
 		json_object_set_new(o, "mechanisms", mechs);
 		warn = json_array();
 		names = token_cas(r, o, warn);
@@ -374,19 +436,19 @@ mappings(struct rep *r)
 	json_t *arr = json_array(), *o;
 	sqlite3_stmt *st;
 
-	st = prep(r, "SELECT m.manufacturer, m.model, m.serial, m.firmware,"
+	st = rep_prep(r, "SELECT m.manufacturer, m.model, m.serial, m.firmware,"
 	    " m.cert_number, m.mapped_by, m.mapped, (SELECT COUNT(*) FROM"
 	    " tokens t WHERE t.manufacturer = m.manufacturer AND t.model ="
 	    " m.model AND (m.serial = '*' OR m.serial = t.serial) AND"
 	    " (m.firmware = '*' OR m.firmware = t.fw)) FROM hsm_map m"
 	    " ORDER BY m.id");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i}",
-		    "manufacturer", col(st, 0), "model", col(st, 1),
-		    "serial", col(st, 2), "firmware", col(st, 3),
-		    "mapped_by", col(st, 5), "mapped", col(st, 6),
+		    "manufacturer", rep_col(st, 0), "model", rep_col(st, 1),
+		    "serial", rep_col(st, 2), "firmware", rep_col(st, 3),
+		    "mapped_by", rep_col(st, 5), "mapped", rep_col(st, 6),
 		    "matching_tokens", sqlite3_column_int(st, 7));
-		cmvp_fill(r, col(st, 4), r->as_of, o);
+		cmvp_fill(r, rep_col(st, 4), r->as_of, o);
 		json_array_append_new(arr, o);
 	}
 	sqlite3_finalize(st);
@@ -425,7 +487,7 @@ timeline(struct rep *r, json_t *toks)
 			json_object_set_new(m, series[k], json_integer(0));
 		}
 		json_array_foreach(toks, i, t) {
-			count(m, status_at(r, jstr(t, "cmvp_cert"), end));
+			count(m, status_at(r, rep_jstr(t, "cmvp_cert"), end));
 		}
 		json_array_append_new(months, m);
 	}
@@ -466,7 +528,7 @@ ca_keys(struct rep *r)
 	char number[32];
 	int ok;
 
-	st = prep(r, "SELECT name, kind, status, subject,"
+	st = rep_prep(r, "SELECT name, kind, status, subject,"
 	    " COALESCE(not_before, ''), COALESCE(not_after, ''), key_alg,"
 	    " sig_alg, token_label, token_manufacturer, token_model,"
 	    " token_serial, token_fw, key_id, key_label, prov_local,"
@@ -474,20 +536,20 @@ ca_keys(struct rep *r)
 	    " COALESCE(cmvp_cert, ''), COALESCE(cmvp_status_at_gen, ''),"
 	    " COALESCE(key_destroyed, ''), created, cert_der FROM cas"
 	    " ORDER BY id");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		ok = sqlite3_column_int(st, 15) && sqlite3_column_int(st, 16) &&
 		    sqlite3_column_int(st, 17) && !sqlite3_column_int(st, 18);
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s,"
 		    "s:s,s:s,s:s,s:s}",
-		    "name", col(st, 0), "kind", col(st, 1), "status", col(st, 2),
-		    "subject", col(st, 3), "not_before", col(st, 4),
-		    "not_after", col(st, 5), "key_alg", col(st, 6),
+		    "name", rep_col(st, 0), "kind", rep_col(st, 1), "status", rep_col(st, 2),
+		    "subject", rep_col(st, 3), "not_before", rep_col(st, 4),
+		    "not_after", rep_col(st, 5), "key_alg", rep_col(st, 6),
 		    "key_size", key_bits(sqlite3_column_blob(st, 23),
-		    sqlite3_column_bytes(st, 23), col(st, 6)),
-		    "sig_alg", col(st, 7), "token_label", col(st, 8),
-		    "token_manufacturer", col(st, 9), "token_model", col(st, 10),
-		    "token_serial", col(st, 11), "token_firmware", col(st, 12),
-		    "key_id", col(st, 13), "key_label", col(st, 14));
+		    sqlite3_column_bytes(st, 23), rep_col(st, 6)),
+		    "sig_alg", rep_col(st, 7), "token_label", rep_col(st, 8),
+		    "token_manufacturer", rep_col(st, 9), "token_model", rep_col(st, 10),
+		    "token_serial", rep_col(st, 11), "token_firmware", rep_col(st, 12),
+		    "key_id", rep_col(st, 13), "key_label", rep_col(st, 14));
 		json_object_set_new(o, "prov_local",
 		    json_boolean(sqlite3_column_int(st, 15)));
 		json_object_set_new(o, "prov_always_sensitive",
@@ -498,14 +560,14 @@ ca_keys(struct rep *r)
 		    json_boolean(sqlite3_column_int(st, 18)));
 		json_object_set_new(o, "provenance_ok", json_boolean(ok));
 		json_object_set_new(o, "cmvp_cert_at_generation",
-		    json_string(col(st, 19)));
+		    json_string(rep_col(st, 19)));
 		json_object_set_new(o, "cmvp_status_at_generation",
-		    json_string(col(st, 20)));
+		    json_string(rep_col(st, 20)));
 		/* Now: the token's certificate (ES-HSM-ID-01) as of the date. */
-		token_cert(r, col(st, 9), col(st, 10), col(st, 11), col(st, 12),
+		token_cert(r, rep_col(st, 9), rep_col(st, 10), rep_col(st, 11), rep_col(st, 12),
 		    number, sizeof(number), &source);
 		if (*number == '\0') {
-			snprintf(number, sizeof(number), "%s", col(st, 19));
+			snprintf(number, sizeof(number), "%s", rep_col(st, 19));
 		}
 		now = json_object();
 		cmvp_fill(r, number, r->as_of, now);
@@ -516,10 +578,10 @@ ca_keys(struct rep *r)
 		json_object_set(o, "since", json_object_get(now, "since"));
 		json_decref(now);
 		json_object_set_new(o, "key_destroyed",
-		    json_boolean(*col(st, 21) != '\0'));
+		    json_boolean(*rep_col(st, 21) != '\0'));
 		json_object_set_new(o, "key_destroyed_at",
-		    json_string(col(st, 21)));
-		json_object_set_new(o, "created", json_string(col(st, 22)));
+		    json_string(rep_col(st, 21)));
+		json_object_set_new(o, "created", json_string(rep_col(st, 22)));
 		json_array_append_new(arr, o);
 	}
 	sqlite3_finalize(st);
@@ -554,8 +616,9 @@ out:
 	ERR_clear_error();
 }
 
+/* Counts of the issued certificates; list (the per-certificate rows) kept. */
 static json_t *
-certificates(struct rep *r)
+certificates(struct rep *r, json_t *list)
 {
 	json_t *byp = json_object(), *bya = json_object(), *bys = json_object();
 	json_t *bym = json_object(), *byc = json_object();
@@ -566,17 +629,17 @@ certificates(struct rep *r)
 	json_object_set_new(bys, "good", json_integer(0));
 	json_object_set_new(bys, "revoked", json_integer(0));
 	json_object_set_new(bys, "expired", json_integer(0));
-	st = prep(r, "SELECT c.profile, c.not_after, c.der, r.cert_id IS NOT"
+	st = rep_prep(r, "SELECT c.profile, c.not_after, c.der, r.cert_id IS NOT"
 	    " NULL AND r.time <= ?1, c.issued > ?1, a.name FROM certificates c"
 	    " JOIN cas a ON a.id = c.ca_id LEFT JOIN revocations r ON"
 	    " r.cert_id = c.id ORDER BY c.id");
 	if (st != NULL) {
 		sqlite3_bind_text(st, 1, r->as_of_str, -1, SQLITE_TRANSIENT);
 	}
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		total++;
-		count(byp, col(st, 0));
-		count(byc, col(st, 5));
+		count(byp, rep_col(st, 0));
+		count(byc, rep_col(st, 5));
 		key_name(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2),
 		    alg, sizeof(alg));
 		count(bya, alg);
@@ -584,23 +647,23 @@ certificates(struct rep *r)
 			count(bys, "issued_after_as_of");
 		} else if (sqlite3_column_int(st, 3)) {
 			count(bys, "revoked");
-		} else if (strcmp(col(st, 1), r->as_of_str) < 0) {
+		} else if (strcmp(rep_col(st, 1), r->as_of_str) < 0) {
 			count(bys, "expired");
 		} else {
 			count(bys, "good");
 		}
 	}
 	sqlite3_finalize(st);
-	st = prep(r, "SELECT substr(not_after, 1, 7), COUNT(*) FROM"
+	st = rep_prep(r, "SELECT substr(not_after, 1, 7), COUNT(*) FROM"
 	    " certificates GROUP BY 1 ORDER BY 1");
-	while (row(r, st)) {
-		json_object_set_new(bym, col(st, 0),
+	while (rep_row(r, st)) {
+		json_object_set_new(bym, rep_col(st, 0),
 		    json_integer(sqlite3_column_int(st, 1)));
 	}
 	sqlite3_finalize(st);
-	return json_pack("{s:i,s:o,s:o,s:o,s:o,s:o}", "total", total,
+	return json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "total", total,
 	    "by_profile", byp, "by_algorithm", bya, "by_status", bys,
-	    "by_ca", byc, "by_expiry_month", bym);
+	    "by_ca", byc, "by_expiry_month", bym, "list", list);
 }
 
 /* Rule IDs (ES-[A-Z0-9-]+, trailing '-' dropped) named in text, once each. */
@@ -644,32 +707,32 @@ refusals(struct rep *r)
 	json_t *reqs = json_array(), *aud = json_array(), *rules;
 	sqlite3_stmt *st;
 
-	st = prep(r, "SELECT q.id, a.name, q.profile, q.submitter, q.submitted,"
+	st = rep_prep(r, "SELECT q.id, a.name, q.profile, q.submitter, q.submitted,"
 	    " COALESCE(q.refusal, '') FROM requests q JOIN cas a ON"
 	    " a.id = q.ca_id WHERE q.status = 'refused' ORDER BY q.submitted,"
 	    " q.id");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		rules = json_array();
-		rule_ids(rules, col(st, 5));
+		rule_ids(rules, rep_col(st, 5));
 		json_array_append_new(reqs, json_pack(
-		    "{s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "request", col(st, 0),
-		    "ca", col(st, 1), "profile", col(st, 2), "submitter",
-		    col(st, 3), "time", col(st, 4), "rules", rules,
-		    "refusal", col(st, 5)));
+		    "{s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "request", rep_col(st, 0),
+		    "ca", rep_col(st, 1), "profile", rep_col(st, 2), "submitter",
+		    rep_col(st, 3), "time", rep_col(st, 4), "rules", rules,
+		    "refusal", rep_col(st, 5)));
 	}
 	sqlite3_finalize(st);
-	st = prep(r, "SELECT seq, time, operators, action, object, result,"
+	st = rep_prep(r, "SELECT seq, time, operators, action, object, result,"
 	    " detail FROM audit WHERE result LIKE 'refused%' ORDER BY seq");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		rules = json_array();
-		rule_ids(rules, col(st, 5));
-		rule_ids(rules, col(st, 6));
+		rule_ids(rules, rep_col(st, 5));
+		rule_ids(rules, rep_col(st, 6));
 		json_array_append_new(aud, json_pack(
 		    "{s:I,s:s,s:s,s:s,s:s,s:o,s:s,s:s}", "seq",
-		    (json_int_t)sqlite3_column_int64(st, 0), "time", col(st, 1),
-		    "operators", col(st, 2), "action", col(st, 3),
-		    "object", col(st, 4), "rules", rules, "result", col(st, 5),
-		    "detail", col(st, 6)));
+		    (json_int_t)sqlite3_column_int64(st, 0), "time", rep_col(st, 1),
+		    "operators", rep_col(st, 2), "action", rep_col(st, 3),
+		    "object", rep_col(st, 4), "rules", rules, "result", rep_col(st, 5),
+		    "detail", rep_col(st, 6)));
 	}
 	sqlite3_finalize(st);
 	return json_pack("{s:o,s:o}", "requests", reqs, "audit", aud);
@@ -681,13 +744,35 @@ approvals(struct rep *r)
 	json_t *arr = json_array();
 	sqlite3_stmt *st;
 
-	st = prep(r, "SELECT a.time, a.kind, a.object, o.name, a.decision"
+	st = rep_prep(r, "SELECT a.time, a.kind, a.object, o.name, a.decision"
 	    " FROM approvals a LEFT JOIN operators o ON o.id = a.operator_id"
 	    " ORDER BY a.time, a.id");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s}",
-		    "time", col(st, 0), "kind", col(st, 1), "object", col(st, 2),
-		    "operator", col(st, 3), "decision", col(st, 4)));
+		    "time", rep_col(st, 0), "kind", rep_col(st, 1), "object", rep_col(st, 2),
+		    "operator", rep_col(st, 3), "decision", rep_col(st, 4)));
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+/* Every entry of the audit chain, in order (the audit sheet). */
+static json_t *
+audit_entries(struct rep *r)
+{
+	json_t *arr = json_array();
+	sqlite3_stmt *st;
+
+	st = rep_prep(r, "SELECT seq, time, operators, action, object, result,"
+	    " detail, hash FROM audit ORDER BY seq");
+	while (rep_row(r, st)) {
+		json_array_append_new(arr, json_pack(
+		    "{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq",
+		    (json_int_t)sqlite3_column_int64(st, 0), "time",
+		    rep_col(st, 1), "operators", rep_col(st, 2), "action",
+		    rep_col(st, 3), "object", rep_col(st, 4), "result",
+		    rep_col(st, 5), "detail", rep_col(st, 6), "hash",
+		    rep_col(st, 7)));
 	}
 	sqlite3_finalize(st);
 	return arr;
@@ -707,9 +792,9 @@ audit_section(struct rep *r, X509 *const *given, size_t ngiven)
 	int intact;
 
 	if (ngiven == 0) {
-		st = prep(r, "SELECT cert_der FROM cas WHERE cert_der IS NOT"
+		st = rep_prep(r, "SELECT cert_der FROM cas WHERE cert_der IS NOT"
 		    " NULL ORDER BY id");
-		while (row(r, st) && nown < MAX_CERTS) {
+		while (rep_row(r, st) && nown < MAX_CERTS) {
 			const unsigned char *p = sqlite3_column_blob(st, 0);
 			X509 *x = d2i_X509(NULL, &p,
 			    sqlite3_column_bytes(st, 0));
@@ -742,7 +827,7 @@ audit_section(struct rep *r, X509 *const *given, size_t ngiven)
 	for (i = 0; i < nown; i++) {
 		X509_free(own[i]);
 	}
-	return json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:i,s:i,s:o}",
+	return json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:i,s:i,s:o,s:o*}",
 	    "result", intact ? "intact" : "TAMPERED", "checked_with",
 	    ngiven > 0 ? "the CA certificates given (independent check)" :
 	    "store copies: not an independent check", "certificates", subjects,
@@ -750,7 +835,8 @@ audit_section(struct rep *r, X509 *const *given, size_t ngiven)
 	    "signed_heads", (json_int_t)res.signatures,
 	    "last_signed_seq", (json_int_t)res.last_signed_seq,
 	    "unsigned_tail", res.unsigned_tail, "problems", res.problems,
-	    "findings", findings);
+	    "findings", findings, "entries_list", r->audit_entries ?
+	    audit_entries(r) : NULL);
 }
 
 static json_t *
@@ -762,23 +848,23 @@ freshness(struct rep *r)
 	json_t *o;
 
 	/* Every CA with its latest CRL of each kind (and partition), or none. */
-	st = prep(r, "SELECT c.name, l.number, COALESCE(l.kind, ''),"
+	st = rep_prep(r, "SELECT c.name, l.number, COALESCE(l.kind, ''),"
 	    " COALESCE(l.partition, 0), COALESCE(l.this_update, ''),"
 	    " COALESCE(l.next_update, '') FROM cas c LEFT JOIN crls l ON"
 	    " l.ca_id = c.id AND l.number = (SELECT MAX(number) FROM crls m"
 	    " WHERE m.ca_id = l.ca_id AND m.kind = l.kind AND m.partition IS"
 	    " l.partition) ORDER BY c.id, l.kind, l.partition");
-	while (row(r, st)) {
+	while (rep_row(r, st)) {
 		int none = sqlite3_column_type(st, 1) == SQLITE_NULL;
-		int stale = !none && strcmp(col(st, 5), r->as_of_str) < 0;
+		int stale = !none && strcmp(rep_col(st, 5), r->as_of_str) < 0;
 
 		json_array_append_new(crls, json_pack(
-		    "{s:s,s:o,s:s,s:o,s:s,s:s,s:b,s:s}", "ca", col(st, 0),
+		    "{s:s,s:o,s:s,s:o,s:s,s:s,s:b,s:s}", "ca", rep_col(st, 0),
 		    "number", none ? json_null() :
 		    json_integer(sqlite3_column_int64(st, 1)),
-		    "kind", col(st, 2), "partition", none ? json_null() :
+		    "kind", rep_col(st, 2), "partition", none ? json_null() :
 		    json_integer(sqlite3_column_int(st, 3)),
-		    "this_update", col(st, 4), "next_update", col(st, 5),
+		    "this_update", rep_col(st, 4), "next_update", rep_col(st, 5),
 		    "stale", stale, "state", none ? "no CRL signed" : stale ?
 		    "stale" : "fresh"));
 	}
@@ -792,8 +878,8 @@ freshness(struct rep *r)
 }
 
 /* Lower-case hex serial of a certificate DER ("" if unreadable). */
-static void
-cert_serial(const unsigned char *der, int len, char *out, size_t outsz)
+void
+report_cert_serial(const unsigned char *der, int len, char *out, size_t outsz)
 {
 	const unsigned char *p = der;
 	X509 *x = NULL;
@@ -816,80 +902,6 @@ cert_serial(const unsigned char *der, int len, char *out, size_t outsz)
 	ERR_clear_error();
 }
 
-/*
- * Certificates issued under keys whose HSM is Historical or Revoked now:
- * end-entity certificates and subordinate CA certificates.
- */
-static json_t *
-at_risk(struct rep *r, json_t *keys)
-{
-	json_t *arr = json_array(), *k;
-	sqlite3_stmt *st;
-	const char *s;
-	size_t i;
-
-	json_array_foreach(keys, i, k) {
-		s = jstr(k, "effective_status");
-		if (strcmp(s, "Historical") != 0 && strcmp(s, "Revoked") != 0) {
-			continue;
-		}
-		st = prep(r, "SELECT c.serial, c.subject, c.profile, c.issued,"
-		    " c.not_after, r.cert_id IS NOT NULL AND r.time <= ?2 FROM"
-		    " certificates c JOIN cas a ON a.id = c.ca_id LEFT JOIN"
-		    " revocations r ON r.cert_id = c.id WHERE a.name = ?1"
-		    " ORDER BY c.id");
-		if (st == NULL) {
-			break;
-		}
-		sqlite3_bind_text(st, 1, jstr(k, "name"), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, r->as_of_str, -1, SQLITE_TRANSIENT);
-		while (row(r, st)) {
-			json_array_append_new(arr, json_pack(
-			    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-			    "serial", col(st, 0), "subject", col(st, 1),
-			    "profile", col(st, 2), "issued", col(st, 3),
-			    "not_after", col(st, 4), "certificate_status",
-			    sqlite3_column_int(st, 5) ? "revoked" :
-			    strcmp(col(st, 4), r->as_of_str) < 0 ? "expired" :
-			    "good", "ca", jstr(k, "name"),
-			    "token_serial", jstr(k, "token_serial"),
-			    "hsm_cmvp_cert", jstr(k, "cmvp_cert"),
-			    "hsm_status", s, "hsm_status_since",
-			    jstr(k, "since")));
-		}
-		sqlite3_finalize(st);
-		/* Subordinate CA certificates signed by this key too. */
-		st = prep(r, "SELECT s.name, s.subject, s.created,"
-		    " COALESCE(s.not_after, ''), s.status, s.cert_der FROM cas s"
-		    " JOIN cas a ON a.id = s.parent_id WHERE a.name = ?1"
-		    " ORDER BY s.id");
-		if (st == NULL) {
-			break;
-		}
-		sqlite3_bind_text(st, 1, jstr(k, "name"), -1, SQLITE_TRANSIENT);
-		while (row(r, st)) {
-			char serial[80];
-
-			cert_serial(sqlite3_column_blob(st, 5),
-			    sqlite3_column_bytes(st, 5), serial, sizeof(serial));
-			json_array_append_new(arr, json_pack(
-			    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-			    "serial", serial, "subject", col(st, 1),
-			    "profile", "subordinate CA", "issued", col(st, 2),
-			    "not_after", col(st, 3), "certificate_status",
-			    strcmp(col(st, 4), "revoked") == 0 ? "revoked" :
-			    *col(st, 3) != '\0' && strcmp(col(st, 3),
-			    r->as_of_str) < 0 ? "expired" : "good", "ca",
-			    jstr(k, "name"), "token_serial", jstr(k,
-			    "token_serial"), "hsm_cmvp_cert", jstr(k, "cmvp_cert"),
-			    "hsm_status", s, "hsm_status_since",
-			    jstr(k, "since")));
-		}
-		sqlite3_finalize(st);
-	}
-	return arr;
-}
-
 static json_t *
 summary(json_t *rep)
 {
@@ -901,12 +913,13 @@ summary(json_t *rep)
 	json_array_foreach(json_object_get(inv, "tokens"), i, t) {
 		warnings += json_array_size(json_object_get(t, "warnings"));
 		ready += json_is_true(json_object_get(t, "ml_dsa_ready"));
-		inactive += strcmp(jstr(t, "effective_status"), "Active") != 0;
+		inactive += strcmp(rep_jstr(t, "effective_status"), "Active") != 0;
 	}
 	json_array_foreach(fr, i, c) {
 		stale += json_is_true(json_object_get(c, "stale"));
 	}
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:I,s:I,s:I,s:I,s:s}",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:I,s:I,s:I,s:I,s:I,"
+	    "s:s}",
 	    "tokens", (json_int_t)json_array_size(json_object_get(inv,
 	    "tokens")), "tokens_not_active", (json_int_t)inactive,
 	    "tokens_ml_dsa_ready", (json_int_t)ready,
@@ -919,24 +932,74 @@ summary(json_t *rep)
 	    "certificates"), "by_status"),
 	    "certificates_at_risk", (json_int_t)json_array_size(
 	    json_object_get(rep, "at_risk")),
+	    "certificates_at_risk_ahead", (json_int_t)json_array_size(
+	    json_object_get(json_object_get(rep, "at_risk_ahead"),
+	    "certificates")),
 	    "refused_requests", (json_int_t)json_array_size(json_object_get(rf,
 	    "requests")),
 	    "refusals_in_audit", (json_int_t)json_array_size(json_object_get(rf,
 	    "audit")),
 	    "stale_crls", (json_int_t)stale,
-	    "audit_chain", jstr(json_object_get(rep, "audit"), "result"));
+	    "audit_chain", rep_jstr(json_object_get(rep, "audit"), "result"));
+}
+
+/*
+ * Every CA key signs with a classical algorithm: each needs a migration
+ * plan.  Say per key which post-quantum signature families its token
+ * offers (from toks), so the plan is a new key there or a new HSM.
+ */
+static void
+pqc_plan(json_t *keys, json_t *toks)
+{
+	json_t *k, *t, *offered, *f;
+	size_t i, j, n;
+	int sig;
+
+	json_array_foreach(keys, i, k) {
+		offered = NULL;
+		json_array_foreach(toks, j, t) {
+			if (strcmp(rep_jstr(t, "manufacturer"), rep_jstr(k,
+			    "token_manufacturer")) == 0 && strcmp(rep_jstr(t,
+			    "model"), rep_jstr(k, "token_model")) == 0 &&
+			    strcmp(rep_jstr(t, "serial"), rep_jstr(k,
+			    "token_serial")) == 0) {
+				offered = json_object_get(json_object_get(t,
+				    "pqc"), "offered");
+			}
+		}
+		json_object_set_new(k, "pqc_token_offers", offered != NULL ?
+		    json_deep_copy(offered) : json_array());
+		sig = 0;
+		json_array_foreach(offered, n, f) {
+			sig |= strstr(json_string_value(f), "DSA") != NULL;
+		}
+		json_object_set_new(k, "pqc_migration", json_string(
+		    json_is_true(json_object_get(k, "key_destroyed")) ?
+		    "none (key destroyed)" : sig ?
+		    "needed: a post-quantum key on this token" :
+		    "needed: the token offers no post-quantum signature "
+		    "mechanism (new HSM or firmware)"));
+	}
 }
 
 json_t *
-report_build(struct db *db, time_t as_of, X509 *const *certs, size_t ncerts)
+report_build(struct db *db, const struct report_opts *opts, X509 *const *certs,
+    size_t ncerts)
 {
 	struct rep r;
-	json_t *rep, *toks, *keys;
+	json_t *rep, *toks, *keys, *list;
 
 	memset(&r, 0, sizeof(r));
 	r.db = db;
-	r.as_of = as_of;
-	time_fmt(as_of, r.as_of_str, sizeof(r.as_of_str));
+	r.as_of = opts->as_of;
+	r.horizon_days = opts->horizon_days;
+	r.audit_entries = opts->audit_entries;
+	r.lang = opts->lang != NULL ? opts->lang : "en";
+	time_fmt(r.as_of, r.as_of_str, sizeof(r.as_of_str));
+	if ((r.alg_policies = report_alg_policies(opts->alg_policies_dir)) ==
+	    NULL) {
+		return NULL;
+	}
 	rep = json_object();
 	json_object_set_new(rep, "header", header(&r));
 	json_object_set_new(rep, "summary", json_null());
@@ -944,11 +1007,18 @@ report_build(struct db *db, time_t as_of, X509 *const *certs, size_t ncerts)
 	json_object_set_new(rep, "hsm_inventory", json_pack("{s:O,s:o}",
 	    "tokens", toks, "mappings", mappings(&r)));
 	json_object_set_new(rep, "cmvp_timeline", timeline(&r, toks));
-	json_decref(toks);
 	keys = ca_keys(&r);
+	pqc_plan(keys, toks);
+	json_decref(toks);
 	json_object_set_new(rep, "ca_keys", keys);
-	json_object_set_new(rep, "certificates", certificates(&r));
-	json_object_set_new(rep, "at_risk", at_risk(&r, keys));
+	list = report_cert_list(&r, keys);
+	json_object_set_new(rep, "certificates", certificates(&r, list));
+	json_object_set_new(rep, "at_risk", report_at_risk(&r, keys, list));
+	json_object_set_new(rep, "at_risk_ahead",
+	    report_at_risk_ahead(&r, list));
+	json_object_set_new(rep, "algorithm_horizon",
+	    report_alg_horizon(r.alg_policies, keys, list));
+	json_decref(r.alg_policies);
 	json_object_set_new(rep, "refusals", refusals(&r));
 	json_object_set_new(rep, "approvals", approvals(&r));
 	json_object_set_new(rep, "audit", audit_section(&r, certs, ncerts));
@@ -962,6 +1032,41 @@ report_build(struct db *db, time_t as_of, X509 *const *certs, size_t ncerts)
 	return rep;
 }
 
+const char *
+report_lang(const char *lang)
+{
+	const char *env[] = { "LC_ALL", "LC_MESSAGES", "LANG" }, *v;
+	const char *cur;
+	size_t i;
+
+	if (lang == NULL) {
+		lang = "en";
+		for (i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
+			if ((v = getenv(env[i])) != NULL && *v != '\0') {
+				lang = strncmp(v, "ja", 2) == 0 ? "ja" : "en";
+				break;
+			}
+		}
+	}
+	/* A catalogue directory given for tests and relocated installs. */
+	if ((v = getenv("ESEAL_LOCALEDIR")) != NULL && *v != '\0') {
+		bindtextdomain(ESEAL_TEXTDOMAIN, v);
+	}
+	bind_textdomain_codeset(ESEAL_TEXTDOMAIN, "UTF-8");
+	/* gettext ignores LANGUAGE in the C locale: take a UTF-8 one. */
+	setenv("LANGUAGE", lang, 1);
+	cur = setlocale(LC_ALL, "");
+	if (cur == NULL || strcmp(setlocale(LC_MESSAGES, NULL), "C") == 0 ||
+	    strcmp(setlocale(LC_MESSAGES, NULL), "POSIX") == 0) {
+		if (strcmp(lang, "ja") != 0 ||
+		    setlocale(LC_ALL, "ja_JP.UTF-8") == NULL) {
+			setlocale(LC_ALL, "C.UTF-8");
+		}
+	}
+	setlocale(LC_NUMERIC, "C");
+	return lang;
+}
+
 void
 report_write_json(json_t *rep, FILE *fp)
 {
@@ -969,8 +1074,8 @@ report_write_json(json_t *rep, FILE *fp)
 	fputc('\n', fp);
 }
 
-static void
-csv_field(FILE *fp, const char *s, int text)
+void
+report_csv_field(FILE *fp, const char *s, int text)
 {
 	const char *p;
 
@@ -1025,14 +1130,14 @@ csv_walk(FILE *fp, const char *section, const char *item, const char *field,
 		}
 		return;
 	}
-	csv_field(fp, section, 0);
+	report_csv_field(fp, section, 0);
 	fputc(',', fp);
-	csv_field(fp, item, 0);
+	report_csv_field(fp, item, 0);
 	fputc(',', fp);
-	csv_field(fp, field, 0);
+	report_csv_field(fp, field, 0);
 	fputc(',', fp);
 	if (json_is_string(v)) {
-		csv_field(fp, json_string_value(v), 1);
+		report_csv_field(fp, json_string_value(v), 1);
 	} else if (json_is_integer(v)) {
 		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
@@ -1060,13 +1165,17 @@ report_write_csv(json_t *rep, FILE *fp)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: eseal-policy report --db DB --format html|json|csv "
-	    "[--as-of DATE]\n"
-	    "           [--out FILE] [--ca-cert FILE...]\n"
+	fprintf(fp, "usage: eseal-policy report --db DB "
+	    "--format html|json|csv|xlsx [--as-of DATE]\n"
+	    "           [--horizon DAYS] [--sheet certificates|hsms|ca-keys|"
+	    "refusals|audit]\n"
+	    "           [--bom] [--algorithm-policies DIR] [--lang ja|en] "
+	    "[--out FILE]\n           [--ca-cert FILE...]\n"
 	    "  The compliance report of a store (read-only): HSM inventory with\n"
 	    "  CMVP status as of DATE (default now), CA keys and provenance,\n"
-	    "  issued certificates, certificates under keys whose HSM is no\n"
-	    "  longer Active, refusals, approvals, the audit chain check\n"
+	    "  issued certificates, certificates whose CA or subject key HSM is\n"
+	    "  no longer Active (and those that will be within DAYS, default\n"
+	    "  365), refusals, approvals, the audit chain check\n"
 	    "  (independent with --ca-cert), CRL and OCSP freshness.\n"
 	    "  Writes to FILE atomically, else to stdout.  See doc/report.md.\n"
 	    "  Exit status: 0 written, 2 usage, 3 store or input error.\n");
@@ -1093,6 +1202,39 @@ read_certs(char **files, size_t nfiles, X509 **certs)
 	return 1;
 }
 
+/*
+ * rep in format (html, json, csv, xlsx; one sheet of csv if sheet is not
+ * NULL, after a byte order mark if bom) into a new buffer *buf of *len
+ * bytes.  1, or 0 when the XLSX cannot be made (logged).
+ */
+static int
+render(json_t *rep, const char *format, const char *sheet, int bom,
+    char **buf, size_t *len)
+{
+	FILE *mem;
+
+	if (strcmp(format, "xlsx") == 0) {
+		return report_write_xlsx(rep, buf, len);
+	}
+	if ((mem = open_memstream(buf, len)) == NULL) {
+		fatalx("out of memory");
+	}
+	if (strcmp(format, "json") == 0) {
+		report_write_json(rep, mem);
+	} else if (sheet != NULL) {
+		report_write_sheet_csv(rep, sheet, bom, mem);
+	} else if (strcmp(format, "csv") == 0) {
+		if (bom) {
+			fputs("\xef\xbb\xbf", mem);
+		}
+		report_write_csv(rep, mem);
+	} else {
+		report_write_html(rep, mem);
+	}
+	fclose(mem);
+	return 1;
+}
+
 int
 cmd_report(int argc, char **argv)
 {
@@ -1102,6 +1244,11 @@ cmd_report(int argc, char **argv)
 		{ "as-of", required_argument, NULL, 'a' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "ca-cert", required_argument, NULL, 'c' },
+		{ "horizon", required_argument, NULL, 'H' },
+		{ "sheet", required_argument, NULL, 's' },
+		{ "bom", no_argument, NULL, 'b' },
+		{ "algorithm-policies", required_argument, NULL, 'A' },
+		{ "lang", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1110,13 +1257,20 @@ cmd_report(int argc, char **argv)
 	X509 *certs[MAX_CERTS];
 	char *files[MAX_CERTS], *buf = NULL;
 	const char *dbpath = getenv("ESEAL_DB"), *format = NULL, *out = NULL;
-	const char *asof = "now";
+	const char *asof = "now", *sheet = NULL;
+	struct report_opts ro;
+	int bom = 0;
 	size_t nfiles = 0, len = 0, i;
-	time_t as_of;
-	FILE *mem;
+	char *end;
+	long v;
 	int c, ret = EXIT_ERROR;
 
 	memset(certs, 0, sizeof(certs));
+	memset(&ro, 0, sizeof(ro));
+	ro.horizon_days = 365;
+	if ((ro.alg_policies_dir = getenv("ESEAL_ALGORITHM_POLICIES")) == NULL) {
+		ro.alg_policies_dir = ESEAL_ALGPOLDIR;
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -1140,6 +1294,34 @@ cmd_report(int argc, char **argv)
 			}
 			files[nfiles++] = optarg;
 			break;
+		case 'H':
+			v = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || v < 0 ||
+			    v > 36500) {
+				log_warnx("report: --horizon %s: a number of "
+				    "days from 0 to 36500", optarg);
+				return EXIT_USAGE;
+			}
+			ro.horizon_days = (int)v;
+			break;
+		case 's':
+			sheet = optarg;
+			break;
+		case 'b':
+			bom = 1;
+			break;
+		case 'A':
+			ro.alg_policies_dir = optarg;
+			break;
+		case 'L':
+			if (strcmp(optarg, "ja") != 0 &&
+			    strcmp(optarg, "en") != 0) {
+				log_warnx("report: --lang %s: use ja or en",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			ro.lang = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -1162,11 +1344,25 @@ cmd_report(int argc, char **argv)
 		format = "html";
 	}
 	if (strcmp(format, "html") != 0 && strcmp(format, "json") != 0 &&
-	    strcmp(format, "csv") != 0) {
-		log_warnx("report: --format %s: use html, json or csv", format);
+	    strcmp(format, "csv") != 0 && strcmp(format, "xlsx") != 0) {
+		log_warnx("report: --format %s: use html, json, csv or xlsx",
+		    format);
 		return EXIT_USAGE;
 	}
-	if (!time_parse(asof, &as_of, "--as-of")) {
+	if (sheet != NULL && (strcmp(format, "csv") != 0 ||
+	    !report_sheet_known(sheet))) {
+		log_warnx("report: --sheet %s: with --format csv, one of "
+		    "certificates, hsms, ca-keys, refusals, audit", sheet);
+		return EXIT_USAGE;
+	}
+	if (bom && strcmp(format, "csv") != 0) {
+		log_warnx("report: --bom goes with --format csv");
+		return EXIT_USAGE;
+	}
+	ro.lang = report_lang(ro.lang);
+	ro.audit_entries = strcmp(format, "xlsx") == 0 || (sheet != NULL &&
+	    strcmp(sheet, "audit") == 0);
+	if (!time_parse(asof, &ro.as_of, "--as-of")) {
 		return EXIT_USAGE;
 	}
 	if (!read_certs(files, nfiles, certs)) {
@@ -1175,20 +1371,12 @@ cmd_report(int argc, char **argv)
 	if ((db = db_open(dbpath, DB_OPEN_READONLY, 2000)) == NULL) {
 		goto out;
 	}
-	if ((rep = report_build(db, as_of, certs, nfiles)) == NULL) {
+	if ((rep = report_build(db, &ro, certs, nfiles)) == NULL) {
 		goto out;
 	}
-	if ((mem = open_memstream(&buf, &len)) == NULL) {
-		fatalx("out of memory");
+	if (!render(rep, format, sheet, bom, &buf, &len)) {
+		goto out;
 	}
-	if (strcmp(format, "json") == 0) {
-		report_write_json(rep, mem);
-	} else if (strcmp(format, "csv") == 0) {
-		report_write_csv(rep, mem);
-	} else {
-		report_write_html(rep, mem);
-	}
-	fclose(mem);
 	if (out != NULL) {
 		if (!file_write_atomic(out, buf, len, 0644)) {
 			goto out;

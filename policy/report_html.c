@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "i18n.h"
 #include "report.h"
 
 struct column {
@@ -19,8 +20,8 @@ struct column {
 	const char	*title;
 };
 
-static const char *const status_names[] = { "Active", "Historical",
-    "Revoked", "Unknown", "Unmapped" };
+static const char *const status_names[] = { N_("Active"), N_("Historical"),
+    N_("Revoked"), N_("Unknown"), N_("Unmapped") };
 static const char *const status_colours[] = { "#2f855a", "#c05621",
     "#c53030", "#4a5568", "#a0aec0" };
 
@@ -75,7 +76,7 @@ value(FILE *fp, json_t *v)
 	} else if (json_is_integer(v)) {
 		fprintf(fp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	} else if (json_is_boolean(v)) {
-		fputs(json_is_true(v) ? "yes" : "no", fp);
+		fputs(json_is_true(v) ? _("yes") : _("no"), fp);
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, e) {
 			fputs(i > 0 ? ", " : "", fp);
@@ -98,14 +99,31 @@ status_index(const char *s)
 	return 3;
 }
 
+/*
+ * A CMVP status in the report's language, with the English term beside a
+ * translation ("履歴扱い (Historical)"): the CMVP's own words stay findable.
+ */
+static void
+status_text(FILE *fp, const char *status)
+{
+	const char *t = *status != '\0' ? _(status) : "?";
+
+	esc(fp, t);
+	if (*status != '\0' && strcmp(t, status) != 0) {
+		fputs(" (", fp);
+		esc(fp, status);
+		fputs(")", fp);
+	}
+}
+
 static void
 badge(FILE *fp, const char *status, const char *since)
 {
 	fprintf(fp, "<span class=\"st s%d\">", status_index(status));
-	esc(fp, *status != '\0' ? status : "?");
+	status_text(fp, status);
 	fputs("</span>", fp);
 	if (since != NULL && *since != '\0') {
-		fputs(" since ", fp);
+		fprintf(fp, " %s ", _("since"));
 		esc(fp, since);
 	}
 }
@@ -123,7 +141,7 @@ table(FILE *fp, json_t *arr, const struct column *cols, const char *empty)
 	}
 	fputs("<table><thead><tr>", fp);
 	for (c = 0; cols[c].key != NULL; c++) {
-		fprintf(fp, "<th>%s</th>", cols[c].title);
+		fprintf(fp, "<th>%s</th>", _(cols[c].title));
 	}
 	fputs("</tr></thead><tbody>\n", fp);
 	json_array_foreach(arr, i, row) {
@@ -268,11 +286,12 @@ timeline_chart(FILE *fp, json_t *tl, const char *as_of)
 		}
 	}
 	svg_open(fp, "chart timeline", x0 + (int)n * step + 60, 300,
-	    "Effective CMVP status of the HSMs at each month end");
-	fprintf(fp, "<text x=\"0\" y=\"16\" class=\"t\">Tokens by effective "
-	    "CMVP status at each month end</text>\n<line class=\"axis\" "
+	    _("Effective CMVP status of the HSMs at each month end"));
+	fprintf(fp, "<text x=\"0\" y=\"16\" class=\"t\">%s</text>\n"
+	    "<line class=\"axis\" "
 	    "x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/><text x=\"0\" y=\"%d\">%"
-	    JSON_INTEGER_FORMAT "</text><text x=\"0\" y=\"%d\">0</text>\n", x0,
+	    JSON_INTEGER_FORMAT "</text><text x=\"0\" y=\"%d\">0</text>\n",
+	    _("Tokens by effective CMVP status at each month end"), x0,
 	    y0 + ph, x0 + (int)n * step, y0 + ph, y0 + 10, max, y0 + ph);
 	json_array_foreach(months, i, m) {
 		int x = x0 + 2 + (int)i * step;
@@ -288,14 +307,16 @@ timeline_chart(FILE *fp, json_t *tl, const char *as_of)
 			    "width=\"%d\" height=\"%d\" fill=\"%s\"><title>",
 			    x, y, bw, h, status_colours[s]);
 			esc(fp, str(m, "month_end"));
-			fprintf(fp, ": %" JSON_INTEGER_FORMAT " %s</title>"
-			    "</rect>\n", c, status_names[s]);
+			fprintf(fp, ": %" JSON_INTEGER_FORMAT " ", c);
+			status_text(fp, status_names[s]);
+			fputs("</title></rect>\n", fp);
 		}
 		if (strncmp(str(m, "month_end"), as_of, 7) == 0) {
 			fprintf(fp, "<line class=\"now\" x1=\"%d\" y1=\"%d\" "
 			    "x2=\"%d\" y2=\"%d\"/><text x=\"%d\" y=\"%d\" "
-			    "class=\"n\">as of</text>\n", x + bw / 2, y0 - 4,
-			    x + bw / 2, y0 + ph, x + bw / 2, y0 - 8);
+			    "class=\"n\">%s</text>\n", x + bw / 2, y0 - 4,
+			    x + bw / 2, y0 + ph, x + bw / 2, y0 - 8,
+			    _("as of"));
 		}
 		if (i % 6 == 0) {
 			fprintf(fp, "<text class=\"lbl\" x=\"%d\" y=\"%d\">",
@@ -306,17 +327,22 @@ timeline_chart(FILE *fp, json_t *tl, const char *as_of)
 	}
 	for (s = 0; s < 5; s++) {
 		fprintf(fp, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" "
-		    "fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
+		    "fill=\"%s\"/><text x=\"%d\" y=\"%d\">",
 		    x0 + (int)s * 120, y0 + ph + 46, status_colours[s],
-		    x0 + (int)s * 120 + 16, y0 + ph + 57, status_names[s]);
+		    x0 + (int)s * 120 + 16, y0 + ph + 57);
+		status_text(fp, status_names[s]);
+		fputs("</text>\n", fp);
 	}
 	fputs("</svg></figure>\n", fp);
 }
 
+/* The document head; lang is the report's language ("en", "ja"). */
 static void
-page_head(FILE *fp)
+page_head(FILE *fp, const char *lang)
 {
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	fprintf(fp, "<!DOCTYPE html>\n<html lang=\"%s\">",
+	    strcmp(lang, "ja") == 0 ? "ja" : "en");
+	fputs("<head><meta charset=\"utf-8\">"
 	    "\n<meta name=\"viewport\" content=\"width=device-width\">\n"
 	    "<title>eseal compliance report</title>\n<style>\n"
 	    "body{font-family:\"DejaVu Sans\",Arial,Helvetica,sans-serif;"
@@ -360,16 +386,31 @@ page_head(FILE *fp)
 static void
 header_section(FILE *fp, json_t *h, json_t *sum)
 {
+	static const struct column nav[] = {
+		{ "summary", N_("Summary") },
+		{ "hsm", N_("HSM inventory") },
+		{ "timeline", N_("CMVP status over time") },
+		{ "keys", N_("CA keys") },
+		{ "certs", N_("Issued certificates") },
+		{ "risk", N_("Certificates at risk") },
+		{ "refusals", N_("Refusals") },
+		{ "approvals", N_("Approvals") },
+		{ "audit", N_("Audit chain") },
+		{ "freshness", N_("CRL and OCSP freshness") },
+		{ NULL, NULL }
+	};
+	size_t n;
+
 	json_t *snap;
 	size_t i;
 
-	fputs("<header><h1>eseal compliance report</h1>\n<table class=\"kv\">",
-	    fp);
-	kv(fp, "Instance", h, "instance_id");
-	kv(fp, "Mode", h, "mode");
-	kv(fp, "As of", h, "as_of");
-	kv(fp, "Generated", h, "generated");
-	fputs("<tr><th>CMVP data snapshots</th><td>", fp);
+	fprintf(fp, "<header><h1>%s</h1>\n<table class=\"kv\">",
+	    _("eseal compliance report"));
+	kv(fp, _("Instance"), h, "instance_id");
+	kv(fp, _("Mode"), h, "mode");
+	kv(fp, _("As of"), h, "as_of");
+	kv(fp, _("Generated"), h, "generated");
+	fprintf(fp, "<tr><th>%s</th><td>", _("CMVP data snapshots"));
 	if (json_array_size(json_object_get(h, "cmvp_snapshots")) == 0) {
 		fputs("<span class=\"warn\">no CMVP snapshot imported</span>", fp);
 	}
@@ -383,43 +424,70 @@ header_section(FILE *fp, json_t *h, json_t *sum)
 		    "local")) ? ", local declaration" : "");
 	}
 	fputs("</td></tr></table></header>\n", fp);
-	fputs("<nav><ol><li><a href=\"#summary\">Summary</a></li>"
-	    "<li><a href=\"#hsm\">HSM inventory</a></li>"
-	    "<li><a href=\"#timeline\">CMVP status over time</a></li>"
-	    "<li><a href=\"#keys\">CA keys</a></li>"
-	    "<li><a href=\"#certs\">Issued certificates</a></li>"
-	    "<li><a href=\"#risk\">Certificates at risk</a></li>"
-	    "<li><a href=\"#refusals\">Refusals</a></li>"
-	    "<li><a href=\"#approvals\">Approvals</a></li>"
-	    "<li><a href=\"#audit\">Audit chain</a></li>"
-	    "<li><a href=\"#freshness\">CRL and OCSP freshness</a></li>"
-	    "</ol></nav>\n", fp);
+	fputs("<nav><ol>", fp);
+	for (n = 0; nav[n].key != NULL; n++) {
+		fprintf(fp, "<li><a href=\"#%s\">%s</a></li>", nav[n].key,
+		    _(nav[n].title));
+	}
+	fputs("</ol></nav>\n", fp);
 
-	fputs("<h2 id=\"summary\">Summary</h2>\n<table class=\"kv\">", fp);
-	kv(fp, "HSM tokens", sum, "tokens");
-	fprintf(fp, "<tr><th>Tokens not Active</th><td%s>%" JSON_INTEGER_FORMAT
+	fprintf(fp, "<h2 id=\"summary\">%s</h2>\n<table class=\"kv\">",
+	    _("Summary"));
+	kv(fp, _("HSM tokens"), sum, "tokens");
+	fprintf(fp, "<tr><th>%s</th>", _("Tokens not Active"));
+	fprintf(fp, "<td%s>%" JSON_INTEGER_FORMAT
 	    "</td></tr>\n", num(sum, "tokens_not_active") ? " class=\"warn\"" :
 	    "", num(sum, "tokens_not_active"));
-	kv(fp, "Tokens ready for ML-DSA", sum, "tokens_ml_dsa_ready");
-	fprintf(fp, "<tr><th>HSM warnings</th><td%s>%" JSON_INTEGER_FORMAT
+	kv(fp, _("Tokens ready for ML-DSA"), sum, "tokens_ml_dsa_ready");
+	fprintf(fp, "<tr><th>%s</th>", _("HSM warnings"));
+	fprintf(fp, "<td%s>%" JSON_INTEGER_FORMAT
 	    "</td></tr>\n", num(sum, "hsm_warnings") ? " class=\"warn\"" : "",
 	    num(sum, "hsm_warnings"));
-	kv(fp, "CA keys", sum, "ca_keys");
-	fprintf(fp, "<tr><th>Issued certificates</th><td>Total: %"
-	    JSON_INTEGER_FORMAT "</td></tr>\n", num(sum, "certificates"));
-	fprintf(fp, "<tr><th>Certificates at risk</th><td%s>%"
+	kv(fp, _("CA keys"), sum, "ca_keys");
+	fprintf(fp, "<tr><th>%s</th>", _("Issued certificates"));
+	fprintf(fp, "<td>%s: %"
+	    JSON_INTEGER_FORMAT "</td></tr>\n", _("Total"), num(sum, "certificates"));
+	fprintf(fp, "<tr><th>%s</th>", _("Certificates at risk"));
+	fprintf(fp, "<td%s>%"
 	    JSON_INTEGER_FORMAT "</td></tr>\n", num(sum,
 	    "certificates_at_risk") ? " class=\"warn\"" : "", num(sum,
 	    "certificates_at_risk"));
-	kv(fp, "Refused requests", sum, "refused_requests");
-	kv(fp, "Refusals in the audit chain", sum, "refusals_in_audit");
-	fprintf(fp, "<tr><th>Stale CRLs</th><td%s>%" JSON_INTEGER_FORMAT
+	kv(fp, _("Refused requests"), sum, "refused_requests");
+	kv(fp, _("Refusals in the audit chain"), sum, "refusals_in_audit");
+	fprintf(fp, "<tr><th>%s</th>", _("Stale CRLs"));
+	fprintf(fp, "<td%s>%" JSON_INTEGER_FORMAT
 	    "</td></tr>\n", num(sum, "stale_crls") ? " class=\"warn\"" : "",
 	    num(sum, "stale_crls"));
-	fprintf(fp, "<tr><th>Audit chain</th><td class=\"%s\">",
+	fprintf(fp, "<tr><th>%s</th>", _("Audit chain"));
+	fprintf(fp, "<td class=\"%s\">",
 	    strcmp(str(sum, "audit_chain"), "intact") == 0 ? "ok" : "warn");
 	esc(fp, str(sum, "audit_chain"));
 	fputs("</td></tr></table>\n", fp);
+}
+
+/* One row: per post-quantum family, offered or not, and how far. */
+static void
+pqc_row(FILE *fp, json_t *pqc)
+{
+	const char *k;
+	json_t *f;
+	int first = 1;
+
+	fprintf(fp, "<tr><th>%s</th><td>", _("Post-quantum mechanisms"));
+	json_object_foreach(json_object_get(pqc, "families"), k, f) {
+		fputs(first ? "" : "<br>", fp);
+		first = 0;
+		esc(fp, k);
+		fprintf(fp, ": %s", json_is_true(json_object_get(f, "ready")) ?
+		    _("offered") : json_is_true(json_object_get(f,
+		    "key_pair_gen")) || json_is_true(json_object_get(f,
+		    "operation")) ? _("partly (key generation or operation "
+		    "missing)") : _("not offered"));
+		fputs(" <span class=\"mech\">(", fp);
+		esc(fp, str(f, "parameter_sets"));
+		fputs(")</span>", fp);
+	}
+	fputs("</td></tr>\n", fp);
 }
 
 static void
@@ -428,24 +496,24 @@ token_card(FILE *fp, json_t *t)
 	json_t *w;
 	size_t i;
 
-	fputs("<section class=\"card\"><h3>Token ", fp);
+	fprintf(fp, "<section class=\"card\"><h3>%s ", _("Token"));
 	esc(fp, str(t, "label"));
-	fputs(" &mdash; serial ", fp);
+	fprintf(fp, " &mdash; %s ", _("serial"));
 	esc(fp, str(t, "serial"));
 	fputs("</h3>\n<table class=\"kv\">", fp);
-	fputs("<tr><th>Identity</th><td>", fp);
+	fprintf(fp, "<tr><th>%s</th><td>", _("Identity"));
 	esc(fp, str(t, "manufacturer"));
 	fputs(" / ", fp);
 	esc(fp, str(t, "model"));
-	fputs(", firmware ", fp);
+	fprintf(fp, ", %s ", _("firmware"));
 	esc(fp, str(t, "firmware"));
-	fputs(", hardware ", fp);
+	fprintf(fp, ", %s ", _("hardware"));
 	esc(fp, str(t, "hardware"));
 	fputs("</td></tr>\n", fp);
-	kv(fp, "Library", t, "library");
-	fputs("<tr><th>CMVP certificate</th><td>", fp);
+	kv(fp, _("Library"), t, "library");
+	fprintf(fp, "<tr><th>%s</th><td>", _("CMVP certificate"));
 	esc(fp, *str(t, "cmvp_cert") != '\0' ? str(t, "cmvp_cert") :
-	    "none (unmapped)");
+	    _("none (unmapped)"));
 	fputs(" <span class=\"mech\">(", fp);
 	esc(fp, str(t, "mapping_source"));
 	fputs(")</span>", fp);
@@ -455,12 +523,12 @@ token_card(FILE *fp, json_t *t)
 		fputs(": ", fp);
 		esc(fp, str(t, "module_name"));
 	}
-	fputs("</td></tr>\n<tr><th>Standard, level</th><td>", fp);
+	fprintf(fp, "</td></tr>\n<tr><th>%s</th><td>", _("Standard, level"));
 	esc(fp, str(t, "standard"));
 	if (num(t, "level") > 0) {
 		fprintf(fp, ", level %" JSON_INTEGER_FORMAT, num(t, "level"));
 	}
-	fputs("</td></tr>\n<tr><th>Effective status</th><td>", fp);
+	fprintf(fp, "</td></tr>\n<tr><th>%s</th><td>", _("Effective status"));
 	badge(fp, str(t, "effective_status"), str(t, "since"));
 	if (*str(t, "reason") != '\0') {
 		fputs(" <span class=\"mech\">(", fp);
@@ -468,25 +536,28 @@ token_card(FILE *fp, json_t *t)
 		fputs(")</span>", fp);
 	}
 	fputs("</td></tr>\n", fp);
-	kv(fp, "Sunset date", t, "sunset");
-	fprintf(fp, "<tr><th>ML-DSA ready</th><td>%s (CKM_ML_DSA_KEY_PAIR_GEN "
+	kv(fp, _("Sunset date"), t, "sunset");
+	fprintf(fp, "<tr><th>%s</th>", _("ML-DSA ready"));
+	fprintf(fp, "<td>%s (CKM_ML_DSA_KEY_PAIR_GEN "
 	    "%s, CKM_ML_DSA %s)</td></tr>\n",
 	    json_is_true(json_object_get(t, "ml_dsa_ready")) ? "yes" : "no",
 	    json_is_true(json_object_get(t, "ml_dsa_key_pair_gen")) ? "present" :
 	    "absent", json_is_true(json_object_get(t, "ml_dsa_sign")) ?
 	    "present" : "absent");
-	fprintf(fp, "<tr><th>Mechanisms</th><td>%" JSON_INTEGER_FORMAT
+	pqc_row(fp, json_object_get(t, "pqc"));
+	fprintf(fp, "<tr><th>%s</th>", _("Mechanisms"));
+	fprintf(fp, "<td>%" JSON_INTEGER_FORMAT
 	    "<br><span class=\"mech\">", num(t, "mechanism_count"));
 	value(fp, json_object_get(t, "mechanisms"));
 	fputs("</span></td></tr>\n", fp);
-	kv(fp, "CA keys held", t, "ca_keys");
-	fputs("<tr><th>Seen</th><td>", fp);
+	kv(fp, _("CA keys held"), t, "ca_keys");
+	fprintf(fp, "<tr><th>%s</th><td>", _("Seen"));
 	esc(fp, str(t, "first_seen"));
 	fputs(" &ndash; ", fp);
 	esc(fp, str(t, "last_seen"));
-	fputs("</td></tr>\n<tr><th>Warnings</th><td>", fp);
+	fprintf(fp, "</td></tr>\n<tr><th>%s</th><td>", _("Warnings"));
 	if (json_array_size(json_object_get(t, "warnings")) == 0) {
-		fputs("none", fp);
+		fputs(_("none"), fp);
 	}
 	json_array_foreach(json_object_get(t, "warnings"), i, w) {
 		fputs(i > 0 ? "<br>" : "", fp);
@@ -506,11 +577,17 @@ ca_key_rows(FILE *fp, json_t *keys)
 		fputs("<p class=\"none\">No CA key.</p>\n", fp);
 		return;
 	}
-	fputs("<table><thead><tr><th>CA</th><th>Kind, status</th>"
-	    "<th>Token</th><th>Key, signature</th><th>notAfter</th>"
-	    "<th>Provenance (ES-KEY-01)</th><th>CMVP at generation</th>"
-	    "<th>CMVP as of the date</th><th>Key destroyed</th></tr></thead>"
-	    "<tbody>\n", fp);
+	static const char *const heads[] = { N_("CA"), N_("Kind, status"),
+	    N_("Token"), N_("Key, signature"), N_("notAfter"),
+	    N_("Provenance (ES-KEY-01)"), N_("CMVP at generation"),
+	    N_("CMVP as of the date"), N_("Key destroyed") };
+	size_t h;
+
+	fputs("<table><thead><tr>", fp);
+	for (h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+		fprintf(fp, "<th>%s</th>", _(heads[h]));
+	}
+	fputs("</tr></thead><tbody>\n", fp);
 	json_array_foreach(keys, i, k) {
 		fputs("<tr><td><b>", fp);
 		esc(fp, str(k, "name"));
@@ -553,14 +630,49 @@ ca_key_rows(FILE *fp, json_t *keys)
 		badge(fp, str(k, "effective_status"), str(k, "since"));
 		fputs("</td><td>", fp);
 		if (json_is_true(json_object_get(k, "key_destroyed"))) {
-			fputs("yes, ", fp);
+			fprintf(fp, "%s, ", _("yes"));
 			esc(fp, str(k, "key_destroyed_at"));
 		} else {
-			fputs("no", fp);
+			fputs(_("no"), fp);
 		}
 		fputs("</td></tr>\n", fp);
 	}
 	fputs("</tbody></table>\n", fp);
+}
+
+/* The algorithm horizon: policies, CA keys, certificates that leave. */
+static void
+alg_part(FILE *fp, json_t *ah)
+{
+	static const struct column pol_cols[] = {
+		{ "policy", N_("Policy") }, { "edition", N_("Edition") },
+		{ "source", N_("Source") }, { "file", N_("File") }, { NULL, NULL }
+	};
+	static const struct column key_cols[] = {
+		{ "name", N_("CA") }, { "key_alg", N_("Key") }, { "key_size", N_("Bits") },
+		{ "sig_alg", N_("Signature") }, { "not_after", N_("notAfter") },
+		{ "algorithm_policy_end", N_("Policy end") },
+		{ "leaves_before_not_after", N_("Leaves before notAfter") },
+		{ NULL, NULL }
+	};
+	static const struct column cert_cols[] = {
+		{ "serial", N_("Serial") }, { "subject", N_("Subject") },
+		{ "algorithm", N_("Key") }, { "not_after", N_("notAfter") },
+		{ "algorithm_policy_end", N_("Policy end") }, { NULL, NULL }
+	};
+
+	fprintf(fp, "<h2 id=\"algorithms\">%s</h2>\n<p>%s</p>\n",
+	    _("Algorithm horizon"), _("The end date of each key and signature "
+	    "hash under the dated algorithm policies below (the earliest one "
+	    "counts)."));
+	table(fp, json_object_get(ah, "policies"), pol_cols,
+	    "No dated algorithm policy installed.");
+	fprintf(fp, "<h3>%s</h3>\n", _("CA keys"));
+	table(fp, json_object_get(ah, "ca_keys"), key_cols, _("No CA key."));
+	fprintf(fp, "<h3>%s</h3>\n", _("Valid certificates that leave the "
+	    "policies before they expire"));
+	table(fp, json_object_get(ah, "certificates_leaving"), cert_cols,
+	    "None.");
 }
 
 static void
@@ -569,23 +681,25 @@ audit_part(FILE *fp, json_t *au)
 	json_t *f;
 	size_t i;
 
-	fputs("<h2 id=\"audit\">Audit chain</h2>\n<table class=\"kv\">", fp);
-	fprintf(fp, "<tr><th>Result</th><td class=\"%s\">",
+	fprintf(fp, "<h2 id=\"audit\">%s</h2>\n<table class=\"kv\">",
+	    _("Audit chain"));
+	fprintf(fp, "<tr><th>%s</th>", _("Result"));
+	fprintf(fp, "<td class=\"%s\">",
 	    strcmp(str(au, "result"), "intact") == 0 ? "ok" : "warn");
 	esc(fp, str(au, "result"));
 	fputs("</td></tr>\n", fp);
-	kv(fp, "Checked with", au, "checked_with");
-	fputs("<tr><th>Certificates</th><td>", fp);
+	kv(fp, _("Checked with"), au, "checked_with");
+	fprintf(fp, "<tr><th>%s</th><td>", _("Certificates"));
 	json_array_foreach(json_object_get(au, "certificates"), i, f) {
 		fputs(i > 0 ? "<br>" : "", fp);
 		esc(fp, json_string_value(f));
 	}
 	fputs("</td></tr>\n", fp);
-	kv(fp, "Entries", au, "entries");
-	kv(fp, "Signed heads verified", au, "signed_heads");
-	kv(fp, "Last signed entry", au, "last_signed_seq");
-	kv(fp, "Entries after the last signed head", au, "unsigned_tail");
-	kv(fp, "Problems", au, "problems");
+	kv(fp, _("Entries"), au, "entries");
+	kv(fp, _("Signed heads verified"), au, "signed_heads");
+	kv(fp, _("Last signed entry"), au, "last_signed_seq");
+	kv(fp, _("Entries after the last signed head"), au, "unsigned_tail");
+	kv(fp, _("Problems"), au, "problems");
 	fputs("</table>\n", fp);
 	if (json_array_size(json_object_get(au, "findings")) > 0) {
 		fputs("<ul>", fp);
@@ -602,119 +716,146 @@ void
 report_write_html(json_t *rep, FILE *fp)
 {
 	static const struct column map_cols[] = {
-		{ "manufacturer", "Manufacturer" }, { "model", "Model" },
-		{ "serial", "Serial" }, { "firmware", "Firmware" },
-		{ "cmvp_cert", "CMVP certificate" },
-		{ "module_name", "Module" }, { "standard", "Standard" },
-		{ "level", "Level" }, { "effective_status", "Status" },
-		{ "since", "Since" }, { "sunset", "Sunset" },
-		{ "matching_tokens", "Tokens" }, { "mapped_by", "Mapped by" },
-		{ "mapped", "Mapped" }, { NULL, NULL }
+		{ "manufacturer", N_("Manufacturer") }, { "model", N_("Model") },
+		{ "serial", N_("Serial") }, { "firmware", N_("Firmware") },
+		{ "cmvp_cert", N_("CMVP certificate") },
+		{ "module_name", N_("Module") }, { "standard", N_("Standard") },
+		{ "level", N_("Level") }, { "effective_status", N_("Status") },
+		{ "since", N_("Since") }, { "sunset", N_("Sunset") },
+		{ "matching_tokens", N_("Tokens") }, { "mapped_by", N_("Mapped by") },
+		{ "mapped", N_("Mapped") }, { NULL, NULL }
 	};
 	static const struct column risk_cols[] = {
-		{ "serial", "Serial" }, { "subject", "Subject" },
-		{ "profile", "Profile" }, { "issued", "Issued" },
-		{ "not_after", "notAfter" },
-		{ "certificate_status", "Certificate" }, { "ca", "CA" },
-		{ "hsm_cmvp_cert", "HSM CMVP certificate" },
-		{ "hsm_status", "HSM status" }, { "hsm_status_since", "Since" },
+		{ "serial", N_("Serial") }, { "subject", N_("Subject") },
+		{ "profile", N_("Profile") }, { "not_after", N_("notAfter") },
+		{ "ca", N_("CA") }, { "key", N_("Key") }, { "evidence", N_("Subject HSM") },
+		{ "hsm_cmvp_cert", N_("HSM CMVP certificate") },
+		{ "hsm_module", N_("Module") }, { "hsm_status", N_("HSM status") },
+		{ "hsm_status_since", N_("Since") }, { "why", N_("Why (rule)") },
 		{ NULL, NULL }
 	};
+	static const struct column ahead_cols[] = {
+		{ "date", N_("Date") }, { "serial", N_("Serial") },
+		{ "subject", N_("Subject") }, { "not_after", N_("notAfter") },
+		{ "ca", N_("CA") }, { "key", N_("Key") }, { "evidence", N_("Subject HSM") },
+		{ "cmvp_cert", N_("HSM CMVP certificate") }, { "module", N_("Module") },
+		{ "status", N_("Status then") }, { "rule", N_("Rule") }, { NULL, NULL }
+	};
 	static const struct column req_cols[] = {
-		{ "time", "Time" }, { "request", "Request" }, { "ca", "CA" },
-		{ "profile", "Profile" }, { "submitter", "Submitter" },
-		{ "rules", "Rules" }, { "refusal", "Refusal" }, { NULL, NULL }
+		{ "time", N_("Time") }, { "request", N_("Request") }, { "ca", N_("CA") },
+		{ "profile", N_("Profile") }, { "submitter", N_("Submitter") },
+		{ "rules", N_("Rules") }, { "refusal", N_("Refusal") }, { NULL, NULL }
 	};
 	static const struct column aud_cols[] = {
-		{ "seq", "Entry" }, { "time", "Time" },
-		{ "operators", "Operators" }, { "action", "Action" },
-		{ "object", "Object" }, { "rules", "Rules" },
-		{ "result", "Result" }, { "detail", "Detail" }, { NULL, NULL }
+		{ "seq", N_("Entry") }, { "time", N_("Time") },
+		{ "operators", N_("Operators") }, { "action", N_("Action") },
+		{ "object", N_("Object") }, { "rules", N_("Rules") },
+		{ "result", N_("Result") }, { "detail", N_("Detail") }, { NULL, NULL }
 	};
 	static const struct column appr_cols[] = {
-		{ "time", "Time" }, { "kind", "Kind" }, { "object", "Object" },
-		{ "operator", "Operator" }, { "decision", "Decision" },
+		{ "time", N_("Time") }, { "kind", N_("Kind") }, { "object", N_("Object") },
+		{ "operator", N_("Operator") }, { "decision", N_("Decision") },
 		{ NULL, NULL }
 	};
 	static const struct column crl_cols[] = {
-		{ "ca", "CA" }, { "kind", "Kind" }, { "partition", "Partition" },
-		{ "number", "Number" }, { "this_update", "thisUpdate" },
-		{ "next_update", "nextUpdate" }, { "state", "State" },
+		{ "ca", N_("CA") }, { "kind", N_("Kind") }, { "partition", N_("Partition") },
+		{ "number", N_("Number") }, { "this_update", N_("thisUpdate") },
+		{ "next_update", N_("nextUpdate") }, { "state", N_("State") },
 		{ NULL, NULL }
 	};
 	json_t *h = json_object_get(rep, "header");
 	json_t *inv = json_object_get(rep, "hsm_inventory");
 	json_t *certs = json_object_get(rep, "certificates");
 	json_t *rf = json_object_get(rep, "refusals");
-	json_t *fr = json_object_get(rep, "freshness"), *t;
+	json_t *fr = json_object_get(rep, "freshness"), *t, *ahead;
 	size_t i;
 
-	page_head(fp);
+	page_head(fp, str(h, "language"));
 	header_section(fp, h, json_object_get(rep, "summary"));
 
-	fputs("<h2 id=\"hsm\">HSM inventory</h2>\n<p>Every token a CA key "
-	    "was generated on, as it identified itself over PKCS#11, with its "
-	    "CMVP certificate (ES-HSM-ID-01) and the effective status as of ",
-	    fp);
+	fprintf(fp, "<h2 id=\"hsm\">%s</h2>\n<p>%s ", _("HSM inventory"),
+	    _("Every token a CA key was generated on, as it identified itself "
+	    "over PKCS#11, with its CMVP certificate (ES-HSM-ID-01) and the "
+	    "effective status as of"));
 	esc(fp, str(h, "as_of"));
 	fputs(".</p>\n", fp);
 	if (json_array_size(json_object_get(inv, "tokens")) == 0) {
-		fputs("<p class=\"none\">No token recorded.</p>\n", fp);
+		fprintf(fp, "<p class=\"none\">%s</p>\n",
+		    _("No token recorded."));
 	}
 	json_array_foreach(json_object_get(inv, "tokens"), i, t) {
 		token_card(fp, t);
 	}
-	fputs("<h3>Mappings (eseal-policy hsm map)</h3>\n", fp);
-	table(fp, json_object_get(inv, "mappings"), map_cols, "No mapping.");
+	fprintf(fp, "<h3>%s</h3>\n", _("Mappings (eseal-policy hsm map)"));
+	table(fp, json_object_get(inv, "mappings"), map_cols, _("No mapping."));
 
-	fputs("<h2 id=\"timeline\">CMVP status over time</h2>\n<p>The effective "
-	    "status of each token's CMVP certificate at the end of each month, "
-	    "24 months either side of the as-of date (from the CMVP data "
-	    "imported: later changes are not foreseen).</p>\n", fp);
+	fprintf(fp, "<h2 id=\"timeline\">%s</h2>\n<p>%s</p>\n",
+	    _("CMVP status over time"), _("The effective status of each "
+	    "token's CMVP certificate at the end of each month, 24 months "
+	    "either side of the as-of date (from the CMVP data imported: later "
+	    "changes are not foreseen)."));
 	if (json_array_size(json_object_get(inv, "tokens")) == 0) {
-		fputs("<p class=\"none\">No token recorded.</p>\n", fp);
+		fprintf(fp, "<p class=\"none\">%s</p>\n",
+		    _("No token recorded."));
 	} else {
 		timeline_chart(fp, json_object_get(rep, "cmvp_timeline"),
 		    str(h, "as_of"));
 	}
 
-	fputs("<h2 id=\"keys\">CA keys</h2>\n", fp);
+	fprintf(fp, "<h2 id=\"keys\">%s</h2>\n", _("CA keys"));
 	ca_key_rows(fp, json_object_get(rep, "ca_keys"));
 
-	fprintf(fp, "<h2 id=\"certs\">Issued certificates</h2>\n<p>Total: %"
-	    JSON_INTEGER_FORMAT "</p>\n<div class=\"figures\">\n",
-	    num(certs, "total"));
-	hbars(fp, "By status as of the date", json_object_get(certs,
+	fprintf(fp, "<h2 id=\"certs\">%s</h2>\n<p>%s: %" JSON_INTEGER_FORMAT
+	    "</p>\n<div class=\"figures\">\n", _("Issued certificates"),
+	    _("Total"), num(certs, "total"));
+	hbars(fp, _("By status as of the date"), json_object_get(certs,
 	    "by_status"));
-	hbars(fp, "By subject key algorithm", json_object_get(certs,
+	hbars(fp, _("By subject key algorithm"), json_object_get(certs,
 	    "by_algorithm"));
-	hbars(fp, "By profile", json_object_get(certs, "by_profile"));
-	hbars(fp, "By CA", json_object_get(certs, "by_ca"));
+	hbars(fp, _("By profile"), json_object_get(certs, "by_profile"));
+	hbars(fp, _("By CA"), json_object_get(certs, "by_ca"));
 	fputs("</div>\n", fp);
-	vbars(fp, "Expiries by month", json_object_get(certs,
+	vbars(fp, _("Expiries by month"), json_object_get(certs,
 	    "by_expiry_month"));
 
-	fputs("<h2 id=\"risk\">Certificates under keys whose HSM is now "
-	    "Historical or Revoked</h2>\n", fp);
-	table(fp, json_object_get(rep, "at_risk"), risk_cols, "None.");
+	fprintf(fp, "<h2 id=\"risk\">%s</h2>\n<p>%s</p>\n",
+	    _("Certificates under keys whose HSM is now Historical or Revoked"),
+	    _("Valid certificates whose CA key or subject key is held by an "
+	    "HSM whose CMVP certificate is Historical, Revoked or past its "
+	    "sunset as of the report date. A subject HSM is attested (proved "
+	    "by a key attestation chain) or declared (named by the "
+	    "submitter)."));
+	table(fp, json_object_get(rep, "at_risk"), risk_cols, _("None."));
+	ahead = json_object_get(rep, "at_risk_ahead");
+	fputs("<h3 id=\"ahead\">", fp);
+	fprintf(fp, _("At risk within %lld days (until %.10s)"),
+	    (long long)num(ahead, "horizon_days"), str(ahead, "until"));
+	fputs("</h3>\n", fp);
+	vbars(fp, _("Certificates becoming at risk, by month"),
+	    json_object_get(ahead, "by_month"));
+	table(fp, json_object_get(ahead, "certificates"), ahead_cols, _("None."));
 
-	fputs("<h2 id=\"refusals\">Refusals</h2>\n<h3>Refused requests</h3>\n",
-	    fp);
-	table(fp, json_object_get(rf, "requests"), req_cols, "None.");
-	fputs("<h3>Refusals in the audit chain</h3>\n", fp);
-	table(fp, json_object_get(rf, "audit"), aud_cols, "None.");
+	alg_part(fp, json_object_get(rep, "algorithm_horizon"));
 
-	fputs("<h2 id=\"approvals\">Approvals</h2>\n", fp);
-	table(fp, json_object_get(rep, "approvals"), appr_cols, "None.");
+	fprintf(fp, "<h2 id=\"refusals\">%s</h2>\n<h3>%s</h3>\n",
+	    _("Refusals"), _("Refused requests"));
+	table(fp, json_object_get(rf, "requests"), req_cols, _("None."));
+	fprintf(fp, "<h3>%s</h3>\n", _("Refusals in the audit chain"));
+	table(fp, json_object_get(rf, "audit"), aud_cols, _("None."));
+
+	fprintf(fp, "<h2 id=\"approvals\">%s</h2>\n", _("Approvals"));
+	table(fp, json_object_get(rep, "approvals"), appr_cols, _("None."));
 
 	audit_part(fp, json_object_get(rep, "audit"));
 
-	fputs("<h2 id=\"freshness\">CRL and OCSP freshness</h2>\n", fp);
-	table(fp, json_object_get(fr, "crls"), crl_cols, "No CA.");
-	fputs("<p>OCSP status export: ", fp);
+	fprintf(fp, "<h2 id=\"freshness\">%s</h2>\n",
+	    _("CRL and OCSP freshness"));
+	table(fp, json_object_get(fr, "crls"), crl_cols, _("No CA."));
+	fprintf(fp, "<p>%s: ", _("OCSP status export"));
 	esc(fp, str(fr, "ocsp_status_export"));
-	fputs("</p>\n<footer>eseal-policy report, generated ", fp);
-	esc(fp, str(h, "generated"));
-	fputs(" from the store; see doc/report.md for the meaning of each "
-	    "section.</footer>\n</body></html>\n", fp);
+	fputs("</p>\n<footer>", fp);
+	fprintf(fp, _("eseal-policy report, generated %s from the store; see "
+	    "doc/report.md for the meaning of each section."),
+	    str(h, "generated"));
+	fputs("</footer>\n</body></html>\n", fp);
 }

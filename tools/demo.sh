@@ -249,14 +249,26 @@ echo "(refused as expected)"
 eseal-policy cmvp mark --db "$ESEAL_DB" --cert TEST-SOFTHSM --status Active \
     --date 2026-11-22 --operator alice=file:"$S/alice.pass"
 
-step "Compliance report (HTML with inline SVG charts, JSON, CSV)"
+step "Compliance report (HTML in English and Japanese with inline SVG charts, JSON, CSV, sheets)"
 eseal-policy report --db "$ESEAL_DB" --format html --ca-cert "$OUT/root.pem" --ca-cert "$OUT/issuing.pem" \
     --out "$OUT/report.html"
 eseal-policy report --db "$ESEAL_DB" --format json --ca-cert "$OUT/root.pem" --ca-cert "$OUT/issuing.pem" \
     --out "$OUT/report.json"
 eseal-policy report --db "$ESEAL_DB" --format csv --out "$OUT/report.csv"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); c=r["certificates"]; print("report: %d HSMs (%s), %d CA keys, %d certificates %s, %d refusals in the audit chain, audit chain %s" % (len(r["hsm_inventory"]["tokens"]), ", ".join(t["cmvp_cert"]+" "+t["effective_status"] for t in r["hsm_inventory"]["tokens"]), len(r["ca_keys"]), c["total"], json.dumps(c["by_status"]), len(r["refusals"]["audit"]), r["audit"]["result"]))' "$OUT/report.json"
-echo "written: $OUT/report.html, $OUT/report.json, $OUT/report.csv"
+# Issue 11: the Japanese report beside the English one (the report's
+# catalogue, po/ja-report.po), the per-certificate sheet, the workbook, and
+# the seal whose subject key is on CMVP 4962 at risk after its sunset.
+mkdir -p "$OUT/locale/ja/LC_MESSAGES"
+msgfmt -o "$OUT/locale/ja/LC_MESSAGES/eseal.mo" "$top/po/ja-report.po"
+ESEAL_LOCALEDIR="$OUT/locale" eseal-policy report --db "$ESEAL_DB" --lang ja --ca-cert "$OUT/root.pem" \
+    --ca-cert "$OUT/issuing.pem" --algorithm-policies "$top/policy/algorithm-policies" --out "$OUT/report.ja.html"
+eseal-policy report --db "$ESEAL_DB" --format csv --sheet certificates --bom \
+    --algorithm-policies "$top/policy/algorithm-policies" --out "$OUT/certificates.csv"
+eseal-policy report --db "$ESEAL_DB" --format xlsx --algorithm-policies "$top/policy/algorithm-policies" \
+    --out "$OUT/report.xlsx" || echo "(no xlsx: built without libxlsxwriter)"
+eseal-policy report --db "$ESEAL_DB" --format json --as-of 2027-03-01 | python3 -c 'import json,sys; r=json.load(sys.stdin); [print("at risk as of 2027-03-01: %s %s: %s" % (x["serial"], x["profile"], x["why"])) for x in r["at_risk"]]'
+echo "written: $OUT/report.html, $OUT/report.ja.html, $OUT/report.json, $OUT/report.csv, $OUT/certificates.csv, $OUT/report.xlsx"
 
 step "Audit chain: show the last entries and verify with the CA certificates and the witnesses"
 eseal-ca audit show --last 12

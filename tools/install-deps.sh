@@ -14,7 +14,7 @@ softhsm2 opensc libmicrohttpd-dev libjansson-dev libseccomp-dev libcurl4-openssl
 curl time python3 python3-cryptography python3-yaml procps binutils gzip xxd jq nginx-light chromium
 logrotate prometheus
 build-essential dpkg-dev debhelper fakeroot lintian adduser git
-gettext locales fonts-noto-cjk"
+gettext locales fonts-noto-cjk libxlsxwriter-dev"
 if [ "${1:-}" = "--bench" ]; then
 	PKGS="$PKGS nginx-light wrk"
 fi
