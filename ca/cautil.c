@@ -472,6 +472,8 @@ out:
 	BIO_free(bio);
 	free(buf);
 	return req;
+}
+
 /* The file the loader mapped for the loaded module at path, else path. */
 static void
 module_file(const char *path, char *buf, size_t bufsz)
