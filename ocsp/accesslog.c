@@ -1062,8 +1062,6 @@ accesslog_start(int sandbox)
 	if (fd == -1 && (fd = log_open()) == -1) {
 		return 0;
 	}
-	/* A file over RLIMIT_FSIZE: EFBIG (lines dropped), not a kill. */
-	signal(SIGXFSZ, SIG_IGN);
 	sb = sandbox;
 	if (pthread_create(&writer, NULL, writer_main, &sb) != 0) {
 		log_warnx("access-log: cannot start the writer thread");

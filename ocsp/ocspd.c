@@ -459,6 +459,11 @@ main(int argc, char **argv)
 	}
 	(void)notify_init();	/* service manager */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * An access log over RLIMIT_FSIZE: EFBIG (lines dropped), not a
+	 * kill.  Set here: the whole-responder filter allows no sigaction.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
