@@ -313,3 +313,62 @@ carow_token_clear(struct carow_token *t)
 	X509_free(t->cert);
 	memset(t, 0, sizeof(*t));
 }
+
+int
+carow_cert_load(struct db *db, const char *name, X509 **out)
+{
+	sqlite3_stmt *st;
+	const unsigned char *p;
+	int ret = 0;
+
+	*out = NULL;
+	if ((st = db_prepare(db, "SELECT cert_der FROM cas WHERE name = ?")) ==
+	    NULL) {
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (p = sqlite3_column_blob(st, 0)) != NULL) {
+		if ((*out = d2i_X509(NULL, &p, sqlite3_column_bytes(st, 0))) ==
+		    NULL) {
+			log_ssl("ca %s: stored certificate unreadable", name);
+			ret = -1;
+		} else {
+			ret = 1;
+		}
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+carow_state_load(struct db *db, const char *name, struct carow_state *cs)
+{
+	sqlite3_stmt *st;
+	int ret = 0;
+
+	memset(cs, 0, sizeof(*cs));
+	if ((st = db_prepare(db, "SELECT id, kind, status, settings FROM cas"
+	    " WHERE name = ?")) == NULL) {
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		cs->id = sqlite3_column_int64(st, 0);
+		cs->kind = db_col_dup(st, 1);
+		cs->status = db_col_dup(st, 2);
+		cs->settings = db_col_dup(st, 3);
+		ret = 1;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+void
+carow_state_clear(struct carow_state *cs)
+{
+	free(cs->kind);
+	free(cs->status);
+	free(cs->settings);
+	memset(cs, 0, sizeof(*cs));
+}

@@ -114,4 +114,26 @@ struct carow_token {
 int carow_token_load(struct db *db, const char *name, struct carow_token *t);
 void carow_token_clear(struct carow_token *t);
 
+/*
+ * CA name's certificate into *out.  1 found, 0 no such CA or no
+ * certificate yet (not logged), -1 error (logged, also an unreadable
+ * stored certificate).
+ */
+int carow_cert_load(struct db *db, const char *name, X509 **out);
+
+/* A CA's kind, status and settings (JSON text), all malloc'd. */
+struct carow_state {
+	int64_t	 id;
+	char	*kind;
+	char	*status;
+	char	*settings;
+};
+
+/*
+ * CA name's state into cs.  1 found, 0 no such CA (not logged), -1 error
+ * (logged).  Release cs with carow_state_clear() whatever the result.
+ */
+int carow_state_load(struct db *db, const char *name, struct carow_state *cs);
+void carow_state_clear(struct carow_state *cs);
+
 #endif

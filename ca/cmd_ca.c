@@ -126,33 +126,22 @@ ca_list(struct db *db, const char *only)
 static int
 ca_export(struct db *db, const char *name, const char *out)
 {
-	sqlite3_stmt *st;
-	const unsigned char *p;
 	X509 *x = NULL;
 	int ret = EXIT_ERROR;
 
-	if ((st = db_prepare(db, "SELECT cert_der FROM cas WHERE name = ?")) ==
-	    NULL) {
-		return EXIT_ERROR;
-	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_ROW ||
-	    sqlite3_column_blob(st, 0) == NULL) {
+	switch (carow_cert_load(db, name, &x)) {
+	case -1:
+		break;
+	case 0:
 		log_warnx("ca %s: no such CA or no certificate yet", name);
 		ret = EXIT_REFUSED;
-		goto out;
+		break;
+	default:
+		if (x509_write_pem(x, out)) {
+			ret = EXIT_OK;
+		}
 	}
-	p = sqlite3_column_blob(st, 0);
-	if ((x = d2i_X509(NULL, &p, sqlite3_column_bytes(st, 0))) == NULL) {
-		log_ssl("ca %s: stored certificate unreadable", name);
-		goto out;
-	}
-	if (x509_write_pem(x, out)) {
-		ret = EXIT_OK;
-	}
-out:
 	X509_free(x);
-	sqlite3_finalize(st);
 	return ret;
 }
 

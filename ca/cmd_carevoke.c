@@ -46,15 +46,17 @@ cmd_ca_revoke(int argc, char **argv)
 	struct args a;
 	struct db *db = NULL;
 	struct quorum q = { 0 };
-	sqlite3_stmt *st = NULL;
+	struct carow_state cs;
 	json_t *settings = NULL, *rv;
-	char *specs[MAX_OFFICERS], *who = NULL, *text = NULL, *status = NULL;
-	char *kind = NULL, now[32], inv[32] = "", object[160], detail[512];
+	char *specs[MAX_OFFICERS], *who = NULL, *text = NULL;
+	const char *kind, *status;
+	char now[32], inv[32] = "", object[160], detail[512];
 	const char *name, *s;
 	int64_t id = 0;
 	int reason, ret = EXIT_ERROR;
 	time_t t;
 
+	memset(&cs, 0, sizeof(cs));
 	if (!args_parse(argc, argv, valued, NULL, &a)) {
 		return EXIT_USAGE;
 	}
@@ -96,26 +98,18 @@ cmd_ca_revoke(int argc, char **argv)
 	if ((db = ca_open_db()) == NULL) {
 		goto out;
 	}
-	if ((st = db_prepare(db, "SELECT id, kind, status, settings FROM cas"
-	    " WHERE name = ?")) == NULL) {
+	switch (carow_state_load(db, name, &cs)) {
+	case -1:
 		goto out;
-	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	case 0:
 		log_warnx("ca revoke: no such CA \"%s\"", name);
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	id = sqlite3_column_int64(st, 0);
-	if ((kind = strdup((const char *)sqlite3_column_text(st, 1))) == NULL ||
-	    (status = strdup((const char *)sqlite3_column_text(st, 2))) ==
-	    NULL) {
-		fatalx("out of memory");
-	}
-	settings = json_loads((const char *)sqlite3_column_text(st, 3), 0,
-	    NULL);
-	sqlite3_finalize(st);
-	st = NULL;
+	id = cs.id;
+	kind = cs.kind;
+	status = cs.status;
+	settings = json_loads(cs.settings, 0, NULL);
 	if (strcmp(kind, "issuing") != 0) {
 		log_warnx("ca revoke %s: only an issuing CA can be revoked (a "
 		    "root is withdrawn from the trust lists)", name);
@@ -170,13 +164,11 @@ cmd_ca_revoke(int argc, char **argv)
 	ret = ca_audit_sign(db, NULL, args_get(&a, "pin")) ? EXIT_OK :
 	    EXIT_ERROR;
 out:
-	sqlite3_finalize(st);
+	carow_state_clear(&cs);
 	json_decref(settings);
 	quorum_free(&q);
 	free(who);
 	free(text);
-	free(kind);
-	free(status);
 	db_close(db);
 	return ret;
 }
