@@ -104,7 +104,7 @@ struct batch {
 	int			 overlap;	/* sign in a thread (no partitions) */
 	int			 failed;	/* a certificate in flight failed */
 	struct inflight		 fl;
-	struct pending		 v[BATCH];
+	struct pending		 v[BATCH + 1];	/* + the one in flight */
 	size_t			 n;
 };
 
@@ -1203,7 +1203,7 @@ run_batches(struct batch *b, struct request **ready, size_t nready,
 			ret = EXIT_ERROR;
 			break;
 		}
-		if (b->failed || (b->n == BATCH && !batch_flush(b))) {
+		if (b->failed || (b->n >= BATCH && !batch_flush(b))) {
 			ret = EXIT_ERROR;
 			break;
 		}
