@@ -65,6 +65,12 @@ static const struct pqc_family {
 #define CKM_ML_DSA_KEY_PAIR_GEN_NUM	0x1cUL
 #define CKM_ML_DSA_NUM			0x1dUL
 
+/* Short local names for the accessors shared with report_*.c. */
+#define col(st, i)	rep_col((st), (i))
+#define prep(r, sql)	rep_prep((r), (sql))
+#define row(r, st)	rep_row((r), (st))
+#define jstr(o, k)	rep_jstr((o), (k))
+
 const char *
 rep_col(sqlite3_stmt *st, int i)
 {
@@ -194,15 +200,15 @@ header(struct rep *r)
 	id = db_meta_get(r->db, "instance_id");
 	mode = db_meta_get(r->db, "instance_mode");
 	time_fmt(now_utc(), now, sizeof(now));
-	st = rep_prep(r, "SELECT snapshot_date, source, records, local, imported,"
+	st = prep(r, "SELECT snapshot_date, source, records, local, imported,"
 	    " imported_by FROM cmvp_snapshots ORDER BY snapshot_date, id");
-	while (rep_row(r, st)) {
+	while (row(r, st)) {
 		json_array_append_new(snaps, json_pack(
-		    "{s:s,s:s,s:i,s:b,s:s,s:s}", "snapshot_date", rep_col(st, 0),
-		    "source", rep_col(st, 1), "records", sqlite3_column_int(st, 2),
-		    "local", sqlite3_column_int(st, 3), "imported", rep_col(st, 4),
-		    "imported_by", rep_col(st, 5)));
-		json_array_append_new(dates, json_string(rep_col(st, 0)));
+		    "{s:s,s:s,s:i,s:b,s:s,s:s}", "snapshot_date", col(st, 0),
+		    "source", col(st, 1), "records", sqlite3_column_int(st, 2),
+		    "local", sqlite3_column_int(st, 3), "imported", col(st, 4),
+		    "imported_by", col(st, 5)));
+		json_array_append_new(dates, json_string(col(st, 0)));
 	}
 	sqlite3_finalize(st);
 	h = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "instance_id",
@@ -280,48 +286,48 @@ token_cas(struct rep *r, json_t *tok, json_t *warn)
 {
 	json_t *names = json_array();
 	sqlite3_stmt *st;
-	const char *sunset = rep_jstr(tok, "sunset"), *cert = rep_jstr(tok, "cmvp_cert");
-	const char *status = rep_jstr(tok, "effective_status");
+	const char *sunset = jstr(tok, "sunset"), *cert = jstr(tok, "cmvp_cert");
+	const char *status = jstr(tok, "effective_status");
 	char w[512];
 
-	st = rep_prep(r, "SELECT name, COALESCE(not_after, ''), COALESCE(cmvp_cert,"
+	st = prep(r, "SELECT name, COALESCE(not_after, ''), COALESCE(cmvp_cert,"
 	    " ''), key_destroyed IS NOT NULL AND key_destroyed <= ?4 FROM cas"
 	    " WHERE token_manufacturer = ?1 AND token_model = ?2 AND"
 	    " token_serial = ?3 ORDER BY id");
 	if (st == NULL) {
 		return names;
 	}
-	sqlite3_bind_text(st, 1, rep_jstr(tok, "manufacturer"), -1,
+	sqlite3_bind_text(st, 1, jstr(tok, "manufacturer"), -1,
 	    SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, rep_jstr(tok, "model"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, rep_jstr(tok, "serial"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, jstr(tok, "model"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, jstr(tok, "serial"), -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, r->as_of_str, -1, SQLITE_TRANSIENT);
-	while (rep_row(r, st)) {
-		json_array_append_new(names, json_string(rep_col(st, 0)));
+	while (row(r, st)) {
+		json_array_append_new(names, json_string(col(st, 0)));
 		if (sqlite3_column_int(st, 3)) {
 			continue;	/* key destroyed: nothing left to plan */
 		}
-		if (*sunset != '\0' && *rep_col(st, 1) != '\0' &&
-		    strncmp(sunset, rep_col(st, 1), 10) < 0) {
+		if (*sunset != '\0' && *col(st, 1) != '\0' &&
+		    strncmp(sunset, col(st, 1), 10) < 0) {
 			snprintf(w, sizeof(w), "ES-HSM-02: CMVP certificate %s "
 			    "sunsets on %s, before the notAfter %.10s of CA %s "
 			    "whose key this token holds", cert, sunset,
-			    rep_col(st, 1), rep_col(st, 0));
+			    col(st, 1), col(st, 0));
 			json_array_append_new(warn, json_string(w));
 		}
 		if (strcmp(status, "Historical") == 0 ||
 		    strcmp(status, "Revoked") == 0) {
 			snprintf(w, sizeof(w), "ES-HSM-02: CMVP certificate %s "
 			    "is %s since %s: the key of CA %s may no longer "
-			    "sign", cert, status, rep_jstr(tok, "since"),
-			    rep_col(st, 0));
+			    "sign", cert, status, jstr(tok, "since"),
+			    col(st, 0));
 			json_array_append_new(warn, json_string(w));
 		}
-		if (*rep_col(st, 2) != '\0' && *cert != '\0' &&
-		    strcmp(rep_col(st, 2), cert) != 0) {
+		if (*col(st, 2) != '\0' && *cert != '\0' &&
+		    strcmp(col(st, 2), cert) != 0) {
 			snprintf(w, sizeof(w), "ES-HSM-ID-01: the key of CA %s "
 			    "was generated under CMVP certificate %s, the "
-			    "token maps to %s now", rep_col(st, 0), rep_col(st, 2),
+			    "token maps to %s now", col(st, 0), col(st, 2),
 			    cert);
 			json_array_append_new(warn, json_string(w));
 		}
@@ -353,7 +359,7 @@ token_cert(struct rep *r, const char *manuf, const char *model,
 		return;
 	}
 	*source = "none";
-	st = rep_prep(r, "SELECT cmvp_cert FROM cas WHERE token_manufacturer = ?"
+	st = prep(r, "SELECT cmvp_cert FROM cas WHERE token_manufacturer = ?"
 	    " AND token_model = ? AND token_serial = ? AND cmvp_cert IS NOT"
 	    " NULL AND cmvp_cert <> '' ORDER BY id DESC LIMIT 1");
 	if (st == NULL) {
@@ -362,8 +368,8 @@ token_cert(struct rep *r, const char *manuf, const char *model,
 	sqlite3_bind_text(st, 1, manuf, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, model, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, serial, -1, SQLITE_TRANSIENT);
-	if (rep_row(r, st)) {
-		snprintf(number, numsz, "%s", rep_col(st, 0));
+	if (row(r, st)) {
+		snprintf(number, numsz, "%s", col(st, 0));
 		*source = "recorded at key generation (validation object or "
 		    "earlier mapping)";
 	}
@@ -380,11 +386,11 @@ tokens(struct rep *r)
 	size_t i;
 	int gen, sign;
 
-	st = rep_prep(r, "SELECT label, manufacturer, model, serial, fw, hw,"
+	st = prep(r, "SELECT label, manufacturer, model, serial, fw, hw,"
 	    " library, module_path, mechanisms, first_seen, last_seen"
 	    " FROM tokens ORDER BY id");
-	while (rep_row(r, st)) {
-		mechs = json_loads(rep_col(st, 8), 0, NULL);
+	while (row(r, st)) {
+		mechs = json_loads(col(st, 8), 0, NULL);
 		if (!json_is_array(mechs)) {
 			json_decref(mechs);
 			mechs = json_array();
@@ -401,14 +407,14 @@ tokens(struct rep *r)
 			    CKM_ML_DSA_KEY_PAIR_GEN_NUM);
 			sign |= mech_is(m, "CKM_ML_DSA", CKM_ML_DSA_NUM);
 		}
-		token_cert(r, rep_col(st, 1), rep_col(st, 2), rep_col(st, 3), rep_col(st, 4),
+		token_cert(r, col(st, 1), col(st, 2), col(st, 3), col(st, 4),
 		    number, sizeof(number), &source);
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-		    "label", rep_col(st, 0), "manufacturer", rep_col(st, 1),
-		    "model", rep_col(st, 2), "serial", rep_col(st, 3),
-		    "firmware", rep_col(st, 4), "hardware", rep_col(st, 5),
-		    "library", rep_col(st, 6), "module_path", rep_col(st, 7),
-		    "first_seen", rep_col(st, 9), "last_seen", rep_col(st, 10),
+		    "label", col(st, 0), "manufacturer", col(st, 1),
+		    "model", col(st, 2), "serial", col(st, 3),
+		    "firmware", col(st, 4), "hardware", col(st, 5),
+		    "library", col(st, 6), "module_path", col(st, 7),
+		    "first_seen", col(st, 9), "last_seen", col(st, 10),
 		    "mapping_source", source);
 		cmvp_fill(r, number, r->as_of, o);
 		json_object_set_new(o, "mechanism_count",
@@ -436,19 +442,19 @@ mappings(struct rep *r)
 	json_t *arr = json_array(), *o;
 	sqlite3_stmt *st;
 
-	st = rep_prep(r, "SELECT m.manufacturer, m.model, m.serial, m.firmware,"
+	st = prep(r, "SELECT m.manufacturer, m.model, m.serial, m.firmware,"
 	    " m.cert_number, m.mapped_by, m.mapped, (SELECT COUNT(*) FROM"
 	    " tokens t WHERE t.manufacturer = m.manufacturer AND t.model ="
 	    " m.model AND (m.serial = '*' OR m.serial = t.serial) AND"
 	    " (m.firmware = '*' OR m.firmware = t.fw)) FROM hsm_map m"
 	    " ORDER BY m.id");
-	while (rep_row(r, st)) {
+	while (row(r, st)) {
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i}",
-		    "manufacturer", rep_col(st, 0), "model", rep_col(st, 1),
-		    "serial", rep_col(st, 2), "firmware", rep_col(st, 3),
-		    "mapped_by", rep_col(st, 5), "mapped", rep_col(st, 6),
+		    "manufacturer", col(st, 0), "model", col(st, 1),
+		    "serial", col(st, 2), "firmware", col(st, 3),
+		    "mapped_by", col(st, 5), "mapped", col(st, 6),
 		    "matching_tokens", sqlite3_column_int(st, 7));
-		cmvp_fill(r, rep_col(st, 4), r->as_of, o);
+		cmvp_fill(r, col(st, 4), r->as_of, o);
 		json_array_append_new(arr, o);
 	}
 	sqlite3_finalize(st);
@@ -487,7 +493,7 @@ timeline(struct rep *r, json_t *toks)
 			json_object_set_new(m, series[k], json_integer(0));
 		}
 		json_array_foreach(toks, i, t) {
-			count(m, status_at(r, rep_jstr(t, "cmvp_cert"), end));
+			count(m, status_at(r, jstr(t, "cmvp_cert"), end));
 		}
 		json_array_append_new(months, m);
 	}
@@ -528,7 +534,7 @@ ca_keys(struct rep *r)
 	char number[32];
 	int ok;
 
-	st = rep_prep(r, "SELECT name, kind, status, subject,"
+	st = prep(r, "SELECT name, kind, status, subject,"
 	    " COALESCE(not_before, ''), COALESCE(not_after, ''), key_alg,"
 	    " sig_alg, token_label, token_manufacturer, token_model,"
 	    " token_serial, token_fw, key_id, key_label, prov_local,"
@@ -536,20 +542,20 @@ ca_keys(struct rep *r)
 	    " COALESCE(cmvp_cert, ''), COALESCE(cmvp_status_at_gen, ''),"
 	    " COALESCE(key_destroyed, ''), created, cert_der FROM cas"
 	    " ORDER BY id");
-	while (rep_row(r, st)) {
+	while (row(r, st)) {
 		ok = sqlite3_column_int(st, 15) && sqlite3_column_int(st, 16) &&
 		    sqlite3_column_int(st, 17) && !sqlite3_column_int(st, 18);
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s,"
 		    "s:s,s:s,s:s,s:s}",
-		    "name", rep_col(st, 0), "kind", rep_col(st, 1), "status", rep_col(st, 2),
-		    "subject", rep_col(st, 3), "not_before", rep_col(st, 4),
-		    "not_after", rep_col(st, 5), "key_alg", rep_col(st, 6),
+		    "name", col(st, 0), "kind", col(st, 1), "status", col(st, 2),
+		    "subject", col(st, 3), "not_before", col(st, 4),
+		    "not_after", col(st, 5), "key_alg", col(st, 6),
 		    "key_size", key_bits(sqlite3_column_blob(st, 23),
-		    sqlite3_column_bytes(st, 23), rep_col(st, 6)),
-		    "sig_alg", rep_col(st, 7), "token_label", rep_col(st, 8),
-		    "token_manufacturer", rep_col(st, 9), "token_model", rep_col(st, 10),
-		    "token_serial", rep_col(st, 11), "token_firmware", rep_col(st, 12),
-		    "key_id", rep_col(st, 13), "key_label", rep_col(st, 14));
+		    sqlite3_column_bytes(st, 23), col(st, 6)),
+		    "sig_alg", col(st, 7), "token_label", col(st, 8),
+		    "token_manufacturer", col(st, 9), "token_model", col(st, 10),
+		    "token_serial", col(st, 11), "token_firmware", col(st, 12),
+		    "key_id", col(st, 13), "key_label", col(st, 14));
 		json_object_set_new(o, "prov_local",
 		    json_boolean(sqlite3_column_int(st, 15)));
 		json_object_set_new(o, "prov_always_sensitive",
@@ -560,14 +566,14 @@ ca_keys(struct rep *r)
 		    json_boolean(sqlite3_column_int(st, 18)));
 		json_object_set_new(o, "provenance_ok", json_boolean(ok));
 		json_object_set_new(o, "cmvp_cert_at_generation",
-		    json_string(rep_col(st, 19)));
+		    json_string(col(st, 19)));
 		json_object_set_new(o, "cmvp_status_at_generation",
-		    json_string(rep_col(st, 20)));
+		    json_string(col(st, 20)));
 		/* Now: the token's certificate (ES-HSM-ID-01) as of the date. */
-		token_cert(r, rep_col(st, 9), rep_col(st, 10), rep_col(st, 11), rep_col(st, 12),
+		token_cert(r, col(st, 9), col(st, 10), col(st, 11), col(st, 12),
 		    number, sizeof(number), &source);
 		if (*number == '\0') {
-			snprintf(number, sizeof(number), "%s", rep_col(st, 19));
+			snprintf(number, sizeof(number), "%s", col(st, 19));
 		}
 		now = json_object();
 		cmvp_fill(r, number, r->as_of, now);
@@ -578,10 +584,10 @@ ca_keys(struct rep *r)
 		json_object_set(o, "since", json_object_get(now, "since"));
 		json_decref(now);
 		json_object_set_new(o, "key_destroyed",
-		    json_boolean(*rep_col(st, 21) != '\0'));
+		    json_boolean(*col(st, 21) != '\0'));
 		json_object_set_new(o, "key_destroyed_at",
-		    json_string(rep_col(st, 21)));
-		json_object_set_new(o, "created", json_string(rep_col(st, 22)));
+		    json_string(col(st, 21)));
+		json_object_set_new(o, "created", json_string(col(st, 22)));
 		json_array_append_new(arr, o);
 	}
 	sqlite3_finalize(st);
@@ -629,17 +635,17 @@ certificates(struct rep *r, json_t *list)
 	json_object_set_new(bys, "good", json_integer(0));
 	json_object_set_new(bys, "revoked", json_integer(0));
 	json_object_set_new(bys, "expired", json_integer(0));
-	st = rep_prep(r, "SELECT c.profile, c.not_after, c.der, r.cert_id IS NOT"
+	st = prep(r, "SELECT c.profile, c.not_after, c.der, r.cert_id IS NOT"
 	    " NULL AND r.time <= ?1, c.issued > ?1, a.name FROM certificates c"
 	    " JOIN cas a ON a.id = c.ca_id LEFT JOIN revocations r ON"
 	    " r.cert_id = c.id ORDER BY c.id");
 	if (st != NULL) {
 		sqlite3_bind_text(st, 1, r->as_of_str, -1, SQLITE_TRANSIENT);
 	}
-	while (rep_row(r, st)) {
+	while (row(r, st)) {
 		total++;
-		count(byp, rep_col(st, 0));
-		count(byc, rep_col(st, 5));
+		count(byp, col(st, 0));
+		count(byc, col(st, 5));
 		key_name(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2),
 		    alg, sizeof(alg));
 		count(bya, alg);
@@ -647,17 +653,17 @@ certificates(struct rep *r, json_t *list)
 			count(bys, "issued_after_as_of");
 		} else if (sqlite3_column_int(st, 3)) {
 			count(bys, "revoked");
-		} else if (strcmp(rep_col(st, 1), r->as_of_str) < 0) {
+		} else if (strcmp(col(st, 1), r->as_of_str) < 0) {
 			count(bys, "expired");
 		} else {
 			count(bys, "good");
 		}
 	}
 	sqlite3_finalize(st);
-	st = rep_prep(r, "SELECT substr(not_after, 1, 7), COUNT(*) FROM"
+	st = prep(r, "SELECT substr(not_after, 1, 7), COUNT(*) FROM"
 	    " certificates GROUP BY 1 ORDER BY 1");
-	while (rep_row(r, st)) {
-		json_object_set_new(bym, rep_col(st, 0),
+	while (row(r, st)) {
+		json_object_set_new(bym, col(st, 0),
 		    json_integer(sqlite3_column_int(st, 1)));
 	}
 	sqlite3_finalize(st);
@@ -707,32 +713,32 @@ refusals(struct rep *r)
 	json_t *reqs = json_array(), *aud = json_array(), *rules;
 	sqlite3_stmt *st;
 
-	st = rep_prep(r, "SELECT q.id, a.name, q.profile, q.submitter, q.submitted,"
+	st = prep(r, "SELECT q.id, a.name, q.profile, q.submitter, q.submitted,"
 	    " COALESCE(q.refusal, '') FROM requests q JOIN cas a ON"
 	    " a.id = q.ca_id WHERE q.status = 'refused' ORDER BY q.submitted,"
 	    " q.id");
-	while (rep_row(r, st)) {
+	while (row(r, st)) {
 		rules = json_array();
-		rule_ids(rules, rep_col(st, 5));
+		rule_ids(rules, col(st, 5));
 		json_array_append_new(reqs, json_pack(
-		    "{s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "request", rep_col(st, 0),
-		    "ca", rep_col(st, 1), "profile", rep_col(st, 2), "submitter",
-		    rep_col(st, 3), "time", rep_col(st, 4), "rules", rules,
-		    "refusal", rep_col(st, 5)));
+		    "{s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "request", col(st, 0),
+		    "ca", col(st, 1), "profile", col(st, 2), "submitter",
+		    col(st, 3), "time", col(st, 4), "rules", rules,
+		    "refusal", col(st, 5)));
 	}
 	sqlite3_finalize(st);
-	st = rep_prep(r, "SELECT seq, time, operators, action, object, result,"
+	st = prep(r, "SELECT seq, time, operators, action, object, result,"
 	    " detail FROM audit WHERE result LIKE 'refused%' ORDER BY seq");
-	while (rep_row(r, st)) {
+	while (row(r, st)) {
 		rules = json_array();
-		rule_ids(rules, rep_col(st, 5));
-		rule_ids(rules, rep_col(st, 6));
+		rule_ids(rules, col(st, 5));
+		rule_ids(rules, col(st, 6));
 		json_array_append_new(aud, json_pack(
 		    "{s:I,s:s,s:s,s:s,s:s,s:o,s:s,s:s}", "seq",
-		    (json_int_t)sqlite3_column_int64(st, 0), "time", rep_col(st, 1),
-		    "operators", rep_col(st, 2), "action", rep_col(st, 3),
-		    "object", rep_col(st, 4), "rules", rules, "result", rep_col(st, 5),
-		    "detail", rep_col(st, 6)));
+		    (json_int_t)sqlite3_column_int64(st, 0), "time", col(st, 1),
+		    "operators", col(st, 2), "action", col(st, 3),
+		    "object", col(st, 4), "rules", rules, "result", col(st, 5),
+		    "detail", col(st, 6)));
 	}
 	sqlite3_finalize(st);
 	return json_pack("{s:o,s:o}", "requests", reqs, "audit", aud);
@@ -744,13 +750,13 @@ approvals(struct rep *r)
 	json_t *arr = json_array();
 	sqlite3_stmt *st;
 
-	st = rep_prep(r, "SELECT a.time, a.kind, a.object, o.name, a.decision"
+	st = prep(r, "SELECT a.time, a.kind, a.object, o.name, a.decision"
 	    " FROM approvals a LEFT JOIN operators o ON o.id = a.operator_id"
 	    " ORDER BY a.time, a.id");
-	while (rep_row(r, st)) {
+	while (row(r, st)) {
 		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s}",
-		    "time", rep_col(st, 0), "kind", rep_col(st, 1), "object", rep_col(st, 2),
-		    "operator", rep_col(st, 3), "decision", rep_col(st, 4)));
+		    "time", col(st, 0), "kind", col(st, 1), "object", col(st, 2),
+		    "operator", col(st, 3), "decision", col(st, 4)));
 	}
 	sqlite3_finalize(st);
 	return arr;
@@ -763,16 +769,16 @@ audit_entries(struct rep *r)
 	json_t *arr = json_array();
 	sqlite3_stmt *st;
 
-	st = rep_prep(r, "SELECT seq, time, operators, action, object, result,"
+	st = prep(r, "SELECT seq, time, operators, action, object, result,"
 	    " detail, hash FROM audit ORDER BY seq");
-	while (rep_row(r, st)) {
+	while (row(r, st)) {
 		json_array_append_new(arr, json_pack(
 		    "{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq",
 		    (json_int_t)sqlite3_column_int64(st, 0), "time",
-		    rep_col(st, 1), "operators", rep_col(st, 2), "action",
-		    rep_col(st, 3), "object", rep_col(st, 4), "result",
-		    rep_col(st, 5), "detail", rep_col(st, 6), "hash",
-		    rep_col(st, 7)));
+		    col(st, 1), "operators", col(st, 2), "action",
+		    col(st, 3), "object", col(st, 4), "result",
+		    col(st, 5), "detail", col(st, 6), "hash",
+		    col(st, 7)));
 	}
 	sqlite3_finalize(st);
 	return arr;
@@ -792,9 +798,9 @@ audit_section(struct rep *r, X509 *const *given, size_t ngiven)
 	int intact;
 
 	if (ngiven == 0) {
-		st = rep_prep(r, "SELECT cert_der FROM cas WHERE cert_der IS NOT"
+		st = prep(r, "SELECT cert_der FROM cas WHERE cert_der IS NOT"
 		    " NULL ORDER BY id");
-		while (rep_row(r, st) && nown < MAX_CERTS) {
+		while (row(r, st) && nown < MAX_CERTS) {
 			const unsigned char *p = sqlite3_column_blob(st, 0);
 			X509 *x = d2i_X509(NULL, &p,
 			    sqlite3_column_bytes(st, 0));
@@ -848,23 +854,23 @@ freshness(struct rep *r)
 	json_t *o;
 
 	/* Every CA with its latest CRL of each kind (and partition), or none. */
-	st = rep_prep(r, "SELECT c.name, l.number, COALESCE(l.kind, ''),"
+	st = prep(r, "SELECT c.name, l.number, COALESCE(l.kind, ''),"
 	    " COALESCE(l.partition, 0), COALESCE(l.this_update, ''),"
 	    " COALESCE(l.next_update, '') FROM cas c LEFT JOIN crls l ON"
 	    " l.ca_id = c.id AND l.number = (SELECT MAX(number) FROM crls m"
 	    " WHERE m.ca_id = l.ca_id AND m.kind = l.kind AND m.partition IS"
 	    " l.partition) ORDER BY c.id, l.kind, l.partition");
-	while (rep_row(r, st)) {
+	while (row(r, st)) {
 		int none = sqlite3_column_type(st, 1) == SQLITE_NULL;
-		int stale = !none && strcmp(rep_col(st, 5), r->as_of_str) < 0;
+		int stale = !none && strcmp(col(st, 5), r->as_of_str) < 0;
 
 		json_array_append_new(crls, json_pack(
-		    "{s:s,s:o,s:s,s:o,s:s,s:s,s:b,s:s}", "ca", rep_col(st, 0),
+		    "{s:s,s:o,s:s,s:o,s:s,s:s,s:b,s:s}", "ca", col(st, 0),
 		    "number", none ? json_null() :
 		    json_integer(sqlite3_column_int64(st, 1)),
-		    "kind", rep_col(st, 2), "partition", none ? json_null() :
+		    "kind", col(st, 2), "partition", none ? json_null() :
 		    json_integer(sqlite3_column_int(st, 3)),
-		    "this_update", rep_col(st, 4), "next_update", rep_col(st, 5),
+		    "this_update", col(st, 4), "next_update", col(st, 5),
 		    "stale", stale, "state", none ? "no CRL signed" : stale ?
 		    "stale" : "fresh"));
 	}
@@ -913,7 +919,7 @@ summary(json_t *rep)
 	json_array_foreach(json_object_get(inv, "tokens"), i, t) {
 		warnings += json_array_size(json_object_get(t, "warnings"));
 		ready += json_is_true(json_object_get(t, "ml_dsa_ready"));
-		inactive += strcmp(rep_jstr(t, "effective_status"), "Active") != 0;
+		inactive += strcmp(jstr(t, "effective_status"), "Active") != 0;
 	}
 	json_array_foreach(fr, i, c) {
 		stale += json_is_true(json_object_get(c, "stale"));
@@ -940,7 +946,7 @@ summary(json_t *rep)
 	    "refusals_in_audit", (json_int_t)json_array_size(json_object_get(rf,
 	    "audit")),
 	    "stale_crls", (json_int_t)stale,
-	    "audit_chain", rep_jstr(json_object_get(rep, "audit"), "result"));
+	    "audit_chain", jstr(json_object_get(rep, "audit"), "result"));
 }
 
 /*
@@ -958,10 +964,10 @@ pqc_plan(json_t *keys, json_t *toks)
 	json_array_foreach(keys, i, k) {
 		offered = NULL;
 		json_array_foreach(toks, j, t) {
-			if (strcmp(rep_jstr(t, "manufacturer"), rep_jstr(k,
-			    "token_manufacturer")) == 0 && strcmp(rep_jstr(t,
-			    "model"), rep_jstr(k, "token_model")) == 0 &&
-			    strcmp(rep_jstr(t, "serial"), rep_jstr(k,
+			if (strcmp(jstr(t, "manufacturer"), jstr(k,
+			    "token_manufacturer")) == 0 && strcmp(jstr(t,
+			    "model"), jstr(k, "token_model")) == 0 &&
+			    strcmp(jstr(t, "serial"), jstr(k,
 			    "token_serial")) == 0) {
 				offered = json_object_get(json_object_get(t,
 				    "pqc"), "offered");

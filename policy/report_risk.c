@@ -59,8 +59,12 @@ hsm_state(struct rep *r, const char *number, time_t t, struct hsm_state *st)
 		return 0;
 	}
 	if (found == 1) {
-		snprintf(st->module, sizeof(st->module), "%s %s", rec.vendor,
-		    rec.module_name);
+		/* "Thales Luna G7 ...", not "Thales Thales Luna G7 ...". */
+		snprintf(st->module, sizeof(st->module), "%s%s%s",
+		    strncmp(rec.module_name, rec.vendor,
+		    strlen(rec.vendor)) == 0 ? "" : rec.vendor,
+		    strncmp(rec.module_name, rec.vendor,
+		    strlen(rec.vendor)) == 0 ? "" : " ", rec.module_name);
 	}
 	snprintf(st->status, sizeof(st->status), "%s",
 	    cmvp_status_name(eff.status));
