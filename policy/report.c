@@ -1041,36 +1041,14 @@ report_build(struct db *db, const struct report_opts *opts, X509 *const *certs,
 const char *
 report_lang(const char *lang)
 {
-	const char *env[] = { "LC_ALL", "LC_MESSAGES", "LANG" }, *v;
-	const char *cur;
-	size_t i;
-
-	if (lang == NULL) {
-		lang = "en";
-		for (i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
-			if ((v = getenv(env[i])) != NULL && *v != '\0') {
-				lang = strncmp(v, "ja", 2) == 0 ? "ja" : "en";
-				break;
-			}
-		}
+	/*
+	 * eseal-policy's main has taken --lang and the locale into account
+	 * (i18n_setup); a language given here chooses again.
+	 */
+	if (lang != NULL && !i18n_init(lang)) {
+		return NULL;
 	}
-	/* A catalogue directory given for tests and relocated installs. */
-	if ((v = getenv("ESEAL_LOCALEDIR")) != NULL && *v != '\0') {
-		bindtextdomain(ESEAL_TEXTDOMAIN, v);
-	}
-	bind_textdomain_codeset(ESEAL_TEXTDOMAIN, "UTF-8");
-	/* gettext ignores LANGUAGE in the C locale: take a UTF-8 one. */
-	setenv("LANGUAGE", lang, 1);
-	cur = setlocale(LC_ALL, "");
-	if (cur == NULL || strcmp(setlocale(LC_MESSAGES, NULL), "C") == 0 ||
-	    strcmp(setlocale(LC_MESSAGES, NULL), "POSIX") == 0) {
-		if (strcmp(lang, "ja") != 0 ||
-		    setlocale(LC_ALL, "ja_JP.UTF-8") == NULL) {
-			setlocale(LC_ALL, "C.UTF-8");
-		}
-	}
-	setlocale(LC_NUMERIC, "C");
-	return lang;
+	return i18n_is_ja() ? "ja" : "en";
 }
 
 void
@@ -1365,7 +1343,9 @@ cmd_report(int argc, char **argv)
 		log_warnx("report: --bom goes with --format csv");
 		return EXIT_USAGE;
 	}
-	ro.lang = report_lang(ro.lang);
+	if ((ro.lang = report_lang(ro.lang)) == NULL) {
+		return EXIT_USAGE;
+	}
 	ro.audit_entries = strcmp(format, "xlsx") == 0 || (sheet != NULL &&
 	    strcmp(sheet, "audit") == 0);
 	if (!time_parse(asof, &ro.as_of, "--as-of")) {
