@@ -10,9 +10,11 @@
  *   eseal-ocsp-signer -f FD -c CERT.pem -k KEY.pem [-p PASS-SOURCE]
  *       [-a SIGALG] [-u USER] [-s] [-S]
  *   eseal-ocsp-signer -C -c CERT.pem      (only check the certificate)
+ *   eseal-ocsp-signer -h | --help
  */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,9 +386,42 @@ serve(int fd)
 	return ret;
 }
 
+/*
+ * Print the usage with every option and exit: to stdout with status 0
+ * when asked for (-h, --help), to stderr with status 2 after a wrong
+ * command line.
+ */
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *out = status == 0 ? stdout : stderr;
+
+	fprintf(out, "usage: eseal-ocsp-signer -f FD -c CERT -k KEY "
+	    "[-p PASS-SOURCE] [-a SIGALG] [-u USER] [-sS]\n"
+	    "       eseal-ocsp-signer -C -c CERT\n"
+	    "       eseal-ocsp-signer -h | --help\n"
+	    "  -a SIGALG       the responses' signature algorithm\n"
+	    "  -c CERT         the delegated OCSP signer certificate (PEM)\n"
+	    "  -C              only check the certificate, then exit\n"
+	    "  -f FD           the socket to eseal-ocspd\n"
+	    "  -k KEY          a PEM file, or "
+	    "pkcs11:MODULE-PATH:TOKEN-LABEL:KEY-ID-HEX\n"
+	    "  -p PASS-SOURCE  the key's passphrase source (the token PIN "
+	    "source with pkcs11:)\n"
+	    "  -s              log to syslog\n"
+	    "  -S              no seccomp sandbox\n"
+	    "  -u USER         the user to run as\n"
+	    "  -h, --help      print this help and exit\n");
+	exit(status);
+}
+
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *certfn = NULL, *keyfn = NULL, *pass_src = NULL;
 	const char *algname = NULL, *user = NULL;
 	X509 *cert = NULL;
@@ -399,8 +434,11 @@ main(int argc, char **argv)
 	int ch, fd = -1, check_only = 0, rc = 1, sandbox = 1;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "a:c:Cf:k:p:sSu:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "a:c:Cf:hk:p:sSu:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage(0);
 		case 'a':
 			algname = optarg;
 			break;
@@ -429,11 +467,11 @@ main(int argc, char **argv)
 			user = optarg;
 			break;
 		default:
-			goto usage;
+			usage(2);
 		}
 	}
 	if (certfn == NULL || (!check_only && (keyfn == NULL || fd < 0))) {
-		goto usage;
+		usage(2);
 	}
 	if ((f = fopen(certfn, "r")) == NULL ||
 	    (cert = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
@@ -516,13 +554,6 @@ main(int argc, char **argv)
 	}
 	rc = 0;
 	goto out;
- usage:
-	fprintf(stderr, "usage: eseal-ocsp-signer -f FD -c CERT -k KEY "
-	    "[-p PASS-SOURCE] [-a SIGALG] [-u USER] [-sS]\n"
-	    "  KEY: a PEM file, or pkcs11:MODULE-PATH:TOKEN-LABEL:KEY-ID-HEX\n"
-	    "  (then -p is the token PIN source)\n"
-	    "       eseal-ocsp-signer -C -c CERT\n");
-	rc = 2;
  out:
 	if (f != NULL) {
 		fclose(f);
