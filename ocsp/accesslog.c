@@ -1062,8 +1062,7 @@ accesslog_start(int sandbox)
 	if (fd == -1 && (fd = log_open()) == -1) {
 		return 0;
 	}
-	/* A file over RLIMIT_FSIZE: EFBIG (lines dropped), not a kill. */
-	signal(SIGXFSZ, SIG_IGN);
+	/* SIGXFSZ is ignored by main(): over RLIMIT_FSIZE, lines dropped. */
 	sb = sandbox;
 	if (pthread_create(&writer, NULL, writer_main, &sb) != 0) {
 		log_warnx("access-log: cannot start the writer thread");

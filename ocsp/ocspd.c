@@ -479,6 +479,12 @@ main(int argc, char **argv)
 	}
 	(void)notify_init();	/* service manager */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A file over RLIMIT_FSIZE (the access log): EFBIG, not a kill.  Set
+	 * here, as the filter applied before the access log starts refuses
+	 * rt_sigaction.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
