@@ -434,23 +434,22 @@ usage(int status)
 	exit(status);
 }
 
-int
-main(int argc, char **argv)
+/*
+ * Read the command line: the configuration file into *conf, -n into
+ * *check_only.  A wrong command line, -h or --help ends the program
+ * through usage().
+ */
+static void
+parse_options(int argc, char **argv, const char **conf, int *check_only)
 {
-	struct MHD_Daemon *d = NULL;
-	struct listen_opts lo;
-	unsigned int bound = 0;
-	pthread_t presigner[PRESIGNERS];
-	sigset_t set;
-	const char *conf = NULL;
-	char portbuf[16];
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int ch, check_only = 0, rc = 1, i, have_presigner = 0, lfd;
+	int ch;
 
-	log_init(argv[0]);
+	*conf = NULL;
+	*check_only = 0;
 	while ((ch = getopt_long(argc, argv, "df:hn", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -459,18 +458,34 @@ main(int argc, char **argv)
 			log_set_verbose(2);
 			break;
 		case 'f':
-			conf = optarg;
+			*conf = optarg;
 			break;
 		case 'n':
-			check_only = 1;
+			*check_only = 1;
 			break;
 		default:
 			usage(2);
 		}
 	}
-	if (conf == NULL || optind != argc) {
+	if (*conf == NULL || optind != argc) {
 		usage(2);
 	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct MHD_Daemon *d = NULL;
+	struct listen_opts lo;
+	unsigned int bound = 0;
+	pthread_t presigner[PRESIGNERS];
+	sigset_t set;
+	const char *conf;
+	char portbuf[16];
+	int check_only, rc = 1, i, have_presigner = 0, lfd;
+
+	log_init(argv[0]);
+	parse_options(argc, argv, &conf, &check_only);
 	if (!config_read(conf)) {
 		return 1;
 	}
