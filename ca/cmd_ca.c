@@ -222,7 +222,16 @@ ca_import_cert(struct db *db, const char *name, const char *file,
 		goto out;
 	}
 	printf(_("ca %s: certificate %s installed\n"), name, sha);
-	ret = ca_audit_sign(db, NULL, pin) ? EXIT_OK : EXIT_ERROR;
+	/*
+	 * The head is signed on the token this command logged in to, by the
+	 * CA now installed: --pin is that token's PIN, not the audit CA's,
+	 * and trying it on another token would spend a PIN attempt there
+	 * and fail after the commit.
+	 */
+	ck->cert = x;
+	x = NULL;
+	memcpy(ck->cert_sha256, sha, sizeof(ck->cert_sha256));
+	ret = ca_audit_sign(db, ck, NULL) ? EXIT_OK : EXIT_ERROR;
 out:
 	findings_free(&f);
 	OPENSSL_free(der);

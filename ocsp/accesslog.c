@@ -1062,6 +1062,7 @@ accesslog_start(int sandbox)
 	if (fd == -1 && (fd = log_open()) == -1) {
 		return 0;
 	}
+	/* SIGXFSZ is ignored by main(): over RLIMIT_FSIZE, lines dropped. */
 	sb = sandbox;
 	if (pthread_create(&writer, NULL, writer_main, &sb) != 0) {
 		log_warnx("access-log: cannot start the writer thread");

@@ -57,7 +57,8 @@ int accesslog_prepare(const char *user);
 /*
  * accesslog_start: open the log (as the calling, unprivileged, user)
  * and start the writer thread, which installs its sandbox first when
- * sandbox is set.  Nothing to do for "none".  1/0 (logged).
+ * sandbox is set.  Nothing to do for "none".  The caller ignores
+ * SIGXFSZ (a full file then drops lines).  1/0 (logged).
  */
 int accesslog_start(int sandbox);
 

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -413,11 +414,62 @@ serve(const sigset_t *set)
 	}
 }
 
-static void
-usage(void)
+/*
+ * Print the usage with every option and exit: to stdout with status 0
+ * when asked for (-h, --help), to stderr with status 2 after a wrong
+ * command line.
+ */
+static void __attribute__((noreturn))
+usage(int status)
 {
-	fprintf(stderr, "usage: eseal-ocspd [-dn] -f CONFIG\n");
-	exit(2);
+	FILE *out = status == 0 ? stdout : stderr;
+
+	fprintf(out, "usage: eseal-ocspd [-dn] -f CONFIG\n"
+	    "       eseal-ocspd -h | --help\n"
+	    "  -d         log debugging messages\n"
+	    "  -f CONFIG  the configuration file\n"
+	    "  -n         check the configuration, state directory, export and"
+	    " signer, then exit\n"
+	    "  -h, --help print this help and exit\n");
+	exit(status);
+}
+
+/*
+ * Read the command line: the configuration file into *conf, -n into
+ * *check_only.  A wrong command line, -h or --help ends the program
+ * through usage().
+ */
+static void
+parse_options(int argc, char **argv, const char **conf, int *check_only)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	*conf = NULL;
+	*check_only = 0;
+	while ((ch = getopt_long(argc, argv, "df:hn", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage(0);
+		case 'd':
+			log_set_verbose(2);
+			break;
+		case 'f':
+			*conf = optarg;
+			break;
+		case 'n':
+			*check_only = 1;
+			break;
+		default:
+			usage(2);
+		}
+	}
+	if (*conf == NULL || optind != argc) {
+		usage(2);
+	}
 }
 
 int
@@ -428,29 +480,12 @@ main(int argc, char **argv)
 	unsigned int bound = 0;
 	pthread_t presigner[PRESIGNERS];
 	sigset_t set;
-	const char *conf = NULL;
+	const char *conf;
 	char portbuf[16];
-	int ch, check_only = 0, rc = 1, i, have_presigner = 0, lfd;
+	int check_only, rc = 1, i, have_presigner = 0, lfd;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "df:n")) != -1) {
-		switch (ch) {
-		case 'd':
-			log_set_verbose(2);
-			break;
-		case 'f':
-			conf = optarg;
-			break;
-		case 'n':
-			check_only = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (conf == NULL || optind != argc) {
-		usage();
-	}
+	parse_options(argc, argv, &conf, &check_only);
 	if (!config_read(conf)) {
 		return 1;
 	}

@@ -10,9 +10,11 @@
  *   eseal-ocsp-signer -f FD -c CERT.pem -k KEY.pem [-p PASS-SOURCE]
  *       [-a SIGALG] [-u USER] [-s] [-S]
  *   eseal-ocsp-signer -C -c CERT.pem      (only check the certificate)
+ *   eseal-ocsp-signer -h | --help
  */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,11 +386,103 @@ serve(int fd)
 	return ret;
 }
 
+/*
+ * Print the usage with every option and exit: to stdout with status 0
+ * when asked for (-h, --help), to stderr with status 2 after a wrong
+ * command line.
+ */
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *out = status == 0 ? stdout : stderr;
+
+	fprintf(out, "usage: eseal-ocsp-signer -f FD -c CERT -k KEY "
+	    "[-p PASS-SOURCE] [-a SIGALG] [-u USER] [-sS]\n"
+	    "       eseal-ocsp-signer -C -c CERT\n"
+	    "       eseal-ocsp-signer -h | --help\n"
+	    "  -a SIGALG       the responses' signature algorithm\n"
+	    "  -c CERT         the delegated OCSP signer certificate (PEM)\n"
+	    "  -C              only check the certificate, then exit\n"
+	    "  -f FD           the socket to eseal-ocspd\n"
+	    "  -k KEY          a PEM file, or "
+	    "pkcs11:MODULE-PATH:TOKEN-LABEL:KEY-ID-HEX\n"
+	    "  -p PASS-SOURCE  the key's passphrase source (the token PIN "
+	    "source with pkcs11:)\n"
+	    "  -s              log to syslog\n"
+	    "  -S              no seccomp sandbox\n"
+	    "  -u USER         the user to run as\n"
+	    "  -h, --help      print this help and exit\n");
+	exit(status);
+}
+
+/* The command line of the signer. */
+struct signer_opts {
+	const char	*certfn, *keyfn, *pass_src, *algname, *user;
+	int		 fd, check_only, sandbox;
+};
+
+/*
+ * Read the command line into o.  A wrong command line, -h or --help
+ * ends the program through usage().
+ */
+static void
+parse_options(int argc, char **argv, struct signer_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	o->sandbox = 1;
+	while ((ch = getopt_long(argc, argv, "a:c:Cf:hk:p:sSu:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage(0);
+		case 'a':
+			o->algname = optarg;
+			break;
+		case 'c':
+			o->certfn = optarg;
+			break;
+		case 'C':
+			o->check_only = 1;
+			break;
+		case 'f':
+			o->fd = atoi(optarg);
+			break;
+		case 'k':
+			o->keyfn = optarg;
+			break;
+		case 'p':
+			o->pass_src = optarg;
+			break;
+		case 's':
+			log_use_syslog(1);
+			break;
+		case 'S':
+			o->sandbox = 0;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		default:
+			usage(2);
+		}
+	}
+	if (o->certfn == NULL ||
+	    (!o->check_only && (o->keyfn == NULL || o->fd < 0))) {
+		usage(2);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *certfn = NULL, *keyfn = NULL, *pass_src = NULL;
-	const char *algname = NULL, *user = NULL;
+	struct signer_opts o;
 	X509 *cert = NULL;
 	EVP_PKEY *key = NULL;
 	enum sig_alg alg = SIG_NONE;
@@ -396,79 +490,44 @@ main(int argc, char **argv)
 	size_t aid_len;
 	char *pass = NULL;
 	FILE *f = NULL;
-	int ch, fd = -1, check_only = 0, rc = 1, sandbox = 1;
+	int rc = 1;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "a:c:Cf:k:p:sSu:")) != -1) {
-		switch (ch) {
-		case 'a':
-			algname = optarg;
-			break;
-		case 'c':
-			certfn = optarg;
-			break;
-		case 'C':
-			check_only = 1;
-			break;
-		case 'f':
-			fd = atoi(optarg);
-			break;
-		case 'k':
-			keyfn = optarg;
-			break;
-		case 'p':
-			pass_src = optarg;
-			break;
-		case 's':
-			log_use_syslog(1);
-			break;
-		case 'S':
-			sandbox = 0;
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (certfn == NULL || (!check_only && (keyfn == NULL || fd < 0))) {
-		goto usage;
-	}
-	if ((f = fopen(certfn, "r")) == NULL ||
+	parse_options(argc, argv, &o);
+	if ((f = fopen(o.certfn, "r")) == NULL ||
 	    (cert = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
-		log_ssl("%s: cannot read certificate", certfn);
+		log_ssl("%s: cannot read certificate", o.certfn);
 		goto out;
 	}
 	fclose(f);
 	f = NULL;
-	if (!signer_cert_ok(cert, certfn)) {
+	if (!signer_cert_ok(cert, o.certfn)) {
 		goto out;
 	}
-	if (check_only) {
+	if (o.check_only) {
 		rc = 0;
 		goto out;
 	}
-	if (strncmp(keyfn, "pkcs11:", 7) == 0) {
+	if (strncmp(o.keyfn, "pkcs11:", 7) == 0) {
 		/* The delegated key on the signer's own token; -p is its PIN source. */
-		if ((key = token_key(keyfn, pass_src)) == NULL) {
+		if ((key = token_key(o.keyfn, o.pass_src)) == NULL) {
 			goto out;
 		}
 		if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsm_key_public(sign_hk)) !=
 		    1) {
 			log_warnx("%s: ES-OCSPD-06: token key does not match %s",
-			    keyfn, certfn);
+			    o.keyfn, o.certfn);
 			key = NULL;
 			goto out;
 		}
 	} else {
-		if (pass_src != NULL && (pass = secret_read(pass_src,
+		if (o.pass_src != NULL && (pass = secret_read(o.pass_src,
 		    "signer key passphrase")) == NULL) {
 			goto out;
 		}
-		if ((f = fopen(keyfn, "r")) == NULL ||
+		if ((f = fopen(o.keyfn, "r")) == NULL ||
 		    (key = PEM_read_PrivateKey(f, NULL, pass_cb, pass)) == NULL) {
-			log_ssl("%s: cannot read key", keyfn);
+			log_ssl("%s: cannot read key", o.keyfn);
 			goto out;
 		}
 		secret_free(pass);
@@ -476,27 +535,28 @@ main(int argc, char **argv)
 		fclose(f);
 		f = NULL;
 		if (X509_check_private_key(cert, key) != 1) {
-			log_ssl("%s: ES-OCSPD-06: key does not match %s", keyfn,
-			    certfn);
+			log_ssl("%s: ES-OCSPD-06: key does not match %s",
+			    o.keyfn, o.certfn);
 			goto out;
 		}
 	}
-	if (algname != NULL) {
-		if (!sig_alg_from_name(algname, &alg, "signer-alg")) {
+	if (o.algname != NULL) {
+		if (!sig_alg_from_name(o.algname, &alg, "signer-alg")) {
 			goto out;
 		}
 	} else {
 		alg = sig_alg_default(key_alg_of_pkey(key));
 	}
 	if (alg == SIG_NONE || !sig_alg_fits_key(alg, key_alg_of_pkey(key))) {
-		log_warnx("%s: signature algorithm does not fit the key", keyfn);
+		log_warnx("%s: signature algorithm does not fit the key",
+		    o.keyfn);
 		goto out;
 	}
 	/* ES-ALG-SIG-03: the responses' algorithm, against the policy. */
 	if (!alg_policy_allows_signing(NULL, sig_alg_name(alg), "signer-alg")) {
 		goto out;
 	}
-	if (!priv_drop(user, 1) || !algid(key, alg, &aid, &aid_len) ||
+	if (!priv_drop(o.user, 1) || !algid(key, alg, &aid, &aid_len) ||
 	    !sign_prepare(key, alg, X509_get0_pubkey(cert))) {
 		goto out;
 	}
@@ -504,25 +564,18 @@ main(int argc, char **argv)
 	 * From here on the signer reads and writes its socket; a token
 	 * module has been loaded and logged in, and keeps to its files.
 	 */
-	if (sandbox && !sandbox_apply(sign_hk != NULL ? SANDBOX_SIGNER_TOKEN :
+	if (o.sandbox && !sandbox_apply(sign_hk != NULL ? SANDBOX_SIGNER_TOKEN :
 	    SANDBOX_SIGNER)) {
 		goto out;
 	}
-	if (!send_hello(fd, cert, certfn, aid, aid_len)) {
+	if (!send_hello(o.fd, cert, o.certfn, aid, aid_len)) {
 		goto out;
 	}
-	if (!serve(fd)) {
+	if (!serve(o.fd)) {
 		goto out;
 	}
 	rc = 0;
 	goto out;
- usage:
-	fprintf(stderr, "usage: eseal-ocsp-signer -f FD -c CERT -k KEY "
-	    "[-p PASS-SOURCE] [-a SIGALG] [-u USER] [-sS]\n"
-	    "  KEY: a PEM file, or pkcs11:MODULE-PATH:TOKEN-LABEL:KEY-ID-HEX\n"
-	    "  (then -p is the token PIN source)\n"
-	    "       eseal-ocsp-signer -C -c CERT\n");
-	rc = 2;
  out:
 	if (f != NULL) {
 		fclose(f);
