@@ -20,18 +20,8 @@
 #include "cacert.h"
 #include "eecert.h"
 #include "log.h"
+#include "qcoids.h"
 #include "util.h"
-
-#define OID_QC_STATEMENTS	"1.3.6.1.5.5.7.1.3"
-#define OID_QC_COMPLIANCE	"0.4.0.1862.1.1"
-#define OID_QC_RETENTION	"0.4.0.1862.1.3"
-#define OID_QC_SSCD		"0.4.0.1862.1.4"
-#define OID_QC_PDS		"0.4.0.1862.1.5"
-#define OID_QC_TYPE		"0.4.0.1862.1.6"
-#define OID_QCT_ESEAL		"0.4.0.1862.1.6.2"
-#define OID_QC_CCLEG		"0.4.0.1862.1.7"
-#define OID_QCS_SYNTAX_V2	"1.3.6.1.5.5.7.11.2"
-#define OID_SEMANTICS_LEGAL	"0.4.0.194121.1.2"
 
 int
 eecert_new_serial(struct db *db, char hex[33])
