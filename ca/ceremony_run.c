@@ -940,12 +940,8 @@ cmd_ceremony(int argc, char **argv)
 	size_t n;
 	int ret;
 
-	if (!args_parse(argc, argv, valued, flags, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, flags, &a, usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 2) {
 		usage(stderr);

@@ -55,12 +55,8 @@ cmd_ca_revoke(int argc, char **argv)
 	int reason, ret = EXIT_ERROR;
 	time_t t;
 
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 1 || !args_need(&a, "reason", "ca revoke")) {
 		usage(stderr);

@@ -1232,13 +1232,10 @@ cmd_request(int argc, char **argv)
 	    "profiles", "pin", "status", "approver", "reason", NULL };
 	static const char *const flags[] = { NULL };
 	struct args a;
+	int ret;
 
-	if (!args_parse(argc, argv, valued, flags, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, flags, &a, usage, &ret)) {
+		return ret;
 	}
 	if (a.npos == 0) {
 		usage(stderr);
