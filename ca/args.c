@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "ca.h"
+#include "exitcodes.h"
 #include "log.h"
 
 static int
@@ -100,6 +101,23 @@ args_parse(int argc, char **argv, const char *const *valued,
 			*eq = '\0';
 		}
 		a->nkv++;
+	}
+	return 1;
+}
+
+int
+args_start(int argc, char **argv, const char *const *valued,
+    const char *const *flags, struct args *a, void (*usage)(FILE *),
+    int *code)
+{
+	if (!args_parse(argc, argv, valued, flags, a)) {
+		*code = EXIT_USAGE;
+		return 0;
+	}
+	if (a->help) {
+		usage(stdout);
+		*code = EXIT_OK;
+		return 0;
 	}
 	return 1;
 }

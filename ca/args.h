@@ -7,6 +7,7 @@
 #define ESEAL_ARGS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define ARGS_MAX 64
 
@@ -26,6 +27,14 @@ struct args {
  */
 int args_parse(int argc, char **argv, const char *const *valued,
     const char *const *flags, struct args *a);
+/*
+ * The prologue of a subcommand: args_parse, then --help prints usage to
+ * stdout.  1 to go on; 0 when the command is done, with *code set to its
+ * exit status (EXIT_USAGE after a usage error, EXIT_OK after --help).
+ */
+int args_start(int argc, char **argv, const char *const *valued,
+    const char *const *flags, struct args *a, void (*usage)(FILE *),
+    int *code);
 /* The last value given for name, or NULL. */
 const char *args_get(const struct args *a, const char *name);
 /* Every value given for name, in order; returns the count (at most max). */

@@ -647,12 +647,8 @@ cmd_attestation_root(int argc, char **argv)
 	struct db *db = NULL;
 	int ret;
 
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, usage, &ret)) {
+		return ret;
 	}
 	if (a.npos == 0 || !((strcmp(a.pos[0], "add") == 0 && a.npos == 2) ||
 	    (strcmp(a.pos[0], "remove") == 0 && a.npos == 2) ||

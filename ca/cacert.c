@@ -79,8 +79,9 @@ out:
 	return ret;
 }
 
-static int
-add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, const char *what)
+int
+cacert_add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value,
+    const char *what)
 {
 	X509_EXTENSION *ext;
 
@@ -161,21 +162,22 @@ cacert_build(const struct cacert_spec *spec, const char *what)
 	} else {
 		snprintf(buf, sizeof(buf), "critical,CA:TRUE");
 	}
-	if (!add_ext(x, &ctx, NID_basic_constraints, buf, what) ||
-	    !add_ext(x, &ctx, NID_key_usage,
+	if (!cacert_add_ext(x, &ctx, NID_basic_constraints, buf, what) ||
+	    !cacert_add_ext(x, &ctx, NID_key_usage,
 	    "critical,keyCertSign,cRLSign,digitalSignature", what) ||
-	    !add_ext(x, &ctx, NID_subject_key_identifier, "hash", what)) {
+	    !cacert_add_ext(x, &ctx, NID_subject_key_identifier, "hash",
+	    what)) {
 		goto out;
 	}
 	if (spec->issuer != NULL) {
-		if (!add_ext(x, &ctx, NID_authority_key_identifier,
+		if (!cacert_add_ext(x, &ctx, NID_authority_key_identifier,
 		    "keyid:always", what)) {
 			goto out;
 		}
 		if (spec->crldp_url != NULL) {
 			snprintf(buf, sizeof(buf), "URI:%s", spec->crldp_url);
-			if (!add_ext(x, &ctx, NID_crl_distribution_points, buf,
-			    what)) {
+			if (!cacert_add_ext(x, &ctx,
+			    NID_crl_distribution_points, buf, what)) {
 				goto out;
 			}
 		}
@@ -191,7 +193,8 @@ cacert_build(const struct cacert_spec *spec, const char *what)
 				snprintf(buf + l, sizeof(buf) - l, "%sOCSP;URI:%s",
 				    l > 0 ? "," : "", spec->ocsp_url);
 			}
-			if (!add_ext(x, &ctx, NID_info_access, buf, what)) {
+			if (!cacert_add_ext(x, &ctx, NID_info_access, buf,
+			    what)) {
 				goto out;
 			}
 		}
@@ -203,8 +206,8 @@ cacert_build(const struct cacert_spec *spec, const char *what)
 				snprintf(buf + l, sizeof(buf) - l, "%s%s",
 				    i > 0 ? "," : "", spec->policies[i]);
 			}
-			if (!add_ext(x, &ctx, NID_certificate_policies, buf,
-			    what)) {
+			if (!cacert_add_ext(x, &ctx,
+			    NID_certificate_policies, buf, what)) {
 				goto out;
 			}
 		}

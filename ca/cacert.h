@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "sigalg.h"
 
@@ -40,6 +41,13 @@ X509_NAME *name_from_json(json_t *obj, const char *what);
  * issuing CA the CRLDP/AIA/certificatePolicies given.  NULL (logged).
  */
 X509 *cacert_build(const struct cacert_spec *spec, const char *what);
+
+/*
+ * Add the extension nid = value (openssl.cnf syntax, resolved in ctx) to
+ * x.  1/0 (logged with what).
+ */
+int cacert_add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value,
+    const char *what);
 
 /* Build an unsigned CSR for subject and pub.  NULL (logged). */
 X509_REQ *csr_build(X509_NAME *subject, EVP_PKEY *pub, const char *what);

@@ -150,7 +150,6 @@ record_token(struct db *db, const struct hsm_token_info *ti, const char *hw,
     const char *fw, const char *module, const char *mechs, const char *now)
 {
 	sqlite3_stmt *st;
-	int ok;
 
 	st = db_prepare(db, "INSERT INTO tokens (manufacturer, model, serial,"
 	    " label, hw, fw, library, module_path, mechanisms, first_seen,"
@@ -173,12 +172,7 @@ record_token(struct db *db, const struct hsm_token_info *ti, const char *hw,
 	sqlite3_bind_text(st, 9, mechs, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 10, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 11, now, -1, SQLITE_TRANSIENT);
-	ok = sqlite3_step(st) == SQLITE_DONE;
-	if (!ok) {
-		db_log_error(db, "record token");
-	}
-	sqlite3_finalize(st);
-	return ok;
+	return db_step_done(db, st, "record token");
 }
 
 /*
@@ -716,7 +710,6 @@ static int
 run_insert_ceremony(struct run *r, const char *now)
 {
 	sqlite3_stmt *st;
-	int ok;
 
 	st = db_prepare(r->db, "INSERT INTO ceremonies (id, kind, file_sha256,"
 	    " officers, started, finished, result, transcript,"
@@ -732,12 +725,7 @@ run_insert_ceremony(struct run *r, const char *now)
 	sqlite3_bind_text(st, 6, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 7, r->tx.buf, (int)r->tx.len, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 8, r->tx_sha, -1, SQLITE_TRANSIENT);
-	ok = sqlite3_step(st) == SQLITE_DONE;
-	if (!ok) {
-		db_log_error(r->db, "insert ceremony");
-	}
-	sqlite3_finalize(st);
-	return ok;
+	return db_step_done(r->db, st, "insert ceremony");
 }
 
 /*
@@ -952,12 +940,8 @@ cmd_ceremony(int argc, char **argv)
 	size_t n;
 	int ret;
 
-	if (!args_parse(argc, argv, valued, flags, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, flags, &a, usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 2) {
 		usage(stderr);

@@ -217,12 +217,8 @@ cmd_audit(int argc, char **argv)
 	struct db *db = NULL;
 	int ret = EXIT_ERROR;
 
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		audit_usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, audit_usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 1) {
 		audit_usage(stderr);

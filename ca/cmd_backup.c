@@ -117,13 +117,10 @@ cmd_backup(int argc, char **argv)
 	static const char *const valued[] = { "pass", "officer", NULL };
 	struct backup_info bi;
 	struct args a;
+	int ret;
 
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		backup_usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, backup_usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 2 || !args_need(&a, "pass", "backup")) {
 		backup_usage(stderr);
@@ -279,12 +276,8 @@ cmd_restore(int argc, char **argv)
 	struct args a;
 	int ret;
 
-	if (!args_parse(argc, argv, valued, flags, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		backup_usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, flags, &a, backup_usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 1 || !args_need(&a, "pass", "restore") ||
 	    g.db_path == NULL) {

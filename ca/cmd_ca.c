@@ -254,12 +254,8 @@ cmd_ca(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "revoke") == 0) {
 		return cmd_ca_revoke(argc - 1, argv + 1);
 	}
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		ca_usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, ca_usage, &ret)) {
+		return ret;
 	}
 	if (a.npos < 1) {
 		ca_usage(stderr);

@@ -57,12 +57,8 @@ cmd_ca_revoke(int argc, char **argv)
 	time_t t;
 
 	memset(&cs, 0, sizeof(cs));
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 1 || !args_need(&a, "reason", "ca revoke")) {
 		usage(stderr);

@@ -212,12 +212,8 @@ cmd_cert(int argc, char **argv)
 	char serial[41];
 	int ret;
 
-	if (!args_parse(argc, argv, valued, flags, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, flags, &a, usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 2 || strcmp(a.pos[0], "export") != 0) {
 		usage(stderr);

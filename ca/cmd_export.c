@@ -418,12 +418,8 @@ cmd_export_status(int argc, char **argv)
 
 	memset(ck, 0, sizeof(ck));
 	memset(&er, 0, sizeof(er));
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		export_usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, export_usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 0 || !args_need(&a, "ca", "export-status") ||
 	    !args_need(&a, "pin", "export-status") ||

@@ -46,12 +46,8 @@ cmd_init(int argc, char **argv)
 	uuid_t uu;
 	int ret = EXIT_ERROR, created = 0;
 
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		init_usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, init_usage, &ret)) {
+		return ret;
 	}
 	if (g.db_path == NULL || !args_need(&a, "mode", "init")) {
 		init_usage(stderr);

@@ -47,12 +47,8 @@ cmd_key(int argc, char **argv)
 	int ret = EXIT_ERROR, why, expired;
 	time_t now_t;
 
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		key_usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, key_usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 1 || strcmp(a.pos[0], "destroy") != 0 ||
 	    !args_need(&a, "ca", "key destroy") ||

@@ -266,12 +266,8 @@ cmd_ocsp_signer(int argc, char **argv)
 	struct db *db = NULL;
 	int ret;
 
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		signer_usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, signer_usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 1 || strcmp(a.pos[0], "issue") != 0 ||
 	    !args_need(&a, "ca", "ocsp-signer issue") ||

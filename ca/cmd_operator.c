@@ -195,12 +195,8 @@ cmd_operator(int argc, char **argv)
 	size_t n;
 	int ret = EXIT_ERROR;
 
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		op_usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, op_usage, &ret)) {
+		return ret;
 	}
 	if (a.npos < 1) {
 		op_usage(stderr);

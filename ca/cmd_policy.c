@@ -55,12 +55,8 @@ cmd_policy(int argc, char **argv)
 	time_t t;
 	int ret = EXIT_ERROR;
 
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, usage, &ret)) {
+		return ret;
 	}
 	if (a.npos < 1) {
 		usage(stderr);

@@ -505,7 +505,6 @@ request_insert(struct db *db, const char *id, int64_t ca_id,
     const char *who, const char *now, const char *refusal)
 {
 	sqlite3_stmt *st;
-	int ok;
 
 	st = db_prepare(db, "INSERT INTO requests (id, ca_id, csr_der, profile,"
 	    " details, subject_hsm, content_hash, submitter, submitted, status,"
@@ -529,12 +528,7 @@ request_insert(struct db *db, const char *id, int64_t ca_id,
 	if (refusal != NULL) {
 		sqlite3_bind_text(st, 11, refusal, -1, SQLITE_TRANSIENT);
 	}
-	ok = sqlite3_step(st) == SQLITE_DONE;
-	if (!ok) {
-		db_log_error(db, "insert request");
-	}
-	sqlite3_finalize(st);
-	return ok;
+	return db_step_done(db, st, "insert request");
 }
 
 /*
@@ -1065,7 +1059,6 @@ request_update(struct db *db, const char *id, const char *profile,
     const char *details, const char *hash, const char *subject_hsm)
 {
 	sqlite3_stmt *st;
-	int ok;
 
 	st = db_prepare(db, "UPDATE requests SET profile = ?, details = ?,"
 	    " content_hash = ?, subject_hsm = ? WHERE id = ?");
@@ -1079,12 +1072,7 @@ request_update(struct db *db, const char *id, const char *profile,
 		sqlite3_bind_text(st, 4, subject_hsm, -1, SQLITE_TRANSIENT);
 	}
 	sqlite3_bind_text(st, 5, id, -1, SQLITE_TRANSIENT);
-	ok = sqlite3_step(st) == SQLITE_DONE;
-	if (!ok) {
-		db_log_error(db, "amend request");
-	}
-	sqlite3_finalize(st);
-	return ok;
+	return db_step_done(db, st, "amend request");
 }
 
 static int
@@ -1244,13 +1232,10 @@ cmd_request(int argc, char **argv)
 	    "profiles", "pin", "status", "approver", "reason", NULL };
 	static const char *const flags[] = { NULL };
 	struct args a;
+	int ret;
 
-	if (!args_parse(argc, argv, valued, flags, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, flags, &a, usage, &ret)) {
+		return ret;
 	}
 	if (a.npos == 0) {
 		usage(stderr);

@@ -337,12 +337,8 @@ cmd_revoke(int argc, char **argv)
 	int ret = EXIT_ERROR;
 
 	memset(&rv, 0, sizeof(rv));
-	if (!args_parse(argc, argv, valued, flags, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, flags, &a, usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 1 || !args_need(&a, "ca", "revoke") ||
 	    !args_need(&a, "reason", "revoke") ||

@@ -51,12 +51,8 @@ cmd_token(int argc, char **argv)
 	size_t n = 0, nm = 0, i;
 	int ret = EXIT_ERROR;
 
-	if (!args_parse(argc, argv, valued, NULL, &a)) {
-		return EXIT_USAGE;
-	}
-	if (a.help) {
-		usage(stdout);
-		return EXIT_OK;
+	if (!args_start(argc, argv, valued, NULL, &a, usage, &ret)) {
+		return ret;
 	}
 	if (a.npos != 1 || !args_need(&a, "module", "token")) {
 		usage(stderr);

@@ -20,18 +20,8 @@
 #include "cacert.h"
 #include "eecert.h"
 #include "log.h"
+#include "qcoids.h"
 #include "util.h"
-
-#define OID_QC_STATEMENTS	"1.3.6.1.5.5.7.1.3"
-#define OID_QC_COMPLIANCE	"0.4.0.1862.1.1"
-#define OID_QC_RETENTION	"0.4.0.1862.1.3"
-#define OID_QC_SSCD		"0.4.0.1862.1.4"
-#define OID_QC_PDS		"0.4.0.1862.1.5"
-#define OID_QC_TYPE		"0.4.0.1862.1.6"
-#define OID_QCT_ESEAL		"0.4.0.1862.1.6.2"
-#define OID_QC_CCLEG		"0.4.0.1862.1.7"
-#define OID_QCS_SYNTAX_V2	"1.3.6.1.5.5.7.11.2"
-#define OID_SEMANTICS_LEGAL	"0.4.0.194121.1.2"
 
 int
 eecert_new_serial(struct db *db, char hex[33])
@@ -93,27 +83,6 @@ eecert_not_after(X509 *issuer, time_t not_before, int days, int *capped)
 		*capped = 1;
 	}
 	return na;
-}
-
-static int
-add_conf(X509 *x, X509V3_CTX *ctx, int nid, const char *value,
-    const char *what)
-{
-	X509_EXTENSION *ext;
-
-	ERR_clear_error();
-	if ((ext = X509V3_EXT_nconf_nid(ctx->db, ctx, nid, value)) == NULL) {
-		log_ssl("%s: cannot build extension %s = %s", what,
-		    OBJ_nid2sn(nid), value);
-		return 0;
-	}
-	if (!X509_add_ext(x, ext, -1)) {
-		log_ssl("%s: cannot add extension %s", what, OBJ_nid2sn(nid));
-		X509_EXTENSION_free(ext);
-		return 0;
-	}
-	X509_EXTENSION_free(ext);
-	return 1;
 }
 
 /* ASN1_TYPE builders; each returns a new object or ends the program. */
@@ -336,30 +305,32 @@ eecert_build(const struct eecert_spec *spec, const char *what)
 		fatalx("out of memory");
 	}
 	X509V3_set_nconf(&ctx, conf);
-	if (!add_conf(x, &ctx, NID_basic_constraints, "critical,CA:FALSE",
-	    what) ||
-	    !add_conf(x, &ctx, NID_key_usage, spec->ku == KU_B ?
+	if (!cacert_add_ext(x, &ctx, NID_basic_constraints,
+	    "critical,CA:FALSE", what) ||
+	    !cacert_add_ext(x, &ctx, NID_key_usage, spec->ku == KU_B ?
 	    "critical,nonRepudiation,digitalSignature" :
 	    "critical,nonRepudiation", what) ||
-	    !add_conf(x, &ctx, NID_subject_key_identifier, "hash", what) ||
-	    !add_conf(x, &ctx, NID_authority_key_identifier, "keyid:always",
-	    what)) {
+	    !cacert_add_ext(x, &ctx, NID_subject_key_identifier, "hash",
+	    what) ||
+	    !cacert_add_ext(x, &ctx, NID_authority_key_identifier,
+	    "keyid:always", what)) {
 		goto out;
 	}
 	for (i = 0, off = 0; i < p->npolicies; i++) {
 		off += snprintf(buf + off, sizeof(buf) - off, "%s%s",
 		    i > 0 ? "," : "", p->policies[i]);
 	}
-	if (!add_conf(x, &ctx, NID_certificate_policies, buf, what)) {
+	if (!cacert_add_ext(x, &ctx, NID_certificate_policies, buf, what)) {
 		goto out;
 	}
 	snprintf(buf, sizeof(buf), "OCSP;URI:%s,caIssuers;URI:%s",
 	    spec->ocsp_url, spec->ca_issuers_url);
-	if (!add_conf(x, &ctx, NID_info_access, buf, what)) {
+	if (!cacert_add_ext(x, &ctx, NID_info_access, buf, what)) {
 		goto out;
 	}
 	snprintf(buf, sizeof(buf), "URI:%s", spec->crl_url);
-	if (!add_conf(x, &ctx, NID_crl_distribution_points, buf, what)) {
+	if (!cacert_add_ext(x, &ctx, NID_crl_distribution_points, buf,
+	    what)) {
 		goto out;
 	}
 	if ((qc = eecert_qc_statements(p, &err)) == NULL && err) {

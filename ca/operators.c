@@ -460,38 +460,6 @@ out:
 }
 
 /*
- * Set up vctx to verify a signature of alg with pub (default provider):
- * the digest and, for PSS, the padding that sig_ctx_init uses to sign.
- */
-static int
-verify_init(EVP_MD_CTX *vctx, EVP_PKEY *pub, enum sig_alg alg,
-    const char *what)
-{
-	OSSL_PARAM params[4], *p = params;
-	const char *md = sig_alg_digest(alg);
-	char pad[] = OSSL_PKEY_RSA_PAD_MODE_PSS;
-	char salt[] = OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST;
-	char mgfmd[16];
-
-	if (sig_alg_is_pss(alg)) {
-		snprintf(mgfmd, sizeof(mgfmd), "%s", md);
-		*p++ = OSSL_PARAM_construct_utf8_string(
-		    OSSL_SIGNATURE_PARAM_PAD_MODE, pad, 0);
-		*p++ = OSSL_PARAM_construct_utf8_string(
-		    OSSL_SIGNATURE_PARAM_PSS_SALTLEN, salt, 0);
-		*p++ = OSSL_PARAM_construct_utf8_string(
-		    OSSL_SIGNATURE_PARAM_MGF1_DIGEST, mgfmd, 0);
-	}
-	*p = OSSL_PARAM_construct_end();
-	if (EVP_DigestVerifyInit_ex(vctx, NULL, md, NULL, NULL, pub,
-	    params) != 1) {
-		log_ssl("%s: cannot verify %s", what, sig_alg_name(alg));
-		return 0;
-	}
-	return 1;
-}
-
-/*
  * Sign a fresh random challenge with key and verify it with pub.  On
  * failure reason says why (for the log and the audit entry).  1/0.
  */
@@ -499,7 +467,7 @@ static int
 card_challenge(struct hsm_key *key, EVP_PKEY *pub, char *reason,
     size_t reasonsz, const char *what)
 {
-	EVP_MD_CTX *sctx = NULL, *vctx = NULL;
+	EVP_MD_CTX *sctx = NULL;
 	unsigned char chal[CHALLENGE_LEN], *sig = NULL;
 	size_t siglen = 0;
 	enum sig_alg alg;
@@ -516,8 +484,7 @@ card_challenge(struct hsm_key *key, EVP_PKEY *pub, char *reason,
 		i18n_reasonf(reason, reasonsz, "ES-OP-04: no random challenge");
 		goto out;
 	}
-	if ((sctx = EVP_MD_CTX_new()) == NULL ||
-	    (vctx = EVP_MD_CTX_new()) == NULL) {
+	if ((sctx = EVP_MD_CTX_new()) == NULL) {
 		fatalx("out of memory");
 	}
 	if (!hsm_sign_init(sctx, key, alg) ||
@@ -534,8 +501,7 @@ card_challenge(struct hsm_key *key, EVP_PKEY *pub, char *reason,
 		i18n_reasonf(reason, reasonsz, "ES-OP-04: card cannot sign");
 		goto out;
 	}
-	if (!verify_init(vctx, pub, alg, what) ||
-	    EVP_DigestVerify(vctx, sig, siglen, chal, sizeof(chal)) != 1) {
+	if (!sig_verify(pub, alg, chal, sizeof(chal), sig, siglen)) {
 		ERR_clear_error();
 		i18n_reasonf(reason, reasonsz, "ES-OP-04: card signature does not "
 		    "verify with the bound key");
@@ -544,7 +510,6 @@ card_challenge(struct hsm_key *key, EVP_PKEY *pub, char *reason,
 	ok = 1;
 out:
 	EVP_MD_CTX_free(sctx);
-	EVP_MD_CTX_free(vctx);
 	free(sig);
 	return ok;
 }

@@ -54,6 +54,19 @@ db_log_error(struct db *db, const char *what)
 }
 
 int
+db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	int ok;
+
+	ok = sqlite3_step(st) == SQLITE_DONE;
+	if (!ok) {
+		db_log_error(db, what);
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+int
 db_exec(struct db *db, const char *sql)
 {
 	char *err = NULL;

@@ -50,6 +50,11 @@ int db_exec(struct db *db, const char *sql);
 sqlite3_stmt *db_prepare(struct db *db, const char *sql);
 /* Log "PATH: what: sqlite message" for the last error. */
 void db_log_error(struct db *db, const char *what);
+/*
+ * Step st (a statement with no result rows) once and finalize it.  1 if
+ * it ran to SQLITE_DONE, else 0 (logged with what).
+ */
+int db_step_done(struct db *db, sqlite3_stmt *st, const char *what);
 /* Column i of st's current row as a malloc'd string; NULL for SQL NULL. */
 char *db_col_dup(sqlite3_stmt *st, int i);
 

@@ -18,18 +18,7 @@
 
 #include "lint.h"
 #include "lint_int.h"
-
-#define OID_QC_COMPLIANCE	"0.4.0.1862.1.1"
-#define OID_QC_SSCD		"0.4.0.1862.1.4"
-#define OID_QC_PDS		"0.4.0.1862.1.5"
-#define OID_QC_TYPE		"0.4.0.1862.1.6"
-#define OID_QCT_ESEAL		"0.4.0.1862.1.6.2"
-#define OID_QC_CCLEG		"0.4.0.1862.1.7"
-#define OID_QCS_SYNTAX_V2	"1.3.6.1.5.5.7.11.2"
-#define OID_SEMANTICS_LEGAL	"0.4.0.194121.1.2"
-#define OID_QCP_PREFIX		"0.4.0.194112.1."
-#define OID_QCP_L		"0.4.0.194112.1.1"
-#define OID_QCP_L_QSCD		"0.4.0.194112.1.3"
+#include "qcoids.h"
 
 #define ESEAL_MAX_DAYS		1096	/* three years */
 
