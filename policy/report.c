@@ -1219,6 +1219,32 @@ render(json_t *rep, const char *format, const char *sheet, int bom,
 	return 1;
 }
 
+/*
+ * 1 when --format, --sheet and --bom go together, else 0 (logged as a
+ * usage error).
+ */
+static int
+output_valid(const char *format, const char *sheet, int bom)
+{
+	if (strcmp(format, "html") != 0 && strcmp(format, "json") != 0 &&
+	    strcmp(format, "csv") != 0 && strcmp(format, "xlsx") != 0) {
+		log_warnx("report: --format %s: use html, json, csv or xlsx",
+		    format);
+		return 0;
+	}
+	if (sheet != NULL && (strcmp(format, "csv") != 0 ||
+	    !report_sheet_known(sheet))) {
+		log_warnx("report: --sheet %s: with --format csv, one of "
+		    "certificates, hsms, ca-keys, refusals, audit", sheet);
+		return 0;
+	}
+	if (bom && strcmp(format, "csv") != 0) {
+		log_warnx("report: --bom goes with --format csv");
+		return 0;
+	}
+	return 1;
+}
+
 int
 cmd_report(int argc, char **argv)
 {
@@ -1327,20 +1353,7 @@ cmd_report(int argc, char **argv)
 	if (format == NULL) {
 		format = "html";
 	}
-	if (strcmp(format, "html") != 0 && strcmp(format, "json") != 0 &&
-	    strcmp(format, "csv") != 0 && strcmp(format, "xlsx") != 0) {
-		log_warnx("report: --format %s: use html, json, csv or xlsx",
-		    format);
-		return EXIT_USAGE;
-	}
-	if (sheet != NULL && (strcmp(format, "csv") != 0 ||
-	    !report_sheet_known(sheet))) {
-		log_warnx("report: --sheet %s: with --format csv, one of "
-		    "certificates, hsms, ca-keys, refusals, audit", sheet);
-		return EXIT_USAGE;
-	}
-	if (bom && strcmp(format, "csv") != 0) {
-		log_warnx("report: --bom goes with --format csv");
+	if (!output_valid(format, sheet, bom)) {
 		return EXIT_USAGE;
 	}
 	if ((ro.lang = report_lang(ro.lang)) == NULL) {
