@@ -389,6 +389,24 @@ count_rows(struct db *db, const char *sql, const char *arg)
 	return n;
 }
 
+/*
+ * Gather the officers' quorum (--officer NAME=SRC...) for action on the
+ * vendor roots into q.  The names of who approved (malloc'd), or NULL
+ * when the quorum is refused (logged).
+ */
+static char *
+root_quorum(struct db *db, struct args *a, const char *action,
+    struct quorum *q)
+{
+	char *specs[MAX_OFFICERS];
+
+	if (!quorum_gather(db, specs, args_all(a, "officer", specs,
+	    MAX_OFFICERS), quorum_size(db), ROLE_OFFICER, action, q)) {
+		return NULL;
+	}
+	return quorum_names(q);
+}
+
 static int
 root_add(struct db *db, struct args *a)
 {
@@ -397,7 +415,7 @@ root_add(struct db *db, struct args *a)
 	sqlite3_stmt *st = NULL;
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
-	char *specs[MAX_OFFICERS], *who = NULL, *subj = NULL;
+	char *who = NULL, *subj = NULL;
 	char sha[65], now[32], object[96], detail[1024];
 	const char *name = a->pos[1], *cmvp = args_get(a, "cmvp");
 	time_t t = now_utc();
@@ -461,13 +479,10 @@ root_add(struct db *db, struct args *a)
 		}
 		goto out;
 	}
-	if (!quorum_gather(db, specs, args_all(a, "officer", specs,
-	    MAX_OFFICERS), quorum_size(db), ROLE_OFFICER,
-	    "attestation-root-add", &q)) {
+	if ((who = root_quorum(db, a, "attestation-root-add", &q)) == NULL) {
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	who = quorum_names(&q);
 	if ((derlen = i2d_X509(cert, &der)) <= 0) {
 		log_ssl("attestation-root %s: cannot encode", name);
 		goto out;
@@ -520,7 +535,7 @@ root_remove(struct db *db, struct args *a)
 {
 	struct quorum q = { 0 };
 	sqlite3_stmt *st = NULL;
-	char *specs[MAX_OFFICERS], *who = NULL;
+	char *who = NULL;
 	char object[96];
 	const char *name = a->pos[1];
 	int ret = EXIT_ERROR, rc;
@@ -535,13 +550,10 @@ root_remove(struct db *db, struct args *a)
 		}
 		return ret;
 	}
-	if (!quorum_gather(db, specs, args_all(a, "officer", specs,
-	    MAX_OFFICERS), quorum_size(db), ROLE_OFFICER,
-	    "attestation-root-remove", &q)) {
+	if ((who = root_quorum(db, a, "attestation-root-remove", &q)) == NULL) {
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	who = quorum_names(&q);
 	if (!db_begin(db)) {
 		goto out;
 	}

@@ -201,7 +201,6 @@ int
 carow_set_key_destroyed(struct db *db, int64_t id, const char *now)
 {
 	sqlite3_stmt *st;
-	int ok;
 
 	st = db_prepare(db, "UPDATE cas SET key_destroyed = ?, status ="
 	    " CASE WHEN status = 'revoked' THEN 'revoked' ELSE 'retired' END"
@@ -211,9 +210,7 @@ carow_set_key_destroyed(struct db *db, int64_t id, const char *now)
 	}
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, id);
-	ok = sqlite3_step(st) == SQLITE_DONE;
-	sqlite3_finalize(st);
-	return ok;
+	return db_step_done(db, st, NULL);
 }
 
 int
@@ -222,7 +219,6 @@ carow_set_certificate(struct db *db, int64_t id, const unsigned char *der,
     const char *not_after)
 {
 	sqlite3_stmt *st;
-	int ok;
 
 	st = db_prepare(db, "UPDATE cas SET cert_der = ?, cert_sha256 = ?,"
 	    " status = 'active', not_before = ?, not_after = ? WHERE id = ?"
@@ -235,9 +231,7 @@ carow_set_certificate(struct db *db, int64_t id, const unsigned char *der,
 	sqlite3_bind_text(st, 3, not_before, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, not_after, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 5, id);
-	ok = sqlite3_step(st) == SQLITE_DONE;
-	sqlite3_finalize(st);
-	return ok;
+	return db_step_done(db, st, NULL);
 }
 
 int

@@ -15,7 +15,6 @@ int
 certrow_insert(struct db *db, const struct certrow_new *row)
 {
 	sqlite3_stmt *st;
-	int ok;
 
 	st = db_prepare(db, "INSERT INTO certificates (ca_id, serial,"
 	    " request_id, subject, profile, not_before, not_after, der, sha256,"
@@ -38,9 +37,7 @@ certrow_insert(struct db *db, const struct certrow_new *row)
 	if (row->partition >= 0) {
 		sqlite3_bind_int(st, 11, row->partition);
 	}
-	ok = sqlite3_step(st) == SQLITE_DONE;
-	sqlite3_finalize(st);
-	return ok;
+	return db_step_done(db, st, NULL);
 }
 
 int

@@ -532,6 +532,29 @@ request_insert(struct db *db, const char *id, int64_t ca_id,
 }
 
 /*
+ * Open the store and load request id (a unique prefix) into *db and *r;
+ * object, if not NULL, gets its audit object "request:ID".  EXIT_OK, else
+ * the exit status (logged); what was opened is left in *db and *r for the
+ * caller to free.
+ */
+static int
+req_open(const char *id, struct db **db, struct request **r, char object[64])
+{
+	int why;
+
+	if ((*db = ca_open_db()) == NULL) {
+		return EXIT_ERROR;
+	}
+	if ((*r = request_load(*db, id, &why)) == NULL) {
+		return why;
+	}
+	if (object != NULL) {
+		snprintf(object, 64, "request:%s", (*r)->id);
+	}
+	return EXIT_OK;
+}
+
+/*
  * The attestation decision of a submission into the audit chain (in the
  * caller's transaction); an attestation never looked at (the profile was
  * unreadable) is recorded as refused under ES-PROF-01.  1/0.
@@ -800,10 +823,7 @@ req_show(struct args *a)
 	if (a->npos != 2) {
 		return EXIT_USAGE;
 	}
-	if ((db = ca_open_db()) == NULL) {
-		return EXIT_ERROR;
-	}
-	if ((r = request_load(db, a->pos[1], &why)) == NULL) {
+	if ((why = req_open(a->pos[1], &db, &r, NULL)) != EXIT_OK) {
 		ret = why;
 		goto out;
 	}
@@ -884,14 +904,10 @@ req_decide(struct args *a, int approve)
 	    (!approve && !args_need(a, "reason", "request reject"))) {
 		return EXIT_USAGE;
 	}
-	if ((db = ca_open_db()) == NULL) {
-		return EXIT_ERROR;
-	}
-	if ((r = request_load(db, a->pos[1], &why)) == NULL) {
+	if ((why = req_open(a->pos[1], &db, &r, object)) != EXIT_OK) {
 		ret = why;
 		goto out;
 	}
-	snprintf(object, sizeof(object), "request:%s", r->id);
 	if (!auth_spec(db, args_get(a, "approver"), approve ?
 	    "approve a request" : "reject a request", &who, &op_id)) {
 		ret = EXIT_REFUSED;
@@ -1104,14 +1120,10 @@ req_amend(struct args *a)
 		    "--validity-days, --key-usage)");
 		return EXIT_USAGE;
 	}
-	if ((db = ca_open_db()) == NULL) {
-		return EXIT_ERROR;
-	}
-	if ((r = request_load(db, a->pos[1], &why)) == NULL) {
+	if ((why = req_open(a->pos[1], &db, &r, object)) != EXIT_OK) {
 		ret = why;
 		goto out;
 	}
-	snprintf(object, sizeof(object), "request:%s", r->id);
 	if (!auth_spec(db, args_get(a, "submitter"), "amend a request", &who,
 	    &op_id)) {
 		ret = EXIT_REFUSED;

@@ -59,7 +59,7 @@ db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
 	int ok;
 
 	ok = sqlite3_step(st) == SQLITE_DONE;
-	if (!ok) {
+	if (!ok && what != NULL) {
 		db_log_error(db, what);
 	}
 	sqlite3_finalize(st);

@@ -52,7 +52,8 @@ sqlite3_stmt *db_prepare(struct db *db, const char *sql);
 void db_log_error(struct db *db, const char *what);
 /*
  * Step st (a statement with no result rows) once and finalize it.  1 if
- * it ran to SQLITE_DONE, else 0 (logged with what).
+ * it ran to SQLITE_DONE, else 0 (logged with what; what NULL: not logged,
+ * the caller reports).
  */
 int db_step_done(struct db *db, sqlite3_stmt *st, const char *what);
 /* Column i of st's current row as a malloc'd string; NULL for SQL NULL. */
