@@ -86,4 +86,12 @@ void qc_parse(struct lint_ctx *c);
 extern const struct lint_rule cert_rules[];
 extern const size_t cert_nrules;
 
+/*
+ * A rule's detail: fmt formatted into d (as snprintf, English, for JSON
+ * and the audit chain), its translation remembered for the terminal
+ * (i18n_vnote, shown by i18n_reason).
+ */
+void	lint_detail(char *d, size_t dsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -28,7 +28,7 @@ r_version(struct lint_ctx *c, char *d, size_t dsz)
 	long	v = X509_get_version(c->cert);
 
 	if (v != X509_VERSION_3) {
-		snprintf(d, dsz, "version is v%ld, not v3", v + 1);
+		lint_detail(d, dsz, "version is v%ld, not v3", v + 1);
 		return RULE_FAIL;
 	}
 	return RULE_PASS;
@@ -42,7 +42,7 @@ r_serial(struct lint_ctx *c, char *d, size_t dsz)
 	int			 len, der;
 
 	if (ASN1_STRING_type(s) == V_ASN1_NEG_INTEGER) {
-		snprintf(d, dsz, "serial number is negative");
+		lint_detail(d, dsz, "serial number is negative");
 		return RULE_FAIL;
 	}
 	len = ASN1_STRING_length(s);
@@ -52,21 +52,21 @@ r_serial(struct lint_ctx *c, char *d, size_t dsz)
 		len--;
 	}
 	if (len == 0) {
-		snprintf(d, dsz, "serial number is zero");
+		lint_detail(d, dsz, "serial number is zero");
 		return RULE_FAIL;
 	}
 	der = len + ((p[0] & 0x80) ? 1 : 0);
 	if (der > 20) {
-		snprintf(d, dsz, "serial number is %d octets, more than 20",
+		lint_detail(d, dsz, "serial number is %d octets, more than 20",
 		    der);
 		return RULE_FAIL;
 	}
 	if (len < 16) {
-		snprintf(d, dsz, "serial number is %d octets: at least 16 "
+		lint_detail(d, dsz, "serial number is %d octets: at least 16 "
 		    "random octets are required", len);
 		return RULE_FAIL;
 	}
-	snprintf(d, dsz, "%d octets", der);
+	lint_detail(d, dsz, "%d octets", der);
 	return RULE_PASS;
 }
 
@@ -97,26 +97,26 @@ r_issuer_dn(struct lint_ctx *c, char *d, size_t dsz)
 	}
 	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if ((k = name_count(n, need[i].nid)) != 1) {
-			snprintf(d, dsz, "%s %s %s", which, need[i].name,
+			lint_detail(d, dsz, "%s %s %s", which, need[i].name,
 			    k == 0 ? "missing" : "appears more than once");
 			return RULE_FAIL;
 		}
 	}
 	if (!name_utf8(n, NID_countryName, cc, sizeof(cc)) ||
 	    !iso3166_valid(cc)) {
-		snprintf(d, dsz, "%s countryName is not an ISO 3166-1 "
+		lint_detail(d, dsz, "%s countryName is not an ISO 3166-1 "
 		    "alpha-2 code", which);
 		return RULE_FAIL;
 	}
 	if (name_count(n, NID_organizationIdentifier) > 1) {
-		snprintf(d, dsz, "%s organizationIdentifier appears more than "
+		lint_detail(d, dsz, "%s organizationIdentifier appears more than "
 		    "once", which);
 		return RULE_FAIL;
 	}
 	if (name_utf8(n, NID_organizationIdentifier, oi, sizeof(oi)) &&
 	    name_utf8(n, NID_organizationName, o, sizeof(o)) &&
 	    strcasecmp(oi, o) == 0) {
-		snprintf(d, dsz, "%s organizationIdentifier equals "
+		lint_detail(d, dsz, "%s organizationIdentifier equals "
 		    "organizationName", which);
 		return RULE_FAIL;
 	}
@@ -144,17 +144,17 @@ r_chain(struct lint_ctx *c, char *d, size_t dsz)
 	X509	*iss = c->o->issuer;
 
 	if (iss == NULL) {
-		snprintf(d, dsz, "no issuer certificate given");
+		lint_detail(d, dsz, "no issuer certificate given");
 		return RULE_NA;
 	}
 	if (X509_NAME_cmp(X509_get_issuer_name(c->cert),
 	    X509_get_subject_name(iss)) != 0) {
-		snprintf(d, dsz, "issuer name differs from the issuer "
+		lint_detail(d, dsz, "issuer name differs from the issuer "
 		    "certificate's subject");
 		return RULE_FAIL;
 	}
 	if (!aki_matches(c->cert, iss)) {
-		snprintf(d, dsz, "authorityKeyIdentifier differs from the "
+		lint_detail(d, dsz, "authorityKeyIdentifier differs from the "
 		    "issuer's subjectKeyIdentifier");
 		return RULE_FAIL;
 	}
@@ -164,7 +164,7 @@ r_chain(struct lint_ctx *c, char *d, size_t dsz)
 	}
 	if (X509_verify(c->cert, X509_get0_pubkey(iss)) != 1) {
 		ERR_clear_error();
-		snprintf(d, dsz, "signature does not verify with the issuer "
+		lint_detail(d, dsz, "signature does not verify with the issuer "
 		    "key");
 		return RULE_FAIL;
 	}
@@ -180,27 +180,27 @@ r_ca_bc(struct lint_ctx *c, char *d, size_t dsz)
 	int			 st, crit, ca;
 
 	if ((st = ext_state(c->cert, NID_basic_constraints)) == -1) {
-		snprintf(d, dsz, "basicConstraints missing");
+		lint_detail(d, dsz, "basicConstraints missing");
 		return RULE_FAIL;
 	}
 	if (st == 2) {
-		snprintf(d, dsz, "basicConstraints appears more than once");
+		lint_detail(d, dsz, "basicConstraints appears more than once");
 		return RULE_FAIL;
 	}
 	if ((bc = X509_get_ext_d2i(c->cert, NID_basic_constraints, &crit,
 	    NULL)) == NULL) {
 		ERR_clear_error();
-		snprintf(d, dsz, "basicConstraints undecodable");
+		lint_detail(d, dsz, "basicConstraints undecodable");
 		return RULE_FAIL;
 	}
 	ca = bc->ca;
 	BASIC_CONSTRAINTS_free(bc);
 	if (!ca) {
-		snprintf(d, dsz, "basicConstraints cA is FALSE");
+		lint_detail(d, dsz, "basicConstraints cA is FALSE");
 		return RULE_FAIL;
 	}
 	if (st != 1) {
-		snprintf(d, dsz, "basicConstraints is not critical");
+		lint_detail(d, dsz, "basicConstraints is not critical");
 		return RULE_FAIL;
 	}
 	return RULE_PASS;
@@ -214,18 +214,21 @@ r_ca_ku(struct lint_ctx *c, char *d, size_t dsz)
 	int		st;
 
 	if ((st = ext_state(c->cert, NID_key_usage)) == -1) {
-		snprintf(d, dsz, "keyUsage missing");
+		lint_detail(d, dsz, "keyUsage missing");
 		return RULE_FAIL;
 	}
 	if (st != 1) {
-		snprintf(d, dsz, st == 2 ? "keyUsage appears more than once" :
-		    "keyUsage is not critical");
+		if (st == 2) {
+			lint_detail(d, dsz, "keyUsage appears more than once");
+		} else {
+			lint_detail(d, dsz, "keyUsage is not critical");
+		}
 		return RULE_FAIL;
 	}
 	ku = X509_get_key_usage(c->cert);
 	ku_str(ku, buf, sizeof(buf));
 	if ((ku & KU_KEY_CERT_SIGN) == 0 || (ku & KU_CRL_SIGN) == 0) {
-		snprintf(d, dsz, "keyUsage %s lacks %s", buf,
+		lint_detail(d, dsz, "keyUsage %s lacks %s", buf,
 		    (ku & KU_KEY_CERT_SIGN) == 0 ? "keyCertSign" : "cRLSign");
 		return RULE_FAIL;
 	}
@@ -233,10 +236,10 @@ r_ca_ku(struct lint_ctx *c, char *d, size_t dsz)
 	    KU_DIGITAL_SIGNATURE);
 	if (bad != 0) {
 		ku_str(bad, buf, sizeof(buf));
-		snprintf(d, dsz, "keyUsage of a CA must not contain %s", buf);
+		lint_detail(d, dsz, "keyUsage of a CA must not contain %s", buf);
 		return RULE_FAIL;
 	}
-	snprintf(d, dsz, "%s", buf);
+	lint_detail(d, dsz, "%s", buf);
 	return RULE_PASS;
 }
 
@@ -248,24 +251,24 @@ r_ca_kid(struct lint_ctx *c, char *d, size_t dsz)
 	ski = X509_get0_subject_key_id(c->cert);
 	aki = X509_get0_authority_key_id(c->cert);
 	if (ski == NULL) {
-		snprintf(d, dsz, "subjectKeyIdentifier missing");
+		lint_detail(d, dsz, "subjectKeyIdentifier missing");
 		return RULE_FAIL;
 	}
 	if (c->o->kind == LINT_ROOT_CA) {
 		if (aki != NULL && ASN1_OCTET_STRING_cmp(aki, ski) != 0) {
-			snprintf(d, dsz, "root authorityKeyIdentifier differs "
+			lint_detail(d, dsz, "root authorityKeyIdentifier differs "
 			    "from its subjectKeyIdentifier");
 			return RULE_FAIL;
 		}
 		return RULE_PASS;
 	}
 	if (aki == NULL) {
-		snprintf(d, dsz, "authorityKeyIdentifier keyIdentifier "
+		lint_detail(d, dsz, "authorityKeyIdentifier keyIdentifier "
 		    "missing");
 		return RULE_FAIL;
 	}
 	if (c->o->issuer != NULL && !aki_matches(c->cert, c->o->issuer)) {
-		snprintf(d, dsz, "authorityKeyIdentifier differs from the "
+		lint_detail(d, dsz, "authorityKeyIdentifier differs from the "
 		    "issuer's subjectKeyIdentifier");
 		return RULE_FAIL;
 	}
@@ -281,32 +284,32 @@ r_ca_sig(struct lint_ctx *c, char *d, size_t dsz)
 		iss = c->cert;
 		if (X509_NAME_cmp(X509_get_issuer_name(c->cert),
 		    X509_get_subject_name(c->cert)) != 0) {
-			snprintf(d, dsz, "root is not self-issued (issuer "
+			lint_detail(d, dsz, "root is not self-issued (issuer "
 			    "differs from subject)");
 			return RULE_FAIL;
 		}
 	} else {
 		if ((iss = c->o->issuer) == NULL) {
-			snprintf(d, dsz, "no issuer certificate given");
+			lint_detail(d, dsz, "no issuer certificate given");
 			return RULE_NA;
 		}
 		if (X509_NAME_cmp(X509_get_issuer_name(c->cert),
 		    X509_get_subject_name(iss)) != 0) {
-			snprintf(d, dsz, "issuer name differs from the issuer "
+			lint_detail(d, dsz, "issuer name differs from the issuer "
 			    "certificate's subject");
 			return RULE_FAIL;
 		}
 	}
 	if (c->o->throwaway) {
 		/* Signed by an ephemeral key: checked again after the token signs. */
-		snprintf(d, dsz, "throw-away certificate: the signature is "
+		lint_detail(d, dsz, "throw-away certificate: the signature is "
 		    "checked on the real certificate");
 		return RULE_NA;
 	}
 	if (X509_get0_pubkey(iss) == NULL ||
 	    X509_verify(c->cert, X509_get0_pubkey(iss)) != 1) {
 		ERR_clear_error();
-		snprintf(d, dsz, "signature does not verify with the %s key",
+		lint_detail(d, dsz, "signature does not verify with the %s key",
 		    iss == c->cert ? "certificate's own" : "issuer");
 		return RULE_FAIL;
 	}
@@ -321,12 +324,12 @@ r_ca_validity(struct lint_ctx *c, char *d, size_t dsz)
 	nb = X509_get0_notBefore(c->cert);
 	na = X509_get0_notAfter(c->cert);
 	if (ASN1_TIME_compare(nb, na) >= 0) {
-		snprintf(d, dsz, "notBefore is not before notAfter");
+		lint_detail(d, dsz, "notBefore is not before notAfter");
 		return RULE_FAIL;
 	}
 	if (c->o->kind == LINT_ISSUING_CA && c->o->issuer != NULL &&
 	    ASN1_TIME_compare(na, X509_get0_notAfter(c->o->issuer)) > 0) {
-		snprintf(d, dsz, "notAfter is later than the issuer's "
+		lint_detail(d, dsz, "notAfter is later than the issuer's "
 		    "notAfter");
 		return RULE_FAIL;
 	}
@@ -341,12 +344,12 @@ r_ocsp_eku(struct lint_ctx *c, char *d, size_t dsz)
 	uint32_t	xku;
 
 	if (ext_state(c->cert, NID_ext_key_usage) == -1) {
-		snprintf(d, dsz, "extendedKeyUsage missing");
+		lint_detail(d, dsz, "extendedKeyUsage missing");
 		return RULE_FAIL;
 	}
 	xku = X509_get_extended_key_usage(c->cert);
 	if ((xku & XKU_OCSP_SIGN) == 0) {
-		snprintf(d, dsz, "extendedKeyUsage lacks id-kp-OCSPSigning");
+		lint_detail(d, dsz, "extendedKeyUsage lacks id-kp-OCSPSigning");
 		return RULE_FAIL;
 	}
 	return RULE_PASS;
@@ -356,7 +359,7 @@ static enum rule_result
 r_ocsp_nocheck(struct lint_ctx *c, char *d, size_t dsz)
 {
 	if (ext_state(c->cert, NID_id_pkix_OCSP_noCheck) == -1) {
-		snprintf(d, dsz, "id-pkix-ocsp-nocheck missing");
+		lint_detail(d, dsz, "id-pkix-ocsp-nocheck missing");
 		return RULE_FAIL;
 	}
 	return RULE_PASS;
@@ -369,19 +372,19 @@ r_ocsp_ku(struct lint_ctx *c, char *d, size_t dsz)
 	char		buf[160];
 
 	if (ext_state(c->cert, NID_key_usage) == -1) {
-		snprintf(d, dsz, "keyUsage missing: digitalSignature "
+		lint_detail(d, dsz, "keyUsage missing: digitalSignature "
 		    "expected");
 		return RULE_WARN;
 	}
 	ku = X509_get_key_usage(c->cert);
 	ku_str(ku, buf, sizeof(buf));
 	if (ku & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)) {
-		snprintf(d, dsz, "keyUsage %s: an OCSP signer must not have "
+		lint_detail(d, dsz, "keyUsage %s: an OCSP signer must not have "
 		    "keyCertSign or cRLSign", buf);
 		return RULE_FAIL;
 	}
 	if ((ku & KU_DIGITAL_SIGNATURE) == 0) {
-		snprintf(d, dsz, "keyUsage %s lacks digitalSignature", buf);
+		lint_detail(d, dsz, "keyUsage %s lacks digitalSignature", buf);
 		return RULE_WARN;
 	}
 	return RULE_PASS;
@@ -397,24 +400,24 @@ r_not_ca(struct lint_ctx *c, char *d, size_t dsz)
 		return RULE_PASS;
 	}
 	if (st == 2) {
-		snprintf(d, dsz, "basicConstraints appears more than once");
+		lint_detail(d, dsz, "basicConstraints appears more than once");
 		return RULE_FAIL;
 	}
 	if ((bc = X509_get_ext_d2i(c->cert, NID_basic_constraints, NULL,
 	    NULL)) == NULL) {
 		ERR_clear_error();
-		snprintf(d, dsz, "basicConstraints undecodable");
+		lint_detail(d, dsz, "basicConstraints undecodable");
 		return RULE_FAIL;
 	}
 	ca = bc->ca;
 	BASIC_CONSTRAINTS_free(bc);
 	if (ca) {
-		snprintf(d, dsz, "basicConstraints cA is TRUE in an end-entity "
+		lint_detail(d, dsz, "basicConstraints cA is TRUE in an end-entity "
 		    "certificate");
 		return RULE_FAIL;
 	}
 	if (st != 1 && c->o->kind == LINT_ESEAL) {
-		snprintf(d, dsz, "basicConstraints should be critical");
+		lint_detail(d, dsz, "basicConstraints should be critical");
 		return RULE_WARN;
 	}
 	return RULE_PASS;

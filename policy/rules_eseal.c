@@ -121,7 +121,7 @@ qc_pds(struct qc_info *q, const ASN1_TYPE *info)
 
 	q->pds = 1;
 	if ((sk = seq_of(info)) == NULL || sk_ASN1_TYPE_num(sk) == 0) {
-		snprintf(q->pds_bad, sizeof(q->pds_bad),
+		lint_detail(q->pds_bad, sizeof(q->pds_bad),
 		    "QcPDS is not a non-empty SEQUENCE OF PdsLocation");
 		goto out;
 	}
@@ -129,7 +129,7 @@ qc_pds(struct qc_info *q, const ASN1_TYPE *info)
 		sk_ASN1_TYPE_pop_free(loc, ASN1_TYPE_free);
 		if ((loc = seq_of(sk_ASN1_TYPE_value(sk, i))) == NULL ||
 		    sk_ASN1_TYPE_num(loc) != 2) {
-			snprintf(q->pds_bad, sizeof(q->pds_bad),
+			lint_detail(q->pds_bad, sizeof(q->pds_bad),
 			    "QcPDS location %d is not {url, language}", i);
 			goto out;
 		}
@@ -139,7 +139,7 @@ qc_pds(struct qc_info *q, const ASN1_TYPE *info)
 		    url->value.ia5string->length < 9 ||
 		    strncasecmp((const char *)url->value.ia5string->data,
 		    "https://", 8) != 0) {
-			snprintf(q->pds_bad, sizeof(q->pds_bad),
+			lint_detail(q->pds_bad, sizeof(q->pds_bad),
 			    "QcPDS location %d: URL is not an https IA5String",
 			    i);
 			goto out;
@@ -148,7 +148,7 @@ qc_pds(struct qc_info *q, const ASN1_TYPE *info)
 		    lang->value.printablestring->data : NULL;
 		if (l == NULL || lang->value.printablestring->length != 2 ||
 		    !islower(l[0]) || !islower(l[1])) {
-			snprintf(q->pds_bad, sizeof(q->pds_bad),
+			lint_detail(q->pds_bad, sizeof(q->pds_bad),
 			    "QcPDS location %d: language is not a 2-letter "
 			    "lower-case ISO 639-1 PrintableString", i);
 			goto out;
@@ -169,7 +169,7 @@ qc_ccleg(struct qc_info *q, const ASN1_TYPE *info)
 
 	q->ccleg = 1;
 	if ((sk = seq_of(info)) == NULL || sk_ASN1_TYPE_num(sk) == 0) {
-		snprintf(q->ccleg_bad, sizeof(q->ccleg_bad),
+		lint_detail(q->ccleg_bad, sizeof(q->ccleg_bad),
 		    "QcCClegislation is not a non-empty list of countries");
 		sk_ASN1_TYPE_pop_free(sk, ASN1_TYPE_free);
 		return;
@@ -178,7 +178,7 @@ qc_ccleg(struct qc_info *q, const ASN1_TYPE *info)
 		t = sk_ASN1_TYPE_value(sk, i);
 		if (t->type != V_ASN1_PRINTABLESTRING ||
 		    t->value.printablestring->length != 2) {
-			snprintf(q->ccleg_bad, sizeof(q->ccleg_bad),
+			lint_detail(q->ccleg_bad, sizeof(q->ccleg_bad),
 			    "QcCClegislation entry %d is not a country code",
 			    i);
 			break;
@@ -186,7 +186,7 @@ qc_ccleg(struct qc_info *q, const ASN1_TYPE *info)
 		memcpy(cc, t->value.printablestring->data, 2);
 		cc[2] = '\0';
 		if (!iso3166_valid(cc)) {
-			snprintf(q->ccleg_bad, sizeof(q->ccleg_bad),
+			lint_detail(q->ccleg_bad, sizeof(q->ccleg_bad),
 			    "QcCClegislation: %s is not an ISO 3166 code", cc);
 			break;
 		}
@@ -204,7 +204,7 @@ qc_semantics(struct qc_info *q, const ASN1_TYPE *info)
 	q->semantics = 1;
 	if ((sk = seq_of(info)) == NULL || sk_ASN1_TYPE_num(sk) == 0 ||
 	    sk_ASN1_TYPE_num(sk) > 2) {
-		snprintf(q->semantics_bad, sizeof(q->semantics_bad),
+		lint_detail(q->semantics_bad, sizeof(q->semantics_bad),
 		    "pkixQCSyntax-v2 statementInfo is not a "
 		    "SemanticsInformation");
 		sk_ASN1_TYPE_pop_free(sk, ASN1_TYPE_free);
@@ -236,7 +236,7 @@ qc_parse(struct lint_ctx *c)
 	q->present = 1;
 	if (state == 2) {
 		q->malformed = 1;
-		snprintf(q->detail, sizeof(q->detail),
+		lint_detail(q->detail, sizeof(q->detail),
 		    "qcStatements appears more than once");
 		return;
 	}
@@ -250,7 +250,7 @@ qc_parse(struct lint_ctx *c)
 	    ASN1_STRING_length(data))) == NULL || p != end) {
 		ERR_clear_error();
 		q->malformed = 1;
-		snprintf(q->detail, sizeof(q->detail),
+		lint_detail(q->detail, sizeof(q->detail),
 		    "qcStatements is not a DER SEQUENCE OF QCStatement%s",
 		    sk != NULL ? " (trailing bytes)" : "");
 		goto out;
@@ -261,7 +261,7 @@ qc_parse(struct lint_ctx *c)
 		    sk_ASN1_TYPE_num(st) < 1 || sk_ASN1_TYPE_num(st) > 2 ||
 		    sk_ASN1_TYPE_value(st, 0)->type != V_ASN1_OBJECT) {
 			q->malformed = 1;
-			snprintf(q->detail, sizeof(q->detail),
+			lint_detail(q->detail, sizeof(q->detail),
 			    "QCStatement %d is not {statementId, "
 			    "statementInfo}", i);
 			goto out;
@@ -324,16 +324,21 @@ static enum rule_result
 r_subj_present(struct lint_ctx *c, char *d, size_t dsz)
 {
 	const X509_NAME	*n = c->subject;
+	char		 lacks[200];
 	size_t		 i, len = 0;
 
 	for (i = 0; i < NSUBJ; i++) {
-		if (name_count(n, subj_attrs[i].nid) == 0 && len < dsz) {
-			len += snprintf(d + len, dsz - len, "%s%s",
-			    len == 0 ? "subject lacks " : ", ",
-			    subj_attrs[i].name);
+		if (name_count(n, subj_attrs[i].nid) == 0 &&
+		    len < sizeof(lacks)) {
+			len += snprintf(lacks + len, sizeof(lacks) - len, "%s%s",
+			    len == 0 ? "" : ", ", subj_attrs[i].name);
 		}
 	}
-	return len == 0 ? RULE_PASS : RULE_FAIL;
+	if (len == 0) {
+		return RULE_PASS;
+	}
+	lint_detail(d, dsz, "subject lacks %s", lacks);
+	return RULE_FAIL;
 }
 
 static enum rule_result
@@ -344,7 +349,7 @@ r_subj_once(struct lint_ctx *c, char *d, size_t dsz)
 
 	for (i = 0; i < NSUBJ; i++) {
 		if (name_count(n, subj_attrs[i].nid) > 1) {
-			snprintf(d, dsz, "subject %s appears more than once",
+			lint_detail(d, dsz, "subject %s appears more than once",
 			    subj_attrs[i].name);
 			return RULE_FAIL;
 		}
@@ -359,16 +364,16 @@ r_subj_country(struct lint_ctx *c, char *d, size_t dsz)
 
 	if (name_count(c->subject, NID_countryName) ==
 	    0) {
-		snprintf(d, dsz, "no countryName");
+		lint_detail(d, dsz, "no countryName");
 		return RULE_NA;
 	}
 	if (!name_utf8(c->subject, NID_countryName, cc,
 	    sizeof(cc)) || !iso3166_valid(cc)) {
-		snprintf(d, dsz, "countryName is not an ISO 3166-1 alpha-2 "
+		lint_detail(d, dsz, "countryName is not an ISO 3166-1 alpha-2 "
 		    "code");
 		return RULE_FAIL;
 	}
-	snprintf(d, dsz, "%s", cc);
+	lint_detail(d, dsz, "%s", cc);
 	return RULE_PASS;
 }
 
@@ -380,12 +385,12 @@ r_subj_orgid_ne_o(struct lint_ctx *c, char *d, size_t dsz)
 
 	if (!name_utf8(n, NID_organizationIdentifier, oi, sizeof(oi)) ||
 	    !name_utf8(n, NID_organizationName, o, sizeof(o))) {
-		snprintf(d, dsz, "organizationName or organizationIdentifier "
+		lint_detail(d, dsz, "organizationName or organizationIdentifier "
 		    "missing");
 		return RULE_NA;
 	}
 	if (strcasecmp(o, oi) == 0) {
-		snprintf(d, dsz, "organizationIdentifier equals "
+		lint_detail(d, dsz, "organizationIdentifier equals "
 		    "organizationName (\"%.64s\")", o);
 		return RULE_FAIL;
 	}
@@ -427,24 +432,24 @@ r_orgid_syntax(struct lint_ctx *c, char *d, size_t dsz)
 
 	if (!name_utf8(c->subject,
 	    NID_organizationIdentifier, oi, sizeof(oi))) {
-		snprintf(d, dsz, "no organizationIdentifier");
+		lint_detail(d, dsz, "no organizationIdentifier");
 		return RULE_NA;
 	}
 	if (strlen(oi) < 7 || !isupper((unsigned char)oi[0]) ||
 	    !isupper((unsigned char)oi[1]) ||
 	    !(isupper((unsigned char)oi[2]) || oi[2] == ':') ||
 	    !isalpha((unsigned char)oi[3]) || !isalpha((unsigned char)oi[4])) {
-		snprintf(d, dsz, "\"%.64s\" does not match "
+		lint_detail(d, dsz, "\"%.64s\" does not match "
 		    "[A-Z]{2}[A-Z:][A-Za-z]{2}-reference", oi);
 		return RULE_FAIL;
 	}
 	if (oi[5] == '+') {
-		snprintf(d, dsz, "\"%.64s\": the +SP part is not allowed",
+		lint_detail(d, dsz, "\"%.64s\": the +SP part is not allowed",
 		    oi);
 		return RULE_FAIL;
 	}
 	if (oi[5] != '-') {
-		snprintf(d, dsz, "\"%.64s\": '-' and a reference must follow "
+		lint_detail(d, dsz, "\"%.64s\": '-' and a reference must follow "
 		    "the country code", oi);
 		return RULE_FAIL;
 	}
@@ -456,7 +461,7 @@ r_orgid_syntax(struct lint_ctx *c, char *d, size_t dsz)
 	if (strcmp(scheme, "VAT") != 0 && strcmp(scheme, "NTR") != 0 &&
 	    strcmp(scheme, "PSD") != 0 && strcmp(scheme, "LEI") != 0 &&
 	    scheme[2] != ':') {
-		snprintf(d, dsz, "\"%.64s\": unknown scheme %s (VAT, NTR, "
+		lint_detail(d, dsz, "\"%.64s\": unknown scheme %s (VAT, NTR, "
 		    "PSD, LEI or XX:)", oi, scheme);
 		return RULE_FAIL;
 	}
@@ -472,12 +477,12 @@ r_orgid_syntax(struct lint_ctx *c, char *d, size_t dsz)
 		ok = strcmp(cc, "XG") == 0;
 	}
 	if (!ok) {
-		snprintf(d, dsz, "\"%.64s\": %s is not a valid country for "
+		lint_detail(d, dsz, "\"%.64s\": %s is not a valid country for "
 		    "scheme %s", oi, cc, scheme);
 		return RULE_FAIL;
 	}
 	if (strcmp(scheme, "LEI") == 0 && !lei_valid(oi + 6)) {
-		snprintf(d, dsz, "\"%.64s\": not a valid LEI (20 characters, "
+		lint_detail(d, dsz, "\"%.64s\": not a valid LEI (20 characters, "
 		    "mod 97 check)", oi);
 		return RULE_FAIL;
 	}
@@ -499,7 +504,7 @@ r_jp_id(struct lint_ctx *c, char *d, size_t dsz)
 	if (!name_utf8(c->subject,
 	    NID_organizationIdentifier, oi, sizeof(oi))) {
 		if (c->profile != NULL && c->profile->jp) {
-			snprintf(d, dsz, "profile %s needs organizationIdentifier "
+			lint_detail(d, dsz, "profile %s needs organizationIdentifier "
 			    "NTRJP-<法人番号>", c->profile->name);
 			return RULE_FAIL;
 		}
@@ -507,7 +512,7 @@ r_jp_id(struct lint_ctx *c, char *d, size_t dsz)
 	}
 	if (strncmp(oi, "NTRJP-", 6) != 0) {
 		if (c->profile != NULL && c->profile->jp) {
-			snprintf(d, dsz, "profile %s needs organizationIdentifier "
+			lint_detail(d, dsz, "profile %s needs organizationIdentifier "
 			    "NTRJP-<13 digits>, not \"%.64s\"",
 			    c->profile->name, oi);
 			return RULE_FAIL;
@@ -516,7 +521,7 @@ r_jp_id(struct lint_ctx *c, char *d, size_t dsz)
 	}
 	num = oi + 6;
 	if (strlen(num) != 13 || strspn(num, "0123456789") != 13) {
-		snprintf(d, dsz, "\"%.64s\": the corporate number must be 13 "
+		lint_detail(d, dsz, "\"%.64s\": the corporate number must be 13 "
 		    "digits", oi);
 		return RULE_FAIL;
 	}
@@ -525,7 +530,7 @@ r_jp_id(struct lint_ctx *c, char *d, size_t dsz)
 	}
 	check = 9 - sum % 9;
 	if (num[0] - '0' != check) {
-		snprintf(d, dsz, "\"%.64s\": check digit %c, expected %d", oi,
+		lint_detail(d, dsz, "\"%.64s\": check digit %c, expected %d", oi,
 		    num[0], check);
 		return RULE_FAIL;
 	}
@@ -540,15 +545,15 @@ r_ku_present(struct lint_ctx *c, char *d, size_t dsz)
 	int	st = ext_state(c->cert, NID_key_usage);
 
 	if (st == -1) {
-		snprintf(d, dsz, "keyUsage missing");
+		lint_detail(d, dsz, "keyUsage missing");
 		return RULE_FAIL;
 	}
 	if (st == 2) {
-		snprintf(d, dsz, "keyUsage appears more than once");
+		lint_detail(d, dsz, "keyUsage appears more than once");
 		return RULE_FAIL;
 	}
 	if (st == 0) {
-		snprintf(d, dsz, "keyUsage is not critical");
+		lint_detail(d, dsz, "keyUsage is not critical");
 		return RULE_FAIL;
 	}
 	return RULE_PASS;
@@ -568,22 +573,22 @@ r_ku_setting(struct lint_ctx *c, char *d, size_t dsz)
 	}
 	ku = X509_get_key_usage(c->cert) & KU_ALL;
 	if (ku == KU_NON_REPUDIATION) {
-		snprintf(d, dsz, "setting A (nonRepudiation)");
+		lint_detail(d, dsz, "setting A (nonRepudiation)");
 		return RULE_PASS;
 	}
 	if (ku == (KU_NON_REPUDIATION | KU_DIGITAL_SIGNATURE)) {
-		snprintf(d, dsz, "setting B: setting A (nonRepudiation only) "
+		lint_detail(d, dsz, "setting B: setting A (nonRepudiation only) "
 		    "should be used");
 		return RULE_WARN;
 	}
 	if (ku == (KU_NON_REPUDIATION | KU_DIGITAL_SIGNATURE |
 	    KU_KEY_ENCIPHERMENT) || ku == (KU_NON_REPUDIATION |
 	    KU_DIGITAL_SIGNATURE | KU_KEY_AGREEMENT)) {
-		snprintf(d, dsz, "setting F: setting A (nonRepudiation only) "
+		lint_detail(d, dsz, "setting F: setting A (nonRepudiation only) "
 		    "should be used");
 		return RULE_WARN;
 	}
-	snprintf(d, dsz, "keyUsage is not a content-commitment setting "
+	lint_detail(d, dsz, "keyUsage is not a content-commitment setting "
 	    "(A, B or F)");
 	return RULE_FAIL;
 }
@@ -612,13 +617,13 @@ r_ku_toolkit(struct lint_ctx *c, char *d, size_t dsz)
 	ku = X509_get_key_usage(c->cert);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (ku & bad[i].bit) {
-			snprintf(d, dsz, "keyUsage of an e-seal must not "
+			lint_detail(d, dsz, "keyUsage of an e-seal must not "
 			    "contain %s", bad[i].name);
 			return RULE_FAIL;
 		}
 	}
 	if ((ku & KU_NON_REPUDIATION) == 0) {
-		snprintf(d, dsz, "keyUsage lacks nonRepudiation (setting A "
+		lint_detail(d, dsz, "keyUsage lacks nonRepudiation (setting A "
 		    "or B)");
 		return RULE_FAIL;
 	}
@@ -643,17 +648,17 @@ r_ext_presence(struct lint_ctx *c, char *d, size_t dsz)
 
 	if (ext_state(c->cert, NID_authority_key_identifier) == -1 ||
 	    X509_get0_authority_key_id(c->cert) == NULL) {
-		snprintf(d, dsz, "authorityKeyIdentifier (keyIdentifier) "
+		lint_detail(d, dsz, "authorityKeyIdentifier (keyIdentifier) "
 		    "missing");
 		return RULE_FAIL;
 	}
 	if (X509_get0_subject_key_id(c->cert) == NULL) {
-		snprintf(d, dsz, "subjectKeyIdentifier missing");
+		lint_detail(d, dsz, "subjectKeyIdentifier missing");
 		return RULE_FAIL;
 	}
 	for (i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
 		if (ext_state(c->cert, forbidden[i].nid) != -1) {
-			snprintf(d, dsz, "%s must not appear in an end-entity "
+			lint_detail(d, dsz, "%s must not appear in an end-entity "
 			    "certificate", forbidden[i].name);
 			return RULE_FAIL;
 		}
@@ -678,12 +683,12 @@ r_ext_noncrit(struct lint_ctx *c, char *d, size_t dsz)
 
 	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
 		if ((st = ext_state(c->cert, exts[i].nid)) == 1) {
-			snprintf(d, dsz, "%s must not be critical",
+			lint_detail(d, dsz, "%s must not be critical",
 			    exts[i].name);
 			return RULE_FAIL;
 		}
 		if (st == 2) {
-			snprintf(d, dsz, "%s appears more than once",
+			lint_detail(d, dsz, "%s appears more than once",
 			    exts[i].name);
 			return RULE_FAIL;
 		}
@@ -740,15 +745,15 @@ r_cp_present(struct lint_ctx *c, char *d, size_t dsz)
 
 	n = qualified_policy(c->cert, qcp, sizeof(qcp));
 	if (n == -1) {
-		snprintf(d, dsz, "certificatePolicies missing");
+		lint_detail(d, dsz, "certificatePolicies missing");
 		return RULE_FAIL;
 	}
 	if (n == -2) {
-		snprintf(d, dsz, "certificatePolicies undecodable");
+		lint_detail(d, dsz, "certificatePolicies undecodable");
 		return RULE_FAIL;
 	}
 	if (n > 1) {
-		snprintf(d, dsz, "%d qualified policy OIDs (at most one)", n);
+		lint_detail(d, dsz, "%d qualified policy OIDs (at most one)", n);
 		return RULE_FAIL;
 	}
 	return RULE_PASS;
@@ -761,43 +766,43 @@ r_cp_consistent(struct lint_ctx *c, char *d, size_t dsz)
 	char			 qcp[80];
 
 	if (qualified_policy(c->cert, qcp, sizeof(qcp)) < 0) {
-		snprintf(d, dsz, "no certificatePolicies");
+		lint_detail(d, dsz, "no certificatePolicies");
 		return RULE_NA;
 	}
 	if (c->profile != NULL && c->profile->policy != NULL &&
 	    strcmp(qcp, c->profile->policy) != 0) {
-		snprintf(d, dsz, "profile %s requires policy %s, found %s",
+		lint_detail(d, dsz, "profile %s requires policy %s, found %s",
 		    c->profile->name, c->profile->policy,
 		    qcp[0] != '\0' ? qcp : "no qualified policy");
 		return RULE_FAIL;
 	}
 	if (q->sscd && strcmp(qcp, OID_QCP_L_QSCD) != 0) {
-		snprintf(d, dsz, "QcSSCD requires QCP-l-qscd %s, found %s",
+		lint_detail(d, dsz, "QcSSCD requires QCP-l-qscd %s, found %s",
 		    OID_QCP_L_QSCD, qcp[0] != '\0' ? qcp : "none");
 		return RULE_FAIL;
 	}
 	if (!q->sscd && strcmp(qcp, OID_QCP_L_QSCD) == 0) {
-		snprintf(d, dsz, "QCP-l-qscd %s without QcSSCD",
+		lint_detail(d, dsz, "QCP-l-qscd %s without QcSSCD",
 		    OID_QCP_L_QSCD);
 		return RULE_FAIL;
 	}
 	if (q->compliance && q->type_eseal && !q->sscd &&
 	    strcmp(qcp, OID_QCP_L) != 0) {
-		snprintf(d, dsz, "a qualified e-seal without QcSSCD requires "
+		lint_detail(d, dsz, "a qualified e-seal without QcSSCD requires "
 		    "QCP-l %s, found %s", OID_QCP_L,
 		    qcp[0] != '\0' ? qcp : "none");
 		return RULE_FAIL;
 	}
 	if (!q->compliance && qcp[0] != '\0') {
-		snprintf(d, dsz, "qualified policy %s without QcCompliance",
+		lint_detail(d, dsz, "qualified policy %s without QcCompliance",
 		    qcp);
 		return RULE_FAIL;
 	}
 	if (qcp[0] == '\0') {
-		snprintf(d, dsz, "no qualified policy");
+		lint_detail(d, dsz, "no qualified policy");
 		return RULE_NA;
 	}
-	snprintf(d, dsz, "%s", qcp);
+	lint_detail(d, dsz, "%s", qcp);
 	return RULE_PASS;
 }
 
@@ -810,7 +815,7 @@ r_cp_noncrit(struct lint_ctx *c, char *d, size_t dsz)
 		return RULE_NA;
 	}
 	if (st == 1) {
-		snprintf(d, dsz, "certificatePolicies should not be critical");
+		lint_detail(d, dsz, "certificatePolicies should not be critical");
 		return RULE_WARN;
 	}
 	return RULE_PASS;
@@ -866,11 +871,11 @@ r_aia_ca(struct lint_ctx *c, char *d, size_t dsz)
 	int	r = aia_has(c->cert, NID_ad_ca_issuers);
 
 	if (r == -1) {
-		snprintf(d, dsz, "authorityInfoAccess missing");
+		lint_detail(d, dsz, "authorityInfoAccess missing");
 		return RULE_FAIL;
 	}
 	if (r == 0) {
-		snprintf(d, dsz, "no caIssuers with an http(s) URI");
+		lint_detail(d, dsz, "no caIssuers with an http(s) URI");
 		return RULE_FAIL;
 	}
 	return RULE_PASS;
@@ -880,7 +885,7 @@ static enum rule_result
 r_aia_ocsp(struct lint_ctx *c, char *d, size_t dsz)
 {
 	if (aia_has(c->cert, NID_ad_OCSP) != 1) {
-		snprintf(d, dsz, "no OCSP access location with an http(s) "
+		lint_detail(d, dsz, "no OCSP access location with an http(s) "
 		    "URI");
 		return RULE_FAIL;
 	}
@@ -896,13 +901,13 @@ r_crldp(struct lint_ctx *c, char *d, size_t dsz)
 	int		 i, j, found = 0;
 
 	if (ext_state(c->cert, NID_crl_distribution_points) == -1) {
-		snprintf(d, dsz, "cRLDistributionPoints missing");
+		lint_detail(d, dsz, "cRLDistributionPoints missing");
 		return RULE_FAIL;
 	}
 	if ((dps = X509_get_ext_d2i(c->cert, NID_crl_distribution_points,
 	    NULL, NULL)) == NULL) {
 		ERR_clear_error();
-		snprintf(d, dsz, "cRLDistributionPoints undecodable");
+		lint_detail(d, dsz, "cRLDistributionPoints undecodable");
 		return RULE_FAIL;
 	}
 	for (i = 0; i < sk_DIST_POINT_num(dps); i++) {
@@ -920,7 +925,7 @@ r_crldp(struct lint_ctx *c, char *d, size_t dsz)
 	}
 	CRL_DIST_POINTS_free(dps);
 	if (!found) {
-		snprintf(d, dsz, "no fullName URI with http:// or ldap://");
+		lint_detail(d, dsz, "no fullName URI with http:// or ldap://");
 		return RULE_FAIL;
 	}
 	return RULE_PASS;
@@ -941,12 +946,12 @@ qc_usable(const struct lint_ctx *c, enum rule_result *r, char *d,
 {
 	if (!c->qc.present || c->qc.malformed) {
 		if (qc_eu(c)) {
-			snprintf(d, dsz, "qcStatements %s (profile %s)",
+			lint_detail(d, dsz, "qcStatements %s (profile %s)",
 			    c->qc.present ? "undecodable" : "missing",
 			    c->profile->name);
 			*r = RULE_FAIL;
 		} else {
-			snprintf(d, dsz, "no qcStatements");
+			lint_detail(d, dsz, "no qcStatements");
 			*r = RULE_NA;
 		}
 		return 0;
@@ -959,19 +964,19 @@ r_qc_ext(struct lint_ctx *c, char *d, size_t dsz)
 {
 	if (!c->qc.present) {
 		if (qc_eu(c)) {
-			snprintf(d, dsz, "qcStatements missing (profile %s)",
+			lint_detail(d, dsz, "qcStatements missing (profile %s)",
 			    c->profile->name);
 			return RULE_FAIL;
 		}
-		snprintf(d, dsz, "no qcStatements");
+		lint_detail(d, dsz, "no qcStatements");
 		return RULE_NA;
 	}
 	if (c->qc.malformed) {
-		snprintf(d, dsz, "%s", c->qc.detail);
+		lint_detail(d, dsz, "%s", c->qc.detail);
 		return RULE_FAIL;
 	}
 	if (c->qc.critical) {
-		snprintf(d, dsz, "qcStatements must not be critical");
+		lint_detail(d, dsz, "qcStatements must not be critical");
 		return RULE_FAIL;
 	}
 	return RULE_PASS;
@@ -989,11 +994,11 @@ r_qc_compliance(struct lint_ctx *c, char *d, size_t dsz)
 		return RULE_PASS;
 	}
 	if (qc_eu(c)) {
-		snprintf(d, dsz, "QcCompliance missing (profile %s)",
+		lint_detail(d, dsz, "QcCompliance missing (profile %s)",
 		    c->profile->name);
 		return RULE_FAIL;
 	}
-	snprintf(d, dsz, "not claimed qualified");
+	lint_detail(d, dsz, "not claimed qualified");
 	return RULE_NA;
 }
 
@@ -1003,19 +1008,19 @@ r_qc_sscd(struct lint_ctx *c, char *d, size_t dsz)
 	enum rule_result	r;
 
 	if (c->profile != NULL && c->profile->sscd == 1 && !c->qc.sscd) {
-		snprintf(d, dsz, "QcSSCD missing (profile %s: key in a QSCD)",
+		lint_detail(d, dsz, "QcSSCD missing (profile %s: key in a QSCD)",
 		    c->profile->name);
 		return RULE_FAIL;
 	}
 	if (c->profile != NULL && c->profile->sscd == 0 && c->qc.sscd) {
-		snprintf(d, dsz, "QcSSCD present but profile %s has no QSCD",
+		lint_detail(d, dsz, "QcSSCD present but profile %s has no QSCD",
 		    c->profile->name);
 		return RULE_FAIL;
 	}
 	if (!qc_usable(c, &r, d, dsz)) {
 		return r == RULE_FAIL ? RULE_FAIL : RULE_NA;
 	}
-	snprintf(d, dsz, "%s", c->qc.sscd ? "QcSSCD present" :
+	lint_detail(d, dsz, "%s", c->qc.sscd ? "QcSSCD present" :
 	    "QcSSCD absent");
 	return RULE_PASS;
 }
@@ -1030,14 +1035,14 @@ r_qc_type(struct lint_ctx *c, char *d, size_t dsz)
 	}
 	if (!c->qc.type) {
 		if (qc_eu(c)) {
-			snprintf(d, dsz, "QcType missing (profile %s)",
+			lint_detail(d, dsz, "QcType missing (profile %s)",
 			    c->profile->name);
 			return RULE_FAIL;
 		}
 		return RULE_NA;
 	}
 	if (c->qc.ntypes != 1 || c->qc.type_eseal != 1) {
-		snprintf(d, dsz, "QcType must hold exactly id-etsi-qct-eseal "
+		lint_detail(d, dsz, "QcType must hold exactly id-etsi-qct-eseal "
 		    "%s (%d type(s), %d eseal)", OID_QCT_ESEAL, c->qc.ntypes,
 		    c->qc.type_eseal);
 		return RULE_FAIL;
@@ -1055,14 +1060,14 @@ r_qc_pds(struct lint_ctx *c, char *d, size_t dsz)
 	}
 	if (!c->qc.pds) {
 		if (qc_eu(c)) {
-			snprintf(d, dsz, "QcPDS missing (profile %s)",
+			lint_detail(d, dsz, "QcPDS missing (profile %s)",
 			    c->profile->name);
 			return RULE_FAIL;
 		}
 		return RULE_NA;
 	}
 	if (c->qc.pds_bad[0] != '\0') {
-		snprintf(d, dsz, "%s", c->qc.pds_bad);
+		lint_detail(d, dsz, "%s", c->qc.pds_bad);
 		return RULE_FAIL;
 	}
 	return RULE_PASS;
@@ -1077,7 +1082,7 @@ r_qc_ccleg(struct lint_ctx *c, char *d, size_t dsz)
 		return r == RULE_FAIL ? RULE_NA : r;
 	}
 	if (qc_eu(c) && c->qc.ccleg) {
-		snprintf(d, dsz, "QcCClegislation must be absent in an "
+		lint_detail(d, dsz, "QcCClegislation must be absent in an "
 		    "EU-qualified certificate (profile %s)", c->profile->name);
 		return RULE_FAIL;
 	}
@@ -1085,7 +1090,7 @@ r_qc_ccleg(struct lint_ctx *c, char *d, size_t dsz)
 		return qc_eu(c) || c->qc.compliance ? RULE_PASS : RULE_NA;
 	}
 	if (c->qc.ccleg_bad[0] != '\0') {
-		snprintf(d, dsz, "%s", c->qc.ccleg_bad);
+		lint_detail(d, dsz, "%s", c->qc.ccleg_bad);
 		return RULE_FAIL;
 	}
 	return RULE_PASS;
@@ -1105,7 +1110,7 @@ r_qc_semantics(struct lint_ctx *c, char *d, size_t dsz)
 	}
 	if (!c->qc.semantics) {
 		if (qc_eu(c)) {
-			snprintf(d, dsz, "no pkixQCSyntax-v2 statement with "
+			lint_detail(d, dsz, "no pkixQCSyntax-v2 statement with "
 			    "id-etsi-qcs-semanticsId-Legal (profile %s)",
 			    c->profile->name);
 			return RULE_FAIL;
@@ -1113,11 +1118,11 @@ r_qc_semantics(struct lint_ctx *c, char *d, size_t dsz)
 		return RULE_NA;
 	}
 	if (c->qc.semantics_bad[0] != '\0') {
-		snprintf(d, dsz, "%s", c->qc.semantics_bad);
+		lint_detail(d, dsz, "%s", c->qc.semantics_bad);
 		return RULE_FAIL;
 	}
 	if (strcmp(c->qc.semantics_id, OID_SEMANTICS_LEGAL) != 0) {
-		snprintf(d, dsz, "semanticsIdentifier %s is not "
+		lint_detail(d, dsz, "semanticsIdentifier %s is not "
 		    "id-etsi-qcs-semanticsId-Legal (%s) for a legal person",
 		    c->qc.semantics_id[0] != '\0' ? c->qc.semantics_id :
 		    "absent", OID_SEMANTICS_LEGAL);
@@ -1139,25 +1144,25 @@ r_validity(struct lint_ctx *c, char *d, size_t dsz)
 	max = c->profile != NULL ? c->profile->max_days : ESEAL_MAX_DAYS;
 	if (!ASN1_TIME_diff(&days, &secs, nb, na)) {
 		ERR_clear_error();
-		snprintf(d, dsz, "validity unreadable");
+		lint_detail(d, dsz, "validity unreadable");
 		return RULE_FAIL;
 	}
 	if (days < 0 || secs < 0 || (days == 0 && secs == 0)) {
-		snprintf(d, dsz, "notBefore is not before notAfter");
+		lint_detail(d, dsz, "notBefore is not before notAfter");
 		return RULE_FAIL;
 	}
 	if (days > max || (days == max && secs > 0)) {
-		snprintf(d, dsz, "validity %d days exceeds the maximum of %d "
+		lint_detail(d, dsz, "validity %d days exceeds the maximum of %d "
 		    "days", days, max);
 		return RULE_FAIL;
 	}
 	if (c->o->issuer != NULL &&
 	    ASN1_TIME_compare(na, X509_get0_notAfter(c->o->issuer)) > 0) {
-		snprintf(d, dsz, "notAfter is later than the issuer's "
+		lint_detail(d, dsz, "notAfter is later than the issuer's "
 		    "notAfter");
 		return RULE_FAIL;
 	}
-	snprintf(d, dsz, "%d days", days);
+	lint_detail(d, dsz, "%d days", days);
 	return RULE_PASS;
 }
 

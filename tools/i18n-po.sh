@@ -31,10 +31,10 @@ pot() {
 	    --sort-by-file --package-name=eseal --msgid-bugs-address=eseal \
 	    --keyword=_ --keyword=N_ \
 	    --keyword=log_warnx:1 --keyword=log_warn:1 --keyword=log_info:1 \
-	    --keyword=log_ssl:1 --keyword=fatalx:1 --keyword=i18n_reasonf:3 --keyword=findings_add:5 \
+	    --keyword=log_ssl:1 --keyword=fatalx:1 --keyword=i18n_reasonf:3 --keyword=findings_add:5 --keyword=lint_detail:3 \
 	    --flag=log_warnx:1:c-format --flag=log_warn:1:c-format \
 	    --flag=log_info:1:c-format --flag=log_ssl:1:c-format \
-	    --flag=fatalx:1:c-format --flag=i18n_reasonf:3:c-format --flag=findings_add:5:c-format \
+	    --flag=fatalx:1:c-format --flag=i18n_reasonf:3:c-format --flag=findings_add:5:c-format --flag=lint_detail:3:c-format \
 	    -o - $(sources "$src")) >"$out"
 }
 
