@@ -5,7 +5,8 @@
  * its parent (or an external root, for which a CSR is emitted); or, for
  * an "arl" ceremony, the root whose authority revocation list is signed.
  * This file parses and checks such a file before anything happens, and
- * prints it for review; ceremony_run.c performs it.
+ * prints it for review; ceremony_run.c performs it (ca/fuzz_ceremony.c
+ * is the parser's fuzz target).
  */
 #include "config.h"
 
