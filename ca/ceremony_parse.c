@@ -22,25 +22,6 @@
 #include "util.h"
 
 /*
- * Whether UTF-8 string s holds a control character (C0, DEL or C1): the
- * review print would pass it to the officers' terminal, where an escape
- * sequence or a carriage return could hide or forge a line.
- */
-static int
-has_control(const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f ||
-		    (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/*
  * String key of obj: NULL (logged) if absent and required, if not a
  * non-empty string or if it holds a control character (ES-CER-02);
  * NULL (not logged) if absent and optional.
@@ -62,7 +43,7 @@ get_str(json_t *obj, const char *key, int required, const char *where,
 		    where, key);
 		return NULL;
 	}
-	if (has_control(json_string_value(v))) {
+	if (str_has_control(json_string_value(v))) {
 		log_warnx("%s: ES-CER-02: %s: \"%s\": a control character "
 		    "(it would reach the review print)", file, where, key);
 		return NULL;
@@ -117,7 +98,7 @@ parse_officers(struct ceremony *c)
 			    c->file);
 			return 0;
 		}
-		if (has_control(name)) {
+		if (str_has_control(name)) {
 			log_warnx("%s: ES-CER-02: \"officers\": a control "
 			    "character in a name", c->file);
 			return 0;

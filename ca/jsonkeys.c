@@ -1,8 +1,9 @@
 /*
- * The check that a reviewed JSON file (a ceremony file, a profile)
- * names only the keys its reader knows: kept apart from cautil.c
- * so that the ceremony file parser's fuzz target links without the store
- * and the HSM layer.
+ * The checks that a reviewed JSON file (a ceremony file, a profile)
+ * names only the keys its reader knows, and of control characters in
+ * what it shows to a reviewer: kept apart from cautil.c so that the
+ * ceremony file parser's fuzz target links without the store and the
+ * HSM layer.
  */
 #include "config.h"
 
@@ -12,6 +13,20 @@
 
 #include "ca.h"
 #include "log.h"
+
+int
+str_has_control(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f ||
+		    (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
+			return 1;
+		}
+	}
+	return 0;
+}
 
 int
 json_known_keys(json_t *obj, const char *const *allowed, const char *where,
@@ -30,6 +45,12 @@ json_known_keys(json_t *obj, const char *const *allowed, const char *where,
 			if (strcmp(allowed[i], key) == 0) {
 				break;
 			}
+		}
+		if (allowed[i] == NULL && str_has_control(key)) {
+			log_warnx("%s: %s: an unknown key with a control "
+			    "character (nothing implicit: fix the file)", file,
+			    where);
+			return 0;
 		}
 		if (allowed[i] == NULL) {
 			log_warnx("%s: %s: unknown key \"%s\" (nothing implicit: "
