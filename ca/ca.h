@@ -104,6 +104,12 @@ int ca_audit_sign(struct db *db, struct ca_key *ck, const char *pin_source);
 int x509_sign_with(X509 *x, EVP_PKEY *sw, struct hsm_key *hk,
     enum sig_alg alg, const char *what);
 /*
+ * Whether UTF-8 string s holds a control character (C0, DEL or C1): a
+ * review print would pass it to the terminal, where an escape sequence
+ * or a carriage return could hide or forge a line.
+ */
+int str_has_control(const char *s);
+/*
  * 1 if every key of the JSON object obj is in allowed (NULL-terminated);
  * else log "file: where: unknown key" (nothing in a reviewed file is
  * implicit or ignored) and return 0.

@@ -356,33 +356,6 @@ x509_sign_with(X509 *x, EVP_PKEY *sw, struct hsm_key *hk, enum sig_alg alg,
 	return ok;
 }
 
-int
-json_known_keys(json_t *obj, const char *const *allowed, const char *where,
-    const char *file)
-{
-	const char *key;
-	json_t *val;
-	size_t i;
-
-	if (!json_is_object(obj)) {
-		log_warnx("%s: %s must be an object", file, where);
-		return 0;
-	}
-	json_object_foreach(obj, key, val) {
-		for (i = 0; allowed[i] != NULL; i++) {
-			if (strcmp(allowed[i], key) == 0) {
-				break;
-			}
-		}
-		if (allowed[i] == NULL) {
-			log_warnx("%s: %s: unknown key \"%s\" (nothing implicit: "
-			    "fix the file)", file, where, key);
-			return 0;
-		}
-	}
-	return 1;
-}
-
 struct alg_policy *
 ca_alg_policy(struct db *db)
 {

@@ -47,6 +47,12 @@ struct ceremony {
  * Release c with ceremony_free(), also after a failure.  1/0 (logged).
  */
 int ceremony_parse(const char *file, struct ceremony *c);
+/*
+ * The same over the file's contents buf (len bytes, file names it in
+ * messages), reading nothing else: the fuzz target's entry.  1/0 (logged).
+ */
+int ceremony_parse_buf(const unsigned char *buf, size_t len,
+    const char *file, struct ceremony *c);
 /* Release what ceremony_parse() kept (c itself is the caller's). */
 void ceremony_free(struct ceremony *c);
 /* Print every input of ceremony c for review, on stdout. */

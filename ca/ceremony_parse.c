@@ -5,7 +5,8 @@
  * its parent (or an external root, for which a CSR is emitted); or, for
  * an "arl" ceremony, the root whose authority revocation list is signed.
  * This file parses and checks such a file before anything happens, and
- * prints it for review; ceremony_run.c performs it.
+ * prints it for review; ceremony_run.c performs it (ca/fuzz_ceremony.c
+ * is the parser's fuzz target).
  */
 #include "config.h"
 
@@ -20,6 +21,11 @@
 #include "log.h"
 #include "util.h"
 
+/*
+ * String key of obj: NULL (logged) if absent and required, if not a
+ * non-empty string or if it holds a control character (ES-CER-02);
+ * NULL (not logged) if absent and optional.
+ */
 static const char *
 get_str(json_t *obj, const char *key, int required, const char *where,
     const char *file)
@@ -37,13 +43,22 @@ get_str(json_t *obj, const char *key, int required, const char *where,
 		    where, key);
 		return NULL;
 	}
+	if (str_has_control(json_string_value(v))) {
+		log_warnx("%s: ES-CER-02: %s: \"%s\": a control character "
+		    "(it would reach the review print)", file, where, key);
+		return NULL;
+	}
 	return json_string_value(v);
 }
 
 void
 ceremony_free(struct ceremony *c)
 {
+	if (c == NULL) {
+		return;
+	}
 	json_decref(c->root);
+	c->root = NULL;
 }
 
 /*
@@ -81,6 +96,11 @@ parse_officers(struct ceremony *c)
 		if (*name == '\0') {
 			log_warnx("%s: ES-CER-01: \"officers\": an empty name",
 			    c->file);
+			return 0;
+		}
+		if (str_has_control(name)) {
+			log_warnx("%s: ES-CER-02: \"officers\": a control "
+			    "character in a name", c->file);
 			return 0;
 		}
 		for (j = 0; j < c->nofficers; j++) {
@@ -377,36 +397,47 @@ parse_signer(struct ceremony *c)
 int
 ceremony_parse(const char *file, struct ceremony *c)
 {
+	unsigned char *buf = NULL;
+	size_t len;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->file = file;
+	if (!file_read(file, 1 << 20, &buf, &len)) {
+		return 0;
+	}
+	ret = ceremony_parse_buf(buf, len, file, c);
+	free(buf);
+	return ret;
+}
+
+int
+ceremony_parse_buf(const unsigned char *buf, size_t len, const char *file,
+    struct ceremony *c)
+{
 	static const char *const top[] = { "ceremony", "ca", "officers", "token",
 	    "key", "signature", "certificate", "parent", "external", "settings",
 	    "transcript", "comment", NULL };
-	unsigned char *buf = NULL;
 	json_error_t jerr;
 	const char *s;
-	size_t len;
-	int ret = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->file = file;
 	c->path_len = -1;
-	if (!file_read(file, 1 << 20, &buf, &len)) {
-		return 0;
-	}
 	sha256_hex(buf, len, c->file_sha256);
 	if ((c->root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES,
 	    &jerr)) == NULL) {
 		log_warnx("%s:%d: %s", file, jerr.line, jerr.text);
-		goto out;
+		return 0;
 	}
 	if ((s = get_str(c->root, "ceremony", 1, "ceremony", file)) == NULL) {
-		goto out;
+		return 0;
 	}
 	if (strcmp(s, "arl") == 0) {
-		ret = arl_parse(c);
-		goto out;
+		return arl_parse(c);
 	}
 	if (!json_known_keys(c->root, top, "ceremony", file)) {
-		goto out;
+		return 0;
 	}
 	if (strcmp(s, "root") == 0) {
 		c->issuing = 0;
@@ -415,23 +446,20 @@ ceremony_parse(const char *file, struct ceremony *c)
 	} else {
 		log_warnx("%s: \"ceremony\" must be \"root\", \"issuing\" or "
 		    "\"arl\"", file);
-		goto out;
+		return 0;
 	}
 	if ((c->ca = get_str(c->root, "ca", 1, "ceremony", file)) == NULL ||
 	    !ca_name_valid(c->ca, file) || !parse_officers(c) ||
 	    !parse_token_key(c) || !parse_certificate(c)) {
-		goto out;
+		return 0;
 	}
 	c->transcript = get_str(c->root, "transcript", 0, "ceremony", file);
 	c->settings = json_object_get(c->root, "settings");
 	if (c->settings != NULL && !json_is_object(c->settings)) {
 		log_warnx("%s: \"settings\" must be an object", file);
-		goto out;
+		return 0;
 	}
-	ret = parse_signer(c);
-out:
-	free(buf);
-	return ret;
+	return parse_signer(c);
 }
 
 void
