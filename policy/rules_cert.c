@@ -81,24 +81,42 @@ static void
 dn_detail(char *d, size_t dsz, int subj, int p, const char *attr)
 {
 	switch (p * 2 + (subj != 0)) {
-	case 0: lint_detail(d, dsz, "issuer %s missing", attr); break;
-	case 1: lint_detail(d, dsz, "subject %s missing", attr); break;
-	case 2: lint_detail(d, dsz, "issuer %s appears more than once",
-	    attr); break;
-	case 3: lint_detail(d, dsz, "subject %s appears more than once",
-	    attr); break;
-	case 4: lint_detail(d, dsz, "issuer countryName is not an ISO 3166-1 "
-	    "alpha-2 code"); break;
-	case 5: lint_detail(d, dsz, "subject countryName is not an ISO "
-	    "3166-1 alpha-2 code"); break;
-	case 6: lint_detail(d, dsz, "issuer organizationIdentifier appears "
-	    "more than once"); break;
-	case 7: lint_detail(d, dsz, "subject organizationIdentifier appears "
-	    "more than once"); break;
-	case 8: lint_detail(d, dsz, "issuer organizationIdentifier equals "
-	    "organizationName"); break;
-	default: lint_detail(d, dsz, "subject organizationIdentifier equals "
-	    "organizationName"); break;
+	case 0:
+		lint_detail(d, dsz, "issuer %s missing", attr);
+		break;
+	case 1:
+		lint_detail(d, dsz, "subject %s missing", attr);
+		break;
+	case 2:
+		lint_detail(d, dsz, "issuer %s appears more than once", attr);
+		break;
+	case 3:
+		lint_detail(d, dsz, "subject %s appears more than once", attr);
+		break;
+	case 4:
+		lint_detail(d, dsz, "issuer countryName is not an ISO 3166-1 "
+		    "alpha-2 code");
+		break;
+	case 5:
+		lint_detail(d, dsz, "subject countryName is not an ISO 3166-1 "
+		    "alpha-2 code");
+		break;
+	case 6:
+		lint_detail(d, dsz, "issuer organizationIdentifier appears "
+		    "more than once");
+		break;
+	case 7:
+		lint_detail(d, dsz, "subject organizationIdentifier appears "
+		    "more than once");
+		break;
+	case 8:
+		lint_detail(d, dsz, "issuer organizationIdentifier equals "
+		    "organizationName");
+		break;
+	default:
+		lint_detail(d, dsz, "subject organizationIdentifier equals "
+		    "organizationName");
+		break;
 	}
 }
 
