@@ -70,12 +70,62 @@ r_serial(struct lint_ctx *c, char *d, size_t dsz)
 	return RULE_PASS;
 }
 
+/*
+ * r_issuer_dn's detail for problem p (0 attr missing, 1 attr more than
+ * once, 2 bad countryName, 3 organizationIdentifier more than once, 4
+ * organizationIdentifier equals organizationName) in the subject (subj)
+ * or the issuer name: whole formats, so that the translation has no
+ * English word in it.
+ */
+static void
+dn_detail(char *d, size_t dsz, int subj, int p, const char *attr)
+{
+	switch (p * 2 + (subj != 0)) {
+	case 0:
+		lint_detail(d, dsz, "issuer %s missing", attr);
+		break;
+	case 1:
+		lint_detail(d, dsz, "subject %s missing", attr);
+		break;
+	case 2:
+		lint_detail(d, dsz, "issuer %s appears more than once", attr);
+		break;
+	case 3:
+		lint_detail(d, dsz, "subject %s appears more than once", attr);
+		break;
+	case 4:
+		lint_detail(d, dsz, "issuer countryName is not an ISO 3166-1 "
+		    "alpha-2 code");
+		break;
+	case 5:
+		lint_detail(d, dsz, "subject countryName is not an ISO 3166-1 "
+		    "alpha-2 code");
+		break;
+	case 6:
+		lint_detail(d, dsz, "issuer organizationIdentifier appears "
+		    "more than once");
+		break;
+	case 7:
+		lint_detail(d, dsz, "subject organizationIdentifier appears "
+		    "more than once");
+		break;
+	case 8:
+		lint_detail(d, dsz, "issuer organizationIdentifier equals "
+		    "organizationName");
+		break;
+	default:
+		lint_detail(d, dsz, "subject organizationIdentifier equals "
+		    "organizationName");
+		break;
+	}
+}
+
 /* C, O, CN exactly once, C known, orgId != O: the (issuing) CA's name. */
 static enum rule_result
 r_issuer_dn(struct lint_ctx *c, char *d, size_t dsz)
 {
 	const X509_NAME	*n;
-	const char	*which;
+	int		 subj;
 	char		 cc[8], o[256], oi[256];
 	static const struct {
 		int		 nid;
@@ -90,34 +140,30 @@ r_issuer_dn(struct lint_ctx *c, char *d, size_t dsz)
 
 	if (c->o->kind == LINT_ROOT_CA || c->o->kind == LINT_ISSUING_CA) {
 		n = X509_get_subject_name(c->cert);
-		which = "subject";
+		subj = 1;
 	} else {
 		n = X509_get_issuer_name(c->cert);
-		which = "issuer";
+		subj = 0;
 	}
 	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if ((k = name_count(n, need[i].nid)) != 1) {
-			lint_detail(d, dsz, "%s %s %s", which, need[i].name,
-			    k == 0 ? "missing" : "appears more than once");
+			dn_detail(d, dsz, subj, k == 0 ? 0 : 1, need[i].name);
 			return RULE_FAIL;
 		}
 	}
 	if (!name_utf8(n, NID_countryName, cc, sizeof(cc)) ||
 	    !iso3166_valid(cc)) {
-		lint_detail(d, dsz, "%s countryName is not an ISO 3166-1 "
-		    "alpha-2 code", which);
+		dn_detail(d, dsz, subj, 2, NULL);
 		return RULE_FAIL;
 	}
 	if (name_count(n, NID_organizationIdentifier) > 1) {
-		lint_detail(d, dsz, "%s organizationIdentifier appears more than "
-		    "once", which);
+		dn_detail(d, dsz, subj, 3, NULL);
 		return RULE_FAIL;
 	}
 	if (name_utf8(n, NID_organizationIdentifier, oi, sizeof(oi)) &&
 	    name_utf8(n, NID_organizationName, o, sizeof(o)) &&
 	    strcasecmp(oi, o) == 0) {
-		lint_detail(d, dsz, "%s organizationIdentifier equals "
-		    "organizationName", which);
+		dn_detail(d, dsz, subj, 4, NULL);
 		return RULE_FAIL;
 	}
 	return RULE_PASS;

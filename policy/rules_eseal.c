@@ -250,9 +250,14 @@ qc_parse(struct lint_ctx *c)
 	    ASN1_STRING_length(data))) == NULL || p != end) {
 		ERR_clear_error();
 		q->malformed = 1;
-		lint_detail(q->detail, sizeof(q->detail),
-		    "qcStatements is not a DER SEQUENCE OF QCStatement%s",
-		    sk != NULL ? " (trailing bytes)" : "");
+		if (sk != NULL) {
+			lint_detail(q->detail, sizeof(q->detail), "qcStatements "
+			    "is not a DER SEQUENCE OF QCStatement (trailing "
+			    "bytes)");
+		} else {
+			lint_detail(q->detail, sizeof(q->detail), "qcStatements "
+			    "is not a DER SEQUENCE OF QCStatement");
+		}
 		goto out;
 	}
 	for (i = 0; i < sk_ASN1_TYPE_num(sk); i++) {
@@ -946,9 +951,13 @@ qc_usable(const struct lint_ctx *c, enum rule_result *r, char *d,
 {
 	if (!c->qc.present || c->qc.malformed) {
 		if (qc_eu(c)) {
-			lint_detail(d, dsz, "qcStatements %s (profile %s)",
-			    c->qc.present ? "undecodable" : "missing",
-			    c->profile->name);
+			if (c->qc.present) {
+				lint_detail(d, dsz, "qcStatements undecodable "
+				    "(profile %s)", c->profile->name);
+			} else {
+				lint_detail(d, dsz, "qcStatements missing "
+				    "(profile %s)", c->profile->name);
+			}
 			*r = RULE_FAIL;
 		} else {
 			lint_detail(d, dsz, "no qcStatements");

@@ -35,7 +35,7 @@ pot() {
 	    --flag=log_warnx:1:c-format --flag=log_warn:1:c-format \
 	    --flag=log_info:1:c-format --flag=log_ssl:1:c-format \
 	    --flag=fatalx:1:c-format --flag=i18n_reasonf:3:c-format --flag=findings_add:5:c-format --flag=lint_detail:3:c-format \
-	    -o - $(sources "$src")) >"$out"
+	    -o - $(sources .)) >"$out"
 }
 
 # The msgids of a PO file on stdin, one a line (pieces joined), but the header.
