@@ -42,6 +42,22 @@ export_usage(FILE *fp)
 	    "  --ca order.  nextUpdate defaults to 48 hours.\n");
 }
 
+/* The value of hex digit c, or -1. */
+static int
+hexdigit(int c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
 /* Parse a stored UTC time; 0 for NULL. */
 static time_t
 stored_time(const unsigned char *s)
@@ -60,20 +76,42 @@ struct entries {
 	size_t			*n, *nrev;
 };
 
+/*
+ * The stored serial (hex without leading zeros) as its magnitude into
+ * mag (room for 32 octets); its length, or 0 if it is
+ * not hex or too long.
+ */
+static size_t
+serial_mag(const char *hex, unsigned char *mag)
+{
+	size_t n = strlen(hex), len = (n + 1) / 2, i;
+	int hi, lo;
+
+	if (n == 0 || len > 32) {
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		/* An odd count: the first octet has one digit. */
+		hi = (i == 0 && n % 2) ? 0 : hexdigit(*hex++);
+		lo = hexdigit(*hex++);
+		if (hi < 0 || lo < 0) {
+			return 0;
+		}
+		mag[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return len;
+}
+
 /* Add one issued serial (good or revoked) to the export.  1/0 (logged). */
 static int
 add_entry(void *arg, const struct certrow_status *cs)
 {
 	struct entries *e = arg;
-	unsigned char *mag;
-	char hex[64];
+	unsigned char mag[32];
 	size_t len;
 	int ok;
 
-	/* Stored serials are hex without leading zeros: pad to even. */
-	snprintf(hex, sizeof(hex), "%s%s", strlen(cs->serial) % 2 ? "0" : "",
-	    cs->serial);
-	if ((mag = hex_decode(hex, &len)) == NULL) {
+	if ((len = serial_mag(cs->serial, mag)) == 0) {
 		log_warnx("export: stored serial %s is not hex", cs->serial);
 		return 0;
 	}
@@ -82,7 +120,6 @@ add_entry(void *arg, const struct certrow_status *cs)
 	    (const unsigned char *)cs->time) : 0, cs->revoked ? cs->reason :
 	    -1, cs->revoked ? stored_time(
 	    (const unsigned char *)cs->invalidity_date) : 0);
-	free(mag);
 	if (ok) {
 		(*e->n)++;
 		if (cs->revoked) {

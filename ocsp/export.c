@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -118,9 +119,27 @@ IMPLEMENT_ASN1_FUNCTIONS(ES_EXPORT)
 static int audit_head_flatten(const ES_AUDITHEAD *, struct export *,
     const char *);
 
+/* Most issuers the encoder writes in one export. */
+#define EXPORT_MAX_ISSUERS_ENC 64
+
+/* A growing DER buffer (the encoded entries of one issuer). */
+struct dbuf {
+	unsigned char	*p;
+	size_t		 len, cap;
+};
+
+/*
+ * The builder keeps the issuers' CA, times and CRLs in the templates, but
+ * encodes each entry straight into its issuer's dbuf (the same DER the
+ * ES_ENTRY template gives): ten million template objects would cost
+ * five allocations each and a second pass to encode.
+ */
 struct export_builder {
-	ES_EXPORT	*ex;
-	ES_ISSUER	*cur;	/* last issuer of ex->issuers */
+	ES_EXPORT		*ex;
+	ES_ISSUER		*cur;	/* last issuer of ex->issuers */
+	struct dbuf		*ent;	/* entries of issuer i, DER */
+	size_t			 nent;	/* issuers in ent */
+	ASN1_GENERALIZEDTIME	*gt;	/* scratch for entry times */
 };
 
 static const char *const reason_names[] = {
@@ -156,13 +175,6 @@ export_reason_name(int reason)
 		return "none";
 	}
 	return reason_names[reason];
-}
-
-/* A freshly allocated GeneralizedTime for t, or NULL. */
-static ASN1_GENERALIZEDTIME *
-gt_new(time_t t)
-{
-	return ASN1_GENERALIZEDTIME_set(NULL, t);
 }
 
 /* Convert a GeneralizedTime to time_t; 1/0. */
@@ -235,6 +247,11 @@ export_builder_free(struct export_builder *b)
 	if (b == NULL) {
 		return;
 	}
+	for (size_t i = 0; i < b->nent; i++) {
+		free(b->ent[i].p);
+	}
+	free(b->ent);
+	ASN1_GENERALIZEDTIME_free(b->gt);
 	ES_EXPORT_free(b->ex);
 	free(b);
 }
@@ -266,6 +283,11 @@ export_builder_add_issuer(struct export_builder *b, X509 *ca,
 	if (!sk_ES_ISSUER_push(b->ex->issuers, is)) {
 		goto ssl;
 	}
+	if ((b->ent = reallocarray(b->ent, b->nent + 1,
+	    sizeof(*b->ent))) == NULL) {
+		fatalx("out of memory");
+	}
+	memset(&b->ent[b->nent++], 0, sizeof(*b->ent));
 	b->cur = is;
 	is = NULL;
 	ret = 1;
@@ -277,49 +299,90 @@ export_builder_add_issuer(struct export_builder *b, X509 *ca,
 	return ret;
 }
 
-int
-export_builder_add_entry(struct export_builder *b,
-    const unsigned char *serial, size_t serial_len, enum export_status status,
-    time_t revocation_time, int reason, time_t invalidity_date)
+/* Append len bytes to d.  Out of memory is fatal. */
+static void
+dbuf_put(struct dbuf *d, const void *p, size_t len)
 {
-	ASN1_INTEGER *ai = NULL;
-	int ret = 0;
+	if (d->cap - d->len < len) {
+		size_t cap = d->cap ? d->cap : 4096;
 
-	if (serial_len == 0 || serial_len > EXPORT_SERIAL_MAX ||
-	    serial[0] == 0) {
-		log_warnx("export: ES-OCSPD-02: serial must be 1..%d octets "
-		    "without leading zero", EXPORT_SERIAL_MAX);
-		return 0;
+		while (cap - d->len < len) {
+			if (cap > SIZE_MAX / 2) {
+				fatalx("out of memory");
+			}
+			cap *= 2;
+		}
+		if ((d->p = realloc(d->p, cap)) == NULL) {
+			fatalx("out of memory");
+		}
+		d->cap = cap;
 	}
-	if ((ai = ASN1_INTEGER_new()) == NULL ||
-	    !ASN1_STRING_set(ai, serial, (int)serial_len)) {
-		log_ssl("export: serial");
-		goto out;
-	}
-	ret = export_builder_add_entry_int(b, ai, status, revocation_time,
-	    reason, invalidity_date);
- out:
-	ASN1_INTEGER_free(ai);
-	return ret;
+	memcpy(d->p + d->len, p, len);
+	d->len += len;
 }
 
-int
-export_builder_add_entry_int(struct export_builder *b,
-    const ASN1_INTEGER *serial, enum export_status status,
-    time_t revocation_time, int reason, time_t invalidity_date)
+/* Bytes of a DER header (tag and length) for content of len bytes. */
+static size_t
+der_hdr_len(size_t len)
 {
-	ES_ENTRY *e = NULL;
-	int ret = 0;
+	size_t n = 2;
+
+	if (len < 128) {
+		return n;
+	}
+	for (; len > 0; len >>= 8) {
+		n++;
+	}
+	return n;
+}
+
+/* Write the DER header of tag and len at p; the bytes written. */
+static size_t
+der_hdr(unsigned char *p, unsigned char tag, size_t len)
+{
+	size_t n = der_hdr_len(len), i;
+
+	p[0] = tag;
+	if (len < 128) {
+		p[1] = (unsigned char)len;
+		return 2;
+	}
+	p[1] = (unsigned char)(0x80 | (n - 2));
+	for (i = n - 1; i >= 2; i--, len >>= 8) {
+		p[i] = (unsigned char)len;
+	}
+	return n;
+}
+
+/* The DER of GeneralizedTime t into out (17 bytes); 1/0 (logged). */
+static int
+gt_der(struct export_builder *b, time_t t, unsigned char out[17])
+{
+	unsigned char *p = out;
+
+	if ((b->gt = ASN1_GENERALIZEDTIME_set(b->gt, t)) == NULL ||
+	    i2d_ASN1_GENERALIZEDTIME(b->gt, NULL) != 17 ||
+	    i2d_ASN1_GENERALIZEDTIME(b->gt, &p) != 17) {
+		log_ssl("export: cannot encode time");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Check one entry and append its ES_ENTRY DER (serial: the INTEGER's
+ * TLV) to the current issuer's entries.  1/0 (logged).
+ */
+static int
+entry_put(struct export_builder *b, const unsigned char *serial,
+    size_t serial_len, enum export_status status, time_t revocation_time,
+    int reason, time_t invalidity_date)
+{
+	unsigned char e[128], rt[17], inv[17];
+	size_t body, n;
 
 	if (b->cur == NULL) {
 		log_warnx("export: entry added before any issuer");
-		return 0;
-	}
-	if (ASN1_STRING_type(serial) != V_ASN1_INTEGER ||
-	    ASN1_STRING_length(serial) < 1 ||
-	    ASN1_STRING_length(serial) > EXPORT_SERIAL_MAX) {
-		log_warnx("export: ES-OCSPD-02: serial must be a positive "
-		    "INTEGER of at most %d octets", EXPORT_SERIAL_MAX);
 		return 0;
 	}
 	if (status == EXPORT_GOOD &&
@@ -341,37 +404,88 @@ export_builder_add_entry_int(struct export_builder *b,
 		log_warnx("export: ES-OCSPD-02: bad CRLReason %d", reason);
 		return 0;
 	}
-	if ((e = ES_ENTRY_new()) == NULL) {
-		goto ssl;
+	if ((revocation_time != 0 && !gt_der(b, revocation_time, rt)) ||
+	    (invalidity_date != 0 && !gt_der(b, invalidity_date, inv))) {
+		return 0;
 	}
-	ASN1_INTEGER_free(e->serial);
-	if ((e->serial = ASN1_INTEGER_dup(serial)) == NULL ||
-	    !ASN1_ENUMERATED_set(e->status, status)) {
-		goto ssl;
+	body = serial_len + 3 + (revocation_time != 0 ? 19 : 0) +
+	    (reason != -1 ? 5 : 0) + (invalidity_date != 0 ? 19 : 0);
+	n = der_hdr(e, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, body);
+	memcpy(e + n, serial, serial_len);
+	n += serial_len;
+	e[n++] = V_ASN1_ENUMERATED;
+	e[n++] = 1;
+	e[n++] = (unsigned char)status;
+	if (revocation_time != 0) {
+		e[n++] = 0xa0;
+		e[n++] = 17;
+		memcpy(e + n, rt, 17);
+		n += 17;
 	}
-	if (revocation_time != 0 &&
-	    (e->revocation_time = gt_new(revocation_time)) == NULL) {
-		goto ssl;
+	if (reason != -1) {
+		e[n++] = 0xa1;
+		e[n++] = 3;
+		e[n++] = V_ASN1_ENUMERATED;
+		e[n++] = 1;
+		e[n++] = (unsigned char)reason;
 	}
-	if (reason != -1 && ((e->reason = ASN1_ENUMERATED_new()) == NULL ||
-	    !ASN1_ENUMERATED_set(e->reason, reason))) {
-		goto ssl;
+	if (invalidity_date != 0) {
+		e[n++] = 0xa2;
+		e[n++] = 17;
+		memcpy(e + n, inv, 17);
+		n += 17;
 	}
-	if (invalidity_date != 0 &&
-	    (e->invalidity_date = gt_new(invalidity_date)) == NULL) {
-		goto ssl;
+	dbuf_put(&b->ent[b->nent - 1], e, n);
+	return 1;
+}
+
+int
+export_builder_add_entry(struct export_builder *b,
+    const unsigned char *serial, size_t serial_len, enum export_status status,
+    time_t revocation_time, int reason, time_t invalidity_date)
+{
+	unsigned char tlv[EXPORT_SERIAL_MAX + 3];
+	size_t n = 0;
+
+	if (serial_len == 0 || serial_len > EXPORT_SERIAL_MAX ||
+	    serial[0] == 0) {
+		log_warnx("export: ES-OCSPD-02: serial must be 1..%d octets "
+		    "without leading zero", EXPORT_SERIAL_MAX);
+		return 0;
 	}
-	if (!sk_ES_ENTRY_push(b->cur->entries, e)) {
-		goto ssl;
+	/* The positive INTEGER's DER: a zero octet before a high bit. */
+	tlv[n++] = V_ASN1_INTEGER;
+	tlv[n++] = (unsigned char)(serial_len + (serial[0] & 0x80 ? 1 : 0));
+	if (serial[0] & 0x80) {
+		tlv[n++] = 0;
 	}
-	e = NULL;
-	ret = 1;
-	goto out;
- ssl:
-	log_ssl("export: cannot add entry");
- out:
-	ES_ENTRY_free(e);
-	return ret;
+	memcpy(tlv + n, serial, serial_len);
+	return entry_put(b, tlv, n + serial_len, status, revocation_time,
+	    reason, invalidity_date);
+}
+
+int
+export_builder_add_entry_int(struct export_builder *b,
+    const ASN1_INTEGER *serial, enum export_status status,
+    time_t revocation_time, int reason, time_t invalidity_date)
+{
+	unsigned char tlv[EXPORT_SERIAL_MAX + 8], *p;
+	int n;
+
+	if (ASN1_STRING_type(serial) != V_ASN1_INTEGER ||
+	    ASN1_STRING_length(serial) < 1 ||
+	    ASN1_STRING_length(serial) > EXPORT_SERIAL_MAX) {
+		log_warnx("export: ES-OCSPD-02: serial must be a positive "
+		    "INTEGER of at most %d octets", EXPORT_SERIAL_MAX);
+		return 0;
+	}
+	if ((n = i2d_ASN1_INTEGER(serial, NULL)) <= 0 ||
+	    n > (int)sizeof(tlv) || (p = tlv, i2d_ASN1_INTEGER(serial, &p)) != n) {
+		log_ssl("export: cannot add entry");
+		return 0;
+	}
+	return entry_put(b, tlv, (size_t)n, status, revocation_time, reason,
+	    invalidity_date);
 }
 
 /* 1 if name is a non-empty [A-Za-z0-9._-] name of at most 64 bytes. */
@@ -544,6 +658,132 @@ export_cms_sign(const unsigned char *content, size_t len, const char *oid_txt,
 	return ret;
 }
 
+/*
+ * The parts of issuer i: the DER lengths of its CA, times and CRLs (the
+ * entries are in b->ent[i]); its ES_ISSUER content length in *body.
+ * 1/0 (logged).
+ */
+static int
+issuer_len(const struct export_builder *b, int i, size_t *body)
+{
+	ES_ISSUER *is = sk_ES_ISSUER_value(b->ex->issuers, i);
+	size_t crls = 0, n = b->ent[i].len;
+	int l[3], j, k;
+
+	l[0] = i2d_X509(is->ca, NULL);
+	l[1] = i2d_ASN1_GENERALIZEDTIME(is->this_update, NULL);
+	l[2] = i2d_ASN1_GENERALIZEDTIME(is->next_update, NULL);
+	for (j = 0; j < sk_ES_NAMEDCRL_num(is->crls); j++) {
+		if ((k = i2d_ES_NAMEDCRL(sk_ES_NAMEDCRL_value(is->crls, j),
+		    NULL)) <= 0) {
+			goto ssl;
+		}
+		crls += (size_t)k;
+	}
+	if (l[0] <= 0 || l[1] <= 0 || l[2] <= 0) {
+		goto ssl;
+	}
+	*body = (size_t)l[0] + (size_t)l[1] + (size_t)l[2] +
+	    der_hdr_len(n) + n + der_hdr_len(crls) + crls;
+	return 1;
+ ssl:
+	log_ssl("export: cannot encode issuer");
+	return 0;
+}
+
+/* Write issuer i (body bytes of content) at *pp and advance it. */
+static void
+issuer_write(const struct export_builder *b, int i, size_t body,
+    unsigned char **pp)
+{
+	ES_ISSUER *is = sk_ES_ISSUER_value(b->ex->issuers, i);
+	const struct dbuf *d = &b->ent[i];
+	size_t crls = 0;
+	int j;
+
+	*pp += der_hdr(*pp, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, body);
+	i2d_X509(is->ca, pp);
+	i2d_ASN1_GENERALIZEDTIME(is->this_update, pp);
+	i2d_ASN1_GENERALIZEDTIME(is->next_update, pp);
+	*pp += der_hdr(*pp, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, d->len);
+	if (d->len > 0) {
+		memcpy(*pp, d->p, d->len);
+		*pp += d->len;
+	}
+	for (j = 0; j < sk_ES_NAMEDCRL_num(is->crls); j++) {
+		crls += (size_t)i2d_ES_NAMEDCRL(sk_ES_NAMEDCRL_value(is->crls,
+		    j), NULL);
+	}
+	*pp += der_hdr(*pp, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, crls);
+	for (j = 0; j < sk_ES_NAMEDCRL_num(is->crls); j++) {
+		i2d_ES_NAMEDCRL(sk_ES_NAMEDCRL_value(is->crls, j), pp);
+	}
+}
+
+/*
+ * The ES_EXPORT DER of b, byte for byte what i2d_ES_EXPORT gives for
+ * the same content, written once into one buffer of its exact size.
+ * 1/0 (logged); *out is freed with free().
+ */
+static int
+content_encode(const struct export_builder *b, unsigned char **out,
+    size_t *out_len)
+{
+	size_t body[EXPORT_MAX_ISSUERS_ENC], iss = 0, top, ah = 0;
+	unsigned char *der, *p;
+	int n = sk_ES_ISSUER_num(b->ex->issuers), i, h[3], a = 0;
+
+	if (n < 1 || n > EXPORT_MAX_ISSUERS_ENC || (size_t)n != b->nent) {
+		log_warnx("export: ES-OCSPD-02: 1..%d issuers",
+		    EXPORT_MAX_ISSUERS_ENC);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (!issuer_len(b, i, &body[i])) {
+			return 0;
+		}
+		iss += der_hdr_len(body[i]) + body[i];
+	}
+	h[0] = i2d_ASN1_INTEGER(b->ex->version, NULL);
+	h[1] = i2d_ASN1_GENERALIZEDTIME(b->ex->produced, NULL);
+	h[2] = i2d_ASN1_INTEGER(b->ex->sequence, NULL);
+	if (b->ex->audit_head != NULL &&
+	    (a = i2d_ES_AUDITHEAD(b->ex->audit_head, NULL)) <= 0) {
+		h[0] = 0;
+	}
+	if (h[0] <= 0 || h[1] <= 0 || h[2] <= 0) {
+		log_ssl("export: cannot encode content");
+		return 0;
+	}
+	if (a > 0) {
+		ah = der_hdr_len((size_t)a) + (size_t)a;
+	}
+	top = (size_t)h[0] + (size_t)h[1] + (size_t)h[2] +
+	    der_hdr_len(iss) + iss + ah;
+	*out_len = der_hdr_len(top) + top;
+	if ((der = malloc(*out_len)) == NULL) {
+		fatalx("out of memory");
+	}
+	p = der;
+	p += der_hdr(p, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, top);
+	i2d_ASN1_INTEGER(b->ex->version, &p);
+	i2d_ASN1_GENERALIZEDTIME(b->ex->produced, &p);
+	i2d_ASN1_INTEGER(b->ex->sequence, &p);
+	p += der_hdr(p, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, iss);
+	for (i = 0; i < n; i++) {
+		issuer_write(b, i, body[i], &p);
+	}
+	if (a > 0) {
+		p += der_hdr(p, 0xa0, (size_t)a);
+		i2d_ES_AUDITHEAD(b->ex->audit_head, &p);
+	}
+	if ((size_t)(p - der) != *out_len) {
+		fatalx("export: content length mismatch");
+	}
+	*out = der;
+	return 1;
+}
+
 int
 export_builder_sign_multi(struct export_builder *b,
     const struct export_signer *signers, size_t nsigners,
@@ -551,7 +791,8 @@ export_builder_sign_multi(struct export_builder *b,
     size_t *out_len)
 {
 	unsigned char *der = NULL;
-	int len, ret = 0;
+	size_t len;
+	int ret = 0;
 
 	*out = NULL;
 	*out_len = 0;
@@ -559,13 +800,12 @@ export_builder_sign_multi(struct export_builder *b,
 		log_warnx("export: ES-OCSPD-02: no issuer");
 		return 0;
 	}
-	if ((len = i2d_ES_EXPORT(b->ex, &der)) <= 0) {
-		log_ssl("export: cannot encode content");
+	if (!content_encode(b, &der, &len)) {
 		return 0;
 	}
-	ret = export_cms_sign(der, (size_t)len, EXPORT_OID, signers, nsigners,
+	ret = export_cms_sign(der, len, EXPORT_OID, signers, nsigners,
 	    libctx, propq, out, out_len);
-	OPENSSL_free(der);
+	free(der);
 	return ret;
 }
 
