@@ -634,8 +634,7 @@ cmvp_status(int argc, char **argv)
 		json_array_append_new(out, obj);
 	}
 	if (out != NULL) {
-		json_dumpf(out, stdout, JSON_INDENT(2));
-		printf("\n");
+		json_print(out);
 	}
 	ret = all_active ? EXIT_OK : EXIT_REFUSED;
  out:
@@ -692,8 +691,7 @@ cmvp_history(int argc, char **argv)
 		}
 	}
 	if (o.json) {
-		json_dumpf(all, stdout, JSON_INDENT(2));
-		printf("\n");
+		json_print(all);
 	}
 	ret = EXIT_OK;
  out:
@@ -702,15 +700,39 @@ cmvp_history(int argc, char **argv)
 	return ret;
 }
 
+/* One row of cmvp snapshots as JSON. */
+static json_t *
+snapshot_json(sqlite3_stmt *st)
+{
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:b, s:I}",
+	    "id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "snapshot_date", jtext(col_text(st, 1), "snapshot"),
+	    "source", jtext(col_text(st, 2), "snapshot"),
+	    "sha256", jtext(col_text(st, 3), "snapshot"),
+	    "imported", jtext(col_text(st, 4), "snapshot"),
+	    "imported_by", jtext(col_text(st, 5), "snapshot"),
+	    "records", (json_int_t)sqlite3_column_int64(st, 6),
+	    "local", sqlite3_column_int(st, 7),
+	    "current_records", (json_int_t)sqlite3_column_int64(st, 8));
+}
+
+/* One row of cmvp snapshots as a tab-separated line. */
+static void
+snapshot_text(sqlite3_stmt *st)
+{
+	printf("%lld\t%s\t%s\t%lld records\t%s\t%s%s\n",
+	    (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
+	    sqlite3_column_text(st, 2), (long long)sqlite3_column_int64(st, 6),
+	    sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
+	    sqlite3_column_int(st, 7) ? "\tlocal" : "");
+}
+
 static int
 cmvp_snapshots(int argc, char **argv)
 {
 	struct opts o;
-	struct db *db = NULL;
-	sqlite3_stmt *st = NULL;
-	json_t *a = NULL;
 	const char *path;
-	int first, rc, ret = EXIT_ERROR;
+	int first, ret = EXIT_ERROR;
 
 	if (!sub_open(argc, argv, B(O_DB) | B(O_JSON), cmvp_usage,
 	    OPERANDS_NONE, &o, &first, &ret)) {
@@ -719,53 +741,11 @@ cmvp_snapshots(int argc, char **argv)
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((db = db_open(path, DB_OPEN_READONLY, 0)) == NULL ||
-	    (st = db_prepare(db, "SELECT s.id, s.snapshot_date, s.source,"
+	return list_rows(path, o.json, "SELECT s.id, s.snapshot_date, s.source,"
 	    " s.file_sha256, s.imported, s.imported_by, s.records, s.local,"
 	    " (SELECT count(*) FROM cmvp_modules m WHERE m.snapshot_id = s.id)"
-	    " FROM cmvp_snapshots s ORDER BY s.id")) == NULL) {
-		goto out;
-	}
-	a = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (o.json) {
-			json_array_append_new(a, json_pack("{s:I, s:o, s:o, "
-			    "s:o, s:o, s:o, s:I, s:b, s:I}",
-			    "id", (json_int_t)sqlite3_column_int64(st, 0),
-			    "snapshot_date", jtext(col_text(st, 1), "snapshot"),
-			    "source", jtext(col_text(st, 2), "snapshot"),
-			    "sha256", jtext(col_text(st, 3), "snapshot"),
-			    "imported", jtext(col_text(st, 4), "snapshot"),
-			    "imported_by", jtext(col_text(st, 5), "snapshot"),
-			    "records", (json_int_t)sqlite3_column_int64(st, 6),
-			    "local", sqlite3_column_int(st, 7),
-			    "current_records",
-			    (json_int_t)sqlite3_column_int64(st, 8)));
-		} else {
-			printf("%lld\t%s\t%s\t%lld records\t%s\t%s%s\n",
-			    (long long)sqlite3_column_int64(st, 0),
-			    sqlite3_column_text(st, 1),
-			    sqlite3_column_text(st, 2),
-			    (long long)sqlite3_column_int64(st, 6),
-			    sqlite3_column_text(st, 4),
-			    sqlite3_column_text(st, 5),
-			    sqlite3_column_int(st, 7) ? "\tlocal" : "");
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "reading snapshots");
-		goto out;
-	}
-	if (o.json) {
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		printf("\n");
-	}
-	ret = EXIT_OK;
- out:
-	json_decref(a);
-	sqlite3_finalize(st);
-	db_close(db);
-	return ret;
+	    " FROM cmvp_snapshots s ORDER BY s.id", NULL, "reading snapshots",
+	    snapshot_json, snapshot_text);
 }
 
 static int
@@ -926,7 +906,7 @@ cmvp_mark(int argc, char **argv)
 	const char *vals[4];
 	char date[11], base[128], *detail = NULL;
 	int64_t snap = 0;
-	int first, found, ret = EXIT_ERROR, have_im = 0;
+	int first, ret = EXIT_ERROR, have_im = 0;
 
 	if (!sub_open(argc, argv, B(O_DB) | B(O_CERT) | B(O_STATUS) | B(O_DATE)
 	    | B(O_OPERATOR) | B(O_OFFICER), cmvp_usage, OPERANDS_NONE, &o,
@@ -958,20 +938,11 @@ cmvp_mark(int argc, char **argv)
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((ret = store_change(&o, path, ACTOR_QUORUM_PROD, "cmvp-mark", &db,
-	    &act)) != EXIT_OK) {
+	if ((ret = store_change_cert(&o, path, ACTOR_QUORUM_PROD, "cmvp-mark",
+	    o.cert, NULL, &db, &act, &old)) != EXIT_OK) {
 		goto out;
 	}
 	ret = EXIT_ERROR;
-	if ((found = cmvp_lookup(db, o.cert, &old)) < 0) {
-		goto out;
-	}
-	if (!found) {
-		log_warnx("%s: ES-CMVP-04: certificate %s is not in the CMVP "
-		    "registry", path, o.cert);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
 	if (!old.local) {
 		log_warnx("%s: ES-CMVP-07: certificate %s is not a local "
 		    "declaration; its status comes from CMVP snapshots", path,

@@ -98,7 +98,7 @@ hsm_map(int argc, char **argv)
 	const char *path, *serial, *firmware, *names[] = { "cert", "operator" };
 	const char *vals[2];
 	char now[32], base[64], *detail = NULL, *object = NULL;
-	int first, found, rc, ret = EXIT_ERROR;
+	int first, rc, ret = EXIT_ERROR;
 
 	if (!sub_open(argc, argv, B(O_DB) | B(O_MANUF) | B(O_MODEL) |
 	    B(O_SERIAL) | B(O_FIRMWARE) | B(O_CERT) | B(O_OPERATOR) |
@@ -115,20 +115,11 @@ hsm_map(int argc, char **argv)
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((ret = store_change(&o, path, ACTOR_QUORUM_PROD, "hsm-map", &db,
-	    &act)) != EXIT_OK) {
+	if ((ret = store_change_cert(&o, path, ACTOR_QUORUM_PROD, "hsm-map",
+	    o.cert, "import a snapshot first", &db, &act, &r)) != EXIT_OK) {
 		goto out;
 	}
 	ret = EXIT_ERROR;
-	if ((found = cmvp_lookup(db, o.cert, &r)) < 0) {
-		goto out;
-	}
-	if (!found) {
-		log_warnx("%s: ES-CMVP-04: certificate %s is not in the CMVP "
-		    "registry (import a snapshot first)", path, o.cert);
-		ret = EXIT_REFUSED;
-		goto out;
-	}
 	if (!actor_test_instance(db)) {
 		if (softhsm_identity(o.manuf, o.model)) {
 			log_warnx("%s: ES-CMVP-06: a SoftHSM token (%s / %s) "
@@ -309,15 +300,36 @@ hsm_lookup(int argc, char **argv)
 	return ret;
 }
 
+/* One row of hsm list as JSON. */
+static json_t *
+mapping_json(sqlite3_stmt *st)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "manufacturer", jtext(col_text(st, 0), "mapping"),
+	    "model", jtext(col_text(st, 1), "mapping"),
+	    "serial", jtext(col_text(st, 2), "mapping"),
+	    "firmware", jtext(col_text(st, 3), "mapping"),
+	    "cert_number", jtext(col_text(st, 4), "mapping"),
+	    "mapped_by", jtext(col_text(st, 5), "mapping"),
+	    "mapped", jtext(col_text(st, 6), "mapping"));
+}
+
+/* One row of hsm list as a tab-separated line. */
+static void
+mapping_text(sqlite3_stmt *st)
+{
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sqlite3_column_text(st, 0),
+	    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+	    sqlite3_column_text(st, 3), sqlite3_column_text(st, 4),
+	    sqlite3_column_text(st, 5), sqlite3_column_text(st, 6));
+}
+
 static int
 hsm_list(int argc, char **argv)
 {
 	struct opts o;
-	struct db *db = NULL;
-	sqlite3_stmt *st = NULL;
-	json_t *a = NULL;
 	const char *path;
-	int first, rc, ret = EXIT_ERROR;
+	int first, ret = EXIT_ERROR;
 
 	if (!sub_open(argc, argv, B(O_DB) | B(O_JSON), hsm_usage, OPERANDS_NONE,
 	    &o, &first, &ret)) {
@@ -326,53 +338,11 @@ hsm_list(int argc, char **argv)
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;
 	}
-	if ((db = db_open(path, DB_OPEN_READONLY, 0)) == NULL ||
-	    (st = db_prepare(db, "SELECT manufacturer, model, serial, firmware,"
-	    " cert_number, mapped_by, mapped FROM hsm_map"
-	    " ORDER BY manufacturer, model, serial, firmware")) == NULL) {
-		goto out;
-	}
-	a = json_array();
-	if (!o.json) {
-		printf("MANUFACTURER\tMODEL\tSERIAL\tFIRMWARE\tCERT\tMAPPED-BY\t"
-		    "MAPPED\n");
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (o.json) {
-			json_array_append_new(a, json_pack("{s:o, s:o, s:o, "
-			    "s:o, s:o, s:o, s:o}",
-			    "manufacturer", jtext(col_text(st, 0), "mapping"),
-			    "model", jtext(col_text(st, 1), "mapping"),
-			    "serial", jtext(col_text(st, 2), "mapping"),
-			    "firmware", jtext(col_text(st, 3), "mapping"),
-			    "cert_number", jtext(col_text(st, 4), "mapping"),
-			    "mapped_by", jtext(col_text(st, 5), "mapping"),
-			    "mapped", jtext(col_text(st, 6), "mapping")));
-		} else {
-			printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			    sqlite3_column_text(st, 0),
-			    sqlite3_column_text(st, 1),
-			    sqlite3_column_text(st, 2),
-			    sqlite3_column_text(st, 3),
-			    sqlite3_column_text(st, 4),
-			    sqlite3_column_text(st, 5),
-			    sqlite3_column_text(st, 6));
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "reading mappings");
-		goto out;
-	}
-	if (o.json) {
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		printf("\n");
-	}
-	ret = EXIT_OK;
- out:
-	json_decref(a);
-	sqlite3_finalize(st);
-	db_close(db);
-	return ret;
+	return list_rows(path, o.json, "SELECT manufacturer, model, serial,"
+	    " firmware, cert_number, mapped_by, mapped FROM hsm_map"
+	    " ORDER BY manufacturer, model, serial, firmware",
+	    "MANUFACTURER\tMODEL\tSERIAL\tFIRMWARE\tCERT\tMAPPED-BY\tMAPPED\n",
+	    "reading mappings", mapping_json, mapping_text);
 }
 
 int

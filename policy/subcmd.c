@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "actor.h"
+#include "cmvp.h"
 #include "db.h"
 #include "i18n.h"
 #include "log.h"
@@ -234,6 +235,29 @@ store_change(const struct opts *o, const char *path, enum actor_quorum need,
 	return EXIT_OK;
 }
 
+int
+store_change_cert(const struct opts *o, const char *path,
+    enum actor_quorum need, const char *action, const char *cert,
+    const char *hint, struct db **db, struct actor *act,
+    struct cmvp_record *r)
+{
+	int found, ret;
+
+	if ((ret = store_change(o, path, need, action, db, act)) != EXIT_OK) {
+		return ret;
+	}
+	if ((found = cmvp_lookup(*db, cert, r)) < 0) {
+		return EXIT_ERROR;
+	}
+	if (!found) {
+		log_warnx("%s: ES-CMVP-04: certificate %s is not in the CMVP "
+		    "registry%s%s%s", path, cert, hint != NULL ? " (" : "",
+		    hint != NULL ? hint : "", hint != NULL ? ")" : "");
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
 void
 store_done(struct db *db, int ret)
 {
@@ -331,6 +355,53 @@ jtext(const char *s, const char *what)
  * Run the subcommand argv[1] of group (its table ends with a NULL name);
  * --help, -h and help print usage.  Returns the subcommand's exit code.
  */
+void
+json_print(const json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2));
+	printf("\n");
+}
+
+int
+list_rows(const char *path, int json, const char *sql, const char *header,
+    const char *what, json_t *(*row_json)(sqlite3_stmt *),
+    void (*row_text)(sqlite3_stmt *))
+{
+	struct db *db = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *a = NULL;
+	int rc, ret = EXIT_ERROR;
+
+	if ((db = db_open(path, DB_OPEN_READONLY, 0)) == NULL ||
+	    (st = db_prepare(db, sql)) == NULL) {
+		goto out;
+	}
+	a = json_array();
+	if (!json && header != NULL) {
+		printf("%s", header);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (json) {
+			json_array_append_new(a, row_json(st));
+		} else {
+			row_text(st);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, what);
+		goto out;
+	}
+	if (json) {
+		json_print(a);
+	}
+	ret = EXIT_OK;
+ out:
+	json_decref(a);
+	sqlite3_finalize(st);
+	db_close(db);
+	return ret;
+}
+
 int
 dispatch(const char *group, const char *usage, const struct subcmd *t,
     int argc, char **argv)

@@ -15,6 +15,8 @@
 #include "actor.h"
 #include "db.h"
 
+struct cmvp_record;
+
 enum opt {
 	O_DB = 256, O_FORCE, O_SNAPSHOT, O_BY, O_ASOF, O_JSON, O_CERT,
 	O_VENDOR, O_MODULE, O_STANDARD, O_LEVEL, O_STATUS, O_SUNSET, O_DATE,
@@ -79,6 +81,17 @@ const char *store_path(const char *opt);
 int store_change(const struct opts *o, const char *path,
     enum actor_quorum need, const char *action, struct db **db,
     struct actor *act);
+/*
+ * store_change() for a change about CMVP certificate cert, whose record
+ * is then loaded into *r.  Returns EXIT_OK, else the exit code (logged):
+ * EXIT_REFUSED (ES-CMVP-04) when cert is not in the registry, the log
+ * line ending with " (hint)" when hint is not NULL.  *db and *act as
+ * with store_change().
+ */
+int store_change_cert(const struct opts *o, const char *path,
+    enum actor_quorum need, const char *action, const char *cert,
+    const char *hint, struct db **db, struct actor *act,
+    struct cmvp_record *r);
 /* The end of store_change(): roll back unless ret is EXIT_OK, close db. */
 void store_done(struct db *db, int ret);
 /* Today (UTC) as YYYY-MM-DD. */
@@ -91,6 +104,18 @@ const char *col_text(sqlite3_stmt *st, int col);
 int step_done(struct db *db, sqlite3_stmt *st, const char *what);
 /* s as a JSON string (json_null() for NULL; bad UTF-8 as U+FFFD, warned). */
 json_t *jtext(const char *s, const char *what);
+
+/* Print j on stdout, indented, and a newline. */
+void json_print(const json_t *j);
+/*
+ * List the rows of query sql on the store at path (read-only): with json,
+ * one JSON array of what row_json makes of each row; else header (if not
+ * NULL) and what row_text prints of each row.  what names the reading in
+ * a log line.  Returns the exit code (logged).
+ */
+int list_rows(const char *path, int json, const char *sql,
+    const char *header, const char *what,
+    json_t *(*row_json)(sqlite3_stmt *), void (*row_text)(sqlite3_stmt *));
 
 /*
  * Run the subcommand argv[1] of group (its table ends with a NULL name);
