@@ -194,7 +194,7 @@ static int
 last_number(struct db *db, int64_t ca_id, uint64_t *last)
 {
 	sqlite3_stmt *st;
-	int ret = 0;
+	int64_t v;
 
 	if ((st = db_prepare(db, "SELECT max(coalesce((SELECT max(number) FROM"
 	    " crls WHERE ca_id = ?1), 0), coalesce((SELECT floor FROM crl_floor"
@@ -202,15 +202,11 @@ last_number(struct db *db, int64_t ca_id, uint64_t *last)
 		return 0;
 	}
 	sqlite3_bind_int64(st, 1, ca_id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		db_log_error(db, "CRL numbers");
-		goto out;
+	if (!db_query_int64(db, st, "CRL numbers", &v)) {
+		return 0;
 	}
-	*last = (uint64_t)sqlite3_column_int64(st, 0);
-	ret = 1;
-out:
-	sqlite3_finalize(st);
-	return ret;
+	*last = (uint64_t)v;
+	return 1;
 }
 
 /* The delta's base: the last full CRL of the same partition.  exit code. */

@@ -107,8 +107,10 @@ audit_head(struct db *db, int64_t *seq, char hash[65])
 	    "ORDER BY seq DESC LIMIT 1")) == NULL) {
 		goto out;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if ((rc = db_step_row(db, st, "reading the audit head")) < 0) {
+		goto out;
+	}
+	if (rc == 1) {
 		*seq = sqlite3_column_int64(st, 0);
 		h = (const char *)sqlite3_column_text(st, 1);
 		if (h == NULL || strlen(h) != 64) {
@@ -117,9 +119,6 @@ audit_head(struct db *db, int64_t *seq, char hash[65])
 			goto out;
 		}
 		memcpy(hash, h, 65);
-	} else if (rc != SQLITE_DONE) {
-		db_log_error(db, "reading the audit head");
-		goto out;
 	}
 	ret = 1;
 out:

@@ -67,6 +67,35 @@ db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
 }
 
 int
+db_step_row(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		return 1;
+	case SQLITE_DONE:
+		return 0;
+	default:
+		db_log_error(db, what);
+		return -1;
+	}
+}
+
+int
+db_query_int64(struct db *db, sqlite3_stmt *st, const char *what,
+    int64_t *v)
+{
+	int ok;
+
+	if ((ok = sqlite3_step(st) == SQLITE_ROW)) {
+		*v = sqlite3_column_int64(st, 0);
+	} else {
+		db_log_error(db, what);
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+int
 db_exec(struct db *db, const char *sql)
 {
 	char *err = NULL;
@@ -104,21 +133,12 @@ db_prepare(struct db *db, const char *sql)
 static int
 user_version(struct db *db, int64_t *v)
 {
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
+	sqlite3_stmt *st;
 
 	if ((st = db_prepare(db, "PRAGMA user_version")) == NULL) {
-		goto out;
+		return 0;
 	}
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		db_log_error(db, "reading the schema version");
-		goto out;
-	}
-	*v = sqlite3_column_int64(st, 0);
-	ret = 1;
-out:
-	sqlite3_finalize(st);
-	return ret;
+	return db_query_int64(db, st, "reading the schema version", v);
 }
 
 /*
@@ -402,25 +422,18 @@ db_in_transaction(struct db *db)
 char *
 db_meta_get(struct db *db, const char *key)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	char *v = NULL;
-	int rc;
 
 	if ((st = db_prepare(db, "SELECT value FROM meta WHERE key = ?")) ==
 	    NULL) {
-		goto out;
+		return NULL;
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if ((v = strdup((const char *)sqlite3_column_text(st, 0))) ==
-		    NULL) {
-			fatalx("out of memory");
-		}
-	} else if (rc != SQLITE_DONE) {
-		db_log_error(db, "reading meta");
+	if (db_step_row(db, st, "reading meta") == 1 &&
+	    (v = strdup((const char *)sqlite3_column_text(st, 0))) == NULL) {
+		fatalx("out of memory");
 	}
-out:
 	sqlite3_finalize(st);
 	return v;
 }
@@ -428,40 +441,27 @@ out:
 int
 db_meta_set(struct db *db, const char *key, const char *value)
 {
-	sqlite3_stmt *st = NULL;
-	int ret = 0;
+	sqlite3_stmt *st;
 
 	if ((st = db_prepare(db, "INSERT INTO meta (key, value) VALUES (?, ?) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value")) == NULL) {
-		goto out;
+		return 0;
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "writing meta");
-		goto out;
-	}
-	ret = 1;
-out:
-	sqlite3_finalize(st);
-	return ret;
+	return db_step_done(db, st, "writing meta");
 }
 
 int
 db_meta_delete(struct db *db, const char *key)
 {
 	sqlite3_stmt *st;
-	int ret;
 
 	if ((st = db_prepare(db, "DELETE FROM meta WHERE key = ?")) == NULL) {
 		return 0;
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (!(ret = sqlite3_step(st) == SQLITE_DONE)) {
-		db_log_error(db, "deleting meta");
-	}
-	sqlite3_finalize(st);
-	return ret;
+	return db_step_done(db, st, "deleting meta");
 }
 
 int

@@ -56,6 +56,18 @@ void db_log_error(struct db *db, const char *what);
  * the caller reports).
  */
 int db_step_done(struct db *db, sqlite3_stmt *st, const char *what);
+/*
+ * Step st, a query of at most one row: 1 with that row current, 0 when
+ * there is none, -1 on an error (logged with what).  st is not finalized.
+ */
+int db_step_row(struct db *db, sqlite3_stmt *st, const char *what);
+/*
+ * Step st, a query of exactly one row, and finalize it: *v gets the
+ * integer in its first column.  1/0 (logged with what; no row is an
+ * error).
+ */
+int db_query_int64(struct db *db, sqlite3_stmt *st, const char *what,
+    int64_t *v);
 /* Column i of st's current row as a malloc'd string; NULL for SQL NULL. */
 char *db_col_dup(sqlite3_stmt *st, int i);
 

@@ -48,7 +48,7 @@ int
 cmvp_lookup(struct db *db, const char *cert_number, struct cmvp_record *out)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, ret = -1;
+	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
 	st = db_prepare(db,
@@ -61,13 +61,7 @@ cmvp_lookup(struct db *db, const char *cert_number, struct cmvp_record *out)
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, cert_number, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		ret = 0;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		db_log_error(db, "cmvp lookup");
+	if ((ret = db_step_row(db, st, "cmvp lookup")) != 1) {
 		goto out;
 	}
 	copy_col(out->cert_number, sizeof(out->cert_number), st, 0);
@@ -81,7 +75,6 @@ cmvp_lookup(struct db *db, const char *cert_number, struct cmvp_record *out)
 	copy_col(out->sunset_date, sizeof(out->sunset_date), st, 8);
 	copy_col(out->snapshot_date, sizeof(out->snapshot_date), st, 9);
 	out->local = sqlite3_column_int(st, 10);
-	ret = 1;
  out:
 	sqlite3_finalize(st);
 	return ret;
@@ -127,12 +120,11 @@ status_change_date(struct db *db, const char *cert_number, const char *status,
 	}
 	sqlite3_bind_text(st, 1, cert_number, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		copy_col(out, 11, st, 0);
-	} else if (rc != SQLITE_DONE) {
-		db_log_error(db, "cmvp history");
+	if ((rc = db_step_row(db, st, "cmvp history")) < 0) {
 		goto out;
+	}
+	if (rc == 1) {
+		copy_col(out, 11, st, 0);
 	}
 	ret = 1;
  out:
@@ -155,17 +147,14 @@ first_validation(struct db *db, const char *cert_number, char out[11])
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, cert_number, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		/* Stored as "YYYY-MM-DD;YYYY-MM-DD...", oldest first. */
-		v = sqlite3_column_text(st, 0);
-		if (v != NULL && strlen((const char *)v) >= 10) {
-			memcpy(out, v, 10);
-			out[10] = '\0';
-		}
-	} else if (rc != SQLITE_DONE) {
-		db_log_error(db, "cmvp lookup");
+	if ((rc = db_step_row(db, st, "cmvp lookup")) < 0) {
 		goto out;
+	}
+	/* Stored as "YYYY-MM-DD;YYYY-MM-DD...", oldest first. */
+	v = rc == 1 ? sqlite3_column_text(st, 0) : NULL;
+	if (v != NULL && strlen((const char *)v) >= 10) {
+		memcpy(out, v, 10);
+		out[10] = '\0';
 	}
 	ret = 1;
  out:
