@@ -109,52 +109,16 @@ token_sign(void *arg, enum sig_alg alg, const unsigned char *md, size_t mdlen,
 	return 1;
 }
 
-/* Authenticate the operator who runs the command ("NAME=SRC"). 1/0. */
+/*
+ * Authenticate the operator who runs the command ("NAME=SRC"), refusing
+ * an auditor (ES-QUORUM-03).  1/0 (logged).
+ */
 static int
 auth_operator(struct db *db, const char *spec, char **name)
 {
-	char *nm = NULL, *src = NULL, *card, *p;
-	sqlite3_stmt *st = NULL;
 	int64_t id;
-	int ret = 0;
 
-	if ((p = strchr(spec, '=')) == NULL || p == spec) {
-		log_warnx("crl: --operator: expected NAME=SRC (SRC: prompt, "
-		    "file:PATH, fd:N, env:VAR)");
-		return 0;
-	}
-	if ((nm = strndup(spec, (size_t)(p - spec))) == NULL ||
-	    (src = strdup(p + 1)) == NULL) {
-		fatalx("out of memory");
-	}
-	if ((card = strstr(src, ",card=")) != NULL) {
-		*card = '\0';
-		card += 6;
-	}
-	if (!secret_source_valid(src, "crl --operator") ||
-	    operator_authenticate(db, nm, src, card, ROLE_ANY, &id) !=
-	    AUTH_OK) {
-		goto out;
-	}
-	if ((st = db_prepare(db, "SELECT role FROM operators WHERE id = ?")) ==
-	    NULL) {
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) != SQLITE_ROW ||
-	    strcmp((const char *)sqlite3_column_text(st, 0), "auditor") == 0) {
-		log_warnx("operator %s: ES-QUORUM-03: an auditor cannot sign "
-		    "CRLs", nm);
-		goto out;
-	}
-	*name = nm;
-	nm = NULL;
-	ret = 1;
-out:
-	sqlite3_finalize(st);
-	free(nm);
-	free(src);
-	return ret;
+	return auth_spec(db, spec, "sign CRLs", name, &id);
 }
 
 /* The CA row's kind and id; refuses unknown and pending CAs.  exit code. */

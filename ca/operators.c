@@ -323,15 +323,14 @@ operator_add(struct db *db, const char *name, enum op_role role,
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	rc = db_step_row(db, st, "operators");
+	sqlite3_finalize(st);
+	if (rc == 1) {
 		log_warnx("operator %s: already registered", name);
-		goto out;
-	} else if (rc != SQLITE_DONE) {
-		db_log_error(db, "operators");
+	}
+	if (rc != 0) {
 		goto out;
 	}
-	sqlite3_finalize(st);
-	st = NULL;
 
 	if ((pass = new_pass_read(name, pass_source)) == NULL) {
 		goto out;
@@ -351,13 +350,8 @@ operator_add(struct db *db, const char *name, enum op_role role,
 	sqlite3_bind_text(st, 4, created, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, created_by != NULL ? created_by : "", -1,
 	    SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "operators: insert");
-		goto out;
-	}
-	ok = 1;
+	ok = db_step_done(db, st, "operators: insert");
 out:
-	sqlite3_finalize(st);
 	secret_free(pass);
 	free(hash);
 	return ok;

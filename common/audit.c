@@ -207,9 +207,9 @@ out:
 static int
 last_signed_head(struct db *db, struct prev_head *p)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	const char *h;
-	int rc, ret = 0;
+	int rc;
 
 	p->seq = 0;
 	memcpy(p->hash, ZERO_HASH, 65);
@@ -218,21 +218,15 @@ last_signed_head(struct db *db, struct prev_head *p)
 	    "audit_signatures ORDER BY seq DESC, id DESC LIMIT 1")) == NULL) {
 		return 0;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if ((rc = db_step_row(db, st, "reading audit signatures")) == 1) {
 		p->seq = sqlite3_column_int64(st, 0);
 		h = (const char *)sqlite3_column_text(st, 1);
 		snprintf(p->hash, sizeof(p->hash), "%s", h != NULL ? h : "");
 		sha256_hex(sqlite3_column_blob(st, 2),
 		    (size_t)sqlite3_column_bytes(st, 2), p->sig_sha256);
-	} else if (rc != SQLITE_DONE) {
-		db_log_error(db, "reading audit signatures");
-		goto out;
 	}
-	ret = 1;
-out:
 	sqlite3_finalize(st);
-	return ret;
+	return rc >= 0;
 }
 
 int
@@ -270,13 +264,8 @@ audit_sign_head(struct db *db, audit_sign_fn sign, void *arg,
 	}
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		ret = 1;	/* already signed */
-		goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "reading audit signatures");
+	if ((rc = db_step_row(db, st, "reading audit signatures")) != 0) {
+		ret = rc == 1;	/* 1: already signed */
 		goto out;
 	}
 	sqlite3_finalize(st);
@@ -311,11 +300,8 @@ audit_sign_head(struct db *db, audit_sign_fn sign, void *arg,
 	sqlite3_bind_text(st, 4, signer_cert_sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, sig_alg_name(alg), -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 6, sig, (int)siglen, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "recording the audit head signature");
-		goto out;
-	}
-	ret = 1;
+	ret = db_step_done(db, st, "recording the audit head signature");
+	st = NULL;	/* finalized */
 out:
 	sqlite3_finalize(st);
 	free(sig);
@@ -374,7 +360,7 @@ load_entries(struct db *db, struct entry **out, size_t *nout)
 	static const char *const cols[8] = { "prev_hash", "time", "operators",
 	    "action", "object", "request_hash", "result", "detail" };
 	sqlite3_stmt *st = NULL;
-	struct entry *e = NULL, *tmp;
+	struct entry *e = NULL;
 	const char *s;
 	size_t n = 0, cap = 0;
 	char sql[256];
@@ -387,13 +373,7 @@ load_entries(struct db *db, struct entry **out, size_t *nout)
 		goto out;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((tmp = reallocarray(e, cap, sizeof(*e))) == NULL) {
-				fatalx("out of memory");
-			}
-			e = tmp;
-		}
+		e = array_grow(e, &cap, n, sizeof(*e), 64);
 		memset(&e[n], 0, sizeof(e[n]));
 		e[n].seq = sqlite3_column_int64(st, 0);
 		for (j = 0; j < 8; j++) {
@@ -550,7 +530,7 @@ static int
 load_sigrows(struct db *db, struct sigrow **out, size_t *nout)
 {
 	sqlite3_stmt *st = NULL;
-	struct sigrow *r = NULL, *tmp, *x;
+	struct sigrow *r = NULL, *x;
 	size_t n = 0, cap = 0;
 	int rc, ret = 0;
 
@@ -560,13 +540,7 @@ load_sigrows(struct db *db, struct sigrow **out, size_t *nout)
 		goto out;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((tmp = reallocarray(r, cap, sizeof(*r))) == NULL) {
-				fatalx("out of memory");
-			}
-			r = tmp;
-		}
+		r = array_grow(r, &cap, n, sizeof(*r), 16);
 		x = &r[n++];
 		memset(x, 0, sizeof(*x));
 		x->seq = sqlite3_column_int64(st, 0);

@@ -448,3 +448,19 @@ xstrdup_or_empty(const char *s)
 {
 	return xstrdup(s != NULL ? s : "");
 }
+
+void *
+array_grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t ncap;
+
+	if (n < *cap) {
+		return v;
+	}
+	ncap = *cap != 0 ? *cap * 2 : first;
+	if ((v = reallocarray(v, ncap, size)) == NULL) {
+		fatalx("out of memory");
+	}
+	*cap = ncap;
+	return v;
+}

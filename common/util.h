@@ -75,5 +75,11 @@ void fixed_to_str(char *dst, size_t dstsz, const unsigned char *src, size_t srcl
 char *xstrdup(const char *s);
 /* The same, but NULL gives "" (never NULL). */
 char *xstrdup_or_empty(const char *s);
+/*
+ * Room for element n of array v (*cap elements of size bytes): v, or v
+ * grown (first elements, then doubled) when n is *cap.  Running out of
+ * memory ends the program.
+ */
+void *array_grow(void *v, size_t *cap, size_t n, size_t size, size_t first);
 
 #endif

@@ -84,17 +84,7 @@ cmvpf_infile_free(struct infile *f)
 static struct rec *
 infile_add(struct infile *f)
 {
-	struct rec *nv;
-	size_t ncap;
-
-	if (f->n == f->cap) {
-		ncap = f->cap ? f->cap * 2 : 256;
-		if ((nv = reallocarray(f->v, ncap, sizeof(*nv))) == NULL) {
-			fatalx("out of memory");
-		}
-		f->v = nv;
-		f->cap = ncap;
-	}
+	f->v = array_grow(f->v, &f->cap, f->n, sizeof(*f->v), 256);
 	memset(&f->v[f->n], 0, sizeof(f->v[0]));
 	return &f->v[f->n++];
 }
