@@ -584,70 +584,57 @@ out:
 	return ret;
 }
 
+/* One row of attestation-root list (see list_rows()).  1/0 (logged). */
 static int
-root_list(struct db *db)
+root_row(void *arg, sqlite3_stmt *st, json_t *arr)
 {
-	sqlite3_stmt *st;
-	json_t *arr;
 	X509 *x;
 	struct tm tm;
 	const unsigned char *p;
 	char *subj, na[32];
-	int rc, ret = EXIT_ERROR;
+
+	(void)arg;
+	p = sqlite3_column_blob(st, 1);
+	if ((x = d2i_X509(NULL, &p, sqlite3_column_bytes(st, 1))) == NULL) {
+		log_ssl("attestation root %s: stored certificate unreadable",
+		    sqlite3_column_text(st, 0));
+		return 0;
+	}
+	subj = x509_name_str(X509_get_subject_name(x));
+	snprintf(na, sizeof(na), "?");
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm)) {
+		strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	if (g.json) {
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,"
+		    "s:s}", "name", sqlite3_column_text(st, 0), "cmvp",
+		    sqlite3_column_text(st, 3), "sha256",
+		    sqlite3_column_text(st, 2), "subject", subj, "not_after", na,
+		    "added_by", sqlite3_column_text(st, 4), "added",
+		    sqlite3_column_text(st, 5)));
+	} else {
+		printf("%-16s  CMVP #%-6s  %s  until %s  added by %s at %s\n"
+		    "    sha256 %s\n", sqlite3_column_text(st, 0),
+		    sqlite3_column_text(st, 3), subj, na,
+		    sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
+		    sqlite3_column_text(st, 2));
+	}
+	free(subj);
+	X509_free(x);
+	return 1;
+}
+
+static int
+root_list(struct db *db)
+{
+	sqlite3_stmt *st;
 
 	st = db_prepare(db, "SELECT name, cert_der, cert_sha256, cmvp_cert,"
 	    " added_by, added FROM attestation_roots ORDER BY name");
 	if (st == NULL) {
 		return EXIT_ERROR;
 	}
-	if ((arr = json_array()) == NULL) {
-		fatalx("out of memory");
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		p = sqlite3_column_blob(st, 1);
-		if ((x = d2i_X509(NULL, &p, sqlite3_column_bytes(st, 1))) ==
-		    NULL) {
-			log_ssl("attestation root %s: stored certificate "
-			    "unreadable", sqlite3_column_text(st, 0));
-			goto out;
-		}
-		subj = x509_name_str(X509_get_subject_name(x));
-		snprintf(na, sizeof(na), "?");
-		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm)) {
-			strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		}
-		if (g.json) {
-			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,"
-			    "s:s,s:s,s:s}", "name", sqlite3_column_text(st, 0),
-			    "cmvp", sqlite3_column_text(st, 3), "sha256",
-			    sqlite3_column_text(st, 2), "subject", subj,
-			    "not_after", na, "added_by",
-			    sqlite3_column_text(st, 4), "added",
-			    sqlite3_column_text(st, 5)));
-		} else {
-			printf("%-16s  CMVP #%-6s  %s  until %s  added by %s at "
-			    "%s\n    sha256 %s\n", sqlite3_column_text(st, 0),
-			    sqlite3_column_text(st, 3), subj, na,
-			    sqlite3_column_text(st, 4),
-			    sqlite3_column_text(st, 5),
-			    sqlite3_column_text(st, 2));
-		}
-		free(subj);
-		X509_free(x);
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "attestation roots");
-		goto out;
-	}
-	if (g.json) {
-		json_print(arr);
-		arr = NULL;
-	}
-	ret = EXIT_OK;
-out:
-	json_decref(arr);
-	sqlite3_finalize(st);
-	return ret;
+	return list_rows(db, st, "attestation roots", root_row, NULL);
 }
 
 int

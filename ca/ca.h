@@ -128,6 +128,14 @@ struct alg_policy *ca_alg_policy(struct db *db);
 
 /* Print a JSON value to stdout (compact, one line) and free it. */
 void json_print(json_t *v);
+/*
+ * List the rows of st (finalized here): row(arg, st, arr) appends the
+ * row's JSON to arr and, without --json, prints its text line (1/0,
+ * logged); with --json arr is printed at the end.  Returns the exit code
+ * (a failed step logged with what).
+ */
+int list_rows(struct db *db, sqlite3_stmt *st, const char *what,
+    int (*row)(void *, sqlite3_stmt *, json_t *), void *arg);
 
 /* Parse a PEM or DER certificate file (no trailing bytes).  NULL (logged). */
 X509 *x509_read_file(const char *path);

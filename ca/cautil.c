@@ -51,6 +51,36 @@ json_print(json_t *v)
 	json_decref(v);
 }
 
+int
+list_rows(struct db *db, sqlite3_stmt *st, const char *what,
+    int (*row)(void *, sqlite3_stmt *, json_t *), void *arg)
+{
+	json_t *arr;
+	int rc, ret = EXIT_ERROR;
+
+	if ((arr = json_array()) == NULL) {
+		fatalx("out of memory");
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!row(arg, st, arr)) {
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, what);
+		goto out;
+	}
+	if (g.json) {
+		json_print(arr);
+		arr = NULL;
+	}
+	ret = EXIT_OK;
+out:
+	json_decref(arr);
+	sqlite3_finalize(st);
+	return ret;
+}
+
 X509 *
 x509_read_file(const char *path)
 {

@@ -741,14 +741,42 @@ request_json(struct db *db, const struct request *r, int full)
 	return o;
 }
 
+/* One row of request list (see list_rows()); arg is the store.  1/0. */
+static int
+req_row(void *arg, sqlite3_stmt *st, json_t *arr)
+{
+	struct db *db = arg;
+	struct request *r;
+	json_t *o, *sj, *cn;
+	int why;
+
+	if ((r = request_load(db, (const char *)sqlite3_column_text(st, 0),
+	    &why)) == NULL) {
+		return 0;
+	}
+	o = request_json(db, r, 0);
+	if (!g.json) {
+		sj = json_object_get(r->dj, "subject");
+		cn = json_object_get(sj, "CN");
+		printf("%s  %-8s  %-16s  %-10s  %s  %lld/%lld  %s\n", r->id,
+		    r->status, r->profile, r->ca_name, r->submitter,
+		    (long long)json_integer_value(json_object_get(o,
+		    "approvals")), (long long)json_integer_value(
+		    json_object_get(o, "needed")), json_is_string(cn) ?
+		    json_string_value(cn) : "-");
+	}
+	json_array_append_new(arr, o);
+	request_free(r);
+	return 1;
+}
+
 static int
 req_list(struct args *a)
 {
 	struct db *db = NULL;
 	sqlite3_stmt *st = NULL;
-	json_t *arr = NULL;
 	const char *status = args_get(a, "status");
-	int ret = EXIT_ERROR, rc, why;
+	int ret = EXIT_ERROR;
 
 	if (status != NULL && strcmp(status, "pending") != 0 &&
 	    strcmp(status, "refused") != 0 && strcmp(status, "rejected") != 0 &&
@@ -762,50 +790,12 @@ req_list(struct args *a)
 	}
 	st = db_prepare(db, "SELECT id FROM requests WHERE ?1 IS NULL OR"
 	    " status = ?1 ORDER BY submitted, rowid");
-	if (st == NULL) {
-		goto out;
-	}
-	if (status != NULL) {
-		sqlite3_bind_text(st, 1, status, -1, SQLITE_TRANSIENT);
-	}
-	if ((arr = json_array()) == NULL) {
-		fatalx("out of memory");
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct request *r;
-		json_t *o;
-
-		if ((r = request_load(db, (const char *)sqlite3_column_text(st,
-		    0), &why)) == NULL) {
-			goto out;
+	if (st != NULL) {
+		if (status != NULL) {
+			sqlite3_bind_text(st, 1, status, -1, SQLITE_TRANSIENT);
 		}
-		o = request_json(db, r, 0);
-		if (!g.json) {
-			json_t *sj = json_object_get(r->dj, "subject");
-			json_t *cn = json_object_get(sj, "CN");
-
-			printf("%s  %-8s  %-16s  %-10s  %s  %lld/%lld  %s\n", r->id,
-			    r->status, r->profile, r->ca_name, r->submitter,
-			    (long long)json_integer_value(json_object_get(o,
-			    "approvals")), (long long)json_integer_value(
-			    json_object_get(o, "needed")), json_is_string(cn) ?
-			    json_string_value(cn) : "-");
-		}
-		json_array_append_new(arr, o);
-		request_free(r);
+		ret = list_rows(db, st, "request list", req_row, db);
 	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "request list");
-		goto out;
-	}
-	if (g.json) {
-		json_print(arr);
-		arr = NULL;
-	}
-	ret = EXIT_OK;
-out:
-	json_decref(arr);
-	sqlite3_finalize(st);
 	db_close(db);
 	return ret;
 }
