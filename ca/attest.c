@@ -390,6 +390,37 @@ count_rows(struct db *db, const char *sql, const char *arg)
 }
 
 /*
+ * Whether a vendor root named name, or one with the certificate of
+ * SHA-256 sha, exists already: 1 (refusal logged, ES-ATT-04), 0 if not,
+ * -1 on error (logged).  The name is checked first.
+ */
+static int
+root_exists(struct db *db, const char *name, const char *sha)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = db_prepare(db, "SELECT name = ?1 FROM attestation_roots"
+	    " WHERE name = ?1 OR cert_sha256 = ?2 ORDER BY name = ?1 DESC"
+	    " LIMIT 1")) == NULL) {
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, sha, -1, SQLITE_TRANSIENT);
+	if ((rc = db_step_row(db, st, "attestation roots")) == 1) {
+		if (sqlite3_column_int(st, 0)) {
+			log_warnx("attestation-root %s: ES-ATT-04: a vendor root "
+			    "of that name exists", name);
+		} else {
+			log_warnx("attestation-root %s: ES-ATT-04: certificate "
+			    "%s is configured already", name, sha);
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
  * Gather the officers' quorum (--officer NAME=SRC...) for action on the
  * vendor roots into q.  The names of who approved (malloc'd), or NULL
  * when the quorum is refused (logged).
@@ -405,6 +436,24 @@ root_quorum(struct db *db, struct args *a, const char *action,
 		return NULL;
 	}
 	return quorum_names(q);
+}
+
+/*
+ * End the change of the attestation roots begun by the caller: run st
+ * (finalized here; a failure logged with what) and append its audit entry (act on object by who, with
+ * detail), then commit; on failure roll back.  1/0.
+ */
+static int
+root_commit(struct db *db, sqlite3_stmt *st, const char *what,
+    const char *who, const char *act, const char *object, const char *detail)
+{
+	if (!db_step_done(db, st, what) ||
+	    !audit_append(db, who, act, object, NULL, "ok", detail) ||
+	    !db_commit(db)) {
+		db_rollback(db);
+		return 0;
+	}
+	return 1;
 }
 
 static int
@@ -461,20 +510,8 @@ root_add(struct db *db, struct args *a)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	if ((rc = count_rows(db, "SELECT COUNT(*) FROM attestation_roots"
-	    " WHERE name = ?", name)) != 0) {
+	if ((rc = root_exists(db, name, sha)) != 0) {
 		if (rc > 0) {
-			log_warnx("attestation-root %s: ES-ATT-04: a vendor root "
-			    "of that name exists", name);
-			ret = EXIT_REFUSED;
-		}
-		goto out;
-	}
-	if ((rc = count_rows(db, "SELECT COUNT(*) FROM attestation_roots"
-	    " WHERE cert_sha256 = ?", sha)) != 0) {
-		if (rc > 0) {
-			log_warnx("attestation-root %s: ES-ATT-04: certificate "
-			    "%s is configured already", name, sha);
 			ret = EXIT_REFUSED;
 		}
 		goto out;
@@ -497,7 +534,8 @@ root_add(struct db *db, struct args *a)
 	st = db_prepare(db, "INSERT INTO attestation_roots (name, cert_der,"
 	    " cert_sha256, cmvp_cert, added_by, added) VALUES (?,?,?,?,?,?)");
 	if (st == NULL) {
-		goto rollback;
+		db_rollback(db);
+		goto out;
 	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 2, der, derlen, SQLITE_TRANSIENT);
@@ -505,23 +543,14 @@ root_add(struct db *db, struct args *a)
 	sqlite3_bind_text(st, 4, cmvp, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 5, who, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 6, now, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "add attestation root");
-		goto rollback;
+	if (root_commit(db, st, "add attestation root", who,
+	    "attestation-root-add", object, detail)) {
+		printf(_("attestation root %s added: %s (approved by %s)\n"),
+		    name, detail, who);
+		ret = ca_audit_sign(db, NULL, args_get(a, "pin")) ? EXIT_OK :
+		    EXIT_ERROR;
 	}
-	if (!audit_append(db, who, "attestation-root-add", object, NULL, "ok",
-	    detail) || !db_commit(db)) {
-		goto rollback;
-	}
-	printf(_("attestation root %s added: %s (approved by %s)\n"), name, detail,
-	    who);
-	ret = ca_audit_sign(db, NULL, args_get(a, "pin")) ? EXIT_OK :
-	    EXIT_ERROR;
-	goto out;
-rollback:
-	db_rollback(db);
 out:
-	sqlite3_finalize(st);
 	quorum_free(&q);
 	X509_free(cert);
 	OPENSSL_free(der);
@@ -559,26 +588,19 @@ root_remove(struct db *db, struct args *a)
 	}
 	st = db_prepare(db, "DELETE FROM attestation_roots WHERE name = ?");
 	if (st == NULL) {
-		goto rollback;
+		db_rollback(db);
+		goto out;
 	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "remove attestation root");
-		goto rollback;
+	if (root_commit(db, st, "remove attestation root", who,
+	    "attestation-root-remove", object,
+	    "attestation chains to this root are refused from now on")) {
+		printf(_("attestation root %s removed (approved by %s)\n"), name,
+		    who);
+		ret = ca_audit_sign(db, NULL, args_get(a, "pin")) ? EXIT_OK :
+		    EXIT_ERROR;
 	}
-	if (!audit_append(db, who, "attestation-root-remove", object, NULL,
-	    "ok", "attestation chains to this root are refused from now on") ||
-	    !db_commit(db)) {
-		goto rollback;
-	}
-	printf(_("attestation root %s removed (approved by %s)\n"), name, who);
-	ret = ca_audit_sign(db, NULL, args_get(a, "pin")) ? EXIT_OK :
-	    EXIT_ERROR;
-	goto out;
-rollback:
-	db_rollback(db);
 out:
-	sqlite3_finalize(st);
 	quorum_free(&q);
 	free(who);
 	return ret;
