@@ -186,3 +186,10 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(70);
 }
+
+void
+usage_exit(int status, const char *text)
+{
+	fputs(text, status == 0 ? stdout : stderr);
+	exit(status);
+}

@@ -31,5 +31,11 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_ssl(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Out of memory and other impossible states end the program (exit 70). */
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/*
+ * Print a program's usage text and exit with status: to stdout when it
+ * was asked for (status 0: -h, --help), to stderr after a wrong command
+ * line.
+ */
+void usage_exit(int status, const char *text) __attribute__((noreturn));
 
 #endif

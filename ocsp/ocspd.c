@@ -414,30 +414,20 @@ serve(const sigset_t *set)
 	}
 }
 
-/*
- * Print the usage with every option and exit: to stdout with status 0
- * when asked for (-h, --help), to stderr with status 2 after a wrong
- * command line.
- */
-static void __attribute__((noreturn))
-usage(int status)
-{
-	FILE *out = status == 0 ? stdout : stderr;
-
-	fprintf(out, "usage: eseal-ocspd [-dn] -f CONFIG\n"
-	    "       eseal-ocspd -h | --help\n"
-	    "  -d         log debugging messages\n"
-	    "  -f CONFIG  the configuration file\n"
-	    "  -n         check the configuration, state directory, export and"
-	    " signer, then exit\n"
-	    "  -h, --help print this help and exit\n");
-	exit(status);
-}
+/* The usage, every option (usage_exit() prints it). */
+static const char usage_text[] =
+    "usage: eseal-ocspd [-dn] -f CONFIG\n"
+    "       eseal-ocspd -h | --help\n"
+    "  -d         log debugging messages\n"
+    "  -f CONFIG  the configuration file\n"
+    "  -n         check the configuration, state directory, export and"
+    " signer, then exit\n"
+    "  -h, --help print this help and exit\n";
 
 /*
  * Read the command line: the configuration file into *conf, -n into
  * *check_only.  A wrong command line, -h or --help ends the program
- * through usage().
+ * through usage_exit().
  */
 static void
 parse_options(int argc, char **argv, const char **conf, int *check_only)
@@ -453,7 +443,7 @@ parse_options(int argc, char **argv, const char **conf, int *check_only)
 	while ((ch = getopt_long(argc, argv, "df:hn", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
-			usage(0);
+			usage_exit(0, usage_text);
 		case 'd':
 			log_set_verbose(2);
 			break;
@@ -464,11 +454,11 @@ parse_options(int argc, char **argv, const char **conf, int *check_only)
 			*check_only = 1;
 			break;
 		default:
-			usage(2);
+			usage_exit(2, usage_text);
 		}
 	}
 	if (*conf == NULL || optind != argc) {
-		usage(2);
+		usage_exit(2, usage_text);
 	}
 }
 

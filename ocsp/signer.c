@@ -386,34 +386,24 @@ serve(int fd)
 	return ret;
 }
 
-/*
- * Print the usage with every option and exit: to stdout with status 0
- * when asked for (-h, --help), to stderr with status 2 after a wrong
- * command line.
- */
-static void __attribute__((noreturn))
-usage(int status)
-{
-	FILE *out = status == 0 ? stdout : stderr;
-
-	fprintf(out, "usage: eseal-ocsp-signer -f FD -c CERT -k KEY "
-	    "[-p PASS-SOURCE] [-a SIGALG] [-u USER] [-sS]\n"
-	    "       eseal-ocsp-signer -C -c CERT\n"
-	    "       eseal-ocsp-signer -h | --help\n"
-	    "  -a SIGALG       the responses' signature algorithm\n"
-	    "  -c CERT         the delegated OCSP signer certificate (PEM)\n"
-	    "  -C              only check the certificate, then exit\n"
-	    "  -f FD           the socket to eseal-ocspd\n"
-	    "  -k KEY          a PEM file, or "
-	    "pkcs11:MODULE-PATH:TOKEN-LABEL:KEY-ID-HEX\n"
-	    "  -p PASS-SOURCE  the key's passphrase source (the token PIN "
-	    "source with pkcs11:)\n"
-	    "  -s              log to syslog\n"
-	    "  -S              no seccomp sandbox\n"
-	    "  -u USER         the user to run as\n"
-	    "  -h, --help      print this help and exit\n");
-	exit(status);
-}
+/* The usage, every option (usage_exit() prints it). */
+static const char usage_text[] =
+    "usage: eseal-ocsp-signer -f FD -c CERT -k KEY "
+    "[-p PASS-SOURCE] [-a SIGALG] [-u USER] [-sS]\n"
+    "       eseal-ocsp-signer -C -c CERT\n"
+    "       eseal-ocsp-signer -h | --help\n"
+    "  -a SIGALG       the responses' signature algorithm\n"
+    "  -c CERT         the delegated OCSP signer certificate (PEM)\n"
+    "  -C              only check the certificate, then exit\n"
+    "  -f FD           the socket to eseal-ocspd\n"
+    "  -k KEY          a PEM file, or "
+    "pkcs11:MODULE-PATH:TOKEN-LABEL:KEY-ID-HEX\n"
+    "  -p PASS-SOURCE  the key's passphrase source (the token PIN "
+    "source with pkcs11:)\n"
+    "  -s              log to syslog\n"
+    "  -S              no seccomp sandbox\n"
+    "  -u USER         the user to run as\n"
+    "  -h, --help      print this help and exit\n";
 
 /* The command line of the signer. */
 struct signer_opts {
@@ -423,7 +413,7 @@ struct signer_opts {
 
 /*
  * Read the command line into o.  A wrong command line, -h or --help
- * ends the program through usage().
+ * ends the program through usage_exit().
  */
 static void
 parse_options(int argc, char **argv, struct signer_opts *o)
@@ -441,7 +431,7 @@ parse_options(int argc, char **argv, struct signer_opts *o)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':
-			usage(0);
+			usage_exit(0, usage_text);
 		case 'a':
 			o->algname = optarg;
 			break;
@@ -470,12 +460,12 @@ parse_options(int argc, char **argv, struct signer_opts *o)
 			o->user = optarg;
 			break;
 		default:
-			usage(2);
+			usage_exit(2, usage_text);
 		}
 	}
 	if (o->certfn == NULL ||
 	    (!o->check_only && (o->keyfn == NULL || o->fd < 0))) {
-		usage(2);
+		usage_exit(2, usage_text);
 	}
 }
 
