@@ -100,6 +100,34 @@ next_day(const char *iso, char out[11])
 }
 
 /*
+ * Column 0 of the row of sql (at most one; its parameters the n texts of
+ * args, NULL binding SQL NULL) into out (outsz bytes), or "" without a
+ * row.  1 row found, 0 none, -1 on error (logged with what).
+ */
+static int
+query_text(struct db *db, const char *sql, const char *const *args, int n,
+    const char *what, char *out, size_t outsz)
+{
+	sqlite3_stmt *st;
+	int i, rc;
+
+	if (outsz > 0) {
+		out[0] = '\0';
+	}
+	if ((st = db_prepare(db, sql)) == NULL) {
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+	}
+	if ((rc = db_step_row(db, st, what)) == 1) {
+		copy_col(out, outsz, st, 0);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
  * The snapshot date on which the stored status last became status (from
  * cmvp_history), or "" when no change was recorded.  1/0 (DB error).
  */
@@ -107,59 +135,29 @@ static int
 status_change_date(struct db *db, const char *cert_number, const char *status,
     char out[11])
 {
-	sqlite3_stmt *st = NULL;
-	int rc, ret = 0;
+	const char *args[2];
 
-	out[0] = '\0';
-	st = db_prepare(db,
-	    "SELECT changed FROM cmvp_history WHERE cert_number = ?"
-	    " AND field = 'status' AND new_value = ?"
-	    " ORDER BY changed DESC, id DESC LIMIT 1");
-	if (st == NULL) {
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, cert_number, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-	if ((rc = db_step_row(db, st, "cmvp history")) < 0) {
-		goto out;
-	}
-	if (rc == 1) {
-		copy_col(out, 11, st, 0);
-	}
-	ret = 1;
- out:
-	sqlite3_finalize(st);
-	return ret;
+	args[0] = cert_number;
+	args[1] = status;
+	return query_text(db, "SELECT changed FROM cmvp_history WHERE"
+	    " cert_number = ? AND field = 'status' AND new_value = ?"
+	    " ORDER BY changed DESC, id DESC LIMIT 1", args, 2, "cmvp history",
+	    out, 11) >= 0;
 }
 
 /* The first validation date stored for the record, or "". 1/0. */
 static int
 first_validation(struct db *db, const char *cert_number, char out[11])
 {
-	sqlite3_stmt *st = NULL;
-	const unsigned char *v;
-	int rc, ret = 0;
-
-	out[0] = '\0';
-	st = db_prepare(db,
-	    "SELECT validation_dates FROM cmvp_modules WHERE cert_number = ?");
-	if (st == NULL) {
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, cert_number, -1, SQLITE_STATIC);
-	if ((rc = db_step_row(db, st, "cmvp lookup")) < 0) {
-		goto out;
-	}
 	/* Stored as "YYYY-MM-DD;YYYY-MM-DD...", oldest first. */
-	v = rc == 1 ? sqlite3_column_text(st, 0) : NULL;
-	if (v != NULL && strlen((const char *)v) >= 10) {
-		memcpy(out, v, 10);
-		out[10] = '\0';
+	if (query_text(db, "SELECT validation_dates FROM cmvp_modules WHERE"
+	    " cert_number = ?", &cert_number, 1, "cmvp lookup", out, 11) < 0) {
+		return 0;
 	}
-	ret = 1;
- out:
-	sqlite3_finalize(st);
-	return ret;
+	if (strlen(out) < 10) {
+		out[0] = '\0';
+	}
+	return 1;
 }
 
 int
@@ -265,43 +263,18 @@ cmvp_token_mapping(struct db *db, const char *manufacturer,
     const char *model, const char *serial, const char *firmware, char *out,
     size_t outsz)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, ret = -1;
+	const char *args[4];
 
-	if (outsz > 0) {
-		out[0] = '\0';
-	}
+	/* A NULL serial or firmware matches only the wildcard rows. */
+	args[0] = manufacturer;
+	args[1] = model;
+	args[2] = serial;
+	args[3] = firmware;
 	/* Most specific first: serial+firmware, serial, firmware, wildcard. */
-	st = db_prepare(db,
-	    "SELECT cert_number FROM hsm_map"
+	return query_text(db, "SELECT cert_number FROM hsm_map"
 	    " WHERE manufacturer = ?1 AND model = ?2"
 	    " AND (serial = '*' OR serial = ?3)"
 	    " AND (firmware = '*' OR firmware = ?4)"
-	    " ORDER BY (serial <> '*') * 2 + (firmware <> '*') DESC LIMIT 1");
-	if (st == NULL) {
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, manufacturer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, model, -1, SQLITE_STATIC);
-	/* A NULL serial or firmware matches only the wildcard rows. */
-	if (serial != NULL) {
-		sqlite3_bind_text(st, 3, serial, -1, SQLITE_STATIC);
-	}
-	if (firmware != NULL) {
-		sqlite3_bind_text(st, 4, firmware, -1, SQLITE_STATIC);
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		ret = 0;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		db_log_error(db, "hsm mapping lookup");
-		goto out;
-	}
-	copy_col(out, outsz, st, 0);
-	ret = 1;
- out:
-	sqlite3_finalize(st);
-	return ret;
+	    " ORDER BY (serial <> '*') * 2 + (firmware <> '*') DESC LIMIT 1",
+	    args, 4, "hsm mapping lookup", out, outsz);
 }
