@@ -939,7 +939,7 @@ cmvp_mark(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if ((ret = store_change_cert(&o, path, ACTOR_QUORUM_PROD, "cmvp-mark",
-	    o.cert, NULL, &db, &act, &old)) != EXIT_OK) {
+	    o.cert, 0, &db, &act, &old)) != EXIT_OK) {
 		goto out;
 	}
 	ret = EXIT_ERROR;

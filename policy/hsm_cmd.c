@@ -116,7 +116,7 @@ hsm_map(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if ((ret = store_change_cert(&o, path, ACTOR_QUORUM_PROD, "hsm-map",
-	    o.cert, "import a snapshot first", &db, &act, &r)) != EXIT_OK) {
+	    o.cert, 1, &db, &act, &r)) != EXIT_OK) {
 		goto out;
 	}
 	ret = EXIT_ERROR;

@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,26 +19,23 @@
 #include "lint_int.h"
 #include "log.h"
 #include "policy.h"
+#include "subcmd.h"
 #include "util.h"
 
 #define CERT_MAX	(1024 * 1024)
 
-static void
-lint_usage(FILE *fp)
-{
-	fprintf(fp,
-	    _("usage: eseal-policy lint [--json] [--kind eseal|root|issuing|ocsp]\n"
-	    "           [--profile NAME] [--issuer CERT] [--policy FILE] CERT...\n"
-	    "\n"
-	    "  --json          print one JSON object per certificate (an array\n"
-	    "                  when several are given)\n"
-	    "  --kind KIND     eseal (default), root, issuing or ocsp\n"
-	    "  --profile NAME  e-seal profile: eseal-qualified, eseal, eseal-jp\n"
-	    "  --issuer CERT   the issuing CA certificate (chain checks)\n"
-	    "  --policy FILE   algorithm policy (JSON) instead of the default\n"
-	    "\n"
-	    "Exit status: 0 no FAIL, 1 a rule failed, 2 usage, 3 unreadable input.\n"));
-}
+static const char *const lint_usage = N_(
+    "usage: eseal-policy lint [--json] [--kind eseal|root|issuing|ocsp]\n"
+    "           [--profile NAME] [--issuer CERT] [--policy FILE] CERT...\n"
+    "\n"
+    "  --json          print one JSON object per certificate (an array\n"
+    "                  when several are given)\n"
+    "  --kind KIND     eseal (default), root, issuing or ocsp\n"
+    "  --profile NAME  e-seal profile: eseal-qualified, eseal, eseal-jp\n"
+    "  --issuer CERT   the issuing CA certificate (chain checks)\n"
+    "  --policy FILE   algorithm policy (JSON) instead of the default\n"
+    "\n"
+    "Exit status: 0 no FAIL, 1 a rule failed, 2 usage, 3 unreadable input.\n");
 
 /*
  * Read one certificate from path: PEM (one CERTIFICATE block, nothing but
@@ -103,75 +99,46 @@ cert_load(const char *path)
 int
 cmd_lint(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "kind", required_argument, NULL, 'k' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "issuer", required_argument, NULL, 'i' },
-		{ "policy", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct opts		 so;
 	struct lint_opts	 o;
 	struct alg_policy	*ap = NULL;
 	struct findings		 f;
 	X509			*issuer = NULL, *x;
-	const char		*issuer_path = NULL, *policy_path = NULL;
-	int			 ch, json = 0, ret = EXIT_OK, i, printed = 0;
+	const char		*issuer_path, *policy_path;
+	int			 first, json, ret = EXIT_OK, i, printed = 0;
 
-	memset(&o, 0, sizeof(o));
-	o.kind = LINT_ESEAL;
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		case 'k':
-			if (strcmp(optarg, "eseal") == 0) {
-				o.kind = LINT_ESEAL;
-			} else if (strcmp(optarg, "root") == 0) {
-				o.kind = LINT_ROOT_CA;
-			} else if (strcmp(optarg, "issuing") == 0) {
-				o.kind = LINT_ISSUING_CA;
-			} else if (strcmp(optarg, "ocsp") == 0) {
-				o.kind = LINT_OCSP_SIGNER;
-			} else {
-				log_warnx("lint: unknown kind \"%s\" (eseal, "
-				    "root, issuing, ocsp)", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'p':
-			if (eseal_profile_find(optarg) == NULL) {
-				log_warnx("lint: unknown profile \"%s\" "
-				    "(eseal-qualified, eseal, eseal-jp)",
-				    optarg);
-				return EXIT_USAGE;
-			}
-			o.profile = optarg;
-			break;
-		case 'i':
-			issuer_path = optarg;
-			break;
-		case 'P':
-			policy_path = optarg;
-			break;
-		case 'h':
-			lint_usage(stdout);
-			return EXIT_OK;
-		default:
-			log_warnx("lint: unknown option or missing argument: "
-			    "%s", argv[optind - 1]);
-			lint_usage(stderr);
-			return EXIT_USAGE;
-		}
+	if (!sub_open(argc, argv, B(O_JSON) | B(O_KIND) | B(O_PROFILE) |
+	    B(O_ISSUER) | B(O_POLICY), lint_usage, OPERANDS_ANY, &so, &first,
+	    &ret)) {
+		return ret;
 	}
-	argc -= optind;
-	argv += optind;
+	memset(&o, 0, sizeof(o));
+	if (so.kind == NULL || strcmp(so.kind, "eseal") == 0) {
+		o.kind = LINT_ESEAL;
+	} else if (strcmp(so.kind, "root") == 0) {
+		o.kind = LINT_ROOT_CA;
+	} else if (strcmp(so.kind, "issuing") == 0) {
+		o.kind = LINT_ISSUING_CA;
+	} else if (strcmp(so.kind, "ocsp") == 0) {
+		o.kind = LINT_OCSP_SIGNER;
+	} else {
+		log_warnx("lint: unknown kind \"%s\" (eseal, root, issuing, "
+		    "ocsp)", so.kind);
+		return EXIT_USAGE;
+	}
+	if (so.profile != NULL && eseal_profile_find(so.profile) == NULL) {
+		log_warnx("lint: unknown profile \"%s\" (eseal-qualified, eseal, "
+		    "eseal-jp)", so.profile);
+		return EXIT_USAGE;
+	}
+	o.profile = so.profile;
+	issuer_path = so.issuer;
+	policy_path = so.policy;
+	json = so.json;
+	argc -= first;
+	argv += first;
 	if (argc == 0) {
-		lint_usage(stderr);
+		fputs(_(lint_usage), stderr);
 		return EXIT_USAGE;
 	}
 	if (o.profile != NULL && o.kind != LINT_ESEAL) {

@@ -12,7 +12,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 #include "policy.h"
 #include "report.h"
 #include "report_int.h"
+#include "subcmd.h"
 #include "util.h"
 
 #define MAX_CERTS	16
@@ -1146,24 +1146,22 @@ report_write_csv(json_t *rep, FILE *fp)
 	}
 }
 
-static void
-usage(FILE *fp)
-{
-	fprintf(fp, "usage: eseal-policy report --db DB "
-	    "--format html|json|csv|xlsx [--as-of DATE]\n"
-	    "           [--horizon DAYS] [--sheet certificates|hsms|ca-keys|"
-	    "refusals|audit]\n"
-	    "           [--bom] [--algorithm-policies DIR] [--lang ja|en] "
-	    "[--out FILE]\n           [--ca-cert FILE...]\n"
-	    "  The compliance report of a store (read-only): HSM inventory with\n"
-	    "  CMVP status as of DATE (default now), CA keys and provenance,\n"
-	    "  issued certificates, certificates whose CA or subject key HSM is\n"
-	    "  no longer Active (and those that will be within DAYS, default\n"
-	    "  365), refusals, approvals, the audit chain check\n"
-	    "  (independent with --ca-cert), CRL and OCSP freshness.\n"
-	    "  Writes to FILE atomically, else to stdout.  See doc/report.md.\n"
-	    "  Exit status: 0 written, 2 usage, 3 store or input error.\n");
-}
+/* The usage of eseal-policy report (not translated). */
+static const char report_usage[] =
+    "usage: eseal-policy report --db DB "
+    "--format html|json|csv|xlsx [--as-of DATE]\n"
+    "           [--horizon DAYS] [--sheet certificates|hsms|ca-keys|"
+    "refusals|audit]\n"
+    "           [--bom] [--algorithm-policies DIR] [--lang ja|en] "
+    "[--out FILE]\n           [--ca-cert FILE...]\n"
+    "  The compliance report of a store (read-only): HSM inventory with\n"
+    "  CMVP status as of DATE (default now), CA keys and provenance,\n"
+    "  issued certificates, certificates whose CA or subject key HSM is\n"
+    "  no longer Active (and those that will be within DAYS, default\n"
+    "  365), refusals, approvals, the audit chain check\n"
+    "  (independent with --ca-cert), CRL and OCSP freshness.\n"
+    "  Writes to FILE atomically, else to stdout.  See doc/report.md.\n"
+    "  Exit status: 0 written, 2 usage, 3 store or input error.\n";
 
 /* Read PEM certificates; 1/0 (logged "file: problem"). */
 static int
@@ -1248,106 +1246,55 @@ output_valid(const char *format, const char *sheet, int bom)
 int
 cmd_report(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "as-of", required_argument, NULL, 'a' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "ca-cert", required_argument, NULL, 'c' },
-		{ "horizon", required_argument, NULL, 'H' },
-		{ "sheet", required_argument, NULL, 's' },
-		{ "bom", no_argument, NULL, 'b' },
-		{ "algorithm-policies", required_argument, NULL, 'A' },
-		{ "lang", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct opts o;
 	struct db *db = NULL;
 	json_t *rep = NULL;
-	X509 *certs[MAX_CERTS];
-	char *files[MAX_CERTS], *buf = NULL;
-	const char *dbpath = getenv("ESEAL_DB"), *format = NULL, *out = NULL;
-	const char *asof = "now", *sheet = NULL;
+	X509 *certs[MAX_CACERTS];
+	char *buf = NULL;
+	const char *dbpath, *format, *out, *asof, *sheet;
 	struct report_opts ro;
-	int bom = 0;
-	size_t nfiles = 0, len = 0, i;
+	size_t nfiles, len = 0, i;
 	char *end;
 	long v;
-	int c, ret = EXIT_ERROR;
+	int first, bom, ret = EXIT_ERROR;
 
 	memset(certs, 0, sizeof(certs));
 	memset(&ro, 0, sizeof(ro));
-	ro.horizon_days = 365;
-	if ((ro.alg_policies_dir = getenv("ESEAL_ALGORITHM_POLICIES")) == NULL) {
-		ro.alg_policies_dir = ESEAL_ALGPOLDIR;
+	if (!sub_open(argc, argv, B(O_DB) | B(O_FORMAT) | B(O_ASOF) | B(O_OUT) |
+	    B(O_CACERT) | B(O_HORIZON) | B(O_SHEET) | B(O_BOM) | B(O_ALGPOL) |
+	    B(O_LANG), report_usage, OPERANDS_NONE, &o, &first, &ret)) {
+		return ret;
 	}
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			dbpath = optarg;
-			break;
-		case 'f':
-			format = optarg;
-			break;
-		case 'a':
-			asof = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'c':
-			if (nfiles == MAX_CERTS) {
-				log_warnx("report: at most %d --ca-cert",
-				    MAX_CERTS);
-				return EXIT_USAGE;
-			}
-			files[nfiles++] = optarg;
-			break;
-		case 'H':
-			v = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || v < 0 ||
-			    v > 36500) {
-				log_warnx("report: --horizon %s: a number of "
-				    "days from 0 to 36500", optarg);
-				return EXIT_USAGE;
-			}
-			ro.horizon_days = (int)v;
-			break;
-		case 's':
-			sheet = optarg;
-			break;
-		case 'b':
-			bom = 1;
-			break;
-		case 'A':
-			ro.alg_policies_dir = optarg;
-			break;
-		case 'L':
-			if (strcmp(optarg, "ja") != 0 &&
-			    strcmp(optarg, "en") != 0) {
-				log_warnx("report: --lang %s: use ja or en",
-				    optarg);
-				return EXIT_USAGE;
-			}
-			ro.lang = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
+	ro.horizon_days = 365;
+	if (o.horizon != NULL) {
+		v = strtol(o.horizon, &end, 10);
+		if (end == o.horizon || *end != '\0' || v < 0 || v > 36500) {
+			log_warnx("report: --horizon %s: a number of days from 0 "
+			    "to 36500", o.horizon);
 			return EXIT_USAGE;
 		}
+		ro.horizon_days = (int)v;
 	}
-	if (optind != argc) {
-		log_warnx("report: unexpected argument \"%s\"", argv[optind]);
-		usage(stderr);
+	if (o.lang != NULL && strcmp(o.lang, "ja") != 0 &&
+	    strcmp(o.lang, "en") != 0) {
+		log_warnx("report: --lang %s: use ja or en", o.lang);
 		return EXIT_USAGE;
 	}
+	ro.lang = o.lang;
+	if ((ro.alg_policies_dir = o.algpol) == NULL &&
+	    (ro.alg_policies_dir = getenv("ESEAL_ALGORITHM_POLICIES")) == NULL) {
+		ro.alg_policies_dir = ESEAL_ALGPOLDIR;
+	}
+	dbpath = o.db != NULL ? o.db : getenv("ESEAL_DB");
+	format = o.format;
+	out = o.out;
+	asof = o.asof != NULL ? o.asof : "now";
+	sheet = o.sheet;
+	bom = o.bom;
+	nfiles = o.ncacerts;
 	if (dbpath == NULL) {
 		log_warnx("report: --db is required");
-		usage(stderr);
+		fputs(report_usage, stderr);
 		return EXIT_USAGE;
 	}
 	if (format == NULL) {
@@ -1364,7 +1311,7 @@ cmd_report(int argc, char **argv)
 	if (!time_parse(asof, &ro.as_of, "--as-of")) {
 		return EXIT_USAGE;
 	}
-	if (!read_certs(files, nfiles, certs)) {
+	if (!read_certs(o.cacerts, nfiles, certs)) {
 		goto out;
 	}
 	if ((db = db_open(dbpath, DB_OPEN_READONLY, 2000)) == NULL) {

@@ -1,6 +1,6 @@
 /*
- * The shared half of the "eseal-policy cmvp" and "eseal-policy hsm"
- * subcommands (subcmd.h): one option table and parser, the opening every
+ * The shared half of the eseal-policy subcommands (subcmd.h): one option
+ * table and parser for lint, report, cmvp and hsm, the opening every
  * subcommand makes, required-value and UTF-8 checks, the store path, the
  * dispatch, and the SQLite and JSON helpers of their store access.
  */
@@ -44,6 +44,18 @@ static const struct option long_opts[] = {
 	{ "firmware", required_argument, NULL, O_FIRMWARE },
 	{ "operator", required_argument, NULL, O_OPERATOR },
 	{ "officer", required_argument, NULL, O_OFFICER },
+	{ "kind", required_argument, NULL, O_KIND },
+	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "issuer", required_argument, NULL, O_ISSUER },
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ "format", required_argument, NULL, O_FORMAT },
+	{ "out", required_argument, NULL, O_OUT },
+	{ "ca-cert", required_argument, NULL, O_CACERT },
+	{ "horizon", required_argument, NULL, O_HORIZON },
+	{ "sheet", required_argument, NULL, O_SHEET },
+	{ "bom", no_argument, NULL, O_BOM },
+	{ "algorithm-policies", required_argument, NULL, O_ALGPOL },
+	{ "lang", required_argument, NULL, O_LANG },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -53,8 +65,32 @@ static const struct option long_opts[] = {
  * bit set of the options it takes.  Returns the index of the first
  * operand, or -1 after a usage message.
  */
+/*
+ * Add v to the values of the repeated option c (O_OFFICER or O_CACERT).
+ * 1/0 (logged: too many; what is the subcommand).
+ */
 static int
-parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
+list_add(struct opts *o, int c, char *v, const char *what)
+{
+	char **list = c == O_OFFICER ? o->officers : o->cacerts;
+	size_t *n = c == O_OFFICER ? &o->nofficers : &o->ncacerts;
+	size_t max = c == O_OFFICER ? MAX_OFFICERS : MAX_CACERTS;
+
+	if (*n < max) {
+		list[(*n)++] = v;
+		return 1;
+	}
+	if (c == O_OFFICER) {
+		log_warnx("%s: at most %d --officer options", what,
+		    MAX_OFFICERS);
+	} else {
+		log_warnx("report: at most %d --ca-cert", MAX_CACERTS);
+	}
+	return 0;
+}
+
+static int
+parse_opts(int argc, char **argv, uint64_t allowed, struct opts *o,
     const char *usage)
 {
 	int c;
@@ -76,13 +112,13 @@ parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
 			return -1;
 		}
 		if (c == '?' || c == ':' ||
-		    (c != O_HELP && !(allowed & (1u << (c - O_DB))))) {
+		    (c != O_HELP && !(allowed & B(c)))) {
 			log_warnx("%s: bad or unknown option %s", argv[0],
 			    argv[optind - 1]);
 			fputs(_(usage), stderr);
 			return -1;
 		}
-		o->seen |= 1u << (c - O_DB);
+		o->seen |= B(c);
 		switch (c) {
 		case O_DB: o->db = optarg; break;
 		case O_FORCE: o->force = 1; break;
@@ -103,13 +139,22 @@ parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
 		case O_FIRMWARE: o->firmware = optarg; break;
 		case O_OPERATOR: o->operator = optarg; break;
 		case O_OFFICER:
-			if (o->nofficers == MAX_OFFICERS) {
-				log_warnx("%s: at most %d --officer options",
-				    argv[0], MAX_OFFICERS);
+		case O_CACERT:
+			if (!list_add(o, c, optarg, argv[0])) {
 				return -1;
 			}
-			o->officers[o->nofficers++] = optarg;
 			break;
+		case O_KIND: o->kind = optarg; break;
+		case O_PROFILE: o->profile = optarg; break;
+		case O_ISSUER: o->issuer = optarg; break;
+		case O_POLICY: o->policy = optarg; break;
+		case O_FORMAT: o->format = optarg; break;
+		case O_OUT: o->out = optarg; break;
+		case O_HORIZON: o->horizon = optarg; break;
+		case O_SHEET: o->sheet = optarg; break;
+		case O_BOM: o->bom = 1; break;
+		case O_ALGPOL: o->algpol = optarg; break;
+		case O_LANG: o->lang = optarg; break;
 		case O_HELP: o->help = 1; break;
 		}
 	}
@@ -117,7 +162,7 @@ parse_opts(int argc, char **argv, unsigned allowed, struct opts *o,
 }
 
 int
-sub_open(int argc, char **argv, unsigned allowed, const char *usage,
+sub_open(int argc, char **argv, uint64_t allowed, const char *usage,
     enum operands operands, struct opts *o, int *first, int *exitcode)
 {
 	if ((*first = parse_opts(argc, argv, allowed, o, usage)) < 0) {
@@ -238,7 +283,7 @@ store_change(const struct opts *o, const char *path, enum actor_quorum need,
 int
 store_change_cert(const struct opts *o, const char *path,
     enum actor_quorum need, const char *action, const char *cert,
-    const char *hint, struct db **db, struct actor *act,
+    int import_hint, struct db **db, struct actor *act,
     struct cmvp_record *r)
 {
 	int found, ret;
@@ -249,13 +294,14 @@ store_change_cert(const struct opts *o, const char *path,
 	if ((found = cmvp_lookup(*db, cert, r)) < 0) {
 		return EXIT_ERROR;
 	}
-	if (!found) {
+	if (!found && import_hint) {
 		log_warnx("%s: ES-CMVP-04: certificate %s is not in the CMVP "
-		    "registry%s%s%s", path, cert, hint != NULL ? " (" : "",
-		    hint != NULL ? hint : "", hint != NULL ? ")" : "");
-		return EXIT_REFUSED;
+		    "registry (import a snapshot first)", path, cert);
+	} else if (!found) {
+		log_warnx("%s: ES-CMVP-04: certificate %s is not in the CMVP "
+		    "registry", path, cert);
 	}
-	return EXIT_OK;
+	return found ? EXIT_OK : EXIT_REFUSED;
 }
 
 void

@@ -1,6 +1,6 @@
 /*
- * What the "eseal-policy cmvp" and "eseal-policy hsm" subcommands share:
- * their options (one table, a bit per option), the opening every
+ * What the eseal-policy subcommands share: their options (one table for
+ * lint, report, cmvp and hsm, a bit per option), the opening every
  * subcommand makes (options, --help, operands), the checks of required
  * and UTF-8 values, the store path, the subcommand dispatch, and the
  * small SQLite and JSON helpers of their store access.
@@ -9,6 +9,7 @@
 #define ESEAL_SUBCMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -20,10 +21,16 @@ struct cmvp_record;
 enum opt {
 	O_DB = 256, O_FORCE, O_SNAPSHOT, O_BY, O_ASOF, O_JSON, O_CERT,
 	O_VENDOR, O_MODULE, O_STANDARD, O_LEVEL, O_STATUS, O_SUNSET, O_DATE,
-	O_MANUF, O_MODEL, O_SERIAL, O_FIRMWARE, O_OPERATOR, O_OFFICER, O_HELP
+	O_MANUF, O_MODEL, O_SERIAL, O_FIRMWARE, O_OPERATOR, O_OFFICER,
+	/* lint */
+	O_KIND, O_PROFILE, O_ISSUER, O_POLICY,
+	/* report */
+	O_FORMAT, O_OUT, O_CACERT, O_HORIZON, O_SHEET, O_BOM, O_ALGPOL, O_LANG,
+	O_HELP
 };
 
 #define MAX_OFFICERS	16
+#define MAX_CACERTS	16
 
 struct opts {
 	const char	*db, *snapshot, *asof, *cert, *vendor, *module;
@@ -31,12 +38,16 @@ struct opts {
 	const char	*manuf, *model, *serial, *firmware, *operator;
 	char		*officers[MAX_OFFICERS];	/* --officer NAME=SRC */
 	size_t		 nofficers;
-	int		 force, json, help;
-	unsigned	 seen;		/* bit per option, O_x - O_DB */
+	const char	*kind, *profile, *issuer, *policy;	/* lint */
+	const char	*format, *out, *horizon, *sheet, *algpol, *lang;
+	char		*cacerts[MAX_CACERTS];		/* --ca-cert FILE */
+	size_t		 ncacerts;
+	int		 force, json, bom, help;
+	uint64_t	 seen;		/* bit per option, O_x - O_DB */
 };
 
 /* The bit of option x in an allowed set. */
-#define B(x) (1u << ((x) - O_DB))
+#define B(x) ((uint64_t)1 << ((x) - O_DB))
 
 struct subcmd {
 	const char	*name;
@@ -57,7 +68,7 @@ enum operands {
  * subcommand is done, *exitcode set to what it returns (EXIT_OK after
  * --help, EXIT_USAGE after a logged usage error).
  */
-int sub_open(int argc, char **argv, unsigned allowed, const char *usage,
+int sub_open(int argc, char **argv, uint64_t allowed, const char *usage,
     enum operands operands, struct opts *o, int *first, int *exitcode);
 
 /* Log "what: --NAME is required" and usage for the first missing value. */
@@ -85,12 +96,12 @@ int store_change(const struct opts *o, const char *path,
  * store_change() for a change about CMVP certificate cert, whose record
  * is then loaded into *r.  Returns EXIT_OK, else the exit code (logged):
  * EXIT_REFUSED (ES-CMVP-04) when cert is not in the registry, the log
- * line ending with " (hint)" when hint is not NULL.  *db and *act as
- * with store_change().
+ * line suggesting a snapshot import when import_hint is set.  *db and
+ * *act as with store_change().
  */
 int store_change_cert(const struct opts *o, const char *path,
     enum actor_quorum need, const char *action, const char *cert,
-    const char *hint, struct db **db, struct actor *act,
+    int import_hint, struct db **db, struct actor *act,
     struct cmvp_record *r);
 /* The end of store_change(): roll back unless ret is EXIT_OK, close db. */
 void store_done(struct db *db, int ret);
