@@ -1057,12 +1057,25 @@ out:
 	return ret;
 }
 
+/* crl_run(r), then free what r owns.  The exit code. */
+static int
+crl_run_clear(struct crlrun *r)
+{
+	int ret = crl_run(r);
+
+	crl_cfg_clear(&r->cfg);
+	free(r->idp);
+	free(r->freshest);
+	free(r->kind);
+	free(r->actor);
+	return ret;
+}
+
 int
 crl_arl_ceremony(const struct arl_ceremony *ac)
 {
 	struct crlrun r;
 	size_t i;
-	int ret;
 
 	memset(&r, 0, sizeof(r));
 	r.file = ac;
@@ -1077,13 +1090,7 @@ crl_arl_ceremony(const struct arl_ceremony *ac)
 	if (!secret_source_valid(r.pin, ac->file)) {
 		return EXIT_USAGE;
 	}
-	ret = crl_run(&r);
-	crl_cfg_clear(&r.cfg);
-	free(r.idp);
-	free(r.freshest);
-	free(r.kind);
-	free(r.actor);
-	return ret;
+	return crl_run_clear(&r);
 }
 
 int
@@ -1098,7 +1105,6 @@ cmd_crl(int argc, char **argv)
 	const char *s;
 	char *end;
 	long v;
-	int ret;
 
 	memset(&r, 0, sizeof(r));
 	if (!args_parse(argc, argv, valued, flags, &a)) {
@@ -1145,11 +1151,5 @@ cmd_crl(int argc, char **argv)
 		}
 		r.partition = (int)v;
 	}
-	ret = crl_run(&r);
-	crl_cfg_clear(&r.cfg);
-	free(r.idp);
-	free(r.freshest);
-	free(r.kind);
-	free(r.actor);
-	return ret;
+	return crl_run_clear(&r);
 }
