@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "i18n.h"
 #include "lint.h"
 #include "x509util.h"
 
@@ -89,9 +90,8 @@ extern const size_t cert_nrules;
 /*
  * A rule's detail: fmt formatted into d (as snprintf, English, for JSON
  * and the audit chain), its translation remembered for the terminal
- * (i18n_vnote, shown by i18n_reason).
+ * (shown by i18n_reason): what i18n_reasonf() does for a refusal.
  */
-void	lint_detail(char *d, size_t dsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define lint_detail(d, dsz, ...)	i18n_reasonf((d), (dsz), __VA_ARGS__)
 
 #endif

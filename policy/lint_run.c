@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -20,19 +19,6 @@
 #include "lint_int.h"
 #include "util.h"
 #include "x509util.h"
-
-void
-lint_detail(char *d, size_t dsz, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(d, dsz, fmt, ap);
-	va_end(ap);
-	va_start(ap, fmt);
-	i18n_vnote(d, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Run the rows of rules that apply to c->o->kind, adding one finding per
