@@ -179,69 +179,63 @@ bundle_pem(STACK_OF(X509) *sk)
 	return s;
 }
 
+/* Free what vendor root r (a struct att_root) owns. */
+static void
+root_clear(void *r)
+{
+	X509_free(((struct att_root *)r)->cert);
+}
+
 static void
 roots_free(struct att_root *r, size_t n)
 {
 	size_t i;
 
-	if (r == NULL) {
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		X509_free(r[i].cert);
+	for (i = 0; r != NULL && i < n; i++) {
+		root_clear(&r[i]);
 	}
 	free(r);
+}
+
+/* Fill vendor root r from the row of st.  1/0 (logged). */
+static int
+root_fill(void *arg, sqlite3_stmt *st, void *r)
+{
+	struct att_root *x = r;
+	const unsigned char *p;
+
+	(void)arg;
+	snprintf(x->name, sizeof(x->name), "%s", sqlite3_column_text(st, 0));
+	snprintf(x->sha256, sizeof(x->sha256), "%s",
+	    sqlite3_column_text(st, 2));
+	snprintf(x->cmvp, sizeof(x->cmvp), "%s", sqlite3_column_text(st, 3));
+	p = sqlite3_column_blob(st, 1);
+	if ((x->cert = d2i_X509(NULL, &p, sqlite3_column_bytes(st, 1))) ==
+	    NULL) {
+		log_ssl("attestation root %s: stored certificate unreadable",
+		    x->name);
+		return 0;
+	}
+	return 1;
 }
 
 /* Load every configured vendor root.  1/0 (logged). */
 static int
 roots_load(struct db *db, struct att_root **out, size_t *nout)
 {
-	struct att_root *r = NULL;
 	sqlite3_stmt *st;
-	const unsigned char *p;
-	size_t n = 0;
-	int rc, ret = 0;
+	void *rows;
 
 	*out = NULL;
 	*nout = 0;
 	st = db_prepare(db, "SELECT name, cert_der, cert_sha256, cmvp_cert"
 	    " FROM attestation_roots ORDER BY name");
-	if (st == NULL) {
+	if (st == NULL || !db_rows_load(db, st, "attestation roots",
+	    sizeof(**out), root_fill, root_clear, NULL, &rows, nout)) {
 		return 0;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = reallocarray(r, n + 1, sizeof(*r))) == NULL) {
-			fatalx("out of memory");
-		}
-		memset(&r[n], 0, sizeof(r[n]));
-		snprintf(r[n].name, sizeof(r[n].name), "%s",
-		    sqlite3_column_text(st, 0));
-		snprintf(r[n].sha256, sizeof(r[n].sha256), "%s",
-		    sqlite3_column_text(st, 2));
-		snprintf(r[n].cmvp, sizeof(r[n].cmvp), "%s",
-		    sqlite3_column_text(st, 3));
-		p = sqlite3_column_blob(st, 1);
-		r[n].cert = d2i_X509(NULL, &p, sqlite3_column_bytes(st, 1));
-		n++;
-		if (r[n - 1].cert == NULL) {
-			log_ssl("attestation root %s: stored certificate "
-			    "unreadable", r[n - 1].name);
-			goto out;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "attestation roots");
-		goto out;
-	}
-	*out = r;
-	*nout = n;
-	r = NULL;
-	ret = 1;
-out:
-	sqlite3_finalize(st);
-	roots_free(r, n);
-	return ret;
+	*out = rows;
+	return 1;
 }
 
 enum attest_result

@@ -339,18 +339,49 @@ sig_verifies(X509 *cert, const char *alg_name, const unsigned char *msg,
 	return ret;
 }
 
+/* Free what entry e (a struct entry) owns. */
+static void
+entry_clear(void *e)
+{
+	struct entry *x = e;
+	int j;
+
+	for (j = 0; j < 8; j++) {
+		free(x->f[j]);
+	}
+}
+
 static void
 entries_free(struct entry *e, size_t n)
 {
 	size_t i;
-	int j;
 
 	for (i = 0; e != NULL && i < n; i++) {
-		for (j = 0; j < 8; j++) {
-			free(e[i].f[j]);
-		}
+		entry_clear(&e[i]);
 	}
 	free(e);
+}
+
+/* Fill entry e from the row of st, with its recomputed hash.  1. */
+static int
+entry_fill(void *arg, sqlite3_stmt *st, void *e)
+{
+	struct entry *x = e;
+	const char *s;
+	int j;
+
+	(void)arg;
+	x->seq = sqlite3_column_int64(st, 0);
+	for (j = 0; j < 8; j++) {
+		s = (const char *)sqlite3_column_text(st, j + 1);
+		if ((x->f[j] = strdup(s != NULL ? s : "")) == NULL) {
+			fatalx("out of memory");
+		}
+	}
+	s = (const char *)sqlite3_column_text(st, 9);
+	snprintf(x->hash, sizeof(x->hash), "%s", s != NULL ? s : "");
+	entry_hash(x->f, x->calc);
+	return 1;
 }
 
 /* Load every entry ordered by seq, with its recomputed hash.  1/0. */
@@ -359,47 +390,20 @@ load_entries(struct db *db, struct entry **out, size_t *nout)
 {
 	static const char *const cols[8] = { "prev_hash", "time", "operators",
 	    "action", "object", "request_hash", "result", "detail" };
-	sqlite3_stmt *st = NULL;
-	struct entry *e = NULL;
-	const char *s;
-	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
 	char sql[256];
-	int rc, j, ret = 0;
+	void *rows;
 
 	snprintf(sql, sizeof(sql), "SELECT seq, %s, %s, %s, %s, %s, %s, %s, "
 	    "%s, hash FROM audit ORDER BY seq", cols[0], cols[1], cols[2],
 	    cols[3], cols[4], cols[5], cols[6], cols[7]);
-	if ((st = db_prepare(db, sql)) == NULL) {
-		goto out;
+	if ((st = db_prepare(db, sql)) == NULL ||
+	    !db_rows_load(db, st, "reading the audit chain", sizeof(**out),
+	    entry_fill, entry_clear, NULL, &rows, nout)) {
+		return 0;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		e = array_grow(e, &cap, n, sizeof(*e), 64);
-		memset(&e[n], 0, sizeof(e[n]));
-		e[n].seq = sqlite3_column_int64(st, 0);
-		for (j = 0; j < 8; j++) {
-			s = (const char *)sqlite3_column_text(st, j + 1);
-			if ((e[n].f[j] = strdup(s != NULL ? s : "")) == NULL) {
-				fatalx("out of memory");
-			}
-		}
-		s = (const char *)sqlite3_column_text(st, 9);
-		snprintf(e[n].hash, sizeof(e[n].hash), "%s", s != NULL ? s : "");
-		entry_hash(e[n].f, e[n].calc);
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "reading the audit chain");
-		goto out;
-	}
-	*out = e;
-	*nout = n;
-	e = NULL;
-	n = 0;
-	ret = 1;
-out:
-	sqlite3_finalize(st);
-	entries_free(e, n);
-	return ret;
+	*out = rows;
+	return 1;
 }
 
 /* Index of the entry with seq, or -1. */
@@ -505,13 +509,20 @@ struct sigrow {
 	int		 good;		/* the signature verified */
 };
 
+/* Free what signature row r (a struct sigrow) owns. */
+static void
+sigrow_clear(void *r)
+{
+	free(((struct sigrow *)r)->sig);
+}
+
 static void
 sigrows_free(struct sigrow *r, size_t n)
 {
 	size_t i;
 
 	for (i = 0; r != NULL && i < n; i++) {
-		free(r[i].sig);
+		sigrow_clear(&r[i]);
 	}
 	free(r);
 }
@@ -525,54 +536,48 @@ col_text(sqlite3_stmt *st, int i, char *buf, size_t len)
 	snprintf(buf, len, "%s", t != NULL ? t : "");
 }
 
+/* Fill signature row r from the row of st.  1. */
+static int
+sigrow_fill(void *arg, sqlite3_stmt *st, void *r)
+{
+	struct sigrow *x = r;
+
+	(void)arg;
+	x->seq = sqlite3_column_int64(st, 0);
+	col_text(st, 1, x->head, sizeof(x->head));
+	col_text(st, 2, x->signer, sizeof(x->signer));
+	col_text(st, 3, x->alg, sizeof(x->alg));
+	x->siglen = (size_t)sqlite3_column_bytes(st, 4);
+	if ((x->sig = malloc(x->siglen + 1)) == NULL) {
+		fatalx("out of memory");
+	}
+	if (x->siglen > 0) {
+		memcpy(x->sig, sqlite3_column_blob(st, 4), x->siglen);
+	}
+	sha256_hex(x->sig, x->siglen, x->sig_sha256);
+	x->chained = sqlite3_column_type(st, 5) != SQLITE_NULL;
+	x->prev_seq = sqlite3_column_int64(st, 5);
+	col_text(st, 6, x->prev_hash, sizeof(x->prev_hash));
+	col_text(st, 7, x->prev_sig, sizeof(x->prev_sig));
+	return 1;
+}
+
 /* Load every signature row ordered by seq, then id.  1/0 (logged). */
 static int
 load_sigrows(struct db *db, struct sigrow **out, size_t *nout)
 {
-	sqlite3_stmt *st = NULL;
-	struct sigrow *r = NULL, *x;
-	size_t n = 0, cap = 0;
-	int rc, ret = 0;
+	sqlite3_stmt *st;
+	void *rows;
 
 	if ((st = db_prepare(db, "SELECT seq, head_hash, signer_cert_sha256, "
 	    "sig_alg, signature, prev_seq, prev_head_hash, prev_sig_sha256 "
-	    "FROM audit_signatures ORDER BY seq, id")) == NULL) {
-		goto out;
+	    "FROM audit_signatures ORDER BY seq, id")) == NULL ||
+	    !db_rows_load(db, st, "reading audit signatures", sizeof(**out),
+	    sigrow_fill, sigrow_clear, NULL, &rows, nout)) {
+		return 0;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = array_grow(r, &cap, n, sizeof(*r), 16);
-		x = &r[n++];
-		memset(x, 0, sizeof(*x));
-		x->seq = sqlite3_column_int64(st, 0);
-		col_text(st, 1, x->head, sizeof(x->head));
-		col_text(st, 2, x->signer, sizeof(x->signer));
-		col_text(st, 3, x->alg, sizeof(x->alg));
-		x->siglen = (size_t)sqlite3_column_bytes(st, 4);
-		if ((x->sig = malloc(x->siglen + 1)) == NULL) {
-			fatalx("out of memory");
-		}
-		if (x->siglen > 0) {
-			memcpy(x->sig, sqlite3_column_blob(st, 4), x->siglen);
-		}
-		sha256_hex(x->sig, x->siglen, x->sig_sha256);
-		x->chained = sqlite3_column_type(st, 5) != SQLITE_NULL;
-		x->prev_seq = sqlite3_column_int64(st, 5);
-		col_text(st, 6, x->prev_hash, sizeof(x->prev_hash));
-		col_text(st, 7, x->prev_sig, sizeof(x->prev_sig));
-	}
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, "reading audit signatures");
-		goto out;
-	}
-	*out = r;
-	*nout = n;
-	r = NULL;
-	n = 0;
-	ret = 1;
-out:
-	sqlite3_finalize(st);
-	sigrows_free(r, n);
-	return ret;
+	*out = rows;
+	return 1;
 }
 
 /*

@@ -96,6 +96,43 @@ db_query_int64(struct db *db, sqlite3_stmt *st, const char *what,
 }
 
 int
+db_rows_load(struct db *db, sqlite3_stmt *st, const char *what,
+    size_t size, int (*fill)(void *, sqlite3_stmt *, void *),
+    void (*clear)(void *), void *arg, void **rows, size_t *n)
+{
+	unsigned char *v = NULL, *elem;
+	size_t cap = 0, cnt = 0, i;
+	int rc, ok = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = array_grow(v, &cap, cnt, size, 16);
+		elem = v + cnt++ * size;
+		memset(elem, 0, size);
+		if (!fill(arg, st, elem)) {
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, what);
+		goto out;
+	}
+	ok = 1;
+out:
+	sqlite3_finalize(st);
+	if (!ok) {
+		for (i = 0; i < cnt; i++) {
+			clear(v + i * size);
+		}
+		free(v);
+		v = NULL;
+		cnt = 0;
+	}
+	*rows = v;
+	*n = cnt;
+	return ok;
+}
+
+int
 db_exec(struct db *db, const char *sql)
 {
 	char *err = NULL;

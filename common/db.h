@@ -68,6 +68,16 @@ int db_step_row(struct db *db, sqlite3_stmt *st, const char *what);
  */
 int db_query_int64(struct db *db, sqlite3_stmt *st, const char *what,
     int64_t *v);
+/*
+ * Every row of st (finalized here) as an array of elements of size bytes:
+ * each is zeroed, then filled by fill(arg, st, element) (1/0, logged).
+ * 1 with *rows (malloc'd; NULL for no row) and *n; 0 on failure (a step
+ * failure logged with what), every element filled so far cleared with
+ * clear(element) and freed.
+ */
+int db_rows_load(struct db *db, sqlite3_stmt *st, const char *what,
+    size_t size, int (*fill)(void *, sqlite3_stmt *, void *),
+    void (*clear)(void *), void *arg, void **rows, size_t *n);
 /* Column i of st's current row as a malloc'd string; NULL for SQL NULL. */
 char *db_col_dup(sqlite3_stmt *st, int i);
 
