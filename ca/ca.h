@@ -137,8 +137,6 @@ void json_print(json_t *v);
 int list_rows(struct db *db, sqlite3_stmt *st, const char *what,
     int (*row)(void *, sqlite3_stmt *, json_t *), void *arg);
 
-/* Parse a PEM or DER certificate file (no trailing bytes).  NULL (logged). */
-X509 *x509_read_file(const char *path);
 /* Write cert as PEM to path atomically (mode 0644). 1/0. */
 int x509_write_pem(X509 *cert, const char *path);
 /* SHA-256 hex of the DER of cert. */

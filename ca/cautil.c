@@ -81,42 +81,6 @@ out:
 	return ret;
 }
 
-X509 *
-x509_read_file(const char *path)
-{
-	unsigned char *buf = NULL;
-	const unsigned char *p;
-	X509 *x = NULL;
-	BIO *bio = NULL;
-	size_t len;
-
-	if (!file_read(path, 1 << 20, &buf, &len)) {
-		goto out;
-	}
-	if (len > 11 && memcmp(buf, "-----BEGIN ", 11) == 0) {
-		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
-		    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-			log_ssl("%s: not a PEM certificate", path);
-		}
-		goto out;
-	}
-	p = buf;
-	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL) {
-		log_ssl("%s: not a DER certificate", path);
-		goto out;
-	}
-	if (p != buf + len) {
-		log_warnx("%s: %td bytes trailing garbage after the certificate",
-		    path, (ptrdiff_t)(buf + len - p));
-		X509_free(x);
-		x = NULL;
-	}
-out:
-	BIO_free(bio);
-	free(buf);
-	return x;
-}
-
 int
 x509_write_pem(X509 *cert, const char *path)
 {

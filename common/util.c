@@ -14,7 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "log.h"
 #include "util.h"
@@ -463,4 +466,59 @@ array_grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
 	}
 	*cap = ncap;
 	return v;
+}
+
+X509 *
+x509_read_file(const char *path)
+{
+	unsigned char		*buf = NULL;
+	const unsigned char	*p;
+	size_t			 len, i;
+	BIO			*bio = NULL;
+	X509			*x = NULL, *ret = NULL;
+	char			 rest[256];
+	int			 n;
+
+	if (!file_read(path, 1 << 20, &buf, &len)) {
+		goto out;
+	}
+	for (i = 0; i < len && isspace(buf[i]); i++) {
+		continue;
+	}
+	if (len - i >= 11 && memcmp(buf + i, "-----BEGIN ", 11) == 0) {
+		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+			fatalx("out of memory");
+		}
+		if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+			log_ssl("%s: not a PEM certificate", path);
+			goto out;
+		}
+		while ((n = BIO_read(bio, rest, sizeof(rest))) > 0) {
+			for (i = 0; i < (size_t)n; i++) {
+				if (!isspace((unsigned char)rest[i])) {
+					log_warnx("%s: trailing data after the "
+					    "certificate", path);
+					goto out;
+				}
+			}
+		}
+	} else {
+		p = buf;
+		if ((x = d2i_X509(NULL, &p, (long)len)) == NULL) {
+			log_ssl("%s: not a DER or PEM certificate", path);
+			goto out;
+		}
+		if (p != buf + len) {
+			log_warnx("%s: %td bytes trailing garbage", path,
+			    (buf + len) - p);
+			goto out;
+		}
+	}
+	ret = x;
+	x = NULL;
+ out:
+	X509_free(x);
+	BIO_free(bio);
+	free(buf);
+	return ret;
 }

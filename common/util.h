@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/types.h>
+
 /* Lower-case hex of len bytes; returns a malloc'd string (never NULL). */
 char *hex_encode(const unsigned char *buf, size_t len);
 /* Decode hex (even length, either case) into a malloc'd buffer; NULL on bad input. */
@@ -81,5 +83,11 @@ char *xstrdup_or_empty(const char *s);
  * memory ends the program.
  */
 void *array_grow(void *v, size_t *cap, size_t n, size_t size, size_t first);
+/*
+ * Read one certificate (at most 1 MiB) from path: PEM (one CERTIFICATE
+ * block, nothing but blanks around it) or DER (no trailing bytes).  NULL
+ * (logged) on error.
+ */
+X509 *x509_read_file(const char *path);
 
 #endif

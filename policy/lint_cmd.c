@@ -5,13 +5,9 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "i18n.h"
@@ -21,8 +17,6 @@
 #include "policy.h"
 #include "subcmd.h"
 #include "util.h"
-
-#define CERT_MAX	(1024 * 1024)
 
 static const char *const lint_usage = N_(
     "usage: eseal-policy lint [--json] [--kind eseal|root|issuing|ocsp]\n"
@@ -36,65 +30,6 @@ static const char *const lint_usage = N_(
     "  --policy FILE   algorithm policy (JSON) instead of the default\n"
     "\n"
     "Exit status: 0 no FAIL, 1 a rule failed, 2 usage, 3 unreadable input.\n");
-
-/*
- * Read one certificate from path: PEM (one CERTIFICATE block, nothing but
- * blanks after it) or DER (no trailing bytes).  NULL (logged) on error.
- */
-static X509 *
-cert_load(const char *path)
-{
-	unsigned char		*buf = NULL;
-	const unsigned char	*p;
-	size_t			 len, i;
-	BIO			*bio = NULL;
-	X509			*x = NULL, *ret = NULL;
-	char			 rest[256];
-	int			 n;
-
-	if (!file_read(path, CERT_MAX, &buf, &len)) {
-		goto out;
-	}
-	for (i = 0; i < len && isspace(buf[i]); i++) {
-		continue;
-	}
-	if (len - i >= 11 && memcmp(buf + i, "-----BEGIN ", 11) == 0) {
-		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-			fatalx("cert_load: out of memory");
-		}
-		if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-			log_ssl("%s: not a PEM certificate", path);
-			goto out;
-		}
-		while ((n = BIO_read(bio, rest, sizeof(rest))) > 0) {
-			for (i = 0; i < (size_t)n; i++) {
-				if (!isspace((unsigned char)rest[i])) {
-					log_warnx("%s: trailing data after the "
-					    "certificate", path);
-					goto out;
-				}
-			}
-		}
-	} else {
-		p = buf;
-		if ((x = d2i_X509(NULL, &p, (long)len)) == NULL) {
-			log_ssl("%s: not a DER or PEM certificate", path);
-			goto out;
-		}
-		if (p != buf + len) {
-			log_warnx("%s: %td bytes trailing garbage", path,
-			    (buf + len) - p);
-			goto out;
-		}
-	}
-	ret = x;
-	x = NULL;
- out:
-	X509_free(x);
-	BIO_free(bio);
-	free(buf);
-	return ret;
-}
 
 int
 cmd_lint(int argc, char **argv)
@@ -145,7 +80,7 @@ cmd_lint(int argc, char **argv)
 		log_warnx("lint: --profile applies to --kind eseal only");
 		return EXIT_USAGE;
 	}
-	if (issuer_path != NULL && (issuer = cert_load(issuer_path)) == NULL) {
+	if (issuer_path != NULL && (issuer = x509_read_file(issuer_path)) == NULL) {
 		ret = EXIT_ERROR;
 		goto out;
 	}
@@ -161,7 +96,7 @@ cmd_lint(int argc, char **argv)
 		printf("[\n");
 	}
 	for (i = 0; i < argc; i++) {
-		if ((x = cert_load(argv[i])) == NULL) {
+		if ((x = x509_read_file(argv[i])) == NULL) {
 			ret = EXIT_ERROR;
 			continue;
 		}
