@@ -468,57 +468,75 @@ array_grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
 	return v;
 }
 
+/*
+ * The PEM certificate of buf (len bytes), with nothing but blanks after
+ * it; NULL (logged with path) otherwise.
+ */
+static X509 *
+x509_from_pem(const unsigned char *buf, size_t len, const char *path)
+{
+	BIO *bio;
+	X509 *x;
+	char rest[256];
+	int i, n;
+
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		fatalx("out of memory");
+	}
+	if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+		log_ssl("%s: not a PEM certificate", path);
+	}
+	while (x != NULL && (n = BIO_read(bio, rest, sizeof(rest))) > 0) {
+		for (i = 0; i < n; i++) {
+			if (!isspace((unsigned char)rest[i])) {
+				log_warnx("%s: trailing data after the "
+				    "certificate", path);
+				X509_free(x);
+				x = NULL;
+				break;
+			}
+		}
+	}
+	BIO_free(bio);
+	return x;
+}
+
+/* The DER certificate that is all of buf; NULL (logged with path) if not. */
+static X509 *
+x509_from_der(const unsigned char *buf, size_t len, const char *path)
+{
+	const unsigned char *p = buf;
+	X509 *x;
+
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL) {
+		log_ssl("%s: not a DER or PEM certificate", path);
+	} else if (p != buf + len) {
+		log_warnx("%s: %td bytes trailing garbage", path,
+		    (buf + len) - p);
+		X509_free(x);
+		x = NULL;
+	}
+	return x;
+}
+
 X509 *
 x509_read_file(const char *path)
 {
-	unsigned char		*buf = NULL;
-	const unsigned char	*p;
-	size_t			 len, i;
-	BIO			*bio = NULL;
-	X509			*x = NULL, *ret = NULL;
-	char			 rest[256];
-	int			 n;
+	unsigned char *buf;
+	size_t len, i;
+	X509 *x;
 
 	if (!file_read(path, 1 << 20, &buf, &len)) {
-		goto out;
+		return NULL;
 	}
 	for (i = 0; i < len && isspace(buf[i]); i++) {
 		continue;
 	}
 	if (len - i >= 11 && memcmp(buf + i, "-----BEGIN ", 11) == 0) {
-		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-			fatalx("out of memory");
-		}
-		if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-			log_ssl("%s: not a PEM certificate", path);
-			goto out;
-		}
-		while ((n = BIO_read(bio, rest, sizeof(rest))) > 0) {
-			for (i = 0; i < (size_t)n; i++) {
-				if (!isspace((unsigned char)rest[i])) {
-					log_warnx("%s: trailing data after the "
-					    "certificate", path);
-					goto out;
-				}
-			}
-		}
+		x = x509_from_pem(buf, len, path);
 	} else {
-		p = buf;
-		if ((x = d2i_X509(NULL, &p, (long)len)) == NULL) {
-			log_ssl("%s: not a DER or PEM certificate", path);
-			goto out;
-		}
-		if (p != buf + len) {
-			log_warnx("%s: %td bytes trailing garbage", path,
-			    (buf + len) - p);
-			goto out;
-		}
+		x = x509_from_der(buf, len, path);
 	}
-	ret = x;
-	x = NULL;
- out:
-	X509_free(x);
-	BIO_free(bio);
 	free(buf);
-	return ret;
+	return x;
 }
