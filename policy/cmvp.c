@@ -44,38 +44,41 @@ copy_col(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
 	snprintf(dst, dstsz, "%s", s != NULL ? (const char *)s : "");
 }
 
+/* Fill r from the row of st (the columns of cmvp_lookup()'s query). */
+static void
+record_from_row(sqlite3_stmt *st, struct cmvp_record *r)
+{
+	copy_col(r->cert_number, sizeof(r->cert_number), st, 0);
+	copy_col(r->vendor, sizeof(r->vendor), st, 1);
+	copy_col(r->module_name, sizeof(r->module_name), st, 2);
+	copy_col(r->standard, sizeof(r->standard), st, 3);
+	copy_col(r->status, sizeof(r->status), st, 4);
+	r->overall_level = sqlite3_column_int(st, 5);
+	copy_col(r->module_type, sizeof(r->module_type), st, 6);
+	copy_col(r->embodiment, sizeof(r->embodiment), st, 7);
+	copy_col(r->sunset_date, sizeof(r->sunset_date), st, 8);
+	copy_col(r->snapshot_date, sizeof(r->snapshot_date), st, 9);
+	r->local = sqlite3_column_int(st, 10);
+}
+
 int
 cmvp_lookup(struct db *db, const char *cert_number, struct cmvp_record *out)
 {
-	sqlite3_stmt *st = NULL;
-	int ret = -1;
+	sqlite3_stmt *st;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	st = db_prepare(db,
-	    "SELECT m.cert_number, m.vendor, m.module_name, m.standard,"
-	    " m.status, m.overall_level, m.module_type, m.embodiment,"
-	    " m.sunset_date, s.snapshot_date, m.local"
-	    " FROM cmvp_modules m JOIN cmvp_snapshots s ON s.id = m.snapshot_id"
-	    " WHERE m.cert_number = ?");
-	if (st == NULL) {
-		goto out;
+	if ((st = db_prepare(db, "SELECT m.cert_number, m.vendor,"
+	    " m.module_name, m.standard, m.status, m.overall_level,"
+	    " m.module_type, m.embodiment, m.sunset_date, s.snapshot_date,"
+	    " m.local FROM cmvp_modules m JOIN cmvp_snapshots s"
+	    " ON s.id = m.snapshot_id WHERE m.cert_number = ?")) == NULL) {
+		return -1;
 	}
 	sqlite3_bind_text(st, 1, cert_number, -1, SQLITE_STATIC);
-	if ((ret = db_step_row(db, st, "cmvp lookup")) != 1) {
-		goto out;
+	if ((ret = db_step_row(db, st, "cmvp lookup")) == 1) {
+		record_from_row(st, out);
 	}
-	copy_col(out->cert_number, sizeof(out->cert_number), st, 0);
-	copy_col(out->vendor, sizeof(out->vendor), st, 1);
-	copy_col(out->module_name, sizeof(out->module_name), st, 2);
-	copy_col(out->standard, sizeof(out->standard), st, 3);
-	copy_col(out->status, sizeof(out->status), st, 4);
-	out->overall_level = sqlite3_column_int(st, 5);
-	copy_col(out->module_type, sizeof(out->module_type), st, 6);
-	copy_col(out->embodiment, sizeof(out->embodiment), st, 7);
-	copy_col(out->sunset_date, sizeof(out->sunset_date), st, 8);
-	copy_col(out->snapshot_date, sizeof(out->snapshot_date), st, 9);
-	out->local = sqlite3_column_int(st, 10);
- out:
 	sqlite3_finalize(st);
 	return ret;
 }

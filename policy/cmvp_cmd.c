@@ -430,7 +430,7 @@ cmvp_import(int argc, char **argv)
 	struct infile *files = NULL;
 	struct db *db = NULL;
 	struct actor act = { NULL, NULL };
-	const char *path, *names[] = { "operator" };
+	const char *path;
 	char snap[11];
 	int first, nfiles = 0, i, ret = EXIT_ERROR, rc;
 
@@ -443,7 +443,7 @@ cmvp_import(int argc, char **argv)
 		fputs(_(cmvp_usage), stderr);
 		return EXIT_USAGE;
 	}
-	if (!require("import", &o.operator, names, 1, cmvp_usage)) {
+	if (!opts_check("import", &o, B(O_OPERATOR), 0, cmvp_usage)) {
 		return EXIT_USAGE;
 	}
 	if (o.snapshot != NULL) {
@@ -758,9 +758,7 @@ cmvp_declare(int argc, char **argv)
 	struct importer im;
 	sqlite3_stmt *st = NULL;
 	struct actor act = { NULL, NULL };
-	const char *path, *names[] = { "cert", "vendor", "module", "standard",
-	    "level", "status", "operator", "sunset" };
-	const char *vals[8];
+	const char *path;
 	char where[64], day[11], *src = NULL, sha[65], *end, base[512];
 	char *detail = NULL;
 	const char *nv[NFIELDS];
@@ -776,16 +774,10 @@ cmvp_declare(int argc, char **argv)
 	    &first, &ret)) {
 		return ret;
 	}
-	vals[0] = o.cert;
-	vals[1] = o.vendor;
-	vals[2] = o.module;
-	vals[3] = o.standard;
-	vals[4] = o.level;
-	vals[5] = o.status;
-	vals[6] = o.operator;
-	vals[7] = o.sunset;
-	if (!require("declare", vals, names, 7, cmvp_usage) ||
-	    !require_utf8("declare", vals, names, 8)) {
+	if (!opts_check("declare", &o, B(O_CERT) | B(O_VENDOR) | B(O_MODULE) |
+	    B(O_STANDARD) | B(O_LEVEL) | B(O_STATUS) | B(O_OPERATOR), B(O_CERT) |
+	    B(O_VENDOR) | B(O_MODULE) | B(O_STANDARD) | B(O_LEVEL) | B(O_STATUS) |
+	    B(O_SUNSET) | B(O_OPERATOR), cmvp_usage)) {
 		return EXIT_USAGE;
 	}
 	level = strtol(o.level, &end, 10);
@@ -901,9 +893,7 @@ cmvp_mark(int argc, char **argv)
 	struct importer im;
 	sqlite3_stmt *st = NULL;
 	struct actor act = { NULL, NULL };
-	const char *path, *status, *names[] = { "cert", "status", "date",
-	    "operator" };
-	const char *vals[4];
+	const char *path, *status;
 	char date[11], base[128], *detail = NULL;
 	int64_t snap = 0;
 	int first, ret = EXIT_ERROR, have_im = 0;
@@ -913,12 +903,8 @@ cmvp_mark(int argc, char **argv)
 	    &first, &ret)) {
 		return ret;
 	}
-	vals[0] = o.cert;
-	vals[1] = o.status;
-	vals[2] = o.date;
-	vals[3] = o.operator;
-	if (!require("mark", vals, names, 4, cmvp_usage) ||
-	    !require_utf8("mark", vals, names, 1)) {
+	if (!opts_check("mark", &o, B(O_CERT) | B(O_STATUS) | B(O_DATE) |
+	    B(O_OPERATOR), B(O_CERT), cmvp_usage)) {
 		return EXIT_USAGE;
 	}
 	if (cmvpf_ieq(o.status, "Active")) {

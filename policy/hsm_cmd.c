@@ -52,20 +52,8 @@ static int
 identity_opts(const char *what, const struct opts *o, const char **serial,
     const char **firmware)
 {
-	const char *names[] = { "manufacturer", "model" };
-	const char *vals[2];
-
-	vals[0] = o->manuf;
-	vals[1] = o->model;
-	const char *all[4], *allnames[] = { "manufacturer", "model", "serial",
-	    "firmware" };
-
-	all[0] = o->manuf;
-	all[1] = o->model;
-	all[2] = o->serial;
-	all[3] = o->firmware;
-	if (!require(what, vals, names, 2, hsm_usage) ||
-	    !require_utf8(what, all, allnames, 4)) {
+	if (!opts_check(what, o, B(O_MANUF) | B(O_MODEL), B(O_MANUF) |
+	    B(O_MODEL) | B(O_SERIAL) | B(O_FIRMWARE), hsm_usage)) {
 		return 0;
 	}
 	if (strchr(o->manuf, '*') != NULL || strchr(o->model, '*') != NULL) {
@@ -95,8 +83,7 @@ hsm_map(int argc, char **argv)
 	struct cmvp_effective e;
 	sqlite3_stmt *st = NULL;
 	struct actor act = { NULL, NULL };
-	const char *path, *serial, *firmware, *names[] = { "cert", "operator" };
-	const char *vals[2];
+	const char *path, *serial, *firmware;
 	char now[32], base[64], *detail = NULL, *object = NULL;
 	int first, rc, ret = EXIT_ERROR;
 
@@ -105,11 +92,9 @@ hsm_map(int argc, char **argv)
 	    B(O_OFFICER), hsm_usage, OPERANDS_NONE, &o, &first, &ret)) {
 		return ret;
 	}
-	vals[0] = o.cert;
-	vals[1] = o.operator;
 	if (!identity_opts("map", &o, &serial, &firmware) ||
-	    !require("map", vals, names, 2, hsm_usage) ||
-	    !require_utf8("map", vals, names, 1)) {
+	    !opts_check("map", &o, B(O_CERT) | B(O_OPERATOR), B(O_CERT),
+	    hsm_usage)) {
 		return EXIT_USAGE;
 	}
 	if ((path = store_path(o.db)) == NULL) {
@@ -199,8 +184,7 @@ hsm_unmap(int argc, char **argv)
 	struct db *db = NULL;
 	sqlite3_stmt *st = NULL;
 	struct actor act = { NULL, NULL };
-	const char *path, *serial, *firmware, *names[] = { "operator" };
-	const char *vals[1];
+	const char *path, *serial, *firmware;
 	char *object = NULL;
 	int first, ret = EXIT_ERROR;
 
@@ -209,9 +193,8 @@ hsm_unmap(int argc, char **argv)
 	    OPERANDS_NONE, &o, &first, &ret)) {
 		return ret;
 	}
-	vals[0] = o.operator;
 	if (!identity_opts("unmap", &o, &serial, &firmware) ||
-	    !require("unmap", vals, names, 1, hsm_usage)) {
+	    !opts_check("unmap", &o, B(O_OPERATOR), 0, hsm_usage)) {
 		return EXIT_USAGE;
 	}
 	if ((path = store_path(o.db)) == NULL) {

@@ -119,6 +119,9 @@ parse_opts(int argc, char **argv, uint64_t allowed, struct opts *o,
 			return -1;
 		}
 		o->seen |= B(c);
+		if (c != O_HELP && optarg != NULL) {
+			o->val[c - O_DB] = optarg;
+		}
 		switch (c) {
 		case O_DB: o->db = optarg; break;
 		case O_FORCE: o->force = 1; break;
@@ -184,7 +187,7 @@ sub_open(int argc, char **argv, uint64_t allowed, const char *usage,
 
 
 /* Log "what: --NAME is required" for the first missing option. */
-int
+static int
 require(const char *what, const char *const *vals, const char *const *names,
     size_t n, const char *usage)
 {
@@ -204,7 +207,7 @@ require(const char *what, const char *const *vals, const char *const *names,
  * Log "what: --NAME: ES-CMVP-08: not valid UTF-8" for the first value
  * that is not, and return 0; values may be NULL.
  */
-int
+static int
 require_utf8(const char *what, const char *const *vals,
     const char *const *names, size_t n)
 {
@@ -223,6 +226,32 @@ require_utf8(const char *what, const char *const *vals,
 		}
 	}
 	return 1;
+}
+
+int
+opts_check(const char *what, const struct opts *o, uint64_t required,
+    uint64_t utf8, const char *usage)
+{
+	const char *rv[O_HELP - O_DB], *rn[O_HELP - O_DB];
+	const char *uv[O_HELP - O_DB], *un[O_HELP - O_DB];
+	size_t i, nr = 0, nu = 0;
+	int c;
+
+	for (i = 0; long_opts[i].name != NULL; i++) {
+		if ((c = long_opts[i].val) == O_HELP) {
+			continue;
+		}
+		if (required & B(c)) {
+			rv[nr] = o->val[c - O_DB];
+			rn[nr++] = long_opts[i].name;
+		}
+		if (utf8 & B(c)) {
+			uv[nu] = o->val[c - O_DB];
+			un[nu++] = long_opts[i].name;
+		}
+	}
+	return require(what, rv, rn, nr, usage) &&
+	    require_utf8(what, uv, un, nu);
 }
 
 /* Log "what: ES-CMVP-08: ..." for the first operand that is not UTF-8. */

@@ -44,6 +44,7 @@ struct opts {
 	size_t		 ncacerts;
 	int		 force, json, bom, help;
 	uint64_t	 seen;		/* bit per option, O_x - O_DB */
+	const char	*val[O_HELP - O_DB];	/* last value, by O_x - O_DB */
 };
 
 /* The bit of option x in an allowed set. */
@@ -71,12 +72,14 @@ enum operands {
 int sub_open(int argc, char **argv, uint64_t allowed, const char *usage,
     enum operands operands, struct opts *o, int *first, int *exitcode);
 
-/* Log "what: --NAME is required" and usage for the first missing value. */
-int require(const char *what, const char *const *vals,
-    const char *const *names, size_t n, const char *usage);
-/* Log "what: --NAME: ES-CMVP-08: not valid UTF-8" for the first bad value. */
-int require_utf8(const char *what, const char *const *vals,
-    const char *const *names, size_t n);
+/*
+ * Check the values of what's options, in the option table's order: each
+ * option of the bit set required given and not empty (else "what: --NAME
+ * is required" and usage on stderr), then each of utf8 given valid UTF-8
+ * or absent (else "what: --NAME: ES-CMVP-08: not valid UTF-8").  1/0.
+ */
+int opts_check(const char *what, const struct opts *o, uint64_t required,
+    uint64_t utf8, const char *usage);
 /* Log "what: ES-CMVP-08: ..." for the first operand that is not UTF-8. */
 int operands_utf8(const char *what, int argc, char **argv, int first);
 
