@@ -287,7 +287,8 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 {
 	struct importer im;
 	struct counts c;
-	char newest[11], *src = NULL, *copy = NULL, detail[256];
+	char newest[11], detail[256];
+	const char *src;
 	int64_t snap;
 	size_t i;
 	int ret = EXIT_ERROR;
@@ -304,8 +305,9 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 	if (!importer_init(&im, db)) {
 		return EXIT_ERROR;
 	}
-	copy = xstrdup_or_empty(f->path);
-	src = xstrdup_or_empty(basename(copy));
+	/* The file's name without its directory: the snapshot's source. */
+	src = strrchr(f->path, '/');
+	src = src != NULL ? src + 1 : f->path;
 	if ((snap = insert_snapshot(db, f->snapshot, src, f->sha256, by,
 	    (long)f->n, 0)) == 0) {
 		goto out;
@@ -329,8 +331,6 @@ import_one(struct db *db, const struct infile *f, const char *by, int force)
 	ret = EXIT_OK;
  out:
 	importer_free(&im);
-	free(src);
-	free(copy);
 	return ret;
 }
 
