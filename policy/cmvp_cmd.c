@@ -562,16 +562,8 @@ cmvp_status(int argc, char **argv)
 	int first, i, found, all_active = 1, ret = EXIT_ERROR;
 
 	if (!sub_open(argc, argv, B(O_DB) | B(O_ASOF) | B(O_JSON), cmvp_usage,
-	    OPERANDS_ANY, &o, &first, &ret)) {
+	    OPERANDS_CERTS, &o, &first, &ret)) {
 		return ret;
-	}
-	if (first >= argc) {
-		log_warnx("status: no certificate number given");
-		fputs(_(cmvp_usage), stderr);
-		return EXIT_USAGE;
-	}
-	if (!operands_utf8("status", argc, argv, first)) {
-		return EXIT_USAGE;
 	}
 	t = now_utc();
 	if (o.asof != NULL && !time_parse(o.asof, &t, "--as-of")) {
@@ -653,16 +645,9 @@ cmvp_history(int argc, char **argv)
 	size_t j;
 	int first, i, ret = EXIT_ERROR;
 
-	if (!sub_open(argc, argv, B(O_DB) | B(O_JSON), cmvp_usage, OPERANDS_ANY,
-	    &o, &first, &ret)) {
+	if (!sub_open(argc, argv, B(O_DB) | B(O_JSON), cmvp_usage,
+	    OPERANDS_CERTS, &o, &first, &ret)) {
 		return ret;
-	}
-	if (first >= argc) {
-		log_warnx("history: no certificate number given");
-		return EXIT_USAGE;
-	}
-	if (!operands_utf8("history", argc, argv, first)) {
-		return EXIT_USAGE;
 	}
 	if ((path = store_path(o.db)) == NULL) {
 		return EXIT_USAGE;

@@ -164,6 +164,25 @@ parse_opts(int argc, char **argv, uint64_t allowed, struct opts *o,
 	return optind;
 }
 
+/* Log "what: ES-CMVP-08: ..." for the first operand that is not UTF-8. */
+static int
+operands_utf8(const char *what, int argc, char **argv, int first)
+{
+	size_t len;
+	int i;
+
+	for (i = first; i < argc; i++) {
+		len = strlen(argv[i]);
+		if (utf8_invalid_at((const unsigned char *)argv[i], len) !=
+		    len) {
+			log_warnx("%s: ES-CMVP-08: certificate number %d is "
+			    "not valid UTF-8", what, i - first + 1);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 int
 sub_open(int argc, char **argv, uint64_t allowed, const char *usage,
     enum operands operands, struct opts *o, int *first, int *exitcode)
@@ -179,6 +198,17 @@ sub_open(int argc, char **argv, uint64_t allowed, const char *usage,
 	}
 	if (operands == OPERANDS_NONE && *first < argc) {
 		log_warnx("%s: unexpected argument %s", argv[0], argv[*first]);
+		*exitcode = EXIT_USAGE;
+		return 0;
+	}
+	if (operands == OPERANDS_CERTS && *first >= argc) {
+		log_warnx("%s: no certificate number given", argv[0]);
+		fputs(_(usage), stderr);
+		*exitcode = EXIT_USAGE;
+		return 0;
+	}
+	if (operands == OPERANDS_CERTS &&
+	    !operands_utf8(argv[0], argc, argv, *first)) {
 		*exitcode = EXIT_USAGE;
 		return 0;
 	}
@@ -254,24 +284,6 @@ opts_check(const char *what, const struct opts *o, uint64_t required,
 	    require_utf8(what, uv, un, nu);
 }
 
-/* Log "what: ES-CMVP-08: ..." for the first operand that is not UTF-8. */
-int
-operands_utf8(const char *what, int argc, char **argv, int first)
-{
-	size_t len;
-	int i;
-
-	for (i = first; i < argc; i++) {
-		len = strlen(argv[i]);
-		if (utf8_invalid_at((const unsigned char *)argv[i], len) !=
-		    len) {
-			log_warnx("%s: ES-CMVP-08: certificate number %d is "
-			    "not valid UTF-8", what, i - first + 1);
-			return 0;
-		}
-	}
-	return 1;
-}
 
 const char *
 store_path(const char *opt)

@@ -58,7 +58,8 @@ struct subcmd {
 /* What a subcommand takes after its options. */
 enum operands {
 	OPERANDS_ANY = 0,	/* checked by the subcommand */
-	OPERANDS_NONE		/* "what: unexpected argument X" */
+	OPERANDS_NONE,		/* "what: unexpected argument X" */
+	OPERANDS_CERTS		/* one or more certificate numbers, UTF-8 */
 };
 
 /*
@@ -80,8 +81,6 @@ int sub_open(int argc, char **argv, uint64_t allowed, const char *usage,
  */
 int opts_check(const char *what, const struct opts *o, uint64_t required,
     uint64_t utf8, const char *usage);
-/* Log "what: ES-CMVP-08: ..." for the first operand that is not UTF-8. */
-int operands_utf8(const char *what, int argc, char **argv, int first);
 
 /* The store: opt, else $ESEAL_DB; NULL (logged) if neither. */
 const char *store_path(const char *opt);
