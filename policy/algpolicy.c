@@ -18,6 +18,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "algdated.h"
 #include "lint.h"
 #include "log.h"
 #include "util.h"
@@ -52,6 +53,7 @@ struct alg_policy {
 	int		curves[MAX_CURVES];	/* allowed curve NIDs */
 	size_t		ncurves;
 	unsigned	sigalgs;		/* bit per sigalg_defs name */
+	json_t		*dated;			/* dated policies (algdated.h); NULL: none */
 };
 
 /*
@@ -147,6 +149,7 @@ void
 alg_policy_free(struct alg_policy *ap)
 {
 	if (ap != NULL && ap != &default_policy) {
+		json_decref(ap->dated);
 		free(ap);
 	}
 }
@@ -597,6 +600,86 @@ key_type(const EVP_PKEY *pub)
 }
 
 int
+alg_policy_set_dated(struct alg_policy **ap, const char *text,
+    const char *what)
+{
+	struct alg_policy *copy;
+	json_t *arr, *p;
+	json_error_t jerr;
+	size_t i;
+
+	if ((arr = json_loads(text, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		log_warnx("%s: line %d: %s", what, jerr.line, jerr.text);
+		return 0;
+	}
+	if (!json_is_array(arr)) {
+		log_warnx("%s: expected an array of dated policies", what);
+		json_decref(arr);
+		return 0;
+	}
+	json_array_foreach(arr, i, p) {
+		if (!alg_dated_valid(p, what)) {
+			json_decref(arr);
+			return 0;
+		}
+	}
+	if (*ap == &default_policy) {
+		if ((copy = calloc(1, sizeof(*copy))) == NULL) {
+			fatalx("alg_policy_set_dated: out of memory");
+		}
+		*copy = default_policy;
+		*ap = copy;
+	}
+	json_decref((*ap)->dated);
+	(*ap)->dated = arr;
+	return 1;
+}
+
+/*
+ * ES-ALG-KEY-06: the key is listed by every dated policy of ap and none
+ * ends before not_after (alg_dated_eval(), as the report's algorithm
+ * horizon).  The signing scheme of a key is not known here, so for RSA
+ * the earlier of the PKCS#1 v1.5 and PSS ends counts.
+ */
+static void
+check_dated(const struct alg_policy *ap, const EVP_PKEY *pub, unsigned kt,
+    time_t not_after, struct findings *out)
+{
+	struct alg_dated_result r;
+	const char *kind = "", *name;
+	char na[32], src[96];
+	json_t *p;
+	size_t i;
+	int bits = EVP_PKEY_get_bits(pub);
+
+	for (i = 0; i < sizeof(key_type_names) / sizeof(key_type_names[0]);
+	    i++) {
+		if (key_type_names[i].bit == kt) {
+			kind = key_type_names[i].name;
+		}
+	}
+	time_fmt(not_after, na, sizeof(na));
+	json_array_foreach(ap->dated, i, p) {
+		name = json_string_value(json_object_get(p, "policy"));
+		snprintf(src, sizeof(src), "%s (dated algorithm policy)", name);
+		alg_dated_eval(p, kind, bits, NULL, NULL, na, &r);
+		if (!r.listed) {
+			findings_add(out, "ES-ALG-KEY-06", src, RULE_FAIL,
+			    "%s-%d keys are not listed by %s", kind, bits, name);
+		} else if (r.leaves) {
+			findings_add(out, "ES-ALG-KEY-06", src, RULE_FAIL,
+			    "%s-%d leaves %s on %s, before notAfter %.10s (%s)",
+			    kind, bits, name, r.end, na, r.clause);
+		} else {
+			findings_add(out, "ES-ALG-KEY-06", src, RULE_PASS,
+			    "%s-%d in %s %s%s, notAfter %.10s", kind, bits, name,
+			    *r.end != '\0' ? "until " : "with no end date",
+			    r.end, na);
+		}
+	}
+}
+
+int
 alg_policy_check_key(const struct alg_policy *ap, const EVP_PKEY *pub,
     enum key_use use, time_t not_after, struct findings *out)
 {
@@ -625,6 +708,9 @@ alg_policy_check_key(const struct alg_policy *ap, const EVP_PKEY *pub,
 		check_rsa(ap, pub, use, not_after, out);
 	} else if (kt == KT_EC) {
 		check_ec(ap, pub, out);
+	}
+	if (ap->dated != NULL && not_after != 0) {
+		check_dated(ap, pub, kt, not_after, out);
 	}
 	return out->fails == fails;
 }
