@@ -670,11 +670,14 @@ check_dated(const struct alg_policy *ap, const EVP_PKEY *pub, unsigned kt,
 			findings_add(out, "ES-ALG-KEY-06", src, RULE_FAIL,
 			    "%s-%d leaves %s on %s, before notAfter %.10s (%s)",
 			    kind, bits, name, r.end, na, r.clause);
+		} else if (*r.end != '\0') {
+			findings_add(out, "ES-ALG-KEY-06", src, RULE_PASS,
+			    "%s-%d in %s until %s, notAfter %.10s", kind, bits,
+			    name, r.end, na);
 		} else {
 			findings_add(out, "ES-ALG-KEY-06", src, RULE_PASS,
-			    "%s-%d in %s %s%s, notAfter %.10s", kind, bits, name,
-			    *r.end != '\0' ? "until " : "with no end date",
-			    r.end, na);
+			    "%s-%d in %s with no end date, notAfter %.10s", kind,
+			    bits, name, na);
 		}
 	}
 }
