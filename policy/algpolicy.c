@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "algdated.h"
+#include "i18n.h"
 #include "lint.h"
 #include "log.h"
 #include "util.h"
@@ -440,13 +441,20 @@ check_rsa(const struct alg_policy *ap, const EVP_PKEY *pub,
 			expired = r;
 		}
 	}
+	/* One text per use, so that the use reads in Japanese too. */
 	if (undated) {
 		findings_add(out, "ES-ALG-KEY-02", SRC_KEY, RULE_PASS,
-		    "RSA-%d for %s keys", bits, use_names[use]);
+		    use == KEY_USE_CA ? N_("RSA-%d for ca keys") :
+		    use == KEY_USE_SUBJECT ? N_("RSA-%d for subject keys") :
+		    N_("RSA-%d for ocsp keys"), bits);
 	} else if (dated != NULL) {
 		findings_add(out, "ES-ALG-KEY-02", SRC_KEY, RULE_PASS,
-		    "RSA-%d for %s keys allowed only with notAfter <= %s",
-		    bits, use_names[use], dated->until);
+		    use == KEY_USE_CA ?
+		    N_("RSA-%d for ca keys allowed only with notAfter <= %s") :
+		    use == KEY_USE_SUBJECT ?
+		    N_("RSA-%d for subject keys allowed only with notAfter <= %s") :
+		    N_("RSA-%d for ocsp keys allowed only with notAfter <= %s"),
+		    bits, dated->until);
 	} else if (expired != NULL) {
 		ok = 0;
 		time_fmt(not_after, date, sizeof(date));

@@ -672,7 +672,27 @@ alg_part(FILE *fp, json_t *ah)
 	fprintf(fp, "<h3>%s</h3>\n", _("Valid certificates that leave the "
 	    "policies before they expire"));
 	table(fp, json_object_get(ah, "certificates_leaving"), cert_cols,
-	    "None.");
+	    _("None."));
+}
+
+/*
+ * The audit result and how it was checked, in the reader's language: the
+ * report's JSON keeps these English values, the page translates them.
+ */
+static const char *
+audit_word(const char *v)
+{
+	static const char *const known[] = { N_("intact"), N_("TAMPERED"),
+	    N_("the CA certificates given (independent check)"),
+	    N_("store copies: not an independent check") };
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(v, known[i]) == 0) {
+			return _(known[i]);
+		}
+	}
+	return v;
 }
 
 static void
@@ -680,15 +700,17 @@ audit_part(FILE *fp, json_t *au)
 {
 	json_t *f;
 	size_t i;
+	char note[256];
 
 	fprintf(fp, "<h2 id=\"audit\">%s</h2>\n<table class=\"kv\">",
 	    _("Audit chain"));
 	fprintf(fp, "<tr><th>%s</th>", _("Result"));
 	fprintf(fp, "<td class=\"%s\">",
 	    strcmp(str(au, "result"), "intact") == 0 ? "ok" : "warn");
-	esc(fp, str(au, "result"));
+	esc(fp, audit_word(str(au, "result")));
+	fprintf(fp, "</td></tr>\n<tr><th>%s</th><td>", _("Checked with"));
+	esc(fp, audit_word(str(au, "checked_with")));
 	fputs("</td></tr>\n", fp);
-	kv(fp, _("Checked with"), au, "checked_with");
 	fprintf(fp, "<tr><th>%s</th><td>", _("Certificates"));
 	json_array_foreach(json_object_get(au, "certificates"), i, f) {
 		fputs(i > 0 ? "<br>" : "", fp);
@@ -705,7 +727,21 @@ audit_part(FILE *fp, json_t *au)
 		fputs("<ul>", fp);
 		json_array_foreach(json_object_get(au, "findings"), i, f) {
 			fputs("<li class=\"warn\">", fp);
-			esc(fp, json_string_value(f));
+			if (strncmp(json_string_value(f), "note: ", 6) == 0 &&
+			    json_integer_value(json_object_get(au,
+			    "unsigned_tail")) > 0) {
+				/* The verifier's note, from its numbers. */
+				snprintf(note, sizeof(note), _("note: %d audit "
+				    "entries after the last signed head (at "
+				    "%lld) are not signed yet"),
+				    (int)json_integer_value(json_object_get(au,
+				    "unsigned_tail")), (long long)
+				    json_integer_value(json_object_get(au,
+				    "last_signed_seq")));
+				esc(fp, note);
+			} else {
+				esc(fp, json_string_value(f));
+			}
 			fputs("</li>", fp);
 		}
 		fputs("</ul>\n", fp);
