@@ -163,6 +163,18 @@ entry_matches(json_t *e, const char *kind, int bits, const char *hash,
 	return *b != '\0' && strcmp(a, b) == 0;
 }
 
+const char *
+alg_dated_scheme(const char *sig_alg)
+{
+	if (sig_alg != NULL && strncmp(sig_alg, "rsa-pss-", 8) == 0) {
+		return "pss";
+	}
+	if (sig_alg != NULL && strncmp(sig_alg, "rsa-pkcs1-", 10) == 0) {
+		return "pkcs1";
+	}
+	return NULL;
+}
+
 void
 alg_dated_eval(json_t *p, const char *kind, int bits, const char *hash,
     const char *scheme, const char *not_after, struct alg_dated_result *r)

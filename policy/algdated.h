@@ -46,4 +46,10 @@ struct alg_dated_result {
 void alg_dated_eval(json_t *p, const char *kind, int bits, const char *hash,
     const char *scheme, const char *not_after, struct alg_dated_result *r);
 
+/*
+ * The RSA padding scheme of a toolkit signature algorithm name (sigalg.h):
+ * "pss" for rsa-pss-*, "pkcs1" for rsa-pkcs1-*, else (or NULL) NULL.
+ */
+const char *alg_dated_scheme(const char *sig_alg);
+
 #endif

@@ -646,12 +646,13 @@ alg_policy_set_dated(struct alg_policy **ap, const char *text,
 /*
  * ES-ALG-KEY-06: the key is listed by every dated policy of ap and none
  * ends before not_after (alg_dated_eval(), as the report's algorithm
- * horizon).  The signing scheme of a key is not known here, so for RSA
- * the earlier of the PKCS#1 v1.5 and PSS ends counts.
+ * horizon).  scheme: the RSA padding the key signs with; NULL when not
+ * known (a subject key), so the earlier of the PKCS#1 v1.5 and PSS ends
+ * counts.
  */
 static void
 check_dated(const struct alg_policy *ap, const EVP_PKEY *pub, unsigned kt,
-    time_t not_after, struct findings *out)
+    const char *scheme, time_t not_after, struct findings *out)
 {
 	struct alg_dated_result r;
 	const char *kind = "", *name;
@@ -670,7 +671,7 @@ check_dated(const struct alg_policy *ap, const EVP_PKEY *pub, unsigned kt,
 	json_array_foreach(ap->dated, i, p) {
 		name = json_string_value(json_object_get(p, "policy"));
 		snprintf(src, sizeof(src), "%s (dated algorithm policy)", name);
-		alg_dated_eval(p, kind, bits, NULL, NULL, na, &r);
+		alg_dated_eval(p, kind, bits, NULL, scheme, na, &r);
 		if (!r.listed) {
 			findings_add(out, "ES-ALG-KEY-06", src, RULE_FAIL,
 			    "%s-%d keys are not listed by %s", kind, bits, name);
@@ -693,6 +694,14 @@ check_dated(const struct alg_policy *ap, const EVP_PKEY *pub, unsigned kt,
 int
 alg_policy_check_key(const struct alg_policy *ap, const EVP_PKEY *pub,
     enum key_use use, time_t not_after, struct findings *out)
+{
+	return alg_policy_check_key_for(ap, pub, use, NULL, not_after, out);
+}
+
+int
+alg_policy_check_key_for(const struct alg_policy *ap, const EVP_PKEY *pub,
+    enum key_use use, const char *sig_alg, time_t not_after,
+    struct findings *out)
 {
 	unsigned	kt;
 	int		fails = out->fails;
@@ -721,7 +730,8 @@ alg_policy_check_key(const struct alg_policy *ap, const EVP_PKEY *pub,
 		check_ec(ap, pub, out);
 	}
 	if (ap->dated != NULL && not_after != 0) {
-		check_dated(ap, pub, kt, not_after, out);
+		check_dated(ap, pub, kt, alg_dated_scheme(sig_alg), not_after,
+		    out);
 	}
 	return out->fails == fails;
 }

@@ -80,6 +80,14 @@ int alg_policy_set_dated(struct alg_policy **ap, const char *text,
 int alg_policy_check_key(const struct alg_policy *ap, const EVP_PKEY *pub,
     enum key_use use, time_t not_after, struct findings *out);
 /*
+ * The same for a key that will sign with sig_alg (a toolkit name,
+ * sigalg.h: "rsa-pss-sha256"...), which picks the RSA scheme of a dated
+ * policy's entries (ES-ALG-KEY-06); NULL: not known.
+ */
+int alg_policy_check_key_for(const struct alg_policy *ap,
+    const EVP_PKEY *pub, enum key_use use, const char *sig_alg,
+    time_t not_after, struct findings *out);
+/*
  * ES-ALG-SIG-03: is the toolkit signature algorithm alg_name (sigalg.h:
  * "ecdsa-sha256", "rsa-pss-sha384", "ed25519"...), with which a CRL or an
  * OCSP response is about to be signed, allowed by ap (NULL: the default)?
@@ -110,6 +118,12 @@ struct lint_opts {
 	 * certificate's own signature are N/A.
 	 */
 	int			 throwaway;
+	/*
+	 * The algorithm the certified key will sign with (a toolkit name,
+	 * sigalg.h), when known (a CA key at its ceremony); it picks the
+	 * RSA scheme of the dated policies (ES-ALG-KEY-06).  NULL: unknown.
+	 */
+	const char		*key_sig_alg;
 };
 
 /* Lint cert against the rules for o->kind.  Adds findings; 1 if no FAIL. */

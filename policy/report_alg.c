@@ -101,19 +101,6 @@ hash_of(const char *sig_alg, char *out, size_t outsz)
 	}
 }
 
-/* The RSA padding of a toolkit signature algorithm name; NULL: not RSA. */
-static const char *
-scheme_of(const char *sig_alg)
-{
-	if (strncmp(sig_alg, "rsa-pss-", 8) == 0) {
-		return "pss";
-	}
-	if (strncmp(sig_alg, "rsa-pkcs1-", 10) == 0) {
-		return "pkcs1";
-	}
-	return NULL;
-}
-
 json_t *
 report_alg_horizon(json_t *pols, json_t *keys, json_t *list)
 {
@@ -140,7 +127,7 @@ report_alg_horizon(json_t *pols, json_t *keys, json_t *list)
 		    rep_jstr(k, "not_after"));
 		json_object_set_new(o, "leaves_before_not_after", json_boolean(
 		    alg_ends(pols, kind, (int)json_integer_value(
-		    json_object_get(k, "key_size")), hash, scheme_of(rep_jstr(k,
+		    json_object_get(k, "key_size")), hash, alg_dated_scheme(rep_jstr(k,
 		    "sig_alg")), rep_jstr(k, "not_after"), o)));
 		json_array_append_new(ks, o);
 	}
