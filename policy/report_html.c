@@ -344,7 +344,9 @@ page_head(FILE *fp, const char *lang)
 	    strcmp(lang, "ja") == 0 ? "ja" : "en");
 	fputs("<head><meta charset=\"utf-8\">"
 	    "\n<meta name=\"viewport\" content=\"width=device-width\">\n"
-	    "<title>eseal compliance report</title>\n<style>\n"
+	    "<title>", fp);
+	esc(fp, _("eseal compliance report"));
+	fputs("</title>\n<style>\n"
 	    "body{font-family:\"DejaVu Sans\",Arial,Helvetica,sans-serif;"
 	    "margin:2em auto;padding:0 1em;color:#1a202c;max-width:78em;"
 	    "line-height:1.4}\n"
@@ -526,7 +528,8 @@ token_card(FILE *fp, json_t *t)
 	fprintf(fp, "</td></tr>\n<tr><th>%s</th><td>", _("Standard, level"));
 	esc(fp, str(t, "standard"));
 	if (num(t, "level") > 0) {
-		fprintf(fp, ", level %" JSON_INTEGER_FORMAT, num(t, "level"));
+		fprintf(fp, ", %s %" JSON_INTEGER_FORMAT, _("level"),
+		    num(t, "level"));
 	}
 	fprintf(fp, "</td></tr>\n<tr><th>%s</th><td>", _("Effective status"));
 	badge(fp, str(t, "effective_status"), str(t, "since"));
@@ -601,12 +604,12 @@ ca_key_rows(FILE *fp, json_t *keys)
 		esc(fp, str(k, "token_label"));
 		fputs("<br>", fp);
 		esc(fp, str(k, "token_serial"));
-		fputs("<br>key id ", fp);
+		fprintf(fp, "<br>%s ", _("key id"));
 		esc(fp, str(k, "key_id"));
 		fputs("</td><td>", fp);
 		esc(fp, str(k, "key_alg"));
-		fprintf(fp, " (%" JSON_INTEGER_FORMAT " bits)<br>",
-		    num(k, "key_size"));
+		fprintf(fp, " (%" JSON_INTEGER_FORMAT " %s)<br>",
+		    num(k, "key_size"), _("bits"));
 		esc(fp, str(k, "sig_alg"));
 		fputs("</td><td>", fp);
 		esc(fp, str(k, "not_after"));
@@ -666,7 +669,7 @@ alg_part(FILE *fp, json_t *ah)
 	    "hash under the dated algorithm policies below (the earliest one "
 	    "counts)."));
 	table(fp, json_object_get(ah, "policies"), pol_cols,
-	    "No dated algorithm policy installed.");
+	    _("No dated algorithm policy installed."));
 	fprintf(fp, "<h3>%s</h3>\n", _("CA keys"));
 	table(fp, json_object_get(ah, "ca_keys"), key_cols, _("No CA key."));
 	fprintf(fp, "<h3>%s</h3>\n", _("Valid certificates that leave the "
@@ -888,7 +891,9 @@ report_write_html(json_t *rep, FILE *fp)
 	    _("CRL and OCSP freshness"));
 	table(fp, json_object_get(fr, "crls"), crl_cols, _("No CA."));
 	fprintf(fp, "<p>%s: ", _("OCSP status export"));
-	esc(fp, str(fr, "ocsp_status_export"));
+	esc(fp, json_is_true(json_object_get(fr,
+	    "ocsp_status_export_recorded")) ? str(fr, "ocsp_status_export") :
+	    _("no status export recorded"));
 	fputs("</p>\n<footer>", fp);
 	fprintf(fp, _("eseal-policy report, generated %s from the store; see "
 	    "doc/report.md for the meaning of each section."),
