@@ -118,11 +118,6 @@ static const struct {
 	{ "ed448", KT_ED448 },
 };
 
-static const char *const use_names[] = {
-	[KEY_USE_CA] = "ca", [KEY_USE_SUBJECT] = "subject",
-	[KEY_USE_OCSP] = "ocsp"
-};
-
 /* 2030-12-31T23:59:59Z: end of RSA-2048 for subject and OCSP keys. */
 #define RSA2048_END	((time_t)1924991999)
 
@@ -459,13 +454,21 @@ check_rsa(const struct alg_policy *ap, const EVP_PKEY *pub,
 		ok = 0;
 		time_fmt(not_after, date, sizeof(date));
 		findings_add(out, "ES-ALG-KEY-02", SRC_KEY, RULE_FAIL,
-		    "RSA-%d for %s keys only with notAfter <= %s, notAfter "
-		    "is %s", bits, use_names[use], expired->until, date);
+		    use == KEY_USE_CA ? N_("RSA-%d for ca keys only with "
+		    "notAfter <= %s, notAfter is %s") :
+		    use == KEY_USE_SUBJECT ? N_("RSA-%d for subject keys only "
+		    "with notAfter <= %s, notAfter is %s") :
+		    N_("RSA-%d for ocsp keys only with notAfter <= %s, "
+		    "notAfter is %s"), bits, expired->until, date);
 	} else {
 		ok = 0;
 		findings_add(out, "ES-ALG-KEY-02", SRC_KEY, RULE_FAIL,
-		    "RSA modulus %d bits is below the minimum of %d for %s "
-		    "keys", bits, min, use_names[use]);
+		    use == KEY_USE_CA ? N_("RSA modulus %d bits is below the "
+		    "minimum of %d for ca keys") :
+		    use == KEY_USE_SUBJECT ? N_("RSA modulus %d bits is below "
+		    "the minimum of %d for subject keys") :
+		    N_("RSA modulus %d bits is below the minimum of %d for "
+		    "ocsp keys"), bits, min);
 	}
 
 	if (!EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e)) {
