@@ -128,6 +128,28 @@ badge(FILE *fp, const char *status, const char *since)
 	}
 }
 
+/*
+ * A value the report's JSON keeps in English (a certificate or CRL state,
+ * the audit result), in the reader's language; any other value as it is.
+ */
+static const char *
+word(const char *v)
+{
+	static const char *const known[] = { N_("good"), N_("revoked"),
+	    N_("expired"), N_("issued_after_as_of"), N_("fresh"), N_("stale"),
+	    N_("no CRL signed"), N_("intact"), N_("TAMPERED"),
+	    N_("the CA certificates given (independent check)"),
+	    N_("store copies: not an independent check") };
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(v, known[i]) == 0) {
+			return _(known[i]);
+		}
+	}
+	return v;
+}
+
 /* A table of the objects of arr, the given columns; empty: a note. */
 static void
 table(FILE *fp, json_t *arr, const struct column *cols, const char *empty)
@@ -151,6 +173,8 @@ table(FILE *fp, json_t *arr, const struct column *cols, const char *empty)
 			if (strcmp(cols[c].key, "effective_status") == 0 ||
 			    strcmp(cols[c].key, "hsm_status") == 0) {
 				badge(fp, str(row, cols[c].key), NULL);
+			} else if (strcmp(cols[c].key, "state") == 0) {
+				esc(fp, word(str(row, cols[c].key)));
 			} else {
 				value(fp, json_object_get(row, cols[c].key));
 			}
@@ -192,7 +216,9 @@ hbars(FILE *fp, const char *title, json_t *counts)
 	int i = 0, w, y;
 
 	if (json_object_size(counts) == 0) {
-		fprintf(fp, "<p class=\"none\">%s: none.</p>\n", title);
+		fputs("<p class=\"none\">", fp);
+		fprintf(fp, _("%s: none."), title);
+		fputs("</p>\n", fp);
 		return;
 	}
 	json_object_foreach(counts, k, v) {
@@ -209,10 +235,10 @@ hbars(FILE *fp, const char *title, json_t *counts)
 		w = (int)(400 * json_integer_value(v) / max);
 		y = 28 + 26 * i++;
 		fprintf(fp, "<text x=\"0\" y=\"%d\">", y + 14);
-		esc(fp, k);
+		esc(fp, word(k));
 		fprintf(fp, "</text><rect class=\"bar\" x=\"230\" y=\"%d\" "
 		    "width=\"%d\" height=\"18\"><title>", y, w > 1 ? w : 1);
-		esc(fp, k);
+		esc(fp, word(k));
 		fprintf(fp, ": %" JSON_INTEGER_FORMAT "</title></rect>"
 		    "<text x=\"%d\" y=\"%d\">%" JSON_INTEGER_FORMAT "</text>\n",
 		    json_integer_value(v), 236 + (w > 1 ? w : 1), y + 14,
@@ -678,26 +704,6 @@ alg_part(FILE *fp, json_t *ah)
 	    _("None."));
 }
 
-/*
- * The audit result and how it was checked, in the reader's language: the
- * report's JSON keeps these English values, the page translates them.
- */
-static const char *
-audit_word(const char *v)
-{
-	static const char *const known[] = { N_("intact"), N_("TAMPERED"),
-	    N_("the CA certificates given (independent check)"),
-	    N_("store copies: not an independent check") };
-	size_t i;
-
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-		if (strcmp(v, known[i]) == 0) {
-			return _(known[i]);
-		}
-	}
-	return v;
-}
-
 static void
 audit_part(FILE *fp, json_t *au)
 {
@@ -710,9 +716,9 @@ audit_part(FILE *fp, json_t *au)
 	fprintf(fp, "<tr><th>%s</th>", _("Result"));
 	fprintf(fp, "<td class=\"%s\">",
 	    strcmp(str(au, "result"), "intact") == 0 ? "ok" : "warn");
-	esc(fp, audit_word(str(au, "result")));
+	esc(fp, word(str(au, "result")));
 	fprintf(fp, "</td></tr>\n<tr><th>%s</th><td>", _("Checked with"));
-	esc(fp, audit_word(str(au, "checked_with")));
+	esc(fp, word(str(au, "checked_with")));
 	fputs("</td></tr>\n", fp);
 	fprintf(fp, "<tr><th>%s</th><td>", _("Certificates"));
 	json_array_foreach(json_object_get(au, "certificates"), i, f) {
