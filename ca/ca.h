@@ -121,8 +121,10 @@ struct alg_policy;
 /*
  * The instance's algorithm policy: the one set with "eseal-ca policy set
  * algorithm-policy" (stored in the store, so it is audited and backed
- * up), else the documented default.  Free with alg_policy_free().  NULL
- * (logged) if the stored policy does not parse.
+ * up), else the documented default, with the dated policies set with
+ * "eseal-ca policy set dated-algorithm-policy" (ES-ALG-KEY-06).  Free
+ * with alg_policy_free().  NULL (logged) if a stored policy does not
+ * parse.
  */
 struct alg_policy *ca_alg_policy(struct db *db);
 

@@ -358,10 +358,18 @@ ca_alg_policy(struct db *db)
 
 	if ((text = db_meta_get(db, "algorithm_policy")) == NULL ||
 	    *text == '\0') {
-		free(text);
-		return alg_policy_default();
+		ap = alg_policy_default();
+	} else {
+		ap = alg_policy_parse(text, "stored algorithm policy");
 	}
-	ap = alg_policy_parse(text, "stored algorithm policy");
+	free(text);
+	text = NULL;
+	if (ap != NULL && (text = db_meta_get(db,
+	    "dated_algorithm_policies")) != NULL && *text != '\0' &&
+	    !alg_policy_set_dated(&ap, text, "stored dated algorithm policy")) {
+		alg_policy_free(ap);
+		ap = NULL;
+	}
 	free(text);
 	return ap;
 }

@@ -466,7 +466,8 @@ run_alg_policy(struct run *r)
 	if ((r->ap = ca_alg_policy(r->db)) == NULL) {
 		return 0;
 	}
-	if (!alg_policy_check_key(r->ap, r->tk, KEY_USE_CA, c->na, &r->f)) {
+	if (!alg_policy_check_key_for(r->ap, r->tk, KEY_USE_CA,
+	    sig_alg_name(c->salg), c->na, &r->f)) {
 		findings_log_fails(&r->f, c->file);
 		audit_append(r->db, r->who, "ceremony", r->object,
 		    c->file_sha256, "refused: algorithm policy",
@@ -621,6 +622,7 @@ run_certificate(struct run *r)
 	lo.ap = r->ap;
 	lo.issuer = r->parent != NULL ? r->parent->cert : NULL;
 	lo.throwaway = 1;
+	lo.key_sig_alg = sig_alg_name(c->salg);
 	if (!run_lint_throwaway(r, &lo, cert_alg)) {
 		return 0;
 	}

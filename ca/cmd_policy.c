@@ -8,7 +8,11 @@
  *       accepted for new CA keys (default 3);
  *   algorithm-policy FILE|default       the algorithm policy (JSON,
  *       doc/algorithm-policy.md), kept in the store so that it is audited
- *       and backed up with the CA.
+ *       and backed up with the CA;
+ *   dated-algorithm-policy FILE...|none the dated algorithm policies
+ *       (policy/algorithm-policies/: CRYPTREC, ETSI TS 119 312) that new
+ *       keys must stay in until the certificate's notAfter (ES-ALG-KEY-06),
+ *       kept in the store the same way.
  */
 #include "config.h"
 
@@ -19,6 +23,7 @@
 #include "i18n.h"
 #include "args.h"
 #include "audit.h"
+#include "algdated.h"
 #include "lint.h"
 #include "ca.h"
 #include "log.h"
@@ -35,10 +40,101 @@ usage(FILE *fp)
 	    "       eseal-ca policy set allow-historical-signing DATE|none --officer NAME=SRC... [--pin SRC]\n"
 	    "       eseal-ca policy set min-cmvp-level N --officer NAME=SRC... [--pin SRC]\n"
 	    "       eseal-ca policy set algorithm-policy FILE|default --officer NAME=SRC... [--pin SRC]\n"
+	    "       eseal-ca policy set dated-algorithm-policy FILE...|none --officer NAME=SRC... [--pin SRC]\n"
 	    "  allow-historical-signing lets CA keys on an HSM whose CMVP status turned\n"
 	    "  Historical keep signing until DATE (default: refused, ES-HSM-02).\n"
 	    "  min-cmvp-level is the lowest FIPS 140 level for new CA keys (default 3).\n"
-	    "  algorithm-policy replaces the documented default algorithm policy.\n"));
+	    "  algorithm-policy replaces the documented default algorithm policy.\n"
+	    "  dated-algorithm-policy: new keys must not leave these dated policies\n"
+	    "  before the certificate's notAfter (ES-ALG-KEY-06).\n"));
+}
+
+/*
+ * "policy show": the settings, as text or (g.json) one JSON object.
+ * EXIT_OK.
+ */
+static int
+policy_show(struct db *db)
+{
+	char *allow, *lvl, *stored, *dated, policy_sha[65] = "";
+	char names[160] = "none";
+	json_t *arr, *p;
+	size_t i;
+
+	allow = db_meta_get(db, "allow_historical_signing_until");
+	lvl = db_meta_get(db, "min_cmvp_level");
+	stored = db_meta_get(db, "algorithm_policy");
+	dated = db_meta_get(db, "dated_algorithm_policies");
+	if (stored != NULL && *stored != '\0') {
+		sha256_hex(stored, strlen(stored), policy_sha);
+	}
+	if (dated != NULL && *dated != '\0' &&
+	    (arr = json_loads(dated, 0, NULL)) != NULL) {
+		*names = '\0';
+		json_array_foreach(arr, i, p) {
+			snprintf(names + strlen(names), sizeof(names) -
+			    strlen(names), "%s%s", i > 0 ? ", " : "",
+			    json_string_value(json_object_get(p, "policy")));
+		}
+		json_decref(arr);
+	}
+	if (g.json) {
+		json_print(json_pack("{s:s,s:i,s:s,s:s}",
+		    "allow_historical_signing_until",
+		    allow != NULL && *allow ? allow : "none",
+		    "min_cmvp_level", lvl != NULL ? atoi(lvl) : 3,
+		    "algorithm_policy", policy_sha[0] ? policy_sha :
+		    "default", "dated_algorithm_policy", names));
+	} else {
+		printf("allow-historical-signing  %s\nmin-cmvp-level            "
+		    "%d\n", allow != NULL && *allow ? allow : "none "
+		    "(signing with keys on Historical HSMs is refused)",
+		    lvl != NULL ? atoi(lvl) : 3);
+		printf("algorithm-policy          %s\n", policy_sha[0] ?
+		    policy_sha : "default (doc/algorithm-policy.md)");
+		printf("dated-algorithm-policy    %s\n", names);
+	}
+	free(allow);
+	free(lvl);
+	free(stored);
+	free(dated);
+	return EXIT_OK;
+}
+
+/*
+ * The value of "dated-algorithm-policy FILE...|none": *text (the JSON
+ * array of the checked documents; NULL for none), its SHA-256 in sha and
+ * the policies' names in names.  1/0 (logged, "FILE: problem").
+ */
+static int
+load_dated(char **files, size_t n, char **text, char sha[65], char *names,
+    size_t namesz)
+{
+	json_t *arr, *p;
+	size_t i;
+
+	*text = NULL;
+	if (n == 1 && strcmp(files[0], "none") == 0) {
+		snprintf(names, namesz, "none");
+		return 1;
+	}
+	arr = json_array();
+	for (i = 0; i < n; i++) {
+		if ((p = alg_dated_load_file(files[i])) == NULL) {
+			json_decref(arr);
+			return 0;
+		}
+		snprintf(names + strlen(names), namesz - strlen(names), "%s%s",
+		    i > 0 ? ", " : "", json_string_value(json_object_get(p,
+		    "policy")));
+		json_array_append_new(arr, p);
+	}
+	if ((*text = json_dumps(arr, JSON_COMPACT)) == NULL) {
+		fatalx("load_dated: out of memory");
+	}
+	json_decref(arr);
+	sha256_hex(*text, strlen(*text), sha);
+	return 1;
 }
 
 int
@@ -48,8 +144,8 @@ cmd_policy(int argc, char **argv)
 	struct args a;
 	struct db *db = NULL;
 	struct quorum q = { 0 };
-	char *specs[MAX_OFFICERS], *who = NULL, *allow = NULL, *lvl = NULL;
-	char *policy_text = NULL, *stored = NULL, policy_sha[65] = "";
+	char *specs[MAX_OFFICERS], *who = NULL;
+	char *policy_text = NULL, policy_sha[65] = "", names[160] = "";
 	const char *key = NULL, *value;
 	char detail[256];
 	time_t t;
@@ -66,31 +162,11 @@ cmd_policy(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	if (strcmp(a.pos[0], "show") == 0 && a.npos == 1) {
-		allow = db_meta_get(db, "allow_historical_signing_until");
-		lvl = db_meta_get(db, "min_cmvp_level");
-		stored = db_meta_get(db, "algorithm_policy");
-		if (stored != NULL && *stored != '\0') {
-			sha256_hex(stored, strlen(stored), policy_sha);
-		}
-		if (g.json) {
-			json_print(json_pack("{s:s,s:i,s:s}",
-			    "allow_historical_signing_until",
-			    allow != NULL && *allow ? allow : "none",
-			    "min_cmvp_level", lvl != NULL ? atoi(lvl) : 3,
-			    "algorithm_policy", policy_sha[0] ? policy_sha :
-			    "default"));
-		} else {
-			printf("allow-historical-signing  %s\nmin-cmvp-level            "
-			    "%d\n", allow != NULL && *allow ? allow : "none "
-			    "(signing with keys on Historical HSMs is refused)",
-			    lvl != NULL ? atoi(lvl) : 3);
-			printf("algorithm-policy          %s\n", policy_sha[0] ?
-			    policy_sha : "default (doc/algorithm-policy.md)");
-		}
-		ret = EXIT_OK;
+		ret = policy_show(db);
 		goto out;
 	}
-	if (strcmp(a.pos[0], "set") != 0 || a.npos != 3) {
+	if (strcmp(a.pos[0], "set") != 0 || a.npos < 3 || (a.npos > 3 &&
+	    strcmp(a.pos[1], "dated-algorithm-policy") != 0)) {
 		usage(stderr);
 		ret = EXIT_USAGE;
 		goto out;
@@ -134,6 +210,14 @@ cmd_policy(int argc, char **argv)
 			policy_text = (char *)buf;
 			value = policy_text;
 		}
+	} else if (strcmp(a.pos[1], "dated-algorithm-policy") == 0) {
+		key = "dated_algorithm_policies";
+		if (!load_dated(a.pos + 2, a.npos - 2, &policy_text, policy_sha,
+		    names, sizeof(names))) {
+			ret = EXIT_REFUSED;
+			goto out;
+		}
+		value = policy_text != NULL ? policy_text : "";
 	} else {
 		log_warnx("policy: unknown setting \"%s\"", a.pos[1]);
 		ret = EXIT_USAGE;
@@ -147,7 +231,7 @@ cmd_policy(int argc, char **argv)
 	who = quorum_names(&q);
 	if (policy_text != NULL) {
 		snprintf(detail, sizeof(detail), "%s = %s (sha256 %s)", a.pos[1],
-		    a.pos[2], policy_sha);
+		    *names != '\0' ? names : a.pos[2], policy_sha);
 	} else {
 		snprintf(detail, sizeof(detail), "%s = %s", a.pos[1],
 		    *value ? value : "none");
@@ -167,10 +251,7 @@ cmd_policy(int argc, char **argv)
 out:
 	quorum_free(&q);
 	free(who);
-	free(allow);
-	free(lvl);
 	free(policy_text);
-	free(stored);
 	db_close(db);
 	return ret;
 }

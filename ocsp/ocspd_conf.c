@@ -110,6 +110,7 @@ static const struct ckey ckeys[] = {
 	{ "signer-key", C_STR, 0, 0, OFF(signer_key) },
 	{ "signer-key-pass", C_STR, 0, 0, OFF(signer_pass) },
 	{ "signer-alg", C_STR, 0, 0, OFF(signer_alg) },
+	{ "algorithm-policy", C_STR, 0, 0, OFF(algorithm_policy) },
 	{ "signer-program", C_STR, 0, 0, OFF(signer_program) },
 	{ "signers", C_INT, 1, MAX_SIGNERS, OFF(signers) },
 	{ "max-body", C_INT, 256, 1024 * 1024, OFF(max_body) },

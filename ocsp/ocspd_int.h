@@ -29,6 +29,7 @@ struct config {
 	char	*ca_certs[MAX_CA];
 	int	 nca;
 	char	*signer_cert, *signer_key, *signer_pass, *signer_alg;
+	char	*algorithm_policy;	/* the signer checks signer-alg */
 	char	*signer_program;
 	int	 signers;
 	int	 signer_timeout;

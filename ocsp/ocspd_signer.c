@@ -60,7 +60,7 @@ struct spawner *spawner;
 /* --- signer processes --------------------------------------------- */
 
 /* The signer's command line, built once before the spawner is forked. */
-static const char *sargv[16];
+static const char *sargv[20];
 
 /*
  * Build the signer's command line from cfg and fork the spawner (before
@@ -87,6 +87,10 @@ signers_prepare(void)
 	if (cfg.signer_alg != NULL) {
 		sargv[n++] = "-a";
 		sargv[n++] = cfg.signer_alg;
+	}
+	if (cfg.algorithm_policy != NULL) {
+		sargv[n++] = "-P";
+		sargv[n++] = cfg.algorithm_policy;
 	}
 	if (cfg.user != NULL) {
 		sargv[n++] = "-u";

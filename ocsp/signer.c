@@ -389,7 +389,7 @@ serve(int fd)
 /* The usage, every option (usage_exit() prints it). */
 static const char usage_text[] =
     "usage: eseal-ocsp-signer -f FD -c CERT -k KEY "
-    "[-p PASS-SOURCE] [-a SIGALG] [-u USER] [-sS]\n"
+    "[-p PASS-SOURCE] [-a SIGALG] [-P POLICY] [-u USER] [-sS]\n"
     "       eseal-ocsp-signer -C -c CERT\n"
     "       eseal-ocsp-signer -h | --help\n"
     "  -a SIGALG       the responses' signature algorithm\n"
@@ -400,6 +400,8 @@ static const char usage_text[] =
     "pkcs11:MODULE-PATH:TOKEN-LABEL:KEY-ID-HEX\n"
     "  -p PASS-SOURCE  the key's passphrase source (the token PIN "
     "source with pkcs11:)\n"
+    "  -P POLICY       the algorithm policy SIGALG is checked against "
+    "(JSON; default: the built-in one)\n"
     "  -s              log to syslog\n"
     "  -S              no seccomp sandbox\n"
     "  -u USER         the user to run as\n"
@@ -408,6 +410,7 @@ static const char usage_text[] =
 /* The command line of the signer. */
 struct signer_opts {
 	const char	*certfn, *keyfn, *pass_src, *algname, *user;
+	const char	*policy;	/* -P: algorithm policy file, NULL: built-in */
 	int		 fd, check_only, sandbox;
 };
 
@@ -427,7 +430,7 @@ parse_options(int argc, char **argv, struct signer_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
 	o->sandbox = 1;
-	while ((ch = getopt_long(argc, argv, "a:c:Cf:hk:p:sSu:", longopts,
+	while ((ch = getopt_long(argc, argv, "a:c:Cf:hk:p:P:sSu:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -449,6 +452,9 @@ parse_options(int argc, char **argv, struct signer_opts *o)
 			break;
 		case 'p':
 			o->pass_src = optarg;
+			break;
+		case 'P':
+			o->policy = optarg;
 			break;
 		case 's':
 			log_use_syslog(1);
@@ -473,6 +479,7 @@ int
 main(int argc, char **argv)
 {
 	struct signer_opts o;
+	struct alg_policy *ap = NULL;
 	X509 *cert = NULL;
 	EVP_PKEY *key = NULL;
 	enum sig_alg alg = SIG_NONE;
@@ -543,7 +550,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* ES-ALG-SIG-03: the responses' algorithm, against the policy. */
-	if (!alg_policy_allows_signing(NULL, sig_alg_name(alg), "signer-alg")) {
+	if (o.policy != NULL && (ap = alg_policy_load(o.policy)) == NULL) {
+		goto out;
+	}
+	if (!alg_policy_allows_signing(ap, sig_alg_name(alg), "signer-alg")) {
 		goto out;
 	}
 	if (!priv_drop(o.user, 1) || !algid(key, alg, &aid, &aid_len) ||
@@ -572,6 +582,7 @@ main(int argc, char **argv)
 	}
 	secret_free(pass);
 	free(aid);
+	alg_policy_free(ap);
 	EVP_MD_CTX_free(sign_tmpl);
 	X509_free(cert);
 	if (sign_hk == NULL) {

@@ -18,6 +18,8 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "algdated.h"
+#include "i18n.h"
 #include "lint.h"
 #include "log.h"
 #include "util.h"
@@ -52,6 +54,7 @@ struct alg_policy {
 	int		curves[MAX_CURVES];	/* allowed curve NIDs */
 	size_t		ncurves;
 	unsigned	sigalgs;		/* bit per sigalg_defs name */
+	json_t		*dated;			/* dated policies (algdated.h); NULL: none */
 };
 
 /*
@@ -115,11 +118,6 @@ static const struct {
 	{ "ed448", KT_ED448 },
 };
 
-static const char *const use_names[] = {
-	[KEY_USE_CA] = "ca", [KEY_USE_SUBJECT] = "subject",
-	[KEY_USE_OCSP] = "ocsp"
-};
-
 /* 2030-12-31T23:59:59Z: end of RSA-2048 for subject and OCSP keys. */
 #define RSA2048_END	((time_t)1924991999)
 
@@ -147,6 +145,7 @@ void
 alg_policy_free(struct alg_policy *ap)
 {
 	if (ap != NULL && ap != &default_policy) {
+		json_decref(ap->dated);
 		free(ap);
 	}
 }
@@ -437,24 +436,39 @@ check_rsa(const struct alg_policy *ap, const EVP_PKEY *pub,
 			expired = r;
 		}
 	}
+	/* One text per use, so that the use reads in Japanese too. */
 	if (undated) {
 		findings_add(out, "ES-ALG-KEY-02", SRC_KEY, RULE_PASS,
-		    "RSA-%d for %s keys", bits, use_names[use]);
+		    use == KEY_USE_CA ? N_("RSA-%d for ca keys") :
+		    use == KEY_USE_SUBJECT ? N_("RSA-%d for subject keys") :
+		    N_("RSA-%d for ocsp keys"), bits);
 	} else if (dated != NULL) {
 		findings_add(out, "ES-ALG-KEY-02", SRC_KEY, RULE_PASS,
-		    "RSA-%d for %s keys allowed only with notAfter <= %s",
-		    bits, use_names[use], dated->until);
+		    use == KEY_USE_CA ?
+		    N_("RSA-%d for ca keys allowed only with notAfter <= %s") :
+		    use == KEY_USE_SUBJECT ?
+		    N_("RSA-%d for subject keys allowed only with notAfter <= %s") :
+		    N_("RSA-%d for ocsp keys allowed only with notAfter <= %s"),
+		    bits, dated->until);
 	} else if (expired != NULL) {
 		ok = 0;
 		time_fmt(not_after, date, sizeof(date));
 		findings_add(out, "ES-ALG-KEY-02", SRC_KEY, RULE_FAIL,
-		    "RSA-%d for %s keys only with notAfter <= %s, notAfter "
-		    "is %s", bits, use_names[use], expired->until, date);
+		    use == KEY_USE_CA ? N_("RSA-%d for ca keys only with "
+		    "notAfter <= %s, notAfter is %s") :
+		    use == KEY_USE_SUBJECT ? N_("RSA-%d for subject keys only "
+		    "with notAfter <= %s, notAfter is %s") :
+		    N_("RSA-%d for ocsp keys only with notAfter <= %s, "
+		    "notAfter is %s"), bits, expired->until, date);
 	} else {
 		ok = 0;
 		findings_add(out, "ES-ALG-KEY-02", SRC_KEY, RULE_FAIL,
-		    "RSA modulus %d bits is below the minimum of %d for %s "
-		    "keys", bits, min, use_names[use]);
+		    use == KEY_USE_CA ? N_("RSA modulus %d bits is below the "
+		    "minimum of %d for ca keys") :
+		    use == KEY_USE_SUBJECT ? N_("RSA modulus %d bits is below "
+		    "the minimum of %d for subject keys") :
+		    N_("RSA modulus %d bits is below the minimum of %d for "
+		    "ocsp keys"), bits, min);
 	}
 
 	if (!EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e)) {
@@ -597,8 +611,100 @@ key_type(const EVP_PKEY *pub)
 }
 
 int
+alg_policy_set_dated(struct alg_policy **ap, const char *text,
+    const char *what)
+{
+	struct alg_policy *copy;
+	json_t *arr, *p;
+	json_error_t jerr;
+	size_t i;
+
+	if ((arr = json_loads(text, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		log_warnx("%s: line %d: %s", what, jerr.line, jerr.text);
+		return 0;
+	}
+	if (!json_is_array(arr)) {
+		log_warnx("%s: expected an array of dated policies", what);
+		json_decref(arr);
+		return 0;
+	}
+	json_array_foreach(arr, i, p) {
+		if (!alg_dated_valid(p, what)) {
+			json_decref(arr);
+			return 0;
+		}
+	}
+	if (*ap == &default_policy) {
+		if ((copy = calloc(1, sizeof(*copy))) == NULL) {
+			fatalx("alg_policy_set_dated: out of memory");
+		}
+		*copy = default_policy;
+		*ap = copy;
+	}
+	json_decref((*ap)->dated);
+	(*ap)->dated = arr;
+	return 1;
+}
+
+/*
+ * ES-ALG-KEY-06: the key is listed by every dated policy of ap and none
+ * ends before not_after (alg_dated_eval(), as the report's algorithm
+ * horizon).  scheme: the RSA padding the key signs with; NULL when not
+ * known (a subject key), so the earlier of the PKCS#1 v1.5 and PSS ends
+ * counts.
+ */
+static void
+check_dated(const struct alg_policy *ap, const EVP_PKEY *pub, unsigned kt,
+    const char *scheme, time_t not_after, struct findings *out)
+{
+	struct alg_dated_result r;
+	const char *kind = "", *name;
+	char na[32], src[96];
+	json_t *p;
+	size_t i;
+	int bits = EVP_PKEY_get_bits(pub);
+
+	for (i = 0; i < sizeof(key_type_names) / sizeof(key_type_names[0]);
+	    i++) {
+		if (key_type_names[i].bit == kt) {
+			kind = key_type_names[i].name;
+		}
+	}
+	time_fmt(not_after, na, sizeof(na));
+	json_array_foreach(ap->dated, i, p) {
+		name = json_string_value(json_object_get(p, "policy"));
+		snprintf(src, sizeof(src), "%s (dated algorithm policy)", name);
+		alg_dated_eval(p, kind, bits, NULL, scheme, na, &r);
+		if (!r.listed) {
+			findings_add(out, "ES-ALG-KEY-06", src, RULE_FAIL,
+			    "%s-%d keys are not listed by %s", kind, bits, name);
+		} else if (r.leaves) {
+			findings_add(out, "ES-ALG-KEY-06", src, RULE_FAIL,
+			    "%s-%d leaves %s on %s, before notAfter %.10s (%s)",
+			    kind, bits, name, r.end, na, r.clause);
+		} else if (*r.end != '\0') {
+			findings_add(out, "ES-ALG-KEY-06", src, RULE_PASS,
+			    "%s-%d in %s until %s, notAfter %.10s", kind, bits,
+			    name, r.end, na);
+		} else {
+			findings_add(out, "ES-ALG-KEY-06", src, RULE_PASS,
+			    "%s-%d in %s with no end date, notAfter %.10s", kind,
+			    bits, name, na);
+		}
+	}
+}
+
+int
 alg_policy_check_key(const struct alg_policy *ap, const EVP_PKEY *pub,
     enum key_use use, time_t not_after, struct findings *out)
+{
+	return alg_policy_check_key_for(ap, pub, use, NULL, not_after, out);
+}
+
+int
+alg_policy_check_key_for(const struct alg_policy *ap, const EVP_PKEY *pub,
+    enum key_use use, const char *sig_alg, time_t not_after,
+    struct findings *out)
 {
 	unsigned	kt;
 	int		fails = out->fails;
@@ -625,6 +731,10 @@ alg_policy_check_key(const struct alg_policy *ap, const EVP_PKEY *pub,
 		check_rsa(ap, pub, use, not_after, out);
 	} else if (kt == KT_EC) {
 		check_ec(ap, pub, out);
+	}
+	if (ap->dated != NULL && not_after != 0) {
+		check_dated(ap, pub, kt, alg_dated_scheme(sig_alg), not_after,
+		    out);
 	}
 	return out->fails == fails;
 }

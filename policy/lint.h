@@ -60,15 +60,33 @@ struct alg_policy *alg_policy_load(const char *path);
 /* The same from the JSON text of a policy (what names it in messages). */
 struct alg_policy *alg_policy_parse(const char *text, const char *what);
 void alg_policy_free(struct alg_policy *ap);
+/*
+ * Attach dated algorithm policies (the JSON text of an array of the
+ * documents of algdated.h, e.g. CRYPTREC and ETSI TS 119 312) to *ap,
+ * replacing any; the default policy is first copied, so *ap may change
+ * and is still freed with alg_policy_free().  alg_policy_check_key() then
+ * also applies ES-ALG-KEY-06 against each.  1/0 (logged, what names the
+ * text).
+ */
+int alg_policy_set_dated(struct alg_policy **ap, const char *text,
+    const char *what);
 
 /*
  * Check a public key for a use: RSA modulus and exponent, EC named curve
- * and size, explicit parameters forbidden; rules with an end date are
- * checked against not_after (0: not checked).  Adds findings; returns 1 if
- * no FAIL was added.
+ * and size, explicit parameters forbidden; rules with an end date and
+ * the dated policies (ES-ALG-KEY-06) are checked against not_after (0:
+ * not checked).  Adds findings; returns 1 if no FAIL was added.
  */
 int alg_policy_check_key(const struct alg_policy *ap, const EVP_PKEY *pub,
     enum key_use use, time_t not_after, struct findings *out);
+/*
+ * The same for a key that will sign with sig_alg (a toolkit name,
+ * sigalg.h: "rsa-pss-sha256"...), which picks the RSA scheme of a dated
+ * policy's entries (ES-ALG-KEY-06); NULL: not known.
+ */
+int alg_policy_check_key_for(const struct alg_policy *ap,
+    const EVP_PKEY *pub, enum key_use use, const char *sig_alg,
+    time_t not_after, struct findings *out);
 /*
  * ES-ALG-SIG-03: is the toolkit signature algorithm alg_name (sigalg.h:
  * "ecdsa-sha256", "rsa-pss-sha384", "ed25519"...), with which a CRL or an
@@ -100,6 +118,12 @@ struct lint_opts {
 	 * certificate's own signature are N/A.
 	 */
 	int			 throwaway;
+	/*
+	 * The algorithm the certified key will sign with (a toolkit name,
+	 * sigalg.h), when known (a CA key at its ceremony); it picks the
+	 * RSA scheme of the dated policies (ES-ALG-KEY-06).  NULL: unknown.
+	 */
+	const char		*key_sig_alg;
 };
 
 /* Lint cert against the rules for o->kind.  Adds findings; 1 if no FAIL. */

@@ -86,7 +86,7 @@ lint_certificate(X509 *cert, const struct lint_opts *o,
 		use = KEY_USE_SUBJECT;
 		break;
 	}
-	alg_policy_check_key(c.ap, c.pub, use,
+	alg_policy_check_key_for(c.ap, c.pub, use, o->key_sig_alg,
 	    asn1_time_t(X509_get0_notAfter(cert)), out);
 	if (o->kind == LINT_ROOT_CA) {
 		signer = c.pub;

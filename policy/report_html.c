@@ -128,6 +128,28 @@ badge(FILE *fp, const char *status, const char *since)
 	}
 }
 
+/*
+ * A value the report's JSON keeps in English (a certificate or CRL state,
+ * the audit result), in the reader's language; any other value as it is.
+ */
+static const char *
+word(const char *v)
+{
+	static const char *const known[] = { N_("good"), N_("revoked"),
+	    N_("expired"), N_("issued_after_as_of"), N_("fresh"), N_("stale"),
+	    N_("no CRL signed"), N_("intact"), N_("TAMPERED"),
+	    N_("the CA certificates given (independent check)"),
+	    N_("store copies: not an independent check") };
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(v, known[i]) == 0) {
+			return _(known[i]);
+		}
+	}
+	return v;
+}
+
 /* A table of the objects of arr, the given columns; empty: a note. */
 static void
 table(FILE *fp, json_t *arr, const struct column *cols, const char *empty)
@@ -151,6 +173,8 @@ table(FILE *fp, json_t *arr, const struct column *cols, const char *empty)
 			if (strcmp(cols[c].key, "effective_status") == 0 ||
 			    strcmp(cols[c].key, "hsm_status") == 0) {
 				badge(fp, str(row, cols[c].key), NULL);
+			} else if (strcmp(cols[c].key, "state") == 0) {
+				esc(fp, word(str(row, cols[c].key)));
 			} else {
 				value(fp, json_object_get(row, cols[c].key));
 			}
@@ -192,7 +216,9 @@ hbars(FILE *fp, const char *title, json_t *counts)
 	int i = 0, w, y;
 
 	if (json_object_size(counts) == 0) {
-		fprintf(fp, "<p class=\"none\">%s: none.</p>\n", title);
+		fputs("<p class=\"none\">", fp);
+		fprintf(fp, _("%s: none."), title);
+		fputs("</p>\n", fp);
 		return;
 	}
 	json_object_foreach(counts, k, v) {
@@ -209,10 +235,10 @@ hbars(FILE *fp, const char *title, json_t *counts)
 		w = (int)(400 * json_integer_value(v) / max);
 		y = 28 + 26 * i++;
 		fprintf(fp, "<text x=\"0\" y=\"%d\">", y + 14);
-		esc(fp, k);
+		esc(fp, word(k));
 		fprintf(fp, "</text><rect class=\"bar\" x=\"230\" y=\"%d\" "
 		    "width=\"%d\" height=\"18\"><title>", y, w > 1 ? w : 1);
-		esc(fp, k);
+		esc(fp, word(k));
 		fprintf(fp, ": %" JSON_INTEGER_FORMAT "</title></rect>"
 		    "<text x=\"%d\" y=\"%d\">%" JSON_INTEGER_FORMAT "</text>\n",
 		    json_integer_value(v), 236 + (w > 1 ? w : 1), y + 14,
@@ -344,7 +370,9 @@ page_head(FILE *fp, const char *lang)
 	    strcmp(lang, "ja") == 0 ? "ja" : "en");
 	fputs("<head><meta charset=\"utf-8\">"
 	    "\n<meta name=\"viewport\" content=\"width=device-width\">\n"
-	    "<title>eseal compliance report</title>\n<style>\n"
+	    "<title>", fp);
+	esc(fp, _("eseal compliance report"));
+	fputs("</title>\n<style>\n"
 	    "body{font-family:\"DejaVu Sans\",Arial,Helvetica,sans-serif;"
 	    "margin:2em auto;padding:0 1em;color:#1a202c;max-width:78em;"
 	    "line-height:1.4}\n"
@@ -526,7 +554,8 @@ token_card(FILE *fp, json_t *t)
 	fprintf(fp, "</td></tr>\n<tr><th>%s</th><td>", _("Standard, level"));
 	esc(fp, str(t, "standard"));
 	if (num(t, "level") > 0) {
-		fprintf(fp, ", level %" JSON_INTEGER_FORMAT, num(t, "level"));
+		fprintf(fp, ", %s %" JSON_INTEGER_FORMAT, _("level"),
+		    num(t, "level"));
 	}
 	fprintf(fp, "</td></tr>\n<tr><th>%s</th><td>", _("Effective status"));
 	badge(fp, str(t, "effective_status"), str(t, "since"));
@@ -601,12 +630,12 @@ ca_key_rows(FILE *fp, json_t *keys)
 		esc(fp, str(k, "token_label"));
 		fputs("<br>", fp);
 		esc(fp, str(k, "token_serial"));
-		fputs("<br>key id ", fp);
+		fprintf(fp, "<br>%s ", _("key id"));
 		esc(fp, str(k, "key_id"));
 		fputs("</td><td>", fp);
 		esc(fp, str(k, "key_alg"));
-		fprintf(fp, " (%" JSON_INTEGER_FORMAT " bits)<br>",
-		    num(k, "key_size"));
+		fprintf(fp, " (%" JSON_INTEGER_FORMAT " %s)<br>",
+		    num(k, "key_size"), _("bits"));
 		esc(fp, str(k, "sig_alg"));
 		fputs("</td><td>", fp);
 		esc(fp, str(k, "not_after"));
@@ -666,13 +695,13 @@ alg_part(FILE *fp, json_t *ah)
 	    "hash under the dated algorithm policies below (the earliest one "
 	    "counts)."));
 	table(fp, json_object_get(ah, "policies"), pol_cols,
-	    "No dated algorithm policy installed.");
+	    _("No dated algorithm policy installed."));
 	fprintf(fp, "<h3>%s</h3>\n", _("CA keys"));
 	table(fp, json_object_get(ah, "ca_keys"), key_cols, _("No CA key."));
 	fprintf(fp, "<h3>%s</h3>\n", _("Valid certificates that leave the "
 	    "policies before they expire"));
 	table(fp, json_object_get(ah, "certificates_leaving"), cert_cols,
-	    "None.");
+	    _("None."));
 }
 
 static void
@@ -680,15 +709,17 @@ audit_part(FILE *fp, json_t *au)
 {
 	json_t *f;
 	size_t i;
+	char note[256];
 
 	fprintf(fp, "<h2 id=\"audit\">%s</h2>\n<table class=\"kv\">",
 	    _("Audit chain"));
 	fprintf(fp, "<tr><th>%s</th>", _("Result"));
 	fprintf(fp, "<td class=\"%s\">",
 	    strcmp(str(au, "result"), "intact") == 0 ? "ok" : "warn");
-	esc(fp, str(au, "result"));
+	esc(fp, word(str(au, "result")));
+	fprintf(fp, "</td></tr>\n<tr><th>%s</th><td>", _("Checked with"));
+	esc(fp, word(str(au, "checked_with")));
 	fputs("</td></tr>\n", fp);
-	kv(fp, _("Checked with"), au, "checked_with");
 	fprintf(fp, "<tr><th>%s</th><td>", _("Certificates"));
 	json_array_foreach(json_object_get(au, "certificates"), i, f) {
 		fputs(i > 0 ? "<br>" : "", fp);
@@ -705,7 +736,21 @@ audit_part(FILE *fp, json_t *au)
 		fputs("<ul>", fp);
 		json_array_foreach(json_object_get(au, "findings"), i, f) {
 			fputs("<li class=\"warn\">", fp);
-			esc(fp, json_string_value(f));
+			if (strncmp(json_string_value(f), "note: ", 6) == 0 &&
+			    json_integer_value(json_object_get(au,
+			    "unsigned_tail")) > 0) {
+				/* The verifier's note, from its numbers. */
+				snprintf(note, sizeof(note), _("note: %d audit "
+				    "entries after the last signed head (at "
+				    "%lld) are not signed yet"),
+				    (int)json_integer_value(json_object_get(au,
+				    "unsigned_tail")), (long long)
+				    json_integer_value(json_object_get(au,
+				    "last_signed_seq")));
+				esc(fp, note);
+			} else {
+				esc(fp, json_string_value(f));
+			}
 			fputs("</li>", fp);
 		}
 		fputs("</ul>\n", fp);
@@ -852,7 +897,9 @@ report_write_html(json_t *rep, FILE *fp)
 	    _("CRL and OCSP freshness"));
 	table(fp, json_object_get(fr, "crls"), crl_cols, _("No CA."));
 	fprintf(fp, "<p>%s: ", _("OCSP status export"));
-	esc(fp, str(fr, "ocsp_status_export"));
+	esc(fp, json_is_true(json_object_get(fr,
+	    "ocsp_status_export_recorded")) ? str(fr, "ocsp_status_export") :
+	    _("no status export recorded"));
 	fputs("</p>\n<footer>", fp);
 	fprintf(fp, _("eseal-policy report, generated %s from the store; see "
 	    "doc/report.md for the meaning of each section."),

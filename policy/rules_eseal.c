@@ -1029,8 +1029,11 @@ r_qc_sscd(struct lint_ctx *c, char *d, size_t dsz)
 	if (!qc_usable(c, &r, d, dsz)) {
 		return r == RULE_FAIL ? RULE_FAIL : RULE_NA;
 	}
-	lint_detail(d, dsz, "%s", c->qc.sscd ? "QcSSCD present" :
-	    "QcSSCD absent");
+	if (c->qc.sscd) {
+		lint_detail(d, dsz, "QcSSCD present");
+	} else {
+		lint_detail(d, dsz, "QcSSCD absent");
+	}
 	return RULE_PASS;
 }
 
