@@ -449,7 +449,7 @@ static void
 index_sort(struct export_issuer *is)
 {
 	struct skey *a, *b, *t;
-	size_t n = is->nentries, i, j, sl, cnt[65536];
+	size_t n = is->nentries, i, j, sl, cnt[256];
 	const unsigned char *s;
 	int pass;
 
@@ -462,24 +462,25 @@ index_sort(struct export_issuer *is)
 		a[i].k = skey_of(s, sl);
 		a[i].off = is->off[i];
 	}
-	for (pass = 0; pass < 4; pass++) {
+	/* Byte digits: 256 buckets stay in the cache as they fill. */
+	for (pass = 0; pass < 8; pass++) {
 		size_t sum = 0, c;
-		int sh = 16 * pass;
+		int sh = 8 * pass;
 
 		memset(cnt, 0, sizeof(cnt));
 		for (i = 0; i < n; i++) {
-			cnt[(a[i].k >> sh) & 0xffff]++;
+			cnt[(a[i].k >> sh) & 0xff]++;
 		}
-		if (cnt[(a[0].k >> sh) & 0xffff] == n) {
+		if (cnt[(a[0].k >> sh) & 0xff] == n) {
 			continue;	/* one digit for all: nothing to move */
 		}
-		for (i = 0; i < 65536; i++) {
+		for (i = 0; i < 256; i++) {
 			c = cnt[i];
 			cnt[i] = sum;
 			sum += c;
 		}
 		for (i = 0; i < n; i++) {
-			b[cnt[(a[i].k >> sh) & 0xffff]++] = a[i];
+			b[cnt[(a[i].k >> sh) & 0xff]++] = a[i];
 		}
 		t = a;
 		a = b;
