@@ -111,6 +111,7 @@ struct export {
 	size_t			 nissuers;
 	unsigned char		*der;	/* the export's DER (owned) */
 	size_t			 der_len;
+	size_t			 der_map;	/* its mapping's size, or 0 */
 	unsigned char		*copy;	/* the content, if not in der */
 };
 
@@ -213,9 +214,6 @@ int export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
  */
 struct export *export_decode(const unsigned char *der, size_t len,
     X509 *const *trust, size_t ntrust, const char *what);
-/* export_decode(), taking der (malloc'd; freed even on failure). */
-struct export *export_decode_owned(unsigned char *der, size_t len,
-    X509 *const *trust, size_t ntrust, const char *what);
 /*
  * Decode the StatusExport content alone, with no signature and no trust
  * decision: for the fuzz target and tests only.  NULL (logged).
@@ -238,7 +236,7 @@ long export_issuer_find(const struct export_issuer *is,
     const unsigned char *serial, size_t len);
 /* 1 if name (len bytes) is a CRL name: [A-Za-z0-9._-], 1..64, no '.' first. */
 int export_crl_name_ok(const char *name, size_t len);
-/* Read path and export_decode_owned() it. */
+/* Read path (no copy) and export_decode() it. */
 struct export *export_load(const char *path, X509 *const *trust,
     size_t ntrust);
 void export_free(struct export *e);

@@ -12,6 +12,11 @@
 #include "config.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -439,11 +444,16 @@ export_issuer_find(const struct export_issuer *is,
 	return -1;
 }
 
-/* A sort record: the first bytes of the serial, in order, and the entry. */
+/*
+ * A sort record: the first bytes of the serial, in order, and the entry;
+ * 12 bytes (ten million of them twice are the start-up's peak memory).
+ */
 struct skey {
-	uint64_t	k;
+	uint32_t	k[2];	/* high, low */
 	uint32_t	off;
 };
+
+#define SKEY(r)	((uint64_t)(r).k[0] << 32 | (r).k[1])
 
 static uint64_t
 skey_of(const unsigned char *s, size_t sl)
@@ -487,8 +497,12 @@ index_sort(struct export_issuer *is, const char *what)
 	a = big_alloc(n * sizeof(*a));
 	b = big_alloc(n * sizeof(*b));
 	for (i = 0; i < n; i++) {
+		uint64_t key;
+
 		entry_serial(is->ent, is->off[i], &s, &sl);
-		a[i].k = skey_of(s, sl);
+		key = skey_of(s, sl);
+		a[i].k[0] = (uint32_t)(key >> 32);
+		a[i].k[1] = (uint32_t)key;
 		a[i].off = is->off[i];
 	}
 	/* Byte digits: 256 buckets stay in the cache as they fill. */
@@ -498,9 +512,9 @@ index_sort(struct export_issuer *is, const char *what)
 
 		memset(cnt, 0, sizeof(cnt));
 		for (i = 0; i < n; i++) {
-			cnt[(a[i].k >> sh) & 0xff]++;
+			cnt[(SKEY(a[i]) >> sh) & 0xff]++;
 		}
-		if (cnt[(a[0].k >> sh) & 0xff] == n) {
+		if (cnt[(SKEY(a[0]) >> sh) & 0xff] == n) {
 			continue;	/* one digit for all: nothing to move */
 		}
 		for (i = 0; i < 256; i++) {
@@ -509,7 +523,7 @@ index_sort(struct export_issuer *is, const char *what)
 			sum += c;
 		}
 		for (i = 0; i < n; i++) {
-			b[cnt[(a[i].k >> sh) & 0xff]++] = a[i];
+			b[cnt[(SKEY(a[i]) >> sh) & 0xff]++] = a[i];
 		}
 		t = a;
 		a = b;
@@ -517,7 +531,7 @@ index_sort(struct export_issuer *is, const char *what)
 	}
 	/* Only serials with the same key can be equal. */
 	for (i = 0; i < n && ret; i = j) {
-		for (j = i + 1; j < n && a[j].k == a[i].k; j++) {
+		for (j = i + 1; j < n && SKEY(a[j]) == SKEY(a[i]); j++) {
 			;
 		}
 		if (j - i < 2) {
@@ -1125,8 +1139,12 @@ export_verify(struct export *e, X509 *const *trust, size_t ntrust,
 	return ret;
 }
 
-struct export *
-export_decode_owned(unsigned char *der, size_t len, X509 *const *trust,
+/*
+ * export_decode() of der (len bytes, taken: malloc'd if map is 0, else a
+ * big_alloc() of map bytes), freed with the export or on failure.
+ */
+static struct export *
+decode_owned(unsigned char *der, size_t len, size_t map, X509 *const *trust,
     size_t ntrust, const char *what)
 {
 	STACK_OF(X509) *signers = NULL;
@@ -1139,6 +1157,7 @@ export_decode_owned(unsigned char *der, size_t len, X509 *const *trust,
 	}
 	e->der = der;
 	e->der_len = len;
+	e->der_map = map;
 	if (!export_verify(e, trust, ntrust, what, &content, &clen,
 	    &signers) ||
 	    !content_parse(e, content, clen, trust, ntrust, signers, what)) {
@@ -1155,23 +1174,76 @@ export_decode(const unsigned char *der, size_t len, X509 *const *trust,
 {
 	unsigned char *copy;
 
-	if ((copy = malloc(len + 1)) == NULL) {
-		fatalx("out of memory");
-	}
+	copy = big_alloc(len + 1);
 	memcpy(copy, der, len);
-	return export_decode_owned(copy, len, trust, ntrust, what);
+	return decode_owned(copy, len, len + 1, trust, ntrust, what);
+}
+
+/*
+ * Read path (a regular file of at most EXPORT_FILE_MAX bytes) into
+ * big_alloc() memory: *buf, *len, *map.  1/0 (logged).
+ */
+static int
+read_big(const char *path, unsigned char **buf, size_t *len, size_t *map)
+{
+	struct stat st;
+	size_t off = 0;
+	ssize_t r;
+	int fd, ret = 0;
+
+	*buf = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		log_warn("%s", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("%s: not a regular file", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > EXPORT_FILE_MAX) {
+		log_warnx("%s: larger than %zu bytes", path, EXPORT_FILE_MAX);
+		goto out;
+	}
+	*map = (size_t)st.st_size + 1;
+	*buf = big_alloc(*map);
+	while (off < (size_t)st.st_size) {
+		if ((r = read(fd, *buf + off, (size_t)st.st_size - off)) ==
+		    -1 && errno == EINTR) {
+			continue;
+		}
+		if (r == -1) {
+			log_warn("%s", path);
+			goto out;
+		}
+		if (r == 0) {
+			break;
+		}
+		off += (size_t)r;
+	}
+	*len = off;
+	ret = 1;
+ out:
+	if (fd != -1) {
+		close(fd);
+	}
+	if (!ret && *buf != NULL) {
+		big_free(*buf, *map);
+		*buf = NULL;
+	}
+	return ret;
 }
 
 struct export *
 export_load(const char *path, X509 *const *trust, size_t ntrust)
 {
-	unsigned char *buf = NULL;
-	size_t len;
+	unsigned char *buf;
+	size_t len, map;
 
-	if (!file_read(path, EXPORT_FILE_MAX, &buf, &len)) {
+	if (!read_big(path, &buf, &len, &map)) {
 		return NULL;
 	}
-	return export_decode_owned(buf, len, trust, ntrust, path);
+	return decode_owned(buf, len, map, trust, ntrust, path);
 }
 
 struct export *
@@ -1212,7 +1284,11 @@ export_free(struct export *e)
 		free(is->crls);
 	}
 	free(e->issuers);
-	free(e->der);
+	if (e->der_map != 0) {
+		big_free(e->der, e->der_map);
+	} else {
+		free(e->der);
+	}
 	free(e->copy);
 	free(e);
 }

@@ -163,8 +163,6 @@ reload(int initial)
 	struct export *e;
 	struct rstate *old;
 	struct stat sb;
-	unsigned char *der = NULL;
-	size_t len;
 	int64_t oldseq;
 	int ret = 0;
 
@@ -172,9 +170,8 @@ reload(int initial)
 		export_mtime = sb.st_mtim;
 		export_size = sb.st_size;
 	}
-	if (!file_read(cfg.export_path, EXPORT_FILE_MAX, &der, &len) ||
-	    (e = export_decode_owned(der, len, trust, (size_t)cfg.nca,
-	    cfg.export_path)) == NULL) {
+	if ((e = export_load(cfg.export_path, trust, (size_t)cfg.nca)) ==
+	    NULL) {
 		inc(&m_reload_failed);
 		goto out;
 	}

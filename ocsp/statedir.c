@@ -274,18 +274,13 @@ statedir_copy(const struct statedir *s, X509 *const *trust, size_t ntrust,
     time_t now)
 {
 	struct export *e;
-	unsigned char *buf = NULL;
-	size_t n;
 
 	if (access(s->copy_path, F_OK) == -1 && errno == ENOENT) {
 		log_warnx("%s: no copy of an export served before",
 		    s->copy_path);
 		return NULL;
 	}
-	if (!file_read(s->copy_path, EXPORT_FILE_MAX, &buf, &n)) {
-		return NULL;
-	}
-	e = export_decode_owned(buf, n, trust, ntrust, s->copy_path);
+	e = export_load(s->copy_path, trust, ntrust);
 	if (e != NULL && !statedir_export_current(e, now, s->copy_path)) {
 		export_free(e);
 		e = NULL;
