@@ -114,9 +114,6 @@ IMPLEMENT_ASN1_FUNCTIONS(ES_NAMEDCRL)
 IMPLEMENT_ASN1_FUNCTIONS(ES_ISSUER)
 IMPLEMENT_ASN1_FUNCTIONS(ES_EXPORT)
 
-static int audit_head_flatten(const ES_AUDITHEAD *, struct export *,
-    const char *);
-
 /* Most issuers the encoder writes in one export. */
 #define EXPORT_MAX_ISSUERS_ENC 64
 
@@ -794,43 +791,6 @@ export_builder_sign_multi(struct export_builder *b,
 }
 
 int
-export_content_audit_head(const unsigned char *content, size_t len,
-    const char *what, int64_t *sequence, int *has_head, int64_t *audit_seq,
-    char audit_hash[65])
-{
-	ES_EXPORT *ex = NULL;
-	struct export e;
-	const unsigned char *p = content;
-	int64_t v;
-	int ret = 0;
-
-	memset(&e, 0, sizeof(e));
-	if ((ex = d2i_ES_EXPORT(NULL, &p, (long)len)) == NULL ||
-	    p != content + len) {
-		ERR_clear_error();
-		log_warnx("%s: ES-OCSPD-02: malformed export content", what);
-		goto out;
-	}
-	if (!ASN1_INTEGER_get_int64(&v, ex->version) ||
-	    (v != EXPORT_VERSION && v != EXPORT_VERSION_AUDIT)) {
-		log_warnx("%s: ES-OCSPD-02: unsupported export version", what);
-		goto out;
-	}
-	e.version = (int)v;
-	if (!ASN1_INTEGER_get_int64(sequence, ex->sequence) ||
-	    !audit_head_flatten(ex->audit_head, &e, what)) {
-		goto out;
-	}
-	*has_head = e.has_audit_head;
-	*audit_seq = e.audit_seq;
-	memcpy(audit_hash, e.audit_hash, 65);
-	ret = 1;
- out:
-	ES_EXPORT_free(ex);
-	return ret;
-}
-
-int
 export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
     enum sig_alg alg, OSSL_LIB_CTX *libctx, const char *propq,
     unsigned char **out, size_t *out_len)
@@ -842,36 +802,4 @@ export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
 	sg.alg = alg;
 	return export_builder_sign_multi(b, &sg, 1, libctx, propq, out,
 	    out_len);
-}
-
-/*
- * The audit head of a v2 export into e (e->version set): present in v2,
- * absent in v1, a non-negative sequence and a 32-octet hash.  1/0
- * (logged).
- */
-static int
-audit_head_flatten(const ES_AUDITHEAD *ah, struct export *e,
-    const char *what)
-{
-	char *hex;
-
-	if ((ah != NULL) != (e->version == EXPORT_VERSION_AUDIT)) {
-		log_warnx("%s: ES-OCSPD-02: audit head %s in a version %d "
-		    "export", what, ah != NULL ? "present" : "missing",
-		    e->version);
-		return 0;
-	}
-	if (ah == NULL) {
-		return 1;
-	}
-	if (!ASN1_INTEGER_get_int64(&e->audit_seq, ah->sequence) ||
-	    e->audit_seq < 0 || ASN1_STRING_length(ah->hash) != 32) {
-		log_warnx("%s: ES-OCSPD-02: bad audit head", what);
-		return 0;
-	}
-	hex = hex_encode(ASN1_STRING_get0_data(ah->hash), 32);
-	memcpy(e->audit_hash, hex, 65);
-	free(hex);
-	e->has_audit_head = 1;
-	return 1;
 }

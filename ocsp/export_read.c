@@ -1264,6 +1264,28 @@ export_content_decode(const unsigned char *content, size_t len,
 	return e;
 }
 
+int
+export_content_audit_head(const unsigned char *content, size_t len,
+    const char *what, int64_t *sequence, int *has_head, int64_t *audit_seq,
+    char audit_hash[65])
+{
+	struct export *e;
+	int ret = 0;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		fatalx("out of memory");
+	}
+	if (content_parse(e, content, len, NULL, 0, NULL, what)) {
+		*sequence = e->sequence;
+		*has_head = e->has_audit_head;
+		*audit_seq = e->audit_seq;
+		memcpy(audit_hash, e->audit_hash, 65);
+		ret = 1;
+	}
+	export_free(e);
+	return ret;
+}
+
 void
 export_free(struct export *e)
 {
