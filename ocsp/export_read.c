@@ -707,7 +707,8 @@ crls_parse(struct export_issuer *is, const unsigned char *b, size_t l,
 		    (X509_CRL_get0_nextUpdate(crl) != NULL &&
 		    !asn1_time_get(X509_CRL_get0_nextUpdate(crl),
 		    &cr->next_update))) {
-			log_warnx("%s: CRL %s: bad times", what, cr->name);
+			log_warnx("%s: CRL %s: ES-OCSPD-02: bad times", what,
+			    cr->name);
 			goto out;
 		}
 		X509_CRL_free(crl);
