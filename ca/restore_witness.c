@@ -246,7 +246,7 @@ add_export(const struct trust *t, const struct export *e, const char *fn,
     struct restore_seen *seen)
 {
 	const struct export_issuer *is;
-	const struct export_entry *en;
+	struct export_entry ent, *en = &ent;
 	const unsigned char *p;
 	const char *ca;
 	X509_CRL *crl;
@@ -260,7 +260,7 @@ add_export(const struct trust *t, const struct export *e, const char *fn,
 			continue;	/* the decoder checked it is in t */
 		}
 		for (j = 0; j < is->nentries; j++) {
-			en = &is->entries[j];
+			export_entry_get(is, j, &ent);
 			hex = restore_serial_hex(en->serial, en->serial_len);
 			restore_seen_add_status(seen, ca, hex,
 			    en->status == EXPORT_REVOKED, en->revocation_time,

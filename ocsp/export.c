@@ -1,10 +1,8 @@
 /*
- * Encoder and verifying decoder of the signed status export (see
- * export.h for the ASN.1).  The content is described with OpenSSL's
+ * Encoder of the signed status export (see export.h for the ASN.1; the
+ * decoder is export_read.c).  The content is described with OpenSSL's
  * ASN.1 template macros; the envelope is CMS SignedData with one
- * SignerInfo per issuing CA.  The decoder checks every signature before
- * it looks at the content, requires each section's CA among the signers,
- * then flattens the template structures into arrays sorted by serial.
+ * SignerInfo per issuing CA.
  */
 #include "config.h"
 
@@ -116,9 +114,6 @@ IMPLEMENT_ASN1_FUNCTIONS(ES_NAMEDCRL)
 IMPLEMENT_ASN1_FUNCTIONS(ES_ISSUER)
 IMPLEMENT_ASN1_FUNCTIONS(ES_EXPORT)
 
-static int audit_head_flatten(const ES_AUDITHEAD *, struct export *,
-    const char *);
-
 /* Most issuers the encoder writes in one export. */
 #define EXPORT_MAX_ISSUERS_ENC 64
 
@@ -175,19 +170,6 @@ export_reason_name(int reason)
 		return "none";
 	}
 	return reason_names[reason];
-}
-
-/* Convert a GeneralizedTime to time_t; 1/0. */
-static int
-gt_to_time(const ASN1_GENERALIZEDTIME *gt, time_t *out)
-{
-	struct tm tm;
-
-	if (gt == NULL || !ASN1_TIME_to_tm(gt, &tm)) {
-		return 0;
-	}
-	*out = timegm(&tm);
-	return 1;
 }
 
 struct export_builder *
@@ -488,9 +470,8 @@ export_builder_add_entry_int(struct export_builder *b,
 	    invalidity_date);
 }
 
-/* 1 if name is a non-empty [A-Za-z0-9._-] name of at most 64 bytes. */
-static int
-crl_name_ok(const char *name, size_t len)
+int
+export_crl_name_ok(const char *name, size_t len)
 {
 	size_t i;
 
@@ -521,7 +502,7 @@ export_builder_add_crl(struct export_builder *b, const char *name,
 		log_warnx("export: CRL added before any issuer");
 		return 0;
 	}
-	if (!crl_name_ok(name, strlen(name))) {
+	if (!export_crl_name_ok(name, strlen(name))) {
 		log_warnx("export: %s: ES-OCSPD-02: bad CRL name", name);
 		return 0;
 	}
@@ -810,43 +791,6 @@ export_builder_sign_multi(struct export_builder *b,
 }
 
 int
-export_content_audit_head(const unsigned char *content, size_t len,
-    const char *what, int64_t *sequence, int *has_head, int64_t *audit_seq,
-    char audit_hash[65])
-{
-	ES_EXPORT *ex = NULL;
-	struct export e;
-	const unsigned char *p = content;
-	int64_t v;
-	int ret = 0;
-
-	memset(&e, 0, sizeof(e));
-	if ((ex = d2i_ES_EXPORT(NULL, &p, (long)len)) == NULL ||
-	    p != content + len) {
-		ERR_clear_error();
-		log_warnx("%s: ES-OCSPD-02: malformed export content", what);
-		goto out;
-	}
-	if (!ASN1_INTEGER_get_int64(&v, ex->version) ||
-	    (v != EXPORT_VERSION && v != EXPORT_VERSION_AUDIT)) {
-		log_warnx("%s: ES-OCSPD-02: unsupported export version", what);
-		goto out;
-	}
-	e.version = (int)v;
-	if (!ASN1_INTEGER_get_int64(sequence, ex->sequence) ||
-	    !audit_head_flatten(ex->audit_head, &e, what)) {
-		goto out;
-	}
-	*has_head = e.has_audit_head;
-	*audit_seq = e.audit_seq;
-	memcpy(audit_hash, e.audit_hash, 65);
-	ret = 1;
- out:
-	ES_EXPORT_free(ex);
-	return ret;
-}
-
-int
 export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
     enum sig_alg alg, OSSL_LIB_CTX *libctx, const char *propq,
     unsigned char **out, size_t *out_len)
@@ -858,392 +802,4 @@ export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
 	sg.alg = alg;
 	return export_builder_sign_multi(b, &sg, 1, libctx, propq, out,
 	    out_len);
-}
-
-void
-export_free(struct export *e)
-{
-	size_t i, j;
-
-	if (e == NULL) {
-		return;
-	}
-	for (i = 0; i < e->nissuers; i++) {
-		struct export_issuer *is = &e->issuers[i];
-
-		X509_free(is->ca);
-		free(is->entries);
-		for (j = 0; j < is->ncrls; j++) {
-			free(is->crls[j].name);
-			free(is->crls[j].der);
-		}
-		free(is->crls);
-	}
-	free(e->issuers);
-	free(e);
-}
-
-static int
-entry_cmp(const void *a, const void *b)
-{
-	const struct export_entry *x = a, *y = b;
-
-	if (x->serial_len != y->serial_len) {
-		return x->serial_len < y->serial_len ? -1 : 1;
-	}
-	return memcmp(x->serial, y->serial, x->serial_len);
-}
-
-/* Flatten one entry; 1/0 (logged). */
-static int
-entry_flatten(const ES_ENTRY *in, struct export_entry *out, const char *what,
-    int idx)
-{
-	int64_t st, rs;
-	int len;
-
-	memset(out, 0, sizeof(*out));
-	out->reason = -1;
-	len = ASN1_STRING_length(in->serial);
-	if (ASN1_STRING_type(in->serial) != V_ASN1_INTEGER || len < 1 ||
-	    len > EXPORT_SERIAL_MAX) {
-		log_warnx("%s: entry %d: ES-OCSPD-02: bad serial", what, idx);
-		return 0;
-	}
-	memcpy(out->serial, ASN1_STRING_get0_data(in->serial), len);
-	out->serial_len = (uint8_t)len;
-	if (!ASN1_ENUMERATED_get_int64(&st, in->status) ||
-	    (st != EXPORT_GOOD && st != EXPORT_REVOKED)) {
-		log_warnx("%s: entry %d: ES-OCSPD-02: bad status", what, idx);
-		return 0;
-	}
-	out->status = (uint8_t)st;
-	if (st == EXPORT_GOOD && (in->revocation_time != NULL ||
-	    in->reason != NULL)) {
-		log_warnx("%s: entry %d: ES-OCSPD-02: good entry with "
-		    "revocation data", what, idx);
-		return 0;
-	}
-	if (st == EXPORT_REVOKED && (in->revocation_time == NULL ||
-	    !gt_to_time(in->revocation_time, &out->revocation_time))) {
-		log_warnx("%s: entry %d: ES-OCSPD-02: revoked entry without "
-		    "revocationTime", what, idx);
-		return 0;
-	}
-	if (in->reason != NULL) {
-		if (!ASN1_ENUMERATED_get_int64(&rs, in->reason) || rs < 0 ||
-		    rs > 10 || rs == 7) {
-			log_warnx("%s: entry %d: ES-OCSPD-02: bad reason", what,
-			    idx);
-			return 0;
-		}
-		out->reason = (int8_t)rs;
-	}
-	if (in->invalidity_date != NULL &&
-	    !gt_to_time(in->invalidity_date, &out->invalidity_date)) {
-		log_warnx("%s: entry %d: bad invalidityDate", what, idx);
-		return 0;
-	}
-	return 1;
-}
-
-/*
- * Flatten one issuer section into out (zeroed by the caller).  The
- * section's CA must be one of trust[] and the certificate of one of the
- * verified SignerInfos (signers): a CA vouches for its own section only.
- * 1/0 (logged).
- */
-static int
-issuer_flatten(ES_ISSUER *in, struct export_issuer *out,
-    X509 *const *trust, size_t ntrust, STACK_OF(X509) *signers,
-    const char *what)
-{
-	char name[256];
-	size_t i, n;
-	int found = 0, signed_by = 0;
-
-	X509_NAME_oneline(X509_get_subject_name(in->ca), name, sizeof(name));
-	for (i = 0; i < ntrust; i++) {
-		if (X509_cmp(in->ca, trust[i]) == 0) {
-			found = 1;
-		}
-	}
-	if (!found) {
-		log_warnx("%s: ES-OCSPD-03: issuer section for a CA that is "
-		    "not configured (%s)", what, name);
-		return 0;
-	}
-	for (i = 0; i < (size_t)sk_X509_num(signers); i++) {
-		if (X509_cmp(in->ca, sk_X509_value(signers, (int)i)) == 0) {
-			signed_by = 1;
-		}
-	}
-	if (!signed_by) {
-		log_warnx("%s: ES-OCSPD-03: issuer section for %s without a "
-		    "valid SignerInfo from that CA", what, name);
-		return 0;
-	}
-	if (!X509_up_ref(in->ca)) {
-		return 0;
-	}
-	out->ca = in->ca;
-	if (!gt_to_time(in->this_update, &out->this_update) ||
-	    !gt_to_time(in->next_update, &out->next_update) ||
-	    out->this_update >= out->next_update) {
-		log_warnx("%s: ES-OCSPD-02: bad thisUpdate/nextUpdate", what);
-		return 0;
-	}
-	n = (size_t)sk_ES_ENTRY_num(in->entries);
-	if (n > 0 &&
-	    (out->entries = calloc(n, sizeof(*out->entries))) == NULL) {
-		fatalx("out of memory");
-	}
-	for (i = 0; i < n; i++) {
-		if (!entry_flatten(sk_ES_ENTRY_value(in->entries, (int)i),
-		    &out->entries[i], what, (int)i)) {
-			return 0;
-		}
-		out->nentries++;
-	}
-	if (n > 1) {
-		qsort(out->entries, n, sizeof(*out->entries), entry_cmp);
-	}
-	for (i = 1; i < n; i++) {
-		if (entry_cmp(&out->entries[i - 1], &out->entries[i]) == 0) {
-			char *hex = hex_encode(out->entries[i].serial,
-			    out->entries[i].serial_len);
-
-			log_warnx("%s: ES-OCSPD-02: duplicate serial %s", what,
-			    hex);
-			free(hex);
-			return 0;
-		}
-	}
-	n = (size_t)sk_ES_NAMEDCRL_num(in->crls);
-	if (n > 0 && (out->crls = calloc(n, sizeof(*out->crls))) == NULL) {
-		fatalx("out of memory");
-	}
-	for (i = 0; i < n; i++) {
-		ES_NAMEDCRL *nc = sk_ES_NAMEDCRL_value(in->crls, (int)i);
-		struct export_crl *c = &out->crls[i];
-		const ASN1_TIME *nu;
-		EVP_PKEY *pub;
-		unsigned char *der = NULL;
-		int len;
-
-		out->ncrls++;
-		len = ASN1_STRING_length(nc->name);
-		if (!crl_name_ok((const char *)ASN1_STRING_get0_data(nc->name),
-		    (size_t)len)) {
-			log_warnx("%s: ES-OCSPD-02: bad CRL name", what);
-			return 0;
-		}
-		if ((c->name = strndup((const char *)
-		    ASN1_STRING_get0_data(nc->name), (size_t)len)) == NULL) {
-			fatalx("out of memory");
-		}
-		pub = X509_get0_pubkey(in->ca);
-		if (pub == NULL || X509_CRL_verify(nc->crl, pub) != 1) {
-			log_ssl("%s: CRL %s: signature does not verify with "
-			    "the issuer's CA key", what, c->name);
-			return 0;
-		}
-		if ((len = i2d_X509_CRL(nc->crl, &der)) <= 0) {
-			log_ssl("%s: CRL %s", what, c->name);
-			return 0;
-		}
-		/* Keep an OPENSSL_malloc'd copy under free(). */
-		if ((c->der = malloc((size_t)len)) == NULL) {
-			fatalx("out of memory");
-		}
-		memcpy(c->der, der, (size_t)len);
-		OPENSSL_free(der);
-		c->der_len = (size_t)len;
-		if (!gt_to_time(X509_CRL_get0_lastUpdate(nc->crl),
-		    &c->this_update)) {
-			return 0;
-		}
-		nu = X509_CRL_get0_nextUpdate(nc->crl);
-		if (nu != NULL && !gt_to_time(nu, &c->next_update)) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/*
- * The audit head of a v2 export into e (e->version set): present in v2,
- * absent in v1, a non-negative sequence and a 32-octet hash.  1/0
- * (logged).
- */
-static int
-audit_head_flatten(const ES_AUDITHEAD *ah, struct export *e,
-    const char *what)
-{
-	char *hex;
-
-	if ((ah != NULL) != (e->version == EXPORT_VERSION_AUDIT)) {
-		log_warnx("%s: ES-OCSPD-02: audit head %s in a version %d "
-		    "export", what, ah != NULL ? "present" : "missing",
-		    e->version);
-		return 0;
-	}
-	if (ah == NULL) {
-		return 1;
-	}
-	if (!ASN1_INTEGER_get_int64(&e->audit_seq, ah->sequence) ||
-	    e->audit_seq < 0 || ASN1_STRING_length(ah->hash) != 32) {
-		log_warnx("%s: ES-OCSPD-02: bad audit head", what);
-		return 0;
-	}
-	hex = hex_encode(ASN1_STRING_get0_data(ah->hash), 32);
-	memcpy(e->audit_hash, hex, 65);
-	free(hex);
-	e->has_audit_head = 1;
-	return 1;
-}
-
-struct export *
-export_decode(const unsigned char *der, size_t len, X509 *const *trust,
-    size_t ntrust, const char *what)
-{
-	CMS_ContentInfo *cms = NULL;
-	X509_STORE *store = NULL;
-	STACK_OF(X509) *signers = NULL;
-	ES_EXPORT *ex = NULL;
-	struct export *e = NULL;
-	ASN1_OCTET_STRING **pos;
-	const ASN1_OBJECT *ctype;
-	ASN1_OBJECT *oid = NULL;
-	const unsigned char *p = der;
-	int64_t v;
-	size_t i, n;
-	int ok = 0;
-
-	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL) {
-		log_ssl("%s: ES-OCSPD-02: not a CMS structure", what);
-		goto out;
-	}
-	if (p != der + len) {
-		log_warnx("%s: ES-OCSPD-02: %td bytes trailing garbage", what,
-		    (der + len) - p);
-		goto out;
-	}
-	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
-		log_warnx("%s: ES-OCSPD-02: not CMS SignedData", what);
-		goto out;
-	}
-	oid = OBJ_txt2obj(EXPORT_OID, 1);
-	ctype = CMS_get0_eContentType(cms);
-	if (oid == NULL || ctype == NULL || OBJ_cmp(ctype, oid) != 0) {
-		log_warnx("%s: ES-OCSPD-02: eContentType is not a status "
-		    "export", what);
-		goto out;
-	}
-	if ((store = X509_STORE_new()) == NULL) {
-		goto ssl;
-	}
-	for (i = 0; i < ntrust; i++) {
-		if (!X509_STORE_add_cert(store, trust[i])) {
-			goto ssl;
-		}
-	}
-	/*
-	 * CMS_verify() defaults to the S/MIME signing purpose, which a CA
-	 * certificate (keyCertSign, cRLSign only) does not have.  The
-	 * trust decision is "signed by a configured CA", so any purpose.
-	 */
-	X509_STORE_set_purpose(store, X509_PURPOSE_ANY);
-	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
-	/* CMS_verify() checks every SignerInfo: one bad signature fails. */
-	if (CMS_verify(cms, NULL, store, NULL, NULL, CMS_BINARY) != 1) {
-		log_ssl("%s: ES-OCSPD-01: signature does not verify against "
-		    "the configured CA certificate(s)", what);
-		goto out;
-	}
-	if ((signers = CMS_get0_signers(cms)) == NULL) {
-		goto ssl;
-	}
-	pos = CMS_get0_content(cms);
-	if (pos == NULL || *pos == NULL) {
-		log_warnx("%s: ES-OCSPD-02: detached or empty content", what);
-		goto out;
-	}
-	p = ASN1_STRING_get0_data(*pos);
-	n = (size_t)ASN1_STRING_length(*pos);
-	if ((ex = d2i_ES_EXPORT(NULL, &p, (long)n)) == NULL) {
-		log_ssl("%s: ES-OCSPD-02: malformed export content", what);
-		goto out;
-	}
-	if (p != ASN1_STRING_get0_data(*pos) + n) {
-		log_warnx("%s: ES-OCSPD-02: trailing bytes after the export "
-		    "content", what);
-		goto out;
-	}
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		fatalx("out of memory");
-	}
-	if (!ASN1_INTEGER_get_int64(&v, ex->version) ||
-	    (v != EXPORT_VERSION && v != EXPORT_VERSION_AUDIT)) {
-		log_warnx("%s: ES-OCSPD-02: unsupported export version", what);
-		goto out;
-	}
-	e->version = (int)v;
-	if (!audit_head_flatten(ex->audit_head, e, what)) {
-		goto out;
-	}
-	if (!ASN1_INTEGER_get_int64(&e->sequence, ex->sequence) ||
-	    e->sequence < 0) {
-		log_warnx("%s: ES-OCSPD-02: bad sequence number", what);
-		goto out;
-	}
-	if (!gt_to_time(ex->produced, &e->produced)) {
-		log_warnx("%s: ES-OCSPD-02: bad produced time", what);
-		goto out;
-	}
-	n = (size_t)sk_ES_ISSUER_num(ex->issuers);
-	if (n == 0) {
-		log_warnx("%s: ES-OCSPD-02: no issuer section", what);
-		goto out;
-	}
-	if ((e->issuers = calloc(n, sizeof(*e->issuers))) == NULL) {
-		fatalx("out of memory");
-	}
-	for (i = 0; i < n; i++) {
-		e->nissuers++;
-		if (!issuer_flatten(sk_ES_ISSUER_value(ex->issuers, (int)i),
-		    &e->issuers[i], trust, ntrust, signers, what)) {
-			goto out;
-		}
-	}
-	ok = 1;
-	goto out;
- ssl:
-	log_ssl("%s: cannot verify", what);
- out:
-	ES_EXPORT_free(ex);
-	sk_X509_free(signers);
-	X509_STORE_free(store);
-	ASN1_OBJECT_free(oid);
-	CMS_ContentInfo_free(cms);
-	if (!ok) {
-		export_free(e);
-		e = NULL;
-	}
-	return e;
-}
-
-struct export *
-export_load(const char *path, X509 *const *trust, size_t ntrust)
-{
-	struct export *e;
-	unsigned char *buf = NULL;
-	size_t len;
-
-	if (!file_read(path, EXPORT_FILE_MAX, &buf, &len)) {
-		return NULL;
-	}
-	e = export_decode(buf, len, trust, ntrust, path);
-	free(buf);
-	return e;
 }

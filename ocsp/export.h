@@ -33,8 +33,9 @@
  * ignores it and loads v1 exports (made before it existed) as before.  The
  * encoder builds the structure in memory and signs it with a key the
  * caller supplies (a token key from hsm/ in eseal-ca, a file key in the
- * tests); the decoder verifies the signature against configured CA
- * certificates only and turns the content into flat arrays.
+ * tests); the decoder (export_read.c) verifies the signature against
+ * configured CA certificates only and indexes the entries where they lie
+ * in the export's DER, sorted by serial.
  */
 #ifndef ESEAL_OCSP_EXPORT_H
 #define ESEAL_OCSP_EXPORT_H
@@ -81,11 +82,19 @@ struct export_crl {
 	time_t		 next_update;	/* 0 if the CRL has none */
 };
 
+/*
+ * An issuer section.  Its entries stay DER in the export (ent..ent_end,
+ * the SEQUENCE OF's contents); off[i] is the offset from ent of the i-th
+ * entry in serial order.  Read them with export_entry_get() and
+ * export_issuer_find().
+ */
 struct export_issuer {
 	X509			*ca;
 	time_t			 this_update;
 	time_t			 next_update;
-	struct export_entry	*entries;
+	const unsigned char	*ent;
+	const unsigned char	*ent_end;
+	uint32_t		*off;
 	size_t			 nentries;
 	struct export_crl	*crls;
 	size_t			 ncrls;
@@ -100,6 +109,10 @@ struct export {
 	char			 audit_hash[65];	/* lower-case hex */
 	struct export_issuer	*issuers;
 	size_t			 nissuers;
+	unsigned char		*der;	/* the export's DER (owned) */
+	size_t			 der_len;
+	size_t			 der_map;	/* its mapping's size, or 0 */
+	unsigned char		*copy;	/* the content, if not in der */
 };
 
 struct export_builder;
@@ -189,7 +202,8 @@ int export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
     unsigned char **out, size_t *out_len);
 
 /*
- * Verify and decode an export.  Every SignerInfo must verify and its
+ * Verify and decode an export (a copy of der, len: the export keeps its
+ * DER in e->der).  Every SignerInfo must verify and its
  * signer certificate must be one of trust[] or chain to one of them
  * (partial chains allowed: trust may hold an intermediate); ES-OCSPD-01.
  * Every issuer section's CA certificate must be one of trust[] and the
@@ -200,7 +214,29 @@ int export_builder_sign(struct export_builder *b, X509 *signer, EVP_PKEY *key,
  */
 struct export *export_decode(const unsigned char *der, size_t len,
     X509 *const *trust, size_t ntrust, const char *what);
-/* Read path and export_decode() it. */
+/*
+ * Decode the StatusExport content alone, with no signature and no trust
+ * decision: for the fuzz target and tests only.  NULL (logged).
+ */
+struct export *export_content_decode(const unsigned char *content,
+    size_t len, const char *what);
+/*
+ * Validate the StatusEntry DER ent..ent+len (a SEQUENCE OF's contents),
+ * as strictly as the template decoder, and index it into is (ent, off,
+ * nentries): sorted by serial, duplicates refused (ES-OCSPD-02).  ent
+ * must outlive is.  1/0 (logged).
+ */
+int export_issuer_index(struct export_issuer *is, const unsigned char *ent,
+    size_t len, const char *what);
+/* Decode entry i (0..nentries-1, serial order) of is into *out. */
+void export_entry_get(const struct export_issuer *is, size_t i,
+    struct export_entry *out);
+/* The index of serial (magnitude, len octets) in is, or -1. */
+long export_issuer_find(const struct export_issuer *is,
+    const unsigned char *serial, size_t len);
+/* 1 if name (len bytes) is a CRL name: [A-Za-z0-9._-], 1..64, no '.' first. */
+int export_crl_name_ok(const char *name, size_t len);
+/* Read path (no copy) and export_decode() it. */
 struct export *export_load(const char *path, X509 *const *trust,
     size_t ntrust);
 void export_free(struct export *e);

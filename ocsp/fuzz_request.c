@@ -48,6 +48,21 @@ fake_sign(void *arg, const unsigned char *tbs, size_t len,
 	return 1;
 }
 
+/*
+ * The entries of the fixed CA, as in an export: 0x1001 good, 0x1002
+ * revoked (keyCompromise, 2020-09-13T12:26:40Z, invalidity date
+ * 2020-05-20T18:40:00Z).
+ */
+static const unsigned char entries_der[] = {
+	0x30, 0x07, 0x02, 0x02, 0x10, 0x01, 0x0a, 0x01, 0x00,
+	0x30, 0x32, 0x02, 0x02, 0x10, 0x02, 0x0a, 0x01, 0x01,
+	0xa0, 0x11, 0x18, 0x0f, '2', '0', '2', '0', '0', '9', '1', '3', '1',
+	'2', '2', '6', '4', '0', 'Z',
+	0xa1, 0x03, 0x0a, 0x01, 0x01,
+	0xa2, 0x11, 0x18, 0x0f, '2', '0', '2', '0', '0', '5', '2', '0', '1',
+	'8', '4', '0', '0', '0', 'Z'
+};
+
 /* One state over the fixed CA; unknown-serial policy as given. */
 static struct rstate *
 make_state(X509 *ca, enum unknown_policy up)
@@ -70,20 +85,10 @@ make_state(X509 *ca, enum unknown_policy up)
 	is->ca = ca;
 	is->this_update = 1000;
 	is->next_update = (time_t)4102444800LL;	/* 2100 */
-	if ((is->entries = calloc(2, sizeof(*is->entries))) == NULL) {
+	if (!export_issuer_index(is, entries_der, sizeof(entries_der),
+	    "fuzz")) {
 		abort();
 	}
-	is->nentries = 2;
-	is->entries[0].serial[0] = 0x10;
-	is->entries[0].serial[1] = 0x01;
-	is->entries[0].serial_len = 2;
-	is->entries[0].reason = -1;
-	is->entries[1] = is->entries[0];
-	is->entries[1].serial[1] = 0x02;
-	is->entries[1].status = EXPORT_REVOKED;
-	is->entries[1].revocation_time = 1600000000;
-	is->entries[1].reason = 1;
-	is->entries[1].invalidity_date = 1590000000;
 	return rstate_new(e, &o);
 }
 

@@ -132,13 +132,13 @@ static off_t export_size;
 static struct statedir *sdir;
 static int sdir_write = 1;
 
-/* Record e (DER der) in the state directory and serve it.  Takes e. 1/0. */
+/* Record e in the state directory and serve it.  Takes e. 1/0. */
 static int
-install(struct export *e, const unsigned char *der, size_t len)
+install(struct export *e)
 {
 	struct rstate *st;
 
-	if (sdir_write && !statedir_record(sdir, e, der, len)) {
+	if (sdir_write && !statedir_record(sdir, e)) {
 		log_warnx("state-dir: export sequence %lld served but not "
 		    "recorded", (long long)e->sequence);
 	}
@@ -163,8 +163,6 @@ reload(int initial)
 	struct export *e;
 	struct rstate *old;
 	struct stat sb;
-	unsigned char *der = NULL;
-	size_t len;
 	int64_t oldseq;
 	int ret = 0;
 
@@ -172,9 +170,8 @@ reload(int initial)
 		export_mtime = sb.st_mtim;
 		export_size = sb.st_size;
 	}
-	if (!file_read(cfg.export_path, EXPORT_FILE_MAX, &der, &len) ||
-	    (e = export_decode(der, len, trust, (size_t)cfg.nca,
-	    cfg.export_path)) == NULL) {
+	if ((e = export_load(cfg.export_path, trust, (size_t)cfg.nca)) ==
+	    NULL) {
 		inc(&m_reload_failed);
 		goto out;
 	}
@@ -210,9 +207,8 @@ reload(int initial)
 	}
 	log_info("%s: loaded export sequence %lld (%zu issuer(s))",
 	    cfg.export_path, (long long)e->sequence, e->nissuers);
-	ret = install(e, der, len);
+	ret = install(e);
  out:
-	free(der);
 	return ret;
 }
 
@@ -224,9 +220,6 @@ static int
 load_initial(void)
 {
 	struct export *e;
-	unsigned char *der = NULL;
-	size_t len = 0;
-	int ret;
 
 	if (!statedir_prepare(cfg.state_dir, cfg.user, sdir_write) ||
 	    (sdir = statedir_open(cfg.state_dir)) == NULL) {
@@ -235,17 +228,15 @@ load_initial(void)
 	if (reload(1)) {
 		return 1;
 	}
-	if ((e = statedir_copy(sdir, trust, (size_t)cfg.nca, now_utc(), &der,
-	    &len)) == NULL) {
+	if ((e = statedir_copy(sdir, trust, (size_t)cfg.nca, now_utc())) ==
+	    NULL) {
 		log_warnx("%s: no valid export to serve (nor a current copy "
 		    "in %s): not starting", cfg.export_path, cfg.state_dir);
 		return 0;
 	}
 	log_warnx("%s: serving the copy of export sequence %lld from %s",
 	    cfg.export_path, (long long)e->sequence, statedir_copy_path(sdir));
-	ret = install(e, der, len);
-	free(der);
-	return ret;
+	return install(e);
 }
 
 static int

@@ -33,8 +33,6 @@ struct rissuer {
 	struct export_issuer	*is;
 	unsigned char		 name_hash[HALG__MAX][32];
 	unsigned char		 key_hash[HALG__MAX][32];
-	uint32_t		*table;		/* open addressing: index+1 */
-	size_t			 mask;
 	struct rblob		**cache[HALG__MAX];	/* per entry */
 	unsigned char		*used[HALG__MAX];	/* CLOCK reference bits */
 	int			 authorized;	/* signer may answer for it */
@@ -119,28 +117,6 @@ serial_hash(const unsigned char *s, size_t len)
 	return h ^ (h >> 29);
 }
 
-/* Index of serial in is, or -1. */
-static long
-issuer_find(const struct rissuer *ri, const unsigned char *s, size_t len)
-{
-	size_t i;
-	uint32_t v;
-
-	if (ri->table == NULL) {
-		return -1;
-	}
-	i = serial_hash(s, len) & ri->mask;
-	while ((v = ri->table[i]) != 0) {
-		const struct export_entry *en = &ri->is->entries[v - 1];
-
-		if (en->serial_len == len && memcmp(en->serial, s, len) == 0) {
-			return (long)v - 1;
-		}
-		i = (i + 1) & ri->mask;
-	}
-	return -1;
-}
-
 /*
  * 1 if signer may sign responses for CertIDs of ca (RFC 6960 4.2.2.2):
  * it is ca itself, or ca issued it (names, key identifiers and the
@@ -168,7 +144,7 @@ struct rstate *
 rstate_new(struct export *e, const struct responder_opts *o)
 {
 	struct rstate *st;
-	size_t i, j, sz;
+	size_t i;
 	int h;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
@@ -213,26 +189,6 @@ rstate_new(struct export *e, const struct responder_opts *o)
 			}
 		}
 		OPENSSL_free(name);
-		if (ri->is->nentries == 0) {
-			continue;
-		}
-		for (sz = 16; sz < ri->is->nentries * 2; sz <<= 1) {
-			;
-		}
-		if ((ri->table = calloc(sz, sizeof(uint32_t))) == NULL) {
-			fatalx("out of memory");
-		}
-		ri->mask = sz - 1;
-		for (j = 0; j < ri->is->nentries; j++) {
-			const struct export_entry *en = &ri->is->entries[j];
-			size_t k = serial_hash(en->serial, en->serial_len) &
-			    ri->mask;
-
-			while (ri->table[k] != 0) {
-				k = (k + 1) & ri->mask;
-			}
-			ri->table[k] = (uint32_t)j + 1;
-		}
 	}
 	return st;
 }
@@ -265,7 +221,6 @@ rstate_unref(struct rstate *st)
 			free(ri->cache[h]);
 			free(ri->used[h]);
 		}
-		free(ri->table);
 	}
 	__atomic_sub_fetch(&responder_stats.cache_bytes, st->bytes,
 	    __ATOMIC_RELAXED);
@@ -559,10 +514,13 @@ build_tbs(struct rstate *st, const struct responder_signer *sg,
 
 	for (i = 0; i < n; i++) {
 		const struct export_entry *en = NULL;
+		struct export_entry ent;
 		time_t nu;
 
 		if (lk[i].idx >= 0) {
-			en = &lk[i].ri->is->entries[lk[i].idx];
+			export_entry_get(lk[i].ri->is, (size_t)lk[i].idx,
+			    &ent);
+			en = &ent;
 		}
 		if ((len = i2d_OCSP_CERTID(lk[i].cid, &der)) <= 0) {
 			log_ssl("ocsp: cannot encode a CertID");
@@ -748,7 +706,7 @@ resolve(struct rstate *st, OCSP_CERTID *cid, struct lookup *lk)
 			if (ASN1_STRING_type(serial) == V_ASN1_INTEGER &&
 			    ASN1_STRING_length(serial) >= 1 &&
 			    ASN1_STRING_length(serial) <= EXPORT_SERIAL_MAX) {
-				lk->idx = issuer_find(ri,
+				lk->idx = export_issuer_find(ri->is,
 				    ASN1_STRING_get0_data(serial),
 				    (size_t)ASN1_STRING_length(serial));
 			}
@@ -1142,12 +1100,13 @@ responder_presign(struct rstate *st, const struct responder_signer *sg,
 		}
 		for (j = part; j < ri->is->nentries && !stopped(stop) &&
 		    presign_room(st); j += nparts) {
-			struct export_entry *en = &ri->is->entries[j];
+			struct export_entry ent, *en = &ent;
 			struct lookup lk;
 			struct rblob *b;
 			ASN1_INTEGER *ai;
 			int usable;
 
+			export_entry_get(ri->is, j, &ent);
 			if (st->o.shard_n > 1 &&
 			    responder_shard_of(en->serial, en->serial_len,
 			    st->o.shard_n) != st->o.shard_k) {

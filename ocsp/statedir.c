@@ -224,8 +224,7 @@ statedir_allows(const struct statedir *s, const struct export *e,
 }
 
 int
-statedir_record(struct statedir *s, const struct export *e,
-    const unsigned char *der, size_t len)
+statedir_record(struct statedir *s, const struct export *e)
 {
 	unsigned char id[32];
 	struct seen *sn;
@@ -235,7 +234,7 @@ statedir_record(struct statedir *s, const struct export *e,
 	size_t i, sz = 0;
 	int ret;
 
-	if (!file_write_atomic(s->copy_path, der, len, 0600)) {
+	if (!file_write_atomic(s->copy_path, e->der, e->der_len, 0600)) {
 		return 0;
 	}
 	for (i = 0; i < e->nissuers; i++) {
@@ -272,31 +271,20 @@ statedir_record(struct statedir *s, const struct export *e,
 
 struct export *
 statedir_copy(const struct statedir *s, X509 *const *trust, size_t ntrust,
-    time_t now, unsigned char **der, size_t *len)
+    time_t now)
 {
 	struct export *e;
-	unsigned char *buf = NULL;
-	size_t n;
 
 	if (access(s->copy_path, F_OK) == -1 && errno == ENOENT) {
 		log_warnx("%s: no copy of an export served before",
 		    s->copy_path);
 		return NULL;
 	}
-	if (!file_read(s->copy_path, EXPORT_FILE_MAX, &buf, &n)) {
-		return NULL;
-	}
-	e = export_decode(buf, n, trust, ntrust, s->copy_path);
+	e = export_load(s->copy_path, trust, ntrust);
 	if (e != NULL && !statedir_export_current(e, now, s->copy_path)) {
 		export_free(e);
 		e = NULL;
 	}
-	if (e != NULL && der != NULL) {
-		*der = buf;
-		*len = n;
-		buf = NULL;
-	}
-	free(buf);
 	return e;
 }
 

@@ -48,19 +48,17 @@ void statedir_free(struct statedir *s);
 int statedir_allows(const struct statedir *s, const struct export *e,
     const char *what);
 /*
- * e (whose DER is der) is now served: keep der as the copy and raise
- * the sequences of its CAs.  1/0 (logged).
+ * e is now served: keep its DER (e->der) as the copy and raise the
+ * sequences of its CAs.  1/0 (logged).
  */
-int statedir_record(struct statedir *s, const struct export *e,
-    const unsigned char *der, size_t len);
+int statedir_record(struct statedir *s, const struct export *e);
 /*
  * The copy of the last export served, verified against trust (as
- * export_decode) and current at now (statedir_export_current), and its
- * DER in *der (malloc'd) when der is not NULL.  NULL when there is none,
- * it does not verify or it has expired (logged).
+ * export_decode) and current at now (statedir_export_current).  NULL
+ * when there is none, it does not verify or it has expired (logged).
  */
 struct export *statedir_copy(const struct statedir *s, X509 *const *trust,
-    size_t ntrust, time_t now, unsigned char **der, size_t *len);
+    size_t ntrust, time_t now);
 /* The path of the copy (for messages). */
 const char *statedir_copy_path(const struct statedir *s);
 /*

@@ -59,9 +59,11 @@ main(int argc, char **argv)
 		printf("issuer %zu entries %zu crls %zu this %s next %s\n", i,
 		    is->nentries, is->ncrls, tu, nu);
 		for (j = 0; j < is->nentries && j < 20; j++) {
-			struct export_entry *en = &is->entries[j];
-			char *hex = hex_encode(en->serial, en->serial_len);
-			char rt[32] = "-", id[32] = "-";
+			struct export_entry ent, *en = &ent;
+			char *hex, rt[32] = "-", id[32] = "-";
+
+			export_entry_get(is, j, &ent);
+			hex = hex_encode(en->serial, en->serial_len);
 
 			if (en->revocation_time != 0) {
 				time_fmt(en->revocation_time, rt, sizeof(rt));
