@@ -31,7 +31,7 @@ eecert_new_serial(struct db *db, char hex[33])
 	char *h;
 	int tries, rc, ret = 0;
 
-	st = db_prepare(db, "SELECT (SELECT COUNT(*) FROM certificates WHERE"
+	st = db_cached(db, "SELECT (SELECT COUNT(*) FROM certificates WHERE"
 	    " serial = ?1) + (SELECT COUNT(*) FROM serials_burned WHERE"
 	    " serial = ?1)");
 	if (st == NULL) {
@@ -66,7 +66,7 @@ eecert_new_serial(struct db *db, char hex[33])
 	}
 	log_warnx("ES-SER-01: no unused serial after %d draws", tries);
 out:
-	sqlite3_finalize(st);
+	db_release(st);
 	return ret;
 }
 

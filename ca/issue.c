@@ -621,7 +621,7 @@ record_cert(struct batch *b, struct request *r, X509 *cert,
 	time_fmt(spec->not_before, nb, sizeof(nb));
 	time_fmt(spec->not_after, na, sizeof(na));
 	time_fmt(now_utc(), now, sizeof(now));
-	st = db_prepare(b->db, "INSERT INTO certificates (ca_id, serial,"
+	st = db_cached(b->db, "INSERT INTO certificates (ca_id, serial,"
 	    " request_id, subject, profile, not_before, not_after, der, sha256,"
 	    " issued, partition) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
 	if (st == NULL) {
@@ -644,8 +644,8 @@ record_cert(struct batch *b, struct request *r, X509 *cert,
 		db_log_error(b->db, "insert certificate");
 		goto out;
 	}
-	sqlite3_finalize(st);
-	st = db_prepare(b->db, "UPDATE requests SET status = 'issued' WHERE"
+	db_release(st);
+	st = db_cached(b->db, "UPDATE requests SET status = 'issued' WHERE"
 	    " id = ? AND status = 'pending'");
 	if (st == NULL) {
 		goto out;
@@ -663,7 +663,7 @@ record_cert(struct batch *b, struct request *r, X509 *cert,
 		ret = 1;
 	}
 out:
-	sqlite3_finalize(st);
+	db_release(st);
 	OPENSSL_free(der);
 	free(subj);
 	return ret;

@@ -51,7 +51,7 @@ cmvp_lookup(struct db *db, const char *cert_number, struct cmvp_record *out)
 	int rc, ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	st = db_prepare(db,
+	st = db_cached(db,
 	    "SELECT m.cert_number, m.vendor, m.module_name, m.standard,"
 	    " m.status, m.overall_level, m.module_type, m.embodiment,"
 	    " m.sunset_date, s.snapshot_date, m.local"
@@ -83,7 +83,7 @@ cmvp_lookup(struct db *db, const char *cert_number, struct cmvp_record *out)
 	out->local = sqlite3_column_int(st, 10);
 	ret = 1;
  out:
-	sqlite3_finalize(st);
+	db_release(st);
 	return ret;
 }
 
