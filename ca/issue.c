@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,12 @@ struct pending {
  */
 struct inflight {
 	pthread_t		 th;
-	int			 running;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 started;	/* th runs sign_thread */
+	int			 job;		/* th is signing cert */
+	int			 quit;		/* th is to return */
+	int			 running;	/* a certificate is in flight */
 	struct ca_key		*ck;
 	X509			*issuer;
 	struct request		*r;
@@ -670,23 +676,56 @@ out:
 }
 
 /*
- * The signing thread: fl->cert signed on the token and its signature
- * checked with the issuer's key; fl->why says what failed.
+ * The signing thread, started once per run: each certificate handed to it
+ * (fl->job set) is signed on the token and its signature checked with the
+ * issuer's key; fl->why says what failed.  Returns when fl->quit is set.
  */
 static void *
 sign_thread(void *arg)
 {
 	struct inflight *fl = arg;
 
-	if (!x509_sign_with(fl->cert, NULL, fl->ck->key, fl->ck->alg,
-	    fl->object)) {
-		fl->why = "token signing failed";
-	} else if (X509_verify(fl->cert, X509_get0_pubkey(fl->issuer)) != 1) {
-		log_ssl("%s: the token's signature does not verify",
-		    fl->object);
-		fl->why = "token signature did not verify";
+	pthread_mutex_lock(&fl->mu);
+	for (;;) {
+		while (!fl->job && !fl->quit) {
+			pthread_cond_wait(&fl->cv, &fl->mu);
+		}
+		if (!fl->job) {
+			break;
+		}
+		pthread_mutex_unlock(&fl->mu);
+		if (!x509_sign_with(fl->cert, NULL, fl->ck->key, fl->ck->alg,
+		    fl->object)) {
+			fl->why = "token signing failed";
+		} else if (X509_verify(fl->cert,
+		    X509_get0_pubkey(fl->issuer)) != 1) {
+			log_ssl("%s: the token's signature does not verify",
+			    fl->object);
+			fl->why = "token signature did not verify";
+		}
+		pthread_mutex_lock(&fl->mu);
+		fl->job = 0;
+		pthread_cond_broadcast(&fl->cv);
 	}
+	pthread_mutex_unlock(&fl->mu);
 	return NULL;
+}
+
+/* Stop the signing thread, if started (nothing may be in flight). */
+static void
+signer_stop(struct inflight *fl)
+{
+	if (!fl->started) {
+		return;
+	}
+	pthread_mutex_lock(&fl->mu);
+	fl->quit = 1;
+	pthread_cond_broadcast(&fl->cv);
+	pthread_mutex_unlock(&fl->mu);
+	pthread_join(fl->th, NULL);
+	pthread_cond_destroy(&fl->cv);
+	pthread_mutex_destroy(&fl->mu);
+	fl->started = 0;
 }
 
 /*
@@ -706,7 +745,11 @@ inflight_finish(struct batch *b)
 	if (!fl->running) {
 		return 1;
 	}
-	pthread_join(fl->th, NULL);
+	pthread_mutex_lock(&fl->mu);
+	while (fl->job) {
+		pthread_cond_wait(&fl->cv, &fl->mu);
+	}
+	pthread_mutex_unlock(&fl->mu);
 	fl->running = 0;
 	if (fl->why != NULL) {
 		burn_serial(b->db, fl->serial, fl->why);
@@ -782,9 +825,18 @@ sign_start(struct batch *b, struct request *r, X509 *cert,
 	fl->names = names;
 	fl->capped = capped;
 	fl->why = NULL;
-	if ((rc = pthread_create(&fl->th, NULL, sign_thread, fl)) != 0) {
-		fatalx("pthread_create: %s", strerror(rc));
+	if (!fl->started) {
+		if ((rc = pthread_mutex_init(&fl->mu, NULL)) != 0 ||
+		    (rc = pthread_cond_init(&fl->cv, NULL)) != 0 ||
+		    (rc = pthread_create(&fl->th, NULL, sign_thread, fl)) != 0) {
+			fatalx("signing thread: %s", strerror(rc));
+		}
+		fl->started = 1;
 	}
+	pthread_mutex_lock(&fl->mu);
+	fl->job = 1;
+	pthread_cond_broadcast(&fl->cv);
+	pthread_mutex_unlock(&fl->mu);
 	fl->running = 1;
 	if (!b->overlap && !inflight_finish(b)) {
 		return ONE_ERROR;
@@ -1260,6 +1312,12 @@ cmd_issue(int argc, char **argv)
 	int ret = EXIT_ERROR, why, listed, pems_ok = 1;
 
 	memset(&b, 0, sizeof(b));
+	/*
+	 * Each certificate frees what it allocated: keep the heap rather
+	 * than give it back to the kernel (brk) and ask again every time.
+	 */
+	(void)mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	(void)mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	if (!args_parse(argc, argv, valued, flags, &a)) {
 		return EXIT_USAGE;
 	}
@@ -1356,6 +1414,7 @@ cmd_issue(int argc, char **argv)
 	crl_cfg_clear(&cfg);
 	ret = run_batches(&b, ready, nready, refused, ca_name);
 out:
+	signer_stop(&b.fl);
 	if (!pems_ok && ret == EXIT_OK) {
 		ret = EXIT_ERROR;	/* an earlier certificate's file is missing */
 	}
