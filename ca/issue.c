@@ -541,6 +541,7 @@ build_cert(struct batch *b, struct request *r, X509_REQ *req,
 	memset(spec, 0, sizeof(*spec));
 	spec->subject = json_object_get(r->dj, "subject");
 	spec->subject_pub = X509_REQ_get0_pubkey(req);
+	spec->subject_spki = X509_REQ_get_X509_PUBKEY(req);
 	spec->issuer = b->ca->cert;
 	spec->profile = prof;
 	spec->ku = ku;
@@ -567,10 +568,12 @@ build_cert(struct batch *b, struct request *r, X509_REQ *req,
 /*
  * Lint the copy of cert that carries the token's AlgorithmIdentifier and
  * a placeholder signature of the token's length (placeholder_sign).
- * ONE_ISSUED if clean; else r is refused with every FAIL (logged).
+ * cert's SubjectPublicKeyInfo is a copy of req's, whose decoded key the
+ * rules check.  ONE_ISSUED if clean; else r is refused with every FAIL
+ * (logged).
  */
 static enum one_result
-lint_copy(struct batch *b, struct request *r, X509 *cert,
+lint_copy(struct batch *b, struct request *r, X509_REQ *req, X509 *cert,
     const struct profile *prof, const char *object)
 {
 	struct findings f;
@@ -587,6 +590,7 @@ lint_copy(struct batch *b, struct request *r, X509 *cert,
 	lo.profile = prof->lint_profile;
 	lo.issuer = b->ca->cert;
 	lo.throwaway = 1;
+	lo.subject_spki = X509_REQ_get_X509_PUBKEY(req);
 	if (!lint_certificate(cert, &lo, &f)) {
 		findings_log_fails(&f, object);
 		text[0] = '\0';
@@ -876,7 +880,7 @@ issue_one(struct batch *b, struct request *r)
 	    &spec, &capped, object)) == NULL) {
 		goto out;
 	}
-	if ((ret = lint_copy(b, r, cert, prof, object)) != ONE_ISSUED) {
+	if ((ret = lint_copy(b, r, req, cert, prof, object)) != ONE_ISSUED) {
 		goto out;
 	}
 	ret = sign_start(b, r, cert, &spec, serial, names, capped, object);
