@@ -114,14 +114,20 @@ request_load(struct db *db, const char *id, int *why)
 	if (asprintf(&pat, "%s%%", id) == -1) {
 		fatalx("out of memory");
 	}
-	st = db_prepare(db, "SELECT r.id, r.ca_id, c.name, r.csr_der, r.profile,"
+	/* A whole id (ids are lower case) is looked up by its index. */
+	st = db_cached(db, strlen(id) == 36 ? "SELECT r.id, r.ca_id, c.name,"
+	    " r.csr_der, r.profile, r.details, r.subject_hsm, r.content_hash,"
+	    " r.submitter, r.submitted, r.status, r.refusal FROM requests r"
+	    " JOIN cas c ON c.id = r.ca_id WHERE r.id = ? LIMIT 2" :
+	    "SELECT r.id, r.ca_id, c.name, r.csr_der, r.profile,"
 	    " r.details, r.subject_hsm, r.content_hash, r.submitter,"
 	    " r.submitted, r.status, r.refusal FROM requests r"
 	    " JOIN cas c ON c.id = r.ca_id WHERE r.id LIKE ? LIMIT 2");
 	if (st == NULL) {
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 1, strlen(id) == 36 ? id : pat, -1,
+	    SQLITE_TRANSIENT);
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		if (rc == SQLITE_DONE) {
 			log_warnx("request %s: no such request", id);
@@ -165,7 +171,7 @@ request_load(struct db *db, const char *id, int *why)
 	r = NULL;
 	*why = EXIT_OK;
 out:
-	sqlite3_finalize(st);
+	db_release(st);
 	request_free(r);
 	free(pat);
 	return ret;
@@ -182,7 +188,7 @@ request_approvals(struct db *db, const struct request *r, char **names)
 	if (names != NULL) {
 		*names = NULL;
 	}
-	st = db_prepare(db, "SELECT o.name FROM approvals a JOIN operators o"
+	st = db_cached(db, "SELECT o.name FROM approvals a JOIN operators o"
 	    " ON o.id = a.operator_id WHERE a.kind = 'request' AND"
 	    " a.object = ? AND a.content_hash = ? AND a.decision = 'approve'"
 	    " AND o.name != ? AND o.role IN ('officer','operator') AND"
@@ -208,7 +214,7 @@ request_approvals(struct db *db, const struct request *r, char **names)
 		db_log_error(db, "approvals");
 		n = -1;
 	}
-	sqlite3_finalize(st);
+	db_release(st);
 	if (names != NULL && n >= 0) {
 		*names = list != NULL ? list : xstrdup("");
 	} else {

@@ -79,7 +79,7 @@ crl_cfg_load(struct db *db, int64_t ca_id, struct crl_cfg *cfg,
 	int ret = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if ((st = db_prepare(db, "SELECT settings FROM cas WHERE id = ?")) ==
+	if ((st = db_cached(db, "SELECT settings FROM cas WHERE id = ?")) ==
 	    NULL) {
 		goto out;
 	}
@@ -123,7 +123,7 @@ crl_cfg_load(struct db *db, int64_t ca_id, struct crl_cfg *cfg,
 	ret = 1;
 out:
 	json_decref(js);
-	sqlite3_finalize(st);
+	db_release(st);
 	return ret;
 }
 

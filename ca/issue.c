@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,12 @@ struct pending {
  */
 struct inflight {
 	pthread_t		 th;
-	int			 running;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 started;	/* th runs sign_thread */
+	int			 job;		/* th is signing cert */
+	int			 quit;		/* th is to return */
+	int			 running;	/* a certificate is in flight */
 	struct ca_key		*ck;
 	X509			*issuer;
 	struct request		*r;
@@ -535,6 +541,7 @@ build_cert(struct batch *b, struct request *r, X509_REQ *req,
 	memset(spec, 0, sizeof(*spec));
 	spec->subject = json_object_get(r->dj, "subject");
 	spec->subject_pub = X509_REQ_get0_pubkey(req);
+	spec->subject_spki = X509_REQ_get_X509_PUBKEY(req);
 	spec->issuer = b->ca->cert;
 	spec->profile = prof;
 	spec->ku = ku;
@@ -561,10 +568,12 @@ build_cert(struct batch *b, struct request *r, X509_REQ *req,
 /*
  * Lint the copy of cert that carries the token's AlgorithmIdentifier and
  * a placeholder signature of the token's length (placeholder_sign).
- * ONE_ISSUED if clean; else r is refused with every FAIL (logged).
+ * cert's SubjectPublicKeyInfo is a copy of req's, whose decoded key the
+ * rules check.  ONE_ISSUED if clean; else r is refused with every FAIL
+ * (logged).
  */
 static enum one_result
-lint_copy(struct batch *b, struct request *r, X509 *cert,
+lint_copy(struct batch *b, struct request *r, X509_REQ *req, X509 *cert,
     const struct profile *prof, const char *object)
 {
 	struct findings f;
@@ -581,6 +590,7 @@ lint_copy(struct batch *b, struct request *r, X509 *cert,
 	lo.profile = prof->lint_profile;
 	lo.issuer = b->ca->cert;
 	lo.throwaway = 1;
+	lo.subject_spki = X509_REQ_get_X509_PUBKEY(req);
 	if (!lint_certificate(cert, &lo, &f)) {
 		findings_log_fails(&f, object);
 		text[0] = '\0';
@@ -621,7 +631,7 @@ record_cert(struct batch *b, struct request *r, X509 *cert,
 	time_fmt(spec->not_before, nb, sizeof(nb));
 	time_fmt(spec->not_after, na, sizeof(na));
 	time_fmt(now_utc(), now, sizeof(now));
-	st = db_prepare(b->db, "INSERT INTO certificates (ca_id, serial,"
+	st = db_cached(b->db, "INSERT INTO certificates (ca_id, serial,"
 	    " request_id, subject, profile, not_before, not_after, der, sha256,"
 	    " issued, partition) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
 	if (st == NULL) {
@@ -644,8 +654,8 @@ record_cert(struct batch *b, struct request *r, X509 *cert,
 		db_log_error(b->db, "insert certificate");
 		goto out;
 	}
-	sqlite3_finalize(st);
-	st = db_prepare(b->db, "UPDATE requests SET status = 'issued' WHERE"
+	db_release(st);
+	st = db_cached(b->db, "UPDATE requests SET status = 'issued' WHERE"
 	    " id = ? AND status = 'pending'");
 	if (st == NULL) {
 		goto out;
@@ -663,30 +673,63 @@ record_cert(struct batch *b, struct request *r, X509 *cert,
 		ret = 1;
 	}
 out:
-	sqlite3_finalize(st);
+	db_release(st);
 	OPENSSL_free(der);
 	free(subj);
 	return ret;
 }
 
 /*
- * The signing thread: fl->cert signed on the token and its signature
- * checked with the issuer's key; fl->why says what failed.
+ * The signing thread, started once per run: each certificate handed to it
+ * (fl->job set) is signed on the token and its signature checked with the
+ * issuer's key; fl->why says what failed.  Returns when fl->quit is set.
  */
 static void *
 sign_thread(void *arg)
 {
 	struct inflight *fl = arg;
 
-	if (!x509_sign_with(fl->cert, NULL, fl->ck->key, fl->ck->alg,
-	    fl->object)) {
-		fl->why = "token signing failed";
-	} else if (X509_verify(fl->cert, X509_get0_pubkey(fl->issuer)) != 1) {
-		log_ssl("%s: the token's signature does not verify",
-		    fl->object);
-		fl->why = "token signature did not verify";
+	pthread_mutex_lock(&fl->mu);
+	for (;;) {
+		while (!fl->job && !fl->quit) {
+			pthread_cond_wait(&fl->cv, &fl->mu);
+		}
+		if (!fl->job) {
+			break;
+		}
+		pthread_mutex_unlock(&fl->mu);
+		if (!x509_sign_with(fl->cert, NULL, fl->ck->key, fl->ck->alg,
+		    fl->object)) {
+			fl->why = "token signing failed";
+		} else if (X509_verify(fl->cert,
+		    X509_get0_pubkey(fl->issuer)) != 1) {
+			log_ssl("%s: the token's signature does not verify",
+			    fl->object);
+			fl->why = "token signature did not verify";
+		}
+		pthread_mutex_lock(&fl->mu);
+		fl->job = 0;
+		pthread_cond_broadcast(&fl->cv);
 	}
+	pthread_mutex_unlock(&fl->mu);
 	return NULL;
+}
+
+/* Stop the signing thread, if started (nothing may be in flight). */
+static void
+signer_stop(struct inflight *fl)
+{
+	if (!fl->started) {
+		return;
+	}
+	pthread_mutex_lock(&fl->mu);
+	fl->quit = 1;
+	pthread_cond_broadcast(&fl->cv);
+	pthread_mutex_unlock(&fl->mu);
+	pthread_join(fl->th, NULL);
+	pthread_cond_destroy(&fl->cv);
+	pthread_mutex_destroy(&fl->mu);
+	fl->started = 0;
 }
 
 /*
@@ -706,7 +749,11 @@ inflight_finish(struct batch *b)
 	if (!fl->running) {
 		return 1;
 	}
-	pthread_join(fl->th, NULL);
+	pthread_mutex_lock(&fl->mu);
+	while (fl->job) {
+		pthread_cond_wait(&fl->cv, &fl->mu);
+	}
+	pthread_mutex_unlock(&fl->mu);
 	fl->running = 0;
 	if (fl->why != NULL) {
 		burn_serial(b->db, fl->serial, fl->why);
@@ -782,9 +829,18 @@ sign_start(struct batch *b, struct request *r, X509 *cert,
 	fl->names = names;
 	fl->capped = capped;
 	fl->why = NULL;
-	if ((rc = pthread_create(&fl->th, NULL, sign_thread, fl)) != 0) {
-		fatalx("pthread_create: %s", strerror(rc));
+	if (!fl->started) {
+		if ((rc = pthread_mutex_init(&fl->mu, NULL)) != 0 ||
+		    (rc = pthread_cond_init(&fl->cv, NULL)) != 0 ||
+		    (rc = pthread_create(&fl->th, NULL, sign_thread, fl)) != 0) {
+			fatalx("signing thread: %s", strerror(rc));
+		}
+		fl->started = 1;
 	}
+	pthread_mutex_lock(&fl->mu);
+	fl->job = 1;
+	pthread_cond_broadcast(&fl->cv);
+	pthread_mutex_unlock(&fl->mu);
 	fl->running = 1;
 	if (!b->overlap && !inflight_finish(b)) {
 		return ONE_ERROR;
@@ -824,7 +880,7 @@ issue_one(struct batch *b, struct request *r)
 	    &spec, &capped, object)) == NULL) {
 		goto out;
 	}
-	if ((ret = lint_copy(b, r, cert, prof, object)) != ONE_ISSUED) {
+	if ((ret = lint_copy(b, r, req, cert, prof, object)) != ONE_ISSUED) {
 		goto out;
 	}
 	ret = sign_start(b, r, cert, &spec, serial, names, capped, object);
@@ -1260,6 +1316,12 @@ cmd_issue(int argc, char **argv)
 	int ret = EXIT_ERROR, why, listed, pems_ok = 1;
 
 	memset(&b, 0, sizeof(b));
+	/*
+	 * Each certificate frees what it allocated: keep the heap rather
+	 * than give it back to the kernel (brk) and ask again every time.
+	 */
+	(void)mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	(void)mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	if (!args_parse(argc, argv, valued, flags, &a)) {
 		return EXIT_USAGE;
 	}
@@ -1356,6 +1418,7 @@ cmd_issue(int argc, char **argv)
 	crl_cfg_clear(&cfg);
 	ret = run_batches(&b, ready, nready, refused, ca_name);
 out:
+	signer_stop(&b.fl);
 	if (!pems_ok && ret == EXIT_OK) {
 		ret = EXIT_ERROR;	/* an earlier certificate's file is missing */
 	}

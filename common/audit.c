@@ -103,7 +103,7 @@ audit_head(struct db *db, int64_t *seq, char hash[65])
 
 	*seq = 0;
 	memcpy(hash, ZERO_HASH, 65);
-	if ((st = db_prepare(db, "SELECT seq, hash FROM audit "
+	if ((st = db_cached(db, "SELECT seq, hash FROM audit "
 	    "ORDER BY seq DESC LIMIT 1")) == NULL) {
 		goto out;
 	}
@@ -122,7 +122,7 @@ audit_head(struct db *db, int64_t *seq, char hash[65])
 	}
 	ret = 1;
 out:
-	sqlite3_finalize(st);
+	db_release(st);
 	return ret;
 }
 
@@ -172,7 +172,7 @@ audit_append(struct db *db, const char *operators, const char *action,
 	f[6] = (char *)(result != NULL ? result : "");
 	f[7] = (char *)(detail != NULL ? detail : "");
 	entry_hash(f, hash);
-	if ((st = db_prepare(db, "INSERT INTO audit (seq, prev_hash, time, "
+	if ((st = db_cached(db, "INSERT INTO audit (seq, prev_hash, time, "
 	    "operators, action, object, request_hash, result, detail, hash) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) == NULL) {
 		goto out;
@@ -193,7 +193,7 @@ audit_append(struct db *db, const char *operators, const char *action,
 	own = 0;
 	ret = 1;
 out:
-	sqlite3_finalize(st);
+	db_release(st);
 	if (own) {
 		db_rollback(db);
 	}

@@ -24,11 +24,20 @@
 #include "util.h"
 
 #define DB_BUSY_DEFAULT_MS 2000
+/* Statements kept prepared by db_cached() (and single-statement db_exec). */
+#define DB_CACHE_MAX	48
+
+struct db_cached_stmt {
+	const char	*sql;		/* a copy of the text */
+	sqlite3_stmt	*st;
+};
 
 struct db {
-	sqlite3	*h;
-	char	*path;
-	int	 readonly;
+	sqlite3			*h;
+	char			*path;
+	int			 readonly;
+	struct db_cached_stmt	 cache[DB_CACHE_MAX];
+	size_t			 ncache;
 };
 
 /* 1 if rc (an extended result code) means another connection holds a lock. */
@@ -64,6 +73,111 @@ db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
 	}
 	sqlite3_finalize(st);
 	return ok;
+}
+
+/* The cache slot of sql (same text); NULL if none. */
+static struct db_cached_stmt *
+cache_find(struct db *db, const char *sql)
+{
+	size_t i;
+
+	for (i = 0; i < db->ncache; i++) {
+		if (strcmp(db->cache[i].sql, sql) == 0) {
+			return &db->cache[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The cached statement of sql, prepared and cached if it is one
+ * statement (nothing after it but blanks and semicolons) and the cache
+ * has room.  NULL if not: *rc is SQLITE_OK if sql is just not cacheable,
+ * else the error of its preparation.
+ */
+static sqlite3_stmt *
+cache_get(struct db *db, const char *sql, int *rc)
+{
+	struct db_cached_stmt *c;
+	const char *tail = NULL;
+	sqlite3_stmt *st = NULL;
+	char *copy;
+
+	*rc = SQLITE_OK;
+	if ((c = cache_find(db, sql)) != NULL) {
+		return c->st;
+	}
+	if (db->ncache == DB_CACHE_MAX) {
+		return NULL;
+	}
+	if ((*rc = sqlite3_prepare_v3(db->h, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &st, &tail)) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	while (tail != NULL && strchr(" \t\n;", *tail) != NULL &&
+	    *tail != '\0') {
+		tail++;
+	}
+	if (st == NULL || (tail != NULL && *tail != '\0')) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	if ((copy = strdup(sql)) == NULL) {
+		fatalx("out of memory");
+	}
+	db->cache[db->ncache].sql = copy;
+	db->cache[db->ncache++].st = st;
+	return st;
+}
+
+sqlite3_stmt *
+db_cached(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = cache_get(db, sql, &rc)) == NULL) {
+		if (rc != SQLITE_OK) {
+			db_log_error(db, "prepare");
+			return NULL;
+		}
+		/* Several statements or the cache is full: a caller's bug. */
+		fatalx("%s: cannot cache statement %.40s", db->path, sql);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+void
+db_release(sqlite3_stmt *st)
+{
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
+/*
+ * Run sql as sqlite3_exec() would, through the cache when it is one
+ * statement; the SQLite result code (SQLITE_OK when it ran through).
+ * *err is set as by sqlite3_exec() when not cached (sqlite3_free it).
+ */
+static int
+run(struct db *db, const char *sql, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = cache_get(db, sql, &rc)) == NULL) {
+		return sqlite3_exec(db->h, sql, NULL, NULL, err);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 int
@@ -138,14 +252,14 @@ db_exec(struct db *db, const char *sql)
 	char *err = NULL;
 	int rc;
 
-	rc = sqlite3_exec(db->h, sql, NULL, NULL, &err);
+	rc = run(db, sql, &err);
 	if (rc != SQLITE_OK) {
 		if (is_busy(rc)) {
 			log_warnx("%s: database is locked by another process",
 			    db->path);
 		} else {
 			log_warnx("%s: %s", db->path,
-			    err != NULL ? err : sqlite3_errstr(rc));
+			    err != NULL ? err : sqlite3_errmsg(db->h));
 		}
 		sqlite3_free(err);
 		return 0;
@@ -374,6 +488,11 @@ db_close(struct db *db)
 	if (db == NULL) {
 		return;
 	}
+	while (db->ncache > 0) {
+		db->ncache--;
+		sqlite3_finalize(db->cache[db->ncache].st);
+		free((char *)db->cache[db->ncache].sql);
+	}
 	if (db->h != NULL) {
 		if (!sqlite3_get_autocommit(db->h)) {
 			(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
@@ -409,7 +528,7 @@ db_begin(struct db *db)
 		log_warnx("%s: store opened read-only", db->path);
 		return 0;
 	}
-	rc = sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	rc = run(db, "BEGIN IMMEDIATE", NULL);
 	if (is_busy(rc)) {
 		log_warnx("%s: database is locked by another process",
 		    db->path);
@@ -427,7 +546,7 @@ db_commit(struct db *db)
 {
 	int rc;
 
-	rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
+	rc = run(db, "COMMIT", NULL);
 	if (rc == SQLITE_OK) {
 		return 1;
 	}
@@ -447,7 +566,7 @@ db_rollback(struct db *db)
 	if (db == NULL || db->h == NULL || sqlite3_get_autocommit(db->h)) {
 		return;
 	}
-	(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	(void)run(db, "ROLLBACK", NULL);
 }
 
 int
@@ -462,7 +581,7 @@ db_meta_get(struct db *db, const char *key)
 	sqlite3_stmt *st;
 	char *v = NULL;
 
-	if ((st = db_prepare(db, "SELECT value FROM meta WHERE key = ?")) ==
+	if ((st = db_cached(db, "SELECT value FROM meta WHERE key = ?")) ==
 	    NULL) {
 		return NULL;
 	}
@@ -472,6 +591,8 @@ db_meta_get(struct db *db, const char *key)
 		fatalx("out of memory");
 	}
 	sqlite3_finalize(st);
+out:
+	db_release(st);
 	return v;
 }
 
@@ -480,13 +601,21 @@ db_meta_set(struct db *db, const char *key, const char *value)
 {
 	sqlite3_stmt *st;
 
-	if ((st = db_prepare(db, "INSERT INTO meta (key, value) VALUES (?, ?) "
+	if ((st = db_cached(db, "INSERT INTO meta (key, value) VALUES (?, ?) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value")) == NULL) {
 		return 0;
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	return db_step_done(db, st, "writing meta");
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, "writing meta");
+		goto out;
+	}
+	ret = 1;
+out:
+	db_release(st);
+	return ret;
 }
 
 int
@@ -494,11 +623,16 @@ db_meta_delete(struct db *db, const char *key)
 {
 	sqlite3_stmt *st;
 
-	if ((st = db_prepare(db, "DELETE FROM meta WHERE key = ?")) == NULL) {
+	if ((st = db_cached(db, "DELETE FROM meta WHERE key = ?")) == NULL) {
 		return 0;
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	return db_step_done(db, st, "deleting meta");
+	if (!(ret = sqlite3_step(st) == SQLITE_DONE)) {
+		db_log_error(db, "deleting meta");
+	}
+	db_release(st);
+	return ret;
 }
 
 int

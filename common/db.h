@@ -44,10 +44,24 @@ int db_commit(struct db *db);
 void db_rollback(struct db *db);
 int db_in_transaction(struct db *db);
 
-/* Run SQL with no result rows.  1/0 (logged with the SQLite message). */
+/*
+ * Run SQL with no result rows.  1/0 (logged with the SQLite message).
+ * A single statement is kept prepared for the next call with the same
+ * text (BEGIN, SAVEPOINT, ...).
+ */
 int db_exec(struct db *db, const char *sql);
 /* Prepare sql; NULL after logging. */
 sqlite3_stmt *db_prepare(struct db *db, const char *sql);
+/*
+ * The statement of sql (one statement) kept prepared by db until
+ * db_close(), reset and with its bindings cleared: for statements run
+ * for every certificate.  The caller never finalizes it: it calls
+ * db_release() when done, which releases its read locks.  Not re-entrant:
+ * a caller holding it must not ask for the same sql.  NULL after logging.
+ */
+sqlite3_stmt *db_cached(struct db *db, const char *sql);
+/* Reset a db_cached() statement and clear its bindings; NULL accepted. */
+void db_release(sqlite3_stmt *st);
 /* Log "PATH: what: sqlite message" for the last error. */
 void db_log_error(struct db *db, const char *what);
 /*

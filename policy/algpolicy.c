@@ -518,7 +518,7 @@ ec_explicit(const EVP_PKEY *pub)
 	const X509_ALGOR	*alg;
 	const unsigned char	*p;
 	unsigned char		*der = NULL;
-	char			 enc[32];
+	char			 enc[32] = "", name[64];
 	int			 len, ptype, v = 0, ret = 0;
 	const void		*pval;
 
@@ -530,6 +530,16 @@ ec_explicit(const EVP_PKEY *pub)
 	if (EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_EC_ENCODING,
 	    enc, sizeof(enc), NULL) && strcmp(enc, "explicit") == 0) {
 		ret = 1;
+		goto out;
+	}
+	/*
+	 * Named-curve encoding of a group with a name: the encoder writes
+	 * the curve's OID (or fails if it has none), which is what the round
+	 * trip below would find, without an encoder and a decoder per key.
+	 */
+	if (strcmp(enc, OSSL_PKEY_EC_ENCODING_GROUP) == 0 &&
+	    EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME,
+	    name, sizeof(name), NULL) && name[0] != '\0') {
 		goto out;
 	}
 	if ((len = i2d_PUBKEY(pub, &der)) <= 0) {

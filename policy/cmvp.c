@@ -68,7 +68,7 @@ cmvp_lookup(struct db *db, const char *cert_number, struct cmvp_record *out)
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if ((st = db_prepare(db, "SELECT m.cert_number, m.vendor,"
+	if ((st = db_cached(db, "SELECT m.cert_number, m.vendor,"
 	    " m.module_name, m.standard, m.status, m.overall_level,"
 	    " m.module_type, m.embodiment, m.sunset_date, s.snapshot_date,"
 	    " m.local FROM cmvp_modules m JOIN cmvp_snapshots s"
@@ -79,7 +79,7 @@ cmvp_lookup(struct db *db, const char *cert_number, struct cmvp_record *out)
 	if ((ret = db_step_row(db, st, "cmvp lookup")) == 1) {
 		record_from_row(st, out);
 	}
-	sqlite3_finalize(st);
+	db_release(st);
 	return ret;
 }
 

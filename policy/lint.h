@@ -124,6 +124,12 @@ struct lint_opts {
 	 * RSA scheme of the dated policies (ES-ALG-KEY-06).  NULL: unknown.
 	 */
 	const char		*key_sig_alg;
+	/*
+	 * Or NULL.  The SubjectPublicKeyInfo the certificate's was copied from
+	 * (eecert_spec.subject_spki): if the two encode to the same DER, its
+	 * decoded key is the certificate's key for the rules.
+	 */
+	const X509_PUBKEY	*subject_spki;
 };
 
 /* Lint cert against the rules for o->kind.  Adds findings; 1 if no FAIL. */

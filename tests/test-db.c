@@ -1,7 +1,8 @@
 /*
  * Unit tests for common/db.c and the transaction behaviour of
  * audit_append(): creation refusals, modes, meta, rollback, joining the
- * caller's transaction, db_check.
+ * caller's transaction, db_check, the statement cache (db_cached,
+ * db_exec).
  */
 #include "config.h"
 
@@ -27,6 +28,41 @@ count(struct db *db, const char *sql)
 	}
 	sqlite3_finalize(st);
 	return n;
+}
+
+/* db_cached() and the single-statement cache of db_exec(). */
+static void
+cache_tests(struct db *db)
+{
+	sqlite3_stmt *a, *b;
+	char sql[64];
+
+	a = db_cached(db, "SELECT ?1 + 1");
+	ok(a != NULL && sqlite3_bind_int(a, 1, 41) == SQLITE_OK &&
+	    sqlite3_step(a) == SQLITE_ROW && sqlite3_column_int(a, 0) == 42,
+	    "cached statement runs");
+	/* Same text from another buffer: the same statement, reset. */
+	snprintf(sql, sizeof(sql), "SELECT ?1 + %d", 1);
+	b = db_cached(db, sql);
+	ok(b == a, "same text, same statement");
+	ok(b != NULL && sqlite3_step(b) == SQLITE_ROW &&
+	    sqlite3_column_type(b, 0) == SQLITE_NULL,
+	    "handed out reset, bindings cleared");
+	db_release(b);
+	db_release(NULL);
+	ok(db_exec(db, "CREATE TABLE t (x)") &&
+	    db_exec(db, "INSERT INTO t VALUES (1)") &&
+	    db_exec(db, "INSERT INTO t VALUES (1)") &&
+	    db_exec(db, "INSERT INTO t VALUES (2); INSERT INTO t VALUES (3)"),
+	    "db_exec: repeated and multi-statement SQL");
+	ok(count(db, "SELECT sum(x) FROM t") == 7, "each ran once");
+	ok(!db_exec(db, "INSERT INTO nosuch VALUES (1)"),
+	    "db_exec: error reported");
+	ok(db_begin(db) && db_exec(db, "SAVEPOINT one") &&
+	    db_exec(db, "INSERT INTO t VALUES (10)") &&
+	    db_exec(db, "ROLLBACK TO one") && db_exec(db, "RELEASE one") &&
+	    db_commit(db) && count(db, "SELECT sum(x) FROM t") == 7,
+	    "cached savepoints roll back");
 }
 
 int
@@ -90,6 +126,7 @@ main(void)
 	    "INSERT INTO crl_floor VALUES (42, 1); PRAGMA foreign_keys = ON"),
 	    "plant a dangling reference");
 	ok(!db_check(db), "db_check finds it");
+	cache_tests(db);
 	db_close(db);
 	db_close(NULL);
 
