@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,7 @@ main(int argc, char **argv)
 	struct crl_stats st;
 	struct crl_iter it;
 	struct crl_file *f = NULL;
+	char *outdir = NULL;
 	struct hsm_module *mod = NULL;
 	struct hsm_token *tok = NULL;
 	struct hsm_key *key = NULL;
@@ -168,6 +170,14 @@ main(int argc, char **argv)
 	p.scope = CRL_SCOPE_USER;
 	p.idp_uri = "http://crl.example/bench.crl";
 	p.pem = 1;
+	/*
+	 * As eseal-ca crl does: the entries file is parsed once, the
+	 * encoder's later passes re-read its spill beside the output.
+	 */
+	if ((outdir = strdup(out)) == NULL) {
+		fatalx("out of memory");
+	}
+	p.spill_dir = dirname(outdir);
 	if ((f = crl_file_open(entries)) == NULL) {
 		goto out;
 	}
@@ -179,6 +189,7 @@ main(int argc, char **argv)
 	    (unsigned long long)st.entries, (unsigned long long)st.bytes);
 	ret = 0;
 out:
+	free(outdir);
 	crl_file_free(f);
 	hsm_key_free(key);
 	hsm_token_close(tok);

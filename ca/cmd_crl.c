@@ -355,26 +355,57 @@ struct publish {
 	int		 running;
 };
 
+/* write all of buf to fd.  1/0 (errno set). */
+static int
+write_all(int fd, const unsigned char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return 0;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 1;
+}
+
+/* Chunk of the DER read at a time: whole 48-byte PEM lines. */
+#define PUBLISH_CHUNK	(48 * 32768)
+
 static void *
 publish_run(void *arg)
 {
+	static const char begin[] = "-----BEGIN X509 CRL-----\n";
+	static const char end[] = "-----END X509 CRL-----\n";
 	struct publish *pb = arg;
-	unsigned char in[48 * 1024], out[64 * 1024 + 1024];
-	EVP_ENCODE_CTX *ec = NULL;
-	uint64_t done = 0;
+	unsigned char *in, *out, *q;
+	uint64_t done = 0, written = 0;
+	size_t i, k, m;
 	ssize_t n;
-	int outl;
+	int fd = fileno(pb->out);
 
-	if ((ec = EVP_ENCODE_CTX_new()) == NULL) {
+	/*
+	 * Straight to the descriptor (nothing is buffered in pb->out): the
+	 * PEM's lines with EVP_EncodeBlock (the bytes EVP_EncodeUpdate
+	 * gives), and the writeback of each chunk started at once, so that
+	 * the fsync at the end has little left to wait for.
+	 */
+	if ((in = malloc(PUBLISH_CHUNK)) == NULL ||
+	    (out = malloc(PUBLISH_CHUNK / 48 * 65)) == NULL) {
 		fatalx("out of memory");
 	}
-	EVP_EncodeInit(ec);
-	if (pb->pem) {
-		fputs("-----BEGIN X509 CRL-----\n", pb->out);
+	if (pb->pem && !write_all(fd, (const unsigned char *)begin,
+	    sizeof(begin) - 1)) {
+		goto werr;
 	}
 	while (done < pb->len) {
-		n = pread(pb->fd, in, pb->len - done < sizeof(in) ?
-		    (size_t)(pb->len - done) : sizeof(in),
+		n = pread(pb->fd, in, pb->len - done < PUBLISH_CHUNK ?
+		    (size_t)(pb->len - done) : PUBLISH_CHUNK,
 		    (off_t)(pb->off + done));
 		if (n <= 0) {
 			pb->err = n == 0 ? EIO : errno;
@@ -383,30 +414,41 @@ publish_run(void *arg)
 		}
 		done += (uint64_t)n;
 		if (!pb->pem) {
-			fwrite(in, 1, (size_t)n, pb->out);
-			continue;
+			q = in;
+			m = (size_t)n;
+		} else {
+			for (i = 0, m = 0; i < (size_t)n; i += 48) {
+				k = (size_t)n - i < 48 ? (size_t)n - i : 48;
+				m += (size_t)EVP_EncodeBlock(out + m, in + i,
+				    (int)k);
+				out[m++] = '\n';
+			}
+			q = out;
 		}
-		if (!EVP_EncodeUpdate(ec, out, &outl, in, (int)n)) {
-			pb->err = EINVAL;
-			pb->step = "base64";
-			goto out;
+		if (!write_all(fd, q, m)) {
+			goto werr;
 		}
-		fwrite(out, 1, (size_t)outl, pb->out);
+#ifdef SYNC_FILE_RANGE_WRITE
+		(void)sync_file_range(fd, (off_t)written, (off_t)m,
+		    SYNC_FILE_RANGE_WRITE);
+#endif
+		written += m;
 	}
-	if (pb->pem) {
-		EVP_EncodeFinal(ec, out, &outl);
-		fwrite(out, 1, (size_t)outl, pb->out);
-		fputs("-----END X509 CRL-----\n", pb->out);
+	if (pb->pem && !write_all(fd, (const unsigned char *)end,
+	    sizeof(end) - 1)) {
+		goto werr;
 	}
-	if (ferror(pb->out) || fflush(pb->out) == EOF) {
-		pb->err = errno ? errno : EIO;
-		pb->step = "write";
-	} else if (fsync(fileno(pb->out)) == -1) {
+	if (fsync(fd) == -1) {
 		pb->err = errno;
 		pb->step = "fsync";
 	}
+	goto out;
+werr:
+	pb->err = errno ? errno : EIO;
+	pb->step = "write";
 out:
-	EVP_ENCODE_CTX_free(ec);
+	free(in);
+	free(out);
 	return NULL;
 }
 

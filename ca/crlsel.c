@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -281,11 +280,10 @@ stored_time(const unsigned char *s, time_t *out)
 		return 0;
 	}
 	for (i = 0; i < 20; i++) {
-		if (s[i] == '\0' || (pat[i] == 'd' ? !isdigit(s[i]) :
-		    s[i] != pat[i])) {
+		v[i] = s[i] - '0';
+		if (pat[i] == 'd' ? (unsigned)v[i] > 9 : s[i] != pat[i]) {
 			break;
 		}
-		v[i] = s[i] - '0';
 	}
 	if (i != 20 || s[20] != '\0') {
 		return time_parse((const char *)s, out, "stored time");

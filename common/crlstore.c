@@ -81,16 +81,26 @@ sync_dir(const char *dir)
 	return ok;
 }
 
-/* Copy len bytes at off in in to out (in the kernel).  1/0, errno set. */
+/*
+ * Copy len bytes at off in in to out (in the kernel), in chunks whose
+ * writeback is started at once (the fsync after has less to wait for).
+ * 1/0, errno set.
+ */
 static int
 copy_range(int in, uint64_t off, uint64_t len, int out)
 {
-	loff_t o = (loff_t)off;
+	loff_t o = (loff_t)off, w = 0;
 	ssize_t n;
 
 	while (len > 0) {
-		n = copy_file_range(in, &o, out, NULL, len > (1u << 30) ?
-		    (size_t)1 << 30 : (size_t)len, 0);
+		n = copy_file_range(in, &o, out, NULL, len > (8u << 20) ?
+		    (size_t)8 << 20 : (size_t)len, 0);
+#ifdef SYNC_FILE_RANGE_WRITE
+		if (n > 0) {
+			(void)sync_file_range(out, w, n, SYNC_FILE_RANGE_WRITE);
+			w += n;
+		}
+#endif
 		if (n == -1 && errno == EINTR) {
 			continue;
 		}

@@ -291,3 +291,59 @@ crl_file_iter(struct crl_file *f, struct crl_iter *it)
 	it->rewind = file_rewind;
 	it->arg = f;
 }
+
+/* The value of hex digit c, or 16 (a million serials a CRL: no ctype). */
+static inline unsigned
+hex_digit(unsigned char c)
+{
+	unsigned d = (unsigned)c - '0';
+
+	if (d < 10) {
+		return d;
+	}
+	d = ((unsigned)c | 0x20) - 'a';
+	return d < 6 ? d + 10 : 16;
+}
+
+int
+crl_entry_set_serial_hex(struct crl_entry *e, const char *hex,
+    const char *what)
+{
+	const unsigned char *h;
+	size_t n, i, len;
+	unsigned hi, lo;
+
+	while (hex[0] == '0' && hex[1] != '\0') {
+		hex++;
+	}
+	n = strnlen(hex, 2 * sizeof(e->serial) + 1);
+	if (n == 0 || (n + 1) / 2 > sizeof(e->serial)) {
+		log_warnx("%s: ES-CRL-05: bad serial \"%s\" (want 1 to 40 hex "
+		    "digits)", what, hex);
+		return 0;
+	}
+	len = (n + 1) / 2;
+	h = (const unsigned char *)hex;
+	i = 0;
+	/* An odd count: the first octet has one digit. */
+	if (n % 2) {
+		if ((lo = hex_digit(*h++)) > 15) {
+			goto bad;
+		}
+		e->serial[i++] = (unsigned char)lo;
+	}
+	for (; i < len; i++, h += 2) {
+		hi = hex_digit(h[0]);
+		lo = hex_digit(h[1]);
+		if (hi > 15 || lo > 15) {
+			goto bad;
+		}
+		e->serial[i] = (unsigned char)(hi << 4 | lo);
+	}
+	memset(e->serial + len, 0, sizeof(e->serial) - len);
+	e->serial_len = len;
+	return 1;
+bad:
+	log_warnx("%s: ES-CRL-05: bad serial \"%s\" (not hex)", what, hex);
+	return 0;
+}

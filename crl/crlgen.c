@@ -1402,48 +1402,6 @@ out:
 	return ret;
 }
 
-int
-crl_entry_set_serial_hex(struct crl_entry *e, const char *hex,
-    const char *what)
-{
-	size_t n = strlen(hex), i, j;
-	int v, hi = 0;
-
-	while (n > 1 && *hex == '0') {
-		hex++;
-		n--;
-	}
-	if (n == 0 || (n + 1) / 2 > sizeof(e->serial)) {
-		log_warnx("%s: ES-CRL-05: bad serial \"%s\" (want 1 to 40 hex "
-		    "digits)", what, hex);
-		return 0;
-	}
-	e->serial_len = (n + 1) / 2;
-	j = e->serial_len * 2 - n;	/* 1 if odd: implicit leading 0 */
-	memset(e->serial, 0, sizeof(e->serial));
-	for (i = 0; i < n; i++, j++) {
-		int c = (unsigned char)hex[i];
-
-		if (c >= '0' && c <= '9') {
-			v = c - '0';
-		} else if (c >= 'a' && c <= 'f') {
-			v = c - 'a' + 10;
-		} else if (c >= 'A' && c <= 'F') {
-			v = c - 'A' + 10;
-		} else {
-			log_warnx("%s: ES-CRL-05: bad serial \"%s\" (not hex)",
-			    what, hex);
-			return 0;
-		}
-		if (j % 2 == 0) {
-			hi = v;
-		} else {
-			e->serial[j / 2] = (unsigned char)(hi << 4 | v);
-		}
-	}
-	return 1;
-}
-
 static const struct {
 	int		 r;
 	const char	*name;
