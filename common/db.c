@@ -62,6 +62,28 @@ db_log_error(struct db *db, const char *what)
 	log_warnx("%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
 }
 
+/*
+ * End st: a statement of the cache (db_cached()) is reset for its next
+ * use, any other is finalized.  NULL accepted.
+ */
+static void
+stmt_end(struct db *db, sqlite3_stmt *st)
+{
+	size_t i;
+
+	if (st == NULL) {
+		return;
+	}
+	for (i = 0; i < db->ncache; i++) {
+		if (db->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
 int
 db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
 {
@@ -71,7 +93,7 @@ db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
 	if (!ok && what != NULL) {
 		db_log_error(db, what);
 	}
-	sqlite3_finalize(st);
+	stmt_end(db, st);
 	return ok;
 }
 
@@ -205,7 +227,7 @@ db_query_int64(struct db *db, sqlite3_stmt *st, const char *what,
 	} else {
 		db_log_error(db, what);
 	}
-	sqlite3_finalize(st);
+	stmt_end(db, st);
 	return ok;
 }
 
@@ -232,7 +254,7 @@ db_rows_load(struct db *db, sqlite3_stmt *st, const char *what,
 	}
 	ok = 1;
 out:
-	sqlite3_finalize(st);
+	stmt_end(db, st);
 	if (!ok) {
 		for (i = 0; i < cnt; i++) {
 			clear(v + i * size);
@@ -590,8 +612,6 @@ db_meta_get(struct db *db, const char *key)
 	    (v = strdup((const char *)sqlite3_column_text(st, 0))) == NULL) {
 		fatalx("out of memory");
 	}
-	sqlite3_finalize(st);
-out:
 	db_release(st);
 	return v;
 }
@@ -608,14 +628,6 @@ db_meta_set(struct db *db, const char *key, const char *value)
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	return db_step_done(db, st, "writing meta");
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, "writing meta");
-		goto out;
-	}
-	ret = 1;
-out:
-	db_release(st);
-	return ret;
 }
 
 int
@@ -628,11 +640,6 @@ db_meta_delete(struct db *db, const char *key)
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	return db_step_done(db, st, "deleting meta");
-	if (!(ret = sqlite3_step(st) == SQLITE_DONE)) {
-		db_log_error(db, "deleting meta");
-	}
-	db_release(st);
-	return ret;
 }
 
 int

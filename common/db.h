@@ -65,7 +65,8 @@ void db_release(sqlite3_stmt *st);
 /* Log "PATH: what: sqlite message" for the last error. */
 void db_log_error(struct db *db, const char *what);
 /*
- * Step st (a statement with no result rows) once and finalize it.  1 if
+ * Step st (a statement with no result rows) once and finalize it (a
+ * db_cached() one is reset instead).  1 if
  * it ran to SQLITE_DONE, else 0 (logged with what; what NULL: not logged,
  * the caller reports).
  */
