@@ -15,7 +15,7 @@
 struct db;
 
 /* Current schema version written by the migrations in db.c. */
-#define DB_SCHEMA_VERSION 5
+#define DB_SCHEMA_VERSION 6
 
 enum db_open_mode {
 	DB_OPEN_EXISTING = 0,	/* the file must exist */
