@@ -59,6 +59,15 @@ check() {
 	if "$@" >"$T/.chk" 2>&1; then _tap 0 "$d"; else sed 's/^/#   /' "$T/.chk" | head -20; _tap 1 "$d"; fi
 }
 
+# flip_byte FILE OFFSET: invert the byte at OFFSET (negative: from the
+# end), so the file always changes.
+flip_byte() {
+	python3 -c 'import sys
+f = open(sys.argv[1], "r+b"); o = int(sys.argv[2])
+f.seek(o, 0 if o >= 0 else 2); b = f.read(1)[0]
+f.seek(-1, 1); f.write(bytes([b ^ 0xff]))' "$1" "$2"
+}
+
 skip_all() {
 	echo "1..0 # SKIP $1"
 	exit 0
