@@ -995,6 +995,7 @@ quorum_free(struct quorum *q)
 	}
 	free(q->names);
 	free(q->ids);
+	free(q->who);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -1285,6 +1286,7 @@ quorum_gather(struct db *db, char *const *specs, size_t nspecs, size_t m,
 		/* Reasons already logged and recorded. */
 		goto out;
 	}
+	q.who = quorum_names(&q);
 	*out = q;
 	memset(&q, 0, sizeof(q));
 	ok = 1;
