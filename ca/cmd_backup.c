@@ -77,7 +77,8 @@ backup_create(const struct args *a)
 	struct backup_info bi;
 	struct quorum q = { 0 };
 	struct db *db = NULL;
-	char *specs[MAX_OFFICERS], *who = NULL, detail[256];
+	char *specs[MAX_OFFICERS], detail[256];
+	const char *who;
 	const char *file = a->pos[1];
 	int ret = EXIT_ERROR;
 
@@ -90,7 +91,7 @@ backup_create(const struct args *a)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	who = quorum_names(&q);
+	who = q.who;
 	if (!backup_write(db, file, args_get(a, "pass"), &bi)) {
 		audit_append(db, who, "backup", file, NULL, "failed", NULL);
 		goto out;
@@ -106,7 +107,6 @@ backup_create(const struct args *a)
 	ret = EXIT_OK;
 out:
 	quorum_free(&q);
-	free(who);
 	db_close(db);
 	return ret;
 }

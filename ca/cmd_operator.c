@@ -93,7 +93,7 @@ op_add(struct db *db, struct args *a, const char *name, char **specs,
 {
 	struct quorum q = { 0 };
 	enum op_role role;
-	char *who = NULL;
+	const char *who;
 	int ret = EXIT_ERROR;
 
 	if (!args_need(a, "role", "operator add") ||
@@ -111,7 +111,7 @@ op_add(struct db *db, struct args *a, const char *name, char **specs,
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	who = quorum_names(&q);
+	who = q.who;
 	if (!db_begin(db)) {
 		goto out;
 	}
@@ -127,7 +127,6 @@ op_add(struct db *db, struct args *a, const char *name, char **specs,
 	ret = EXIT_OK;
 out:
 	quorum_free(&q);
-	free(who);
 	return ret;
 }
 
@@ -141,7 +140,7 @@ op_unlock(struct db *db, const char *name, char **specs, size_t n)
 {
 	struct quorum q = { 0 };
 	sqlite3_stmt *st;
-	char *who = NULL;
+	const char *who;
 	int ret = EXIT_ERROR;
 
 	if (!quorum_gather(db, specs, n, quorum_size(db), ROLE_OFFICER,
@@ -149,7 +148,7 @@ op_unlock(struct db *db, const char *name, char **specs, size_t n)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	who = quorum_names(&q);
+	who = q.who;
 	if (!db_begin(db)) {
 		goto out;
 	}
@@ -178,7 +177,6 @@ op_unlock(struct db *db, const char *name, char **specs, size_t n)
 	ret = EXIT_OK;
 out:
 	quorum_free(&q);
-	free(who);
 	return ret;
 }
 
@@ -190,7 +188,8 @@ cmd_operator(int argc, char **argv)
 	struct args a;
 	struct db *db = NULL;
 	struct quorum q = { 0 };
-	char *officers[MAX_OFFICERS], *who = NULL;
+	char *officers[MAX_OFFICERS];
+	const char *who;
 	const char *sub, *name;
 	size_t n;
 	int ret = EXIT_ERROR;
@@ -248,7 +247,7 @@ cmd_operator(int argc, char **argv)
 			ret = EXIT_REFUSED;
 			goto out;
 		}
-		who = quorum_names(&q);
+		who = q.who;
 		if (!operator_bind_card(db, name, args_get(&a, "module"),
 		    args_get(&a, "token-serial"), args_get(&a, "key-id"),
 		    args_get(&a, "card-pin"))) {
@@ -270,7 +269,6 @@ cmd_operator(int argc, char **argv)
 	}
 out:
 	quorum_free(&q);
-	free(who);
 	db_close(db);
 	return ret;
 }

@@ -244,6 +244,34 @@ struct hsm_decision {
 	int		 checked;	/* eff and snapshot are set */
 };
 
+/*
+ * What request submit and amend evaluate: the parameters, the findings,
+ * the HSM decision, and the details JSON and refusal text (malloc'd).
+ */
+struct req_eval {
+	struct req_params	 rp;
+	struct findings		 f;
+	struct hsm_decision	 hd;
+	char			*details, *refusal;
+};
+
+static void
+req_eval_init(struct req_eval *e)
+{
+	memset(e, 0, sizeof(*e));
+	findings_init(&e->f);
+}
+
+/* Free what e owns. */
+static void
+req_eval_clear(struct req_eval *e)
+{
+	findings_free(&e->f);
+	attest_clear(&e->hd.att);
+	free(e->details);
+	free(e->refusal);
+}
+
 static void
 subject_json_add(json_t *o, const X509_NAME *n, int nid, const char *key)
 {
@@ -587,23 +615,19 @@ audit_attestation(struct db *db, struct hsm_decision *hd, const char *who,
 static int
 req_submit(struct args *a)
 {
-	struct findings f;
-	struct req_params rp;
-	struct hsm_decision hd;
+	struct req_eval e;
 	struct db *db = NULL;
 	struct ca_row *ca = NULL;
 	X509_REQ *req = NULL;
 	unsigned char *der = NULL, *att = NULL;
-	char *who = NULL, *details = NULL, *refusal = NULL;
+	char *who = NULL;
 	char id[37], hash[65], now[32], object[64];
 	const char *csr_path, *att_path, *subject_hsm;
 	int64_t op_id;
 	uuid_t uu;
 	int derlen = 0, ret = EXIT_ERROR;
 
-	findings_init(&f);
-	memset(&rp, 0, sizeof(rp));
-	memset(&hd, 0, sizeof(hd));
+	req_eval_init(&e);
 	if (a->npos != 2 || !args_need(a, "profile", "request submit") ||
 	    !args_need(a, "ca", "request submit") ||
 	    !args_need(a, "submitter", "request submit")) {
@@ -616,22 +640,22 @@ req_submit(struct args *a)
 		    "exclude each other (an attestation names the HSM)");
 		return EXIT_USAGE;
 	}
-	rp.what = csr_path;
-	rp.profiles_dir = args_get(a, "profiles");
-	rp.profile = args_get(a, "profile");
-	rp.ku = args_get(a, "key-usage");
-	rp.subject_hsm = args_get(a, "subject-hsm");
-	if (!days_arg(a, "request submit", &rp.days)) {
+	e.rp.what = csr_path;
+	e.rp.profiles_dir = args_get(a, "profiles");
+	e.rp.profile = args_get(a, "profile");
+	e.rp.ku = args_get(a, "key-usage");
+	e.rp.subject_hsm = args_get(a, "subject-hsm");
+	if (!days_arg(a, "request submit", &e.rp.days)) {
 		return EXIT_USAGE;
 	}
 	if ((req = csr_read_file(csr_path, &der, &derlen)) == NULL) {
 		goto out;
 	}
 	if (att_path != NULL) {
-		if (!file_read(att_path, 1 << 20, &att, &rp.att_len)) {
+		if (!file_read(att_path, 1 << 20, &att, &e.rp.att_len)) {
 			goto out;
 		}
-		rp.att_buf = att;
+		e.rp.att_buf = att;
 	}
 	if ((db = ca_open_db()) == NULL) {
 		goto out;
@@ -652,52 +676,52 @@ req_submit(struct args *a)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	if (!request_evaluate(db, ca, req, &rp, &f, &details, &hd)) {
+	if (!request_evaluate(db, ca, req, &e.rp, &e.f, &e.details, &e.hd)) {
 		goto out;
 	}
-	subject_hsm = att_path == NULL ? rp.subject_hsm :
-	    hd.att_result == ATTEST_OK ? hd.att.cmvp : NULL;
-	request_hash(der, (size_t)derlen, rp.profile, details, subject_hsm,
+	subject_hsm = att_path == NULL ? e.rp.subject_hsm :
+	    e.hd.att_result == ATTEST_OK ? e.hd.att.cmvp : NULL;
+	request_hash(der, (size_t)derlen, e.rp.profile, e.details, subject_hsm,
 	    ca->name, hash);
 	uuid_generate_random(uu);
 	uuid_unparse_lower(uu, id);
 	snprintf(object, sizeof(object), "request:%s", id);
 	time_fmt(now_utc(), now, sizeof(now));
-	if (f.fails > 0) {
-		refusal = fails_text(&f, csr_path);
+	if (e.f.fails > 0) {
+		e.refusal = fails_text(&e.f, csr_path);
 	}
 	if (!db_begin(db)) {
 		goto out;
 	}
-	if (!request_insert(db, id, ca->id, der, derlen, rp.profile, details,
-	    subject_hsm, hash, who, now, refusal)) {
+	if (!request_insert(db, id, ca->id, der, derlen, e.rp.profile, e.details,
+	    subject_hsm, hash, who, now, e.refusal)) {
 		goto rollback;
 	}
 	if (!audit_append(db, who, "request-submit", object, hash,
-	    refusal != NULL ? "refused" : "ok",
-	    refusal != NULL ? refusal : details)) {
+	    e.refusal != NULL ? "refused" : "ok",
+	    e.refusal != NULL ? e.refusal : e.details)) {
 		goto rollback;
 	}
 	if (att_path != NULL &&
-	    !audit_attestation(db, &hd, who, object, hash)) {
+	    !audit_attestation(db, &e.hd, who, object, hash)) {
 		goto rollback;
 	}
 	if (!db_commit(db)) {
 		goto rollback;
 	}
-	if (refusal != NULL) {
-		findings_log_fails(&f, csr_path);
+	if (e.refusal != NULL) {
+		findings_log_fails(&e.f, csr_path);
 		log_warnx("%s: request %s refused (%d rule%s failed)", csr_path,
-		    id, f.fails, f.fails == 1 ? "" : "s");
+		    id, e.f.fails, e.f.fails == 1 ? "" : "s");
 		ret = EXIT_REFUSED;
 	} else {
 		ret = EXIT_OK;
 	}
 	if (g.json) {
 		json_print(json_pack("{s:s,s:s,s:s,s:s}", "id", id, "status",
-		    refusal != NULL ? "refused" : "pending", "content_hash",
-		    hash, "refusal", refusal != NULL ? refusal : ""));
-	} else if (refusal == NULL) {
+		    e.refusal != NULL ? "refused" : "pending", "content_hash",
+		    hash, "refusal", e.refusal != NULL ? e.refusal : ""));
+	} else if (e.refusal == NULL) {
 		printf("%s\n", id);
 	}
 	if (!sign_head(db, args_get(a, "pin")) && ret == EXIT_OK) {
@@ -707,16 +731,13 @@ req_submit(struct args *a)
 rollback:
 	db_rollback(db);
 out:
-	findings_free(&f);
+	req_eval_clear(&e);
 	ca_row_free(ca);
 	X509_REQ_free(req);
 	OPENSSL_free(der);
 	free(att);
-	attest_clear(&hd.att);
 	db_close(db);
 	free(who);
-	free(details);
-	free(refusal);
 	return ret;
 }
 
@@ -1090,23 +1111,19 @@ request_update(struct db *db, const char *id, const char *profile,
 static int
 req_amend(struct args *a)
 {
-	struct findings f;
-	struct req_params rp;
-	struct hsm_decision hd;
+	struct req_eval e;
 	struct db *db = NULL;
 	struct request *r = NULL;
 	struct ca_row *ca = NULL;
 	X509_REQ *req = NULL;
 	const unsigned char *p;
-	char *who = NULL, *details = NULL, *refusal = NULL;
+	char *who = NULL;
 	char hash[65], object[64], detail[256], ku[2] = "";
 	const char *subject_hsm;
 	int64_t op_id;
 	int ret = EXIT_ERROR, why, before;
 
-	findings_init(&f);
-	memset(&rp, 0, sizeof(rp));
-	memset(&hd, 0, sizeof(hd));
+	req_eval_init(&e);
 	if (a->npos != 2 || !args_need(a, "submitter", "request amend")) {
 		return EXIT_USAGE;
 	}
@@ -1147,25 +1164,25 @@ req_amend(struct args *a)
 		log_ssl("request %s: stored CSR unreadable", r->id);
 		goto out;
 	}
-	if (!amend_params(a, r, object, ku, &rp)) {
+	if (!amend_params(a, r, object, ku, &e.rp)) {
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (!request_evaluate(db, ca, req, &rp, &f, &details, &hd)) {
+	if (!request_evaluate(db, ca, req, &e.rp, &e.f, &e.details, &e.hd)) {
 		goto out;
 	}
-	subject_hsm = rp.att_buf == NULL ? r->subject_hsm : hd.att.cmvp;
-	if (f.fails > 0) {
-		findings_log_fails(&f, object);
-		refusal = fails_text(&f, object);
+	subject_hsm = e.rp.att_buf == NULL ? r->subject_hsm : e.hd.att.cmvp;
+	if (e.f.fails > 0) {
+		findings_log_fails(&e.f, object);
+		e.refusal = fails_text(&e.f, object);
 		audit_append(db, who, "request-amend", object, r->hash,
-		    "refused", refusal);
+		    "refused", e.refusal);
 		log_warnx("%s: amendment refused; the request is unchanged",
 		    object);
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	request_hash(r->csr_der, (size_t)r->csr_len, rp.profile, details,
+	request_hash(r->csr_der, (size_t)r->csr_len, e.rp.profile, e.details,
 	    subject_hsm, ca->name, hash);
 	if (strcmp(hash, r->hash) == 0) {
 		log_warnx("%s: the amendment changes nothing", object);
@@ -1176,7 +1193,7 @@ req_amend(struct args *a)
 	if (!db_begin(db)) {
 		goto out;
 	}
-	if (!request_update(db, r->id, rp.profile, details, hash,
+	if (!request_update(db, r->id, e.rp.profile, e.details, hash,
 	    subject_hsm)) {
 		goto rollback;
 	}
@@ -1200,15 +1217,12 @@ req_amend(struct args *a)
 rollback:
 	db_rollback(db);
 out:
-	findings_free(&f);
-	attest_clear(&hd.att);
+	req_eval_clear(&e);
 	request_free(r);
 	ca_row_free(ca);
 	X509_REQ_free(req);
 	db_close(db);
 	free(who);
-	free(details);
-	free(refusal);
 	return ret;
 }
 

@@ -995,6 +995,7 @@ quorum_free(struct quorum *q)
 	}
 	free(q->names);
 	free(q->ids);
+	free(q->who);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -1285,6 +1286,7 @@ quorum_gather(struct db *db, char *const *specs, size_t nspecs, size_t m,
 		/* Reasons already logged and recorded. */
 		goto out;
 	}
+	q.who = quorum_names(&q);
 	*out = q;
 	memset(&q, 0, sizeof(q));
 	ok = 1;
@@ -1297,14 +1299,36 @@ out:
 	return ok;
 }
 
+/* Whether operator id has the auditor role: 1, 0, -1 (logged). */
+static int
+is_auditor(struct db *db, int64_t id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = db_prepare(db, "SELECT role FROM operators WHERE id = ?")) ==
+	    NULL) {
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		rc = strcmp((const char *)sqlite3_column_text(st, 0),
+		    "auditor") == 0;
+	} else {
+		db_log_error(db, "operator lookup");
+		rc = -1;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int
 auth_spec(struct db *db, const char *spec, const char *what, char **name,
     int64_t *op_id)
 {
 	char *nm = NULL, *src = NULL, *card = NULL, *p;
-	sqlite3_stmt *st = NULL;
 	enum auth_result ar;
-	int ret = 0;
+	int rc, ret = 0;
 
 	*name = NULL;
 	if ((p = strchr(spec, '=')) == NULL || p == spec) {
@@ -1328,27 +1352,19 @@ auth_spec(struct db *db, const char *spec, const char *what, char **name,
 	if (ar != AUTH_OK) {
 		goto out;
 	}
-	if ((st = db_prepare(db, "SELECT role FROM operators WHERE id = ?")) ==
-	    NULL) {
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, *op_id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		db_log_error(db, "operator lookup");
-		goto out;
-	}
-	if (strcmp((const char *)sqlite3_column_text(st, 0), "auditor") == 0) {
-		log_warnx("operator %s: ES-QUORUM-03: an auditor cannot %s",
-		    nm, what);
-		audit_append(db, nm, what, "operator", NULL,
-		    "refused: auditor", NULL);
+	if ((rc = is_auditor(db, *op_id)) != 0) {
+		if (rc == 1) {
+			log_warnx("operator %s: ES-QUORUM-03: an auditor cannot "
+			    "%s", nm, what);
+			audit_append(db, nm, what, "operator", NULL,
+			    "refused: auditor", NULL);
+		}
 		goto out;
 	}
 	*name = nm;
 	nm = NULL;
 	ret = 1;
 out:
-	sqlite3_finalize(st);
 	free(nm);
 	free(src);
 	return ret;

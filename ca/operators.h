@@ -91,6 +91,7 @@ struct quorum {
 	size_t	 n;
 	int64_t	*ids;
 	char	**names;
+	char	*who;		/* "alice,bob" once gathered, owned */
 };
 
 /*
@@ -104,6 +105,7 @@ struct quorum {
  */
 int quorum_gather(struct db *db, char *const *specs, size_t nspecs, size_t m,
     enum op_role need, const char *action, struct quorum *out);
+/* Free what q owns (NULL-safe); q is left empty. */
 void quorum_free(struct quorum *q);
 /* "alice,bob": malloc'd. */
 char *quorum_names(const struct quorum *q);

@@ -81,60 +81,76 @@ hex_decode(const char *hex, size_t *out_len)
 }
 
 int
-file_read(const char *path, size_t max, unsigned char **out, size_t *out_len)
+file_open_max(const char *path, size_t max, size_t *size)
 {
-	unsigned char *buf = NULL;
 	struct stat st;
-	size_t off = 0;
-	ssize_t r;
-	int fd = -1, ret = 0;
+	int fd;
 
-	*out = NULL;
-	*out_len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
 		log_warn("%s", path);
-		goto out;
-	}
-	if (fstat(fd, &st) == -1) {
-		log_warn("%s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	} else if (!S_ISREG(st.st_mode)) {
 		log_warnx("%s: not a regular file", path);
-		goto out;
-	}
-	if ((size_t)st.st_size > max) {
+	} else if ((size_t)st.st_size > max) {
 		log_warnx("%s: larger than %zu bytes", path, max);
-		goto out;
+	} else {
+		*size = (size_t)st.st_size;
+		return fd;
 	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		fatalx("out of memory");
+	if (fd != -1) {
+		close(fd);
 	}
-	while (off < (size_t)st.st_size) {
-		r = read(fd, buf + off, (size_t)st.st_size - off);
-		if (r == -1 && errno == EINTR) {
+	return -1;
+}
+
+int
+fd_read_full(int fd, void *buf, size_t len, size_t *got, const char *path)
+{
+	unsigned char *p = buf;
+	ssize_t r;
+
+	*got = 0;
+	while (*got < len) {
+		if ((r = read(fd, p + *got, len - *got)) == -1 &&
+		    errno == EINTR) {
 			continue;
 		}
 		if (r == -1) {
 			log_warn("%s", path);
-			goto out;
+			return 0;
 		}
 		if (r == 0) {
 			break;
 		}
-		off += (size_t)r;
+		*got += (size_t)r;
 	}
-	buf[off] = '\0';
-	*out = buf;
-	*out_len = off;
-	buf = NULL;
-	ret = 1;
-out:
-	free(buf);
-	if (fd != -1) {
-		close(fd);
+	return 1;
+}
+
+int
+file_read(const char *path, size_t max, unsigned char **out, size_t *out_len)
+{
+	unsigned char *buf;
+	size_t size, off;
+	int fd, ok;
+
+	*out = NULL;
+	*out_len = 0;
+	if ((fd = file_open_max(path, max, &size)) == -1) {
+		return 0;
 	}
-	return ret;
+	if ((buf = malloc(size + 1)) == NULL) {
+		fatalx("out of memory");
+	}
+	if ((ok = fd_read_full(fd, buf, size, &off, path))) {
+		buf[off] = '\0';
+		*out = buf;
+		*out_len = off;
+	} else {
+		free(buf);
+	}
+	close(fd);
+	return ok;
 }
 
 int

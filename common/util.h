@@ -22,6 +22,18 @@ unsigned char *hex_decode(const char *hex, size_t *out_len);
  */
 int file_read(const char *path, size_t max, unsigned char **out, size_t *out_len);
 /*
+ * Open path for reading: a regular file of at most max bytes.  The
+ * descriptor (the caller closes it), *size set; -1 after logging "path:
+ * problem".
+ */
+int file_open_max(const char *path, size_t max, size_t *size);
+/*
+ * Read len bytes of fd into buf, or fewer at its end (*got says how
+ * many), retrying after EINTR.  1, or 0 after logging "path: error".
+ */
+int fd_read_full(int fd, void *buf, size_t len, size_t *got,
+    const char *path);
+/*
  * Write len bytes to path atomically: a temporary file in the same
  * directory is written, fsync'ed and renamed over path, so a reader sees
  * the old file or the whole new one, never a half-written one.
