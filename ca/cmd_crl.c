@@ -996,11 +996,15 @@ crl_generate(struct db *db, const struct crlrun *r, struct crl_signer *signer,
 	if (!crl_setup(r, signer, &p, &sel)) {
 		return EXIT_ERROR;
 	}
-	/* One scan of the store: later passes re-read the encoder's spill. */
-	if ((out_dir = strdup(r->out)) == NULL) {
-		fatalx("out of memory");
+	/*
+	 * One scan of the store: later passes re-read the encoder's spill,
+	 * made in the store's crls directory, so that a large CRL's spill
+	 * becomes its file there (crl_file_store links it, no copy).
+	 */
+	if ((out_dir = crl_files_dir(db_path(db))) == NULL) {
+		return EXIT_ERROR;
 	}
-	p.spill_dir = dirname(out_dir);
+	p.spill_dir = out_dir;
 	pb->out = outfp;
 	pb->pem = r->pem;
 	pb->what = r->out;
