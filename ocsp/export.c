@@ -355,18 +355,37 @@ der_hdr(unsigned char *p, unsigned char tag, size_t len)
 	return n;
 }
 
-/* The DER of GeneralizedTime t into out (17 bytes); 1/0 (logged). */
+/*
+ * The DER of GeneralizedTime t into out (17 bytes: "YYYYMMDDHHMMSSZ",
+ * what ASN1_GENERALIZEDTIME_set and i2d give for years 0..9999, without
+ * their object per call: a million revoked entries).  1/0 (logged).
+ */
 static int
 gt_der(struct export_builder *b, time_t t, unsigned char out[17])
 {
-	unsigned char *p = out;
+	struct tm tm;
+	int y, v[7], i;
 
-	if ((b->gt = ASN1_GENERALIZEDTIME_set(b->gt, t)) == NULL ||
-	    i2d_ASN1_GENERALIZEDTIME(b->gt, NULL) != 17 ||
-	    i2d_ASN1_GENERALIZEDTIME(b->gt, &p) != 17) {
-		log_ssl("export: cannot encode time");
+	(void)b;
+	if (gmtime_r(&t, &tm) == NULL || (y = tm.tm_year + 1900) < 0 ||
+	    y > 9999) {
+		log_warnx("export: cannot encode time %lld", (long long)t);
 		return 0;
 	}
+	v[0] = y / 100;
+	v[1] = y % 100;
+	v[2] = tm.tm_mon + 1;
+	v[3] = tm.tm_mday;
+	v[4] = tm.tm_hour;
+	v[5] = tm.tm_min;
+	v[6] = tm.tm_sec;
+	out[0] = V_ASN1_GENERALIZEDTIME;
+	out[1] = 15;
+	for (i = 0; i < 7; i++) {
+		out[2 + 2 * i] = (unsigned char)('0' + v[i] / 10);
+		out[3 + 2 * i] = (unsigned char)('0' + v[i] % 10);
+	}
+	out[16] = 'Z';
 	return 1;
 }
 
