@@ -754,11 +754,7 @@ splice_prefix(const struct splice *sp, unsigned char *q)
 	}
 }
 
-/*
- * Splice content (len bytes) into det (see struct splice) in a new
- * buffer: the content is copied once.  *out is OPENSSL_malloc'd.  1/0
- * (logged).
- */
+/* Splice content into det in a new buffer (*out, OPENSSL_malloc'd).  1/0. */
 static int
 cms_splice(const unsigned char *det, size_t det_len,
     const unsigned char *content, size_t len, unsigned char **out,
@@ -825,10 +821,9 @@ cms_splice_inplace(const unsigned char *det, size_t det_len,
 }
 
 /*
- * Sign content (len bytes, eContentType oid_txt) detached with one
- * SignerInfo per signer: the DER of that CMS into *det
- * (OPENSSL_malloc'd).  CMS_final hashes the content from a read-only
- * memory BIO: it is not copied.  1/0 (logged).
+ * Sign content (len bytes, eContentType oid_txt) detached, one SignerInfo
+ * per signer (the content hashed from a read-only memory BIO, not
+ * copied): that CMS's DER into *det (OPENSSL_malloc'd).  1/0 (logged).
  */
 static int
 cms_sign_detached(const unsigned char *content, size_t len,
@@ -890,11 +885,7 @@ export_cms_sign(const unsigned char *content, size_t len, const char *oid_txt,
 	size_t det_len = 0;
 	int ret;
 
-	/*
-	 * Signed detached, then the content spliced into the encoding: the
-	 * same DER as CMS_final over the attached content and i2d, without
-	 * the copies of the content those make.
-	 */
+	/* The DER of CMS_final over the attached content, without its copies. */
 	*out = NULL;
 	*out_len = 0;
 	ret = cms_sign_detached(content, len, oid_txt, signers, nsigners,
