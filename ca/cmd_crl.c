@@ -3,11 +3,12 @@
  * (an issuing CA), or its ARL (a root: the issuing CAs it revoked), on
  * the CA's token.  The CRL number is allocated from the store (above
  * every published number and the restore floor) and consumed only when
- * the CRL exists: the CRL is streamed into the encoder's spill beside
- * the output (the store's rows stepped by a thread), a thread writes the
- * output's temporary file while the crls row and audit entry are
- * inserted, the transaction commits once that file is durable, and only
- * then the file is renamed into place.  See doc/crl.md.
+ * the CRL exists: the CRL is streamed into the encoder's spill in the
+ * store's crls directory (the store's rows stepped by a thread), a
+ * thread writes the output's temporary file while the crls row and
+ * audit entry are inserted, the transaction commits once that file is
+ * durable, and only then the file is renamed into place.  See
+ * doc/crl.md.
  */
 #include "config.h"
 
