@@ -3,11 +3,12 @@
  * (an issuing CA), or its ARL (a root: the issuing CAs it revoked), on
  * the CA's token.  The CRL number is allocated from the store (above
  * every published number and the restore floor) and consumed only when
- * the CRL exists: the CRL is streamed into the encoder's spill beside
- * the output (the store's rows stepped by a thread), a thread writes the
- * output's temporary file while the crls row and audit entry are
- * inserted, the transaction commits once that file is durable, and only
- * then the file is renamed into place.  See doc/crl.md.
+ * the CRL exists: the CRL is streamed into the encoder's spill in the
+ * store's crls directory (the store's rows stepped by a thread), a
+ * thread writes the output's temporary file while the crls row and
+ * audit entry are inserted, the transaction commits once that file is
+ * durable, and only then the file is renamed into place.  See
+ * doc/crl.md.
  */
 #include "config.h"
 
@@ -956,11 +957,15 @@ crl_generate(struct db *db, const struct crlrun *r, struct crl_signer *signer,
 	if (!crl_setup(r, signer, &p, &sel)) {
 		return EXIT_ERROR;
 	}
-	/* One scan of the store: later passes re-read the encoder's spill. */
-	if ((out_dir = strdup(r->out)) == NULL) {
-		fatalx("out of memory");
+	/*
+	 * One scan of the store: later passes re-read the encoder's spill,
+	 * made in the store's crls directory, so that a large CRL's spill
+	 * becomes its file there (crl_file_store links it, no copy).
+	 */
+	if ((out_dir = crl_files_dir(db_path(db))) == NULL) {
+		return EXIT_ERROR;
 	}
-	p.spill_dir = dirname(out_dir);
+	p.spill_dir = out_dir;
 	pb->out = outfp;
 	pb->pem = r->pem;
 	pb->what = r->out;

@@ -115,17 +115,72 @@ copy_range(int in, uint64_t off, uint64_t len, int out)
 	return 1;
 }
 
+char *
+crl_files_dir(const char *db_path)
+{
+	char *dir = crls_dir(db_path);
+
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		log_warn("%s", dir);
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+/*
+ * fd holds exactly the CRL (len bytes from offset 0) in an unnamed
+ * O_TMPFILE in the crls directory: make it path's file (fsync'ed, linked
+ * under a temporary name, renamed) without copying it.  1 if done, 0 if
+ * not possible (nothing logged; the caller copies instead), -1 on a
+ * failure after the link (logged).
+ */
+static int
+link_whole(int fd, uint64_t len, const char *path)
+{
+	struct stat sb;
+	char proc[64], *tmp = NULL;
+	int ret = 0;
+
+	if (fstat(fd, &sb) == -1 || (uint64_t)sb.st_size != len ||
+	    sb.st_nlink != 0) {
+		return 0;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (asprintf(&tmp, "%s.link%ld", path, (long)getpid()) == -1) {
+		fatalx("out of memory");
+	}
+	(void)unlink(tmp);
+	if (fchmod(fd, 0644) == -1 || fsync(fd) == -1 ||
+	    linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == -1) {
+		goto out;
+	}
+	if (rename(tmp, path) == -1) {
+		log_warn("%s: rename", path);
+		(void)unlink(tmp);
+		ret = -1;
+		goto out;
+	}
+	ret = 1;
+out:
+	free(tmp);
+	return ret;
+}
+
 int
 crl_file_store(const char *db_path, int fd, uint64_t off, uint64_t len,
     const char *sha)
 {
 	char *dir = NULL, *path = NULL, *tmp = NULL;
-	int out = -1, ret = 0;
+	int out = -1, ret = 0, linked;
 
-	dir = crls_dir(db_path);
 	path = crl_file_path(db_path, sha);
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
-		log_warn("%s", dir);
+	if ((dir = crl_files_dir(db_path)) == NULL) {
+		goto out;
+	}
+	/* The encoder's spill is the CRL's file already: link it. */
+	if (off == 0 && (linked = link_whole(fd, len, path)) != 0) {
+		ret = linked == 1 && sync_dir(dir);
 		goto out;
 	}
 	if (asprintf(&tmp, "%s.tmpXXXXXX", path) == -1) {

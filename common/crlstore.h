@@ -20,14 +20,22 @@
  */
 uint64_t crl_file_min(void);
 
+/*
+ * "<dir of db_path>/crls", created if missing (mode 0755), malloc'd;
+ * NULL (logged).
+ */
+char *crl_files_dir(const char *db_path);
+
 /* "<dir of db_path>/crls/<sha>.der", malloc'd. */
 char *crl_file_path(const char *db_path, const char *sha);
 
 /*
  * Write len bytes at off in fd (copied in the kernel) to the file of sha
  * beside the store at db_path, through a temporary file that is fsync'ed
- * and renamed, then fsync the crls directory.  Call before the crls row
- * commits.  1/0 (logged).
+ * and renamed, then fsync the crls directory.  When fd is an unnamed
+ * O_TMPFILE in that directory holding exactly those bytes (off 0), it
+ * is fsync'ed and linked there instead of copied.  Call before the crls
+ * row commits.  1/0 (logged).
  */
 int crl_file_store(const char *db_path, int fd, uint64_t off, uint64_t len,
     const char *sha);

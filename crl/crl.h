@@ -200,7 +200,9 @@ int crl_write_fp(FILE *fp, const char *what, const struct crl_params *p,
  * after a failure if it is not -1: once the CRL is in place and before
  * it is read back, p->placed (if set) is called with *fd, the offset and
  * the length, so that the caller can start reading it (a failure after
- * that call means those bytes must be discarded).
+ * that call means those bytes must be discarded).  The spill is an
+ * O_TMPFILE where the file system has them, so with *off 0 (a list of
+ * 16 MiB or more) it can be linked into a directory as the CRL's file.
  */
 int crl_write_spilled(const char *what, const struct crl_params *p,
     const struct crl_iter *it, struct crl_stats *st, int *fd, uint64_t *off);

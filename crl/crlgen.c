@@ -606,11 +606,14 @@ spill_open(const char *dir, const char *what)
 	if (asprintf(&path, "%s/.eseal-crl-spill.XXXXXX", dir) == -1) {
 		fatalx("out of memory");
 	}
-	if ((fd = mkstemp(path)) == -1) {
-		log_warn("%s: spill file in %s", what, dir);
-		goto out;
+	/* Unnamed (O_TMPFILE) where it can be: a caller may link it. */
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) == -1) {
+		if ((fd = mkstemp(path)) == -1) {
+			log_warn("%s: spill file in %s", what, dir);
+			goto out;
+		}
+		(void)unlink(path);
 	}
-	(void)unlink(path);
 	if ((fp = fdopen(fd, "w+")) == NULL) {
 		log_warn("%s: spill file", what);
 		close(fd);
@@ -638,10 +641,12 @@ measure(struct gen *g)
 	sink_init(g->sink, g->spill, 0, NULL);
 	/*
 	 * Room before the list for the headers in front of it (outer,
-	 * TBSCertList and list tag and length, 10 bytes each at most) and
-	 * the fixed part: crl_write_spilled() completes the CRL in place.
+	 * TBSCertList and list tag and length: 6 bytes each for lengths
+	 * below 4 GiB) and the fixed part: crl_write_spilled() completes the
+	 * CRL in place, at offset 0 when all three lengths are 2^24 or more
+	 * (a list of 16 MiB or more), so that the file can become the CRL's.
 	 */
-	g->list_off = g->pre_len + 30;
+	g->list_off = g->pre_len + 18;
 	while (g->sink->total < g->list_off) {
 		size_t k = g->list_off - g->sink->total;
 
@@ -1246,7 +1251,7 @@ complete_in_place(struct gen *g, int *fdp, uint64_t *off)
 	bits_len = 1 + g->siglen;
 	outer = tlv_size(g->tbs_len) + g->algid_len + tlv_size(bits_len);
 	total = tlv_size(outer);
-	if ((head = malloc(g->pre_len + 30)) == NULL ||
+	if ((head = malloc(g->pre_len + 33)) == NULL ||
 	    (tail = malloc(g->ext_len + g->algid_len + 11 + g->siglen)) ==
 	    NULL) {
 		fatalx("out of memory");
@@ -1272,8 +1277,8 @@ complete_in_place(struct gen *g, int *fdp, uint64_t *off)
 	memcpy(tail + tl, g->sig, g->siglen);
 	tl += g->siglen;
 	if (hl > g->list_off || hl + g->list_len + tl != total) {
-		log_warnx("%s: internal error: CRL of %llu bytes does not fit "
-		    "its spill", g->what, (unsigned long long)total);
+		log_warnx("%s: ES-CRL-05: a CRL of %llu bytes does not fit its "
+		    "spill (4 GiB or more)", g->what, (unsigned long long)total);
 		goto out;
 	}
 	start = g->list_off - hl;

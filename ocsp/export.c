@@ -337,18 +337,37 @@ der_hdr(unsigned char *p, unsigned char tag, size_t len)
 	return n;
 }
 
-/* The DER of GeneralizedTime t into out (17 bytes); 1/0 (logged). */
+/*
+ * The DER of GeneralizedTime t into out (17 bytes: "YYYYMMDDHHMMSSZ",
+ * what ASN1_GENERALIZEDTIME_set and i2d give for years 0..9999, without
+ * their object per call: a million revoked entries).  1/0 (logged).
+ */
 static int
 gt_der(struct export_builder *b, time_t t, unsigned char out[17])
 {
-	unsigned char *p = out;
+	struct tm tm;
+	int y, v[7], i;
 
-	if ((b->gt = ASN1_GENERALIZEDTIME_set(b->gt, t)) == NULL ||
-	    i2d_ASN1_GENERALIZEDTIME(b->gt, NULL) != 17 ||
-	    i2d_ASN1_GENERALIZEDTIME(b->gt, &p) != 17) {
-		log_ssl("export: cannot encode time");
+	(void)b;
+	if (gmtime_r(&t, &tm) == NULL || (y = tm.tm_year + 1900) < 0 ||
+	    y > 9999) {
+		log_warnx("export: cannot encode time %lld", (long long)t);
 		return 0;
 	}
+	v[0] = y / 100;
+	v[1] = y % 100;
+	v[2] = tm.tm_mon + 1;
+	v[3] = tm.tm_mday;
+	v[4] = tm.tm_hour;
+	v[5] = tm.tm_min;
+	v[6] = tm.tm_sec;
+	out[0] = V_ASN1_GENERALIZEDTIME;
+	out[1] = 15;
+	for (i = 0; i < 7; i++) {
+		out[2 + 2 * i] = (unsigned char)('0' + v[i] / 10);
+		out[3 + 2 * i] = (unsigned char)('0' + v[i] % 10);
+	}
+	out[16] = 'Z';
 	return 1;
 }
 
@@ -622,122 +641,190 @@ der_read_hdr(const unsigned char **p, const unsigned char *end,
 }
 
 /*
- * Splice content (len bytes) as the eContent into det, the DER of a
- * detached CMS SignedData (det_len bytes): the result is the DER the
- * same CMS gives with the content attached, i.e.
+ * Where content of len bytes goes into det, the DER of a detached CMS
+ * SignedData: the result is the DER the same CMS gives with the content
+ * attached, i.e.
  *   ContentInfo { type, [0] SignedData { version, digestAlgorithms,
  *       encapContentInfo { eContentType, [0] OCTET STRING content },
  *       certificates, signerInfos } }
- * with the four enclosing lengths grown.  The content is copied once.
- * *out is OPENSSL_malloc'd.  1/0 (logged).
+ * with the four enclosing lengths grown: the prefix (up to the content),
+ * the content, the suffix (rest .. end of det).
  */
+struct splice {
+	const unsigned char	*ct, *a0, *sd, *encap, *eoid, *rest, *end;
+	size_t			 len, l_enc, n_enc, n_sd, n_a0, n_ci;
+	size_t			 prefix, suffix, total;
+};
+
+/* Parse det and size the result for len bytes of content.  1/0 (logged). */
 static int
-cms_splice(const unsigned char *det, size_t det_len,
-    const unsigned char *content, size_t len, unsigned char **out,
-    size_t *out_len)
+splice_plan(const unsigned char *det, size_t det_len, size_t len,
+    struct splice *sp)
 {
 	const unsigned char *p = det, *end = det + det_len;
-	const unsigned char *ct, *a0, *sd, *encap, *eoid, *rest;
-	size_t l, l_enc, l_oid, ec, n_enc, n_sd, n_a0, n_ci, total;
-	unsigned char *o, *q;
+	size_t l, l_oid, ec;
 
 	/* ContentInfo { contentType, [0] SignedData { version, algs, */
 	if (!der_read_hdr(&p, end, 0x30, &l) || p + l != end) {
 		goto bad;
 	}
-	ct = p;
+	sp->ct = p;
 	if (!der_read_hdr(&p, end, 0x06, &l)) {
 		goto bad;
 	}
-	a0 = p += l;
+	sp->a0 = p += l;
 	if (!der_read_hdr(&p, end, 0xa0, &l) || p + l != end ||
 	    !der_read_hdr(&p, end, 0x30, &l) || p + l != end) {
 		goto bad;
 	}
-	sd = p;
+	sp->sd = p;
 	if (!der_read_hdr(&p, end, 0x02, &l) || (p += l, 0) ||
 	    !der_read_hdr(&p, end, 0x31, &l) || (p += l, 0)) {
 		goto bad;
 	}
 	/* encapContentInfo { eContentType } (detached), then the rest. */
-	encap = p;
-	if (!der_read_hdr(&p, end, 0x30, &l_enc)) {
+	sp->encap = p;
+	if (!der_read_hdr(&p, end, 0x30, &sp->l_enc)) {
 		goto bad;
 	}
-	eoid = p;
+	sp->eoid = p;
 	if (!der_read_hdr(&p, end, 0x06, &l_oid) ||
-	    (size_t)(p - eoid) + l_oid != l_enc) {
+	    (size_t)(p - sp->eoid) + l_oid != sp->l_enc) {
 		goto bad;
 	}
-	rest = p + l_oid;
-
+	sp->rest = p + l_oid;
+	sp->end = end;
+	sp->len = len;
 	ec = der_hdr_len(len) + len;			/* OCTET STRING */
 	ec += der_hdr_len(ec);				/* [0] EXPLICIT */
-	n_enc = l_enc + ec;
-	n_sd = (size_t)(encap - sd) + der_hdr_len(n_enc) + n_enc +
-	    (size_t)(end - rest);
-	n_a0 = der_hdr_len(n_sd) + n_sd;
-	n_ci = (size_t)(a0 - ct) + der_hdr_len(n_a0) + n_a0;
-	total = der_hdr_len(n_ci) + n_ci;
-	if ((o = OPENSSL_malloc(total)) == NULL) {
-		fatalx("out of memory");
-	}
-	q = o;
-	q += der_hdr(q, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, n_ci);
-	memcpy(q, ct, (size_t)(a0 - ct));
-	q += a0 - ct;
-	q += der_hdr(q, 0xa0, n_a0);
-	q += der_hdr(q, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, n_sd);
-	memcpy(q, sd, (size_t)(encap - sd));
-	q += encap - sd;
-	q += der_hdr(q, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, n_enc);
-	memcpy(q, eoid, l_enc);
-	q += l_enc;
-	q += der_hdr(q, 0xa0, der_hdr_len(len) + len);
-	q += der_hdr(q, V_ASN1_OCTET_STRING, len);
-	memcpy(q, content, len);
-	q += len;
-	memcpy(q, rest, (size_t)(end - rest));
-	q += end - rest;
-	if ((size_t)(q - o) != total) {
-		fatalx("export: CMS splice length mismatch");
-	}
-	*out = o;
-	*out_len = total;
+	sp->n_enc = sp->l_enc + ec;
+	sp->suffix = (size_t)(end - sp->rest);
+	sp->n_sd = (size_t)(sp->encap - sp->sd) + der_hdr_len(sp->n_enc) +
+	    sp->n_enc + sp->suffix;
+	sp->n_a0 = der_hdr_len(sp->n_sd) + sp->n_sd;
+	sp->n_ci = (size_t)(sp->a0 - sp->ct) + der_hdr_len(sp->n_a0) +
+	    sp->n_a0;
+	sp->total = der_hdr_len(sp->n_ci) + sp->n_ci;
+	sp->prefix = sp->total - len - sp->suffix;
 	return 1;
  bad:
 	log_warnx("export: ES-OCSPD-02: unexpected detached CMS encoding");
 	return 0;
 }
 
-int
-export_cms_sign(const unsigned char *content, size_t len, const char *oid_txt,
-    const struct export_signer *signers, size_t nsigners,
-    OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
+/* Write sp's prefix (sp->prefix bytes) at q. */
+static void
+splice_prefix(const struct splice *sp, unsigned char *q)
+{
+	unsigned char *start = q;
+
+	q += der_hdr(q, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, sp->n_ci);
+	memcpy(q, sp->ct, (size_t)(sp->a0 - sp->ct));
+	q += sp->a0 - sp->ct;
+	q += der_hdr(q, 0xa0, sp->n_a0);
+	q += der_hdr(q, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, sp->n_sd);
+	memcpy(q, sp->sd, (size_t)(sp->encap - sp->sd));
+	q += sp->encap - sp->sd;
+	q += der_hdr(q, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, sp->n_enc);
+	memcpy(q, sp->eoid, sp->l_enc);
+	q += sp->l_enc;
+	q += der_hdr(q, 0xa0, der_hdr_len(sp->len) + sp->len);
+	q += der_hdr(q, V_ASN1_OCTET_STRING, sp->len);
+	if ((size_t)(q - start) != sp->prefix) {
+		fatalx("export: CMS splice length mismatch");
+	}
+}
+
+/* Splice content into det in a new buffer (*out, OPENSSL_malloc'd).  1/0. */
+static int
+cms_splice(const unsigned char *det, size_t det_len,
+    const unsigned char *content, size_t len, unsigned char **out,
     size_t *out_len)
+{
+	struct splice sp;
+	unsigned char *o;
+
+	if (!splice_plan(det, det_len, len, &sp)) {
+		return 0;
+	}
+	if ((o = OPENSSL_malloc(sp.total)) == NULL) {
+		fatalx("out of memory");
+	}
+	splice_prefix(&sp, o);
+	memcpy(o + sp.prefix, content, len);
+	memcpy(o + sp.prefix + len, sp.rest, sp.suffix);
+	*out = o;
+	*out_len = sp.total;
+	return 1;
+}
+
+/*
+ * The same in place: buf (OPENSSL_malloc'd, cap bytes) holds the content
+ * at offset room.  The prefix goes in front of it and the whole is
+ * moved to the start of buf (one pass over memory already mapped, not a
+ * second buffer of the content's size), the suffix after it.  On
+ * success buf belongs to *out; on failure the caller still frees it.
+ * 1/0 (logged).
+ */
+static int
+cms_splice_inplace(const unsigned char *det, size_t det_len,
+    unsigned char **buf, size_t cap, size_t room, size_t len,
+    unsigned char **out, size_t *out_len)
+{
+	struct splice sp;
+	unsigned char *o = *buf;
+
+	if (!splice_plan(det, det_len, len, &sp)) {
+		return 0;
+	}
+	if (sp.prefix > room) {
+		if (!cms_splice(det, det_len, o + room, len, out, out_len)) {
+			return 0;
+		}
+		OPENSSL_free(o);
+		*buf = NULL;
+		return 1;
+	}
+	splice_prefix(&sp, o + room - sp.prefix);
+	if (room > sp.prefix) {
+		memmove(o, o + room - sp.prefix, sp.prefix + len);
+	}
+	if (cap < sp.total) {
+		if ((o = OPENSSL_realloc(o, sp.total)) == NULL) {
+			fatalx("out of memory");
+		}
+	}
+	memcpy(o + sp.prefix + len, sp.rest, sp.suffix);
+	*buf = NULL;
+	*out = o;
+	*out_len = sp.total;
+	return 1;
+}
+
+/*
+ * Sign content (len bytes, eContentType oid_txt) detached, one SignerInfo
+ * per signer (the content hashed from a read-only memory BIO, not
+ * copied): that CMS's DER into *det (OPENSSL_malloc'd).  1/0 (logged).
+ */
+static int
+cms_sign_detached(const unsigned char *content, size_t len,
+    const char *oid_txt, const struct export_signer *signers,
+    size_t nsigners, OSSL_LIB_CTX *libctx, const char *propq,
+    unsigned char **det, size_t *det_len)
 {
 	CMS_ContentInfo *cms = NULL;
 	ASN1_OBJECT *oid = NULL;
 	BIO *bio = NULL;
-	unsigned char *cder = NULL;
 	size_t i;
 	int clen, ret = 0;
 	unsigned int flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP |
 	    CMS_DETACHED;
 
-	*out = NULL;
-	*out_len = 0;
+	*det = NULL;
 	if (nsigners < 1) {
 		log_warnx("export: ES-OCSPD-01: no signer");
 		return 0;
 	}
-	/*
-	 * Signed detached (the content is only hashed, from a read-only
-	 * memory BIO), then spliced into the encoding: the same DER as
-	 * CMS_final over the attached content and i2d, without the two
-	 * copies of the content those make (an export of ten million
-	 * certificates carries 260 MB).
-	 */
 	if (len > INT_MAX ||
 	    (bio = BIO_new_mem_buf(content, (int)len)) == NULL ||
 	    (oid = OBJ_txt2obj(oid_txt, 1)) == NULL ||
@@ -756,16 +843,36 @@ export_cms_sign(const unsigned char *content, size_t len, const char *oid_txt,
 		log_ssl("export: cannot sign");
 		goto out;
 	}
-	if ((clen = i2d_CMS_ContentInfo(cms, &cder)) <= 0) {
+	if ((clen = i2d_CMS_ContentInfo(cms, det)) <= 0) {
 		log_ssl("export: cannot encode CMS");
 		goto out;
 	}
-	ret = cms_splice(cder, (size_t)clen, content, len, out, out_len);
+	*det_len = (size_t)clen;
+	ret = 1;
  out:
-	OPENSSL_free(cder);
 	BIO_free(bio);
 	ASN1_OBJECT_free(oid);
 	CMS_ContentInfo_free(cms);
+	return ret;
+}
+
+int
+export_cms_sign(const unsigned char *content, size_t len, const char *oid_txt,
+    const struct export_signer *signers, size_t nsigners,
+    OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
+    size_t *out_len)
+{
+	unsigned char *det = NULL;
+	size_t det_len = 0;
+	int ret;
+
+	/* The DER of CMS_final over the attached content, without its copies. */
+	*out = NULL;
+	*out_len = 0;
+	ret = cms_sign_detached(content, len, oid_txt, signers, nsigners,
+	    libctx, propq, &det, &det_len) &&
+	    cms_splice(det, det_len, content, len, out, out_len);
+	OPENSSL_free(det);
 	return ret;
 }
 
@@ -831,14 +938,19 @@ issuer_write(const struct export_builder *b, int i, size_t body,
 	}
 }
 
+/* Room content_encode() leaves before and after the content for the CMS. */
+#define CMS_ROOM_BEFORE	1024
+#define CMS_ROOM_AFTER	8192
+
 /*
  * The ES_EXPORT DER of b, byte for byte what i2d_ES_EXPORT gives for
- * the same content, written once into one buffer of its exact size.
- * 1/0 (logged); *out is freed with free().
+ * the same content, written once at offset CMS_ROOM_BEFORE of one
+ * buffer (*out, OPENSSL_malloc'd, *cap bytes: CMS_ROOM_AFTER more after
+ * the content) for cms_splice_inplace().  1/0 (logged).
  */
 static int
 content_encode(const struct export_builder *b, unsigned char **out,
-    size_t *out_len)
+    size_t *out_len, size_t *cap)
 {
 	size_t body[EXPORT_MAX_ISSUERS_ENC], iss = 0, top, ah = 0;
 	unsigned char *der, *p;
@@ -872,10 +984,11 @@ content_encode(const struct export_builder *b, unsigned char **out,
 	top = (size_t)h[0] + (size_t)h[1] + (size_t)h[2] +
 	    der_hdr_len(iss) + iss + ah;
 	*out_len = der_hdr_len(top) + top;
-	if ((der = malloc(*out_len)) == NULL) {
+	*cap = CMS_ROOM_BEFORE + *out_len + CMS_ROOM_AFTER;
+	if ((der = OPENSSL_malloc(*cap)) == NULL) {
 		fatalx("out of memory");
 	}
-	p = der;
+	p = der + CMS_ROOM_BEFORE;
 	p += der_hdr(p, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, top);
 	i2d_ASN1_INTEGER(b->ex->version, &p);
 	i2d_ASN1_GENERALIZEDTIME(b->ex->produced, &p);
@@ -888,7 +1001,7 @@ content_encode(const struct export_builder *b, unsigned char **out,
 		p += der_hdr(p, 0xa0, (size_t)a);
 		i2d_ES_AUDITHEAD(b->ex->audit_head, &p);
 	}
-	if ((size_t)(p - der) != *out_len) {
+	if ((size_t)(p - der) != CMS_ROOM_BEFORE + *out_len) {
 		fatalx("export: content length mismatch");
 	}
 	*out = der;
@@ -901,8 +1014,8 @@ export_builder_sign_multi(struct export_builder *b,
     OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
     size_t *out_len)
 {
-	unsigned char *der = NULL;
-	size_t len;
+	unsigned char *buf = NULL, *det = NULL;
+	size_t len, cap, det_len = 0;
 	int ret = 0;
 
 	*out = NULL;
@@ -911,12 +1024,16 @@ export_builder_sign_multi(struct export_builder *b,
 		log_warnx("export: ES-OCSPD-02: no issuer");
 		return 0;
 	}
-	if (!content_encode(b, &der, &len)) {
+	if (!content_encode(b, &buf, &len, &cap)) {
 		return 0;
 	}
-	ret = export_cms_sign(der, len, EXPORT_OID, signers, nsigners,
-	    libctx, propq, out, out_len);
-	free(der);
+	/* The content is written once, signed there, and wrapped in place. */
+	ret = cms_sign_detached(buf + CMS_ROOM_BEFORE, len, EXPORT_OID,
+	    signers, nsigners, libctx, propq, &det, &det_len) &&
+	    cms_splice_inplace(det, det_len, &buf, cap, CMS_ROOM_BEFORE, len,
+	    out, out_len);
+	OPENSSL_free(det);
+	OPENSSL_free(buf);
 	return ret;
 }
 
