@@ -263,6 +263,13 @@ copy_is(const char *path, const unsigned char *der, size_t len)
 }
 
 int
+statedir_keep_copy(struct statedir *s, const struct export *e)
+{
+	return copy_is(s->copy_path, e->der, e->der_len) ||
+	    file_write_atomic(s->copy_path, e->der, e->der_len, 0600);
+}
+
+int
 statedir_record(struct statedir *s, const struct export *e)
 {
 	unsigned char id[32];
@@ -273,10 +280,6 @@ statedir_record(struct statedir *s, const struct export *e)
 	size_t i, sz = 0;
 	int ret;
 
-	if (!copy_is(s->copy_path, e->der, e->der_len) &&
-	    !file_write_atomic(s->copy_path, e->der, e->der_len, 0600)) {
-		return 0;
-	}
 	for (i = 0; i < e->nissuers; i++) {
 		if ((sn = find(s, e->issuers[i].ca, id)) == NULL) {
 			if (s->nca == STATE_MAX_CA) {
