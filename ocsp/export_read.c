@@ -455,16 +455,40 @@ struct skey {
 
 #define SKEY(r)	((uint64_t)(r).k[0] << 32 | (r).k[1])
 
+/*
+ * The key of a serial: its length, then seven bytes from cp (the bytes
+ * before cp are the same in every serial being sorted, as in serials
+ * that start with a date).
+ */
 static uint64_t
-skey_of(const unsigned char *s, size_t sl)
+skey_of(const unsigned char *s, size_t sl, size_t cp)
 {
 	uint64_t k = (uint64_t)sl << 56;
 	size_t i;
 
-	for (i = 0; i < 7 && i < sl; i++) {
-		k |= (uint64_t)s[i] << (48 - 8 * i);
+	for (i = 0; i < 7 && cp + i < sl; i++) {
+		k |= (uint64_t)s[cp + i] << (48 - 8 * i);
 	}
 	return k;
+}
+
+/* The number of leading bytes all serials of is have in common. */
+static size_t
+common_prefix(const struct export_issuer *is)
+{
+	const unsigned char *f, *s;
+	size_t fl, sl, cp, i, j;
+
+	entry_serial(is->ent, is->off[0], &f, &fl);
+	cp = fl;
+	for (i = 1; i < is->nentries && cp > 0; i++) {
+		entry_serial(is->ent, is->off[i], &s, &sl);
+		for (j = 0; j < cp && j < sl && s[j] == f[j]; j++) {
+			;
+		}
+		cp = j;
+	}
+	return cp;
 }
 
 /* qsort_r comparison of two records' full serials (ties of k). */
@@ -481,8 +505,9 @@ skey_cmp(const void *a, const void *b, void *arg)
 }
 
 /*
- * Sort is->off by serial (an LSD radix sort on the first seven bytes,
- * then the rare ties by the full serial), refusing a duplicate serial
+ * Sort is->off by serial (an LSD radix sort on the length and seven
+ * bytes after the common prefix, then the rare ties by the full
+ * serial), refusing a duplicate serial
  * (ES-OCSPD-02).  1/0 (logged).
  */
 static int
@@ -490,6 +515,7 @@ index_sort(struct export_issuer *is, const char *what)
 {
 	struct skey *a, *b, *t;
 	size_t n = is->nentries, i, j, k, sl, tl, cnt[256];
+	size_t cp = common_prefix(is);
 	const unsigned char *s, *u;
 	int pass, ret = 1;
 	char *hex;
@@ -500,7 +526,7 @@ index_sort(struct export_issuer *is, const char *what)
 		uint64_t key;
 
 		entry_serial(is->ent, is->off[i], &s, &sl);
-		key = skey_of(s, sl);
+		key = skey_of(s, sl, cp);
 		a[i].k[0] = (uint32_t)(key >> 32);
 		a[i].k[1] = (uint32_t)key;
 		a[i].off = is->off[i];

@@ -132,6 +132,9 @@ static off_t export_size;
 static struct statedir *sdir;
 static int sdir_write = 1;
 
+/* 1 while the served export is not yet kept as the state-dir copy. */
+static int copy_pending;
+
 /* Record e in the state directory and serve it.  Takes e. 1/0. */
 static int
 install(struct export *e)
@@ -142,6 +145,7 @@ install(struct export *e)
 		log_warnx("state-dir: export sequence %lld served but not "
 		    "recorded", (long long)e->sequence);
 	}
+	copy_pending = sdir_write;
 	if ((st = rstate_new(e, &cfg.ro)) == NULL) {
 		inc(&m_reload_failed);
 		return 0;
@@ -229,7 +233,8 @@ load_initial(void)
 		return 1;
 	}
 	if ((e = statedir_copy(sdir, trust, (size_t)cfg.nca, now_utc())) ==
-	    NULL) {
+	    NULL || !statedir_allows(sdir, e, statedir_copy_path(sdir))) {
+		export_free(e);
 		log_warnx("%s: no valid export to serve (nor a current copy "
 		    "in %s): not starting", cfg.export_path, cfg.state_dir);
 		return 0;
@@ -237,6 +242,28 @@ load_initial(void)
 	log_warnx("%s: serving the copy of export sequence %lld from %s",
 	    cfg.export_path, (long long)e->sequence, statedir_copy_path(sdir));
 	return install(e);
+}
+
+/*
+ * Keep the served export as the state directory's copy, once it is
+ * served (serve() calls it, not install(): at ten million certificates
+ * writing the copy took as long as the rest of the start-up).
+ */
+static void
+keep_copy(void)
+{
+	struct rstate *st;
+
+	if (!copy_pending) {
+		return;
+	}
+	copy_pending = 0;
+	st = state_get();
+	if (!statedir_keep_copy(sdir, rstate_export(st))) {
+		log_warnx("state-dir: export sequence %lld served but no copy "
+		    "kept", (long long)rstate_export(st)->sequence);
+	}
+	rstate_unref(st);
 }
 
 static int
@@ -374,6 +401,7 @@ serve(const sigset_t *set)
 	int sig;
 
 	while (!is_stopping()) {
+		keep_copy();
 		sig = sigtimedwait(set, &si, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("signal %d: shutting down", sig);

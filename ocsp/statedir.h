@@ -48,10 +48,18 @@ void statedir_free(struct statedir *s);
 int statedir_allows(const struct statedir *s, const struct export *e,
     const char *what);
 /*
- * e is now served: keep its DER (e->der) as the copy and raise the
- * sequences of its CAs.  1/0 (logged).
+ * e is about to be served: raise the sequences of its CAs (the state
+ * file, synced).  1/0 (logged).
  */
 int statedir_record(struct statedir *s, const struct export *e);
+/*
+ * Keep e's DER (e->der) as the copy, unless the copy already is that
+ * export.  Called once e is served (a 134 MB copy at ten million
+ * certificates is not worth a late start): after a crash in between,
+ * the copy can be older than the state file, and is then refused
+ * (statedir_allows).  1/0 (logged).
+ */
+int statedir_keep_copy(struct statedir *s, const struct export *e);
 /*
  * The copy of the last export served, verified against trust (as
  * export_decode) and current at now (statedir_export_current).  NULL
