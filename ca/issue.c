@@ -48,6 +48,7 @@
 #include "operators.h"
 #include "profile.h"
 #include "request.h"
+#include "spki.h"
 #include "util.h"
 
 #define MAX_LISTED	1024
@@ -56,6 +57,13 @@
 #define BATCH		64
 
 enum one_result { ONE_ISSUED = 0, ONE_REFUSED, ONE_ERROR };
+
+/* A request's subject key: its CSR's SubjectPublicKeyInfo, decoded. */
+struct subject_key {
+	const unsigned char	*spki;		/* into the request's csr_der */
+	size_t			 len;
+	EVP_PKEY		*pub;
+};
 
 /* A certificate signed and recorded in the open batch, not yet committed. */
 struct pending {
@@ -105,6 +113,7 @@ struct batch {
 	const char		*crl_url, *ocsp_url, *ca_issuers_url;
 	json_t			*issued;	/* [{request, serial, sha256}] */
 	struct alg_policy	*ap;		/* the instance's algorithm policy */
+	struct spki_decoder	*dec;		/* subject keys' decoders */
 	int			 partition;	/* of the certificate being built */
 	int			 open;		/* the batch's transaction is open */
 	int			 overlap;	/* sign in a thread (no partitions) */
@@ -441,7 +450,7 @@ refuse(struct batch *b, const struct request *r, const char *text)
  * subject key HSM's CMVP status.  ONE_ISSUED if r may go on.
  */
 static enum one_result
-recheck(struct batch *b, struct request *r, X509_REQ *req,
+recheck(struct batch *b, struct request *r, const struct subject_key *sk,
     struct profile **prof, char **names, const char *object)
 {
 	struct cmvp_effective eff;
@@ -477,7 +486,7 @@ recheck(struct batch *b, struct request *r, X509_REQ *req,
 	    "attestation"), "chain"));
 	if (chain != NULL) {
 		ar = attest_verify(b->db, (const unsigned char *)chain,
-		    strlen(chain), X509_REQ_get0_pubkey(req), &att);
+		    strlen(chain), sk->pub, &att);
 		if (ar == ATTEST_ERROR) {
 			goto out;
 		}
@@ -524,7 +533,7 @@ out:
  * NULL (logged).
  */
 static X509 *
-build_cert(struct batch *b, struct request *r, X509_REQ *req,
+build_cert(struct batch *b, struct request *r, const struct subject_key *sk,
     const struct profile *prof, char serial[33], struct eecert_spec *spec,
     int *capped, const char *object)
 {
@@ -540,8 +549,9 @@ build_cert(struct batch *b, struct request *r, X509_REQ *req,
 	}
 	memset(spec, 0, sizeof(*spec));
 	spec->subject = json_object_get(r->dj, "subject");
-	spec->subject_pub = X509_REQ_get0_pubkey(req);
-	spec->subject_spki = X509_REQ_get_X509_PUBKEY(req);
+	spec->subject_pub = sk->pub;
+	spec->subject_spki = sk->spki;
+	spec->subject_spki_len = sk->len;
 	spec->issuer = b->ca->cert;
 	spec->profile = prof;
 	spec->ku = ku;
@@ -568,12 +578,13 @@ build_cert(struct batch *b, struct request *r, X509_REQ *req,
 /*
  * Lint the copy of cert that carries the token's AlgorithmIdentifier and
  * a placeholder signature of the token's length (placeholder_sign).
- * cert's SubjectPublicKeyInfo is a copy of req's, whose decoded key the
+ * cert's SubjectPublicKeyInfo is a copy of sk's, whose decoded key the
  * rules check.  ONE_ISSUED if clean; else r is refused with every FAIL
  * (logged).
  */
 static enum one_result
-lint_copy(struct batch *b, struct request *r, X509_REQ *req, X509 *cert,
+lint_copy(struct batch *b, struct request *r, const struct subject_key *sk,
+    X509 *cert,
     const struct profile *prof, const char *object)
 {
 	struct findings f;
@@ -590,7 +601,9 @@ lint_copy(struct batch *b, struct request *r, X509_REQ *req, X509 *cert,
 	lo.profile = prof->lint_profile;
 	lo.issuer = b->ca->cert;
 	lo.throwaway = 1;
-	lo.subject_spki = X509_REQ_get_X509_PUBKEY(req);
+	lo.subject_spki = sk->spki;
+	lo.subject_spki_len = sk->len;
+	lo.subject_pub = sk->pub;
 	if (!lint_certificate(cert, &lo, &f)) {
 		findings_log_fails(&f, object);
 		text[0] = '\0';
@@ -858,29 +871,31 @@ issue_one(struct batch *b, struct request *r)
 {
 	struct eecert_spec spec;
 	struct profile *prof = NULL;
-	X509_REQ *req = NULL;
+	struct subject_key sk;
 	X509 *cert = NULL;
-	const unsigned char *p;
 	char *names = NULL, object[64], serial[33];
 	enum one_result ret = ONE_ERROR;
 	int capped = 0;
 
 	snprintf(object, sizeof(object), "request:%s", r->id);
-	p = r->csr_der;
-	if ((req = d2i_X509_REQ(NULL, &p, r->csr_len)) == NULL ||
-	    X509_REQ_get0_pubkey(req) == NULL) {
+	memset(&sk, 0, sizeof(sk));
+	if (b->dec == NULL) {
+		b->dec = spki_decoder_new();
+	}
+	if (!csr_spki(r->csr_der, r->csr_len, &sk.spki, &sk.len) ||
+	    (sk.pub = spki_decode(b->dec, sk.spki, sk.len)) == NULL) {
 		log_ssl("%s: stored CSR unreadable", object);
 		goto out;
 	}
-	if ((ret = recheck(b, r, req, &prof, &names, object)) != ONE_ISSUED) {
+	if ((ret = recheck(b, r, &sk, &prof, &names, object)) != ONE_ISSUED) {
 		goto out;
 	}
 	ret = ONE_ERROR;
-	if (!batch_open(b) || (cert = build_cert(b, r, req, prof, serial,
+	if (!batch_open(b) || (cert = build_cert(b, r, &sk, prof, serial,
 	    &spec, &capped, object)) == NULL) {
 		goto out;
 	}
-	if ((ret = lint_copy(b, r, req, cert, prof, object)) != ONE_ISSUED) {
+	if ((ret = lint_copy(b, r, &sk, cert, prof, object)) != ONE_ISSUED) {
 		goto out;
 	}
 	ret = sign_start(b, r, cert, &spec, serial, names, capped, object);
@@ -888,7 +903,7 @@ issue_one(struct batch *b, struct request *r)
 	names = NULL;
 out:
 	profile_free(prof);
-	X509_REQ_free(req);
+	EVP_PKEY_free(sk.pub);
 	X509_free(cert);
 	free(names);
 	return ret;
@@ -1432,6 +1447,7 @@ out:
 	X509_ALGOR_free(b.aid);
 	OPENSSL_free(b.placeholder);
 	alg_policy_free(b.ap);
+	spki_decoder_free(b.dec);
 	json_decref(b.issued);
 	db_close(db);
 	free(who);
