@@ -296,8 +296,9 @@ eecert_build(const struct eecert_spec *spec, const char *what)
 	    !X509_set_issuer_name(x, X509_get_subject_name(spec->issuer)) ||
 	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &nb) == NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(x), 0, 0, &na) == NULL ||
-	    !(spec->subject_spki != NULL ? spki_copy_to(x, spec->subject_spki,
-	    spec->subject_spki_len) : X509_set_pubkey(x, spec->subject_pub))) {
+	    !((spec->subject_spki != NULL && spki_copy_to(x,
+	    spec->subject_spki, spec->subject_spki_len)) ||
+	    X509_set_pubkey(x, spec->subject_pub))) {
 		log_ssl("%s: cannot build certificate", what);
 		goto out;
 	}

@@ -24,8 +24,9 @@ struct eecert_spec {
 	 * Or NULL.  The DER SubjectPublicKeyInfo subject_pub was decoded
 	 * from (the CSR's, subject_spki_len bytes): the certificate gets a
 	 * copy of its algorithm and bits, and subject_pub is not encoded and
-	 * decoded again.  X509_get0_pubkey() of such a certificate is NULL:
-	 * lint it with lint_opts.subject_spki.
+	 * decoded again (unless the copy would not encode to the same DER:
+	 * then X509_set_pubkey()).  X509_get0_pubkey() of such a certificate
+	 * is NULL: lint it with lint_opts.subject_spki.
 	 */
 	const unsigned char	*subject_spki;
 	size_t			 subject_spki_len;

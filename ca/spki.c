@@ -148,7 +148,8 @@ spki_decode(struct spki_decoder *d, const unsigned char *spki, size_t len)
 	ASN1_BIT_STRING *bits = NULL;
 	const ASN1_OBJECT *aobj;
 	const unsigned char *p = spki;
-	EVP_PKEY *pk = NULL;
+	OSSL_DECODER_CTX *one = NULL, *ctx;
+	EVP_PKEY *pk = NULL, *out = NULL, **outp;
 	char oid[80];
 	size_t i, plen = len;
 
@@ -165,10 +166,7 @@ spki_decode(struct spki_decoder *d, const unsigned char *spki, size_t len)
 			break;
 		}
 	}
-	if (i == d->n) {
-		if (d->n == SPKI_DECODERS) {
-			goto out;	/* more key types than any CA has */
-		}
+	if (i == d->n && d->n < SPKI_DECODERS) {
 		snprintf(d->v[i].oid, sizeof(d->v[i].oid), "%s", oid);
 		if ((d->v[i].ctx = OSSL_DECODER_CTX_new_for_pkey(&d->v[i].out,
 		    "DER", "SubjectPublicKeyInfo", oid, EVP_PKEY_PUBLIC_KEY,
@@ -177,14 +175,28 @@ spki_decode(struct spki_decoder *d, const unsigned char *spki, size_t len)
 		}
 		d->n++;
 	}
-	d->v[i].out = NULL;
-	if (OSSL_DECODER_from_data(d->v[i].ctx, &p, &plen) && plen == 0) {
-		pk = d->v[i].out;
+	if (i < d->n) {
+		ctx = d->v[i].ctx;
+		outp = &d->v[i].out;
 	} else {
-		EVP_PKEY_free(d->v[i].out);
+		/* More key types than a CA meets: a context for this one. */
+		if ((one = OSSL_DECODER_CTX_new_for_pkey(&out, "DER",
+		    "SubjectPublicKeyInfo", oid, EVP_PKEY_PUBLIC_KEY, NULL,
+		    NULL)) == NULL) {
+			goto out;
+		}
+		ctx = one;
+		outp = &out;
 	}
-	d->v[i].out = NULL;
+	*outp = NULL;
+	if (OSSL_DECODER_from_data(ctx, &p, &plen) && plen == 0) {
+		pk = *outp;
+	} else {
+		EVP_PKEY_free(*outp);
+	}
+	*outp = NULL;
 out:
+	OSSL_DECODER_CTX_free(one);
 	X509_ALGOR_free(alg);
 	ASN1_BIT_STRING_free(bits);
 	return pk;
@@ -197,7 +209,8 @@ spki_copy_to(X509 *x, const unsigned char *spki, size_t len)
 	ASN1_BIT_STRING *dbits = X509_get0_pubkey_bitstr(x);
 	X509_ALGOR *alg = NULL, *dalg = NULL;
 	ASN1_BIT_STRING *bits = NULL;
-	int ret = 0;
+	unsigned char *der = NULL;
+	int dlen, ret = 0;
 
 	if (dst == NULL || dbits == NULL ||
 	    !X509_PUBKEY_get0_param(NULL, NULL, NULL, &dalg, dst) ||
@@ -212,8 +225,11 @@ spki_copy_to(X509 *x, const unsigned char *spki, size_t len)
 	/* The same unused-bits count as the source. */
 	dbits->flags = (dbits->flags & ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07)) |
 	    (bits->flags & (ASN1_STRING_FLAG_BITS_LEFT | 0x07));
-	ret = 1;
+	/* BER the copy would not reproduce (unused bits not zero, ...). */
+	dlen = i2d_X509_PUBKEY(dst, &der);
+	ret = dlen > 0 && (size_t)dlen == len && memcmp(der, spki, len) == 0;
 out:
+	OPENSSL_free(der);
 	X509_ALGOR_free(alg);
 	ASN1_BIT_STRING_free(bits);
 	return ret;

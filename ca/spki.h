@@ -35,7 +35,9 @@ EVP_PKEY *spki_decode(struct spki_decoder *d, const unsigned char *spki,
 /*
  * Give x the algorithm and public key bits of the DER SubjectPublicKeyInfo
  * spki (exactly len bytes), without decoding the key.  X509_get0_pubkey()
- * of x is NULL afterwards.  1/0 (not logged).
+ * of x is NULL afterwards.  1 if x's SubjectPublicKeyInfo now encodes to
+ * exactly spki; 0 if not (x's is then unusable: set it with
+ * X509_set_pubkey()).  Not logged.
  */
 int spki_copy_to(X509 *x, const unsigned char *spki, size_t len);
 
