@@ -114,6 +114,7 @@ struct batch {
 	json_t			*issued;	/* [{request, serial, sha256}] */
 	struct alg_policy	*ap;		/* the instance's algorithm policy */
 	struct spki_decoder	*dec;		/* subject keys' decoders */
+	struct profile_cache	 pc;		/* the last profile read */
 	int			 partition;	/* of the certificate being built */
 	int			 open;		/* the batch's transaction is open */
 	int			 overlap;	/* sign in a thread (no partitions) */
@@ -451,7 +452,7 @@ refuse(struct batch *b, const struct request *r, const char *text)
  */
 static enum one_result
 recheck(struct batch *b, struct request *r, const struct subject_key *sk,
-    struct profile **prof, char **names, const char *object)
+    const struct profile **prof, char **names, const char *object)
 {
 	struct cmvp_effective eff;
 	struct attest att;
@@ -471,7 +472,8 @@ recheck(struct batch *b, struct request *r, const struct subject_key *sk,
 	}
 	/* The profile must still be the one the approvers saw. */
 	psha = json_string_value(json_object_get(r->dj, "profile_sha256"));
-	if ((*prof = profile_load(b->profiles_dir, r->profile)) == NULL ||
+	if ((*prof = profile_load_cached(&b->pc, b->profiles_dir,
+	    r->profile)) == NULL ||
 	    psha == NULL || strcmp(psha, (*prof)->sha256) != 0) {
 		snprintf(text, sizeof(text), "%s: ES-PROF-02: profile %s %s "
 		    "since the request was approved: submit it again", object,
@@ -870,7 +872,7 @@ static enum one_result
 issue_one(struct batch *b, struct request *r)
 {
 	struct eecert_spec spec;
-	struct profile *prof = NULL;
+	const struct profile *prof = NULL;
 	struct subject_key sk;
 	X509 *cert = NULL;
 	char *names = NULL, object[64], serial[33];
@@ -902,7 +904,6 @@ issue_one(struct batch *b, struct request *r)
 	cert = NULL;
 	names = NULL;
 out:
-	profile_free(prof);
 	EVP_PKEY_free(sk.pub);
 	X509_free(cert);
 	free(names);
@@ -1448,6 +1449,7 @@ out:
 	OPENSSL_free(b.placeholder);
 	alg_policy_free(b.ap);
 	spki_decoder_free(b.dec);
+	profile_cache_clear(&b.pc);
 	json_decref(b.issued);
 	db_close(db);
 	free(who);
