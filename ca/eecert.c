@@ -21,6 +21,7 @@
 #include "eecert.h"
 #include "log.h"
 #include "qcoids.h"
+#include "spki.h"
 #include "util.h"
 
 int
@@ -264,63 +265,6 @@ out:
 	return ext;
 }
 
-/*
- * Give x a copy of src's algorithm and public key bits, as DER, without
- * decoding the key (X509_set_pubkey() encodes the EVP_PKEY with an
- * encoder and decodes the result again).  1/0 (not logged).
- */
-static int
-spki_copy(X509 *x, const X509_PUBKEY *src)
-{
-	X509_PUBKEY *dst = X509_get_X509_PUBKEY(x);
-	const unsigned char *bits;
-	const ASN1_OBJECT *aobj;
-	const void *pval;
-	X509_ALGOR *alg;
-	ASN1_OBJECT *o = NULL;
-	void *v = NULL;
-	unsigned char *enc = NULL;
-	int blen, ptype;
-
-	if (!X509_PUBKEY_get0_param(NULL, &bits, &blen, &alg, src)) {
-		return 0;
-	}
-	X509_ALGOR_get0(&aobj, &ptype, &pval, alg);
-	if ((o = OBJ_dup(aobj)) == NULL) {
-		return 0;
-	}
-	switch (ptype) {
-	case V_ASN1_UNDEF:
-	case V_ASN1_NULL:
-		break;
-	case V_ASN1_OBJECT:
-		v = OBJ_dup(pval);
-		break;
-	case V_ASN1_SEQUENCE:
-		v = ASN1_STRING_dup(pval);
-		break;
-	default:
-		ASN1_OBJECT_free(o);
-		return 0;
-	}
-	if ((ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) && v == NULL) {
-		ASN1_OBJECT_free(o);
-		return 0;
-	}
-	if ((enc = OPENSSL_memdup(bits, (size_t)blen)) == NULL ||
-	    !X509_PUBKEY_set0_param(dst, o, ptype, v, enc, blen)) {
-		ASN1_OBJECT_free(o);
-		if (ptype == V_ASN1_OBJECT) {
-			ASN1_OBJECT_free(v);
-		} else {
-			ASN1_STRING_free(v);
-		}
-		OPENSSL_free(enc);
-		return 0;
-	}
-	return 1;
-}
-
 X509 *
 eecert_build(const struct eecert_spec *spec, const char *what)
 {
@@ -352,7 +296,8 @@ eecert_build(const struct eecert_spec *spec, const char *what)
 	    !X509_set_issuer_name(x, X509_get_subject_name(spec->issuer)) ||
 	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &nb) == NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(x), 0, 0, &na) == NULL ||
-	    !(spec->subject_spki != NULL ? spki_copy(x, spec->subject_spki) :
+	    !((spec->subject_spki != NULL && spki_copy_to(x,
+	    spec->subject_spki, spec->subject_spki_len)) ||
 	    X509_set_pubkey(x, spec->subject_pub))) {
 		log_ssl("%s: cannot build certificate", what);
 		goto out;

@@ -21,12 +21,15 @@ struct eecert_spec {
 	json_t			*subject;	/* {"C", "O", "organizationIdentifier", "CN"} */
 	EVP_PKEY		*subject_pub;
 	/*
-	 * Or NULL.  The SubjectPublicKeyInfo subject_pub was decoded from
-	 * (the CSR's): the certificate gets a copy of its algorithm and bits,
-	 * and subject_pub is not encoded and decoded again.  X509_get0_pubkey()
-	 * of such a certificate is NULL: lint it with lint_opts.subject_spki.
+	 * Or NULL.  The DER SubjectPublicKeyInfo subject_pub was decoded
+	 * from (the CSR's, subject_spki_len bytes): the certificate gets a
+	 * copy of its algorithm and bits, and subject_pub is not encoded and
+	 * decoded again (unless the copy would not encode to the same DER:
+	 * then X509_set_pubkey()).  X509_get0_pubkey() of such a certificate
+	 * is NULL: lint it with lint_opts.subject_spki.
 	 */
-	const X509_PUBKEY	*subject_spki;
+	const unsigned char	*subject_spki;
+	size_t			 subject_spki_len;
 	X509			*issuer;
 	const struct profile	*profile;
 	enum ku_setting		 ku;

@@ -8,10 +8,11 @@
  * token's length; only a clean lint lets the token sign it.  Certificates
  * are recorded in batches: the certificate rows, the requests' statuses
  * and the audit entries of up to BATCH certificates commit in one
- * transaction before their files are written; the same transaction notes
- * each file as pending (meta "pem_pending:SERIAL" = the absolute output
- * directory) until the files are written and synced, so that a run killed
- * in between leaves the next run to write them.
+ * transaction before their files are written (by a thread of their own,
+ * ca/pemwrite.c, while the next batch is built); the same transaction
+ * notes each file as pending (meta "pem_pending:SERIAL" = the absolute
+ * output directory) until the files are written and synced, so that a run
+ * killed in between leaves the next run to write them.
  */
 #include "config.h"
 
@@ -47,7 +48,9 @@
 #include "log.h"
 #include "operators.h"
 #include "profile.h"
+#include "pemwrite.h"
 #include "request.h"
+#include "spki.h"
 #include "util.h"
 
 #define MAX_LISTED	1024
@@ -56,6 +59,13 @@
 #define BATCH		64
 
 enum one_result { ONE_ISSUED = 0, ONE_REFUSED, ONE_ERROR };
+
+/* A request's subject key: its CSR's SubjectPublicKeyInfo, decoded. */
+struct subject_key {
+	const unsigned char	*spki;		/* into the request's csr_der */
+	size_t			 len;
+	EVP_PKEY		*pub;
+};
 
 /* A certificate signed and recorded in the open batch, not yet committed. */
 struct pending {
@@ -105,6 +115,9 @@ struct batch {
 	const char		*crl_url, *ocsp_url, *ca_issuers_url;
 	json_t			*issued;	/* [{request, serial, sha256}] */
 	struct alg_policy	*ap;		/* the instance's algorithm policy */
+	struct spki_decoder	*dec;		/* subject keys' decoders */
+	struct pem_writer	*pw;		/* NULL without --out-dir */
+	struct profile_cache	 pc;		/* the last profile read */
 	int			 partition;	/* of the certificate being built */
 	int			 open;		/* the batch's transaction is open */
 	int			 overlap;	/* sign in a thread (no partitions) */
@@ -172,56 +185,6 @@ burn_serial(struct db *db, const char *serial, const char *why)
 	return ok;
 }
 
-
-/*
- * Write cert as PEM to path through a temporary file renamed into place,
- * without fsync: batch_flush() makes a whole batch durable with one
- * syncfs(2) before it forgets the pending notes.  1/0 (logged).
- */
-static int
-pem_write_nosync(X509 *cert, const char *path)
-{
-	char *tmp = NULL;
-	FILE *fp = NULL;
-	int fd, ret = 0;
-
-	if (asprintf(&tmp, "%s.tmpXXXXXX", path) == -1) {
-		fatalx("out of memory");
-	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		log_warn("%s: cannot create a temporary file", path);
-		goto out;
-	}
-	if (fchmod(fd, 0644) == -1 || (fp = fdopen(fd, "w")) == NULL) {
-		log_warn("%s", tmp);
-		close(fd);
-		goto out;
-	}
-	if (!PEM_write_X509(fp, cert)) {
-		log_ssl("%s: cannot write the certificate", tmp);
-		goto out;
-	}
-	if (fclose(fp) == EOF) {
-		fp = NULL;
-		log_warn("%s: write", tmp);
-		goto out;
-	}
-	fp = NULL;
-	if (rename(tmp, path) == -1) {
-		log_warn("%s: rename", path);
-		goto out;
-	}
-	ret = 1;
-out:
-	if (fp != NULL) {
-		fclose(fp);
-	}
-	if (!ret && tmp != NULL) {
-		(void)unlink(tmp);
-	}
-	free(tmp);
-	return ret;
-}
 
 /*
  * The token's AlgorithmIdentifier for the CA key under ck->alg, asked of
@@ -322,28 +285,64 @@ placeholder_sign(struct batch *b, X509 *cert)
 	((ASN1_BIT_STRING *)sig)->flags |= ASN1_STRING_FLAG_BITS_LEFT;
 }
 
+/* Forget the pending note of serial (a pem_writer_collect callback). */
+static int
+forget_note(void *arg, const char *serial)
+{
+	struct batch *b = arg;
+	char pkey[64];
+
+	snprintf(pkey, sizeof(pkey), PEM_PENDING "%s", serial);
+	return db_meta_delete(b->db, pkey);
+}
+
 /*
- * Make the batch's work durable: record the certificate in flight,
- * commit the batch's transaction (certificate
- * rows, request statuses, audit entries, pending-PEM notes), write the
- * PEM files, make them durable with one syncfs(2) of the output's file
- * system, then forget their notes in one transaction.  A file not written
- * stays pending for the next run.  1 if the batch committed (or none was
- * open); 0 if the commit failed: its serials are burned (logged).
+ * In the open transaction: forget the notes of the previous batch's files
+ * that are written and durable (waiting for the writer), under a
+ * savepoint: a failure leaves them pending, the batch goes on.
+ */
+static void
+forget_written(struct batch *b)
+{
+	if (b->pw == NULL) {
+		return;
+	}
+	if (!db_exec(b->db, "SAVEPOINT forget")) {
+		(void)pem_writer_collect(b->pw, NULL, NULL);
+		return;
+	}
+	if (!pem_writer_collect(b->pw, forget_note, b)) {
+		(void)db_exec(b->db, "ROLLBACK TO forget");
+	}
+	(void)db_exec(b->db, "RELEASE forget");
+}
+
+/*
+ * Make the batch's work durable: record the certificate in flight, forget
+ * the notes of the previous batch's files once they are durable, commit
+ * the batch's transaction (certificate rows, request statuses, audit
+ * entries, pending-PEM notes), then hand its certificates to the PEM
+ * writer (written and made durable with one syncfs(2) while the next
+ * batch is built; their notes go with the next commit, or pems_drain()).
+ * A file not written stays pending for the next run.  1 if the batch
+ * committed (or none was open); 0 if the commit failed: its serials are
+ * burned (logged).
  */
 static int
 batch_flush(struct batch *b)
 {
+	X509 *certs[BATCH + 1];
+	char serials[BATCH + 1][33];
 	struct pending *pd;
-	char *path = NULL, pkey[64];
-	size_t i, nwritten = 0;
-	int dfd, ok = 1;
+	size_t i;
+	int ok = 1;
 
 	(void)inflight_finish(b);
 	if (!b->open) {
 		return 1;
 	}
 	b->open = 0;
+	forget_written(b);
 	if (!db_commit(b->db)) {
 		db_rollback(b->db);
 		for (i = 0; i < b->n; i++) {
@@ -357,43 +356,14 @@ batch_flush(struct batch *b)
 		json_array_append_new(b->issued, json_pack("{s:s,s:s,s:s}",
 		    "request", pd->request, "serial", pd->serial, "sha256",
 		    pd->sha));
-		if (b->out_dir == NULL) {
-			continue;
-		}
-		free(path);
-		if (asprintf(&path, "%s/%s.pem", b->out_dir, pd->serial) ==
-		    -1) {
-			fatalx("out of memory");
-		}
-		if ((pd->written = pem_write_nosync(pd->cert, path))) {
-			nwritten++;
-		}
+		certs[i] = pd->cert;
+		memcpy(serials[i], pd->serial, sizeof(serials[i]));
 	}
-	if (nwritten == 0) {
-		goto out;
-	}
-	if ((dfd = open(b->out_dir_abs, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || syncfs(dfd) == -1) {
-		log_warn("issue: %s: syncfs (the certificates stay pending)",
-		    b->out_dir);
-		if (dfd != -1) {
-			close(dfd);
+	if (b->pw != NULL) {
+		pem_writer_start(b->pw, certs, serials, b->n);
+		for (i = 0; i < b->n; i++) {
+			b->v[i].cert = NULL;
 		}
-		goto out;
-	}
-	close(dfd);
-	if (!db_begin(b->db)) {
-		goto out;
-	}
-	for (i = 0; i < b->n; i++) {
-		snprintf(pkey, sizeof(pkey), PEM_PENDING "%s", b->v[i].serial);
-		if (b->v[i].written && !db_meta_delete(b->db, pkey)) {
-			db_rollback(b->db);
-			goto out;
-		}
-	}
-	if (!db_commit(b->db)) {
-		db_rollback(b->db);
 	}
 out:
 	for (i = 0; i < b->n; i++) {
@@ -401,8 +371,28 @@ out:
 		free(b->v[i].request);
 	}
 	b->n = 0;
-	free(path);
 	return ok;
+}
+
+/*
+ * The last batch's files: wait for the writer and forget the notes of the
+ * durable ones in one transaction.  1/0 (logged; the notes stay).
+ */
+static int
+pems_drain(struct batch *b)
+{
+	if (b->pw == NULL) {
+		return 1;
+	}
+	if (!db_begin(b->db)) {
+		(void)pem_writer_collect(b->pw, NULL, NULL);
+		return 0;
+	}
+	if (!pem_writer_collect(b->pw, forget_note, b)) {
+		db_rollback(b->db);
+		return 0;
+	}
+	return db_commit(b->db);
 }
 
 /*
@@ -441,8 +431,8 @@ refuse(struct batch *b, const struct request *r, const char *text)
  * subject key HSM's CMVP status.  ONE_ISSUED if r may go on.
  */
 static enum one_result
-recheck(struct batch *b, struct request *r, X509_REQ *req,
-    struct profile **prof, char **names, const char *object)
+recheck(struct batch *b, struct request *r, const struct subject_key *sk,
+    const struct profile **prof, char **names, const char *object)
 {
 	struct cmvp_effective eff;
 	struct attest att;
@@ -462,7 +452,8 @@ recheck(struct batch *b, struct request *r, X509_REQ *req,
 	}
 	/* The profile must still be the one the approvers saw. */
 	psha = json_string_value(json_object_get(r->dj, "profile_sha256"));
-	if ((*prof = profile_load(b->profiles_dir, r->profile)) == NULL ||
+	if ((*prof = profile_load_cached(&b->pc, b->profiles_dir,
+	    r->profile)) == NULL ||
 	    psha == NULL || strcmp(psha, (*prof)->sha256) != 0) {
 		snprintf(text, sizeof(text), "%s: ES-PROF-02: profile %s %s "
 		    "since the request was approved: submit it again", object,
@@ -477,7 +468,7 @@ recheck(struct batch *b, struct request *r, X509_REQ *req,
 	    "attestation"), "chain"));
 	if (chain != NULL) {
 		ar = attest_verify(b->db, (const unsigned char *)chain,
-		    strlen(chain), X509_REQ_get0_pubkey(req), &att);
+		    strlen(chain), sk->pub, &att);
 		if (ar == ATTEST_ERROR) {
 			goto out;
 		}
@@ -524,7 +515,7 @@ out:
  * NULL (logged).
  */
 static X509 *
-build_cert(struct batch *b, struct request *r, X509_REQ *req,
+build_cert(struct batch *b, struct request *r, const struct subject_key *sk,
     const struct profile *prof, char serial[33], struct eecert_spec *spec,
     int *capped, const char *object)
 {
@@ -540,8 +531,9 @@ build_cert(struct batch *b, struct request *r, X509_REQ *req,
 	}
 	memset(spec, 0, sizeof(*spec));
 	spec->subject = json_object_get(r->dj, "subject");
-	spec->subject_pub = X509_REQ_get0_pubkey(req);
-	spec->subject_spki = X509_REQ_get_X509_PUBKEY(req);
+	spec->subject_pub = sk->pub;
+	spec->subject_spki = sk->spki;
+	spec->subject_spki_len = sk->len;
 	spec->issuer = b->ca->cert;
 	spec->profile = prof;
 	spec->ku = ku;
@@ -568,12 +560,13 @@ build_cert(struct batch *b, struct request *r, X509_REQ *req,
 /*
  * Lint the copy of cert that carries the token's AlgorithmIdentifier and
  * a placeholder signature of the token's length (placeholder_sign).
- * cert's SubjectPublicKeyInfo is a copy of req's, whose decoded key the
+ * cert's SubjectPublicKeyInfo is a copy of sk's, whose decoded key the
  * rules check.  ONE_ISSUED if clean; else r is refused with every FAIL
  * (logged).
  */
 static enum one_result
-lint_copy(struct batch *b, struct request *r, X509_REQ *req, X509 *cert,
+lint_copy(struct batch *b, struct request *r, const struct subject_key *sk,
+    X509 *cert,
     const struct profile *prof, const char *object)
 {
 	struct findings f;
@@ -590,7 +583,9 @@ lint_copy(struct batch *b, struct request *r, X509_REQ *req, X509 *cert,
 	lo.profile = prof->lint_profile;
 	lo.issuer = b->ca->cert;
 	lo.throwaway = 1;
-	lo.subject_spki = X509_REQ_get_X509_PUBKEY(req);
+	lo.subject_spki = sk->spki;
+	lo.subject_spki_len = sk->len;
+	lo.subject_pub = sk->pub;
 	if (!lint_certificate(cert, &lo, &f)) {
 		findings_log_fails(&f, object);
 		text[0] = '\0';
@@ -782,7 +777,6 @@ inflight_finish(struct batch *b)
 	pd = &b->v[b->n++];
 	pd->cert = fl->cert;
 	fl->cert = NULL;
-	pd->written = 0;
 	snprintf(pd->serial, sizeof(pd->serial), "%s", fl->serial);
 	snprintf(pd->sha, sizeof(pd->sha), "%s", sha);
 	if ((pd->request = strdup(fl->r->id)) == NULL) {
@@ -857,38 +851,39 @@ static enum one_result
 issue_one(struct batch *b, struct request *r)
 {
 	struct eecert_spec spec;
-	struct profile *prof = NULL;
-	X509_REQ *req = NULL;
+	const struct profile *prof = NULL;
+	struct subject_key sk;
 	X509 *cert = NULL;
-	const unsigned char *p;
 	char *names = NULL, object[64], serial[33];
 	enum one_result ret = ONE_ERROR;
 	int capped = 0;
 
 	snprintf(object, sizeof(object), "request:%s", r->id);
-	p = r->csr_der;
-	if ((req = d2i_X509_REQ(NULL, &p, r->csr_len)) == NULL ||
-	    X509_REQ_get0_pubkey(req) == NULL) {
+	memset(&sk, 0, sizeof(sk));
+	if (b->dec == NULL) {
+		b->dec = spki_decoder_new();
+	}
+	if (!csr_spki(r->csr_der, r->csr_len, &sk.spki, &sk.len) ||
+	    (sk.pub = spki_decode(b->dec, sk.spki, sk.len)) == NULL) {
 		log_ssl("%s: stored CSR unreadable", object);
 		goto out;
 	}
-	if ((ret = recheck(b, r, req, &prof, &names, object)) != ONE_ISSUED) {
+	if ((ret = recheck(b, r, &sk, &prof, &names, object)) != ONE_ISSUED) {
 		goto out;
 	}
 	ret = ONE_ERROR;
-	if (!batch_open(b) || (cert = build_cert(b, r, req, prof, serial,
+	if (!batch_open(b) || (cert = build_cert(b, r, &sk, prof, serial,
 	    &spec, &capped, object)) == NULL) {
 		goto out;
 	}
-	if ((ret = lint_copy(b, r, req, cert, prof, object)) != ONE_ISSUED) {
+	if ((ret = lint_copy(b, r, &sk, cert, prof, object)) != ONE_ISSUED) {
 		goto out;
 	}
 	ret = sign_start(b, r, cert, &spec, serial, names, capped, object);
 	cert = NULL;
 	names = NULL;
 out:
-	profile_free(prof);
-	X509_REQ_free(req);
+	EVP_PKEY_free(sk.pub);
 	X509_free(cert);
 	free(names);
 	return ret;
@@ -1271,6 +1266,7 @@ run_batches(struct batch *b, struct request **ready, size_t nready,
 	if (!batch_flush(b) || b->failed) {
 		ret = EXIT_ERROR;
 	}
+	(void)pems_drain(b);
 	issued = json_array_size(b->issued);
 	if (tty) {
 		fprintf(stderr, "\n");
@@ -1416,9 +1412,13 @@ cmd_issue(int argc, char **argv)
 	 */
 	b.overlap = cfg.partitions <= 1;
 	crl_cfg_clear(&cfg);
+	if (b.out_dir != NULL) {
+		b.pw = pem_writer_new(b.out_dir, b.out_dir_abs);
+	}
 	ret = run_batches(&b, ready, nready, refused, ca_name);
 out:
 	signer_stop(&b.fl);
+	pem_writer_free(b.pw);
 	if (!pems_ok && ret == EXIT_OK) {
 		ret = EXIT_ERROR;	/* an earlier certificate's file is missing */
 	}
@@ -1432,6 +1432,8 @@ out:
 	X509_ALGOR_free(b.aid);
 	OPENSSL_free(b.placeholder);
 	alg_policy_free(b.ap);
+	spki_decoder_free(b.dec);
+	profile_cache_clear(&b.pc);
 	json_decref(b.issued);
 	db_close(db);
 	free(who);

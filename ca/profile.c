@@ -219,6 +219,77 @@ parse_qc(struct profile *p, json_t *qc, const char *file)
 	return 1;
 }
 
+/* DIR/NAME.json, malloc'd, if name is a profile name; NULL (logged). */
+static char *
+profile_path(const char *dir, const char *name)
+{
+	const char *s;
+	char *path = NULL;
+
+	for (s = name; *s != '\0'; s++) {
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_') {
+			break;
+		}
+	}
+	if (*name == '\0' || *s != '\0' || strlen(name) > 64) {
+		log_warnx("profile \"%s\": ES-PROF-01: not a profile name "
+		    "(letters, digits, '-', '_')", name);
+		return NULL;
+	}
+	if (asprintf(&path, "%s/%s.json", profile_dir(dir), name) == -1) {
+		fatalx("out of memory");
+	}
+	return path;
+}
+
+const struct profile *
+profile_load_cached(struct profile_cache *c, const char *dir,
+    const char *name)
+{
+	unsigned char *buf = NULL;
+	char *path, sha[65];
+	size_t len;
+
+	if ((path = profile_path(dir, name)) == NULL) {
+		return NULL;
+	}
+	if (c->p != NULL && c->buf != NULL && strcmp(c->path, path) == 0 &&
+	    file_read(path, 1 << 16, &buf, &len) && len == c->len &&
+	    memcmp(buf, c->buf, len) == 0) {
+		free(buf);
+		free(path);
+		return c->p;
+	}
+	free(buf);
+	buf = NULL;
+	profile_cache_clear(c);
+	if ((c->p = profile_load(dir, name)) == NULL) {
+		free(path);
+		return NULL;
+	}
+	c->path = path;
+	/* Kept only if these bytes are the ones profile_load() parsed. */
+	if (file_read(path, 1 << 16, &buf, &len)) {
+		sha256_hex(buf, len, sha);
+		if (strcmp(sha, c->p->sha256) == 0) {
+			c->buf = buf;
+			c->len = len;
+			buf = NULL;
+		}
+	}
+	free(buf);
+	return c->p;
+}
+
+void
+profile_cache_clear(struct profile_cache *c)
+{
+	profile_free(c->p);
+	free(c->path);
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+}
+
 struct profile *
 profile_load(const char *dir, const char *name)
 {
@@ -231,26 +302,14 @@ profile_load(const char *dir, const char *name)
 	json_t *root = NULL, *v, *e;
 	json_error_t jerr;
 	char *path = NULL;
-	const char *s;
 	size_t len, i;
 
-	for (s = name; *s != '\0'; s++) {
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_') {
-			break;
-		}
-	}
-	if (*name == '\0' || *s != '\0' || strlen(name) > 64) {
-		log_warnx("profile \"%s\": ES-PROF-01: not a profile name "
-		    "(letters, digits, '-', '_')", name);
+	if ((path = profile_path(dir, name)) == NULL) {
 		return NULL;
-	}
-	dir = profile_dir(dir);
-	if (asprintf(&path, "%s/%s.json", dir, name) == -1) {
-		fatalx("out of memory");
 	}
 	if (!file_read(path, 1 << 16, &buf, &len)) {
 		log_warnx("profile \"%s\": ES-PROF-01: no such profile in %s "
-		    "(see --profiles, $ESEAL_PROFILES)", name, dir);
+		    "(see --profiles, $ESEAL_PROFILES)", name, profile_dir(dir));
 		goto out;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {

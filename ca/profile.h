@@ -67,6 +67,26 @@ const char *profile_dir(const char *dir);
 struct profile *profile_load(const char *dir, const char *name);
 void profile_free(struct profile *p);
 
+/* The last profile profile_load_cached() read, with the file's bytes. */
+struct profile_cache {
+	char		*path;
+	unsigned char	*buf;		/* NULL: not to be reused */
+	size_t		 len;
+	struct profile	*p;
+};
+
+/*
+ * profile_load(), for a run that loads the same profile for each of many
+ * requests: the file is read every time and compared with the bytes of
+ * the last one c holds; only a different name or different bytes are
+ * parsed again.  The profile belongs to c, valid until the next call with
+ * c or profile_cache_clear().  NULL (logged) as profile_load().
+ */
+const struct profile *profile_load_cached(struct profile_cache *c,
+    const char *dir, const char *name);
+/* Free what c holds (c itself is the caller's); c is empty after. */
+void profile_cache_clear(struct profile_cache *c);
+
 /* "A"/"B" <-> enum; from_name returns 1/0 (not logged). */
 int ku_setting_from_name(const char *s, enum ku_setting *out);
 const char *ku_setting_name(enum ku_setting k);

@@ -125,11 +125,14 @@ struct lint_opts {
 	 */
 	const char		*key_sig_alg;
 	/*
-	 * Or NULL.  The SubjectPublicKeyInfo the certificate's was copied from
-	 * (eecert_spec.subject_spki): if the two encode to the same DER, its
-	 * decoded key is the certificate's key for the rules.
+	 * Or NULL.  The DER SubjectPublicKeyInfo (subject_spki_len bytes) the
+	 * certificate's was copied from (eecert_spec.subject_spki) and
+	 * subject_pub, the key decoded from it: if the certificate's encodes
+	 * to the same DER, subject_pub is the certificate's key for the rules.
 	 */
-	const X509_PUBKEY	*subject_spki;
+	const unsigned char	*subject_spki;
+	size_t			 subject_spki_len;
+	EVP_PKEY		*subject_pub;
 };
 
 /* Lint cert against the rules for o->kind.  Adds findings; 1 if no FAIL. */

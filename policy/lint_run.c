@@ -43,18 +43,16 @@ run_rules(struct lint_ctx *c, const struct lint_rule *rules, size_t n,
 	}
 }
 
-/* 1 if a and b have the same DER encoding (nothing is decoded). */
+/* 1 if a encodes to the len bytes of der (nothing is decoded). */
 static int
-spki_same(const X509_PUBKEY *a, const X509_PUBKEY *b)
+spki_same(const X509_PUBKEY *a, const unsigned char *der, size_t len)
 {
-	unsigned char *da = NULL, *db = NULL;
-	int la, lb, same;
+	unsigned char *da = NULL;
+	int la, same;
 
 	la = i2d_X509_PUBKEY(a, &da);
-	lb = i2d_X509_PUBKEY(b, &db);
-	same = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
+	same = la > 0 && (size_t)la == len && memcmp(da, der, len) == 0;
 	OPENSSL_free(da);
-	OPENSSL_free(db);
 	return same;
 }
 
@@ -73,9 +71,9 @@ lint_certificate(X509 *cert, const struct lint_opts *o,
 	c.ap = o->ap != NULL ? o->ap : alg_policy_default();
 	c.now = o->now != 0 ? o->now : now_utc();
 	c.subject = X509_get_subject_name(cert);
-	c.pub = o->subject_spki != NULL &&
-	    spki_same(X509_get_X509_PUBKEY(cert), o->subject_spki) ?
-	    X509_PUBKEY_get0(o->subject_spki) : X509_get0_pubkey(cert);
+	c.pub = o->subject_spki != NULL && o->subject_pub != NULL &&
+	    spki_same(X509_get_X509_PUBKEY(cert), o->subject_spki,
+	    o->subject_spki_len) ? o->subject_pub : X509_get0_pubkey(cert);
 	ERR_clear_error();
 	if (o->kind == LINT_ESEAL && o->profile != NULL &&
 	    (c.profile = eseal_profile_find(o->profile)) == NULL) {
