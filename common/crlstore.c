@@ -10,7 +10,10 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -129,6 +132,72 @@ crl_files_dir(const char *db_path)
 }
 
 /*
+ * The PID in name if it is a temporary file of crl_file_store(): 64
+ * hex digits, ".der.tmp" PID "." six characters (mkstemp) or ".der.link"
+ * PID.  0 for any other name.
+ */
+static long
+temp_writer(const char *name)
+{
+	const char *p = name;
+	char *end;
+	long pid;
+	size_t i;
+
+	for (i = 0; i < 64; i++) {
+		if (!isxdigit((unsigned char)p[i])) {
+			return 0;
+		}
+	}
+	p += 64;
+	if (strncmp(p, ".der.tmp", 8) == 0) {
+		p += 8;
+	} else if (strncmp(p, ".der.link", 9) == 0) {
+		p += 9;
+	} else {
+		return 0;
+	}
+	if (!isdigit((unsigned char)*p) ||
+	    (pid = strtol(p, &end, 10)) <= 0) {
+		return 0;
+	}
+	if (*end == '\0' && p[-1] == 'k') {		/* .link<pid> */
+		return pid;
+	}
+	return *end == '.' && strlen(end + 1) == 6 && p[-1] == 'p' ? pid : 0;
+}
+
+/*
+ * Remove the temporary files in dir that writers killed before their
+ * rename left behind (their PID no longer runs).  Failures are ignored:
+ * a file left is only space.
+ */
+static void
+sweep_temps(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	long pid;
+	int dfd;
+
+	if ((d = opendir(dir)) == NULL) {
+		return;
+	}
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		if ((pid = temp_writer(de->d_name)) == 0 ||
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) {
+			continue;
+		}
+		if (unlinkat(dfd, de->d_name, 0) == 0) {
+			log_info("%s/%s: removed (left by a writer that "
+			    "ended before renaming it)", dir, de->d_name);
+		}
+	}
+	closedir(d);
+}
+
+/*
  * fd holds exactly the CRL (len bytes from offset 0) in an unnamed
  * O_TMPFILE in the crls directory: make it path's file (fsync'ed, linked
  * under a temporary name, renamed) without copying it.  1 if done, 0 if
@@ -178,12 +247,13 @@ crl_file_store(const char *db_path, int fd, uint64_t off, uint64_t len,
 	if ((dir = crl_files_dir(db_path)) == NULL) {
 		goto out;
 	}
+	sweep_temps(dir);
 	/* The encoder's spill is the CRL's file already: link it. */
 	if (off == 0 && (linked = link_whole(fd, len, path)) != 0) {
 		ret = linked == 1 && sync_dir(dir);
 		goto out;
 	}
-	if (asprintf(&tmp, "%s.tmpXXXXXX", path) == -1) {
+	if (asprintf(&tmp, "%s.tmp%ld.XXXXXX", path, (long)getpid()) == -1) {
 		fatalx("out of memory");
 	}
 	if ((out = mkstemp(tmp)) == -1) {
