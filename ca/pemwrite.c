@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "pemwrite.h"
+#include "util.h"
 
 #define PEM_MAX	128
 
@@ -80,10 +81,7 @@ out:
 	if (fp != NULL) {
 		fclose(fp);
 	}
-	if (!ret && tmp != NULL) {
-		(void)unlink(tmp);
-	}
-	free(tmp);
+	tmp_discard(tmp, !ret);
 	return ret;
 }
 

@@ -284,10 +284,7 @@ out:
 	if (out != -1) {
 		close(out);
 	}
-	if (tmp != NULL) {
-		(void)unlink(tmp);
-	}
-	free(tmp);
+	tmp_discard(tmp, 1);
 	free(path);
 	free(dir);
 	return ret;

@@ -210,10 +210,7 @@ out:
 	if (fd != -1) {
 		close(fd);
 	}
-	if (!ret && tmp != NULL) {
-		(void)unlink(tmp);
-	}
-	free(tmp);
+	tmp_discard(tmp, !ret);
 	free(dcopy);
 	return ret;
 }
@@ -446,6 +443,15 @@ utf8_invalid_at(const unsigned char *s, size_t len)
 		i += n + 1;
 	}
 	return len;
+}
+
+void
+tmp_discard(char *tmp, int remove)
+{
+	if (remove && tmp != NULL) {
+		(void)unlink(tmp);
+	}
+	free(tmp);
 }
 
 char *

@@ -87,6 +87,11 @@ void fixed_to_str(char *dst, size_t dstsz, const unsigned char *src, size_t srcl
 
 /* strdup that ends the program when memory runs out; NULL gives NULL. */
 char *xstrdup(const char *s);
+/*
+ * End a temporary file's name: if remove is set and tmp is not NULL, the
+ * file is unlinked (errors ignored); tmp is freed.  NULL accepted.
+ */
+void tmp_discard(char *tmp, int remove);
 /* The same, but NULL gives "" (never NULL). */
 char *xstrdup_or_empty(const char *s);
 /*

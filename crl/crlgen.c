@@ -1398,10 +1398,7 @@ out:
 	if (fd != -1) {
 		close(fd);
 	}
-	if (tmp != NULL) {
-		(void)unlink(tmp);
-	}
-	free(tmp);
+	tmp_discard(tmp, 1);
 	free(dcopy);
 	gen_clear(&g);
 	return ret;
