@@ -889,7 +889,10 @@ out:
 	return ret;
 }
 
-/* Remove path's temporary files (path.tmpXXXXXX) left by a killed run. */
+/*
+ * Remove path's temporary files left by a killed run: path.tmpPID.XXXXXX
+ * (tmp_create()), and path.tmpXXXXXX of earlier versions.
+ */
 static void
 remove_stale_tmp(const char *path)
 {
@@ -897,7 +900,7 @@ remove_stale_tmp(const char *path)
 	char *pat = NULL;
 	size_t i;
 
-	if (asprintf(&pat, "%s.tmp??????", path) == -1) {
+	if (asprintf(&pat, "%s.tmp*", path) == -1) {
 		fatalx("out of memory");
 	}
 	if (glob(pat, GLOB_NOSORT, NULL, &gl) == 0) {

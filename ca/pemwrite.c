@@ -50,14 +50,10 @@ pem_write_nosync(X509 *cert, const char *path)
 	FILE *fp = NULL;
 	int fd, ret = 0;
 
-	if (asprintf(&tmp, "%s.tmpXXXXXX", path) == -1) {
-		fatalx("out of memory");
-	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		log_warn("%s: cannot create a temporary file", path);
+	if ((fd = tmp_create(path, 0644, &tmp)) == -1) {
 		goto out;
 	}
-	if (fchmod(fd, 0644) == -1 || (fp = fdopen(fd, "w")) == NULL) {
+	if ((fp = fdopen(fd, "w")) == NULL) {
 		log_warn("%s", tmp);
 		close(fd);
 		goto out;

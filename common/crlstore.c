@@ -253,16 +253,10 @@ crl_file_store(const char *db_path, int fd, uint64_t off, uint64_t len,
 		ret = linked == 1 && sync_dir(dir);
 		goto out;
 	}
-	if (asprintf(&tmp, "%s.tmp%ld.XXXXXX", path, (long)getpid()) == -1) {
-		fatalx("out of memory");
-	}
-	if ((out = mkstemp(tmp)) == -1) {
-		log_warn("%s: cannot create a temporary file", path);
-		free(tmp);
-		tmp = NULL;
+	if ((out = tmp_create(path, 0644, &tmp)) == -1) {
 		goto out;
 	}
-	if (fchmod(out, 0644) == -1 || !copy_range(fd, off, len, out) ||
+	if (!copy_range(fd, off, len, out) ||
 	    fsync(out) == -1) {
 		log_warn("%s", tmp);
 		goto out;

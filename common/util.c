@@ -162,15 +162,7 @@ file_write_atomic(const char *path, const void *buf, size_t len, int mode)
 	ssize_t w;
 	int fd = -1, dfd = -1, ret = 0;
 
-	if (asprintf(&tmp, "%s.tmpXXXXXX", path) == -1) {
-		fatalx("out of memory");
-	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		log_warn("%s: cannot create temporary file", path);
-		goto out;
-	}
-	if (fchmod(fd, (mode_t)mode) == -1) {
-		log_warn("%s: chmod", tmp);
+	if ((fd = tmp_create(path, mode, &tmp)) == -1) {
 		goto out;
 	}
 	while (off < len) {
@@ -443,6 +435,30 @@ utf8_invalid_at(const unsigned char *s, size_t len)
 		i += n + 1;
 	}
 	return len;
+}
+
+int
+tmp_create(const char *path, int mode, char **tmp)
+{
+	int fd;
+
+	if (asprintf(tmp, "%s.tmp%ld.XXXXXX", path, (long)getpid()) == -1) {
+		fatalx("out of memory");
+	}
+	if ((fd = mkstemp(*tmp)) == -1) {
+		log_warn("%s: cannot create a temporary file", path);
+		free(*tmp);
+		*tmp = NULL;
+		return -1;
+	}
+	if (fchmod(fd, (mode_t)mode) == -1) {
+		log_warn("%s: chmod", *tmp);
+		close(fd);
+		tmp_discard(*tmp, 1);
+		*tmp = NULL;
+		return -1;
+	}
+	return fd;
 }
 
 void

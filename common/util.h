@@ -92,6 +92,13 @@ char *xstrdup(const char *s);
  * file is unlinked (errors ignored); tmp is freed.  NULL accepted.
  */
 void tmp_discard(char *tmp, int remove);
+/*
+ * Create path's temporary file beside it, "PATH.tmpPID.XXXXXX" (the PID
+ * tells a sweep whether its writer still runs), with the given mode.
+ * The descriptor, *tmp its name (malloc'd); -1 and *tmp NULL on failure
+ * (logged).
+ */
+int tmp_create(const char *path, int mode, char **tmp);
 /* The same, but NULL gives "" (never NULL). */
 char *xstrdup_or_empty(const char *s);
 /*

@@ -1348,16 +1348,10 @@ crl_write(const char *path, const struct crl_params *p,
 	if (!prepare(&g, p, it, path)) {
 		goto out;
 	}
-	if (asprintf(&tmp, "%s.tmpXXXXXX", path) == -1) {
-		fatalx("out of memory");
-	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		log_warn("%s: cannot create temporary file", path);
-		free(tmp);
-		tmp = NULL;
+	if ((fd = tmp_create(path, 0644, &tmp)) == -1) {
 		goto out;
 	}
-	if (fchmod(fd, 0644) == -1 || (fp = fdopen(fd, "w")) == NULL) {
+	if ((fp = fdopen(fd, "w")) == NULL) {
 		log_warn("%s", tmp);
 		goto out;
 	}
