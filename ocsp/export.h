@@ -96,6 +96,7 @@ struct export_issuer {
 	const unsigned char	*ent_end;
 	uint32_t		*off;
 	size_t			 nentries;
+	int			 resorted;	/* written out of serial order */
 	struct export_crl	*crls;
 	size_t			 ncrls;
 };

@@ -3,9 +3,13 @@
  * certificates and print a summary (and the decode time on stderr), so
  * the shell tests can check what the decoder accepted.  Usage:
  *   test-ocsp-dump EXPORT.der CA.pem...
+ * It prints the first 20 entries of each issuer, all of them with
+ * DUMP_ALL set in the environment, and whether the decoder had to sort
+ * them ("order N written" or "order N resorted").
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -22,11 +26,12 @@ main(int argc, char **argv)
 	struct export *e = NULL;
 	X509 *trust[8];
 	struct timespec t0, t1;
-	size_t i, j, ntrust = 0;
+	size_t i, j, ntrust = 0, show;
 	FILE *f;
 	int rc = 1;
 
 	log_init(argv[0]);
+	show = getenv("DUMP_ALL") != NULL ? SIZE_MAX : 20;
 	if (argc < 3 || argc > 10) {
 		fprintf(stderr, "usage: %s EXPORT.der CA.pem...\n", argv[0]);
 		return 2;
@@ -58,7 +63,9 @@ main(int argc, char **argv)
 		time_fmt(is->next_update, nu, sizeof(nu));
 		printf("issuer %zu entries %zu crls %zu this %s next %s\n", i,
 		    is->nentries, is->ncrls, tu, nu);
-		for (j = 0; j < is->nentries && j < 20; j++) {
+		printf("order %zu %s\n", i, is->resorted ? "resorted" :
+		    "written");
+		for (j = 0; j < is->nentries && j < show; j++) {
 			struct export_entry ent, *en = &ent;
 			char *hex, rt[32] = "-", id[32] = "-";
 
