@@ -100,6 +100,7 @@ struct importer {
 	sqlite3_stmt	*get, *ins, *upd, *hist, *touch;
 };
 
+/* Finalise the statements; an all-zero importer (none prepared) is fine. */
 static void
 importer_free(struct importer *im)
 {
@@ -750,9 +751,10 @@ cmvp_declare(int argc, char **argv)
 	char lvl[8];
 	int64_t snap;
 	long level;
-	int first, found, ret = EXIT_ERROR, have_im = 0;
+	int first, found, ret = EXIT_ERROR;
 
 	memset(&r, 0, sizeof(r));
+	memset(&im, 0, sizeof(im));
 	if (!sub_open(argc, argv, B(O_DB) | B(O_CERT) | B(O_VENDOR) |
 	    B(O_MODULE) | B(O_STANDARD) | B(O_LEVEL) | B(O_STATUS) | B(O_SUNSET)
 	    | B(O_OPERATOR) | B(O_OFFICER), cmvp_usage, OPERANDS_NONE, &o,
@@ -824,7 +826,6 @@ cmvp_declare(int argc, char **argv)
 	    !importer_init(&im, db)) {
 		goto out;
 	}
-	have_im = 1;
 	snprintf(lvl, sizeof(lvl), "%d", r.level);
 	nv[0] = r.vendor;
 	nv[1] = r.module;
@@ -858,9 +859,7 @@ cmvp_declare(int argc, char **argv)
 	ret = EXIT_OK;
  out:
 	sqlite3_finalize(st);
-	if (have_im) {
-		importer_free(&im);
-	}
+	importer_free(&im);
 	store_done(db, ret);
 	free(src);
 	free(detail);
@@ -881,8 +880,9 @@ cmvp_mark(int argc, char **argv)
 	const char *path, *status;
 	char date[11], base[128], *detail = NULL;
 	int64_t snap = 0;
-	int first, ret = EXIT_ERROR, have_im = 0;
+	int first, ret = EXIT_ERROR;
 
+	memset(&im, 0, sizeof(im));
 	if (!sub_open(argc, argv, B(O_DB) | B(O_CERT) | B(O_STATUS) | B(O_DATE)
 	    | B(O_OPERATOR) | B(O_OFFICER), cmvp_usage, OPERANDS_NONE, &o,
 	    &first, &ret)) {
@@ -939,7 +939,6 @@ cmvp_mark(int argc, char **argv)
 	if (!importer_init(&im, db)) {
 		goto out;
 	}
-	have_im = 1;
 	if (!history(&im, o.cert, "status", old.status, status, date, snap) ||
 	    (st = db_prepare(db, "UPDATE cmvp_modules SET status = ? WHERE"
 	    " cert_number = ? AND local = 1")) == NULL) {
@@ -962,9 +961,7 @@ cmvp_mark(int argc, char **argv)
 	ret = EXIT_OK;
  out:
 	sqlite3_finalize(st);
-	if (have_im) {
-		importer_free(&im);
-	}
+	importer_free(&im);
 	store_done(db, ret);
 	free(detail);
 	actor_clear(&act);
