@@ -1,11 +1,11 @@
 /*
  * Operators and dual control.  Passphrases are stored as scrypt hashes
- * ("scrypt$N$r$p$salthex$hashhex", OpenSSL 3 EVP_KDF) and compared in
- * constant time; five consecutive wrong passphrases lock the account.
- * Each evaluation is reserved first, in one transaction that counts it
- * as a failure until the passphrase is found right: parallel guesses
- * cannot get past the limit, and a locked account answers a right and a
- * wrong passphrase alike without evaluating either.
+ * ("scrypt$N$r$p$salthex$hashhex", OpenSSL's EVP_PBE_scrypt) and compared
+ * in constant time; five consecutive wrong passphrases lock the account.
+ * Each evaluation is reserved first, in one transaction that counts it as
+ * a failure until the passphrase is found right: parallel guesses cannot
+ * get past the limit, and a locked account answers a right and a wrong
+ * passphrase alike without evaluating either.
  * An operator bound to a PKCS#11 card must also sign a fresh random
  * challenge on it, checked against the public key stored at binding.
  * Every login attempt is recorded in the audit chain in its own
@@ -22,12 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
@@ -136,38 +133,22 @@ utf8_chars(const char *s)
 	return n;
 }
 
+/*
+ * scrypt of pass into out (outlen bytes).  The memory bound is the scrypt
+ * KDF's own default (1025 MiB), which EVP_PBE_scrypt() would otherwise
+ * lower to 32 MiB.  1/0 (logged).
+ */
 static int
 scrypt_derive(const char *pass, const unsigned char *salt, size_t saltlen,
     uint64_t n, uint32_t r, uint32_t p, unsigned char *out, size_t outlen,
     const char *what)
 {
-	EVP_KDF *kdf = NULL;
-	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM params[6], *q = params;
-	int ok = 0;
-
-	if ((kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL)) == NULL ||
-	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
-		log_ssl("%s: scrypt unavailable", what);
-		goto out;
-	}
-	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
-	    (void *)pass, strlen(pass));
-	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-	    (void *)salt, saltlen);
-	*q++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
-	*q++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r);
-	*q++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p);
-	*q = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, out, outlen, params) != 1) {
+	if (EVP_PBE_scrypt(pass, strlen(pass), salt, saltlen, n, r, p,
+	    (uint64_t)1025 * 1024 * 1024, out, outlen) != 1) {
 		log_ssl("%s: scrypt failed", what);
-		goto out;
+		return 0;
 	}
-	ok = 1;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return ok;
+	return 1;
 }
 
 /* The stored form of pass with a fresh salt; malloc'd, NULL if logged. */

@@ -19,12 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "audit.h"
@@ -188,39 +185,22 @@ hdr_decode(const char *fn, const unsigned char *buf, size_t len,
 	return 1;
 }
 
+/*
+ * scrypt's memory bound: the scrypt KDF's own default (1025 MiB), which
+ * EVP_PBE_scrypt() would otherwise lower to 32 MiB.
+ */
+#define BK_SCRYPT_MAXMEM	((uint64_t)1025 * 1024 * 1024)
+
 /* Derive the 32-byte key from the passphrase with scrypt.  1/0 (logged). */
 static int
 derive_key(const char *pass, const struct bk_header *h, unsigned char key[32])
 {
-	EVP_KDF *kdf = NULL;
-	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM params[6], *p = params;
-	uint64_t n = h->n;
-	uint32_t r = h->r, pp = h->p;
-	int ret = 0;
-
-	if ((kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL)) == NULL ||
-	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
-		log_ssl("backup: scrypt unavailable");
-		goto out;
-	}
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
-	    (void *)pass, strlen(pass));
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-	    (void *)h->salt, BK_SALT_LEN);
-	*p++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
-	*p++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r);
-	*p++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &pp);
-	*p = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, key, 32, params) != 1) {
+	if (EVP_PBE_scrypt(pass, strlen(pass), h->salt, BK_SALT_LEN, h->n,
+	    h->r, h->p, BK_SCRYPT_MAXMEM, key, 32) != 1) {
 		log_ssl("backup: scrypt");
-		goto out;
+		return 0;
 	}
-	ret = 1;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return ret;
+	return 1;
 }
 
 /* A private temporary file in $TMPDIR; *path is malloc'd.  fd or -1 (logged). */

@@ -312,44 +312,55 @@ out:
 	return ret;
 }
 
+/* What the SQL function eseal_crl_file() works with. */
+struct crl_file_fn_ctx {
+	const char	*db_path;	/* the store the files are beside */
+	int		 logged;	/* crl_der_load() logged a failure */
+};
+
+/*
+ * SQL eseal_crl_file(sha256): the DER of the CRL file beside the store
+ * with that SHA-256, read through crl_der_load() (which logs a failure;
+ * the statement then fails).
+ */
+static void
+crl_file_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct crl_file_fn_ctx *c = sqlite3_user_data(ctx);
+	const unsigned char *sha = sqlite3_value_text(argv[0]);
+	unsigned char *der;
+	size_t len;
+
+	if (!crl_der_load(c->db_path, sha != NULL ? (const char *)sha : "",
+	    &der, &len)) {
+		c->logged = 1;
+		sqlite3_result_error(ctx, "CRL file unreadable", -1);
+		return;
+	}
+	sqlite3_result_blob64(ctx, der, len, free);
+}
+
 int
 crl_files_inline(sqlite3 *h, const char *db_path)
 {
-	sqlite3_stmt *sel = NULL, *upd = NULL;
-	unsigned char *der = NULL;
-	size_t len;
-	int rc, ret = 0;
+	struct crl_file_fn_ctx c = { db_path, 0 };
+	char *err = NULL;
+	int ok;
 
-	if (sqlite3_prepare_v2(h, "SELECT id, sha256 FROM crls WHERE"
-	    " length(der) = 0", -1, &sel, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(h, "UPDATE crls SET der = ? WHERE id = ?", -1,
-	    &upd, NULL) != SQLITE_OK) {
+	if (sqlite3_create_function(h, "eseal_crl_file", 1, SQLITE_UTF8, &c,
+	    crl_file_fn, NULL, NULL) != SQLITE_OK) {
 		log_warnx("%s: %s", db_path, sqlite3_errmsg(h));
-		goto out;
+		return 0;
 	}
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		if (!crl_der_load(db_path, (const char *)sqlite3_column_text(sel,
-		    1), &der, &len)) {
-			goto out;
-		}
-		sqlite3_reset(upd);
-		sqlite3_bind_blob64(upd, 1, der, len, SQLITE_STATIC);
-		sqlite3_bind_int64(upd, 2, sqlite3_column_int64(sel, 0));
-		if (sqlite3_step(upd) != SQLITE_DONE) {
-			log_warnx("%s: %s", db_path, sqlite3_errmsg(h));
-			goto out;
-		}
-		free(der);
-		der = NULL;
+	ok = sqlite3_exec(h, "UPDATE crls SET der = eseal_crl_file(sha256)"
+	    " WHERE length(der) = 0", NULL, NULL, &err) == SQLITE_OK;
+	if (!ok && !c.logged) {
+		log_warnx("%s: %s", db_path, err != NULL ? err :
+		    sqlite3_errmsg(h));
 	}
-	if (rc != SQLITE_DONE) {
-		log_warnx("%s: %s", db_path, sqlite3_errmsg(h));
-		goto out;
-	}
-	ret = 1;
-out:
-	free(der);
-	sqlite3_finalize(sel);
-	sqlite3_finalize(upd);
-	return ret;
+	sqlite3_free(err);
+	/* c lives in this frame: the function goes with it. */
+	(void)sqlite3_create_function(h, "eseal_crl_file", 1, SQLITE_UTF8,
+	    NULL, NULL, NULL, NULL);
+	return ok;
 }

@@ -233,10 +233,10 @@ dir_writable(const char *dir, const char *what)
 		goto out;
 	}
 	close(fd);
-	(void)unlink(probe);
 	ret = 1;
 out:
-	free(probe);
+	/* The probe file exists only if it was created. */
+	tmp_discard(probe, ret);
 	return ret;
 }
 

@@ -692,38 +692,40 @@ dpn_uri(const char *uri)
 }
 
 /*
- * Append ExpiredCertsOnCRL (2.5.29.60 ::= GeneralizedTime, not critical;
- * OpenSSL has no NID for it) to *exts.  1/0 (logged).
+ * Extension ::= SEQUENCE { extnID 2.5.29.60, extnValue OCTET STRING {
+ * GeneralizedTime } }: the DER before the time, whose 17 bytes time_put()
+ * writes.  OpenSSL has no NID for ExpiredCertsOnCRL, so no
+ * X509V3_add1_i2d() here.
+ */
+static const unsigned char ext_expired_head[] = { 0x30, 0x18, 0x06, 0x03,
+    0x55, 0x1d, 0x3c, 0x04, 0x11 };
+
+/*
+ * Append ExpiredCertsOnCRL (X.509 2.5.29.60 ::= GeneralizedTime, not
+ * critical) for t, which must lie in 1950..9999, to *exts.  1/0 (logged).
  */
 static int
 add_expired_certs_on_crl(STACK_OF(X509_EXTENSION) **exts, time_t t,
     const char *what)
 {
-	ASN1_GENERALIZEDTIME *gt = NULL;
-	ASN1_OBJECT *obj = NULL;
-	ASN1_OCTET_STRING *os = NULL;
-	X509_EXTENSION *ext = NULL;
-	unsigned char *der = NULL;
-	int len, ret = 0;
+	unsigned char der[sizeof(ext_expired_head) + 17];
+	const unsigned char *p = der;
+	X509_EXTENSION *ext;
+	int ok;
 
-	if ((gt = ASN1_GENERALIZEDTIME_set(NULL, t)) == NULL ||
-	    (len = i2d_ASN1_GENERALIZEDTIME(gt, &der)) <= 0 ||
-	    (obj = OBJ_txt2obj("2.5.29.60", 1)) == NULL ||
-	    (os = ASN1_OCTET_STRING_new()) == NULL ||
-	    !ASN1_OCTET_STRING_set(os, der, len) ||
-	    (ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) == NULL ||
-	    X509v3_add_ext(exts, ext, -1) == NULL) {
-		log_ssl("%s: ES-CRL-05: ExpiredCertsOnCRL", what);
-		goto out;
+	memcpy(der, ext_expired_head, sizeof(ext_expired_head));
+	if (time_put(der + sizeof(ext_expired_head), t, 1) != 17) {
+		log_warnx("%s: ES-CRL-05: ExpiredCertsOnCRL outside 1950..9999",
+		    what);
+		return 0;
 	}
-	ret = 1;
-out:
-	ASN1_GENERALIZEDTIME_free(gt);
-	ASN1_OBJECT_free(obj);
-	ASN1_OCTET_STRING_free(os);
+	ext = d2i_X509_EXTENSION(NULL, &p, (long)sizeof(der));
+	ok = ext != NULL && X509v3_add_ext(exts, ext, -1) != NULL;
+	if (!ok) {
+		log_ssl("%s: ES-CRL-05: ExpiredCertsOnCRL", what);
+	}
 	X509_EXTENSION_free(ext);
-	OPENSSL_free(der);
-	return ret;
+	return ok;
 }
 
 /*
@@ -1124,14 +1126,20 @@ gen_clear(struct gen *g)
 	EVP_MD_free((EVP_MD *)g->mdalg);
 }
 
-static void
-gen_stats(const struct gen *g, struct crl_stats *st)
+/*
+ * The end of every run: if it succeeded (ok), its figures into st (when
+ * not NULL); then g released either way.  Returns ok.
+ */
+static int
+gen_finish(struct gen *g, int ok, struct crl_stats *st)
 {
-	if (st != NULL) {
+	if (ok && st != NULL) {
 		st->entries = g->count;
 		st->bytes = g->sink->total;
 		memcpy(st->sha256, g->sha256, sizeof(st->sha256));
 	}
+	gen_clear(g);
+	return ok;
 }
 
 int
@@ -1139,16 +1147,10 @@ crl_write_fp(FILE *fp, const char *what, const struct crl_params *p,
     const struct crl_iter *it, struct crl_stats *st)
 {
 	struct gen g;
-	int ret = 0;
+	int ok;
 
-	if (!prepare(&g, p, it, what) || !output(&g, fp)) {
-		goto out;
-	}
-	gen_stats(&g, st);
-	ret = 1;
-out:
-	gen_clear(&g);
-	return ret;
+	ok = prepare(&g, p, it, what) && output(&g, fp);
+	return gen_finish(&g, ok, st);
 }
 
 /* pwrite all of buf at off.  1/0 (errno set). */
@@ -1317,7 +1319,7 @@ crl_write_spilled(const char *what, const struct crl_params *p,
     const struct crl_iter *it, struct crl_stats *st, int *fd, uint64_t *off)
 {
 	struct gen g;
-	int ret = 0;
+	int ok;
 
 	*fd = -1;
 	*off = 0;
@@ -1326,14 +1328,8 @@ crl_write_spilled(const char *what, const struct crl_params *p,
 		    "spill directory and DER", what);
 		return 0;
 	}
-	if (!prepare(&g, p, it, what) || !complete_in_place(&g, fd, off)) {
-		goto out;
-	}
-	gen_stats(&g, st);
-	ret = 1;
-out:
-	gen_clear(&g);
-	return ret;
+	ok = prepare(&g, p, it, what) && complete_in_place(&g, fd, off);
+	return gen_finish(&g, ok, st);
 }
 
 int
@@ -1383,7 +1379,6 @@ crl_write(const char *path, const struct crl_params *p,
 		(void)fsync(dfd);
 		close(dfd);
 	}
-	gen_stats(&g, st);
 	ret = 1;
 out:
 	if (fp != NULL) {
@@ -1394,8 +1389,7 @@ out:
 	}
 	tmp_discard(tmp, 1);
 	free(dcopy);
-	gen_clear(&g);
-	return ret;
+	return gen_finish(&g, ret, st);
 }
 
 static const struct {

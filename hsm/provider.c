@@ -73,18 +73,6 @@ km_new(enum pk_type t)
 	return pk;
 }
 
-static void *
-km_rsa_new(void *provctx)
-{
-	return km_new(PK_RSA);
-}
-
-static void *
-km_ec_new(void *provctx)
-{
-	return km_new(PK_EC);
-}
-
 static void
 km_free(void *kd)
 {
@@ -150,30 +138,6 @@ km_export(void *kd, int selection, OSSL_CALLBACK *cb, void *cbarg)
 	return ret;
 }
 
-static const OSSL_PARAM *
-km_rsa_export_types(int selection)
-{
-	static const OSSL_PARAM types[] = {
-		OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),
-		OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0),
-		OSSL_PARAM_END
-	};
-
-	return (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) ? NULL : types;
-}
-
-static const OSSL_PARAM *
-km_ec_export_types(int selection)
-{
-	static const OSSL_PARAM types[] = {
-		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
-		OSSL_PARAM_END
-	};
-
-	return (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) ? NULL : types;
-}
-
 /* Everything gettable is a public property: ask the public key. */
 static int
 km_get_params(void *kd, OSSL_PARAM params[])
@@ -194,40 +158,6 @@ km_get_params(void *kd, OSSL_PARAM params[])
 	return 1;
 }
 
-static const OSSL_PARAM *
-km_rsa_gettable(void *provctx)
-{
-	static const OSSL_PARAM types[] = {
-		OSSL_PARAM_int(OSSL_PKEY_PARAM_BITS, NULL),
-		OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),
-		OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),
-		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL, 0),
-		OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),
-		OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0),
-		OSSL_PARAM_END
-	};
-
-	return types;
-}
-
-static const OSSL_PARAM *
-km_ec_gettable(void *provctx)
-{
-	static const OSSL_PARAM types[] = {
-		OSSL_PARAM_int(OSSL_PKEY_PARAM_BITS, NULL),
-		OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),
-		OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),
-		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL, 0),
-		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
-		    NULL, 0),
-		OSSL_PARAM_END
-	};
-
-	return types;
-}
-
 static int
 km_match(const void *kd1, const void *kd2, int selection)
 {
@@ -240,18 +170,6 @@ km_match(const void *kd1, const void *kd2, int selection)
 	    hsm_key_public(b->key)) == 1;
 }
 
-static const char *
-km_rsa_opname(int op)
-{
-	return op == OSSL_OP_SIGNATURE ? "RSA" : NULL;
-}
-
-static const char *
-km_ec_opname(int op)
-{
-	return op == OSSL_OP_SIGNATURE ? "EC" : NULL;
-}
-
 #define KM_COMMON							\
 	{ OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))km_free },		\
 	{ OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))km_has },		\
@@ -261,25 +179,77 @@ km_ec_opname(int op)
 	{ OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void))km_export },	\
 	{ OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))km_get_params }
 
-static const OSSL_DISPATCH km_rsa[] = {
-	{ OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))km_rsa_new },
-	{ OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))km_rsa_export_types },
-	{ OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))km_rsa_gettable },
-	{ OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME,
-	    (void (*)(void))km_rsa_opname },
-	KM_COMMON,
-	{ 0, NULL }
+/* The public parameters of each key type, in OpenSSL's names. */
+#define RSA_PUBLIC							\
+	OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),			\
+	OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0)
+#define EC_PUBLIC							\
+	OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),	\
+	OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0)
+/* What km_get_params answers for a key of any type. */
+#define KEY_GETTABLE							\
+	OSSL_PARAM_int(OSSL_PKEY_PARAM_BITS, NULL),			\
+	OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),		\
+	OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),			\
+	OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL, 0)
+
+static const OSSL_PARAM rsa_export[] = { RSA_PUBLIC, OSSL_PARAM_END };
+static const OSSL_PARAM ec_export[] = { EC_PUBLIC, OSSL_PARAM_END };
+static const OSSL_PARAM rsa_gettable[] = {
+	KEY_GETTABLE,
+	RSA_PUBLIC,
+	OSSL_PARAM_END
+};
+static const OSSL_PARAM ec_gettable[] = {
+	KEY_GETTABLE,
+	EC_PUBLIC,
+	OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
+	OSSL_PARAM_END
 };
 
-static const OSSL_DISPATCH km_ec[] = {
-	{ OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))km_ec_new },
-	{ OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))km_ec_export_types },
-	{ OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))km_ec_gettable },
-	{ OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME,
-	    (void (*)(void))km_ec_opname },
-	KM_COMMON,
-	{ 0, NULL }
-};
+/*
+ * KM_TYPE(t, pk, op) defines km_<t>, the key management of key type t:
+ * a new key is a struct pkey of type pk, it exports <t>_export (never
+ * the private half, which stays on the token), reports <t>_gettable and
+ * names op for the signature operation; the rest is KM_COMMON.  OpenSSL
+ * passes these callbacks no key, so each type needs its own.
+ */
+#define KM_TYPE(t, pk, op)						\
+static void *								\
+km_##t##_new(void *provctx)						\
+{									\
+	return km_new(pk);						\
+}									\
+static const OSSL_PARAM *						\
+km_##t##_export_types(int selection)					\
+{									\
+	return (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) ? NULL :	\
+	    t##_export;							\
+}									\
+static const OSSL_PARAM *						\
+km_##t##_gettable(void *provctx)					\
+{									\
+	return t##_gettable;						\
+}									\
+static const char *							\
+km_##t##_opname(int opid)						\
+{									\
+	return opid == OSSL_OP_SIGNATURE ? (op) : NULL;			\
+}									\
+static const OSSL_DISPATCH km_##t[] = {					\
+	{ OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))km_##t##_new },	\
+	{ OSSL_FUNC_KEYMGMT_EXPORT_TYPES,				\
+	    (void (*)(void))km_##t##_export_types },			\
+	{ OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS,				\
+	    (void (*)(void))km_##t##_gettable },			\
+	{ OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME,			\
+	    (void (*)(void))km_##t##_opname },				\
+	KM_COMMON,							\
+	{ 0, NULL }							\
+}
+
+KM_TYPE(rsa, PK_RSA, "RSA");
+KM_TYPE(ec, PK_EC, "EC");
 
 /* ---- signatures ---- */
 
@@ -295,18 +265,6 @@ sig_new(enum pk_type t)
 	c->pad = RSA_PKCS1_PADDING;
 	c->saltlen = RSA_PSS_SALTLEN_DIGEST;
 	return c;
-}
-
-static void *
-sig_rsa_new(void *provctx, const char *propq)
-{
-	return sig_new(PK_RSA);
-}
-
-static void *
-sig_ec_new(void *provctx, const char *propq)
-{
-	return sig_new(PK_EC);
 }
 
 static void
@@ -458,18 +416,17 @@ sig_set_ctx_params(void *vc, const OSSL_PARAM params[])
 	return 1;
 }
 
+/* The signature context's settings: settable, and gettable as well. */
+#define SIG_SETTINGS							\
+	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),	\
+	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),	\
+	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL, 0), \
+	OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL, 0)
+
 static const OSSL_PARAM *
 sig_settable_ctx_params(void *vc, void *provctx)
 {
-	static const OSSL_PARAM types[] = {
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL,
-		    0),
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL,
-		    0),
-		OSSL_PARAM_END
-	};
+	static const OSSL_PARAM types[] = { SIG_SETTINGS, OSSL_PARAM_END };
 
 	return types;
 }
@@ -651,12 +608,7 @@ sig_gettable_ctx_params(void *vc, void *provctx)
 	static const OSSL_PARAM types[] = {
 		OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID,
 		    NULL, 0),
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL,
-		    0),
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL,
-		    0),
+		SIG_SETTINGS,
 		OSSL_PARAM_END
 	};
 
@@ -793,17 +745,21 @@ sig_digest_sign_final(void *vc, unsigned char *sig, size_t *siglen,
 	{ OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS,			\
 	    (void (*)(void))sig_settable_ctx_params }
 
-static const OSSL_DISPATCH sig_rsa[] = {
-	{ OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))sig_rsa_new },
-	SIG_COMMON,
-	{ 0, NULL }
-};
+/* SIG_TYPE(t, pk) defines sig_<t>, the signatures with keys of type pk. */
+#define SIG_TYPE(t, pk)							\
+static void *								\
+sig_##t##_new(void *provctx, const char *propq)				\
+{									\
+	return sig_new(pk);						\
+}									\
+static const OSSL_DISPATCH sig_##t[] = {				\
+	{ OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))sig_##t##_new },	\
+	SIG_COMMON,							\
+	{ 0, NULL }							\
+}
 
-static const OSSL_DISPATCH sig_ec[] = {
-	{ OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))sig_ec_new },
-	SIG_COMMON,
-	{ 0, NULL }
-};
+SIG_TYPE(rsa, PK_RSA);
+SIG_TYPE(ec, PK_EC);
 
 /* ---- the provider ---- */
 

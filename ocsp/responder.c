@@ -747,30 +747,27 @@ blob_cost(const struct rblob *b)
 	return b == NULL ? 0 : sizeof(*b) + b->len;
 }
 
-/* Count (sign 1) or uncount (-1) b in the state's and the global sizes. */
+/*
+ * Count (sign 1) or uncount (-1) b in the state's and the global sizes.
+ * The counters are unsigned: adding the two's complement subtracts.
+ */
 static void
 cache_account(struct rstate *st, const struct rblob *b, int sign)
 {
-	uint64_t c = blob_cost(b);
+	uint64_t c = blob_cost(b), n = 1;
 
 	if (b == NULL) {
 		return;
 	}
-	if (sign > 0) {
-		__atomic_add_fetch(&st->bytes, c, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&st->entries, 1, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&responder_stats.cache_bytes, c,
-		    __ATOMIC_RELAXED);
-		__atomic_add_fetch(&responder_stats.cache_entries, 1,
-		    __ATOMIC_RELAXED);
-	} else {
-		__atomic_sub_fetch(&st->bytes, c, __ATOMIC_RELAXED);
-		__atomic_sub_fetch(&st->entries, 1, __ATOMIC_RELAXED);
-		__atomic_sub_fetch(&responder_stats.cache_bytes, c,
-		    __ATOMIC_RELAXED);
-		__atomic_sub_fetch(&responder_stats.cache_entries, 1,
-		    __ATOMIC_RELAXED);
+	if (sign < 0) {
+		c = -c;
+		n = -n;
 	}
+	__atomic_add_fetch(&st->bytes, c, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&st->entries, n, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&responder_stats.cache_bytes, c, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&responder_stats.cache_entries, n,
+	    __ATOMIC_RELAXED);
 }
 
 /* Move the CLOCK hand one slot on; 0 when the state has no slots. */

@@ -404,6 +404,15 @@ alg_policy_parse(const char *text, const char *what)
 	return ap;
 }
 
+/*
+ * Of three whole sentences, the one for a key of this use.  Each stays a
+ * literal, so that its format is checked and it is translated as one
+ * sentence (the use reads in Japanese too).
+ */
+#define PER_USE(use, ca, subject, ocsp)					\
+	((use) == KEY_USE_CA ? (ca) : (use) == KEY_USE_SUBJECT ? (subject) : \
+	(ocsp))
+
 static int
 check_rsa(const struct alg_policy *ap, const EVP_PKEY *pub,
     enum key_use use, time_t not_after, struct findings *out)
@@ -439,36 +448,32 @@ check_rsa(const struct alg_policy *ap, const EVP_PKEY *pub,
 	/* One text per use, so that the use reads in Japanese too. */
 	if (undated) {
 		findings_add(out, "ES-ALG-KEY-02", SRC_KEY, RULE_PASS,
-		    use == KEY_USE_CA ? N_("RSA-%d for ca keys") :
-		    use == KEY_USE_SUBJECT ? N_("RSA-%d for subject keys") :
-		    N_("RSA-%d for ocsp keys"), bits);
+		    PER_USE(use, N_("RSA-%d for ca keys"),
+		    N_("RSA-%d for subject keys"), N_("RSA-%d for ocsp keys")),
+		    bits);
 	} else if (dated != NULL) {
 		findings_add(out, "ES-ALG-KEY-02", SRC_KEY, RULE_PASS,
-		    use == KEY_USE_CA ?
-		    N_("RSA-%d for ca keys allowed only with notAfter <= %s") :
-		    use == KEY_USE_SUBJECT ?
-		    N_("RSA-%d for subject keys allowed only with notAfter <= %s") :
-		    N_("RSA-%d for ocsp keys allowed only with notAfter <= %s"),
+		    PER_USE(use,
+		    N_("RSA-%d for ca keys allowed only with notAfter <= %s"),
+		    N_("RSA-%d for subject keys allowed only with notAfter <= %s"),
+		    N_("RSA-%d for ocsp keys allowed only with notAfter <= %s")),
 		    bits, dated->until);
 	} else if (expired != NULL) {
 		ok = 0;
 		time_fmt(not_after, date, sizeof(date));
 		findings_add(out, "ES-ALG-KEY-02", SRC_KEY, RULE_FAIL,
-		    use == KEY_USE_CA ? N_("RSA-%d for ca keys only with "
-		    "notAfter <= %s, notAfter is %s") :
-		    use == KEY_USE_SUBJECT ? N_("RSA-%d for subject keys only "
-		    "with notAfter <= %s, notAfter is %s") :
-		    N_("RSA-%d for ocsp keys only with notAfter <= %s, "
-		    "notAfter is %s"), bits, expired->until, date);
+		    PER_USE(use, N_("RSA-%d for ca keys only with notAfter <= "
+		    "%s, notAfter is %s"), N_("RSA-%d for subject keys only "
+		    "with notAfter <= %s, notAfter is %s"), N_("RSA-%d for "
+		    "ocsp keys only with notAfter <= %s, notAfter is %s")),
+		    bits, expired->until, date);
 	} else {
 		ok = 0;
 		findings_add(out, "ES-ALG-KEY-02", SRC_KEY, RULE_FAIL,
-		    use == KEY_USE_CA ? N_("RSA modulus %d bits is below the "
-		    "minimum of %d for ca keys") :
-		    use == KEY_USE_SUBJECT ? N_("RSA modulus %d bits is below "
-		    "the minimum of %d for subject keys") :
-		    N_("RSA modulus %d bits is below the minimum of %d for "
-		    "ocsp keys"), bits, min);
+		    PER_USE(use, N_("RSA modulus %d bits is below the minimum "
+		    "of %d for ca keys"), N_("RSA modulus %d bits is below the "
+		    "minimum of %d for subject keys"), N_("RSA modulus %d bits "
+		    "is below the minimum of %d for ocsp keys")), bits, min);
 	}
 
 	if (!EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e)) {

@@ -100,6 +100,7 @@ struct importer {
 	sqlite3_stmt	*get, *ins, *upd, *hist, *touch;
 };
 
+/* Finalise the statements; an all-zero importer (none prepared) is fine. */
 static void
 importer_free(struct importer *im)
 {
@@ -733,26 +734,47 @@ cmvp_snapshots(int argc, char **argv)
 	    snapshot_json, snapshot_text);
 }
 
+/*
+ * What a command that changes one module's record holds: the store, the
+ * authenticated actor, the import statements, one statement and the
+ * audit detail.  A zeroed change is empty.
+ */
+struct change {
+	struct db	*db;
+	struct actor	 act;
+	struct importer	 im;
+	sqlite3_stmt	*st;
+	char		*detail;
+};
+
+/* Release all ch holds, rolling the store back unless ret is EXIT_OK. */
+static void
+change_done(struct change *ch, int ret)
+{
+	sqlite3_finalize(ch->st);
+	importer_free(&ch->im);
+	store_done(ch->db, ret);
+	free(ch->detail);
+	actor_clear(&ch->act);
+}
+
 static int
 cmvp_declare(int argc, char **argv)
 {
 	struct opts o;
+	struct change ch;
 	struct rec r;
 	struct cmvp_record old;
-	struct db *db = NULL;
-	struct importer im;
-	sqlite3_stmt *st = NULL;
-	struct actor act = { NULL, NULL };
 	const char *path;
 	char where[64], day[11], *src = NULL, sha[65], *end, base[512];
-	char *detail = NULL;
 	const char *nv[NFIELDS];
 	char lvl[8];
 	int64_t snap;
 	long level;
-	int first, found, ret = EXIT_ERROR, have_im = 0;
+	int first, found, ret = EXIT_ERROR;
 
 	memset(&r, 0, sizeof(r));
+	memset(&ch, 0, sizeof(ch));
 	if (!sub_open(argc, argv, B(O_DB) | B(O_CERT) | B(O_VENDOR) |
 	    B(O_MODULE) | B(O_STANDARD) | B(O_LEVEL) | B(O_STATUS) | B(O_SUNSET)
 	    | B(O_OPERATOR) | B(O_OFFICER), cmvp_usage, OPERANDS_NONE, &o,
@@ -786,25 +808,25 @@ cmvp_declare(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
+	if ((ch.db = db_open(path, DB_OPEN_EXISTING, 0)) == NULL) {
 		goto out;
 	}
 	/* Refused whoever asks: no secret is read for it. */
-	if (!actor_test_instance(db)) {
+	if (!actor_test_instance(ch.db)) {
 		log_warnx("%s: ES-CMVP-05: local CMVP declarations are refused "
 		    "in a production instance", path);
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	if ((ret = actor_auth(db, o.operator, o.officers, o.nofficers,
-	    ACTOR_QUORUM_PROD, "cmvp-declare", &act)) != EXIT_OK) {
+	if ((ret = actor_auth(ch.db, o.operator, o.officers, o.nofficers,
+	    ACTOR_QUORUM_PROD, "cmvp-declare", &ch.act)) != EXIT_OK) {
 		goto out;
 	}
 	ret = EXIT_ERROR;
-	if (!db_begin(db)) {
+	if (!db_begin(ch.db)) {
 		goto out;
 	}
-	if ((found = cmvp_lookup(db, r.cert, &old)) < 0) {
+	if ((found = cmvp_lookup(ch.db, r.cert, &old)) < 0) {
 		goto out;
 	}
 	if (found) {
@@ -815,16 +837,15 @@ cmvp_declare(int argc, char **argv)
 		goto out;
 	}
 	today(day);
-	if (asprintf(&src, "local declaration of %s by %s", r.cert, act.who)
+	if (asprintf(&src, "local declaration of %s by %s", r.cert, ch.act.who)
 	    == -1) {
 		fatalx("out of memory");
 	}
 	sha256_hex(src, strlen(src), sha);
-	if ((snap = insert_snapshot(db, day, src, sha, act.who, 1, 1)) == 0 ||
-	    !importer_init(&im, db)) {
+	if ((snap = insert_snapshot(ch.db, day, src, sha, ch.act.who, 1,
+	    1)) == 0 || !importer_init(&ch.im, ch.db)) {
 		goto out;
 	}
-	have_im = 1;
 	snprintf(lvl, sizeof(lvl), "%d", r.level);
 	nv[0] = r.vendor;
 	nv[1] = r.module;
@@ -835,36 +856,30 @@ cmvp_declare(int argc, char **argv)
 	nv[6] = "";
 	nv[7] = r.sunset;
 	nv[8] = "";
-	bind_rec(im.ins, r.cert, nv, r.level, snap);
-	if (!step_done(db, im.ins, "declaring a module") ||
-	    (st = db_prepare(db, "UPDATE cmvp_modules SET local = 1"
+	bind_rec(ch.im.ins, r.cert, nv, r.level, snap);
+	if (!step_done(ch.db, ch.im.ins, "declaring a module") ||
+	    (ch.st = db_prepare(ch.db, "UPDATE cmvp_modules SET local = 1"
 	    " WHERE cert_number = ?")) == NULL) {
 		goto out;
 	}
-	bind_str(st, 1, r.cert);
+	bind_str(ch.st, 1, r.cert);
 	snprintf(base, sizeof(base), "%s / %s, %s level %d, %s, sunset %s",
 	    r.vendor, r.module, r.standard, r.level, r.status,
 	    r.sunset[0] ? r.sunset : "none");
-	detail = actor_detail(&act, base);
-	if (!step_done(db, st, "declaring a module") ||
-	    !history(&im, r.cert, "status", NULL, r.status, day, snap) ||
-	    !audit_append(db, act.who, "cmvp-declare", r.cert, sha, "ok",
-	    detail) ||
-	    !db_commit(db)) {
+	ch.detail = actor_detail(&ch.act, base);
+	if (!step_done(ch.db, ch.st, "declaring a module") ||
+	    !history(&ch.im, r.cert, "status", NULL, r.status, day, snap) ||
+	    !audit_append(ch.db, ch.act.who, "cmvp-declare", r.cert, sha, "ok",
+	    ch.detail) ||
+	    !db_commit(ch.db)) {
 		goto out;
 	}
 	printf(_("certificate %s declared locally: %s, %s, %s level %d, %s\n"),
 	    r.cert, r.vendor, r.module, r.standard, r.level, r.status);
 	ret = EXIT_OK;
  out:
-	sqlite3_finalize(st);
-	if (have_im) {
-		importer_free(&im);
-	}
-	store_done(db, ret);
+	change_done(&ch, ret);
 	free(src);
-	free(detail);
-	actor_clear(&act);
 	cmvpf_rec_clear(&r);
 	return ret;
 }
@@ -873,16 +888,14 @@ static int
 cmvp_mark(int argc, char **argv)
 {
 	struct opts o;
+	struct change ch;
 	struct cmvp_record old;
-	struct db *db = NULL;
-	struct importer im;
-	sqlite3_stmt *st = NULL;
-	struct actor act = { NULL, NULL };
 	const char *path, *status;
-	char date[11], base[128], *detail = NULL;
+	char date[11], base[128];
 	int64_t snap = 0;
-	int first, ret = EXIT_ERROR, have_im = 0;
+	int first, ret = EXIT_ERROR;
 
+	memset(&ch, 0, sizeof(ch));
 	if (!sub_open(argc, argv, B(O_DB) | B(O_CERT) | B(O_STATUS) | B(O_DATE)
 	    | B(O_OPERATOR) | B(O_OFFICER), cmvp_usage, OPERANDS_NONE, &o,
 	    &first, &ret)) {
@@ -910,7 +923,7 @@ cmvp_mark(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if ((ret = store_change_cert(&o, path, ACTOR_QUORUM_PROD, "cmvp-mark",
-	    o.cert, 0, &db, &act, &old)) != EXIT_OK) {
+	    o.cert, 0, &ch.db, &ch.act, &old)) != EXIT_OK) {
 		goto out;
 	}
 	ret = EXIT_ERROR;
@@ -926,48 +939,42 @@ cmvp_mark(int argc, char **argv)
 		ret = EXIT_OK;
 		goto out;
 	}
-	if ((st = db_prepare(db, "SELECT snapshot_id FROM cmvp_modules WHERE"
-	    " cert_number = ?")) == NULL) {
+	if ((ch.st = db_prepare(ch.db, "SELECT snapshot_id FROM cmvp_modules"
+	    " WHERE cert_number = ?")) == NULL) {
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, o.cert, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snap = sqlite3_column_int64(st, 0);
+	sqlite3_bind_text(ch.st, 1, o.cert, -1, SQLITE_STATIC);
+	if (sqlite3_step(ch.st) == SQLITE_ROW) {
+		snap = sqlite3_column_int64(ch.st, 0);
 	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (!importer_init(&im, db)) {
+	sqlite3_finalize(ch.st);
+	ch.st = NULL;
+	if (!importer_init(&ch.im, ch.db)) {
 		goto out;
 	}
-	have_im = 1;
-	if (!history(&im, o.cert, "status", old.status, status, date, snap) ||
-	    (st = db_prepare(db, "UPDATE cmvp_modules SET status = ? WHERE"
-	    " cert_number = ? AND local = 1")) == NULL) {
+	if (!history(&ch.im, o.cert, "status", old.status, status, date,
+	    snap) || (ch.st = db_prepare(ch.db, "UPDATE cmvp_modules SET"
+	    " status = ? WHERE cert_number = ? AND local = 1")) == NULL) {
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o.cert, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ch.st, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ch.st, 2, o.cert, -1, SQLITE_STATIC);
 	snprintf(base, sizeof(base), "%s -> %s on %s", old.status, status,
 	    date);
-	detail = actor_detail(&act, base);
-	if (!step_done(db, st, "changing the status") ||
-	    !audit_append(db, act.who, "cmvp-mark", o.cert, NULL, "ok",
-	    detail) ||
-	    !db_commit(db)) {
+	ch.detail = actor_detail(&ch.act, base);
+	if (!step_done(ch.db, ch.st, "changing the status") ||
+	    !audit_append(ch.db, ch.act.who, "cmvp-mark", o.cert, NULL, "ok",
+	    ch.detail) ||
+	    !db_commit(ch.db)) {
 		goto out;
 	}
 	printf(_("certificate %s: %s -> %s on %s (by %s%s%s)\n"), o.cert,
-	    old.status, status, date, act.who, act.approvers != NULL ?
-	    ", approved by " : "", act.approvers != NULL ? act.approvers : "");
+	    old.status, status, date, ch.act.who, ch.act.approvers != NULL ?
+	    ", approved by " : "", ch.act.approvers != NULL ?
+	    ch.act.approvers : "");
 	ret = EXIT_OK;
  out:
-	sqlite3_finalize(st);
-	if (have_im) {
-		importer_free(&im);
-	}
-	store_done(db, ret);
-	free(detail);
-	actor_clear(&act);
+	change_done(&ch, ret);
 	return ret;
 }
 

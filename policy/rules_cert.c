@@ -169,6 +169,50 @@ r_issuer_dn(struct lint_ctx *c, char *d, size_t dsz)
 	return RULE_PASS;
 }
 
+/*
+ * The issuer certificate given in the options, into *iss: RULE_PASS if
+ * the certificate's issuer name is its subject, RULE_NA if none was given,
+ * RULE_FAIL if the names do not chain (d says which).
+ */
+static enum rule_result
+issuer_given(struct lint_ctx *c, char *d, size_t dsz, X509 **iss)
+{
+	if ((*iss = c->o->issuer) == NULL) {
+		lint_detail(d, dsz, "no issuer certificate given");
+		return RULE_NA;
+	}
+	if (X509_NAME_cmp(X509_get_issuer_name(c->cert),
+	    X509_get_subject_name(*iss)) != 0) {
+		lint_detail(d, dsz, "issuer name differs from the issuer "
+		    "certificate's subject");
+		return RULE_FAIL;
+	}
+	return RULE_PASS;
+}
+
+/*
+ * The certificate's signature verifies with the key of iss (the
+ * certificate itself for a root): RULE_PASS, else RULE_FAIL (d set).
+ */
+static enum rule_result
+sig_verifies(struct lint_ctx *c, X509 *iss, char *d, size_t dsz)
+{
+	if (X509_get0_pubkey(iss) == NULL ||
+	    X509_verify(c->cert, X509_get0_pubkey(iss)) != 1) {
+		ERR_clear_error();
+		/* Two whole sentences, each translated as one. */
+		if (iss == c->cert) {
+			lint_detail(d, dsz, "signature does not verify with the "
+			    "certificate's own key");
+		} else {
+			lint_detail(d, dsz, "signature does not verify with the "
+			    "issuer key");
+		}
+		return RULE_FAIL;
+	}
+	return RULE_PASS;
+}
+
 /* The key identifier in AKI equals the issuer's SKI. */
 static int
 aki_matches(X509 *cert, X509 *issuer)
@@ -187,17 +231,11 @@ aki_matches(X509 *cert, X509 *issuer)
 static enum rule_result
 r_chain(struct lint_ctx *c, char *d, size_t dsz)
 {
-	X509	*iss = c->o->issuer;
+	X509			*iss;
+	enum rule_result	 res;
 
-	if (iss == NULL) {
-		lint_detail(d, dsz, "no issuer certificate given");
-		return RULE_NA;
-	}
-	if (X509_NAME_cmp(X509_get_issuer_name(c->cert),
-	    X509_get_subject_name(iss)) != 0) {
-		lint_detail(d, dsz, "issuer name differs from the issuer "
-		    "certificate's subject");
-		return RULE_FAIL;
+	if ((res = issuer_given(c, d, dsz, &iss)) != RULE_PASS) {
+		return res;
 	}
 	if (!aki_matches(c->cert, iss)) {
 		lint_detail(d, dsz, "authorityKeyIdentifier differs from the "
@@ -208,39 +246,54 @@ r_chain(struct lint_ctx *c, char *d, size_t dsz)
 		/* Signed by an ephemeral key: checked again after the token signs. */
 		return RULE_PASS;
 	}
-	if (X509_verify(c->cert, X509_get0_pubkey(iss)) != 1) {
-		ERR_clear_error();
-		lint_detail(d, dsz, "signature does not verify with the issuer "
-		    "key");
-		return RULE_FAIL;
-	}
-	return RULE_PASS;
+	return sig_verifies(c, iss, d, dsz);
 }
 
 /* CA rules. */
 
+/*
+ * Read the certificate's basicConstraints: *st is ext_state()'s answer
+ * (-1 absent, else 1 critical or 0), *ca its cA (0 when absent).
+ * RULE_FAIL (d says why) if it appears twice or does not decode, else
+ * RULE_PASS.
+ */
 static enum rule_result
-r_ca_bc(struct lint_ctx *c, char *d, size_t dsz)
+bc_read(struct lint_ctx *c, char *d, size_t dsz, int *st, int *ca)
 {
 	BASIC_CONSTRAINTS	*bc;
-	int			 st, crit, ca;
 
-	if ((st = ext_state(c->cert, NID_basic_constraints)) == -1) {
-		lint_detail(d, dsz, "basicConstraints missing");
-		return RULE_FAIL;
+	*ca = 0;
+	if ((*st = ext_state(c->cert, NID_basic_constraints)) == -1) {
+		return RULE_PASS;
 	}
-	if (st == 2) {
+	if (*st == 2) {
 		lint_detail(d, dsz, "basicConstraints appears more than once");
 		return RULE_FAIL;
 	}
-	if ((bc = X509_get_ext_d2i(c->cert, NID_basic_constraints, &crit,
+	if ((bc = X509_get_ext_d2i(c->cert, NID_basic_constraints, NULL,
 	    NULL)) == NULL) {
 		ERR_clear_error();
 		lint_detail(d, dsz, "basicConstraints undecodable");
 		return RULE_FAIL;
 	}
-	ca = bc->ca;
+	*ca = bc->ca;
 	BASIC_CONSTRAINTS_free(bc);
+	return RULE_PASS;
+}
+
+static enum rule_result
+r_ca_bc(struct lint_ctx *c, char *d, size_t dsz)
+{
+	enum rule_result	 res;
+	int			 st, ca;
+
+	if ((res = bc_read(c, d, dsz, &st, &ca)) != RULE_PASS) {
+		return res;
+	}
+	if (st == -1) {
+		lint_detail(d, dsz, "basicConstraints missing");
+		return RULE_FAIL;
+	}
 	if (!ca) {
 		lint_detail(d, dsz, "basicConstraints cA is FALSE");
 		return RULE_FAIL;
@@ -324,7 +377,8 @@ r_ca_kid(struct lint_ctx *c, char *d, size_t dsz)
 static enum rule_result
 r_ca_sig(struct lint_ctx *c, char *d, size_t dsz)
 {
-	X509	*iss;
+	X509			*iss;
+	enum rule_result	 res;
 
 	if (c->o->kind == LINT_ROOT_CA) {
 		iss = c->cert;
@@ -334,17 +388,8 @@ r_ca_sig(struct lint_ctx *c, char *d, size_t dsz)
 			    "differs from subject)");
 			return RULE_FAIL;
 		}
-	} else {
-		if ((iss = c->o->issuer) == NULL) {
-			lint_detail(d, dsz, "no issuer certificate given");
-			return RULE_NA;
-		}
-		if (X509_NAME_cmp(X509_get_issuer_name(c->cert),
-		    X509_get_subject_name(iss)) != 0) {
-			lint_detail(d, dsz, "issuer name differs from the issuer "
-			    "certificate's subject");
-			return RULE_FAIL;
-		}
+	} else if ((res = issuer_given(c, d, dsz, &iss)) != RULE_PASS) {
+		return res;
 	}
 	if (c->o->throwaway) {
 		/* Signed by an ephemeral key: checked again after the token signs. */
@@ -352,14 +397,7 @@ r_ca_sig(struct lint_ctx *c, char *d, size_t dsz)
 		    "checked on the real certificate");
 		return RULE_NA;
 	}
-	if (X509_get0_pubkey(iss) == NULL ||
-	    X509_verify(c->cert, X509_get0_pubkey(iss)) != 1) {
-		ERR_clear_error();
-		lint_detail(d, dsz, "signature does not verify with the %s key",
-		    iss == c->cert ? "certificate's own" : "issuer");
-		return RULE_FAIL;
-	}
-	return RULE_PASS;
+	return sig_verifies(c, iss, d, dsz);
 }
 
 static enum rule_result
@@ -439,24 +477,13 @@ r_ocsp_ku(struct lint_ctx *c, char *d, size_t dsz)
 static enum rule_result
 r_not_ca(struct lint_ctx *c, char *d, size_t dsz)
 {
-	BASIC_CONSTRAINTS	*bc;
+	enum rule_result	 res;
 	int			 st, ca;
 
-	if ((st = ext_state(c->cert, NID_basic_constraints)) == -1) {
-		return RULE_PASS;
+	/* An end-entity certificate may leave basicConstraints out. */
+	if ((res = bc_read(c, d, dsz, &st, &ca)) != RULE_PASS || st == -1) {
+		return res;
 	}
-	if (st == 2) {
-		lint_detail(d, dsz, "basicConstraints appears more than once");
-		return RULE_FAIL;
-	}
-	if ((bc = X509_get_ext_d2i(c->cert, NID_basic_constraints, NULL,
-	    NULL)) == NULL) {
-		ERR_clear_error();
-		lint_detail(d, dsz, "basicConstraints undecodable");
-		return RULE_FAIL;
-	}
-	ca = bc->ca;
-	BASIC_CONSTRAINTS_free(bc);
 	if (ca) {
 		lint_detail(d, dsz, "basicConstraints cA is TRUE in an end-entity "
 		    "certificate");

@@ -18,8 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tap.h"
-#include "util.h"
+#include "fuzz-mutate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 extern int fuzz_ceremony_last;
@@ -29,8 +28,8 @@ extern unsigned long fuzz_ceremony_seen[4];
 static unsigned long silent;
 
 /* One input; a refusal must have written to stderr (fd 2, a file). */
-static void
-run(const unsigned char *data, size_t size)
+static int
+run(const uint8_t *data, size_t size)
 {
 	off_t before = lseek(2, 0, SEEK_END);
 
@@ -38,6 +37,7 @@ run(const unsigned char *data, size_t size)
 	if (!fuzz_ceremony_last && lseek(2, 0, SEEK_END) <= before) {
 		silent++;
 	}
+	return 0;
 }
 
 /*
@@ -73,45 +73,33 @@ trailing(const unsigned char *buf, size_t len)
 	return good;
 }
 
+/* After a seed ran: if it parsed, bytes after its JSON must be refused. */
+static void
+seed_trailing(const char *path, const unsigned char *buf, size_t len)
+{
+	if (fuzz_ceremony_last) {
+		ok(trailing(buf, len), "%s: refused with bytes after the JSON",
+		    path);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	static const unsigned char x[] = { 0xff, '"', '}', ']', ',', ' ', '0',
 	    '\0' };
-	unsigned char	*buf, *m;
-	size_t		 len, i, nv, v;
-	int		 a;
+	const struct fuzz_mutations fm = {
+		.target = run,
+		.values = x,
+		.nvalues = sizeof(x),
+		.seed = seed_trailing,
+	};
 
 	if (lseek(2, 0, SEEK_END) == -1) {
 		printf("Bail out! stderr is not a file\n");
 		return 1;
 	}
-	for (a = 1; a < argc; a++) {
-		if (!file_read(argv[a], 1 << 20, &buf, &len)) {
-			ok(0, "%s: readable", argv[a]);
-			continue;
-		}
-		run(buf, len);
-		if (fuzz_ceremony_last) {
-			ok(trailing(buf, len), "%s: refused with bytes after the "
-			    "JSON", argv[a]);
-		}
-		if ((m = malloc(len + 1)) == NULL) {
-			return 1;
-		}
-		for (i = 0, nv = 0; i < len; i++) {
-			run(buf, i);
-			for (v = 0; v <= sizeof(x); v++) {
-				memcpy(m, buf, len);
-				m[i] = v < sizeof(x) ? x[v] : m[i] ^ 0x01;
-				run(m, len);
-			}
-			nv += 2 + sizeof(x);
-		}
-		free(m);
-		free(buf);
-		ok(1, "%s: %zu bytes, %zu variants", argv[a], len, nv + 1);
-	}
+	fuzz_files(&fm, argc, argv);
 	ok(silent == 0, "every refused input was logged (%lu silent)", silent);
 	ok(fuzz_ceremony_seen[0] > 0 && fuzz_ceremony_seen[1] > 0 &&
 	    fuzz_ceremony_seen[2] > 0 && fuzz_ceremony_seen[3] > 0,

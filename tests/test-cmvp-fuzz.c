@@ -13,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tap.h"
-#include "util.h"
+#include "fuzz-mutate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 extern unsigned long fuzz_cmvp_seen[2], fuzz_cmvp_records;
@@ -23,32 +22,13 @@ int
 main(int argc, char **argv)
 {
 	static const unsigned char x[] = { 0xff, '"', ',', '\n' };
-	unsigned char	*buf, *m;
-	size_t		 len, i, nv, v;
-	int		 a;
+	const struct fuzz_mutations fm = {
+		.target = LLVMFuzzerTestOneInput,
+		.values = x,
+		.nvalues = sizeof(x),
+	};
 
-	for (a = 1; a < argc; a++) {
-		if (!file_read(argv[a], 1 << 20, &buf, &len)) {
-			ok(0, "%s: readable", argv[a]);
-			continue;
-		}
-		LLVMFuzzerTestOneInput(buf, len);
-		if ((m = malloc(len + 1)) == NULL) {
-			return 1;
-		}
-		for (i = 0, nv = 0; i < len; i++) {
-			LLVMFuzzerTestOneInput(buf, i);
-			for (v = 0; v <= sizeof(x); v++) {
-				memcpy(m, buf, len);
-				m[i] = v < sizeof(x) ? x[v] : m[i] ^ 0x01;
-				LLVMFuzzerTestOneInput(m, len);
-			}
-			nv += 2 + sizeof(x);
-		}
-		free(m);
-		free(buf);
-		ok(1, "%s: %zu bytes, %zu variants", argv[a], len, nv + 1);
-	}
+	fuzz_files(&fm, argc, argv);
 	ok(fuzz_cmvp_seen[1] > 0 && fuzz_cmvp_records > 0 &&
 	    fuzz_cmvp_seen[0] > 0, "seeds reach parsed files with records and "
 	    "refused files (%lu parsed, %lu records, %lu refused)",

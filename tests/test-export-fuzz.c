@@ -12,19 +12,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tap.h"
+#include "fuzz-mutate.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 extern int fuzz_export_accepted;
 
+/* Mutations the decoder accepted, over the whole run. */
+static size_t accepted;
+
+/* After each mutated input: count it if the decoder accepted it. */
+static void
+count_accepted(void)
+{
+	accepted += fuzz_export_accepted;
+}
+
 int
 main(int argc, char **argv)
 {
-	unsigned char *buf, *m;
+	static const unsigned char x[] = { 0x00, 0xff, 0x80 };
+	const struct fuzz_mutations fm = {
+		.target = LLVMFuzzerTestOneInput,
+		.values = x,
+		.nvalues = sizeof(x),
+		.trailing = 1,
+		.mutated = count_accepted,
+	};
+	unsigned char *buf;
 	const char *base;
-	size_t len, i, accepted = 0;
-	int a, v, want;
+	size_t len, nv;
+	int a, want;
 
 	for (a = 1; a < argc; a++) {
 		if (!file_read(argv[a], 1 << 20, &buf, &len)) {
@@ -37,29 +55,11 @@ main(int argc, char **argv)
 		LLVMFuzzerTestOneInput(buf, len);
 		ok(fuzz_export_accepted == want, "%s: %s", base,
 		    want ? "accepted" : "refused");
-		if ((m = malloc(len + 1)) == NULL) {
-			return 1;
-		}
-		for (i = 0; i < len; i++) {
-			LLVMFuzzerTestOneInput(buf, i);
-			for (v = 0; v < 4; v++) {
-				static const unsigned char x[4] = {
-				    0x00, 0xff, 0x80, 0x01 };
-
-				memcpy(m, buf, len);
-				m[i] = (unsigned char)(v < 3 ? x[v] :
-				    m[i] ^ x[v]);
-				LLVMFuzzerTestOneInput(m, len);
-				accepted += fuzz_export_accepted;
-			}
-		}
-		memcpy(m, buf, len);
-		m[len] = 0;
-		LLVMFuzzerTestOneInput(m, len + 1);
+		/* The last input run is the seed with a trailing byte. */
+		nv = fuzz_mutate(&fm, buf, len);
 		ok(!fuzz_export_accepted, "%s: a trailing byte refused", base);
-		free(m);
 		free(buf);
-		ok(1, "%s: %zu bytes, %zu variants", base, len, 5 * len + 2);
+		ok(1, "%s: %zu bytes, %zu variants", base, len, nv + 1);
 	}
 	printf("# %zu mutations accepted\n", accepted);
 	return tap_done();

@@ -12,46 +12,22 @@
 #include <string.h>
 
 #include "responder.h"
-#include "tap.h"
-#include "util.h"
+#include "fuzz-mutate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 main(int argc, char **argv)
 {
-	unsigned char *buf, *m;
-	size_t len, i;
-	int a, v;
+	static const unsigned char x[] = { 0x00, 0xff, 0x80 };
+	const struct fuzz_mutations fm = {
+		.target = LLVMFuzzerTestOneInput,
+		.values = x,
+		.nvalues = sizeof(x),
+		.trailing = 1,
+	};
 
-	for (a = 1; a < argc; a++) {
-		if (!file_read(argv[a], 1 << 20, &buf, &len)) {
-			ok(0, "%s: readable", argv[a]);
-			continue;
-		}
-		LLVMFuzzerTestOneInput(buf, len);
-		if ((m = malloc(len + 1)) == NULL) {
-			return 1;
-		}
-		for (i = 0; i < len; i++) {
-			LLVMFuzzerTestOneInput(buf, i);
-			for (v = 0; v < 4; v++) {
-				static const unsigned char x[4] = {
-				    0x00, 0xff, 0x80, 0x01 };
-
-				memcpy(m, buf, len);
-				m[i] = (unsigned char)(v < 3 ? x[v] :
-				    m[i] ^ x[v]);
-				LLVMFuzzerTestOneInput(m, len);
-			}
-		}
-		memcpy(m, buf, len);
-		m[len] = 0;
-		LLVMFuzzerTestOneInput(m, len + 1);
-		free(m);
-		free(buf);
-		ok(1, "%s: %zu bytes, %zu variants", argv[a], len, 5 * len + 2);
-	}
+	fuzz_files(&fm, argc, argv);
 	ok(responder_stats.good > 0 && responder_stats.revoked > 0 &&
 	    responder_stats.unknown > 0, "seeds reach good, revoked and unknown "
 	    "(%llu/%llu/%llu)", (unsigned long long)responder_stats.good,

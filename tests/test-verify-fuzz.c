@@ -14,8 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tap.h"
-#include "util.h"
+#include "fuzz-mutate.h"
 #include "verify.h"
 
 #define STRIDE	3
@@ -26,37 +25,16 @@ extern unsigned long fuzz_status_seen[2][4];
 int
 main(int argc, char **argv)
 {
-	static const unsigned char x[2] = { 0xff, 0x01 };
-	unsigned char	*buf, *m;
-	size_t		 len, i, nv;
-	int		 a, v;
+	static const unsigned char x[] = { 0xff };
+	const struct fuzz_mutations fm = {
+		.target = LLVMFuzzerTestOneInput,
+		.values = x,
+		.nvalues = sizeof(x),
+		.stride = STRIDE,
+		.trailing = 1,
+	};
 
-	for (a = 1; a < argc; a++) {
-		if (!file_read(argv[a], 1 << 20, &buf, &len)) {
-			ok(0, "%s: readable", argv[a]);
-			continue;
-		}
-		LLVMFuzzerTestOneInput(buf, len);
-		if ((m = malloc(len + 1)) == NULL) {
-			return 1;
-		}
-		for (i = 0, nv = 0; i < len; i += STRIDE) {
-			LLVMFuzzerTestOneInput(buf, i);
-			for (v = 0; v < 2; v++) {
-				memcpy(m, buf, len);
-				m[i] = (unsigned char)(v == 0 ? x[v] :
-				    m[i] ^ x[v]);
-				LLVMFuzzerTestOneInput(m, len);
-			}
-			nv += 3;
-		}
-		memcpy(m, buf, len);
-		m[len] = 0;
-		LLVMFuzzerTestOneInput(m, len + 1);
-		free(m);
-		free(buf);
-		ok(1, "%s: %zu bytes, %zu variants", argv[a], len, nv + 2);
-	}
+	fuzz_files(&fm, argc, argv);
 	ok(fuzz_status_seen[0][RS_GOOD] > 0 && fuzz_status_seen[0][RS_REVOKED] >
 	    0, "OCSP seeds reach good and revoked (%lu/%lu)",
 	    fuzz_status_seen[0][RS_GOOD], fuzz_status_seen[0][RS_REVOKED]);
