@@ -306,17 +306,22 @@ stored_time(const unsigned char *s, time_t *out)
 	return 1;
 }
 
-/* Copy the text of column c into buf (size bufsz).  0 if it was too long. */
+/*
+ * Copy the text of column c into buf (size bufsz).  0 if it was too
+ * long.  Its length by strlen, not sqlite3_column_bytes (an API call
+ * more per column and row): the parsers stop at a NUL all the same.
+ */
 static int
 col_copy(sqlite3_stmt *st, int c, char *buf, size_t bufsz)
 {
 	const unsigned char *t = sqlite3_column_text(st, c);
-	size_t n = (size_t)sqlite3_column_bytes(st, c);
+	size_t n;
 
 	if (t == NULL) {
 		buf[0] = '\0';
 		return 1;
 	}
+	n = strlen((const char *)t);
 	if (n >= bufsz) {
 		memcpy(buf, t, bufsz - 1);
 		buf[bufsz - 1] = '\0';
