@@ -1,7 +1,8 @@
 /*
  * A text file of revocations read as a crl_iter, with one fixed line
  * buffer, so that tests, the benchmark and imports stream any number of
- * entries in constant memory.  Line format: see crl.h.
+ * entries in constant memory.  Line format: see crl.h.  Also the
+ * parsing of stored hex serials and the names of the reason codes.
  */
 #include "config.h"
 
@@ -345,4 +346,50 @@ crl_entry_set_serial_hex(struct crl_entry *e, const char *hex,
 bad:
 	log_warnx("%s: ES-CRL-05: bad serial \"%s\" (not hex)", what, hex);
 	return 0;
+}
+
+static const struct {
+	int		 r;
+	const char	*name;
+} reasons[] = {
+	{ CRL_REASON_UNSPECIFIED, "unspecified" },
+	{ CRL_REASON_KEY_COMPROMISE, "keyCompromise" },
+	{ CRL_REASON_CA_COMPROMISE, "cACompromise" },
+	{ CRL_REASON_AFFILIATION_CHANGED, "affiliationChanged" },
+	{ CRL_REASON_SUPERSEDED, "superseded" },
+	{ CRL_REASON_CESSATION_OF_OPERATION, "cessationOfOperation" },
+	{ CRL_REASON_CERTIFICATE_HOLD, "certificateHold" },
+	{ CRL_REASON_REMOVE_FROM_CRL, "removeFromCRL" },
+	{ CRL_REASON_PRIVILEGE_WITHDRAWN, "privilegeWithdrawn" },
+	{ CRL_REASON_AA_COMPROMISE, "aACompromise" },
+};
+
+int
+crl_reason_from_name(const char *name, int *out,
+    const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (strcasecmp(reasons[i].name, name) == 0) {
+			*out = reasons[i].r;
+			return 1;
+		}
+	}
+	log_warnx("%s: ES-CRL-05: unknown revocation reason \"%s\"", what,
+	    name);
+	return 0;
+}
+
+const char *
+crl_reason_name(int r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (reasons[i].r == r) {
+			return reasons[i].name;
+		}
+	}
+	return "unknown";
 }

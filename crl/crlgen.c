@@ -119,12 +119,8 @@ struct gen {
 	FILE			*spill;		/* encoded entries, or NULL */
 	uint64_t		 list_off;	/* where they start in it */
 	unsigned char		 sha256[32];	/* of the output DER (pass 3) */
-	/*
-	 * Pass 2's Poly1305 of the TBSCertList under a random one-time key:
-	 * the read-back of a CRL completed in place checks its TBSCertList
-	 * with it instead of hashing it again (complete_in_place).
-	 */
-	unsigned char		 mac_key[32];
+	/* Pass 2's Poly1305 of the TBSCertList (see complete_in_place). */
+	unsigned char		 mac_key[32];	/* random, one-time */
 	unsigned char		 tbs_tag[16];
 };
 
@@ -1018,9 +1014,8 @@ out:
 }
 
 /*
- * A Poly1305 context keyed with g->mac_key, or NULL (logged).  Poly1305
- * runs at several GB/s, against SHA-256's ~1.5 and SHA-384's ~0.7 here:
- * a CRL of a million entries is a 51 MB TBSCertList.
+ * A Poly1305 context keyed with g->mac_key, or NULL (logged).  Several
+ * GB/s, against SHA-256's ~1.5 and SHA-384's ~0.7 here.
  */
 static EVP_MAC_CTX *
 tbs_mac_new(struct gen *g)
@@ -1500,50 +1495,4 @@ out:
 	free(dcopy);
 	gen_clear(&g);
 	return ret;
-}
-
-static const struct {
-	int		 r;
-	const char	*name;
-} reasons[] = {
-	{ CRL_REASON_UNSPECIFIED, "unspecified" },
-	{ CRL_REASON_KEY_COMPROMISE, "keyCompromise" },
-	{ CRL_REASON_CA_COMPROMISE, "cACompromise" },
-	{ CRL_REASON_AFFILIATION_CHANGED, "affiliationChanged" },
-	{ CRL_REASON_SUPERSEDED, "superseded" },
-	{ CRL_REASON_CESSATION_OF_OPERATION, "cessationOfOperation" },
-	{ CRL_REASON_CERTIFICATE_HOLD, "certificateHold" },
-	{ CRL_REASON_REMOVE_FROM_CRL, "removeFromCRL" },
-	{ CRL_REASON_PRIVILEGE_WITHDRAWN, "privilegeWithdrawn" },
-	{ CRL_REASON_AA_COMPROMISE, "aACompromise" },
-};
-
-int
-crl_reason_from_name(const char *name, int *out,
-    const char *what)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-		if (strcasecmp(reasons[i].name, name) == 0) {
-			*out = reasons[i].r;
-			return 1;
-		}
-	}
-	log_warnx("%s: ES-CRL-05: unknown revocation reason \"%s\"", what,
-	    name);
-	return 0;
-}
-
-const char *
-crl_reason_name(int r)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-		if (reasons[i].r == r) {
-			return reasons[i].name;
-		}
-	}
-	return "unknown";
 }
