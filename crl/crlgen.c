@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "crl.h"
+#include "crltime.h"
 #include "log.h"
 #include "util.h"
 
@@ -116,6 +117,7 @@ struct gen {
 	size_t			 siglen;
 	const EVP_MD		*mdalg;
 	struct sink		*sink;
+	struct day_memo		 days;
 	FILE			*spill;		/* encoded entries, or NULL */
 	uint64_t		 list_off;	/* where they start in it */
 	unsigned char		 sha256[32];	/* of the output DER (pass 3) */
@@ -163,74 +165,6 @@ static uint64_t
 tlv_size(uint64_t len)
 {
 	return 1 + der_len_size(len) + len;
-}
-
-/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant). */
-static void
-civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era, yy;
-	unsigned doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	yy = (int64_t)yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = yy + (*m <= 2);
-}
-
-static unsigned char *
-put2(unsigned char *p, unsigned v)
-{
-	p[0] = (unsigned char)('0' + v / 10 % 10);
-	p[1] = (unsigned char)('0' + v % 10);
-	return p + 2;
-}
-
-/*
- * Encode t as RFC 5280 Time into p: UTCTime for 1950..2049, else
- * GeneralizedTime (always GeneralizedTime if gen).  Returns the TLV
- * length (15 or 17), or 0 if t is outside 1950..9999.
- */
-static size_t
-time_put(unsigned char *p, time_t t, int gen)
-{
-	int64_t days, secs, y;
-	unsigned m, d;
-	unsigned char *q;
-
-	days = (int64_t)t / 86400;
-	secs = (int64_t)t % 86400;
-	if (secs < 0) {
-		secs += 86400;
-		days--;
-	}
-	civil_from_days(days, &y, &m, &d);
-	if (y < 1950 || y > 9999) {
-		return 0;
-	}
-	if (!gen && y < 2050) {
-		p[0] = 0x17;
-		p[1] = 13;
-		q = put2(p + 2, (unsigned)(y % 100));
-	} else {
-		p[0] = 0x18;
-		p[1] = 15;
-		q = put2(p + 2, (unsigned)(y / 100));
-		q = put2(q, (unsigned)(y % 100));
-	}
-	q = put2(q, m);
-	q = put2(q, d);
-	q = put2(q, (unsigned)(secs / 3600));
-	q = put2(q, (unsigned)(secs / 60 % 60));
-	q = put2(q, (unsigned)(secs % 60));
-	*q++ = 'Z';
-	return (size_t)(q - p);
 }
 
 static void
@@ -476,9 +410,9 @@ entry_encode(struct gen *g, const struct crl_entry *e, uint64_t idx,
 		    (unsigned long long)idx);
 		return 0;
 	}
-	if ((tlen = time_put(tm, e->revoked, 0)) == 0 ||
+	if ((tlen = crl_time_put(tm, e->revoked, 0, &g->days)) == 0 ||
 	    (e->invalidity != 0 &&
-	    (invlen = time_put(inv, e->invalidity, 1)) == 0)) {
+	    (invlen = crl_time_put(inv, e->invalidity, 1, &g->days)) == 0)) {
 		log_warnx("%s: ES-CRL-05: entry %llu: time outside "
 		    "1950..9999", g->what, (unsigned long long)idx);
 		return 0;
@@ -799,8 +733,8 @@ build_fixed(struct gen *g)
 		log_ssl("%s: issuer name", g->what);
 		goto out;
 	}
-	if ((l1 = time_put(t1, p->this_update, 0)) == 0 ||
-	    (l2 = time_put(t2, p->next_update, 0)) == 0) {
+	if ((l1 = crl_time_put(t1, p->this_update, 0, &g->days)) == 0 ||
+	    (l2 = crl_time_put(t2, p->next_update, 0, &g->days)) == 0) {
 		log_warnx("%s: ES-CRL-05: thisUpdate/nextUpdate outside "
 		    "1950..9999", g->what);
 		goto out;
