@@ -306,17 +306,22 @@ stored_time(const unsigned char *s, time_t *out)
 	return 1;
 }
 
-/* Copy the text of column c into buf (size bufsz).  0 if it was too long. */
+/*
+ * Copy the text of column c into buf (size bufsz).  0 if it was too
+ * long.  Its length by strlen, not sqlite3_column_bytes (an API call
+ * more per column and row): the parsers stop at a NUL all the same.
+ */
 static int
 col_copy(sqlite3_stmt *st, int c, char *buf, size_t bufsz)
 {
 	const unsigned char *t = sqlite3_column_text(st, c);
-	size_t n = (size_t)sqlite3_column_bytes(st, c);
+	size_t n;
 
 	if (t == NULL) {
 		buf[0] = '\0';
 		return 1;
 	}
+	n = strlen((const char *)t);
 	if (n >= bufsz) {
 		memcpy(buf, t, bufsz - 1);
 		buf[bufsz - 1] = '\0';
@@ -331,7 +336,6 @@ static void *
 rows_produce(void *arg)
 {
 	struct crl_rows *r = arg;
-	sqlite3_mutex *mx = sqlite3_db_mutex(sqlite3_db_handle(r->st));
 	struct rows_batch *b;
 	struct raw_row *w;
 	int rc, ok;
@@ -349,12 +353,6 @@ rows_produce(void *arg)
 		pthread_mutex_unlock(&r->mu);
 		b->n = 0;
 		b->end = b->err = 0;
-		/*
-		 * The connection's (recursive) mutex held over the batch:
-		 * each sqlite3_step and sqlite3_column_* inside only counts
-		 * a re-entry instead of taking it.
-		 */
-		sqlite3_mutex_enter(mx);
 		while (b->n < ROWS_BATCH) {
 			if ((rc = sqlite3_step(r->st)) == SQLITE_DONE) {
 				b->end = 1;
@@ -373,7 +371,6 @@ rows_produce(void *arg)
 			w->too_long = !ok;
 			w->reason = sqlite3_column_int(r->st, 2);
 		}
-		sqlite3_mutex_leave(mx);
 		pthread_mutex_lock(&r->mu);
 		r->head = (r->head + 1) % ROWS_RING;
 		r->full++;
@@ -632,12 +629,43 @@ out:
 	return ret;
 }
 
+/*
+ * The SELECT of sel's end-entity revocations into buf (size bufsz, room
+ * enough): ?1 the CA, ?3 the oldest notAfter kept, ?4 the partition, ?5
+ * the delta's start.  Only the conditions sel needs are in the text: the
+ * statement is stepped a million times for a large CRL, and a constant
+ * condition (a partition of 0, no delta, expired certificates kept) would
+ * still be evaluated on every row.
+ */
+static const char *
+rows_sql(const struct crl_sel *sel, char *buf, size_t bufsz)
+{
+	/*
+	 * Serials are lower-case hex without leading zeros: numeric order is
+	 * by length, then text, which the covering index
+	 * revocations_crl_order (schema 4) yields directly, with the
+	 * certificate's notAfter and partition copied into the revocation:
+	 * a pass is one index scan inside the caller's read transaction,
+	 * with no sort, no copy and no certificate lookup.
+	 */
+	snprintf(buf, bufsz, "SELECT r.serial, r.time, r.reason,"
+	    " r.invalidity_date"
+	    " FROM revocations r INDEXED BY revocations_crl_order"
+	    " WHERE r.ca_id = ?1%s%s%s"
+	    " ORDER BY r.ca_id, length(r.serial), r.serial",
+	    sel->keep_expired ? "" : " AND r.cert_not_after >= ?3",
+	    sel->partition == 0 ? "" : sel->partition == -1 ?
+	    " AND r.cert_partition IS NULL" : " AND r.cert_partition = ?4",
+	    sel->since == NULL ? "" : " AND r.time >= ?5");
+	return buf;
+}
+
 struct crl_rows *
 crl_rows_open(struct db *db, const struct crl_sel *sel, const char *what)
 {
 	struct crl_rows *r;
 	sqlite3_stmt *st;
-	char now[32];
+	char now[32], sql[512];
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		fatalx("out of memory");
@@ -650,31 +678,18 @@ crl_rows_open(struct db *db, const struct crl_sel *sel, const char *what)
 		}
 		return r;
 	}
-	/*
-	 * Serials are lower-case hex without leading zeros: numeric order is
-	 * by length, then text, which the covering index
-	 * revocations_crl_order (schema 4) yields directly, with the
-	 * certificate's notAfter and partition copied into the revocation:
-	 * a pass is one index scan inside the caller's read transaction,
-	 * with no sort, no copy and no certificate lookup.
-	 */
 	time_fmt(sel->this_update, now, sizeof(now));
-	if ((st = db_prepare(db, "SELECT r.serial, r.time, r.reason,"
-	    " r.invalidity_date"
-	    " FROM revocations r INDEXED BY revocations_crl_order"
-	    " WHERE r.ca_id = ?1"
-	    " AND (?2 OR r.cert_not_after >= ?3)"
-	    " AND (?4 = 0 OR (?4 = -1 AND r.cert_partition IS NULL)"
-	    " OR r.cert_partition = ?4)"
-	    " AND (?5 IS NULL OR r.time >= ?5)"
-	    " ORDER BY r.ca_id, length(r.serial), r.serial")) == NULL) {
+	if ((st = db_prepare(db, rows_sql(sel, sql, sizeof(sql)))) == NULL) {
 		crl_rows_free(r);
 		return NULL;
 	}
 	sqlite3_bind_int64(st, 1, sel->ca_id);
-	sqlite3_bind_int(st, 2, sel->keep_expired);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 4, sel->partition);
+	if (!sel->keep_expired) {
+		sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+	}
+	if (sel->partition != 0 && sel->partition != -1) {
+		sqlite3_bind_int(st, 4, sel->partition);
+	}
 	if (sel->since != NULL) {
 		sqlite3_bind_text(st, 5, sel->since, -1, SQLITE_TRANSIENT);
 	}

@@ -26,7 +26,8 @@
  * encoded entries in an unlinked file there, and passes 2 and 3 read
  * them back instead of iterating again: the iterator is walked once (the
  * CA's store is scanned once), for the size of the list in the page
- * cache.  The digest check of pass 3 then guards the spill's read-back.
+ * cache.  The check of pass 3 (the digest, or in place a Poly1305 tag
+ * under a random one-time key) then guards the spill's read-back.
  * Nothing is created before the signature exists, a failure at any point
  * leaves the old output untouched, the signature provably covers exactly
  * the bytes written, PEM is a plain streaming base64 of the DER, and no
@@ -194,8 +195,9 @@ int crl_write_fp(FILE *fp, const char *what, const struct crl_params *p,
  * The same, left in place in the spill file (p->spill_dir required, DER):
  * pass 3 writes only the headers in front of the spilled list and the
  * parts after it, then reads the whole CertificateList back (its
- * TBSCertList must hash to the signed digest; st->sha256 is taken from
- * it).  The CRL is st->bytes bytes at *off in the unlinked file *fd
+ * TBSCertList must give the Poly1305 tag, under a random key of this
+ * run, that pass 2 took beside the signed digest; st->sha256 is taken
+ * from it).  The CRL is st->bytes bytes at *off in the unlinked file *fd
  * (nothing follows the CRL in it).  *fd is the caller's to close, also
  * after a failure if it is not -1: once the CRL is in place and before
  * it is read back, p->placed (if set) is called with *fd, the offset and

@@ -1,7 +1,8 @@
 /*
  * A text file of revocations read as a crl_iter, with one fixed line
  * buffer, so that tests, the benchmark and imports stream any number of
- * entries in constant memory.  Line format: see crl.h.
+ * entries in constant memory.  Line format: see crl.h.  Also the
+ * parsing of stored hex serials and the names of the reason codes.
  */
 #include "config.h"
 
@@ -292,18 +293,17 @@ crl_file_iter(struct crl_file *f, struct crl_iter *it)
 	it->arg = f;
 }
 
-/* The value of hex digit c, or 16 (a million serials a CRL: no ctype). */
-static inline unsigned
-hex_digit(unsigned char c)
-{
-	unsigned d = (unsigned)c - '0';
-
-	if (d < 10) {
-		return d;
-	}
-	d = ((unsigned)c | 0x20) - 'a';
-	return d < 6 ? d + 10 : 16;
-}
+/*
+ * One more than the value of each hex digit, 0 for any other byte (a
+ * million serials a CRL: a table, no ctype, no branches per digit).
+ */
+static const unsigned char hex_val1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
+	['E'] = 15, ['F'] = 16,
+};
 
 int
 crl_entry_set_serial_hex(struct crl_entry *e, const char *hex,
@@ -327,15 +327,15 @@ crl_entry_set_serial_hex(struct crl_entry *e, const char *hex,
 	i = 0;
 	/* An odd count: the first octet has one digit. */
 	if (n % 2) {
-		if ((lo = hex_digit(*h++)) > 15) {
+		if ((lo = hex_val1[*h++] - 1u) > 15) {
 			goto bad;
 		}
 		e->serial[i++] = (unsigned char)lo;
 	}
 	for (; i < len; i++, h += 2) {
-		hi = hex_digit(h[0]);
-		lo = hex_digit(h[1]);
-		if (hi > 15 || lo > 15) {
+		hi = hex_val1[h[0]] - 1u;
+		lo = hex_val1[h[1]] - 1u;
+		if ((hi | lo) > 15) {
 			goto bad;
 		}
 		e->serial[i] = (unsigned char)(hi << 4 | lo);
@@ -346,4 +346,50 @@ crl_entry_set_serial_hex(struct crl_entry *e, const char *hex,
 bad:
 	log_warnx("%s: ES-CRL-05: bad serial \"%s\" (not hex)", what, hex);
 	return 0;
+}
+
+static const struct {
+	int		 r;
+	const char	*name;
+} reasons[] = {
+	{ CRL_REASON_UNSPECIFIED, "unspecified" },
+	{ CRL_REASON_KEY_COMPROMISE, "keyCompromise" },
+	{ CRL_REASON_CA_COMPROMISE, "cACompromise" },
+	{ CRL_REASON_AFFILIATION_CHANGED, "affiliationChanged" },
+	{ CRL_REASON_SUPERSEDED, "superseded" },
+	{ CRL_REASON_CESSATION_OF_OPERATION, "cessationOfOperation" },
+	{ CRL_REASON_CERTIFICATE_HOLD, "certificateHold" },
+	{ CRL_REASON_REMOVE_FROM_CRL, "removeFromCRL" },
+	{ CRL_REASON_PRIVILEGE_WITHDRAWN, "privilegeWithdrawn" },
+	{ CRL_REASON_AA_COMPROMISE, "aACompromise" },
+};
+
+int
+crl_reason_from_name(const char *name, int *out,
+    const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (strcasecmp(reasons[i].name, name) == 0) {
+			*out = reasons[i].r;
+			return 1;
+		}
+	}
+	log_warnx("%s: ES-CRL-05: unknown revocation reason \"%s\"", what,
+	    name);
+	return 0;
+}
+
+const char *
+crl_reason_name(int r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (reasons[i].r == r) {
+			return reasons[i].name;
+		}
+	}
+	return "unknown";
 }
