@@ -682,7 +682,7 @@ static const unsigned char ext_expired_head[] = { 0x30, 0x18, 0x06, 0x03,
  */
 static int
 add_expired_certs_on_crl(STACK_OF(X509_EXTENSION) **exts, time_t t,
-    const char *what)
+    struct day_memo *dm, const char *what)
 {
 	unsigned char der[sizeof(ext_expired_head) + 17];
 	const unsigned char *p = der;
@@ -690,7 +690,7 @@ add_expired_certs_on_crl(STACK_OF(X509_EXTENSION) **exts, time_t t,
 	int ok;
 
 	memcpy(der, ext_expired_head, sizeof(ext_expired_head));
-	if (time_put(der + sizeof(ext_expired_head), t, 1) != 17) {
+	if (crl_time_put(der + sizeof(ext_expired_head), t, 1, dm) != 17) {
 		log_warnx("%s: ES-CRL-05: ExpiredCertsOnCRL outside 1950..9999",
 		    what);
 		return 0;
@@ -819,7 +819,7 @@ build_fixed(struct gen *g)
 	}
 	if (p->expired_certs_on_crl != 0 &&
 	    !add_expired_certs_on_crl(&exts, p->expired_certs_on_crl,
-	    g->what)) {
+	    &g->days, g->what)) {
 		goto out;
 	}
 	if ((dlen = i2d_X509_EXTENSIONS(exts, &der)) <= 0) {
