@@ -107,6 +107,7 @@ struct batch {
 	json_t			*issued;	/* [{request, serial, sha256}] */
 	struct alg_policy	*ap;		/* the instance's algorithm policy */
 	struct spki_decoder	*dec;		/* subject keys' decoders */
+	struct eecert_exts	*exts;		/* extensions kept for the run */
 	struct pem_writer	*pw;		/* NULL without --out-dir */
 	struct profile_cache	 pc;		/* the last profile read */
 	int			 partition;	/* of the certificate being built */
@@ -544,6 +545,10 @@ build_cert(struct batch *b, struct request *r, const struct subject_key *sk,
 	spec->ocsp_url = b->ocsp_url;
 	spec->ca_issuers_url = b->ca_issuers_url;
 	spec->serial_hex = serial;
+	if (b->exts == NULL) {
+		b->exts = eecert_exts_new();
+	}
+	spec->exts = b->exts;
 	cert = eecert_build(spec, object);
 	spec->crl_url = NULL;
 	free(part_url);
@@ -1396,6 +1401,7 @@ out:
 	OPENSSL_free(b.placeholder);
 	alg_policy_free(b.ap);
 	spki_decoder_free(b.dec);
+	eecert_exts_free(b.exts);
 	profile_cache_clear(&b.pc);
 	json_decref(b.issued);
 	db_close(db);
