@@ -603,23 +603,20 @@ lint_copy(struct batch *b, struct request *r, const struct subject_key *sk,
 }
 
 /*
- * In the batch's transaction: the certificate row, the request's status,
- * the pending-PEM note and the audit entry.  1/0 (logged).
+ * In the batch's transaction: the certificate row (der, derlen bytes, its
+ * SHA-256 sha), the request's status, the pending-PEM note and the audit
+ * entry.  1/0 (logged).
  */
 static int
 record_cert(struct batch *b, struct request *r, X509 *cert,
-    const struct eecert_spec *spec, const char *serial, const char *sha,
-    const char *detail, const char *object)
+    const unsigned char *der, int derlen, const struct eecert_spec *spec,
+    const char *serial, const char *sha, const char *detail,
+    const char *object)
 {
 	sqlite3_stmt *st = NULL;
-	unsigned char *der = NULL;
 	char *subj = NULL, nb[32], na[32], now[32], pkey[64];
-	int derlen, ret = 0;
+	int ret = 0;
 
-	if ((derlen = i2d_X509(cert, &der)) <= 0) {
-		log_ssl("%s: cannot encode certificate", object);
-		goto out;
-	}
 	subj = x509_name_str(X509_get_subject_name(cert));
 	time_fmt(spec->not_before, nb, sizeof(nb));
 	time_fmt(spec->not_after, na, sizeof(na));
@@ -667,7 +664,6 @@ record_cert(struct batch *b, struct request *r, X509 *cert,
 	}
 out:
 	db_release(st);
-	OPENSSL_free(der);
 	free(subj);
 	return ret;
 }
@@ -678,17 +674,17 @@ out:
  * 1/0 (logged).
  */
 static int
-inflight_record(struct batch *b, struct inflight *fl, const char *why)
+inflight_record(struct batch *b, struct inflight *fl, const char *why,
+    const unsigned char *der, int derlen, const char *sha)
 {
 	struct eecert_spec spec;
 	struct pending *pd;
-	char sha[65], detail[1024];
+	char detail[1024];
 
 	if (why != NULL) {
 		burn_serial(b->db, fl->serial, why);
 		return 0;
 	}
-	x509_sha256_hex(fl->cert, sha);
 	snprintf(detail, sizeof(detail), "serial %s; certificate sha256 %s; "
 	    "approved by %s; profile %s; CA %s%s", fl->serial, sha, fl->names,
 	    fl->r->profile, b->ca->name, fl->capped ? "; notAfter capped at "
@@ -700,8 +696,8 @@ inflight_record(struct batch *b, struct inflight *fl, const char *why)
 		burn_serial(b->db, fl->serial, "store busy at commit");
 		return 0;
 	}
-	if (!record_cert(b, fl->r, fl->cert, &spec, fl->serial, sha, detail,
-	    fl->object)) {
+	if (!record_cert(b, fl->r, fl->cert, der, derlen, &spec, fl->serial,
+	    sha, detail, fl->object)) {
 		(void)db_exec(b->db, "ROLLBACK TO one");
 		(void)db_exec(b->db, "RELEASE one");
 		burn_serial(b->db, fl->serial, "commit failed");
@@ -712,7 +708,7 @@ inflight_record(struct batch *b, struct inflight *fl, const char *why)
 	pd->cert = fl->cert;
 	fl->cert = NULL;
 	snprintf(pd->serial, sizeof(pd->serial), "%s", fl->serial);
-	snprintf(pd->sha, sizeof(pd->sha), "%s", sha);
+	memcpy(pd->sha, sha, sizeof(pd->sha));	/* 64 hex digits and NUL */
 	if ((pd->request = strdup(fl->r->id)) == NULL) {
 		fatalx("out of memory");
 	}
@@ -731,19 +727,24 @@ static int
 inflight_finish(struct batch *b)
 {
 	const char *why[SIGN_POOL_MAX];
+	unsigned char *der[SIGN_POOL_MAX];
+	int derlen[SIGN_POOL_MAX];
+	char sha[SIGN_POOL_MAX][65];
 	size_t i;
 	int ok = 1;
 
 	for (i = 0; i < b->nfl; i++) {
-		why[i] = sign_pool_wait(b->sp, i);
+		why[i] = sign_pool_wait(b->sp, i, &der[i], &derlen[i], sha[i]);
 	}
 	for (i = 0; i < b->nfl; i++) {
 		if (!ok) {
 			burn_serial(b->db, b->fl[i].serial, "not recorded: a "
 			    "certificate before it failed");
-		} else if (!inflight_record(b, &b->fl[i], why[i])) {
+		} else if (!inflight_record(b, &b->fl[i], why[i], der[i],
+		    derlen[i], sha[i])) {
 			ok = 0;
 		}
+		OPENSSL_free(der[i]);
 		X509_free(b->fl[i].cert);
 		b->fl[i].cert = NULL;
 		free(b->fl[i].names);

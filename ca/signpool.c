@@ -13,6 +13,7 @@
 #include "ca.h"
 #include "log.h"
 #include "signpool.h"
+#include "util.h"
 
 struct sign_slot {
 	struct sign_pool	*sp;
@@ -23,6 +24,9 @@ struct sign_slot {
 	X509			*cert;
 	char			 object[64];
 	const char		*why;		/* set by the thread on failure */
+	unsigned char		*der;		/* the signed certificate */
+	int			 derlen;
+	char			 sha[65];	/* SHA-256 of der, hex */
 };
 
 struct sign_pool {
@@ -37,8 +41,8 @@ struct sign_pool {
 
 /*
  * A slot's thread: each certificate handed to it is signed on the slot's
- * session and its signature checked with the issuer's key; slot->why
- * says what failed.  Returns when the pool's quit is set.
+ * session, its signature checked with the issuer's key, and encoded and
+ * hashed for the record; slot->why says what failed.  Returns when the pool's quit is set.
  */
 static void *
 sign_slot_run(void *arg)
@@ -63,6 +67,11 @@ sign_slot_run(void *arg)
 			log_ssl("%s: the token's signature does not verify",
 			    sl->object);
 			sl->why = "token signature did not verify";
+		} else if ((sl->derlen = i2d_X509(sl->cert, &sl->der)) <= 0) {
+			log_ssl("%s: cannot encode certificate", sl->object);
+			sl->why = "cannot encode the certificate";
+		} else {
+			sha256_hex(sl->der, (size_t)sl->derlen, sl->sha);
 		}
 		pthread_mutex_lock(&sp->mu);
 		sl->job = 0;
@@ -127,13 +136,15 @@ sign_pool_start(struct sign_pool *sp, size_t i, X509 *cert,
 	sl->cert = cert;
 	snprintf(sl->object, sizeof(sl->object), "%s", object);
 	sl->why = NULL;
+	sl->der = NULL;
 	sl->job = 1;
 	pthread_cond_broadcast(&sp->cv);
 	pthread_mutex_unlock(&sp->mu);
 }
 
 const char *
-sign_pool_wait(struct sign_pool *sp, size_t i)
+sign_pool_wait(struct sign_pool *sp, size_t i, unsigned char **der,
+    int *derlen, char sha[65])
 {
 	struct sign_slot *sl = &sp->s[i];
 	const char *why;
@@ -143,6 +154,18 @@ sign_pool_wait(struct sign_pool *sp, size_t i)
 		pthread_cond_wait(&sp->cv, &sp->mu);
 	}
 	why = sl->why;
+	*der = NULL;
+	*derlen = 0;
+	sha[0] = '\0';
+	if (why == NULL && sl->der != NULL) {
+		*der = sl->der;
+		*derlen = sl->derlen;
+		memcpy(sha, sl->sha, 65);
+	} else {
+		OPENSSL_free(sl->der);
+	}
+	sl->der = NULL;
+	sl->derlen = 0;
 	sl->why = NULL;
 	sl->cert = NULL;
 	pthread_mutex_unlock(&sp->mu);

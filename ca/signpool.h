@@ -43,9 +43,12 @@ void sign_pool_start(struct sign_pool *sp, size_t i, X509 *cert,
 
 /*
  * Wait for slot i's certificate: NULL if it was signed and the signature
- * verifies, else what failed (logged).  An idle slot returns NULL.
+ * verifies, else what failed (logged).  An idle slot returns NULL.  On
+ * success *der (OPENSSL_free) and *derlen get the signed certificate's
+ * DER and sha its SHA-256 in hex, made in the slot's thread.
  */
-const char *sign_pool_wait(struct sign_pool *sp, size_t i);
+const char *sign_pool_wait(struct sign_pool *sp, size_t i,
+    unsigned char **der, int *derlen, char sha[65]);
 
 /* Stop the threads once their certificates are signed; NULL accepted. */
 void sign_pool_free(struct sign_pool *sp);
