@@ -3,6 +3,8 @@
  * and the issuing CA's settings.  Standard extensions are made with
  * OpenSSL's X509V3 configuration functions; qcStatements (EN 319 412-5),
  * which OpenSSL does not know, is encoded here with ASN1_SEQUENCE_ANY.
+ * A batch keeps the extensions that are the same for every certificate
+ * of a profile and CA (struct eecert_exts) and adds copies.
  */
 #include "config.h"
 
@@ -14,6 +16,7 @@
 #include <openssl/bn.h>
 #include <openssl/conf.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -265,43 +268,202 @@ out:
 	return ext;
 }
 
-X509 *
-eecert_build(const struct eecert_spec *spec, const char *what)
+/* Extension sets kept (a profile and key usage setting each). */
+#define EXTS_MAX	8
+
+/* The extensions of one profile, key usage, issuer and URLs. */
+struct exts_entry {
+	char				 profile_sha[65];
+	enum ku_setting			 ku;
+	X509				*issuer;
+	char				*crl_url, *ocsp_url, *ca_issuers_url;
+	STACK_OF(X509_EXTENSION)	*exts;	/* all but the SKI, in order */
+	int				 ski_at;	/* the SKI's place */
+};
+
+struct eecert_exts {
+	struct exts_entry	 v[EXTS_MAX];
+	size_t			 n;
+};
+
+struct eecert_exts *
+eecert_exts_new(void)
+{
+	struct eecert_exts *ex;
+
+	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
+		fatalx("out of memory");
+	}
+	return ex;
+}
+
+static void
+exts_entry_clear(struct exts_entry *e)
+{
+	free(e->crl_url);
+	free(e->ocsp_url);
+	free(e->ca_issuers_url);
+	sk_X509_EXTENSION_pop_free(e->exts, X509_EXTENSION_free);
+	memset(e, 0, sizeof(*e));
+}
+
+void
+eecert_exts_free(struct eecert_exts *ex)
+{
+	size_t i;
+
+	if (ex == NULL) {
+		return;
+	}
+	for (i = 0; i < ex->n; i++) {
+		exts_entry_clear(&ex->v[i]);
+	}
+	free(ex);
+}
+
+static int
+str_eq(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL &&
+	    strcmp(a, b) == 0);
+}
+
+/* The entry made for spec's profile, key usage, issuer and URLs, or NULL. */
+static const struct exts_entry *
+exts_find(const struct eecert_exts *ex, const struct eecert_spec *spec)
+{
+	const struct exts_entry *e;
+	size_t i;
+
+	for (i = 0; i < ex->n; i++) {
+		e = &ex->v[i];
+		if (e->ku == spec->ku && e->issuer == spec->issuer &&
+		    strcmp(e->profile_sha, spec->profile->sha256) == 0 &&
+		    str_eq(e->crl_url, spec->crl_url) &&
+		    str_eq(e->ocsp_url, spec->ocsp_url) &&
+		    str_eq(e->ca_issuers_url, spec->ca_issuers_url)) {
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static char *
+strdup_or_null(const char *s)
+{
+	char *d;
+
+	if (s == NULL) {
+		return NULL;
+	}
+	if ((d = strdup(s)) == NULL) {
+		fatalx("out of memory");
+	}
+	return d;
+}
+
+/* Keep x's extensions but its SKI for the certificates after it. */
+static void
+exts_keep(struct eecert_exts *ex, const struct eecert_spec *spec, X509 *x)
+{
+	struct exts_entry *e;
+	X509_EXTENSION *d;
+	int i, n = X509_get_ext_count(x);
+
+	if (ex->n == EXTS_MAX) {
+		exts_entry_clear(&ex->v[--ex->n]);
+	}
+	e = &ex->v[ex->n++];
+	snprintf(e->profile_sha, sizeof(e->profile_sha), "%s",
+	    spec->profile->sha256);
+	e->ku = spec->ku;
+	e->issuer = spec->issuer;
+	e->crl_url = strdup_or_null(spec->crl_url);
+	e->ocsp_url = strdup_or_null(spec->ocsp_url);
+	e->ca_issuers_url = strdup_or_null(spec->ca_issuers_url);
+	if ((e->exts = sk_X509_EXTENSION_new_null()) == NULL) {
+		fatalx("out of memory");
+	}
+	e->ski_at = X509_get_ext_by_NID(x, NID_subject_key_identifier, -1);
+	for (i = 0; i < n; i++) {
+		if (i == e->ski_at) {
+			continue;
+		}
+		if ((d = X509_EXTENSION_dup(X509_get_ext(x, i))) == NULL ||
+		    !sk_X509_EXTENSION_push(e->exts, d)) {
+			fatalx("out of memory");
+		}
+	}
+}
+
+/*
+ * Append x's subjectKeyIdentifier: the SHA-1 of its subjectPublicKey's
+ * bits (RFC 5280 4.2.1.2, method 1), as X509V3 "hash" makes it.  1/0.
+ */
+static int
+add_ski(X509 *x, const char *what)
+{
+	const unsigned char *pk;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	ASN1_OCTET_STRING *os = NULL;
+	int pklen, ret = 0;
+
+	if (!X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL,
+	    X509_get_X509_PUBKEY(x)) ||
+	    !EVP_Digest(pk, (size_t)pklen, md, &mdlen, EVP_sha1(), NULL)) {
+		log_ssl("%s: cannot hash the subject key", what);
+		goto out;
+	}
+	if ((os = ASN1_OCTET_STRING_new()) == NULL ||
+	    !ASN1_OCTET_STRING_set(os, md, (int)mdlen)) {
+		fatalx("out of memory");
+	}
+	if (X509_add1_ext_i2d(x, NID_subject_key_identifier, os, 0,
+	    X509V3_ADD_APPEND) != 1) {
+		log_ssl("%s: cannot add extension subjectKeyIdentifier", what);
+		goto out;
+	}
+	ret = 1;
+out:
+	ASN1_OCTET_STRING_free(os);
+	return ret;
+}
+
+/* Add e's extensions to x, its own SKI in its place.  1/0 (logged). */
+static int
+exts_add(X509 *x, const struct exts_entry *e, const char *what)
+{
+	int i, n = sk_X509_EXTENSION_num(e->exts);
+
+	for (i = 0; i <= n; i++) {
+		if (i == e->ski_at && !add_ski(x, what)) {
+			return 0;
+		}
+		if (i < n && !X509_add_ext(x,
+		    sk_X509_EXTENSION_value(e->exts, i), -1)) {
+			log_ssl("%s: cannot add extension", what);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Make x's extensions from the profile, key usage, issuer and URLs with
+ * OpenSSL's X509V3 configuration functions (and qcStatements).  1/0.
+ */
+static int
+exts_make(X509 *x, const struct eecert_spec *spec, const char *what)
 {
 	const struct profile *p = spec->profile;
-	X509 *x = NULL, *ret = NULL;
-	X509_NAME *subject = NULL;
 	X509_EXTENSION *qc = NULL;
-	BIGNUM *bn = NULL;
 	CONF *conf = NULL;
 	X509V3_CTX ctx;
 	char buf[1024];
 	size_t i, off;
-	time_t nb = spec->not_before, na = spec->not_after;
-	int err;
+	int err, ret = 0;
 
-	if ((subject = name_from_json(spec->subject, what)) == NULL) {
-		goto out;
-	}
-	if ((x = X509_new()) == NULL) {
-		fatalx("out of memory");
-	}
-	if (!BN_hex2bn(&bn, spec->serial_hex) ||
-	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL) {
-		log_ssl("%s: cannot set serial %s", what, spec->serial_hex);
-		goto out;
-	}
-	if (!X509_set_version(x, X509_VERSION_3) ||
-	    !X509_set_subject_name(x, subject) ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(spec->issuer)) ||
-	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &nb) == NULL ||
-	    X509_time_adj_ex(X509_getm_notAfter(x), 0, 0, &na) == NULL ||
-	    !((spec->subject_spki != NULL && spki_copy_to(x,
-	    spec->subject_spki, spec->subject_spki_len)) ||
-	    X509_set_pubkey(x, spec->subject_pub))) {
-		log_ssl("%s: cannot build certificate", what);
-		goto out;
-	}
 	X509V3_set_ctx(&ctx, spec->issuer, x, NULL, NULL, 0);
 	/* certificatePolicies needs a config database, even an empty one. */
 	if ((conf = NCONF_new_ex(NULL, NULL)) == NULL) {
@@ -343,11 +505,59 @@ eecert_build(const struct eecert_spec *spec, const char *what)
 		log_ssl("%s: cannot add qcStatements", what);
 		goto out;
 	}
-	ret = x;
-	x = NULL;
+	ret = 1;
 out:
 	NCONF_free(conf);
 	X509_EXTENSION_free(qc);
+	return ret;
+}
+
+X509 *
+eecert_build(const struct eecert_spec *spec, const char *what)
+{
+	const struct exts_entry *e = NULL;
+	X509 *x = NULL, *ret = NULL;
+	X509_NAME *subject = NULL;
+	BIGNUM *bn = NULL;
+	time_t nb = spec->not_before, na = spec->not_after;
+
+	if ((subject = name_from_json(spec->subject, what)) == NULL) {
+		goto out;
+	}
+	if ((x = X509_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	if (!BN_hex2bn(&bn, spec->serial_hex) ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL) {
+		log_ssl("%s: cannot set serial %s", what, spec->serial_hex);
+		goto out;
+	}
+	if (!X509_set_version(x, X509_VERSION_3) ||
+	    !X509_set_subject_name(x, subject) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(spec->issuer)) ||
+	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &nb) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), 0, 0, &na) == NULL ||
+	    !((spec->subject_spki != NULL && spki_copy_to(x,
+	    spec->subject_spki, spec->subject_spki_len)) ||
+	    X509_set_pubkey(x, spec->subject_pub))) {
+		log_ssl("%s: cannot build certificate", what);
+		goto out;
+	}
+	if (spec->exts != NULL && (e = exts_find(spec->exts, spec)) != NULL) {
+		if (!exts_add(x, e, what)) {
+			goto out;
+		}
+	} else {
+		if (!exts_make(x, spec, what)) {
+			goto out;
+		}
+		if (spec->exts != NULL) {
+			exts_keep(spec->exts, spec, x);
+		}
+	}
+	ret = x;
+	x = NULL;
+out:
 	X509_NAME_free(subject);
 	BN_free(bn);
 	X509_free(x);

@@ -17,6 +17,8 @@
 #include "db.h"
 #include "profile.h"
 
+struct eecert_exts;
+
 struct eecert_spec {
 	json_t			*subject;	/* {"C", "O", "organizationIdentifier", "CN"} */
 	EVP_PKEY		*subject_pub;
@@ -38,6 +40,7 @@ struct eecert_spec {
 	const char		*ocsp_url;	/* http:// */
 	const char		*ca_issuers_url;	/* http:// */
 	const char		*serial_hex;	/* from eecert_new_serial */
+	struct eecert_exts	*exts;		/* or NULL: built each time */
 };
 
 /*
@@ -54,8 +57,17 @@ int eecert_new_serial(struct db *db, char hex[33]);
 time_t eecert_not_after(X509 *issuer, time_t not_before, int days,
     int *capped);
 
-/* Build the unsigned certificate.  NULL (logged with what). */
+/*
+ * Build the unsigned certificate.  NULL (logged with what).  With
+ * spec->exts, the extensions that do not depend on the subject (all but
+ * the subjectKeyIdentifier) are made once per profile content, key
+ * usage setting, issuer and URLs and added as copies.
+ */
 X509 *eecert_build(const struct eecert_spec *spec, const char *what);
+
+/* A cache of extensions for eecert_build (spec->exts).  NULL-safe free. */
+struct eecert_exts *eecert_exts_new(void);
+void eecert_exts_free(struct eecert_exts *ex);
 
 /*
  * The qcStatements extension (EN 319 412-5) of profile p, non-critical;

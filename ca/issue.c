@@ -22,7 +22,6 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <malloc.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +48,7 @@
 #include "operators.h"
 #include "profile.h"
 #include "pemwrite.h"
+#include "signpool.h"
 #include "request.h"
 #include "spki.h"
 #include "util.h"
@@ -77,20 +77,12 @@ struct pending {
 };
 
 /*
- * The certificate the token signs in a thread while the next one is
- * rechecked, built and linted (sign_thread).  Only that thread uses the
- * token meanwhile; the store is the main thread's.
+ * A certificate with the token (a slot of the signing pool) while the
+ * next ones are rechecked, built and linted; recorded once every
+ * certificate in flight is back (inflight_finish).  Only the signing
+ * threads use the token meanwhile; the store is the main thread's.
  */
 struct inflight {
-	pthread_t		 th;
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
-	int			 started;	/* th runs sign_thread */
-	int			 job;		/* th is signing cert */
-	int			 quit;		/* th is to return */
-	int			 running;	/* a certificate is in flight */
-	struct ca_key		*ck;
-	X509			*issuer;
 	struct request		*r;
 	X509			*cert;
 	time_t			 not_before, not_after;
@@ -98,7 +90,6 @@ struct inflight {
 	char			 object[64];
 	char			*names;
 	int			 capped;
-	const char		*why;		/* set by the thread on failure */
 };
 
 struct batch {
@@ -116,14 +107,17 @@ struct batch {
 	json_t			*issued;	/* [{request, serial, sha256}] */
 	struct alg_policy	*ap;		/* the instance's algorithm policy */
 	struct spki_decoder	*dec;		/* subject keys' decoders */
+	struct eecert_exts	*exts;		/* extensions kept for the run */
 	struct pem_writer	*pw;		/* NULL without --out-dir */
 	struct profile_cache	 pc;		/* the last profile read */
 	int			 partition;	/* of the certificate being built */
 	int			 open;		/* the batch's transaction is open */
 	int			 overlap;	/* sign in a thread (no partitions) */
 	int			 failed;	/* a certificate in flight failed */
-	struct inflight		 fl;
-	struct pending		 v[BATCH + 1];	/* + the one in flight */
+	struct sign_pool	*sp;		/* made at the first signature */
+	struct inflight		 fl[SIGN_POOL_MAX];
+	size_t			 nfl;		/* certificates in flight */
+	struct pending		 v[BATCH + SIGN_POOL_MAX];
 	size_t			 n;
 };
 
@@ -551,6 +545,10 @@ build_cert(struct batch *b, struct request *r, const struct subject_key *sk,
 	spec->ocsp_url = b->ocsp_url;
 	spec->ca_issuers_url = b->ca_issuers_url;
 	spec->serial_hex = serial;
+	if (b->exts == NULL) {
+		b->exts = eecert_exts_new();
+	}
+	spec->exts = b->exts;
 	cert = eecert_build(spec, object);
 	spec->crl_url = NULL;
 	free(part_url);
@@ -605,23 +603,20 @@ lint_copy(struct batch *b, struct request *r, const struct subject_key *sk,
 }
 
 /*
- * In the batch's transaction: the certificate row, the request's status,
- * the pending-PEM note and the audit entry.  1/0 (logged).
+ * In the batch's transaction: the certificate row (der, derlen bytes, its
+ * SHA-256 sha), the request's status, the pending-PEM note and the audit
+ * entry.  1/0 (logged).
  */
 static int
 record_cert(struct batch *b, struct request *r, X509 *cert,
-    const struct eecert_spec *spec, const char *serial, const char *sha,
-    const char *detail, const char *object)
+    const unsigned char *der, int derlen, const struct eecert_spec *spec,
+    const char *serial, const char *sha, const char *detail,
+    const char *object)
 {
 	sqlite3_stmt *st = NULL;
-	unsigned char *der = NULL;
 	char *subj = NULL, nb[32], na[32], now[32], pkey[64];
-	int derlen, ret = 0;
+	int ret = 0;
 
-	if ((derlen = i2d_X509(cert, &der)) <= 0) {
-		log_ssl("%s: cannot encode certificate", object);
-		goto out;
-	}
 	subj = x509_name_str(X509_get_subject_name(cert));
 	time_fmt(spec->not_before, nb, sizeof(nb));
 	time_fmt(spec->not_after, na, sizeof(na));
@@ -669,92 +664,27 @@ record_cert(struct batch *b, struct request *r, X509 *cert,
 	}
 out:
 	db_release(st);
-	OPENSSL_free(der);
 	free(subj);
 	return ret;
 }
 
 /*
- * The signing thread, started once per run: each certificate handed to it
- * (fl->job set) is signed on the token and its signature checked with the
- * issuer's key; fl->why says what failed.  Returns when fl->quit is set.
- */
-static void *
-sign_thread(void *arg)
-{
-	struct inflight *fl = arg;
-
-	pthread_mutex_lock(&fl->mu);
-	for (;;) {
-		while (!fl->job && !fl->quit) {
-			pthread_cond_wait(&fl->cv, &fl->mu);
-		}
-		if (!fl->job) {
-			break;
-		}
-		pthread_mutex_unlock(&fl->mu);
-		if (!x509_sign_with(fl->cert, NULL, fl->ck->key, fl->ck->alg,
-		    fl->object)) {
-			fl->why = "token signing failed";
-		} else if (X509_verify(fl->cert,
-		    X509_get0_pubkey(fl->issuer)) != 1) {
-			log_ssl("%s: the token's signature does not verify",
-			    fl->object);
-			fl->why = "token signature did not verify";
-		}
-		pthread_mutex_lock(&fl->mu);
-		fl->job = 0;
-		pthread_cond_broadcast(&fl->cv);
-	}
-	pthread_mutex_unlock(&fl->mu);
-	return NULL;
-}
-
-/* Stop the signing thread, if started (nothing may be in flight). */
-static void
-signer_stop(struct inflight *fl)
-{
-	if (!fl->started) {
-		return;
-	}
-	pthread_mutex_lock(&fl->mu);
-	fl->quit = 1;
-	pthread_cond_broadcast(&fl->cv);
-	pthread_mutex_unlock(&fl->mu);
-	pthread_join(fl->th, NULL);
-	pthread_cond_destroy(&fl->cv);
-	pthread_mutex_destroy(&fl->mu);
-	fl->started = 0;
-}
-
-/*
- * Wait for the certificate in flight, if any, and record it in the
- * batch's transaction (a failure burns its serial and sets b->failed).
- * 1 if none failed, else 0.
+ * Record fl's certificate, signed (why NULL) or not, in the batch's
+ * transaction under a savepoint of its own.  A failure burns its serial.
+ * 1/0 (logged).
  */
 static int
-inflight_finish(struct batch *b)
+inflight_record(struct batch *b, struct inflight *fl, const char *why,
+    const unsigned char *der, int derlen, const char *sha)
 {
-	struct inflight *fl = &b->fl;
 	struct eecert_spec spec;
 	struct pending *pd;
-	char sha[65], detail[1024];
-	int ok = 0;
+	char detail[1024];
 
-	if (!fl->running) {
-		return 1;
+	if (why != NULL) {
+		burn_serial(b->db, fl->serial, why);
+		return 0;
 	}
-	pthread_mutex_lock(&fl->mu);
-	while (fl->job) {
-		pthread_cond_wait(&fl->cv, &fl->mu);
-	}
-	pthread_mutex_unlock(&fl->mu);
-	fl->running = 0;
-	if (fl->why != NULL) {
-		burn_serial(b->db, fl->serial, fl->why);
-		goto out;
-	}
-	x509_sha256_hex(fl->cert, sha);
 	snprintf(detail, sizeof(detail), "serial %s; certificate sha256 %s; "
 	    "approved by %s; profile %s; CA %s%s", fl->serial, sha, fl->names,
 	    fl->r->profile, b->ca->name, fl->capped ? "; notAfter capped at "
@@ -764,39 +694,82 @@ inflight_finish(struct batch *b)
 	spec.not_after = fl->not_after;
 	if (!db_exec(b->db, "SAVEPOINT one")) {
 		burn_serial(b->db, fl->serial, "store busy at commit");
-		goto out;
+		return 0;
 	}
-	if (!record_cert(b, fl->r, fl->cert, &spec, fl->serial, sha, detail,
-	    fl->object)) {
+	if (!record_cert(b, fl->r, fl->cert, der, derlen, &spec, fl->serial,
+	    sha, detail, fl->object)) {
 		(void)db_exec(b->db, "ROLLBACK TO one");
 		(void)db_exec(b->db, "RELEASE one");
 		burn_serial(b->db, fl->serial, "commit failed");
-		goto out;
+		return 0;
 	}
 	(void)db_exec(b->db, "RELEASE one");
 	pd = &b->v[b->n++];
 	pd->cert = fl->cert;
 	fl->cert = NULL;
 	snprintf(pd->serial, sizeof(pd->serial), "%s", fl->serial);
-	snprintf(pd->sha, sizeof(pd->sha), "%s", sha);
+	memcpy(pd->sha, sha, sizeof(pd->sha));	/* 64 hex digits and NUL */
 	if ((pd->request = strdup(fl->r->id)) == NULL) {
 		fatalx("out of memory");
 	}
-	ok = 1;
-out:
-	if (!ok) {
-		b->failed = 1;
-	}
-	X509_free(fl->cert);
-	fl->cert = NULL;
-	free(fl->names);
-	fl->names = NULL;
-	return ok;
+	return 1;
 }
 
 /*
- * Hand cert (owned from here on) to the signing thread, after the
- * certificate before it is recorded; without overlap, wait for it too.
+ * Wait until every certificate in flight is back from the token, then
+ * record them in the order they were handed over (in the batch's
+ * transaction): no signature runs while one is recorded.  After a
+ * failure the later ones are not recorded and their serials are burned;
+ * b->failed is set, and no certificate is signed after it.  1 if none
+ * failed, else 0.
+ */
+static int
+inflight_finish(struct batch *b)
+{
+	const char *why[SIGN_POOL_MAX];
+	unsigned char *der[SIGN_POOL_MAX];
+	int derlen[SIGN_POOL_MAX];
+	char sha[SIGN_POOL_MAX][65];
+	size_t i;
+	int ok = 1;
+
+	for (i = 0; i < b->nfl; i++) {
+		why[i] = sign_pool_wait(b->sp, i, &der[i], &derlen[i], sha[i]);
+	}
+	for (i = 0; i < b->nfl; i++) {
+		if (!ok) {
+			burn_serial(b->db, b->fl[i].serial, "not recorded: a "
+			    "certificate before it failed");
+		} else if (!inflight_record(b, &b->fl[i], why[i], der[i],
+		    derlen[i], sha[i])) {
+			ok = 0;
+		}
+		OPENSSL_free(der[i]);
+		X509_free(b->fl[i].cert);
+		b->fl[i].cert = NULL;
+		free(b->fl[i].names);
+		b->fl[i].names = NULL;
+	}
+	b->nfl = 0;
+	if (!ok) {
+		b->failed = 1;
+	}
+	return ok;
+}
+
+/* Signing threads (token sessions): one per CPU, at least 2. */
+static size_t
+pool_want(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 2 ? 2 : (size_t)n;
+}
+
+/*
+ * Hand cert (owned from here on) to a free slot of the signing pool; if
+ * none is free, the certificates in flight are recorded first.  Without
+ * overlap (CRL partitions counted), one slot, waited for at once.
  * ONE_ISSUED, or ONE_ERROR (logged).
  */
 static enum one_result
@@ -804,16 +777,18 @@ sign_start(struct batch *b, struct request *r, X509 *cert,
     const struct eecert_spec *spec, const char *serial, char *names,
     int capped, const char *object)
 {
-	struct inflight *fl = &b->fl;
-	int rc;
+	struct inflight *fl;
 
-	if (!inflight_finish(b)) {
+	if (b->sp == NULL) {
+		b->sp = sign_pool_new(b->ck->key, b->ck->alg, b->ca->cert,
+		    b->overlap ? pool_want() : 1);
+	}
+	if (b->nfl == sign_pool_size(b->sp) && !inflight_finish(b)) {
 		X509_free(cert);
 		free(names);
 		return ONE_ERROR;
 	}
-	fl->ck = b->ck;
-	fl->issuer = b->ca->cert;
+	fl = &b->fl[b->nfl++];
 	fl->r = r;
 	fl->cert = cert;
 	fl->not_before = spec->not_before;
@@ -822,20 +797,7 @@ sign_start(struct batch *b, struct request *r, X509 *cert,
 	snprintf(fl->object, sizeof(fl->object), "%s", object);
 	fl->names = names;
 	fl->capped = capped;
-	fl->why = NULL;
-	if (!fl->started) {
-		if ((rc = pthread_mutex_init(&fl->mu, NULL)) != 0 ||
-		    (rc = pthread_cond_init(&fl->cv, NULL)) != 0 ||
-		    (rc = pthread_create(&fl->th, NULL, sign_thread, fl)) != 0) {
-			fatalx("signing thread: %s", strerror(rc));
-		}
-		fl->started = 1;
-	}
-	pthread_mutex_lock(&fl->mu);
-	fl->job = 1;
-	pthread_cond_broadcast(&fl->cv);
-	pthread_mutex_unlock(&fl->mu);
-	fl->running = 1;
+	sign_pool_start(b->sp, b->nfl - 1, cert, object);
 	if (!b->overlap && !inflight_finish(b)) {
 		return ONE_ERROR;
 	}
@@ -1420,7 +1382,11 @@ cmd_issue(int argc, char **argv)
 	}
 	ret = run_batches(&b, ready, nready, refused, ca_name);
 out:
-	signer_stop(&b.fl);
+	sign_pool_free(b.sp);	/* waits for a certificate in flight */
+	for (i = 0; i < b.nfl; i++) {
+		X509_free(b.fl[i].cert);
+		free(b.fl[i].names);
+	}
 	pem_writer_free(b.pw);
 	if (!pems_ok && ret == EXIT_OK) {
 		ret = EXIT_ERROR;	/* an earlier certificate's file is missing */
@@ -1436,6 +1402,7 @@ out:
 	OPENSSL_free(b.placeholder);
 	alg_policy_free(b.ap);
 	spki_decoder_free(b.dec);
+	eecert_exts_free(b.exts);
 	profile_cache_clear(&b.pc);
 	json_decref(b.issued);
 	db_close(db);

@@ -120,6 +120,16 @@ int hsm_key_provenance(struct hsm_key *key, struct hsm_provenance *out);
 EVP_PKEY *hsm_key_public(struct hsm_key *key);
 /* get0: an EVP_PKEY whose private operations run on the token. */
 EVP_PKEY *hsm_key_private(struct hsm_key *key);
+/*
+ * The same key pair on a session of its own on key's token, for a thread
+ * that signs while key's session signs something else (a session runs
+ * one operation at a time).  It is logged in as key's session is (a
+ * login holds for all of an application's sessions on a token);
+ * hsm_key_free() closes its session without logging out.  Free it before
+ * key's token is closed.  NULL if the token opens no further session:
+ * not logged, the caller does with the sessions it has.
+ */
+struct hsm_key *hsm_key_session(struct hsm_key *key);
 /* Destroy both objects on the token (C_DestroyObject) and free key. 1/0. */
 int hsm_key_destroy(struct hsm_key *key);
 

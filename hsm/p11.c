@@ -22,7 +22,7 @@
 
 #include <p11-kit/pkcs11.h>
 
-#include "hsm-int.h"
+#include "p11-int.h"
 #include "i18n.h"
 #include "log.h"
 #include "secret.h"
@@ -48,30 +48,6 @@
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define KEY_ID_LEN 16
-
-struct hsm_module {
-	void			*dl;
-	CK_FUNCTION_LIST	*f;
-	char			*path;
-	int			 finalize;	/* we initialised it */
-};
-
-struct hsm_token {
-	struct hsm_module	*mod;
-	CK_SESSION_HANDLE	 sess;
-	struct hsm_token_info	 info;
-	int			 logged_in;
-};
-
-struct hsm_key {
-	struct hsm_token	*tok;
-	CK_OBJECT_HANDLE	 priv, pub;
-	enum key_alg		 alg;
-	char			*id_hex;
-	char			*label;
-	EVP_PKEY		*pub_pkey;
-	EVP_PKEY		*priv_pkey;	/* provider key, lazily made */
-};
 
 static const struct {
 	CK_RV		 rv;
@@ -146,10 +122,10 @@ static const unsigned char di_sha512[] = {
 	0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40
 };
 
-static const char *
-rv_name(CK_RV rv)
+const char *
+hsm_rv_name(unsigned long rv)
 {
-	static char buf[32];
+	static __thread char buf[32];	/* signing threads log too */
 	size_t i;
 
 	for (i = 0; i < NITEMS(rvs); i++) {
@@ -165,7 +141,7 @@ rv_name(CK_RV rv)
 static const char *
 mech_name_any(CK_MECHANISM_TYPE type)
 {
-	static char buf[32];
+	static __thread char buf[32];	/* signing threads log too */
 	const char *n;
 
 	if ((n = hsm_mech_name(type)) != NULL) {
@@ -204,7 +180,7 @@ hsm_module_load(const char *path)
 		goto fail;
 	}
 	if ((rv = getfl(&mod->f)) != CKR_OK || mod->f == NULL) {
-		log_warnx("%s: C_GetFunctionList: %s", path, rv_name(rv));
+		log_warnx("%s: C_GetFunctionList: %s", path, hsm_rv_name(rv));
 		goto fail;
 	}
 	memset(&args, 0, sizeof(args));
@@ -219,7 +195,7 @@ hsm_module_load(const char *path)
 	if (rv == CKR_OK) {
 		mod->finalize = 1;
 	} else if (rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-		log_warnx("%s: C_Initialize: %s", path, rv_name(rv));
+		log_warnx("%s: C_Initialize: %s", path, hsm_rv_name(rv));
 		goto fail;
 	}
 	return mod;
@@ -293,11 +269,11 @@ hsm_module_tokens(struct hsm_module *mod, struct hsm_token_info **out,
 	*out = NULL;
 	*n = 0;
 	if ((rv = mod->f->C_GetInfo(&ci)) != CKR_OK) {
-		log_warnx("%s: C_GetInfo: %s", mod->path, rv_name(rv));
+		log_warnx("%s: C_GetInfo: %s", mod->path, hsm_rv_name(rv));
 		goto out;
 	}
 	if ((rv = mod->f->C_GetSlotList(CK_TRUE, NULL, &nslots)) != CKR_OK) {
-		log_warnx("%s: C_GetSlotList: %s", mod->path, rv_name(rv));
+		log_warnx("%s: C_GetSlotList: %s", mod->path, hsm_rv_name(rv));
 		goto out;
 	}
 	if ((slots = calloc(nslots + 1, sizeof(*slots))) == NULL ||
@@ -305,13 +281,13 @@ hsm_module_tokens(struct hsm_module *mod, struct hsm_token_info **out,
 		fatalx("out of memory");
 	}
 	if ((rv = mod->f->C_GetSlotList(CK_TRUE, slots, &nslots)) != CKR_OK) {
-		log_warnx("%s: C_GetSlotList: %s", mod->path, rv_name(rv));
+		log_warnx("%s: C_GetSlotList: %s", mod->path, hsm_rv_name(rv));
 		goto out;
 	}
 	for (i = 0; i < nslots; i++) {
 		if ((rv = mod->f->C_GetTokenInfo(slots[i], &ti)) != CKR_OK) {
 			log_warnx("%s: slot %lu: C_GetTokenInfo: %s", mod->path,
-			    (unsigned long)slots[i], rv_name(rv));
+			    (unsigned long)slots[i], hsm_rv_name(rv));
 			goto out;
 		}
 		t = &infos[*n];
@@ -375,7 +351,7 @@ hsm_module_mechanisms(struct hsm_module *mod, unsigned long slot,
 	*n = 0;
 	if ((rv = mod->f->C_GetMechanismList(slot, NULL, &nt)) != CKR_OK) {
 		log_warnx("%s: slot %lu: C_GetMechanismList: %s", mod->path,
-		    slot, rv_name(rv));
+		    slot, hsm_rv_name(rv));
 		goto out;
 	}
 	if ((types = calloc(nt + 1, sizeof(*types))) == NULL ||
@@ -384,7 +360,7 @@ hsm_module_mechanisms(struct hsm_module *mod, unsigned long slot,
 	}
 	if ((rv = mod->f->C_GetMechanismList(slot, types, &nt)) != CKR_OK) {
 		log_warnx("%s: slot %lu: C_GetMechanismList: %s", mod->path,
-		    slot, rv_name(rv));
+		    slot, hsm_rv_name(rv));
 		goto out;
 	}
 	for (i = 0; i < nt; i++) {
@@ -460,7 +436,7 @@ hsm_token_open(struct hsm_module *mod, const char *label, const char *serial)
 	    CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &tok->sess);
 	if (rv != CKR_OK) {
 		log_warnx("token %s: C_OpenSession: %s", found->label,
-		    rv_name(rv));
+		    hsm_rv_name(rv));
 		free(tok);
 		tok = NULL;
 	}
@@ -515,15 +491,15 @@ hsm_token_login(struct hsm_token *tok, const char *pin_source)
 	case CKR_PIN_INVALID:
 	case CKR_PIN_LEN_RANGE:
 		log_warnx("token %s: login refused: wrong PIN (%s)",
-		    tok->info.label, rv_name(rv));
+		    tok->info.label, hsm_rv_name(rv));
 		return HSM_LOGIN_BAD_PIN;
 	case CKR_PIN_LOCKED:
 		log_warnx("token %s: login refused: PIN locked (%s)",
-		    tok->info.label, rv_name(rv));
+		    tok->info.label, hsm_rv_name(rv));
 		return HSM_LOGIN_LOCKED;
 	default:
 		log_warnx("token %s: C_Login: %s", tok->info.label,
-		    rv_name(rv));
+		    hsm_rv_name(rv));
 		return HSM_LOGIN_ERROR;
 	}
 }
@@ -857,7 +833,7 @@ hsm_key_generate(struct hsm_token *tok, enum key_alg k, const char *label)
 	if ((mr = tok_mech(tok, mech.mechanism, CKF_GENERATE_KEY_PAIR, bits,
 	    &rv)) == MECH_ERROR) {
 		log_warnx("token %s: C_GetMechanismList: %s", tok->info.label,
-		    rv_name(rv));
+		    hsm_rv_name(rv));
 		return NULL;
 	}
 	if (mr == MECH_NO) {
@@ -924,7 +900,7 @@ hsm_key_generate(struct hsm_token *tok, enum key_alg k, const char *label)
 	if (rv != CKR_OK) {
 		log_warnx("token %s: C_GenerateKeyPair (%s, %s): %s",
 		    tok->info.label, key_alg_name(k),
-		    mech_name_any(mech.mechanism), rv_name(rv));
+		    mech_name_any(mech.mechanism), hsm_rv_name(rv));
 		hsm_key_free(key);
 		return NULL;
 	}
@@ -959,14 +935,14 @@ find_obj(struct hsm_token *tok, CK_OBJECT_CLASS cls, const unsigned char *id,
 	if ((rv = f->C_FindObjectsInit(tok->sess, tmpl, NITEMS(tmpl))) !=
 	    CKR_OK) {
 		log_warnx("token %s: C_FindObjectsInit: %s", tok->info.label,
-		    rv_name(rv));
+		    hsm_rv_name(rv));
 		return FIND_ERROR;
 	}
 	rv = f->C_FindObjects(tok->sess, objs, 2, &n);
 	f->C_FindObjectsFinal(tok->sess);
 	if (rv != CKR_OK) {
 		log_warnx("token %s: C_FindObjects: %s", tok->info.label,
-		    rv_name(rv));
+		    hsm_rv_name(rv));
 		return FIND_ERROR;
 	}
 	if (n > 1) {
@@ -1080,6 +1056,9 @@ hsm_key_free(struct hsm_key *key)
 	}
 	EVP_PKEY_free(key->priv_pkey);
 	EVP_PKEY_free(key->pub_pkey);
+	if (key->own_tok) {
+		hsm_token_close(key->tok);
+	}
 	free(key->id_hex);
 	free(key->label);
 	free(key);
@@ -1129,7 +1108,7 @@ hsm_key_provenance(struct hsm_key *key, struct hsm_provenance *out)
 		if (a[i].ulValueLen != sizeof(CK_BBOOL)) {
 			log_warnx("token %s: key %s: cannot read provenance "
 			    "attributes: %s", key->tok->info.label,
-			    key->id_hex, rv_name(rv));
+			    key->id_hex, hsm_rv_name(rv));
 			return 0;
 		}
 	}
@@ -1178,7 +1157,7 @@ hsm_key_secret_readable(struct hsm_key *key, char *why, size_t whysz)
 		len = strlen(why);
 		snprintf(why + len, whysz - len, "%s%s: %s", i > 0 ? ", " : "",
 		    secrets[i].name, rv == CKR_OK && a.ulValueLen ==
-		    (CK_ULONG)-1 ? "unavailable" : rv_name(rv));
+		    (CK_ULONG)-1 ? "unavailable" : hsm_rv_name(rv));
 	}
 	return readable;
 }
@@ -1212,13 +1191,13 @@ hsm_key_destroy(struct hsm_key *key)
 	if (key->priv != CK_INVALID_HANDLE &&
 	    (rv = f->C_DestroyObject(key->tok->sess, key->priv)) != CKR_OK) {
 		log_warnx("token %s: key %s: cannot destroy the private key: "
-		    "%s", key->tok->info.label, key->id_hex, rv_name(rv));
+		    "%s", key->tok->info.label, key->id_hex, hsm_rv_name(rv));
 		ret = 0;
 	}
 	if (key->pub != CK_INVALID_HANDLE &&
 	    (rv = f->C_DestroyObject(key->tok->sess, key->pub)) != CKR_OK) {
 		log_warnx("token %s: key %s: cannot destroy the public key: "
-		    "%s", key->tok->info.label, key->id_hex, rv_name(rv));
+		    "%s", key->tok->info.label, key->id_hex, hsm_rv_name(rv));
 		ret = 0;
 	}
 	hsm_key_free(key);
@@ -1240,7 +1219,7 @@ hsm_key_check_sign(struct hsm_key *key, enum sig_alg alg)
 	if ((mr = tok_mech(key->tok, sign_mech(alg), CKF_SIGN, 0, &rv)) ==
 	    MECH_ERROR) {
 		log_warnx("token %s: C_GetMechanismList: %s",
-		    key->tok->info.label, rv_name(rv));
+		    key->tok->info.label, hsm_rv_name(rv));
 		return 0;
 	}
 	if (mr == MECH_NO) {
@@ -1268,7 +1247,7 @@ token_sign(struct hsm_key *key, CK_MECHANISM *mech, const unsigned char *in,
 	if ((rv = f->C_SignInit(key->tok->sess, mech, key->priv)) != CKR_OK) {
 		log_warnx("token %s: key %s: C_SignInit (%s): %s",
 		    key->tok->info.label, key->id_hex,
-		    mech_name_any(mech->mechanism), rv_name(rv));
+		    mech_name_any(mech->mechanism), hsm_rv_name(rv));
 		return 0;
 	}
 	/* Size query: a module must leave the operation active (PKCS#11 5.2). */
@@ -1288,7 +1267,7 @@ token_sign(struct hsm_key *key, CK_MECHANISM *mech, const unsigned char *in,
 	return 1;
 fail:
 	log_warnx("token %s: key %s: C_Sign (%s): %s", key->tok->info.label,
-	    key->id_hex, mech_name_any(mech->mechanism), rv_name(rv));
+	    key->id_hex, mech_name_any(mech->mechanism), hsm_rv_name(rv));
 	free(buf);
 	return 0;
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The README's test command: install missing packages, build out of tree,
 # run "make check".  Options: --sanitize (ASan/UBSan build), --tsan
-# (ThreadSanitizer build, the threaded parts' tests).
+# (ThreadSanitizer build, the threaded parts' tests: the OCSP responder,
+# crl, and issue's signing pool and PEM writer).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -34,7 +35,7 @@ case "${1:-}" in
 	mkdir -p "$build/tsan"
 	TSAN_OPTIONS="halt_on_error=0 report_signal_unsafe=0 log_path=$build/tsan/report"
 	export TSAN_OPTIONS
-	tests="TESTS=tests/ocsp-responder.test tests/ocsp-reload.test tests/ocsp-conn.test tests/ocsp-heal.test tests/ocsp-sandbox.test tests/ocsp-nginx.test tests/ocsp-signer.test tests/crlcmd.test tests/ocsp-accesslog.test tests/ocsp-shard.test tests/tsan-reports.test"
+	tests="TESTS=tests/ocsp-responder.test tests/ocsp-reload.test tests/ocsp-conn.test tests/ocsp-heal.test tests/ocsp-sandbox.test tests/ocsp-nginx.test tests/ocsp-signer.test tests/crlcmd.test tests/ocsp-accesslog.test tests/ocsp-shard.test tests/issue.test tests/hsm-fail.test tests/tsan-reports.test"
 	;;
 esac
 [ -x configure ] || autoreconf -fi
