@@ -348,20 +348,6 @@ exts_find(const struct eecert_exts *ex, const struct eecert_spec *spec)
 	return NULL;
 }
 
-static char *
-strdup_or_null(const char *s)
-{
-	char *d;
-
-	if (s == NULL) {
-		return NULL;
-	}
-	if ((d = strdup(s)) == NULL) {
-		fatalx("out of memory");
-	}
-	return d;
-}
-
 /* Keep x's extensions but its SKI for the certificates after it. */
 static void
 exts_keep(struct eecert_exts *ex, const struct eecert_spec *spec, X509 *x)
@@ -378,9 +364,9 @@ exts_keep(struct eecert_exts *ex, const struct eecert_spec *spec, X509 *x)
 	    spec->profile->sha256);
 	e->ku = spec->ku;
 	e->issuer = spec->issuer;
-	e->crl_url = strdup_or_null(spec->crl_url);
-	e->ocsp_url = strdup_or_null(spec->ocsp_url);
-	e->ca_issuers_url = strdup_or_null(spec->ca_issuers_url);
+	e->crl_url = xstrdup(spec->crl_url);
+	e->ocsp_url = xstrdup(spec->ocsp_url);
+	e->ca_issuers_url = xstrdup(spec->ca_issuers_url);
 	if ((e->exts = sk_X509_EXTENSION_new_null()) == NULL) {
 		fatalx("out of memory");
 	}
