@@ -118,10 +118,20 @@ IMPLEMENT_ASN1_FUNCTIONS(ES_EXPORT)
 /* Most issuers the encoder writes in one export. */
 #define EXPORT_MAX_ISSUERS_ENC 64
 
-/* A growing DER buffer (the encoded entries of one issuer). */
+/*
+ * A growing DER buffer (the encoded entries of one issuer), the last
+ * serial put (magnitude) and whether the serials so far ascend in the
+ * responder's order (export_read.c's serial_cmp: shorter magnitude
+ * first, then the bytes, i.e. numeric order).
+ */
 struct dbuf {
 	unsigned char	*p;
 	size_t		 len, cap;
+	unsigned char	 last[EXPORT_SERIAL_MAX + 1];
+	size_t		 last_len;
+	int		 unsorted;
+	uint32_t	*order;	/* if unsorted: offsets in serial order */
+	size_t		 nentries;
 };
 
 /*
@@ -136,6 +146,7 @@ struct export_builder {
 	struct dbuf		*ent;	/* entries of issuer i, DER */
 	size_t			 nent;	/* issuers in ent */
 	ASN1_GENERALIZEDTIME	*gt;	/* scratch for entry times */
+	int			 keep_order;	/* tests: entries as added */
 };
 
 static const char *const reason_names[] = {
@@ -225,6 +236,12 @@ export_builder_set_audit_head(struct export_builder *b, int64_t seq,
 }
 
 void
+export_builder_keep_order(struct export_builder *b)
+{
+	b->keep_order = 1;
+}
+
+void
 export_builder_free(struct export_builder *b)
 {
 	if (b == NULL) {
@@ -232,6 +249,7 @@ export_builder_free(struct export_builder *b)
 	}
 	for (size_t i = 0; i < b->nent; i++) {
 		free(b->ent[i].p);
+		free(b->ent[i].order);
 	}
 	free(b->ent);
 	ASN1_GENERALIZEDTIME_free(b->gt);
@@ -372,6 +390,33 @@ gt_der(struct export_builder *b, time_t t, unsigned char out[17])
 }
 
 /*
+ * Note in d whether the serial whose INTEGER TLV is tlv (tlv_len bytes,
+ * a positive minimal INTEGER) comes after the last one in serial order;
+ * an equal serial also counts as out of order (the sort refuses it).
+ */
+static void
+entry_order(struct dbuf *d, const unsigned char *tlv, size_t tlv_len)
+{
+	const unsigned char *m = tlv + 2;
+	size_t ml = tlv_len - 2;
+
+	if (ml > 1 && m[0] == 0) {
+		m++;
+		ml--;
+	}
+	if (ml > sizeof(d->last)) {
+		d->unsorted = 1;	/* refused by the check later */
+		return;
+	}
+	if (d->len > 0 && (ml < d->last_len || (ml == d->last_len &&
+	    memcmp(m, d->last, ml) <= 0))) {
+		d->unsorted = 1;
+	}
+	memcpy(d->last, m, ml);
+	d->last_len = ml;
+}
+
+/*
  * Check one entry and append its ES_ENTRY DER (serial: the INTEGER's
  * TLV) to the current issuer's entries.  1/0 (logged).
  */
@@ -437,6 +482,7 @@ entry_put(struct export_builder *b, const unsigned char *serial,
 		memcpy(e + n, inv, 17);
 		n += 17;
 	}
+	entry_order(&b->ent[b->nent - 1], serial, serial_len);
 	dbuf_put(&b->ent[b->nent - 1], e, n);
 	return 1;
 }
@@ -877,16 +923,72 @@ export_cms_sign(const unsigned char *content, size_t len, const char *oid_txt,
 }
 
 /*
- * The parts of issuer i: the DER lengths of its CA, times and CRLs (the
- * entries are in b->ent[i]); its ES_ISSUER content length in *body.
- * 1/0 (logged).
+ * If d's entries were not added in serial order, index them in that
+ * order (d->order), as the responder does: with its own validation and
+ * sort (export_issuer_index()), so that the file lists each issuer's
+ * entries ascending and the responder's start-up finds them sorted.  A
+ * duplicate serial is refused (ES-OCSPD-02).  1/0 (logged).
  */
 static int
-issuer_len(const struct export_builder *b, int i, size_t *body)
+entries_order(struct dbuf *d)
+{
+	struct export_issuer is;
+
+	if (!d->unsorted || d->order != NULL) {
+		return 1;
+	}
+	memset(&is, 0, sizeof(is));
+	if (!export_issuer_index(&is, d->p, d->len, "export")) {
+		free(is.off);
+		return 0;
+	}
+	d->order = is.off;
+	d->nentries = is.nentries;
+	return 1;
+}
+
+/* Copy d's entries to *pp in serial order and advance it. */
+static void
+entries_write(const struct dbuf *d, unsigned char **pp)
+{
+	const unsigned char *e, *q;
+	size_t i, n;
+
+	if (d->order == NULL) {
+		if (d->len > 0) {
+			memcpy(*pp, d->p, d->len);
+			*pp += d->len;
+		}
+		return;
+	}
+	for (i = 0; i < d->nentries; i++) {
+		/* Validated by export_issuer_index(). */
+		q = e = d->p + d->order[i];
+		if (!der_read_hdr(&q, d->p + d->len,
+		    V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, &n)) {
+			fatalx("export: entry %zu no longer decodes", i);
+		}
+		n += (size_t)(q - e);
+		memcpy(*pp, e, n);
+		*pp += n;
+	}
+}
+
+/*
+ * The parts of issuer i: the DER lengths of its CA, times and CRLs (the
+ * entries are in b->ent[i], put in serial order here if they were not
+ * added in it); its ES_ISSUER content length in *body.  1/0 (logged).
+ */
+static int
+issuer_len(struct export_builder *b, int i, size_t *body)
 {
 	ES_ISSUER *is = sk_ES_ISSUER_value(b->ex->issuers, i);
 	size_t crls = 0, n = b->ent[i].len;
 	int l[3], j, k;
+
+	if (!b->keep_order && !entries_order(&b->ent[i])) {
+		return 0;
+	}
 
 	l[0] = i2d_X509(is->ca, NULL);
 	l[1] = i2d_ASN1_GENERALIZEDTIME(is->this_update, NULL);
@@ -924,10 +1026,7 @@ issuer_write(const struct export_builder *b, int i, size_t body,
 	i2d_ASN1_GENERALIZEDTIME(is->this_update, pp);
 	i2d_ASN1_GENERALIZEDTIME(is->next_update, pp);
 	*pp += der_hdr(*pp, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, d->len);
-	if (d->len > 0) {
-		memcpy(*pp, d->p, d->len);
-		*pp += d->len;
-	}
+	entries_write(d, pp);
 	for (j = 0; j < sk_ES_NAMEDCRL_num(is->crls); j++) {
 		crls += (size_t)i2d_ES_NAMEDCRL(sk_ES_NAMEDCRL_value(is->crls,
 		    j), NULL);
@@ -949,7 +1048,7 @@ issuer_write(const struct export_builder *b, int i, size_t body,
  * the content) for cms_splice_inplace().  1/0 (logged).
  */
 static int
-content_encode(const struct export_builder *b, unsigned char **out,
+content_encode(struct export_builder *b, unsigned char **out,
     size_t *out_len, size_t *cap)
 {
 	size_t body[EXPORT_MAX_ISSUERS_ENC], iss = 0, top, ah = 0;

@@ -125,6 +125,14 @@ struct export_builder;
 struct export_builder *export_builder_new(int64_t sequence, time_t produced);
 void export_builder_free(struct export_builder *b);
 /*
+ * For tests of the responder only: write each issuer's entries in the
+ * order they were added (duplicates too).  By default the export lists
+ * them in ascending serial order (the responder's order, so that its
+ * start-up finds them sorted), whatever order they were added in, and
+ * signing refuses a duplicate serial (ES-OCSPD-02).
+ */
+void export_builder_keep_order(struct export_builder *b);
+/*
  * Record the audit head (last entry's sequence number, its hash as 64
  * hex digits) the export is made at; the export becomes version 2.
  * 1/0 (logged).
@@ -139,7 +147,8 @@ int export_builder_set_audit_head(struct export_builder *b, int64_t seq,
 int export_builder_add_issuer(struct export_builder *b, X509 *ca,
     time_t this_update, time_t next_update);
 /*
- * Add one issued certificate to the current issuer.  serial is the
+ * Add one issued certificate to the current issuer (in any order: see
+ * export_builder_keep_order()).  serial is the
  * magnitude (big-endian, 1..20 octets, a positive INTEGER).  For
  * EXPORT_GOOD, revocation_time must be 0 and reason -1.  For
  * EXPORT_REVOKED, revocation_time is required and reason is -1 or a
