@@ -359,13 +359,14 @@ export_actor(struct db *db, struct args *a, char **who)
  * The signed export of the nca CAs whose keys ck holds: the audit head
  * at this point (the export witnesses the chain up to it), every serial
  * and CRL of each CA, one signature per CA on its token, checked as
- * eseal-ocspd will check them.  *der (OPENSSL_malloc'd) and the counts
- * of er on success.  1/0 (logged).
+ * eseal-ocspd will check them.  The export at *buf + *off, *derlen
+ * bytes (*buf OPENSSL_malloc'd) and the counts of er on success.  1/0
+ * (logged).
  */
 static int
 export_build(struct db *db, struct ca_key **ck, const char **names,
-    size_t nca, const char *out, struct export_run *er, unsigned char **der,
-    size_t *derlen)
+    size_t nca, const char *out, struct export_run *er, unsigned char **buf,
+    size_t *off, size_t *derlen)
 {
 	struct export_signer sg[EXPORT_MAX_CAS];
 	struct export_builder *b = NULL;
@@ -393,11 +394,12 @@ export_build(struct db *db, struct ca_key **ck, const char **names,
 			goto out;
 		}
 	}
-	if (!export_builder_sign_multi(b, sg, nca, hsm_libctx(), hsm_propq(),
-	    der, derlen)) {
+	if (!export_builder_sign_at(b, sg, nca, hsm_libctx(), hsm_propq(),
+	    buf, off, derlen)) {
 		goto out;
 	}
-	if ((check = export_decode(*der, *derlen, trust, nca, out)) == NULL) {
+	if ((check = export_decode_view(*buf + *off, *derlen, trust, nca,
+	    out)) == NULL) {
 		log_warnx("export-status: ES-HSM-SIG-01: the export signed on "
 		    "the token does not verify; nothing written");
 		goto out;
@@ -445,11 +447,12 @@ cmd_export_status(int argc, char **argv)
 	struct args a;
 	struct db *db = NULL;
 	struct ca_key *ck[EXPORT_MAX_CAS];
-	unsigned char *der = NULL;
+	unsigned char *buf = NULL;
+	const unsigned char *der;
 	char *who = NULL, *cabuf = NULL, *pins[EXPORT_MAX_CAS + 1];
 	char object[512], sha[65], detail[1024], ts[32], tn[32], obj[160];
 	const char *names[EXPORT_MAX_CAS], *out;
-	size_t i, nca = 0, npin, derlen = 0;
+	size_t i, nca = 0, npin, off = 0, derlen = 0;
 	long hours = 48;
 	int ret = EXIT_ERROR, why;
 
@@ -504,11 +507,13 @@ cmd_export_status(int argc, char **argv)
 	if ((er.seq = peek_sequence(db)) < 0) {
 		goto out;
 	}
-	if (!export_build(db, ck, names, nca, out, &er, &der, &derlen)) {
+	if (!export_build(db, ck, names, nca, out, &er, &buf, &off,
+	    &derlen)) {
 		audit_append(db, who, "status-export", object, NULL, "failed",
 		    NULL);
 		goto out;
 	}
+	der = buf + off;
 	sha256_hex(der, derlen, sha);
 	time_fmt(er.now, ts, sizeof(ts));
 	time_fmt(er.next, tn, sizeof(tn));
@@ -540,7 +545,7 @@ cmd_export_status(int argc, char **argv)
 	export_print(out, names, nca, &er, ts, tn, sha, detail);
 	ret = ca_audit_sign(db, ck[0], NULL) ? EXIT_OK : EXIT_ERROR;
 out:
-	OPENSSL_free(der);
+	OPENSSL_free(buf);
 	/*
 	 * Reverse order: CAs sharing a module or token opened it after the
 	 * first, which alone finalizes the module.

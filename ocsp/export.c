@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/mman.h>
+
 #include <openssl/asn1t.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
@@ -119,14 +121,21 @@ IMPLEMENT_ASN1_FUNCTIONS(ES_EXPORT)
 #define EXPORT_MAX_ISSUERS_ENC 64
 
 /*
+ * Room kept before the first issuer's entries, for what precedes them
+ * in the export (the CMS prefix, the content's header, the issuer's CA
+ * certificate): the export is then written around them, not copied.
+ */
+#define ENT_ROOM	((size_t)64 << 10)
+
+/*
  * A growing DER buffer (the encoded entries of one issuer), the last
  * serial put (magnitude) and whether the serials so far ascend in the
  * responder's order (export_read.c's serial_cmp: shorter magnitude
  * first, then the bytes, i.e. numeric order).
  */
 struct dbuf {
-	unsigned char	*p;
-	size_t		 len, cap;
+	unsigned char	*p;	/* OPENSSL_malloc'd; the entries after room */
+	size_t		 room, len, cap;
 	unsigned char	 last[EXPORT_SERIAL_MAX + 1];
 	size_t		 last_len;
 	int		 unsorted;
@@ -147,6 +156,7 @@ struct export_builder {
 	size_t			 nent;	/* issuers in ent */
 	ASN1_GENERALIZEDTIME	*gt;	/* scratch for entry times */
 	int			 keep_order;	/* tests: entries as added */
+	int			 consumed;	/* signed: entries given away */
 };
 
 static const char *const reason_names[] = {
@@ -248,7 +258,7 @@ export_builder_free(struct export_builder *b)
 		return;
 	}
 	for (size_t i = 0; i < b->nent; i++) {
-		free(b->ent[i].p);
+		OPENSSL_free(b->ent[i].p);
 		free(b->ent[i].order);
 	}
 	free(b->ent);
@@ -288,7 +298,11 @@ export_builder_add_issuer(struct export_builder *b, X509 *ca,
 	    sizeof(*b->ent))) == NULL) {
 		fatalx("out of memory");
 	}
-	memset(&b->ent[b->nent++], 0, sizeof(*b->ent));
+	memset(&b->ent[b->nent], 0, sizeof(*b->ent));
+	/* The first issuer's entries become the export: room before them. */
+	if (b->nent++ == 0) {
+		b->ent[0].room = ENT_ROOM;
+	}
 	b->cur = is;
 	is = NULL;
 	ret = 1;
@@ -300,25 +314,57 @@ export_builder_add_issuer(struct export_builder *b, X509 *ca,
 	return ret;
 }
 
-/* Append len bytes to d.  Out of memory is fatal. */
+/* Transparent huge pages: their size, and the buffer size from which on. */
+#define HUGE_PAGE	((uintptr_t)2 << 20)
+#define HUGE_FROM	((size_t)8 << 20)
+
+/*
+ * Ask for transparent huge pages over the whole 2 MiB pages of p (cap
+ * bytes): a page fault per 2 MiB instead of per 4 KiB, for the hundreds
+ * of MiB of entries of a large CA (the faults, not the copying, cost
+ * most on a busy virtual machine).  Only a hint: errors are ignored.
+ */
+static void
+huge_hint(void *p, size_t cap)
+{
+	uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	uintptr_t e = ((uintptr_t)p + cap) & ~(HUGE_PAGE - 1);
+
+	if (cap >= HUGE_FROM && e > a) {
+		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+	}
+}
+
+/* Grow d to hold at least need bytes in all.  Out of memory is fatal. */
+static void
+dbuf_grow(struct dbuf *d, size_t need)
+{
+	size_t cap = d->cap ? d->cap : 4096;
+
+	if (need <= d->cap) {
+		return;
+	}
+	while (cap < need) {
+		if (cap > SIZE_MAX / 2) {
+			fatalx("out of memory");
+		}
+		cap *= 2;
+	}
+	if ((d->p = OPENSSL_realloc(d->p, cap)) == NULL) {
+		fatalx("out of memory");
+	}
+	d->cap = cap;
+	huge_hint(d->p, cap);
+}
+
+/* Append len bytes to d's entries.  Out of memory is fatal. */
 static void
 dbuf_put(struct dbuf *d, const void *p, size_t len)
 {
-	if (d->cap - d->len < len) {
-		size_t cap = d->cap ? d->cap : 4096;
-
-		while (cap - d->len < len) {
-			if (cap > SIZE_MAX / 2) {
-				fatalx("out of memory");
-			}
-			cap *= 2;
-		}
-		if ((d->p = realloc(d->p, cap)) == NULL) {
-			fatalx("out of memory");
-		}
-		d->cap = cap;
+	if (d->cap < d->room || d->cap - d->room - d->len < len) {
+		dbuf_grow(d, d->room + d->len + len);
 	}
-	memcpy(d->p + d->len, p, len);
+	memcpy(d->p + d->room + d->len, p, len);
 	d->len += len;
 }
 
@@ -805,44 +851,43 @@ cms_splice(const unsigned char *det, size_t det_len,
 }
 
 /*
- * The same in place: buf (OPENSSL_malloc'd, cap bytes) holds the content
- * at offset room.  The prefix goes in front of it and the whole is
- * moved to the start of buf (one pass over memory already mapped, not a
- * second buffer of the content's size), the suffix after it.  On
- * success buf belongs to *out; on failure the caller still frees it.
- * 1/0 (logged).
+ * The same in place: *buf (OPENSSL_malloc'd, cap bytes) holds the
+ * content at offset room.  The prefix goes in front of it and the suffix
+ * after it (the buffer grown if need be): the export is then at *buf +
+ * *off, *out_len bytes (no copy of the content; if the prefix does not
+ * fit before it, a new buffer, *off 0).  1/0 (logged; *buf is still the
+ * caller's to free).
  */
 static int
 cms_splice_inplace(const unsigned char *det, size_t det_len,
-    unsigned char **buf, size_t cap, size_t room, size_t len,
-    unsigned char **out, size_t *out_len)
+    unsigned char **buf, size_t cap, size_t room, size_t len, size_t *off,
+    size_t *out_len)
 {
 	struct splice sp;
-	unsigned char *o = *buf;
+	unsigned char *o;
 
 	if (!splice_plan(det, det_len, len, &sp)) {
 		return 0;
 	}
 	if (sp.prefix > room) {
-		if (!cms_splice(det, det_len, o + room, len, out, out_len)) {
+		if (!cms_splice(det, det_len, *buf + room, len, &o, out_len)) {
 			return 0;
 		}
-		OPENSSL_free(o);
-		*buf = NULL;
+		OPENSSL_free(*buf);
+		*buf = o;
+		*off = 0;
 		return 1;
 	}
-	splice_prefix(&sp, o + room - sp.prefix);
-	if (room > sp.prefix) {
-		memmove(o, o + room - sp.prefix, sp.prefix + len);
-	}
-	if (cap < sp.total) {
-		if ((o = OPENSSL_realloc(o, sp.total)) == NULL) {
+	if (cap - room - len < sp.suffix) {
+		if ((*buf = OPENSSL_realloc(*buf, room + len + sp.suffix)) ==
+		    NULL) {
 			fatalx("out of memory");
 		}
 	}
-	memcpy(o + sp.prefix + len, sp.rest, sp.suffix);
-	*buf = NULL;
-	*out = o;
+	o = *buf;
+	splice_prefix(&sp, o + room - sp.prefix);
+	memcpy(o + room + len, sp.rest, sp.suffix);
+	*off = room - sp.prefix;
 	*out_len = sp.total;
 	return 1;
 }
@@ -938,7 +983,7 @@ entries_order(struct dbuf *d)
 		return 1;
 	}
 	memset(&is, 0, sizeof(is));
-	if (!export_issuer_index(&is, d->p, d->len, "export")) {
+	if (!export_issuer_index(&is, d->p + d->room, d->len, "export")) {
 		free(is.off);
 		return 0;
 	}
@@ -951,20 +996,20 @@ entries_order(struct dbuf *d)
 static void
 entries_write(const struct dbuf *d, unsigned char **pp)
 {
-	const unsigned char *e, *q;
+	const unsigned char *ent = d->p + d->room, *e, *q;
 	size_t i, n;
 
 	if (d->order == NULL) {
 		if (d->len > 0) {
-			memcpy(*pp, d->p, d->len);
+			memcpy(*pp, ent, d->len);
 			*pp += d->len;
 		}
 		return;
 	}
 	for (i = 0; i < d->nentries; i++) {
 		/* Validated by export_issuer_index(). */
-		q = e = d->p + d->order[i];
-		if (!der_read_hdr(&q, d->p + d->len,
+		q = e = ent + d->order[i];
+		if (!der_read_hdr(&q, ent + d->len,
 		    V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, &n)) {
 			fatalx("export: entry %zu no longer decodes", i);
 		}
@@ -977,10 +1022,11 @@ entries_write(const struct dbuf *d, unsigned char **pp)
 /*
  * The parts of issuer i: the DER lengths of its CA, times and CRLs (the
  * entries are in b->ent[i], put in serial order here if they were not
- * added in it); its ES_ISSUER content length in *body.  1/0 (logged).
+ * added in it); its ES_ISSUER content length in *body, that of its CA
+ * and times in *pre.  1/0 (logged).
  */
 static int
-issuer_len(struct export_builder *b, int i, size_t *body)
+issuer_len(struct export_builder *b, int i, size_t *body, size_t *pre)
 {
 	ES_ISSUER *is = sk_ES_ISSUER_value(b->ex->issuers, i);
 	size_t crls = 0, n = b->ent[i].len;
@@ -989,7 +1035,6 @@ issuer_len(struct export_builder *b, int i, size_t *body)
 	if (!b->keep_order && !entries_order(&b->ent[i])) {
 		return 0;
 	}
-
 	l[0] = i2d_X509(is->ca, NULL);
 	l[1] = i2d_ASN1_GENERALIZEDTIME(is->this_update, NULL);
 	l[2] = i2d_ASN1_GENERALIZEDTIME(is->next_update, NULL);
@@ -1003,30 +1048,37 @@ issuer_len(struct export_builder *b, int i, size_t *body)
 	if (l[0] <= 0 || l[1] <= 0 || l[2] <= 0) {
 		goto ssl;
 	}
-	*body = (size_t)l[0] + (size_t)l[1] + (size_t)l[2] +
-	    der_hdr_len(n) + n + der_hdr_len(crls) + crls;
+	*pre = (size_t)l[0] + (size_t)l[1] + (size_t)l[2];
+	*body = *pre + der_hdr_len(n) + n + der_hdr_len(crls) + crls;
 	return 1;
  ssl:
 	log_ssl("export: cannot encode issuer");
 	return 0;
 }
 
-/* Write issuer i (body bytes of content) at *pp and advance it. */
+/* Write the head of issuer i (body bytes of content) at *pp: up to its entries. */
 static void
-issuer_write(const struct export_builder *b, int i, size_t body,
+issuer_write_head(const struct export_builder *b, int i, size_t body,
     unsigned char **pp)
 {
 	ES_ISSUER *is = sk_ES_ISSUER_value(b->ex->issuers, i);
-	const struct dbuf *d = &b->ent[i];
-	size_t crls = 0;
-	int j;
 
 	*pp += der_hdr(*pp, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, body);
 	i2d_X509(is->ca, pp);
 	i2d_ASN1_GENERALIZEDTIME(is->this_update, pp);
 	i2d_ASN1_GENERALIZEDTIME(is->next_update, pp);
-	*pp += der_hdr(*pp, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, d->len);
-	entries_write(d, pp);
+	*pp += der_hdr(*pp, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED,
+	    b->ent[i].len);
+}
+
+/* Write the CRLs of issuer i (after its entries) at *pp. */
+static void
+issuer_write_tail(const struct export_builder *b, int i, unsigned char **pp)
+{
+	ES_ISSUER *is = sk_ES_ISSUER_value(b->ex->issuers, i);
+	size_t crls = 0;
+	int j;
+
 	for (j = 0; j < sk_ES_NAMEDCRL_num(is->crls); j++) {
 		crls += (size_t)i2d_ES_NAMEDCRL(sk_ES_NAMEDCRL_value(is->crls,
 		    j), NULL);
@@ -1042,69 +1094,174 @@ issuer_write(const struct export_builder *b, int i, size_t body,
 #define CMS_ROOM_AFTER	8192
 
 /*
- * The ES_EXPORT DER of b, byte for byte what i2d_ES_EXPORT gives for
- * the same content, written once at offset CMS_ROOM_BEFORE of one
- * buffer (*out, OPENSSL_malloc'd, *cap bytes: CMS_ROOM_AFTER more after
- * the content) for cms_splice_inplace().  1/0 (logged).
+ * Make d's buffer hold its entries in serial order after room bytes:
+ * if they are out of order or there is less room, into a new buffer
+ * (the one copy), else as they are.
+ */
+static void
+dbuf_rebase(struct dbuf *d, size_t room)
+{
+	struct dbuf nd;
+	unsigned char *p;
+
+	if (d->order == NULL && d->room >= room) {
+		return;
+	}
+	memset(&nd, 0, sizeof(nd));
+	nd.room = room;
+	dbuf_grow(&nd, room + d->len + CMS_ROOM_AFTER);
+	p = nd.p + room;
+	entries_write(d, &p);
+	OPENSSL_free(d->p);
+	free(d->order);
+	d->order = NULL;
+	d->p = nd.p;
+	d->cap = nd.cap;
+	d->room = room;
+}
+
+/*
+ * The lengths of the content's top SEQUENCE (*top), its issuers (*iss),
+ * each issuer's body (body[]) and CA and times (pre[]), the version,
+ * produced and sequence (*hdrs) and the audit head's [0] (*ah, its
+ * inner SEQUENCE *a; 0 if none),
+ * the entries put in order.  1/0 (logged).
  */
 static int
-content_encode(struct export_builder *b, unsigned char **out,
-    size_t *out_len, size_t *cap)
+content_len(struct export_builder *b, int n, size_t *body, size_t *pre,
+    size_t *iss, size_t *top, size_t *hdrs, size_t *ah, size_t *a)
 {
-	size_t body[EXPORT_MAX_ISSUERS_ENC], iss = 0, top, ah = 0;
-	unsigned char *der, *p;
-	int n = sk_ES_ISSUER_num(b->ex->issuers), i, h[3], a = 0;
+	int i, h[3], al = 0;
 
-	if (n < 1 || n > EXPORT_MAX_ISSUERS_ENC || (size_t)n != b->nent) {
-		log_warnx("export: ES-OCSPD-02: 1..%d issuers",
-		    EXPORT_MAX_ISSUERS_ENC);
-		return 0;
-	}
+	*iss = 0;
+	*ah = 0;
 	for (i = 0; i < n; i++) {
-		if (!issuer_len(b, i, &body[i])) {
+		if (!issuer_len(b, i, &body[i], &pre[i])) {
 			return 0;
 		}
-		iss += der_hdr_len(body[i]) + body[i];
+		*iss += der_hdr_len(body[i]) + body[i];
 	}
 	h[0] = i2d_ASN1_INTEGER(b->ex->version, NULL);
 	h[1] = i2d_ASN1_GENERALIZEDTIME(b->ex->produced, NULL);
 	h[2] = i2d_ASN1_INTEGER(b->ex->sequence, NULL);
 	if (b->ex->audit_head != NULL &&
-	    (a = i2d_ES_AUDITHEAD(b->ex->audit_head, NULL)) <= 0) {
+	    (al = i2d_ES_AUDITHEAD(b->ex->audit_head, NULL)) <= 0) {
 		h[0] = 0;
 	}
 	if (h[0] <= 0 || h[1] <= 0 || h[2] <= 0) {
 		log_ssl("export: cannot encode content");
 		return 0;
 	}
-	if (a > 0) {
-		ah = der_hdr_len((size_t)a) + (size_t)a;
+	*a = al > 0 ? (size_t)al : 0;
+	if (*a > 0) {
+		*ah = der_hdr_len(*a) + *a;
 	}
-	top = (size_t)h[0] + (size_t)h[1] + (size_t)h[2] +
-	    der_hdr_len(iss) + iss + ah;
+	*hdrs = (size_t)h[0] + (size_t)h[1] + (size_t)h[2];
+	*top = *hdrs + der_hdr_len(*iss) + *iss + *ah;
+	return 1;
+}
+
+/*
+ * The ES_EXPORT DER of b, byte for byte what i2d_ES_EXPORT gives for
+ * the same content, written around the first issuer's entries where
+ * they lie (the builder's buffer becomes the export's, so it is signed
+ * once): the content is at *out + *off, *out_len bytes, with at least
+ * CMS_ROOM_BEFORE bytes before it and CMS_ROOM_AFTER after it in *out
+ * (OPENSSL_malloc'd, *cap bytes) for cms_splice_inplace().  1/0
+ * (logged).
+ */
+static int
+content_encode(struct export_builder *b, unsigned char **out,
+    size_t *out_len, size_t *cap, size_t *off)
+{
+	size_t body[EXPORT_MAX_ISSUERS_ENC], pre[EXPORT_MAX_ISSUERS_ENC];
+	size_t iss, top, hdrs, ah, a, head, tail;
+	struct dbuf *d0 = &b->ent[0];
+	unsigned char *p, *start;
+	int n = sk_ES_ISSUER_num(b->ex->issuers), i;
+
+	if (n < 1 || n > EXPORT_MAX_ISSUERS_ENC || (size_t)n != b->nent) {
+		log_warnx("export: ES-OCSPD-02: 1..%d issuers",
+		    EXPORT_MAX_ISSUERS_ENC);
+		return 0;
+	}
+	if (b->consumed) {
+		log_warnx("export: this builder was signed already");
+		return 0;
+	}
+	if (!content_len(b, n, body, pre, &iss, &top, &hdrs, &ah, &a)) {
+		return 0;
+	}
 	*out_len = der_hdr_len(top) + top;
-	*cap = CMS_ROOM_BEFORE + *out_len + CMS_ROOM_AFTER;
-	if ((der = OPENSSL_malloc(*cap)) == NULL) {
-		fatalx("out of memory");
-	}
-	p = der + CMS_ROOM_BEFORE;
+	/* The content before the first issuer's entries, and after them. */
+	head = der_hdr_len(top) + hdrs + der_hdr_len(iss) +
+	    der_hdr_len(body[0]) + pre[0] + der_hdr_len(d0->len);
+	tail = *out_len - head - d0->len;
+	dbuf_rebase(d0, head + CMS_ROOM_BEFORE);
+	dbuf_grow(d0, d0->room + d0->len + tail + CMS_ROOM_AFTER);
+	p = start = d0->p + d0->room - head;
 	p += der_hdr(p, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, top);
 	i2d_ASN1_INTEGER(b->ex->version, &p);
 	i2d_ASN1_GENERALIZEDTIME(b->ex->produced, &p);
 	i2d_ASN1_INTEGER(b->ex->sequence, &p);
 	p += der_hdr(p, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, iss);
-	for (i = 0; i < n; i++) {
-		issuer_write(b, i, body[i], &p);
+	issuer_write_head(b, 0, body[0], &p);
+	if (p != d0->p + d0->room) {
+		fatalx("export: content head length mismatch");
+	}
+	p += d0->len;
+	issuer_write_tail(b, 0, &p);
+	for (i = 1; i < n; i++) {
+		issuer_write_head(b, i, body[i], &p);
+		entries_write(&b->ent[i], &p);
+		issuer_write_tail(b, i, &p);
 	}
 	if (a > 0) {
-		p += der_hdr(p, 0xa0, (size_t)a);
+		p += der_hdr(p, 0xa0, a);
 		i2d_ES_AUDITHEAD(b->ex->audit_head, &p);
 	}
-	if ((size_t)(p - der) != CMS_ROOM_BEFORE + *out_len) {
+	if ((size_t)(p - start) != *out_len) {
 		fatalx("export: content length mismatch");
 	}
-	*out = der;
+	*out = d0->p;
+	*cap = d0->cap;
+	*off = (size_t)(start - d0->p);
+	/* The entries are in the export now. */
+	d0->p = NULL;
+	d0->cap = d0->room = d0->len = 0;
+	b->consumed = 1;
 	return 1;
+}
+
+int
+export_builder_sign_at(struct export_builder *b,
+    const struct export_signer *signers, size_t nsigners,
+    OSSL_LIB_CTX *libctx, const char *propq, unsigned char **buf,
+    size_t *off, size_t *len)
+{
+	unsigned char *det = NULL;
+	size_t clen, cap, coff, det_len = 0;
+	int ret;
+
+	*buf = NULL;
+	*off = *len = 0;
+	if (sk_ES_ISSUER_num(b->ex->issuers) < 1) {
+		log_warnx("export: ES-OCSPD-02: no issuer");
+		return 0;
+	}
+	if (!content_encode(b, buf, &clen, &cap, &coff)) {
+		return 0;
+	}
+	/* The content is written once, signed there, and wrapped in place. */
+	ret = cms_sign_detached(*buf + coff, clen, EXPORT_OID, signers,
+	    nsigners, libctx, propq, &det, &det_len) &&
+	    cms_splice_inplace(det, det_len, buf, cap, coff, clen, off, len);
+	OPENSSL_free(det);
+	if (!ret) {
+		OPENSSL_free(*buf);
+		*buf = NULL;
+	}
+	return ret;
 }
 
 int
@@ -1113,27 +1270,14 @@ export_builder_sign_multi(struct export_builder *b,
     OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
     size_t *out_len)
 {
-	unsigned char *buf = NULL, *det = NULL;
-	size_t len, cap, det_len = 0;
-	int ret = 0;
+	size_t off;
 
-	*out = NULL;
-	*out_len = 0;
-	if (sk_ES_ISSUER_num(b->ex->issuers) < 1) {
-		log_warnx("export: ES-OCSPD-02: no issuer");
+	if (!export_builder_sign_at(b, signers, nsigners, libctx, propq, out,
+	    &off, out_len)) {
 		return 0;
 	}
-	if (!content_encode(b, &buf, &len, &cap)) {
-		return 0;
-	}
-	/* The content is written once, signed there, and wrapped in place. */
-	ret = cms_sign_detached(buf + CMS_ROOM_BEFORE, len, EXPORT_OID,
-	    signers, nsigners, libctx, propq, &det, &det_len) &&
-	    cms_splice_inplace(det, det_len, &buf, cap, CMS_ROOM_BEFORE, len,
-	    out, out_len);
-	OPENSSL_free(det);
-	OPENSSL_free(buf);
-	return ret;
+	memmove(*out, *out + off, *out_len);
+	return 1;
 }
 
 int

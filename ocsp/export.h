@@ -112,6 +112,7 @@ struct export {
 	unsigned char		*der;	/* the export's DER (owned) */
 	size_t			 der_len;
 	size_t			 der_map;	/* its mapping's size, or 0 */
+	int			 der_view;	/* der is the caller's */
 	unsigned char		*copy;	/* the content, if not in der */
 };
 
@@ -180,12 +181,22 @@ struct export_signer {
  * per entry of signers[] (nsigners >= 1; each certificate is included).
  * Keys may be token keys: libctx/propq are those of their provider (NULL
  * for file keys).  *out is OPENSSL_malloc'd DER, freed with
- * OPENSSL_free.  The builder can be signed again.  1/0 (logged).
+ * OPENSSL_free.  The builder's entries go into the export: it is signed
+ * once.  1/0 (logged).
  */
 int export_builder_sign_multi(struct export_builder *b,
     const struct export_signer *signers, size_t nsigners,
     OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
     size_t *out_len);
+/*
+ * The same without moving the export to the start of its buffer (a
+ * pass over hundreds of MiB for a large CA): the export is *buf + *off,
+ * *len bytes; *buf is OPENSSL_malloc'd.  1/0 (logged).
+ */
+int export_builder_sign_at(struct export_builder *b,
+    const struct export_signer *signers, size_t nsigners,
+    OSSL_LIB_CTX *libctx, const char *propq, unsigned char **buf,
+    size_t *off, size_t *len);
 /*
  * Wrap content (len bytes, eContentType oid, dotted) in a DER CMS
  * SignedData with one SignerInfo per signer, as for an export (also
@@ -245,6 +256,12 @@ long export_issuer_find(const struct export_issuer *is,
     const unsigned char *serial, size_t len);
 /* 1 if name (len bytes) is a CRL name: [A-Za-z0-9._-], 1..64, no '.' first. */
 int export_crl_name_ok(const char *name, size_t len);
+/*
+ * export_decode() without the copy: the export points into der, which
+ * must outlive it (for a check of an export just made, freed at once).
+ */
+struct export *export_decode_view(const unsigned char *der, size_t len,
+    X509 *const *trust, size_t ntrust, const char *what);
 /* Read path (no copy) and export_decode() it. */
 struct export *export_load(const char *path, X509 *const *trust,
     size_t ntrust);
