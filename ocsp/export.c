@@ -894,8 +894,8 @@ cms_splice_inplace(const unsigned char *det, size_t det_len,
 
 /*
  * Sign content (len bytes, eContentType oid_txt) detached, one SignerInfo
- * per signer (the content hashed from a read-only memory BIO, not
- * copied): that CMS's DER into *det (OPENSSL_malloc'd).  1/0 (logged).
+ * per signer (the content hashed where it lies, not copied): that CMS's
+ * DER into *det (OPENSSL_malloc'd).  1/0 (logged).
  */
 static int
 cms_sign_detached(const unsigned char *content, size_t len,
@@ -917,7 +917,6 @@ cms_sign_detached(const unsigned char *content, size_t len,
 		return 0;
 	}
 	if (len > INT_MAX ||
-	    (bio = BIO_new_mem_buf(content, (int)len)) == NULL ||
 	    (oid = OBJ_txt2obj(oid_txt, 1)) == NULL ||
 	    (cms = CMS_sign_ex(NULL, NULL, NULL, NULL, flags, libctx,
 	    propq)) == NULL ||
@@ -930,7 +929,14 @@ cms_sign_detached(const unsigned char *content, size_t len,
 			goto out;
 		}
 	}
-	if (!CMS_final(cms, bio, NULL, flags)) {
+	/*
+	 * CMS_final() over the content, without its 4 KiB copies: the
+	 * content written at once into the digest BIOs (a null sink after
+	 * them, the content being detached).
+	 */
+	if ((bio = CMS_dataInit(cms, NULL)) == NULL ||
+	    BIO_write(bio, content, (int)len) != (int)len ||
+	    !CMS_dataFinal(cms, bio)) {
 		log_ssl("export: cannot sign");
 		goto out;
 	}
@@ -941,7 +947,7 @@ cms_sign_detached(const unsigned char *content, size_t len,
 	*det_len = (size_t)clen;
 	ret = 1;
  out:
-	BIO_free(bio);
+	BIO_free_all(bio);
 	ASN1_OBJECT_free(oid);
 	CMS_ContentInfo_free(cms);
 	return ret;
