@@ -12,8 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sys/mman.h>
-
 #include <openssl/asn1t.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
@@ -314,27 +312,6 @@ export_builder_add_issuer(struct export_builder *b, X509 *ca,
 	return ret;
 }
 
-/* Transparent huge pages: their size, and the buffer size from which on. */
-#define HUGE_PAGE	((uintptr_t)2 << 20)
-#define HUGE_FROM	((size_t)8 << 20)
-
-/*
- * Ask for transparent huge pages over the whole 2 MiB pages of p (cap
- * bytes): a page fault per 2 MiB instead of per 4 KiB, for the hundreds
- * of MiB of entries of a large CA (the faults, not the copying, cost
- * most on a busy virtual machine).  Only a hint: errors are ignored.
- */
-static void
-huge_hint(void *p, size_t cap)
-{
-	uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-	uintptr_t e = ((uintptr_t)p + cap) & ~(HUGE_PAGE - 1);
-
-	if (cap >= HUGE_FROM && e > a) {
-		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-	}
-}
-
 /* Grow d to hold at least need bytes in all.  Out of memory is fatal. */
 static void
 dbuf_grow(struct dbuf *d, size_t need)
@@ -354,7 +331,6 @@ dbuf_grow(struct dbuf *d, size_t need)
 		fatalx("out of memory");
 	}
 	d->cap = cap;
-	huge_hint(d->p, cap);
 }
 
 /* Append len bytes to d's entries.  Out of memory is fatal. */
