@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,21 +43,13 @@ export_usage(FILE *fp)
 	    "  --ca order.  nextUpdate defaults to 48 hours.\n");
 }
 
-/* The value of hex digit c, or -1. */
-static int
-hexdigit(int c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
+/* The value of hex digit c + 1, or 0 (a table: ten million serials). */
+static const unsigned char hexval[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16
+};
 
 /* Parse a stored UTC time; 0 for NULL. */
 static time_t
@@ -84,6 +77,7 @@ struct entries {
 static size_t
 serial_mag(const char *hex, unsigned char *mag)
 {
+	const unsigned char *h = (const unsigned char *)hex;
 	size_t n = strlen(hex), len = (n + 1) / 2, i;
 	int hi, lo;
 
@@ -92,12 +86,12 @@ serial_mag(const char *hex, unsigned char *mag)
 	}
 	for (i = 0; i < len; i++) {
 		/* An odd count: the first octet has one digit. */
-		hi = (i == 0 && n % 2) ? 0 : hexdigit(*hex++);
-		lo = hexdigit(*hex++);
-		if (hi < 0 || lo < 0) {
+		hi = (i == 0 && n % 2) ? 1 : hexval[*h++];
+		lo = hexval[*h++];
+		if (hi == 0 || lo == 0) {
 			return 0;
 		}
-		mag[i] = (unsigned char)(hi << 4 | lo);
+		mag[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
 	}
 	return len;
 }
@@ -296,13 +290,45 @@ check_issuing(struct db *db, const char *name)
 	return ok;
 }
 
-/* One export in the making: its numbers, times and counts. */
+/*
+ * One export in the making: its numbers, times and counts; once signed
+ * and checked, its SHA-256 and the temporary file beside --out that
+ * holds it (renamed over --out once the export is recorded).
+ */
 struct export_run {
 	int64_t	 seq, aseq;
 	char	 ahash[65];
 	time_t	 now, next;
 	size_t	 n, nrev, ncrls;
+	char	 sha[65];
+	char	*tmp;
 };
+
+/* The export's file and hash, made beside the check (export_write()). */
+struct export_writer {
+	const char		*out;
+	const unsigned char	*der;
+	size_t			 len;
+	char			*tmp;
+	char			 sha[65];
+	int			 ok;
+};
+
+/*
+ * Thread body: write w->der to a temporary file beside w->out (w->tmp)
+ * and hash it into w->sha; w->ok 1/0 (logged).  Runs while the main
+ * thread checks the export: two passes over hundreds of MiB beside the
+ * check's own two.
+ */
+static void *
+export_write(void *arg)
+{
+	struct export_writer *w = arg;
+
+	sha256_hex(w->der, w->len, w->sha);
+	w->ok = file_write_tmp(w->out, w->der, w->len, 0644, &w->tmp);
+	return NULL;
+}
 
 /*
  * The command line of export-status: --next-update into *hours, --ca
@@ -356,20 +382,61 @@ export_actor(struct db *db, struct args *a, char **who)
 }
 
 /*
+ * Check the signed export der (len bytes) as eseal-ocspd will check it
+ * against trust[] (ntrust), and meanwhile, in a second thread, write it
+ * to a temporary file beside out and hash it: er->tmp and er->sha on
+ * success; nothing left behind on failure.  1/0 (logged).
+ */
+static int
+export_check_write(const unsigned char *der, size_t len, X509 **trust,
+    size_t ntrust, const char *out, struct export_run *er)
+{
+	struct export_writer w;
+	struct export *check;
+	pthread_t th;
+	int threaded;
+
+	memset(&w, 0, sizeof(w));
+	w.out = out;
+	w.der = der;
+	w.len = len;
+	threaded = pthread_create(&th, NULL, export_write, &w) == 0;
+	check = export_decode_view(der, len, trust, ntrust, out);
+	if (threaded) {
+		pthread_join(th, NULL);
+	} else {
+		export_write(&w);
+	}
+	if (check == NULL) {
+		log_warnx("export-status: ES-HSM-SIG-01: the export signed on "
+		    "the token does not verify; nothing written");
+		tmp_discard(w.tmp, 1);
+		return 0;
+	}
+	export_free(check);
+	if (!w.ok) {
+		return 0;
+	}
+	er->tmp = w.tmp;
+	memcpy(er->sha, w.sha, sizeof(er->sha));
+	return 1;
+}
+
+/*
  * The signed export of the nca CAs whose keys ck holds: the audit head
  * at this point (the export witnesses the chain up to it), every serial
  * and CRL of each CA, one signature per CA on its token, checked as
- * eseal-ocspd will check them.  *der (OPENSSL_malloc'd) and the counts
- * of er on success.  1/0 (logged).
+ * eseal-ocspd will check them.  The export at *buf + *off, *derlen
+ * bytes (*buf OPENSSL_malloc'd), in the temporary file er->tmp, its
+ * hash and the counts in er on success.  1/0 (logged).
  */
 static int
 export_build(struct db *db, struct ca_key **ck, const char **names,
-    size_t nca, const char *out, struct export_run *er, unsigned char **der,
-    size_t *derlen)
+    size_t nca, const char *out, struct export_run *er, unsigned char **buf,
+    size_t *off, size_t *derlen)
 {
 	struct export_signer sg[EXPORT_MAX_CAS];
 	struct export_builder *b = NULL;
-	struct export *check = NULL;
 	X509 *trust[EXPORT_MAX_CAS];
 	size_t i;
 	int ok = 0;
@@ -393,18 +460,12 @@ export_build(struct db *db, struct ca_key **ck, const char **names,
 			goto out;
 		}
 	}
-	if (!export_builder_sign_multi(b, sg, nca, hsm_libctx(), hsm_propq(),
-	    der, derlen)) {
+	if (!export_builder_sign_at(b, sg, nca, hsm_libctx(), hsm_propq(),
+	    buf, off, derlen)) {
 		goto out;
 	}
-	if ((check = export_decode(*der, *derlen, trust, nca, out)) == NULL) {
-		log_warnx("export-status: ES-HSM-SIG-01: the export signed on "
-		    "the token does not verify; nothing written");
-		goto out;
-	}
-	ok = 1;
+	ok = export_check_write(*buf + *off, *derlen, trust, nca, out, er);
 out:
-	export_free(check);
 	export_builder_free(b);
 	return ok;
 }
@@ -445,11 +506,11 @@ cmd_export_status(int argc, char **argv)
 	struct args a;
 	struct db *db = NULL;
 	struct ca_key *ck[EXPORT_MAX_CAS];
-	unsigned char *der = NULL;
-	char *who = NULL, *cabuf = NULL, *pins[EXPORT_MAX_CAS + 1];
+	unsigned char *buf = NULL;
+	char *who = NULL, *cabuf = NULL, *tmp, *pins[EXPORT_MAX_CAS + 1];
 	char object[512], sha[65], detail[1024], ts[32], tn[32], obj[160];
 	const char *names[EXPORT_MAX_CAS], *out;
-	size_t i, nca = 0, npin, derlen = 0;
+	size_t i, nca = 0, npin, off = 0, derlen = 0;
 	long hours = 48;
 	int ret = EXIT_ERROR, why;
 
@@ -504,12 +565,13 @@ cmd_export_status(int argc, char **argv)
 	if ((er.seq = peek_sequence(db)) < 0) {
 		goto out;
 	}
-	if (!export_build(db, ck, names, nca, out, &er, &der, &derlen)) {
+	if (!export_build(db, ck, names, nca, out, &er, &buf, &off,
+	    &derlen)) {
 		audit_append(db, who, "status-export", object, NULL, "failed",
 		    NULL);
 		goto out;
 	}
-	sha256_hex(der, derlen, sha);
+	memcpy(sha, er.sha, sizeof(sha));
 	time_fmt(er.now, ts, sizeof(ts));
 	time_fmt(er.next, tn, sizeof(tn));
 	snprintf(detail, sizeof(detail), "sequence %lld, %zu certificates "
@@ -531,7 +593,10 @@ cmd_export_status(int argc, char **argv)
 		db_rollback(db);
 		goto out;
 	}
-	if (!file_write_atomic(out, der, derlen, 0644)) {
+	/* Written and fsync'ed already: now in place. */
+	tmp = er.tmp;
+	er.tmp = NULL;
+	if (!file_commit_tmp(tmp, out)) {
 		/* Recorded, not written: the sequence stays used. */
 		audit_append(db, who, "status-export", object, sha,
 		    "failed: file not written", out);
@@ -540,7 +605,9 @@ cmd_export_status(int argc, char **argv)
 	export_print(out, names, nca, &er, ts, tn, sha, detail);
 	ret = ca_audit_sign(db, ck[0], NULL) ? EXIT_OK : EXIT_ERROR;
 out:
-	OPENSSL_free(der);
+	/* Not recorded: the export is not put in place. */
+	tmp_discard(er.tmp, 1);
+	OPENSSL_free(buf);
 	/*
 	 * Reverse order: CAs sharing a module or token opened it after the
 	 * first, which alone finalizes the module.

@@ -154,16 +154,16 @@ file_read(const char *path, size_t max, unsigned char **out, size_t *out_len)
 }
 
 int
-file_write_atomic(const char *path, const void *buf, size_t len, int mode)
+file_write_tmp(const char *path, const void *buf, size_t len, int mode,
+    char **tmp)
 {
-	char *tmp = NULL, *dcopy = NULL;
 	const unsigned char *p = buf;
 	size_t off = 0;
 	ssize_t w;
-	int fd = -1, dfd = -1, ret = 0;
+	int fd, ret = 0;
 
-	if ((fd = tmp_create(path, mode, &tmp)) == -1) {
-		goto out;
+	if ((fd = tmp_create(path, mode, tmp)) == -1) {
+		return 0;
 	}
 	while (off < len) {
 		w = write(fd, p + off, len - off);
@@ -171,21 +171,34 @@ file_write_atomic(const char *path, const void *buf, size_t len, int mode)
 			continue;
 		}
 		if (w == -1) {
-			log_warn("%s: write", tmp);
+			log_warn("%s: write", *tmp);
 			goto out;
 		}
 		off += (size_t)w;
 	}
 	if (fsync(fd) == -1) {
-		log_warn("%s: fsync", tmp);
+		log_warn("%s: fsync", *tmp);
 		goto out;
 	}
-	if (close(fd) == -1) {
-		fd = -1;
-		log_warn("%s: close", tmp);
-		goto out;
+	ret = 1;
+out:
+	if (close(fd) == -1 && ret) {
+		log_warn("%s: close", *tmp);
+		ret = 0;
 	}
-	fd = -1;
+	if (!ret) {
+		tmp_discard(*tmp, 1);
+		*tmp = NULL;
+	}
+	return ret;
+}
+
+int
+file_commit_tmp(char *tmp, const char *path)
+{
+	char *dcopy = NULL;
+	int dfd, ret = 0;
+
 	if (rename(tmp, path) == -1) {
 		log_warn("%s: rename", path);
 		goto out;
@@ -199,12 +212,18 @@ file_write_atomic(const char *path, const void *buf, size_t len, int mode)
 	}
 	ret = 1;
 out:
-	if (fd != -1) {
-		close(fd);
-	}
 	tmp_discard(tmp, !ret);
 	free(dcopy);
 	return ret;
+}
+
+int
+file_write_atomic(const char *path, const void *buf, size_t len, int mode)
+{
+	char *tmp = NULL;
+
+	return file_write_tmp(path, buf, len, mode, &tmp) &&
+	    file_commit_tmp(tmp, path);
 }
 
 int

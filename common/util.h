@@ -41,6 +41,16 @@ int fd_read_full(int fd, void *buf, size_t len, size_t *got,
  */
 int file_write_atomic(const char *path, const void *buf, size_t len, int mode);
 /*
+ * file_write_atomic() in two steps, for a writer with something to
+ * decide between them: the temporary file beside path written and
+ * fsync'ed (*tmp, malloc'd; removed on failure), then renamed over path
+ * with its directory fsync'ed (tmp freed; removed on failure).  1/0
+ * (logged).
+ */
+int file_write_tmp(const char *path, const void *buf, size_t len, int mode,
+    char **tmp);
+int file_commit_tmp(char *tmp, const char *path);
+/*
  * Whether files can be created in directory dir: a temporary file is
  * made there and removed at once (a real test, also for root and on
  * read-only mounts, where access(2) says yes).  Commands call it for

@@ -118,10 +118,27 @@ IMPLEMENT_ASN1_FUNCTIONS(ES_EXPORT)
 /* Most issuers the encoder writes in one export. */
 #define EXPORT_MAX_ISSUERS_ENC 64
 
-/* A growing DER buffer (the encoded entries of one issuer). */
+/*
+ * Room kept before the first issuer's entries, for what precedes them
+ * in the export (the CMS prefix, the content's header, the issuer's CA
+ * certificate): the export is then written around them, not copied.
+ */
+#define ENT_ROOM	((size_t)64 << 10)
+
+/*
+ * A growing DER buffer (the encoded entries of one issuer), the last
+ * serial put (magnitude) and whether the serials so far ascend in the
+ * responder's order (export_read.c's serial_cmp: shorter magnitude
+ * first, then the bytes, i.e. numeric order).
+ */
 struct dbuf {
-	unsigned char	*p;
-	size_t		 len, cap;
+	unsigned char	*p;	/* OPENSSL_malloc'd; the entries after room */
+	size_t		 room, len, cap;
+	unsigned char	 last[EXPORT_SERIAL_MAX + 1];
+	size_t		 last_len;
+	int		 unsorted;
+	uint32_t	*order;	/* if unsorted: offsets in serial order */
+	size_t		 nentries;
 };
 
 /*
@@ -136,6 +153,8 @@ struct export_builder {
 	struct dbuf		*ent;	/* entries of issuer i, DER */
 	size_t			 nent;	/* issuers in ent */
 	ASN1_GENERALIZEDTIME	*gt;	/* scratch for entry times */
+	int			 keep_order;	/* tests: entries as added */
+	int			 consumed;	/* signed: entries given away */
 };
 
 static const char *const reason_names[] = {
@@ -225,13 +244,20 @@ export_builder_set_audit_head(struct export_builder *b, int64_t seq,
 }
 
 void
+export_builder_keep_order(struct export_builder *b)
+{
+	b->keep_order = 1;
+}
+
+void
 export_builder_free(struct export_builder *b)
 {
 	if (b == NULL) {
 		return;
 	}
 	for (size_t i = 0; i < b->nent; i++) {
-		free(b->ent[i].p);
+		OPENSSL_free(b->ent[i].p);
+		free(b->ent[i].order);
 	}
 	free(b->ent);
 	ASN1_GENERALIZEDTIME_free(b->gt);
@@ -270,7 +296,11 @@ export_builder_add_issuer(struct export_builder *b, X509 *ca,
 	    sizeof(*b->ent))) == NULL) {
 		fatalx("out of memory");
 	}
-	memset(&b->ent[b->nent++], 0, sizeof(*b->ent));
+	memset(&b->ent[b->nent], 0, sizeof(*b->ent));
+	/* The first issuer's entries become the export: room before them. */
+	if (b->nent++ == 0) {
+		b->ent[0].room = ENT_ROOM;
+	}
 	b->cur = is;
 	is = NULL;
 	ret = 1;
@@ -282,25 +312,35 @@ export_builder_add_issuer(struct export_builder *b, X509 *ca,
 	return ret;
 }
 
-/* Append len bytes to d.  Out of memory is fatal. */
+/* Grow d to hold at least need bytes in all.  Out of memory is fatal. */
+static void
+dbuf_grow(struct dbuf *d, size_t need)
+{
+	size_t cap = d->cap ? d->cap : 4096;
+
+	if (need <= d->cap) {
+		return;
+	}
+	while (cap < need) {
+		if (cap > SIZE_MAX / 2) {
+			fatalx("out of memory");
+		}
+		cap *= 2;
+	}
+	if ((d->p = OPENSSL_realloc(d->p, cap)) == NULL) {
+		fatalx("out of memory");
+	}
+	d->cap = cap;
+}
+
+/* Append len bytes to d's entries.  Out of memory is fatal. */
 static void
 dbuf_put(struct dbuf *d, const void *p, size_t len)
 {
-	if (d->cap - d->len < len) {
-		size_t cap = d->cap ? d->cap : 4096;
-
-		while (cap - d->len < len) {
-			if (cap > SIZE_MAX / 2) {
-				fatalx("out of memory");
-			}
-			cap *= 2;
-		}
-		if ((d->p = realloc(d->p, cap)) == NULL) {
-			fatalx("out of memory");
-		}
-		d->cap = cap;
+	if (d->cap < d->room || d->cap - d->room - d->len < len) {
+		dbuf_grow(d, d->room + d->len + len);
 	}
-	memcpy(d->p + d->len, p, len);
+	memcpy(d->p + d->room + d->len, p, len);
 	d->len += len;
 }
 
@@ -372,6 +412,33 @@ gt_der(struct export_builder *b, time_t t, unsigned char out[17])
 }
 
 /*
+ * Note in d whether the serial whose INTEGER TLV is tlv (tlv_len bytes,
+ * a positive minimal INTEGER) comes after the last one in serial order;
+ * an equal serial also counts as out of order (the sort refuses it).
+ */
+static void
+entry_order(struct dbuf *d, const unsigned char *tlv, size_t tlv_len)
+{
+	const unsigned char *m = tlv + 2;
+	size_t ml = tlv_len - 2;
+
+	if (ml > 1 && m[0] == 0) {
+		m++;
+		ml--;
+	}
+	if (ml > sizeof(d->last)) {
+		d->unsorted = 1;	/* refused by the check later */
+		return;
+	}
+	if (d->len > 0 && (ml < d->last_len || (ml == d->last_len &&
+	    memcmp(m, d->last, ml) <= 0))) {
+		d->unsorted = 1;
+	}
+	memcpy(d->last, m, ml);
+	d->last_len = ml;
+}
+
+/*
  * Check one entry and append its ES_ENTRY DER (serial: the INTEGER's
  * TLV) to the current issuer's entries.  1/0 (logged).
  */
@@ -437,6 +504,7 @@ entry_put(struct export_builder *b, const unsigned char *serial,
 		memcpy(e + n, inv, 17);
 		n += 17;
 	}
+	entry_order(&b->ent[b->nent - 1], serial, serial_len);
 	dbuf_put(&b->ent[b->nent - 1], e, n);
 	return 1;
 }
@@ -759,52 +827,51 @@ cms_splice(const unsigned char *det, size_t det_len,
 }
 
 /*
- * The same in place: buf (OPENSSL_malloc'd, cap bytes) holds the content
- * at offset room.  The prefix goes in front of it and the whole is
- * moved to the start of buf (one pass over memory already mapped, not a
- * second buffer of the content's size), the suffix after it.  On
- * success buf belongs to *out; on failure the caller still frees it.
- * 1/0 (logged).
+ * The same in place: *buf (OPENSSL_malloc'd, cap bytes) holds the
+ * content at offset room.  The prefix goes in front of it and the suffix
+ * after it (the buffer grown if need be): the export is then at *buf +
+ * *off, *out_len bytes (no copy of the content; if the prefix does not
+ * fit before it, a new buffer, *off 0).  1/0 (logged; *buf is still the
+ * caller's to free).
  */
 static int
 cms_splice_inplace(const unsigned char *det, size_t det_len,
-    unsigned char **buf, size_t cap, size_t room, size_t len,
-    unsigned char **out, size_t *out_len)
+    unsigned char **buf, size_t cap, size_t room, size_t len, size_t *off,
+    size_t *out_len)
 {
 	struct splice sp;
-	unsigned char *o = *buf;
+	unsigned char *o;
 
 	if (!splice_plan(det, det_len, len, &sp)) {
 		return 0;
 	}
 	if (sp.prefix > room) {
-		if (!cms_splice(det, det_len, o + room, len, out, out_len)) {
+		if (!cms_splice(det, det_len, *buf + room, len, &o, out_len)) {
 			return 0;
 		}
-		OPENSSL_free(o);
-		*buf = NULL;
+		OPENSSL_free(*buf);
+		*buf = o;
+		*off = 0;
 		return 1;
 	}
-	splice_prefix(&sp, o + room - sp.prefix);
-	if (room > sp.prefix) {
-		memmove(o, o + room - sp.prefix, sp.prefix + len);
-	}
-	if (cap < sp.total) {
-		if ((o = OPENSSL_realloc(o, sp.total)) == NULL) {
+	if (cap - room - len < sp.suffix) {
+		if ((*buf = OPENSSL_realloc(*buf, room + len + sp.suffix)) ==
+		    NULL) {
 			fatalx("out of memory");
 		}
 	}
-	memcpy(o + sp.prefix + len, sp.rest, sp.suffix);
-	*buf = NULL;
-	*out = o;
+	o = *buf;
+	splice_prefix(&sp, o + room - sp.prefix);
+	memcpy(o + room + len, sp.rest, sp.suffix);
+	*off = room - sp.prefix;
 	*out_len = sp.total;
 	return 1;
 }
 
 /*
  * Sign content (len bytes, eContentType oid_txt) detached, one SignerInfo
- * per signer (the content hashed from a read-only memory BIO, not
- * copied): that CMS's DER into *det (OPENSSL_malloc'd).  1/0 (logged).
+ * per signer (the content hashed where it lies, not copied): that CMS's
+ * DER into *det (OPENSSL_malloc'd).  1/0 (logged).
  */
 static int
 cms_sign_detached(const unsigned char *content, size_t len,
@@ -826,7 +893,6 @@ cms_sign_detached(const unsigned char *content, size_t len,
 		return 0;
 	}
 	if (len > INT_MAX ||
-	    (bio = BIO_new_mem_buf(content, (int)len)) == NULL ||
 	    (oid = OBJ_txt2obj(oid_txt, 1)) == NULL ||
 	    (cms = CMS_sign_ex(NULL, NULL, NULL, NULL, flags, libctx,
 	    propq)) == NULL ||
@@ -839,7 +905,14 @@ cms_sign_detached(const unsigned char *content, size_t len,
 			goto out;
 		}
 	}
-	if (!CMS_final(cms, bio, NULL, flags)) {
+	/*
+	 * CMS_final() over the content, without its 4 KiB copies: the
+	 * content written at once into the digest BIOs (a null sink after
+	 * them, the content being detached).
+	 */
+	if ((bio = CMS_dataInit(cms, NULL)) == NULL ||
+	    BIO_write(bio, content, (int)len) != (int)len ||
+	    !CMS_dataFinal(cms, bio)) {
 		log_ssl("export: cannot sign");
 		goto out;
 	}
@@ -850,7 +923,7 @@ cms_sign_detached(const unsigned char *content, size_t len,
 	*det_len = (size_t)clen;
 	ret = 1;
  out:
-	BIO_free(bio);
+	BIO_free_all(bio);
 	ASN1_OBJECT_free(oid);
 	CMS_ContentInfo_free(cms);
 	return ret;
@@ -877,17 +950,73 @@ export_cms_sign(const unsigned char *content, size_t len, const char *oid_txt,
 }
 
 /*
- * The parts of issuer i: the DER lengths of its CA, times and CRLs (the
- * entries are in b->ent[i]); its ES_ISSUER content length in *body.
- * 1/0 (logged).
+ * If d's entries were not added in serial order, index them in that
+ * order (d->order), as the responder does: with its own validation and
+ * sort (export_issuer_index()), so that the file lists each issuer's
+ * entries ascending and the responder's start-up finds them sorted.  A
+ * duplicate serial is refused (ES-OCSPD-02).  1/0 (logged).
  */
 static int
-issuer_len(const struct export_builder *b, int i, size_t *body)
+entries_order(struct dbuf *d)
+{
+	struct export_issuer is;
+
+	if (!d->unsorted || d->order != NULL) {
+		return 1;
+	}
+	memset(&is, 0, sizeof(is));
+	if (!export_issuer_index(&is, d->p + d->room, d->len, "export")) {
+		free(is.off);
+		return 0;
+	}
+	d->order = is.off;
+	d->nentries = is.nentries;
+	return 1;
+}
+
+/* Copy d's entries to *pp in serial order and advance it. */
+static void
+entries_write(const struct dbuf *d, unsigned char **pp)
+{
+	const unsigned char *ent = d->p + d->room, *e, *q;
+	size_t i, n;
+
+	if (d->order == NULL) {
+		if (d->len > 0) {
+			memcpy(*pp, ent, d->len);
+			*pp += d->len;
+		}
+		return;
+	}
+	for (i = 0; i < d->nentries; i++) {
+		/* Validated by export_issuer_index(). */
+		q = e = ent + d->order[i];
+		if (!der_read_hdr(&q, ent + d->len,
+		    V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, &n)) {
+			fatalx("export: entry %zu no longer decodes", i);
+		}
+		n += (size_t)(q - e);
+		memcpy(*pp, e, n);
+		*pp += n;
+	}
+}
+
+/*
+ * The parts of issuer i: the DER lengths of its CA, times and CRLs (the
+ * entries are in b->ent[i], put in serial order here if they were not
+ * added in it); its ES_ISSUER content length in *body, that of its CA
+ * and times in *pre.  1/0 (logged).
+ */
+static int
+issuer_len(struct export_builder *b, int i, size_t *body, size_t *pre)
 {
 	ES_ISSUER *is = sk_ES_ISSUER_value(b->ex->issuers, i);
 	size_t crls = 0, n = b->ent[i].len;
 	int l[3], j, k;
 
+	if (!b->keep_order && !entries_order(&b->ent[i])) {
+		return 0;
+	}
 	l[0] = i2d_X509(is->ca, NULL);
 	l[1] = i2d_ASN1_GENERALIZEDTIME(is->this_update, NULL);
 	l[2] = i2d_ASN1_GENERALIZEDTIME(is->next_update, NULL);
@@ -901,33 +1030,37 @@ issuer_len(const struct export_builder *b, int i, size_t *body)
 	if (l[0] <= 0 || l[1] <= 0 || l[2] <= 0) {
 		goto ssl;
 	}
-	*body = (size_t)l[0] + (size_t)l[1] + (size_t)l[2] +
-	    der_hdr_len(n) + n + der_hdr_len(crls) + crls;
+	*pre = (size_t)l[0] + (size_t)l[1] + (size_t)l[2];
+	*body = *pre + der_hdr_len(n) + n + der_hdr_len(crls) + crls;
 	return 1;
  ssl:
 	log_ssl("export: cannot encode issuer");
 	return 0;
 }
 
-/* Write issuer i (body bytes of content) at *pp and advance it. */
+/* Write the head of issuer i (body bytes of content) at *pp: up to its entries. */
 static void
-issuer_write(const struct export_builder *b, int i, size_t body,
+issuer_write_head(const struct export_builder *b, int i, size_t body,
     unsigned char **pp)
 {
 	ES_ISSUER *is = sk_ES_ISSUER_value(b->ex->issuers, i);
-	const struct dbuf *d = &b->ent[i];
-	size_t crls = 0;
-	int j;
 
 	*pp += der_hdr(*pp, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, body);
 	i2d_X509(is->ca, pp);
 	i2d_ASN1_GENERALIZEDTIME(is->this_update, pp);
 	i2d_ASN1_GENERALIZEDTIME(is->next_update, pp);
-	*pp += der_hdr(*pp, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, d->len);
-	if (d->len > 0) {
-		memcpy(*pp, d->p, d->len);
-		*pp += d->len;
-	}
+	*pp += der_hdr(*pp, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED,
+	    b->ent[i].len);
+}
+
+/* Write the CRLs of issuer i (after its entries) at *pp. */
+static void
+issuer_write_tail(const struct export_builder *b, int i, unsigned char **pp)
+{
+	ES_ISSUER *is = sk_ES_ISSUER_value(b->ex->issuers, i);
+	size_t crls = 0;
+	int j;
+
 	for (j = 0; j < sk_ES_NAMEDCRL_num(is->crls); j++) {
 		crls += (size_t)i2d_ES_NAMEDCRL(sk_ES_NAMEDCRL_value(is->crls,
 		    j), NULL);
@@ -943,69 +1076,174 @@ issuer_write(const struct export_builder *b, int i, size_t body,
 #define CMS_ROOM_AFTER	8192
 
 /*
- * The ES_EXPORT DER of b, byte for byte what i2d_ES_EXPORT gives for
- * the same content, written once at offset CMS_ROOM_BEFORE of one
- * buffer (*out, OPENSSL_malloc'd, *cap bytes: CMS_ROOM_AFTER more after
- * the content) for cms_splice_inplace().  1/0 (logged).
+ * Make d's buffer hold its entries in serial order after room bytes:
+ * if they are out of order or there is less room, into a new buffer
+ * (the one copy), else as they are.
+ */
+static void
+dbuf_rebase(struct dbuf *d, size_t room)
+{
+	struct dbuf nd;
+	unsigned char *p;
+
+	if (d->order == NULL && d->room >= room) {
+		return;
+	}
+	memset(&nd, 0, sizeof(nd));
+	nd.room = room;
+	dbuf_grow(&nd, room + d->len + CMS_ROOM_AFTER);
+	p = nd.p + room;
+	entries_write(d, &p);
+	OPENSSL_free(d->p);
+	free(d->order);
+	d->order = NULL;
+	d->p = nd.p;
+	d->cap = nd.cap;
+	d->room = room;
+}
+
+/*
+ * The lengths of the content's top SEQUENCE (*top), its issuers (*iss),
+ * each issuer's body (body[]) and CA and times (pre[]), the version,
+ * produced and sequence (*hdrs) and the audit head's [0] (*ah, its
+ * inner SEQUENCE *a; 0 if none),
+ * the entries put in order.  1/0 (logged).
  */
 static int
-content_encode(const struct export_builder *b, unsigned char **out,
-    size_t *out_len, size_t *cap)
+content_len(struct export_builder *b, int n, size_t *body, size_t *pre,
+    size_t *iss, size_t *top, size_t *hdrs, size_t *ah, size_t *a)
 {
-	size_t body[EXPORT_MAX_ISSUERS_ENC], iss = 0, top, ah = 0;
-	unsigned char *der, *p;
-	int n = sk_ES_ISSUER_num(b->ex->issuers), i, h[3], a = 0;
+	int i, h[3], al = 0;
 
-	if (n < 1 || n > EXPORT_MAX_ISSUERS_ENC || (size_t)n != b->nent) {
-		log_warnx("export: ES-OCSPD-02: 1..%d issuers",
-		    EXPORT_MAX_ISSUERS_ENC);
-		return 0;
-	}
+	*iss = 0;
+	*ah = 0;
 	for (i = 0; i < n; i++) {
-		if (!issuer_len(b, i, &body[i])) {
+		if (!issuer_len(b, i, &body[i], &pre[i])) {
 			return 0;
 		}
-		iss += der_hdr_len(body[i]) + body[i];
+		*iss += der_hdr_len(body[i]) + body[i];
 	}
 	h[0] = i2d_ASN1_INTEGER(b->ex->version, NULL);
 	h[1] = i2d_ASN1_GENERALIZEDTIME(b->ex->produced, NULL);
 	h[2] = i2d_ASN1_INTEGER(b->ex->sequence, NULL);
 	if (b->ex->audit_head != NULL &&
-	    (a = i2d_ES_AUDITHEAD(b->ex->audit_head, NULL)) <= 0) {
+	    (al = i2d_ES_AUDITHEAD(b->ex->audit_head, NULL)) <= 0) {
 		h[0] = 0;
 	}
 	if (h[0] <= 0 || h[1] <= 0 || h[2] <= 0) {
 		log_ssl("export: cannot encode content");
 		return 0;
 	}
-	if (a > 0) {
-		ah = der_hdr_len((size_t)a) + (size_t)a;
+	*a = al > 0 ? (size_t)al : 0;
+	if (*a > 0) {
+		*ah = der_hdr_len(*a) + *a;
 	}
-	top = (size_t)h[0] + (size_t)h[1] + (size_t)h[2] +
-	    der_hdr_len(iss) + iss + ah;
+	*hdrs = (size_t)h[0] + (size_t)h[1] + (size_t)h[2];
+	*top = *hdrs + der_hdr_len(*iss) + *iss + *ah;
+	return 1;
+}
+
+/*
+ * The ES_EXPORT DER of b, byte for byte what i2d_ES_EXPORT gives for
+ * the same content, written around the first issuer's entries where
+ * they lie (the builder's buffer becomes the export's, so it is signed
+ * once): the content is at *out + *off, *out_len bytes, with at least
+ * CMS_ROOM_BEFORE bytes before it and CMS_ROOM_AFTER after it in *out
+ * (OPENSSL_malloc'd, *cap bytes) for cms_splice_inplace().  1/0
+ * (logged).
+ */
+static int
+content_encode(struct export_builder *b, unsigned char **out,
+    size_t *out_len, size_t *cap, size_t *off)
+{
+	size_t body[EXPORT_MAX_ISSUERS_ENC], pre[EXPORT_MAX_ISSUERS_ENC];
+	size_t iss, top, hdrs, ah, a, head, tail;
+	struct dbuf *d0 = &b->ent[0];
+	unsigned char *p, *start;
+	int n = sk_ES_ISSUER_num(b->ex->issuers), i;
+
+	if (n < 1 || n > EXPORT_MAX_ISSUERS_ENC || (size_t)n != b->nent) {
+		log_warnx("export: ES-OCSPD-02: 1..%d issuers",
+		    EXPORT_MAX_ISSUERS_ENC);
+		return 0;
+	}
+	if (b->consumed) {
+		log_warnx("export: this builder was signed already");
+		return 0;
+	}
+	if (!content_len(b, n, body, pre, &iss, &top, &hdrs, &ah, &a)) {
+		return 0;
+	}
 	*out_len = der_hdr_len(top) + top;
-	*cap = CMS_ROOM_BEFORE + *out_len + CMS_ROOM_AFTER;
-	if ((der = OPENSSL_malloc(*cap)) == NULL) {
-		fatalx("out of memory");
-	}
-	p = der + CMS_ROOM_BEFORE;
+	/* The content before the first issuer's entries, and after them. */
+	head = der_hdr_len(top) + hdrs + der_hdr_len(iss) +
+	    der_hdr_len(body[0]) + pre[0] + der_hdr_len(d0->len);
+	tail = *out_len - head - d0->len;
+	dbuf_rebase(d0, head + CMS_ROOM_BEFORE);
+	dbuf_grow(d0, d0->room + d0->len + tail + CMS_ROOM_AFTER);
+	p = start = d0->p + d0->room - head;
 	p += der_hdr(p, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, top);
 	i2d_ASN1_INTEGER(b->ex->version, &p);
 	i2d_ASN1_GENERALIZEDTIME(b->ex->produced, &p);
 	i2d_ASN1_INTEGER(b->ex->sequence, &p);
 	p += der_hdr(p, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, iss);
-	for (i = 0; i < n; i++) {
-		issuer_write(b, i, body[i], &p);
+	issuer_write_head(b, 0, body[0], &p);
+	if (p != d0->p + d0->room) {
+		fatalx("export: content head length mismatch");
+	}
+	p += d0->len;
+	issuer_write_tail(b, 0, &p);
+	for (i = 1; i < n; i++) {
+		issuer_write_head(b, i, body[i], &p);
+		entries_write(&b->ent[i], &p);
+		issuer_write_tail(b, i, &p);
 	}
 	if (a > 0) {
-		p += der_hdr(p, 0xa0, (size_t)a);
+		p += der_hdr(p, 0xa0, a);
 		i2d_ES_AUDITHEAD(b->ex->audit_head, &p);
 	}
-	if ((size_t)(p - der) != CMS_ROOM_BEFORE + *out_len) {
+	if ((size_t)(p - start) != *out_len) {
 		fatalx("export: content length mismatch");
 	}
-	*out = der;
+	*out = d0->p;
+	*cap = d0->cap;
+	*off = (size_t)(start - d0->p);
+	/* The entries are in the export now. */
+	d0->p = NULL;
+	d0->cap = d0->room = d0->len = 0;
+	b->consumed = 1;
 	return 1;
+}
+
+int
+export_builder_sign_at(struct export_builder *b,
+    const struct export_signer *signers, size_t nsigners,
+    OSSL_LIB_CTX *libctx, const char *propq, unsigned char **buf,
+    size_t *off, size_t *len)
+{
+	unsigned char *det = NULL;
+	size_t clen, cap, coff, det_len = 0;
+	int ret;
+
+	*buf = NULL;
+	*off = *len = 0;
+	if (sk_ES_ISSUER_num(b->ex->issuers) < 1) {
+		log_warnx("export: ES-OCSPD-02: no issuer");
+		return 0;
+	}
+	if (!content_encode(b, buf, &clen, &cap, &coff)) {
+		return 0;
+	}
+	/* The content is written once, signed there, and wrapped in place. */
+	ret = cms_sign_detached(*buf + coff, clen, EXPORT_OID, signers,
+	    nsigners, libctx, propq, &det, &det_len) &&
+	    cms_splice_inplace(det, det_len, buf, cap, coff, clen, off, len);
+	OPENSSL_free(det);
+	if (!ret) {
+		OPENSSL_free(*buf);
+		*buf = NULL;
+	}
+	return ret;
 }
 
 int
@@ -1014,27 +1252,14 @@ export_builder_sign_multi(struct export_builder *b,
     OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
     size_t *out_len)
 {
-	unsigned char *buf = NULL, *det = NULL;
-	size_t len, cap, det_len = 0;
-	int ret = 0;
+	size_t off;
 
-	*out = NULL;
-	*out_len = 0;
-	if (sk_ES_ISSUER_num(b->ex->issuers) < 1) {
-		log_warnx("export: ES-OCSPD-02: no issuer");
+	if (!export_builder_sign_at(b, signers, nsigners, libctx, propq, out,
+	    &off, out_len)) {
 		return 0;
 	}
-	if (!content_encode(b, &buf, &len, &cap)) {
-		return 0;
-	}
-	/* The content is written once, signed there, and wrapped in place. */
-	ret = cms_sign_detached(buf + CMS_ROOM_BEFORE, len, EXPORT_OID,
-	    signers, nsigners, libctx, propq, &det, &det_len) &&
-	    cms_splice_inplace(det, det_len, &buf, cap, CMS_ROOM_BEFORE, len,
-	    out, out_len);
-	OPENSSL_free(det);
-	OPENSSL_free(buf);
-	return ret;
+	memmove(*out, *out + off, *out_len);
+	return 1;
 }
 
 int

@@ -113,6 +113,7 @@ struct export {
 	unsigned char		*der;	/* the export's DER (owned) */
 	size_t			 der_len;
 	size_t			 der_map;	/* its mapping's size, or 0 */
+	int			 der_view;	/* der is the caller's */
 	unsigned char		*copy;	/* the content, if not in der */
 };
 
@@ -125,6 +126,14 @@ struct export_builder;
  */
 struct export_builder *export_builder_new(int64_t sequence, time_t produced);
 void export_builder_free(struct export_builder *b);
+/*
+ * For tests of the responder only: write each issuer's entries in the
+ * order they were added (duplicates too).  By default the export lists
+ * them in ascending serial order (the responder's order, so that its
+ * start-up finds them sorted), whatever order they were added in, and
+ * signing refuses a duplicate serial (ES-OCSPD-02).
+ */
+void export_builder_keep_order(struct export_builder *b);
 /*
  * Record the audit head (last entry's sequence number, its hash as 64
  * hex digits) the export is made at; the export becomes version 2.
@@ -140,7 +149,8 @@ int export_builder_set_audit_head(struct export_builder *b, int64_t seq,
 int export_builder_add_issuer(struct export_builder *b, X509 *ca,
     time_t this_update, time_t next_update);
 /*
- * Add one issued certificate to the current issuer.  serial is the
+ * Add one issued certificate to the current issuer (in any order: see
+ * export_builder_keep_order()).  serial is the
  * magnitude (big-endian, 1..20 octets, a positive INTEGER).  For
  * EXPORT_GOOD, revocation_time must be 0 and reason -1.  For
  * EXPORT_REVOKED, revocation_time is required and reason is -1 or a
@@ -172,12 +182,22 @@ struct export_signer {
  * per entry of signers[] (nsigners >= 1; each certificate is included).
  * Keys may be token keys: libctx/propq are those of their provider (NULL
  * for file keys).  *out is OPENSSL_malloc'd DER, freed with
- * OPENSSL_free.  The builder can be signed again.  1/0 (logged).
+ * OPENSSL_free.  The builder's entries go into the export: it is signed
+ * once.  1/0 (logged).
  */
 int export_builder_sign_multi(struct export_builder *b,
     const struct export_signer *signers, size_t nsigners,
     OSSL_LIB_CTX *libctx, const char *propq, unsigned char **out,
     size_t *out_len);
+/*
+ * The same without moving the export to the start of its buffer (a
+ * pass over hundreds of MiB for a large CA): the export is *buf + *off,
+ * *len bytes; *buf is OPENSSL_malloc'd.  1/0 (logged).
+ */
+int export_builder_sign_at(struct export_builder *b,
+    const struct export_signer *signers, size_t nsigners,
+    OSSL_LIB_CTX *libctx, const char *propq, unsigned char **buf,
+    size_t *off, size_t *len);
 /*
  * Wrap content (len bytes, eContentType oid, dotted) in a DER CMS
  * SignedData with one SignerInfo per signer, as for an export (also
@@ -237,6 +257,12 @@ long export_issuer_find(const struct export_issuer *is,
     const unsigned char *serial, size_t len);
 /* 1 if name (len bytes) is a CRL name: [A-Za-z0-9._-], 1..64, no '.' first. */
 int export_crl_name_ok(const char *name, size_t len);
+/*
+ * export_decode() without the copy: the export points into der, which
+ * must outlive it (for a check of an export just made, freed at once).
+ */
+struct export *export_decode_view(const unsigned char *der, size_t len,
+    X509 *const *trust, size_t ntrust, const char *what);
 /* Read path (no copy) and export_decode() it. */
 struct export *export_load(const char *path, X509 *const *trust,
     size_t ntrust);

@@ -1218,6 +1218,32 @@ decode_owned(unsigned char *der, size_t len, size_t map, X509 *const *trust,
 }
 
 struct export *
+export_decode_view(const unsigned char *der, size_t len, X509 *const *trust,
+    size_t ntrust, const char *what)
+{
+	STACK_OF(X509) *signers = NULL;
+	struct export *e;
+	const unsigned char *content = NULL;
+	size_t clen = 0;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		fatalx("out of memory");
+	}
+	/* Never written through: the decoder only reads e->der. */
+	e->der = (unsigned char *)(uintptr_t)der;
+	e->der_len = len;
+	e->der_view = 1;
+	if (!export_verify(e, trust, ntrust, what, &content, &clen,
+	    &signers) ||
+	    !content_parse(e, content, clen, trust, ntrust, signers, what)) {
+		export_free(e);
+		e = NULL;
+	}
+	sk_X509_pop_free(signers, X509_free);
+	return e;
+}
+
+struct export *
 export_decode(const unsigned char *der, size_t len, X509 *const *trust,
     size_t ntrust, const char *what)
 {
@@ -1355,7 +1381,9 @@ export_free(struct export *e)
 		free(is->crls);
 	}
 	free(e->issuers);
-	if (e->der_map != 0) {
+	if (e->der_view) {
+		/* The caller's. */
+	} else if (e->der_map != 0) {
 		big_free(e->der, e->der_map);
 	} else {
 		free(e->der);

@@ -14,6 +14,9 @@
  *   raw STATUS SERIALHEX REVTIME REASON   (numbers passed to the builder as is)
  *   append-garbage                (append one byte after the CMS)
  *   corrupt-signer N              (flip a bit in SignerInfo N's signature)
+ *   sorted                        (entries in serial order, duplicates
+ *                                  refused, as eseal-ca writes them; by
+ *                                  default they stay in the spec's order)
  * TIME is as for time_parse().
  */
 #include "config.h"
@@ -92,7 +95,7 @@ main(int argc, char **argv)
 	size_t len, binlen, crllen;
 	int64_t seq = 1;
 	time_t produced = now_utc(), t1, t2, t3;
-	int garbage = 0, corrupt = -1, rc = 1, n, reason;
+	int garbage = 0, corrupt = -1, sorted = 0, rc = 1, n, reason;
 	size_t nsg = 0, j;
 	unsigned long long first, count, i;
 
@@ -127,6 +130,10 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (sscanf(line, "sequence %lld", (long long *)&seq) == 1) {
+			continue;
+		}
+		if (strcmp(line, "sorted\n") == 0) {
+			sorted = 1;
 			continue;
 		}
 		if (sscanf(line, "produced %255s", c) == 1) {
@@ -212,6 +219,9 @@ main(int argc, char **argv)
 	}
 	if (b == NULL && (b = export_builder_new(seq, produced)) == NULL) {
 		goto out;
+	}
+	if (!sorted) {
+		export_builder_keep_order(b);
 	}
 	if (!export_builder_sign_multi(b, sg, nsg, NULL, NULL, &der, &len)) {
 		goto out;
