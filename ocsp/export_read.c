@@ -1189,12 +1189,14 @@ export_verify(struct export *e, X509 *const *trust, size_t ntrust,
 }
 
 /*
- * export_decode() of der (len bytes, taken: malloc'd if map is 0, else a
- * big_alloc() of map bytes), freed with the export or on failure.
+ * export_decode() of der (len bytes).  Unless view, der is taken:
+ * malloc'd if map is 0, else a big_alloc() of map bytes, freed with the
+ * export or on failure.  With view it stays the caller's and is never
+ * written through.
  */
 static struct export *
-decode_owned(unsigned char *der, size_t len, size_t map, X509 *const *trust,
-    size_t ntrust, const char *what)
+decode_at(unsigned char *der, size_t len, size_t map, int view,
+    X509 *const *trust, size_t ntrust, const char *what)
 {
 	STACK_OF(X509) *signers = NULL;
 	struct export *e;
@@ -1207,6 +1209,7 @@ decode_owned(unsigned char *der, size_t len, size_t map, X509 *const *trust,
 	e->der = der;
 	e->der_len = len;
 	e->der_map = map;
+	e->der_view = view;
 	if (!export_verify(e, trust, ntrust, what, &content, &clen,
 	    &signers) ||
 	    !content_parse(e, content, clen, trust, ntrust, signers, what)) {
@@ -1221,26 +1224,9 @@ struct export *
 export_decode_view(const unsigned char *der, size_t len, X509 *const *trust,
     size_t ntrust, const char *what)
 {
-	STACK_OF(X509) *signers = NULL;
-	struct export *e;
-	const unsigned char *content = NULL;
-	size_t clen = 0;
-
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		fatalx("out of memory");
-	}
 	/* Never written through: the decoder only reads e->der. */
-	e->der = (unsigned char *)(uintptr_t)der;
-	e->der_len = len;
-	e->der_view = 1;
-	if (!export_verify(e, trust, ntrust, what, &content, &clen,
-	    &signers) ||
-	    !content_parse(e, content, clen, trust, ntrust, signers, what)) {
-		export_free(e);
-		e = NULL;
-	}
-	sk_X509_pop_free(signers, X509_free);
-	return e;
+	return decode_at((unsigned char *)(uintptr_t)der, len, 0, 1, trust,
+	    ntrust, what);
 }
 
 struct export *
@@ -1251,7 +1237,7 @@ export_decode(const unsigned char *der, size_t len, X509 *const *trust,
 
 	copy = big_alloc(len + 1);
 	memcpy(copy, der, len);
-	return decode_owned(copy, len, len + 1, trust, ntrust, what);
+	return decode_at(copy, len, len + 1, 0, trust, ntrust, what);
 }
 
 /*
@@ -1318,7 +1304,7 @@ export_load(const char *path, X509 *const *trust, size_t ntrust)
 	if (!read_big(path, &buf, &len, &map)) {
 		return NULL;
 	}
-	return decode_owned(buf, len, map, trust, ntrust, path);
+	return decode_at(buf, len, map, 0, trust, ntrust, path);
 }
 
 struct export *
