@@ -160,10 +160,10 @@ hsm_module_load(const char *path)
 	CK_C_INITIALIZE_ARGS args;
 	CK_RV rv;
 
-	if ((mod = calloc(1, sizeof(*mod))) == NULL ||
-	    (mod->path = strdup(path)) == NULL) {
+	if ((mod = calloc(1, sizeof(*mod))) == NULL) {
 		fatalx("out of memory");
 	}
+	mod->path = xstrdup(path);
 	/*
 	 * RTLD_NODELETE: some modules leave threads or atexit handlers
 	 * behind, and leak reports need the module still mapped to name it.
@@ -887,10 +887,10 @@ hsm_key_generate(struct hsm_token *tok, enum key_alg k, const char *label)
 	ADD(priv, npriv, CKA_LABEL, label, strlen(label));
 #undef ADD
 
-	if ((key = calloc(1, sizeof(*key))) == NULL ||
-	    (key->label = strdup(label)) == NULL) {
+	if ((key = calloc(1, sizeof(*key))) == NULL) {
 		fatalx("out of memory");
 	}
+	key->label = xstrdup(label);
 	key->tok = tok;
 	key->alg = k;
 	key->id_hex = hex_encode(id, sizeof(id));

@@ -13,6 +13,7 @@
 
 #include "p11-int.h"
 #include "log.h"
+#include "util.h"
 
 struct hsm_key *
 hsm_key_session(struct hsm_key *key)
@@ -42,10 +43,8 @@ hsm_key_session(struct hsm_key *key)
 	k->priv = key->priv;
 	k->pub = key->pub;
 	k->alg = key->alg;
-	if ((k->id_hex = strdup(key->id_hex)) == NULL ||
-	    (k->label = strdup(key->label)) == NULL) {
-		fatalx("out of memory");
-	}
+	k->id_hex = xstrdup(key->id_hex);
+	k->label = xstrdup(key->label);
 	if (key->pub_pkey != NULL) {
 		if (!EVP_PKEY_up_ref(key->pub_pkey)) {
 			fatalx("EVP_PKEY_up_ref");
