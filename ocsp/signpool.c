@@ -50,6 +50,7 @@ struct dispatcher {
 	int		 index;
 	int		 started;
 	int		 fd;		/* -1 while no signer */
+	time_t		 rcvtimeo;	/* SO_RCVTIMEO set on fd, 0: none yet */
 	pid_t		 pid;		/* under pool lock; 0 once reaped */
 	int		 up;		/* atomic: a signer serves */
 	unsigned int	 backoff_ms;
@@ -61,6 +62,8 @@ struct signpool {
 	pthread_cond_t		 work;
 	pthread_cond_t		 stop_cv;	/* stopping or norestart */
 	struct job		*head, **tail;
+	int			 queued;	/* jobs on the queue */
+	int			 busy;		/* dispatchers in a round trip */
 	int			 alive;		/* dispatchers still serving */
 	int			 timeout;	/* seconds, base per message */
 	unsigned long long	 batches;	/* atomic */
@@ -137,6 +140,7 @@ take_all(struct signpool *p)
 
 	p->head = NULL;
 	p->tail = &p->head;
+	p->queued = 0;
 	return j;
 }
 
@@ -165,6 +169,7 @@ take(struct signpool *p, size_t *bytes, int *count)
 	if (j == NULL) {
 		p->tail = &p->head;
 	}
+	p->queued -= *count;
 	last->next = NULL;
 	return first;
 }
@@ -197,8 +202,15 @@ round_trip(struct dispatcher *d, struct job *batch, size_t bytes, int count)
 	__atomic_add_fetch(&d->pool->batches, 1, __ATOMIC_RELAXED);
 	tv.tv_sec = d->pool->timeout + count;
 	tv.tv_usec = 0;
-	if (setsockopt(d->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
-		log_warn("signer %d: SO_RCVTIMEO", d->index);
+	/* A syscall only when the batch size changed the timeout. */
+	if (tv.tv_sec != d->rcvtimeo) {
+		if (setsockopt(d->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv)) == -1) {
+			log_warn("signer %d: SO_RCVTIMEO", d->index);
+			d->rcvtimeo = 0;
+		} else {
+			d->rcvtimeo = tv.tv_sec;
+		}
 	}
 	errno = 0;
 	if (!ipc_send(d->fd, SIGNOP_SIGNV, buf, bytes) ||
@@ -285,11 +297,15 @@ lose(struct dispatcher *d, struct job *batch)
 		d->backoff_ms = 0;
 	}
 	pthread_mutex_lock(&p->lock);
+	if (batch != NULL) {
+		p->busy--;
+	}
 	for (j = batch; j != NULL; j = next) {
 		next = j->next;
 		if (++j->tries < MAX_TRIES && !p->stopping && !p->norestart) {
 			*tailp = j;
 			tailp = &j->next;
+			p->queued++;
 		} else {
 			j->next = failed;
 			failed = j;
@@ -301,6 +317,8 @@ lose(struct dispatcher *d, struct job *batch)
 			p->tail = tailp;
 		}
 		p->head = again;
+	}
+	if (p->head != NULL) {
 		pthread_cond_broadcast(&p->work);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -354,6 +372,7 @@ respawn(struct dispatcher *d)
 		finish(orphans);
 	}
 	d->fd = fd;
+	d->rcvtimeo = 0;
 	d->up_since = mono_now();
 	pthread_mutex_lock(&p->lock);
 	d->pid = pid;
@@ -395,13 +414,27 @@ enum wake {
 	WAKE_STOP	/* stopping and the queue is empty */
 };
 
-/* Wait for work (called locked). */
+/*
+ * 1 when an idle dispatcher takes what is queued (called locked): any
+ * work while no signer is busy, and SIGNPOOL_SPREAD jobs or more while
+ * one is.  Under that, the work waits for the busy signer, which takes
+ * it as one batch when it is done: batches grow, and every batch costs
+ * each side one wake-up whatever its size.
+ */
+static int
+work_ready(const struct signpool *p)
+{
+	return p->head != NULL && (p->busy == 0 ||
+	    p->queued >= SIGNPOOL_SPREAD || p->stopping);
+}
+
+/* Wait for work (called locked); a batch taken counts as busy. */
 static enum wake
 wait_work(struct signpool *p, struct job **batch, size_t *bytes, int *count)
 {
 	struct timespec until = deadline_ms(IDLE_CHECK_MS);
 
-	while (p->head == NULL && !p->stopping) {
+	while (!work_ready(p) && !p->stopping) {
 		if (pthread_cond_timedwait(&p->work, &p->lock, &until) ==
 		    ETIMEDOUT) {
 			return WAKE_IDLE;
@@ -410,6 +443,7 @@ wait_work(struct signpool *p, struct job **batch, size_t *bytes, int *count)
 	if ((*batch = take(p, bytes, count)) == NULL) {
 		return WAKE_STOP;
 	}
+	p->busy++;
 	return WAKE_WORK;
 }
 
@@ -440,6 +474,9 @@ dispatch(void *arg)
 			continue;
 		}
 		if (round_trip(d, batch, bytes, count)) {
+			pthread_mutex_lock(&p->lock);
+			p->busy--;
+			pthread_mutex_unlock(&p->lock);
 			finish(batch);
 		} else {
 			lose(d, batch);
@@ -546,7 +583,12 @@ enqueue(struct signpool *p, struct job *j)
 	}
 	*p->tail = j;
 	p->tail = &j->next;
-	pthread_cond_signal(&p->work);
+	p->queued++;
+	/* Wake a dispatcher only when the work became ready for one. */
+	if ((p->busy == 0 && p->queued == 1) ||
+	    p->queued == SIGNPOOL_SPREAD) {
+		pthread_cond_signal(&p->work);
+	}
 	pthread_mutex_unlock(&p->lock);
 	return 1;
 }
