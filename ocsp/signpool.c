@@ -38,6 +38,7 @@ struct job {
 	size_t			 sig_len;
 	int			 ok;
 	int			 tries;		/* signers lost with it */
+	struct timespec		 queued_at;	/* CLOCK_MONOTONIC, first queued */
 	sem_t			 done;		/* waiting jobs */
 	signpool_done_fn	 cb;		/* asynchronous jobs (heap) */
 	void			*cb_arg;
@@ -87,6 +88,19 @@ mono_now(void)
 	return ts.tv_sec;
 }
 
+/* t plus ms milliseconds. */
+static struct timespec
+ts_add_ms(struct timespec t, unsigned int ms)
+{
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 /* The CLOCK_MONOTONIC time ms milliseconds from now. */
 static struct timespec
 deadline_ms(unsigned int ms)
@@ -94,13 +108,7 @@ deadline_ms(unsigned int ms)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
+	return ts_add_ms(ts, ms);
 }
 
 /* Hand the outcome of every job of the list back to its waiter. */
@@ -414,29 +422,53 @@ enum wake {
 	WAKE_STOP	/* stopping and the queue is empty */
 };
 
+/* 1 if a is before b. */
+static int
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec &&
+	    a->tv_nsec < b->tv_nsec);
+}
+
 /*
  * 1 when an idle dispatcher takes what is queued (called locked): any
- * work while no signer is busy, and SIGNPOOL_SPREAD jobs or more while
- * one is.  Under that, the work waits for the busy signer, which takes
- * it as one batch when it is done: batches grow, and every batch costs
- * each side one wake-up whatever its size.
+ * work while no signer is busy; while one is, SIGNPOOL_SPREAD jobs or a
+ * job queued SIGNPOOL_SPREAD_MS ago (a busy signer that hangs holds the
+ * queue no longer).  Under that, the work waits for the busy signer,
+ * which takes it as one batch when it is done: batches grow, and every
+ * batch costs each side one wake-up whatever its size.  Otherwise
+ * *ready_at is when the head of the queue will be ready.
  */
 static int
-work_ready(const struct signpool *p)
+work_ready(const struct signpool *p, struct timespec *ready_at)
 {
-	return p->head != NULL && (p->busy == 0 ||
-	    p->queued >= SIGNPOOL_SPREAD || p->stopping);
+	struct timespec now;
+
+	if (p->head == NULL) {
+		return 0;
+	}
+	if (p->busy == 0 || p->queued >= SIGNPOOL_SPREAD || p->stopping) {
+		return 1;
+	}
+	*ready_at = ts_add_ms(p->head->queued_at, SIGNPOOL_SPREAD_MS);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return !ts_before(&now, ready_at);
 }
 
 /* Wait for work (called locked); a batch taken counts as busy. */
 static enum wake
 wait_work(struct signpool *p, struct job **batch, size_t *bytes, int *count)
 {
-	struct timespec until = deadline_ms(IDLE_CHECK_MS);
+	struct timespec until = deadline_ms(IDLE_CHECK_MS), ready_at, w;
 
-	while (!work_ready(p) && !p->stopping) {
-		if (pthread_cond_timedwait(&p->work, &p->lock, &until) ==
-		    ETIMEDOUT) {
+	for (;;) {
+		ready_at = until;
+		if (p->stopping || work_ready(p, &ready_at)) {
+			break;
+		}
+		w = ts_before(&ready_at, &until) ? ready_at : until;
+		if (pthread_cond_timedwait(&p->work, &p->lock, &w) ==
+		    ETIMEDOUT && !ts_before(&w, &until)) {
 			return WAKE_IDLE;
 		}
 	}
@@ -609,6 +641,7 @@ signpool_submit(struct signpool *p, const unsigned char *tbs,
 	}
 	j->tbs = tbs;
 	j->tbs_len = tbs_len;
+	clock_gettime(CLOCK_MONOTONIC, &j->queued_at);
 	j->cb = cb;
 	j->cb_arg = arg;
 	if (!enqueue(p, j)) {
@@ -635,6 +668,7 @@ signpool_sign(void *arg, const unsigned char *tbs, size_t tbs_len,
 	memset(&j, 0, sizeof(j));
 	j.tbs = tbs;
 	j.tbs_len = tbs_len;
+	clock_gettime(CLOCK_MONOTONIC, &j.queued_at);
 	sem_init(&j.done, 0, 0);
 	if (!enqueue(p, &j)) {
 		sem_destroy(&j.done);

@@ -6,7 +6,8 @@
  * the thread that waits for it.  While no signer is busy, work starts
  * at once; while one is, the work queued waits for it (it takes it as
  * its next batch when it finishes) until SIGNPOOL_SPREAD jobs are
- * queued, then an idle signer takes them: under light load batches
+ * queued or the oldest has waited SIGNPOOL_SPREAD_MS (a busy signer may
+ * hang), then an idle signer takes them: under light load batches
  * grow rather than every signer waking for one request each (each
  * batch costs both sides a wake-up), and under heavy load every signer
  * works.
@@ -31,6 +32,7 @@
 #define SIGNPOOL_MAX	16	/* signer processes */
 #define SIGNPOOL_BATCH	32	/* ResponseData per message */
 #define SIGNPOOL_SPREAD	32	/* queued jobs that start a second signer */
+#define SIGNPOOL_SPREAD_MS 5	/* or ms the oldest has waited */
 #define SIGNPOOL_BACKOFF_MIN	100	/* ms before the first restart */
 #define SIGNPOOL_BACKOFF_MAX	5000	/* ms, the cap of the doubling */
 #define SIGNPOOL_HEALTHY	30	/* s of service that reset the backoff */
