@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #define IPC_MAX		(64 * 1024)
+/* Bytes ipc_recv() reads at first: the header and a batch of answers. */
+#define IPC_FIRST	(8 * 1024)
 
 enum signop {
 	SIGNOP_STOP = 0,

@@ -38,6 +38,7 @@ struct job {
 	size_t			 sig_len;
 	int			 ok;
 	int			 tries;		/* signers lost with it */
+	struct timespec		 queued_at;	/* CLOCK_MONOTONIC, first queued */
 	sem_t			 done;		/* waiting jobs */
 	signpool_done_fn	 cb;		/* asynchronous jobs (heap) */
 	void			*cb_arg;
@@ -50,6 +51,7 @@ struct dispatcher {
 	int		 index;
 	int		 started;
 	int		 fd;		/* -1 while no signer */
+	time_t		 rcvtimeo;	/* SO_RCVTIMEO set on fd, 0: none yet */
 	pid_t		 pid;		/* under pool lock; 0 once reaped */
 	int		 up;		/* atomic: a signer serves */
 	unsigned int	 backoff_ms;
@@ -61,6 +63,8 @@ struct signpool {
 	pthread_cond_t		 work;
 	pthread_cond_t		 stop_cv;	/* stopping or norestart */
 	struct job		*head, **tail;
+	int			 queued;	/* jobs on the queue */
+	int			 busy;		/* dispatchers in a round trip */
 	int			 alive;		/* dispatchers still serving */
 	int			 timeout;	/* seconds, base per message */
 	unsigned long long	 batches;	/* atomic */
@@ -84,6 +88,19 @@ mono_now(void)
 	return ts.tv_sec;
 }
 
+/* t plus ms milliseconds. */
+static struct timespec
+ts_add_ms(struct timespec t, unsigned int ms)
+{
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 /* The CLOCK_MONOTONIC time ms milliseconds from now. */
 static struct timespec
 deadline_ms(unsigned int ms)
@@ -91,13 +108,7 @@ deadline_ms(unsigned int ms)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
+	return ts_add_ms(ts, ms);
 }
 
 /* Hand the outcome of every job of the list back to its waiter. */
@@ -137,6 +148,7 @@ take_all(struct signpool *p)
 
 	p->head = NULL;
 	p->tail = &p->head;
+	p->queued = 0;
 	return j;
 }
 
@@ -165,6 +177,7 @@ take(struct signpool *p, size_t *bytes, int *count)
 	if (j == NULL) {
 		p->tail = &p->head;
 	}
+	p->queued -= *count;
 	last->next = NULL;
 	return first;
 }
@@ -197,8 +210,15 @@ round_trip(struct dispatcher *d, struct job *batch, size_t bytes, int count)
 	__atomic_add_fetch(&d->pool->batches, 1, __ATOMIC_RELAXED);
 	tv.tv_sec = d->pool->timeout + count;
 	tv.tv_usec = 0;
-	if (setsockopt(d->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
-		log_warn("signer %d: SO_RCVTIMEO", d->index);
+	/* A syscall only when the batch size changed the timeout. */
+	if (tv.tv_sec != d->rcvtimeo) {
+		if (setsockopt(d->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv)) == -1) {
+			log_warn("signer %d: SO_RCVTIMEO", d->index);
+			d->rcvtimeo = 0;
+		} else {
+			d->rcvtimeo = tv.tv_sec;
+		}
 	}
 	errno = 0;
 	if (!ipc_send(d->fd, SIGNOP_SIGNV, buf, bytes) ||
@@ -285,11 +305,15 @@ lose(struct dispatcher *d, struct job *batch)
 		d->backoff_ms = 0;
 	}
 	pthread_mutex_lock(&p->lock);
+	if (batch != NULL) {
+		p->busy--;
+	}
 	for (j = batch; j != NULL; j = next) {
 		next = j->next;
 		if (++j->tries < MAX_TRIES && !p->stopping && !p->norestart) {
 			*tailp = j;
 			tailp = &j->next;
+			p->queued++;
 		} else {
 			j->next = failed;
 			failed = j;
@@ -301,6 +325,8 @@ lose(struct dispatcher *d, struct job *batch)
 			p->tail = tailp;
 		}
 		p->head = again;
+	}
+	if (p->head != NULL) {
 		pthread_cond_broadcast(&p->work);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -354,6 +380,7 @@ respawn(struct dispatcher *d)
 		finish(orphans);
 	}
 	d->fd = fd;
+	d->rcvtimeo = 0;
 	d->up_since = mono_now();
 	pthread_mutex_lock(&p->lock);
 	d->pid = pid;
@@ -395,21 +422,60 @@ enum wake {
 	WAKE_STOP	/* stopping and the queue is empty */
 };
 
-/* Wait for work (called locked). */
+/* 1 if a is before b. */
+static int
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec &&
+	    a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * 1 when an idle dispatcher takes what is queued (called locked): any
+ * work while no signer is busy; while one is, SIGNPOOL_SPREAD jobs or a
+ * job queued SIGNPOOL_SPREAD_MS ago (a busy signer that hangs holds the
+ * queue no longer).  Under that, the work waits for the busy signer,
+ * which takes it as one batch when it is done: batches grow, and every
+ * batch costs each side one wake-up whatever its size.  Otherwise
+ * *ready_at is when the head of the queue will be ready.
+ */
+static int
+work_ready(const struct signpool *p, struct timespec *ready_at)
+{
+	struct timespec now;
+
+	if (p->head == NULL) {
+		return 0;
+	}
+	if (p->busy == 0 || p->queued >= SIGNPOOL_SPREAD || p->stopping) {
+		return 1;
+	}
+	*ready_at = ts_add_ms(p->head->queued_at, SIGNPOOL_SPREAD_MS);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return !ts_before(&now, ready_at);
+}
+
+/* Wait for work (called locked); a batch taken counts as busy. */
 static enum wake
 wait_work(struct signpool *p, struct job **batch, size_t *bytes, int *count)
 {
-	struct timespec until = deadline_ms(IDLE_CHECK_MS);
+	struct timespec until = deadline_ms(IDLE_CHECK_MS), ready_at, w;
 
-	while (p->head == NULL && !p->stopping) {
-		if (pthread_cond_timedwait(&p->work, &p->lock, &until) ==
-		    ETIMEDOUT) {
+	for (;;) {
+		ready_at = until;
+		if (p->stopping || work_ready(p, &ready_at)) {
+			break;
+		}
+		w = ts_before(&ready_at, &until) ? ready_at : until;
+		if (pthread_cond_timedwait(&p->work, &p->lock, &w) ==
+		    ETIMEDOUT && !ts_before(&w, &until)) {
 			return WAKE_IDLE;
 		}
 	}
 	if ((*batch = take(p, bytes, count)) == NULL) {
 		return WAKE_STOP;
 	}
+	p->busy++;
 	return WAKE_WORK;
 }
 
@@ -440,6 +506,9 @@ dispatch(void *arg)
 			continue;
 		}
 		if (round_trip(d, batch, bytes, count)) {
+			pthread_mutex_lock(&p->lock);
+			p->busy--;
+			pthread_mutex_unlock(&p->lock);
 			finish(batch);
 		} else {
 			lose(d, batch);
@@ -546,7 +615,12 @@ enqueue(struct signpool *p, struct job *j)
 	}
 	*p->tail = j;
 	p->tail = &j->next;
-	pthread_cond_signal(&p->work);
+	p->queued++;
+	/* Wake a dispatcher only when the work became ready for one. */
+	if ((p->busy == 0 && p->queued == 1) ||
+	    p->queued == SIGNPOOL_SPREAD) {
+		pthread_cond_signal(&p->work);
+	}
 	pthread_mutex_unlock(&p->lock);
 	return 1;
 }
@@ -567,6 +641,7 @@ signpool_submit(struct signpool *p, const unsigned char *tbs,
 	}
 	j->tbs = tbs;
 	j->tbs_len = tbs_len;
+	clock_gettime(CLOCK_MONOTONIC, &j->queued_at);
 	j->cb = cb;
 	j->cb_arg = arg;
 	if (!enqueue(p, j)) {
@@ -593,6 +668,7 @@ signpool_sign(void *arg, const unsigned char *tbs, size_t tbs_len,
 	memset(&j, 0, sizeof(j));
 	j.tbs = tbs;
 	j.tbs_len = tbs_len;
+	clock_gettime(CLOCK_MONOTONIC, &j.queued_at);
 	sem_init(&j.done, 0, 0);
 	if (!enqueue(p, &j)) {
 		sem_destroy(&j.done);

@@ -3,9 +3,14 @@
  * ResponseData to sign, shared by every HTTP thread, and one dispatcher
  * thread per signer process that takes what is queued (up to a batch),
  * sends it in one SIGNOP_SIGNV message and hands each signature back to
- * the thread that waits for it.  Requests never wait for a signer that
- * is busy while another is idle, and a signer always finds the next
- * batch ready when it finishes one.
+ * the thread that waits for it.  While no signer is busy, work starts
+ * at once; while one is, the work queued waits for it (it takes it as
+ * its next batch when it finishes) until SIGNPOOL_SPREAD jobs are
+ * queued or the oldest has waited SIGNPOOL_SPREAD_MS (a busy signer may
+ * hang), then an idle signer takes them: under light load batches
+ * grow rather than every signer waking for one request each (each
+ * batch costs both sides a wake-up), and under heavy load every signer
+ * works.
  *
  * Each dispatcher also supervises its signer process: one that dies
  * (its socket closes), or does not answer within the timeout, is ended
@@ -26,6 +31,8 @@
 
 #define SIGNPOOL_MAX	16	/* signer processes */
 #define SIGNPOOL_BATCH	32	/* ResponseData per message */
+#define SIGNPOOL_SPREAD	32	/* queued jobs that start a second signer */
+#define SIGNPOOL_SPREAD_MS 5	/* or ms the oldest has waited */
 #define SIGNPOOL_BACKOFF_MIN	100	/* ms before the first restart */
 #define SIGNPOOL_BACKOFF_MAX	5000	/* ms, the cap of the doubling */
 #define SIGNPOOL_HEALTHY	30	/* s of service that reset the backoff */
