@@ -36,17 +36,28 @@ static const struct {
 X509_NAME *
 name_from_json(json_t *obj, const char *what)
 {
-	X509_NAME *name = NULL, *ret = NULL;
+	X509_NAME *name;
+
+	if ((name = X509_NAME_new()) == NULL) {
+		fatalx("out of memory");
+	}
+	if (!name_fill_json(name, obj, what)) {
+		X509_NAME_free(name);
+		return NULL;
+	}
+	return name;
+}
+
+int
+name_fill_json(X509_NAME *name, json_t *obj, const char *what)
+{
 	const char *key;
 	json_t *val;
 	size_t i;
 
 	if (!json_is_object(obj) || json_object_size(obj) == 0) {
 		log_warnx("%s: subject must be a non-empty object", what);
-		return NULL;
-	}
-	if ((name = X509_NAME_new()) == NULL) {
-		fatalx("out of memory");
+		return 0;
 	}
 	json_object_foreach(obj, key, val) {
 		for (i = 0; i < sizeof(name_keys) / sizeof(name_keys[0]); i++) {
@@ -58,25 +69,21 @@ name_from_json(json_t *obj, const char *what)
 			log_warnx("%s: subject: unknown attribute \"%s\" (known: C, "
 			    "ST, L, O, OU, CN, organizationIdentifier, "
 			    "serialNumber)", what, key);
-			goto out;
+			return 0;
 		}
 		if (!json_is_string(val) || json_string_length(val) == 0) {
 			log_warnx("%s: subject: %s must be a non-empty string",
 			    what, key);
-			goto out;
+			return 0;
 		}
 		if (!X509_NAME_add_entry_by_NID(name, name_keys[i].nid,
 		    MBSTRING_UTF8, (const unsigned char *)json_string_value(val),
 		    -1, -1, 0)) {
 			log_ssl("%s: subject: bad %s", what, key);
-			goto out;
+			return 0;
 		}
 	}
-	ret = name;
-	name = NULL;
-out:
-	X509_NAME_free(name);
-	return ret;
+	return 1;
 }
 
 int

@@ -33,6 +33,11 @@ struct cacert_spec {
  * kept).  NULL (logged with what) on unknown keys or non-string values.
  */
 X509_NAME *name_from_json(json_t *obj, const char *what);
+/*
+ * The same, added to name (empty: a new certificate's own subject, which
+ * is then not copied).  1/0 (logged); name may hold some entries on 0.
+ */
+int name_fill_json(X509_NAME *name, json_t *obj, const char *what);
 
 /*
  * Build an unsigned CA certificate: v3, a random positive 16-byte

@@ -503,15 +503,15 @@ eecert_build(const struct eecert_spec *spec, const char *what)
 {
 	const struct exts_entry *e = NULL;
 	X509 *x = NULL, *ret = NULL;
-	X509_NAME *subject = NULL;
 	BIGNUM *bn = NULL;
 	time_t nb = spec->not_before, na = spec->not_after;
 
-	if ((subject = name_from_json(spec->subject, what)) == NULL) {
-		goto out;
-	}
 	if ((x = X509_new()) == NULL) {
 		fatalx("out of memory");
+	}
+	/* Built in place: X509_set_subject_name() would copy it. */
+	if (!name_fill_json(X509_get_subject_name(x), spec->subject, what)) {
+		goto out;
 	}
 	if (!BN_hex2bn(&bn, spec->serial_hex) ||
 	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL) {
@@ -519,7 +519,6 @@ eecert_build(const struct eecert_spec *spec, const char *what)
 		goto out;
 	}
 	if (!X509_set_version(x, X509_VERSION_3) ||
-	    !X509_set_subject_name(x, subject) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(spec->issuer)) ||
 	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &nb) == NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(x), 0, 0, &na) == NULL ||
@@ -544,7 +543,6 @@ eecert_build(const struct eecert_spec *spec, const char *what)
 	ret = x;
 	x = NULL;
 out:
-	X509_NAME_free(subject);
 	BN_free(bn);
 	X509_free(x);
 	return ret;
