@@ -1,7 +1,9 @@
 /*
  * Signing threads for "eseal-ca issue" (see signpool.h): one thread per
  * token session, each fed one certificate at a time through its slot
- * under the pool's mutex.
+ * under the pool's mutex.  Each slot has its own condition variable:
+ * only the slot's thread and the main thread ever wait on it, so a hand-
+ * over wakes one thread, not every thread of the pool.
  */
 #include "config.h"
 
@@ -18,6 +20,7 @@
 struct sign_slot {
 	struct sign_pool	*sp;
 	pthread_t		 th;
+	pthread_cond_t		 cv;		/* job changed: this slot only */
 	struct hsm_key		*key;		/* the pool's key or a session */
 	int			 own_key;	/* key is freed with the pool */
 	int			 job;		/* cert is being signed */
@@ -31,7 +34,6 @@ struct sign_slot {
 
 struct sign_pool {
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
 	int			 quit;
 	enum sig_alg		 alg;
 	X509			*issuer;
@@ -53,7 +55,7 @@ sign_slot_run(void *arg)
 	pthread_mutex_lock(&sp->mu);
 	for (;;) {
 		while (!sl->job && !sp->quit) {
-			pthread_cond_wait(&sp->cv, &sp->mu);
+			pthread_cond_wait(&sl->cv, &sp->mu);
 		}
 		if (!sl->job) {
 			break;
@@ -75,7 +77,7 @@ sign_slot_run(void *arg)
 		}
 		pthread_mutex_lock(&sp->mu);
 		sl->job = 0;
-		pthread_cond_broadcast(&sp->cv);
+		pthread_cond_signal(&sl->cv);	/* the main thread, if waiting */
 	}
 	pthread_mutex_unlock(&sp->mu);
 	return NULL;
@@ -92,8 +94,7 @@ sign_pool_new(struct hsm_key *key, enum sig_alg alg, X509 *issuer,
 	if ((sp = calloc(1, sizeof(*sp))) == NULL) {
 		fatalx("out of memory");
 	}
-	if ((rc = pthread_mutex_init(&sp->mu, NULL)) != 0 ||
-	    (rc = pthread_cond_init(&sp->cv, NULL)) != 0) {
+	if ((rc = pthread_mutex_init(&sp->mu, NULL)) != 0) {
 		fatalx("signing threads: %s", strerror(rc));
 	}
 	sp->alg = alg;
@@ -111,7 +112,8 @@ sign_pool_new(struct hsm_key *key, enum sig_alg alg, X509 *issuer,
 		} else {
 			sl->own_key = 1;
 		}
-		if ((rc = pthread_create(&sl->th, NULL, sign_slot_run,
+		if ((rc = pthread_cond_init(&sl->cv, NULL)) != 0 ||
+		    (rc = pthread_create(&sl->th, NULL, sign_slot_run,
 		    sl)) != 0) {
 			fatalx("signing thread: %s", strerror(rc));
 		}
@@ -138,7 +140,7 @@ sign_pool_start(struct sign_pool *sp, size_t i, X509 *cert,
 	sl->why = NULL;
 	sl->der = NULL;
 	sl->job = 1;
-	pthread_cond_broadcast(&sp->cv);
+	pthread_cond_signal(&sl->cv);	/* its thread, waiting for a job */
 	pthread_mutex_unlock(&sp->mu);
 }
 
@@ -151,7 +153,7 @@ sign_pool_wait(struct sign_pool *sp, size_t i, unsigned char **der,
 
 	pthread_mutex_lock(&sp->mu);
 	while (sl->job) {
-		pthread_cond_wait(&sp->cv, &sp->mu);
+		pthread_cond_wait(&sl->cv, &sp->mu);
 	}
 	why = sl->why;
 	*der = NULL;
@@ -182,15 +184,17 @@ sign_pool_free(struct sign_pool *sp)
 	}
 	pthread_mutex_lock(&sp->mu);
 	sp->quit = 1;
-	pthread_cond_broadcast(&sp->cv);
+	for (i = 0; i < sp->n; i++) {
+		pthread_cond_signal(&sp->s[i].cv);
+	}
 	pthread_mutex_unlock(&sp->mu);
 	for (i = 0; i < sp->n; i++) {
 		pthread_join(sp->s[i].th, NULL);
 		if (sp->s[i].own_key) {
 			hsm_key_free(sp->s[i].key);
 		}
+		pthread_cond_destroy(&sp->s[i].cv);
 	}
-	pthread_cond_destroy(&sp->cv);
 	pthread_mutex_destroy(&sp->mu);
 	free(sp);
 }
