@@ -7,9 +7,11 @@
 #       sending a header line every 0.5 s for SECS seconds; writes to OUT the
 #       number still open at the end, the number closed by the server and
 #       the number refused at connect.
-#   ocsp-conn.py starve PORT N SRC2 COUNT    N trickling connections from
-#       127.0.0.1 while a client on SRC2 sends COUNT GET /healthz; prints
-#       the number answered 200 and the slowest answer in ms.
+#   ocsp-conn.py starve PORT N SRC2 COUNT WANT  N trickling connections
+#       from 127.0.0.1 while a client on SRC2 sends COUNT GET /healthz;
+#       prints the number answered 200, the slowest answer in ms, and the
+#       max-per-client refusals in /metrics while the N are still held
+#       (polled up to 10 s until WANT are counted).
 #   ocsp-conn.py hold PORT N SECS            (benchmark) N connections from
 #       127.0.0.1 each sending a header line every 3 s, for SECS seconds;
 #       prints how many were still open after 4 s and at the end.
@@ -131,13 +133,44 @@ def answers(port, src2, count):
     return res
 
 
-def starve(port, n, src2, count):
+def metric(port, src, name):
+    """The value of metric line `name` in GET /metrics from src, or -1."""
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=2.0,
+                                     source_address=(src, 0))
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                  b"Connection: close\r\n\r\n")
+        data = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+        s.close()
+    except OSError:
+        return -1
+    for line in data.decode("utf-8", "replace").splitlines():
+        f = line.split()
+        if len(f) == 2 and f[0] == name:
+            return int(float(f[1]))
+    return -1
+
+
+def starve(port, n, src2, count, want):
     tr = Trickler(port, n, "127.0.0.1")
     time.sleep(0.3)
     res = answers(port, src2, count)
+    # The refusals counted while the trickling connections are still
+    # held: a loaded server may accept the last of them late, and once
+    # they are closed it would take them as ordinary connections.
+    name = 'eseal_ocsp_connections_refused_total{reason="max-per-client"}'
+    deadline = time.monotonic() + 10.0
+    while (refused := metric(port, src2, name)) < want and \
+            time.monotonic() < deadline:
+        time.sleep(0.1)
     tr.end()
     ok = [ms for code, ms in res if code == 200]
-    print("%d %d" % (len(ok), int(max(ms for _, ms in res))))
+    print("%d %d %d" % (len(ok), int(max(ms for _, ms in res)), refused))
 
 
 def hold(port, n, secs):
@@ -171,7 +204,7 @@ if __name__ == "__main__":
     elif cmd == "trickle":
         trickle(int(a[0]), int(a[1]), a[2], float(a[3]), a[4])
     elif cmd == "starve":
-        starve(int(a[0]), int(a[1]), a[2], int(a[3]))
+        starve(int(a[0]), int(a[1]), a[2], int(a[3]), int(a[4]))
     elif cmd == "hold":
         hold(int(a[0]), int(a[1]), float(a[2]))
     elif cmd == "measure":
