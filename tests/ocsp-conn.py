@@ -24,25 +24,31 @@ import threading
 import time
 
 
-def get(port, src, timeout=2.0):
-    """One GET /healthz from src; (status, ms) or (None, ms)."""
-    t0 = time.monotonic()
+def fetch(port, src, path, timeout=2.0):
+    """One GET path from src, the whole answer read; its bytes or None."""
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
                                      source_address=(src, 0))
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
-                  b"Connection: close\r\n\r\n")
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n"
+                  b"Connection: close\r\n\r\n" % path)
         data = b""
         while True:
-            b = s.recv(4096)
+            b = s.recv(65536)
             if not b:
                 break
             data += b
         s.close()
-        code = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") \
-            else None
     except OSError:
-        code = None
+        return None
+    return data
+
+
+def get(port, src, timeout=2.0):
+    """One GET /healthz from src; (status, ms) or (None, ms)."""
+    t0 = time.monotonic()
+    data = fetch(port, src, b"/healthz", timeout)
+    code = int(data.split(b" ", 2)[1]) \
+        if data is not None and data.startswith(b"HTTP/") else None
     return code, (time.monotonic() - t0) * 1000.0
 
 
@@ -135,21 +141,8 @@ def answers(port, src2, count):
 
 def metric(port, src, name):
     """The value of metric line `name` in GET /metrics from src, or -1."""
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=2.0,
-                                     source_address=(src, 0))
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
-                  b"Connection: close\r\n\r\n")
-        data = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-        s.close()
-    except OSError:
-        return -1
-    for line in data.decode("utf-8", "replace").splitlines():
+    data = fetch(port, src, b"/metrics")
+    for line in (data or b"").decode("utf-8", "replace").splitlines():
         f = line.split()
         if len(f) == 2 and f[0] == name:
             return int(float(f[1]))
